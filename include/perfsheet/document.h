@@ -1,0 +1,95 @@
+/* document.h - one template found in one sheet, as canonical values: the output of mapping
+ * extraction and the input of checks and writers. Keys are those of spec/fields.md
+ * ("funds.rate", "staff_quota", …); tables ("indicators", "projects") hold rows of keyed
+ * values. A blank cell gives no key. Every value remembers the cell it came from.
+ * A document owns all its strings (copied in); pointers it returns are borrowed until
+ * document_free(). */
+#ifndef PERFSHEET_DOCUMENT_H
+#define PERFSHEET_DOCUMENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "perfsheet/finding.h"
+
+typedef enum ps_field_type {
+    PS_TYPE_TEXT = 0,
+    PS_TYPE_MONEY,    /* 万元, 2 decimals */
+    PS_TYPE_INT,
+    PS_TYPE_NUMBER,   /* any number: weights, scores */
+    PS_TYPE_FRACTION, /* rates: 0.996 for 99.6% */
+    PS_TYPE_DATE,     /* ISO 8601 text */
+    PS_TYPE_PHONE,    /* text of digits */
+    PS_TYPE_GRADE,    /* 优秀/良好/较差/中/差 */
+    PS_TYPE_YEAR,     /* int */
+    PS_TYPE_TARGET,   /* free text as written plus a parsed number and comparator when present */
+} ps_field_type;
+
+#define PS_NO_CELL UINT32_MAX
+
+typedef struct ps_value {
+    ps_field_type type;
+    bool has_number;        /* number is meaningful (numeric types; a target with a number) */
+    double number;
+    const char *text;       /* text types: cleaned text; targets: the text as written (trimmed);
+                               dates: ISO text; NULL for plain numbers */
+    const char *raw;        /* the source cell's text exactly as written when the cell held
+                               text; NULL when it held a number */
+    const char *comparator; /* "≥", "≤", ">", "<" before a target's number, else NULL */
+    uint32_t row, col;      /* source cell, 0-based; PS_NO_CELL when derived */
+    bool formula;           /* the source cell holds a formula */
+    uint8_t decimals;       /* decimals displayed by the source cell (rate tolerance); 255 unknown */
+} ps_value;
+
+typedef struct ps_document ps_document;
+typedef struct ps_table ps_table;
+
+/* A new, empty document for template_id found in sheet of file, extracted with mapping_path.
+ * Strings are copied. NULL on out-of-memory. */
+ps_document *document_new(const char *template_id, const char *mapping_path, const char *file,
+                          const char *sheet);
+void document_free(ps_document *doc); /* takes NULL */
+
+const char *document_template(const ps_document *doc);
+const char *document_mapping(const ps_document *doc);
+const char *document_file(const ps_document *doc);
+const char *document_sheet(const ps_document *doc);
+/* unit_name's text and year's number, or NULL / 0 when absent. */
+const char *document_unit(const ps_document *doc);
+int document_year(const ps_document *doc);
+
+/* Sets key to a copy of *v (strings copied); replaces an earlier value of key, keeping its
+ * position. Keys keep the order in which they were first set. false on out-of-memory. */
+bool document_set(ps_document *doc, const char *key, const ps_value *v);
+/* Removes key if present. */
+void document_unset(ps_document *doc, const char *key);
+const ps_value *document_get(const ps_document *doc, const char *key); /* NULL when absent */
+size_t document_value_count(const ps_document *doc);
+const char *document_value_key(const ps_document *doc, size_t i);
+const ps_value *document_value_at(const ps_document *doc, size_t i);
+
+/* The table named name, created (empty) when absent. NULL on out-of-memory. */
+ps_table *document_add_table(ps_document *doc, const char *name);
+const ps_table *document_table(const ps_document *doc, const char *name); /* NULL when absent */
+size_t document_table_count(const ps_document *doc);
+const ps_table *document_table_at(const ps_document *doc, size_t i);
+
+const char *table_name(const ps_table *t);
+size_t table_row_count(const ps_table *t);
+/* Appends an empty row; returns its index, or SIZE_MAX on out-of-memory. */
+size_t table_add_row(ps_table *t);
+bool table_set(ps_table *t, size_t row, const char *key, const ps_value *v);
+const ps_value *table_get(const ps_table *t, size_t row, const char *key); /* NULL when absent */
+/* Column keys in the order first set. */
+size_t table_column_count(const ps_table *t);
+const char *table_column(const ps_table *t, size_t i);
+
+/* Findings about this document (cleaning notes, rule results). Owned by the document. */
+ps_findings *document_findings(ps_document *doc);
+const ps_findings *document_findings_const(const ps_document *doc);
+
+/* Convenience constructors for a value with no strings. */
+ps_value value_number(ps_field_type type, double number, uint32_t row, uint32_t col);
+
+#endif

@@ -5,6 +5,7 @@
 #define PERFSHEET_ERROR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 typedef enum ps_status {
     PS_OK = 0,

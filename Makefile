@@ -1,0 +1,38 @@
+# Thin wrapper over CMake/CTest. `make run` and `make test` work on a fresh machine: they
+# install the Debian packages they need first (as root, or through sudo).
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps deps-test build run test test-sanitize test-corpus bench fuzz clean
+
+all: build
+
+deps:
+	@bash tools/install-deps.sh runtime
+
+deps-test:
+	@bash tools/install-deps.sh test
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The main job on the bundled samples: check every unit, convert each to the standard
+# layout and merge them all into one consolidated workbook under out/.
+run: build
+	@bash tools/run-samples.sh $(BUILD)/perfsheet
+
+test: deps-test build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-sanitize: deps-test
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPS_SANITIZE=ON >/dev/null
+	cmake --build build-asan -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+
+bench: build
+	@bash bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz out

@@ -1,0 +1,24 @@
+/* batch.h - running one job per input file on a fixed pool of threads. Jobs write their
+ * results into per-index slots, so the output order never depends on the pool size. */
+#ifndef PERFSHEET_BATCH_H
+#define PERFSHEET_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef void (*ps_job_fn)(size_t index, void *ctx);
+typedef void (*ps_progress_fn)(size_t done, size_t total, void *ctx);
+
+/* Runs fn(i, ctx) for i in [0, n) on `jobs` threads (1: in the calling thread). progress, when
+ * not NULL, is called from the calling thread about every 200 ms and once at the end.
+ * Returns the number of jobs run: fewer than n when batch_request_stop() was called. */
+size_t batch_run(size_t n, int jobs, ps_job_fn fn, void *ctx, ps_progress_fn progress, void *pctx);
+
+/* Asks running batches to start no new job (async-signal-safe). */
+void batch_request_stop(void);
+bool batch_stop_requested(void);
+
+/* The number of online processors, at least 1. */
+int batch_default_jobs(void);
+
+#endif

@@ -1,0 +1,386 @@
+/* cli.c - the command line of spec/cli.md: argument parsing, batches, printing, exit status.
+ * The only module that prints, reads argv or decides the exit status. */
+#include "perfsheet/batch.h"
+#include "perfsheet/error.h"
+#include "perfsheet/inputs.h"
+#include "perfsheet/reader.h"
+#include "perfsheet/report_json.h"
+#include "perfsheet/workbook.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PS_VERSION "0.1.0"
+
+enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_TROUBLE = 2 };
+
+typedef struct options {
+    const char *command;
+    const char *mapping_dir; /* -m */
+    const char *output;      /* -o */
+    int jobs;                /* -j */
+    bool json, quiet, grid;
+    ps_inputs inputs;
+} options;
+
+static const char usage_text[] =
+    "用法 / usage:\n"
+    "  perfsheet inspect FILE... [--json] [--grid]   what the reader sees: sheets, cells, formulas, merges\n"
+    "  perfsheet detect  FILE... [--json]            which template (and mapping) each sheet matches\n"
+    "  perfsheet extract FILE... [--json]            canonical values with the cell each came from\n"
+    "  perfsheet check   FILE... [--json]            findings (审核公式)\n"
+    "  perfsheet convert FILE... -o DIR              one standardized .xlsx per unit document, plus DIR/findings.jsonl\n"
+    "  perfsheet merge   FILE...|DIR... -o OUT.xlsx  one consolidated workbook for all units\n"
+    "common: -m DIR (mappings; default: the built-in mappings), -j N (parallel files), -q, --help, --version\n"
+    "A directory argument means every .xls/.xlsx under it, recursively, in sorted order.\n"
+    "Exit status: 0 all read and no error finding; 1 error findings; 2 bad usage or unreadable files.\n";
+
+static void print_error(const ps_error *err)
+{
+    char where[1024];
+    error_location(err, where, sizeof where);
+    fprintf(stderr, "%s: %s [%s]\n", where, err->message, error_code_name(err->code));
+}
+
+/* ---- progress on a terminal ---- */
+
+typedef struct progress {
+    bool enabled;
+    struct timespec start;
+    size_t errors; /* updated by jobs (approximate while running) */
+} progress;
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void show_progress(size_t done, size_t total, void *ctx)
+{
+    progress *p = ctx;
+    if (!p->enabled)
+        return;
+    double el = seconds_since(&p->start);
+    double rate = el > 0 ? (double)done / el : 0;
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    fprintf(stderr, "\r\033[K%zu/%zu 个文件  %.0f 个/秒  出错 %zu  剩余约 %.0f 秒", done, total, rate,
+            __atomic_load_n(&p->errors, __ATOMIC_RELAXED), eta);
+    if (done == total)
+        fputs("\r\033[K", stderr);
+    fflush(stderr);
+}
+
+/* ---- inspect ---- */
+
+typedef struct inspect_job {
+    const options *opt;
+    ps_buf *out;
+    ps_status *status;
+    ps_error *errors;
+    progress *prog;
+} inspect_job;
+
+static const char *cell_type_word(const ps_cell *c)
+{
+    switch (c->type) {
+    case PS_CELL_NUMBER: return "number";
+    case PS_CELL_TEXT: return "text";
+    case PS_CELL_BOOL: return "bool";
+    case PS_CELL_ERROR: return "error";
+    case PS_CELL_DATE: return "date";
+    default: return "blank";
+    }
+}
+
+static const char *format_word(const ps_cell *c)
+{
+    static const char *w[] = {"", "number", "percent", "date", "text"};
+    return c->format < 5 ? w[c->format] : "";
+}
+
+/* Display width of UTF-8 text in a terminal: CJK and full-width forms count 2. */
+static size_t display_width(const char *s, size_t max_bytes, size_t *bytes_for_width, size_t limit)
+{
+    size_t w = 0, i = 0;
+    const unsigned char *u = (const unsigned char *)s;
+    while (i < max_bytes && u[i]) {
+        size_t n = u[i] < 0x80 ? 1 : u[i] < 0xE0 ? 2 : u[i] < 0xF0 ? 3 : 4;
+        size_t cw = 1;
+        if (n >= 3)
+            cw = 2;
+        if (u[i] == '\n' || u[i] == '\r' || u[i] == '\t')
+            cw = 1;
+        if (w + cw > limit)
+            break;
+        w += cw;
+        i += n;
+    }
+    if (bytes_for_width)
+        *bytes_for_width = i;
+    return w;
+}
+
+static void text_value(ps_buf *b, const ps_cell *c)
+{
+    char disp[64];
+    switch (c->type) {
+    case PS_CELL_NUMBER:
+        if (cell_display(c, disp, sizeof disp))
+            buf_puts(b, disp);
+        else
+            buf_printf(b, "%.15g", c->number);
+        break;
+    case PS_CELL_BOOL: buf_puts(b, c->number != 0 ? "TRUE" : "FALSE"); break;
+    default: buf_puts(b, c->text ? c->text : ""); break;
+    }
+}
+
+static void inspect_grid(ps_buf *b, const ps_sheet *sh)
+{
+    enum { WIDTH = 14 };
+    uint32_t cols = sheet_cols(sh);
+    if (cols > 26)
+        cols = 26;
+    buf_puts(b, "     ");
+    char ref[16];
+    for (uint32_t c = 0; c < cols; c++) {
+        cell_ref(0, c, ref, sizeof ref);
+        ref[strcspn(ref, "0123456789")] = '\0';
+        buf_printf(b, "|%-*s", WIDTH, ref);
+    }
+    buf_puts(b, "\n");
+    const ps_cell *cells = sheet_cells(sh);
+    size_t n = sheet_cell_count(sh), i = 0;
+    for (uint32_t r = 0; r < sheet_rows(sh) && r < 500; r++) {
+        buf_printf(b, "%4u ", r + 1);
+        for (uint32_t c = 0; c < cols; c++) {
+            while (i < n && (cells[i].row < r || (cells[i].row == r && cells[i].col < c)))
+                i++;
+            ps_buf v = {0};
+            const ps_range *m = sheet_merge_at(sh, r, c);
+            if (i < n && cells[i].row == r && cells[i].col == c)
+                text_value(&v, &cells[i]);
+            else if (m && !(m->first_row == r && m->first_col == c))
+                buf_puts(&v, m->first_row == r ? "<" : "^");
+            const char *s = v.data ? v.data : "";
+            /* squash newlines so one row stays one line */
+            for (char *p = v.data; p && *p; p++)
+                if (*p == '\n' || *p == '\r' || *p == '\t')
+                    *p = ' ';
+            size_t bytes;
+            size_t w = display_width(s, strlen(s), &bytes, WIDTH);
+            buf_puts(b, "|");
+            buf_append(b, s, bytes);
+            for (size_t k = w; k < WIDTH; k++)
+                buf_puts(b, " ");
+            buf_free(&v);
+        }
+        buf_puts(b, "\n");
+    }
+}
+
+static void inspect_text(ps_buf *b, const char *file, const ps_workbook *wb, bool grid)
+{
+    buf_printf(b, "%s: %s", file, workbook_format_name(workbook_format(wb)));
+    if (workbook_codepage(wb))
+        buf_printf(b, " (codepage %d)", workbook_codepage(wb));
+    buf_printf(b, ", %zu sheet%s\n", workbook_sheet_count(wb), workbook_sheet_count(wb) == 1 ? "" : "s");
+    char ref[16], ref2[16];
+    for (size_t s = 0; s < workbook_sheet_count(wb); s++) {
+        const ps_sheet *sh = workbook_sheet(wb, s);
+        buf_printf(b, "\n== sheet %zu 「%s」: %u rows × %u cols, %zu cells\n", s + 1, sheet_name(sh), sheet_rows(sh),
+                   sheet_cols(sh), sheet_cell_count(sh));
+        if (sheet_merge_count(sh)) {
+            buf_puts(b, "merged:");
+            const ps_range *m = sheet_merges(sh);
+            for (size_t i = 0; i < sheet_merge_count(sh); i++)
+                buf_printf(b, " %s:%s", cell_ref(m[i].first_row, m[i].first_col, ref, sizeof ref),
+                           cell_ref(m[i].last_row, m[i].last_col, ref2, sizeof ref2));
+            buf_puts(b, "\n");
+        }
+        if (grid) {
+            inspect_grid(b, sh);
+            continue;
+        }
+        const ps_cell *cells = sheet_cells(sh);
+        for (size_t i = 0; i < sheet_cell_count(sh); i++) {
+            const ps_cell *c = &cells[i];
+            buf_printf(b, "  %-6s %-6s %-7s %s ", cell_ref(c->row, c->col, ref, sizeof ref), cell_type_word(c),
+                       format_word(c), c->formula ? "=" : " ");
+            if (c->type == PS_CELL_TEXT)
+                json_string(b, c->text); /* quoted, so '　114' shows its padding */
+            else
+                text_value(b, c);
+            const ps_range *m = sheet_merge_at(sh, c->row, c->col);
+            if (m)
+                buf_printf(b, "  [merged %s:%s]", cell_ref(m->first_row, m->first_col, ref, sizeof ref),
+                           cell_ref(m->last_row, m->last_col, ref2, sizeof ref2));
+            buf_puts(b, "\n");
+        }
+    }
+}
+
+static void inspect_one(size_t i, void *ctx)
+{
+    inspect_job *job = ctx;
+    const char *file = job->opt->inputs.files[i];
+    ps_workbook *wb = NULL;
+    ps_error *err = &job->errors[i];
+    job->status[i] = reader_open(file, NULL, &wb, err);
+    if (job->status[i] != PS_OK)
+        __atomic_add_fetch(&job->prog->errors, 1, __ATOMIC_RELAXED);
+    if (job->opt->json)
+        report_inspect_json(&job->out[i], file, wb, err);
+    else if (wb)
+        inspect_text(&job->out[i], file, wb, job->opt->grid);
+    workbook_free(wb);
+}
+
+static int run_inspect(options *opt, progress *prog)
+{
+    size_t n = opt->inputs.n;
+    inspect_job job = {opt, calloc(n, sizeof(ps_buf)), calloc(n, sizeof(ps_status)), calloc(n, sizeof(ps_error)),
+                       prog};
+    if (!job.out || !job.status || !job.errors) {
+        fprintf(stderr, "perfsheet: 内存不足\n");
+        return EXIT_TROUBLE;
+    }
+    size_t done = batch_run(n, opt->jobs, inspect_one, &job, prog->enabled ? show_progress : NULL, prog);
+    int rc = EXIT_CLEAN;
+    for (size_t i = 0; i < done; i++) {
+        if (job.out[i].data)
+            fwrite(job.out[i].data, 1, job.out[i].len, stdout);
+        if (job.status[i] != PS_OK) {
+            if (!opt->quiet || !opt->json)
+                print_error(&job.errors[i]);
+            rc = EXIT_TROUBLE;
+        }
+        buf_free(&job.out[i]);
+    }
+    if (done < n)
+        rc = EXIT_TROUBLE;
+    free(job.out);
+    free(job.status);
+    free(job.errors);
+    return rc;
+}
+
+/* ---- argument parsing ---- */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    batch_request_stop();
+}
+
+static int parse_args(int argc, char **argv, options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->jobs = batch_default_jobs();
+    if (argc < 2)
+        return -1;
+    opt->command = argv[1];
+    bool only_files = false;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!only_files && a[0] == '-' && a[1]) {
+            if (!strcmp(a, "--")) {
+                only_files = true;
+            } else if (!strcmp(a, "--json")) {
+                opt->json = true;
+            } else if (!strcmp(a, "--grid")) {
+                opt->grid = true;
+            } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+                opt->quiet = true;
+            } else if (!strcmp(a, "-m") || !strcmp(a, "-o") || !strcmp(a, "-j")) {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "perfsheet: 选项 %s 缺少参数\n", a);
+                    return -1;
+                }
+                const char *v = argv[++i];
+                if (a[1] == 'm')
+                    opt->mapping_dir = v;
+                else if (a[1] == 'o')
+                    opt->output = v;
+                else {
+                    char *end;
+                    long j = strtol(v, &end, 10);
+                    if (*end || j < 1 || j > 256) {
+                        fprintf(stderr, "perfsheet: -j 需要 1 到 256 之间的整数，而不是 %s\n", v);
+                        return -1;
+                    }
+                    opt->jobs = (int)j;
+                }
+            } else if (!strncmp(a, "-j", 2) && a[2]) {
+                char *end;
+                long j = strtol(a + 2, &end, 10);
+                if (*end || j < 1 || j > 256) {
+                    fprintf(stderr, "perfsheet: -j 需要 1 到 256 之间的整数，而不是 %s\n", a + 2);
+                    return -1;
+                }
+                opt->jobs = (int)j;
+            } else {
+                fprintf(stderr, "perfsheet: 未知选项 %s\n", a);
+                return -1;
+            }
+        } else if (inputs_add(&opt->inputs, a) != 0) {
+            fprintf(stderr, "perfsheet: 内存不足\n");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int cli_main(int argc, char **argv)
+{
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
+        fputs(usage_text, stdout);
+        return EXIT_CLEAN;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "--version")) {
+        printf("perfsheet %s\n", PS_VERSION);
+        return EXIT_CLEAN;
+    }
+    options opt;
+    if (parse_args(argc, argv, &opt) != 0) {
+        fputs(usage_text, stderr);
+        inputs_free(&opt.inputs);
+        return EXIT_TROUBLE;
+    }
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage_text, stdout);
+            inputs_free(&opt.inputs);
+            return EXIT_CLEAN;
+        }
+    if (opt.inputs.n == 0) {
+        fprintf(stderr, "perfsheet %s: 没有输入文件\n", opt.command);
+        fputs(usage_text, stderr);
+        inputs_free(&opt.inputs);
+        return EXIT_TROUBLE;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    progress prog = {.enabled = !opt.quiet && isatty(STDERR_FILENO)};
+    clock_gettime(CLOCK_MONOTONIC, &prog.start);
+    int rc;
+    if (!strcmp(opt.command, "inspect")) {
+        rc = run_inspect(&opt, &prog);
+    } else {
+        fprintf(stderr, "perfsheet: 未知命令 %s\n", opt.command);
+        fputs(usage_text, stderr);
+        rc = EXIT_TROUBLE;
+    }
+    inputs_free(&opt.inputs);
+    return rc;
+}

@@ -1,0 +1,425 @@
+/* report_json.c - JSON Lines of spec/cli.md: inspect, extract and check objects. */
+#include "perfsheet/report_json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_free(ps_buf *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+static bool buf_reserve(ps_buf *b, size_t extra)
+{
+    if (b->oom)
+        return false;
+    if (b->len + extra + 1 <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    char *d = realloc(b->data, cap);
+    if (!d) {
+        b->oom = true;
+        return false;
+    }
+    b->data = d;
+    b->cap = cap;
+    return true;
+}
+
+void buf_append(ps_buf *b, const char *s, size_t n)
+{
+    if (!buf_reserve(b, n))
+        return;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void buf_puts(ps_buf *b, const char *s) { buf_append(b, s, strlen(s)); }
+
+void buf_printf(ps_buf *b, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof small) {
+        buf_append(b, small, (size_t)n);
+        return;
+    }
+    if (!buf_reserve(b, (size_t)n))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+/* Length of a valid UTF-8 sequence at s (1..4), or 0 when invalid. */
+static size_t utf8_len(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF)
+        return (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+        if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+            return 0;
+        if (s[0] == 0xE0 && s[1] < 0xA0)
+            return 0;
+        if (s[0] == 0xED && s[1] >= 0xA0)
+            return 0; /* surrogates */
+        return 3;
+    }
+    if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+        if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+            return 0;
+        if ((s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+void json_string(ps_buf *b, const char *str)
+{
+    if (!str) {
+        buf_puts(b, "null");
+        return;
+    }
+    const unsigned char *s = (const unsigned char *)str;
+    buf_append(b, "\"", 1);
+    const unsigned char *run = s;
+    while (*s) {
+        if (*s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\') {
+            s++;
+            continue;
+        }
+        size_t n = *s >= 0x80 ? utf8_len(s) : 1;
+        if (*s >= 0x80 && n > 0) {
+            s += n;
+            continue;
+        }
+        buf_append(b, (const char *)run, (size_t)(s - run));
+        switch (*s) {
+        case '"': buf_puts(b, "\\\""); break;
+        case '\\': buf_puts(b, "\\\\"); break;
+        case '\n': buf_puts(b, "\\n"); break;
+        case '\r': buf_puts(b, "\\r"); break;
+        case '\t': buf_puts(b, "\\t"); break;
+        default:
+            if (*s < 0x20)
+                buf_printf(b, "\\u%04x", *s);
+            else
+                buf_puts(b, "\xEF\xBF\xBD"); /* invalid UTF-8 byte */
+        }
+        s++;
+        run = s;
+    }
+    buf_append(b, (const char *)run, (size_t)(s - run));
+    buf_append(b, "\"", 1);
+}
+
+void json_number(ps_buf *b, double v, bool as_int)
+{
+    if (!isfinite(v)) {
+        buf_puts(b, "null");
+        return;
+    }
+    if (as_int && fabs(v) < 9e15 && v == floor(v)) {
+        buf_printf(b, "%.0f", v);
+        return;
+    }
+    char tmp[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    buf_puts(b, tmp);
+    if (!strpbrk(tmp, ".eEn"))
+        buf_puts(b, ".0");
+}
+
+static const char *type_name(ps_cell_type t)
+{
+    switch (t) {
+    case PS_CELL_NUMBER: return "number";
+    case PS_CELL_TEXT: return "text";
+    case PS_CELL_BOOL: return "bool";
+    case PS_CELL_ERROR: return "error";
+    case PS_CELL_DATE: return "date";
+    default: return "blank";
+    }
+}
+
+static const char *format_name(ps_format_class f)
+{
+    switch (f) {
+    case PS_FMT_NUMBER: return "number";
+    case PS_FMT_PERCENT: return "percent";
+    case PS_FMT_DATE: return "date";
+    case PS_FMT_TEXT: return "text";
+    default: return "general";
+    }
+}
+
+bool cell_display(const ps_cell *c, char *buf, size_t size)
+{
+    if (c->type != PS_CELL_NUMBER || c->decimals == 255)
+        return false;
+    int d = c->decimals > 15 ? 15 : c->decimals;
+    if (c->format == PS_FMT_PERCENT) {
+        snprintf(buf, size, "%.*f%%", d, c->number * 100.0);
+        return true;
+    }
+    if (c->format == PS_FMT_NUMBER) {
+        snprintf(buf, size, "%.*f", d, c->number);
+        return true;
+    }
+    return false;
+}
+
+static void error_json(ps_buf *b, const ps_error *err)
+{
+    buf_puts(b, ",\"error\":{\"code\":");
+    json_string(b, error_code_name(err->code));
+    buf_puts(b, ",\"message\":");
+    json_string(b, err->message);
+    if (err->sheet[0]) {
+        buf_puts(b, ",\"sheet\":");
+        json_string(b, err->sheet);
+    }
+    if (err->cell[0]) {
+        buf_puts(b, ",\"cell\":");
+        json_string(b, err->cell);
+    }
+    buf_puts(b, "}");
+}
+
+void report_inspect_json(ps_buf *b, const char *file, const ps_workbook *wb, const ps_error *err)
+{
+    buf_puts(b, "{\"file\":");
+    json_string(b, file);
+    if (!wb) {
+        buf_puts(b, ",\"status\":\"error\"");
+        error_json(b, err);
+        buf_puts(b, "}\n");
+        return;
+    }
+    buf_puts(b, ",\"status\":\"ok\",\"format\":");
+    json_string(b, workbook_format_name(workbook_format(wb)));
+    if (workbook_format(wb) == PS_FORMAT_XLS_BIFF5 && workbook_codepage(wb))
+        buf_printf(b, ",\"codepage\":%d", workbook_codepage(wb));
+    buf_puts(b, ",\"sheets\":[");
+    char ref[16], ref2[16], disp[64];
+    for (size_t s = 0; s < workbook_sheet_count(wb); s++) {
+        const ps_sheet *sh = workbook_sheet(wb, s);
+        buf_puts(b, s ? ",{\"name\":" : "{\"name\":");
+        json_string(b, sheet_name(sh));
+        buf_printf(b, ",\"rows\":%u,\"cols\":%u,\"merges\":[", sheet_rows(sh), sheet_cols(sh));
+        const ps_range *m = sheet_merges(sh);
+        for (size_t i = 0; i < sheet_merge_count(sh); i++)
+            buf_printf(b, "%s\"%s:%s\"", i ? "," : "", cell_ref(m[i].first_row, m[i].first_col, ref, sizeof ref),
+                       cell_ref(m[i].last_row, m[i].last_col, ref2, sizeof ref2));
+        buf_puts(b, "],\"cells\":[");
+        const ps_cell *cells = sheet_cells(sh);
+        for (size_t i = 0; i < sheet_cell_count(sh); i++) {
+            const ps_cell *c = &cells[i];
+            buf_printf(b, "%s{\"ref\":\"%s\",\"type\":\"%s\",\"value\":", i ? "," : "",
+                       cell_ref(c->row, c->col, ref, sizeof ref), type_name(c->type));
+            switch (c->type) {
+            case PS_CELL_NUMBER: json_number(b, c->number, false); break;
+            case PS_CELL_BOOL: buf_puts(b, c->number != 0 ? "true" : "false"); break;
+            default: json_string(b, c->text ? c->text : ""); break;
+            }
+            if (c->formula)
+                buf_puts(b, ",\"formula\":true");
+            if (c->format != PS_FMT_GENERAL) {
+                buf_puts(b, ",\"format\":");
+                json_string(b, format_name(c->format));
+            }
+            if (cell_display(c, disp, sizeof disp)) {
+                buf_puts(b, ",\"display\":");
+                json_string(b, disp);
+            }
+            buf_puts(b, "}");
+        }
+        buf_puts(b, "]}");
+    }
+    buf_puts(b, "]}\n");
+}
+
+static bool is_int_type(ps_field_type t) { return t == PS_TYPE_INT || t == PS_TYPE_YEAR; }
+
+void report_value_json(ps_buf *b, const ps_value *v)
+{
+    bool textual = v->type == PS_TYPE_TEXT || v->type == PS_TYPE_DATE || v->type == PS_TYPE_PHONE ||
+                   v->type == PS_TYPE_GRADE || v->type == PS_TYPE_TARGET;
+    if (textual && v->text)
+        json_string(b, v->text);
+    else if (v->has_number)
+        json_number(b, v->number, is_int_type(v->type) || (v->number == floor(v->number) && fabs(v->number) < 1e15));
+    else
+        json_string(b, v->text ? v->text : v->raw);
+}
+
+void report_finding_json(ps_buf *b, const ps_finding *f)
+{
+    buf_puts(b, "{\"rule\":");
+    json_string(b, f->rule);
+    buf_puts(b, ",\"severity\":");
+    json_string(b, severity_name(f->severity));
+    buf_puts(b, ",\"sheet\":");
+    json_string(b, f->sheet);
+    buf_puts(b, ",\"cell\":");
+    json_string(b, f->cell);
+    buf_puts(b, ",\"cells\":[");
+    for (size_t i = 0; i < f->ncells; i++) {
+        if (i)
+            buf_puts(b, ",");
+        json_string(b, f->cells[i]);
+    }
+    buf_puts(b, "]");
+    const ps_scalar *sc[2] = {&f->expected, &f->actual};
+    const char *names[2] = {"expected", "actual"};
+    for (int i = 0; i < 2; i++) {
+        if (sc[i]->kind == PS_SCALAR_NONE)
+            continue;
+        buf_printf(b, ",\"%s\":", names[i]);
+        if (sc[i]->kind == PS_SCALAR_NUMBER)
+            json_number(b, sc[i]->number, sc[i]->number == floor(sc[i]->number) && fabs(sc[i]->number) < 1e15);
+        else
+            json_string(b, sc[i]->text);
+    }
+    buf_puts(b, ",\"message\":");
+    json_string(b, f->message);
+    buf_puts(b, "}");
+}
+
+static void sources_json(ps_buf *b, const ps_document *d)
+{
+    char ref[16];
+    buf_puts(b, ",\"sources\":{");
+    bool first = true;
+    for (size_t i = 0; i < document_value_count(d); i++) {
+        const ps_value *v = document_value_at(d, i);
+        if (v->row == PS_NO_CELL)
+            continue;
+        if (!first)
+            buf_puts(b, ",");
+        first = false;
+        json_string(b, document_value_key(d, i));
+        buf_puts(b, ":");
+        json_string(b, cell_ref(v->row, v->col, ref, sizeof ref));
+    }
+    buf_puts(b, "}");
+}
+
+static void tables_json(ps_buf *b, const ps_document *d)
+{
+    buf_puts(b, ",\"tables\":{");
+    for (size_t t = 0; t < document_table_count(d); t++) {
+        const ps_table *tb = document_table_at(d, t);
+        if (t)
+            buf_puts(b, ",");
+        json_string(b, table_name(tb));
+        buf_puts(b, ":[");
+        for (size_t r = 0; r < table_row_count(tb); r++) {
+            buf_puts(b, r ? ",{" : "{");
+            bool first = true;
+            for (size_t c = 0; c < table_column_count(tb); c++) {
+                const ps_value *v = table_get(tb, r, table_column(tb, c));
+                if (!v)
+                    continue;
+                if (!first)
+                    buf_puts(b, ",");
+                first = false;
+                json_string(b, table_column(tb, c));
+                buf_puts(b, ":");
+                report_value_json(b, v);
+            }
+            buf_puts(b, "}");
+        }
+        buf_puts(b, "]");
+    }
+    buf_puts(b, "}");
+}
+
+void report_file_json(ps_buf *b, const char *file, const ps_error *err, ps_document *const *docs, size_t n,
+                      bool with_values, bool with_findings)
+{
+    buf_puts(b, "{\"file\":");
+    json_string(b, file);
+    if (err && err->code != PS_OK) {
+        buf_puts(b, ",\"status\":\"error\"");
+        error_json(b, err);
+        buf_puts(b, ",\"documents\":[],\"findings\":[]}\n");
+        return;
+    }
+    size_t nfind = 0;
+    for (size_t i = 0; i < n; i++)
+        nfind += findings_count(document_findings_const(docs[i]));
+    bool has_findings = false;
+    for (size_t i = 0; i < n && !has_findings; i++)
+        has_findings = findings_count_severity(document_findings_const(docs[i]), PS_SEV_ERROR) +
+                           findings_count_severity(document_findings_const(docs[i]), PS_SEV_WARNING) >
+                       0;
+    buf_puts(b, with_findings && has_findings ? ",\"status\":\"findings\"" : ",\"status\":\"ok\"");
+    buf_puts(b, ",\"documents\":[");
+    for (size_t i = 0; i < n; i++) {
+        const ps_document *d = docs[i];
+        buf_puts(b, i ? ",{\"sheet\":" : "{\"sheet\":");
+        json_string(b, document_sheet(d));
+        buf_puts(b, ",\"template\":");
+        json_string(b, document_template(d));
+        buf_puts(b, ",\"mapping\":");
+        json_string(b, document_mapping(d));
+        buf_puts(b, ",\"unit\":");
+        json_string(b, document_unit(d));
+        buf_puts(b, ",\"year\":");
+        if (document_year(d))
+            buf_printf(b, "%d", document_year(d));
+        else
+            buf_puts(b, "null");
+        if (with_values) {
+            buf_puts(b, ",\"values\":{");
+            for (size_t k = 0; k < document_value_count(d); k++) {
+                if (k)
+                    buf_puts(b, ",");
+                json_string(b, document_value_key(d, k));
+                buf_puts(b, ":");
+                report_value_json(b, document_value_at(d, k));
+            }
+            buf_puts(b, "}");
+            sources_json(b, d);
+            tables_json(b, d);
+        }
+        buf_puts(b, "}");
+    }
+    buf_puts(b, "]");
+    if (with_findings) {
+        buf_puts(b, ",\"findings\":[");
+        bool first = true;
+        for (size_t i = 0; i < n; i++) {
+            const ps_findings *fl = document_findings_const(docs[i]);
+            for (size_t k = 0; k < findings_count(fl); k++) {
+                if (!first)
+                    buf_puts(b, ",");
+                first = false;
+                report_finding_json(b, findings_at(fl, k));
+            }
+        }
+        buf_puts(b, "]");
+    }
+    (void)nfind;
+    buf_puts(b, "}\n");
+}

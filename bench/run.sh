@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# perfsheet's benchmarks beside the yardsticks of ../shared/bench, same files, same session.
+#   bench/run.sh [BUILD_DIR] [what...]   what: read extract check convert merge batch (default: all)
+# Each figure is the median wall time of 3 runs (whole process) and the peak RSS, one core
+# unless said. Files: copies of the synthetic units under bench/work/ (made once).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}; shift || true
+what=${*:-read extract check convert merge batch}
+shared=${PS_SHARED:-../shared}
+work=bench/work
+mkdir -p "$work"
+
+# ---- inputs: N copies of the 24 synthetic .xls files ----
+make_copies() { # n dir
+  local n=$1 dir=$2
+  [ -f "$dir/.complete" ] && [ "$(cat "$dir/.complete")" = "$n" ] && return
+  rm -rf "$dir"; mkdir -p "$dir"
+  mapfile -t src < <(ls samples/synthetic/*/*.xls | sort)
+  for ((i = 0; i < n; i++)); do
+    f=${src[$((i % ${#src[@]}))]}
+    u=$(basename "$(dirname "$f")")
+    cp "$f" "$dir/$(printf '%05d' "$i")-$u-$(basename "$f")"
+  done
+  echo "$n" > "$dir/.complete"
+}
+make_copies 1000 "$work/files1000"
+
+limit=$work/limit
+[ -x "$limit" ] || cc -O2 "$shared/bench/limit.c" -o "$limit" -lfreexl -lxlsxwriter
+bin=$build/perfsheet
+
+# measure LABEL CMD...: median wall of 3 runs, max RSS
+measure() {
+  local label=$1; shift
+  local walls=() rss=0
+  for run in 1 2 3; do
+    local out
+    out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    walls+=("${out% *}")
+    local r=${out#* }
+    [ "$r" -gt "$rss" ] && rss=$r
+  done
+  local med
+  med=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n 2p)
+  printf '%-46s %8.3f s  %7.1f MB\n' "$label" "$med" "$(echo "$rss / 1024" | bc -l)"
+}
+
+files=("$work"/files1000/*.xls)
+echo "== $(nproc) cores; ${#files[@]} files, $(du -sh "$work/files1000" | cut -f1)"
+for w in $what; do
+  case $w in
+  read)
+    measure "limit - (freexl read floor)" "$limit" - "${files[@]}"
+    [ -x "$build/bench_read" ] && measure "bench_read (perfsheet reader, 1 core)" "$build/bench_read" "${files[@]}"
+    measure "perfsheet inspect --json -j1" "$bin" inspect --json -j1 -q "${files[@]}"
+    ;;
+  extract)
+    measure "perfsheet extract --json -j1" "$bin" extract --json -j1 -q "${files[@]}" ;;
+  check)
+    measure "limit - (freexl read floor)" "$limit" - "${files[@]}"
+    measure "perfsheet check --json -j1" "$bin" check --json -j1 -q "${files[@]}"
+    measure "peer_python.py - (check only)" /usr/bin/python3 "$shared/bench/peer_python.py" - "${files[@]}"
+    ;;
+  convert)
+    rm -rf "$work/out-limit" "$work/out-ps" "$work/out-py"; mkdir -p "$work/out-limit" "$work/out-ps" "$work/out-py"
+    measure "limit OUTDIR (read + write floor)" "$limit" "$work/out-limit" "${files[@]}"
+    measure "perfsheet convert -j1" "$bin" convert -j1 -q -o "$work/out-ps" "${files[@]}"
+    measure "peer_python.py OUTDIR" /usr/bin/python3 "$shared/bench/peer_python.py" "$work/out-py" "${files[@]}"
+    ;;
+  merge)
+    [ -x "$build/bench_merge" ] && measure "bench_merge (10,000 units, 1 core)" "$build/bench_merge" 10000 "$work/merge.xlsx"
+    make_copies 10000 "$work/files10000"
+    measure "perfsheet merge 10,000 files -j1" "$bin" merge -j1 -q -o "$work/merged.xlsx" "$work/files10000"
+    ;;
+  batch)
+    make_copies 5000 "$work/files5000"
+    measure "perfsheet check 1,000 files -j1" "$bin" check --json -j1 -q "$work/files1000"
+    measure "perfsheet check 5,000 files -j1" "$bin" check --json -j1 -q "$work/files5000"
+    measure "perfsheet check 5,000 files -j2" "$bin" check --json -j2 -q "$work/files5000"
+    ;;
+  esac
+done

@@ -1,0 +1,1340 @@
+/* reader_xls.c - .xls files (BIFF8 and BIFF5 in an OLE2 container, bare BIFF2–5 streams) into
+ * a ps_workbook.
+ *
+ * libgsf opens the OLE2 container; one pass over the BIFF records (this file) finds what
+ * freexl 1.0.6 does not give: FORMULA cached results (freexl drops formula cells), the XF →
+ * FORMAT class of each cell, MERGEDCELLS, BIFF5 RSTRING text, FILEPASS, and checks every
+ * length and count against the stream and the limits. freexl then reads the constant cells
+ * (NUMBER/RK/MULRK/LABEL/LABELSST/BOOLERR) of files that passed that check; where freexl
+ * cannot open a file our own values of those cells are used.
+ *
+ * Thread safety: no global mutable state besides the one-time libgsf/GLib set-up
+ * (pthread_once); GLib log messages raised by libgsf while a file is read are captured into
+ * that file's error through a thread-local pointer, never printed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <freexl.h>
+#include <gsf/gsf.h>
+#include <iconv.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "biff.h"
+#include "workbook_int.h"
+
+/* ---- one-time set-up and GLib log capture ---------------------------------------------- */
+
+typedef struct log_capture {
+    int count;
+    char first[200];
+} log_capture;
+
+static _Thread_local log_capture *tl_capture;
+static pthread_once_t xls_once = PTHREAD_ONCE_INIT;
+
+static void xls_log_handler(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer data)
+{
+    log_capture *cap = tl_capture;
+    if (!cap) {
+        g_log_default_handler(domain, level, msg, data);
+        return;
+    }
+    if (cap->count++ == 0)
+        snprintf(cap->first, sizeof cap->first, "%s", msg ? msg : "");
+}
+
+static void xls_init_once(void)
+{
+    gsf_init();
+    static const char *const domains[] = {"libgsf", "libgsf:msole", "libgsf:utils", "GLib", "GLib-GObject", "GLib-GIO"};
+    for (size_t i = 0; i < sizeof domains / sizeof domains[0]; i++)
+        g_log_set_handler(domains[i], (GLogLevelFlags)(G_LOG_LEVEL_MASK & ~G_LOG_LEVEL_ERROR), xls_log_handler, NULL);
+}
+
+/* ---- reading state ------------------------------------------------------------------------ */
+
+typedef struct strbuf {
+    char *p;
+    size_t n, cap;
+} strbuf;
+
+typedef struct xf_info {
+    uint16_t ifmt;
+    bool resolved;
+    biff_numfmt fmt;
+} xf_info;
+
+typedef struct fmt_entry {
+    uint16_t id;
+    biff_numfmt fmt;
+} fmt_entry;
+
+typedef struct sst_entry {
+    const char *text; /* in the workbook's arena */
+} sst_entry;
+
+typedef struct const_ref { /* a constant cell freexl is asked about */
+    uint32_t sheet, row, col;
+} const_ref;
+
+typedef struct xls_ctx {
+    const char *path;
+    const ps_limits *lim;
+    ps_error *err;
+    ps_workbook *wb;
+    const uint8_t *s; /* the BIFF stream */
+    size_t size;
+    int biff; /* 2, 3, 4, 5 or 8 */
+    int codepage;
+    bool date1904;
+    bool anomaly;      /* something did not add up: do not hand this file to freexl */
+    bool sequential;   /* no workbook globals: substreams in a row, globals mixed with cells */
+    iconv_t cd;
+    bool cd_tried;
+    xf_info *xfs;
+    size_t nxf, xf_cap;
+    fmt_entry *fmts;
+    size_t nfmt, fmt_cap;
+    sst_entry *sst;
+    size_t nsst;
+    const_ref *consts;
+    size_t nconst, const_cap;
+    uint64_t cells_file;
+    uint64_t dim_cells_max; /* the largest rows × cols a DIMENSION record claims */
+    strbuf sb;
+    ps_status st; /* first hard error, PS_OK while reading goes on */
+} xls_ctx;
+
+static ps_status xls_fail(xls_ctx *x, ps_status code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static ps_status xls_fail(xls_ctx *x, ps_status code, const char *fmt, ...)
+{
+    if (x->st != PS_OK)
+        return x->st;
+    va_list ap;
+    va_start(ap, fmt);
+    error_setv(x->err, code, x->path, fmt, ap);
+    va_end(ap);
+    x->st = code;
+    return code;
+}
+
+static bool sb_reserve(strbuf *b, size_t extra)
+{
+    if (b->cap - b->n >= extra)
+        return true;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->n < extra)
+        cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p)
+        return false;
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+static inline void sb_put_cp(strbuf *b, uint32_t cp) /* room for 4 bytes reserved by caller */
+{
+    char *o = b->p + b->n;
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        b->n += 1;
+    } else if (cp < 0x800) {
+        o[0] = (char)(0xC0 | cp >> 6);
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        b->n += 2;
+    } else if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | cp >> 12);
+        o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        b->n += 3;
+    } else {
+        o[0] = (char)(0xF0 | cp >> 18);
+        o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+        o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+        o[3] = (char)(0x80 | (cp & 0x3F));
+        b->n += 4;
+    }
+}
+
+/* ---- text ---------------------------------------------------------------------------------- */
+
+static const char *codepage_name(int cp)
+{
+    switch (cp) {
+    case 367: return "ASCII";
+    case 437: return "CP437";
+    case 720: return "CP720";
+    case 737: return "CP737";
+    case 775: return "CP775";
+    case 850: return "CP850";
+    case 852: return "CP852";
+    case 855: return "CP855";
+    case 857: return "CP857";
+    case 858: return "CP858";
+    case 860: return "CP860";
+    case 861: return "CP861";
+    case 862: return "CP862";
+    case 863: return "CP863";
+    case 864: return "CP864";
+    case 865: return "CP865";
+    case 866: return "CP866";
+    case 869: return "CP869";
+    case 874: return "CP874";
+    case 932: return "CP932";
+    case 936: return "GB18030"; /* a superset of GBK */
+    case 949: return "CP949";
+    case 950: return "BIG5";
+    case 1250: return "CP1250";
+    case 1251: return "CP1251";
+    case 1253: return "CP1253";
+    case 1254: return "CP1254";
+    case 1255: return "CP1255";
+    case 1256: return "CP1256";
+    case 1257: return "CP1257";
+    case 1258: return "CP1258";
+    case 1361: return "JOHAB";
+    case 10000: case 32768: return "MACINTOSH";
+    default: return "CP1252"; /* 1252, 32769 (BIFF2–4 default) and anything unknown */
+    }
+}
+
+/* Appends n bytes of 8-bit text in the file's code page, as UTF-8. */
+static bool put_8bit(xls_ctx *x, const uint8_t *p, size_t n)
+{
+    if (!sb_reserve(&x->sb, n * 4 + 4))
+        return false;
+    size_t i = 0;
+    while (i < n && p[i] < 0x80)
+        x->sb.p[x->sb.n++] = (char)p[i++];
+    if (i == n)
+        return true;
+    bool latin1 = x->biff == 8 || x->codepage == 1200 || x->codepage == 28591;
+    if (!latin1 && !x->cd_tried) {
+        x->cd_tried = true;
+        x->cd = iconv_open("UTF-8", codepage_name(x->codepage));
+    }
+    if (latin1 || x->cd == (iconv_t)-1) {
+        for (; i < n; i++)
+            sb_put_cp(&x->sb, p[i]);
+        return true;
+    }
+    char *in = (char *)(p + i);
+    size_t inleft = n - i;
+    while (inleft > 0) {
+        char *out = x->sb.p + x->sb.n;
+        size_t outleft = x->sb.cap - x->sb.n;
+        size_t r = iconv(x->cd, &in, &inleft, &out, &outleft);
+        x->sb.n = (size_t)(out - x->sb.p);
+        if (r != (size_t)-1)
+            break;
+        if (errno == E2BIG) {
+            if (!sb_reserve(&x->sb, inleft * 4 + 16))
+                return false;
+            continue;
+        }
+        /* invalid or incomplete sequence: U+FFFD for one byte, then go on */
+        if (!sb_reserve(&x->sb, inleft * 4 + 16))
+            return false;
+        sb_put_cp(&x->sb, 0xFFFD);
+        in++;
+        inleft--;
+        iconv(x->cd, NULL, NULL, NULL, NULL);
+    }
+    return true;
+}
+
+/* Reads cch characters of a BIFF8 XLUnicodeString whose flags byte has been read, across
+ * CONTINUE records, then skips its rich-text runs and extended data. Appends to x->sb. */
+static bool read_ustr(xls_ctx *x, biff_cursor *c, uint32_t cch, uint8_t flags)
+{
+    uint16_t runs = 0;
+    uint32_t ext = 0;
+    if ((flags & 0x08) && !biff_cursor_u16(c, &runs))
+        return false;
+    if ((flags & 0x04) && !biff_cursor_u32(c, &ext))
+        return false;
+    bool wide = flags & 1;
+    uint32_t hi = 0; /* a pending high surrogate */
+    while (cch > 0) {
+        if (c->pos == c->end) {
+            if (!biff_cursor_continue(c) || c->pos == c->end)
+                return false;
+            wide = c->s[c->pos++] & 1; /* a string continued in a CONTINUE restates its width */
+            continue;
+        }
+        size_t avail = c->end - c->pos;
+        size_t k = wide ? avail / 2 : avail;
+        if (k > cch)
+            k = cch;
+        if (k == 0)
+            return false; /* half a UTF-16 unit */
+        if (x->sb.n + k * 3 + 8 > x->lim->max_string_bytes + 8 && x->sb.n + k > x->lim->max_string_bytes)
+            return false;
+        if (!sb_reserve(&x->sb, k * 3 + 8))
+            return false;
+        const uint8_t *p = c->s + c->pos;
+        if (!wide) {
+            for (size_t i = 0; i < k; i++)
+                sb_put_cp(&x->sb, p[i]);
+        } else {
+            for (size_t i = 0; i < k; i++) {
+                uint32_t u = biff_u16(p + 2 * i);
+                if (hi) {
+                    if (u >= 0xDC00 && u <= 0xDFFF) {
+                        sb_put_cp(&x->sb, 0x10000 + ((hi - 0xD800) << 10) + (u - 0xDC00));
+                        hi = 0;
+                        continue;
+                    }
+                    sb_put_cp(&x->sb, 0xFFFD);
+                    hi = 0;
+                }
+                if (u >= 0xD800 && u <= 0xDBFF)
+                    hi = u;
+                else if (u >= 0xDC00 && u <= 0xDFFF)
+                    sb_put_cp(&x->sb, 0xFFFD);
+                else
+                    sb_put_cp(&x->sb, u);
+            }
+        }
+        c->pos += wide ? k * 2 : k;
+        cch -= (uint32_t)k;
+    }
+    if (hi) {
+        if (!sb_reserve(&x->sb, 4))
+            return false;
+        sb_put_cp(&x->sb, 0xFFFD);
+    }
+    /* runs and extended data may be cut short at the end of a record: not an error */
+    biff_cursor_skip(c, (uint64_t)runs * 4 + ext);
+    return true;
+}
+
+/* A string as BIFF stores it in LABEL/STRING/FORMAT: BIFF8 XLUnicodeString with a 16-bit (or
+ * 8-bit when short_len) count; BIFF2–5 a byte string in the code page. Result in x->sb. */
+static bool read_string(xls_ctx *x, biff_cursor *c, bool short_len)
+{
+    x->sb.n = 0;
+    uint32_t cch;
+    if (short_len) {
+        uint8_t n8;
+        if (!biff_cursor_u8(c, &n8))
+            return false;
+        cch = n8;
+    } else {
+        uint16_t n16;
+        if (!biff_cursor_u16(c, &n16))
+            return false;
+        cch = n16;
+    }
+    if (x->biff == 8) {
+        uint8_t flags;
+        if (!biff_cursor_u8(c, &flags)) /* an empty string may end here */
+            return cch == 0;
+        return read_ustr(x, c, cch, flags);
+    }
+    size_t avail = c->end - c->pos;
+    if (cch > avail)
+        cch = (uint32_t)avail; /* truncated byte string: keep what is there */
+    bool ok = put_8bit(x, c->s + c->pos, cch);
+    c->pos += cch;
+    return ok;
+}
+
+static const char *sb_dup(xls_ctx *x)
+{
+    return workbook_strndup(x->wb, x->sb.p ? x->sb.p : "", x->sb.n);
+}
+
+/* ---- formats ------------------------------------------------------------------------------ */
+
+static bool add_format(xls_ctx *x, unsigned id, biff_numfmt f)
+{
+    for (size_t i = 0; i < x->nfmt; i++)
+        if (x->fmts[i].id == id) {
+            x->fmts[i].fmt = f;
+            return true;
+        }
+    if (x->nfmt == x->fmt_cap) {
+        if (x->nfmt >= 65536)
+            return true; /* no more ids than a u16 holds: ignore */
+        size_t cap = x->fmt_cap ? x->fmt_cap * 2 : 32;
+        fmt_entry *p = realloc(x->fmts, cap * sizeof *p);
+        if (!p)
+            return false;
+        x->fmts = p;
+        x->fmt_cap = cap;
+    }
+    x->fmts[x->nfmt].id = (uint16_t)id;
+    x->fmts[x->nfmt].fmt = f;
+    x->nfmt++;
+    for (size_t i = 0; i < x->nxf; i++)
+        x->xfs[i].resolved = false;
+    return true;
+}
+
+static biff_numfmt format_of_id(xls_ctx *x, unsigned id)
+{
+    for (size_t i = 0; i < x->nfmt; i++)
+        if (x->fmts[i].id == id)
+            return x->fmts[i].fmt;
+    if (x->biff >= 5)
+        return biff_builtin_format(id);
+    biff_numfmt g = {PS_FMT_GENERAL, 255, false};
+    return g;
+}
+
+/* BIFF2 cells name their format directly: xf is then 0x10000 | format index. */
+static biff_numfmt format_of_xf(xls_ctx *x, uint32_t xf)
+{
+    if (xf & 0x10000)
+        return format_of_id(x, xf & 0x3F);
+    if (xf >= x->nxf) {
+        biff_numfmt g = {PS_FMT_GENERAL, 255, false};
+        return g;
+    }
+    xf_info *e = &x->xfs[xf];
+    if (!e->resolved) {
+        e->fmt = format_of_id(x, e->ifmt);
+        e->resolved = true;
+    }
+    return e->fmt;
+}
+
+static bool add_xf(xls_ctx *x, unsigned ifmt)
+{
+    if (x->nxf == x->xf_cap) {
+        if (x->nxf >= 65536)
+            return true;
+        size_t cap = x->xf_cap ? x->xf_cap * 2 : 64;
+        xf_info *p = realloc(x->xfs, cap * sizeof *p);
+        if (!p)
+            return false;
+        x->xfs = p;
+        x->xf_cap = cap;
+    }
+    x->xfs[x->nxf].ifmt = (uint16_t)ifmt;
+    x->xfs[x->nxf].resolved = false;
+    x->nxf++;
+    return true;
+}
+
+/* FORMAT: BIFF8 u16 id + XLUnicodeString; BIFF5 u16 id + byte string (u8 length);
+ * BIFF4 2 unused bytes + byte string; BIFF2/3 a byte string. BIFF2–4 ids are sequential. */
+static bool on_format(xls_ctx *x, size_t rec)
+{
+    biff_cursor c;
+    if (!biff_cursor_at(&c, x->s, x->size, rec))
+        return true;
+    unsigned id;
+    uint16_t v = 0;
+    if (x->biff >= 5) {
+        if (!biff_cursor_u16(&c, &v))
+            return true;
+        id = v;
+    } else {
+        id = 0;
+        for (size_t i = 0; i < x->nfmt; i++)
+            if (x->fmts[i].id >= id)
+                id = x->fmts[i].id + 1u;
+        if (x->biff == 4 && !biff_cursor_skip(&c, 2))
+            return true;
+    }
+    if (!read_string(x, &c, x->biff < 8)) {
+        x->anomaly = true;
+        return true;
+    }
+    return add_format(x, id, biff_classify_format(x->sb.p ? x->sb.p : "", x->sb.n));
+}
+
+/* ---- cells -------------------------------------------------------------------------------- */
+
+typedef struct sheet_state {
+    ps_sheet *sh;
+    uint32_t index;
+    uint64_t cells;
+    bool pending_str; /* a FORMULA with a string result waits for its STRING record */
+    uint32_t prow, pcol, pxf;
+} sheet_state;
+
+static bool cell_limits(xls_ctx *x, sheet_state *ss, uint32_t row, uint32_t col)
+{
+    char ref[16];
+    if (row >= x->lim->max_rows || col >= x->lim->max_cols) {
+        cell_ref(row, col, ref, sizeof ref);
+        error_at_cell(x->err, PS_ERR_UNSUPPORTED, x->path, sheet_name(ss->sh), ref,
+                      "单元格 %s 超出限制（max_rows %u 行 / max_cols %u 列）", ref, x->lim->max_rows,
+                      x->lim->max_cols);
+        x->st = PS_ERR_UNSUPPORTED;
+        return false;
+    }
+    if (++ss->cells > x->lim->max_cells_per_sheet) {
+        error_at_cell(x->err, PS_ERR_UNSUPPORTED, x->path, sheet_name(ss->sh), NULL,
+                      "工作表的单元格数超出限制 max_cells_per_sheet（%llu）",
+                      (unsigned long long)x->lim->max_cells_per_sheet);
+        x->st = PS_ERR_UNSUPPORTED;
+        return false;
+    }
+    if (++x->cells_file > x->lim->max_cells_per_file) {
+        xls_fail(x, PS_ERR_UNSUPPORTED, "文件的单元格数超出限制 max_cells_per_file（%llu）",
+                 (unsigned long long)x->lim->max_cells_per_file);
+        return false;
+    }
+    return true;
+}
+
+static bool put_cell(xls_ctx *x, sheet_state *ss, uint32_t row, uint32_t col, uint32_t xf, ps_cell_type type,
+                     double number, const char *text, bool formula)
+{
+    if (!ss->sh)
+        return true;
+    if (!cell_limits(x, ss, row, col))
+        return false;
+    biff_numfmt f = format_of_xf(x, xf);
+    ps_cell c = {.row = row, .col = col, .type = (uint8_t)type, .format = f.cls, .decimals = f.decimals,
+                 .formula = formula, .number = number, .text = text};
+    if (type == PS_CELL_NUMBER && f.cls == PS_FMT_DATE) {
+        double serial = x->date1904 ? number + 1462 : number;
+        char iso[32];
+        if (biff_serial_iso(serial, f.has_time, iso, sizeof iso)) {
+            c.type = PS_CELL_DATE;
+            c.number = serial;
+            c.text = workbook_strndup(x->wb, iso, strlen(iso));
+            if (!c.text)
+                return xls_fail(x, PS_ERR_NOMEM, "内存不足"), false;
+        }
+    }
+    if (!sheet_put(ss->sh, &c))
+        return xls_fail(x, PS_ERR_NOMEM, "内存不足"), false;
+    return true;
+}
+
+static bool note_const(xls_ctx *x, sheet_state *ss, uint32_t row, uint32_t col)
+{
+    if (!ss->sh)
+        return true;
+    if (x->nconst == x->const_cap) {
+        size_t cap = x->const_cap ? x->const_cap * 2 : 256;
+        const_ref *p = realloc(x->consts, cap * sizeof *p);
+        if (!p)
+            return xls_fail(x, PS_ERR_NOMEM, "内存不足"), false;
+        x->consts = p;
+        x->const_cap = cap;
+    }
+    x->consts[x->nconst++] = (const_ref){ss->index, row, col};
+    return true;
+}
+
+static bool put_text(xls_ctx *x, sheet_state *ss, uint32_t row, uint32_t col, uint32_t xf, bool formula)
+{
+    if (!ss->sh)
+        return true;
+    if (x->sb.n > x->lim->max_string_bytes) {
+        char ref[16];
+        cell_ref(row, col, ref, sizeof ref);
+        error_at_cell(x->err, PS_ERR_UNSUPPORTED, x->path, sheet_name(ss->sh), ref,
+                      "单元格文本超出限制 max_string_bytes（%llu 字节）", (unsigned long long)x->lim->max_string_bytes);
+        x->st = PS_ERR_UNSUPPORTED;
+        return false;
+    }
+    const char *t = sb_dup(x);
+    if (!t)
+        return xls_fail(x, PS_ERR_NOMEM, "内存不足"), false;
+    return put_cell(x, ss, row, col, xf, PS_CELL_TEXT, 0, t, formula);
+}
+
+static void flush_pending(xls_ctx *x, sheet_state *ss)
+{
+    if (!ss->pending_str)
+        return;
+    ss->pending_str = false;
+    x->sb.n = 0;
+    put_text(x, ss, ss->prow, ss->pcol, ss->pxf, true); /* no STRING record: an empty result */
+}
+
+/* FORMULA: the cached result is 8 bytes at res. */
+static bool on_formula(xls_ctx *x, sheet_state *ss, uint32_t row, uint32_t col, uint32_t xf, const uint8_t *res)
+{
+    if (biff_u16(res + 6) != 0xFFFF)
+        return put_cell(x, ss, row, col, xf, PS_CELL_NUMBER, biff_f64(res), NULL, true);
+    switch (res[0]) {
+    case 0: /* string: in the STRING record that follows */
+        ss->pending_str = true;
+        ss->prow = row;
+        ss->pcol = col;
+        ss->pxf = xf;
+        return true;
+    case 1: return put_cell(x, ss, row, col, xf, PS_CELL_BOOL, res[2] ? 1 : 0, NULL, true);
+    case 2: return put_cell(x, ss, row, col, xf, PS_CELL_ERROR, 0, biff_error_text(res[2]), true);
+    case 3: x->sb.n = 0; return put_text(x, ss, row, col, xf, true);
+    default: return true;
+    }
+}
+
+/* Record ids of BOF in each BIFF version. */
+static bool is_bof(unsigned type)
+{
+    return type == BIFF_BOF || type == BIFF_BOF2 || type == BIFF_BOF3 || type == BIFF_BOF4;
+}
+
+/* Global records that BIFF2–4 streams mix with their cells (and BIFF5/8 globals have). */
+static bool on_global(xls_ctx *x, unsigned type, size_t rec, const uint8_t *d, size_t len)
+{
+    switch (type) {
+    case BIFF_FILEPASS:
+        xls_fail(x, PS_ERR_ENCRYPTED, "文件已加密（设有打开密码），请提交未加密的文件");
+        return false;
+    case BIFF_CODEPAGE:
+        if (len >= 2 && x->biff < 8)
+            x->codepage = biff_u16(d);
+        return true;
+    case BIFF_DATEMODE:
+        if (len >= 2)
+            x->date1904 = biff_u16(d) == 1;
+        return true;
+    case BIFF_FORMAT:
+    case BIFF_FORMAT2:
+        if (!on_format(x, rec))
+            return xls_fail(x, PS_ERR_NOMEM, "内存不足"), false;
+        return true;
+    case BIFF_XF:
+        if (len >= 4 && !add_xf(x, biff_u16(d + 2)))
+            return xls_fail(x, PS_ERR_NOMEM, "内存不足"), false;
+        return true;
+    case BIFF_XF3:
+    case BIFF_XF4:
+        if (len >= 2 && !add_xf(x, d[1]))
+            return xls_fail(x, PS_ERR_NOMEM, "内存不足"), false;
+        return true;
+    case BIFF_XF2:
+        if (len >= 3 && !add_xf(x, d[2] & 0x3F))
+            return xls_fail(x, PS_ERR_NOMEM, "内存不足"), false;
+        return true;
+    default: return true;
+    }
+}
+
+/* Reads one worksheet substream whose BOF is at pos; returns the offset after its EOF.
+ * ss->sh may be NULL (a substream we skip but whose global records still count). */
+static size_t parse_sheet(xls_ctx *x, sheet_state *ss, size_t pos)
+{
+    const uint8_t *s = x->s;
+    int depth = 0;
+    while (x->st == PS_OK) {
+        if (x->size - pos < 4) {
+            if (pos != x->size || depth > 0)
+                x->anomaly = true; /* the stream ends inside a record or before EOF */
+            break;
+        }
+        unsigned type = biff_u16(s + pos);
+        size_t len = biff_u16(s + pos + 2);
+        size_t rec = pos;
+        if (x->size - pos - 4 < len) {
+            x->anomaly = true;
+            pos = x->size;
+            break;
+        }
+        const uint8_t *d = s + pos + 4;
+        pos += 4 + len;
+        if (is_bof(type)) {
+            depth++;
+            continue;
+        }
+        if (type == BIFF_EOF) {
+            if (--depth <= 0)
+                break;
+            continue;
+        }
+        if (depth != 1)
+            continue; /* inside an embedded chart or other sub-substream */
+        if (type != BIFF_STRING && type != BIFF_STRING2 && type != BIFF_CONTINUE && ss->pending_str &&
+            (type == BIFF_NUMBER || type == BIFF_RK || type == BIFF_MULRK || type == BIFF_LABEL ||
+             type == BIFF_LABELSST || type == BIFF_FORMULA || type == BIFF_FORMULA3 || type == BIFF_FORMULA4 ||
+             type == BIFF_BOOLERR || type == BIFF_RSTRING))
+            flush_pending(x, ss);
+        if (x->sequential) {
+            if (!on_global(x, type, rec, d, len))
+                break;
+        }
+        switch (type) {
+        case BIFF_DIMENSION:
+        case BIFF_DIMENSION2: {
+            if (type == BIFF_DIMENSION2 && x->biff != 2)
+                break;
+            uint64_t rows = 0, cols = 0;
+            if (x->biff == 8 && len >= 12) {
+                rows = biff_u32(d + 4);
+                cols = biff_u16(d + 10);
+            } else if (len >= 8) {
+                rows = biff_u16(d + 2);
+                cols = biff_u16(d + 6);
+            }
+            if (rows * cols > x->dim_cells_max)
+                x->dim_cells_max = rows * cols;
+            if (rows > 65536 || cols > 256)
+                x->anomaly = true;
+            break;
+        }
+        case BIFF_NUMBER:
+            if (len >= 14) {
+                if (!note_const(x, ss, biff_u16(d), biff_u16(d + 2)) ||
+                    !put_cell(x, ss, biff_u16(d), biff_u16(d + 2), biff_u16(d + 4), PS_CELL_NUMBER, biff_f64(d + 6),
+                              NULL, false))
+                    return pos;
+            }
+            break;
+        case BIFF_RK:
+            if (len >= 10) {
+                if (!note_const(x, ss, biff_u16(d), biff_u16(d + 2)) ||
+                    !put_cell(x, ss, biff_u16(d), biff_u16(d + 2), biff_u16(d + 4), PS_CELL_NUMBER,
+                              biff_rk(biff_u32(d + 6)), NULL, false))
+                    return pos;
+            }
+            break;
+        case BIFF_MULRK:
+            if (len >= 6) {
+                uint32_t row = biff_u16(d), col = biff_u16(d + 2);
+                size_t n = (len - 6) / 6;
+                for (size_t i = 0; i < n; i++) {
+                    const uint8_t *e = d + 4 + 6 * i;
+                    if (!note_const(x, ss, row, col + (uint32_t)i) ||
+                        !put_cell(x, ss, row, col + (uint32_t)i, biff_u16(e), PS_CELL_NUMBER, biff_rk(biff_u32(e + 2)),
+                                  NULL, false))
+                        return pos;
+                }
+            }
+            break;
+        case BIFF_LABEL:
+        case BIFF_RSTRING:
+            if (len >= 8 && ss->sh) {
+                biff_cursor c;
+                biff_cursor_at(&c, s, x->size, rec);
+                c.pos += 6;
+                if (!read_string(x, &c, false)) {
+                    x->anomaly = true;
+                    break;
+                }
+                if ((type == BIFF_LABEL && !note_const(x, ss, biff_u16(d), biff_u16(d + 2))) ||
+                    !put_text(x, ss, biff_u16(d), biff_u16(d + 2), biff_u16(d + 4), false))
+                    return pos;
+            }
+            break;
+        case BIFF_LABELSST:
+            if (len >= 10 && ss->sh) {
+                uint32_t i = biff_u32(d + 6);
+                if (i >= x->nsst) {
+                    x->anomaly = true;
+                    break;
+                }
+                if (!note_const(x, ss, biff_u16(d), biff_u16(d + 2)) ||
+                    !put_cell(x, ss, biff_u16(d), biff_u16(d + 2), biff_u16(d + 4), PS_CELL_TEXT, 0, x->sst[i].text,
+                              false))
+                    return pos;
+            }
+            break;
+        case BIFF_BOOLERR:
+            if (len >= 8) {
+                uint32_t row = biff_u16(d), col = biff_u16(d + 2), xf = biff_u16(d + 4);
+                bool ok = note_const(x, ss, row, col) &&
+                          (d[7] ? put_cell(x, ss, row, col, xf, PS_CELL_ERROR, 0, biff_error_text(d[6]), false)
+                                : put_cell(x, ss, row, col, xf, PS_CELL_BOOL, d[6] ? 1 : 0, NULL, false));
+                if (!ok)
+                    return pos;
+            }
+            break;
+        case BIFF_FORMULA:  /* BIFF5/8 and BIFF2 share the id */
+            if (x->biff == 2) {
+                if (len >= 15 && !on_formula(x, ss, biff_u16(d), biff_u16(d + 2), 0x10000u | (d[5] & 0x3F), d + 7))
+                    return pos;
+            } else if (len >= 14 && !on_formula(x, ss, biff_u16(d), biff_u16(d + 2), biff_u16(d + 4), d + 6)) {
+                return pos;
+            }
+            break;
+        case BIFF_FORMULA3:
+        case BIFF_FORMULA4:
+            if (len >= 14 && !on_formula(x, ss, biff_u16(d), biff_u16(d + 2), biff_u16(d + 4), d + 6))
+                return pos;
+            break;
+        case BIFF_STRING:
+        case BIFF_STRING2:
+            if (ss->pending_str) {
+                biff_cursor c;
+                biff_cursor_at(&c, s, x->size, rec);
+                ss->pending_str = false;
+                if (!read_string(x, &c, type == BIFF_STRING2)) {
+                    x->anomaly = true;
+                    x->sb.n = 0;
+                }
+                if (!put_text(x, ss, ss->prow, ss->pcol, ss->pxf, true))
+                    return pos;
+            }
+            break;
+        case BIFF_MERGEDCELLS:
+            if (len >= 2 && ss->sh) {
+                size_t n = biff_u16(d);
+                if (n > (len - 2) / 8) {
+                    n = (len - 2) / 8;
+                    x->anomaly = true;
+                }
+                for (size_t i = 0; i < n; i++) {
+                    const uint8_t *e = d + 2 + 8 * i;
+                    ps_range r = {biff_u16(e), biff_u16(e + 4), biff_u16(e + 2), biff_u16(e + 6)};
+                    if (r.last_row >= x->lim->max_rows || r.last_col >= x->lim->max_cols) {
+                        x->anomaly = true;
+                        continue;
+                    }
+                    if (!sheet_add_merge(ss->sh, r)) {
+                        xls_fail(x, PS_ERR_NOMEM, "内存不足");
+                        return pos;
+                    }
+                }
+            }
+            break;
+        /* BIFF2 cell records: row, col, 3 attribute bytes (byte 1: format index), value */
+        case BIFF_INTEGER2:
+            if (x->biff == 2 && len >= 9 &&
+                !put_cell(x, ss, biff_u16(d), biff_u16(d + 2), 0x10000u | (d[5] & 0x3F), PS_CELL_NUMBER,
+                          biff_u16(d + 7), NULL, false))
+                return pos;
+            break;
+        case BIFF_NUMBER2:
+            if (x->biff == 2 && len >= 15 &&
+                !put_cell(x, ss, biff_u16(d), biff_u16(d + 2), 0x10000u | (d[5] & 0x3F), PS_CELL_NUMBER,
+                          biff_f64(d + 7), NULL, false))
+                return pos;
+            break;
+        case BIFF_LABEL2:
+            if (x->biff == 2 && len >= 8 && ss->sh) {
+                size_t n = d[7] <= len - 8 ? d[7] : len - 8;
+                x->sb.n = 0;
+                if (!put_8bit(x, d + 8, n)) {
+                    xls_fail(x, PS_ERR_NOMEM, "内存不足");
+                    return pos;
+                }
+                if (!put_text(x, ss, biff_u16(d), biff_u16(d + 2), 0x10000u | (d[5] & 0x3F), false))
+                    return pos;
+            }
+            break;
+        case BIFF_BOOLERR2:
+            if (x->biff == 2 && len >= 9) {
+                uint32_t row = biff_u16(d), col = biff_u16(d + 2), xf = 0x10000u | (d[5] & 0x3F);
+                bool ok = d[8] ? put_cell(x, ss, row, col, xf, PS_CELL_ERROR, 0, biff_error_text(d[7]), false)
+                               : put_cell(x, ss, row, col, xf, PS_CELL_BOOL, d[7] ? 1 : 0, NULL, false);
+                if (!ok)
+                    return pos;
+            }
+            break;
+        default: break;
+        }
+    }
+    if (x->st == PS_OK)
+        flush_pending(x, ss);
+    return pos;
+}
+
+/* ---- workbook globals (BIFF5/8) ----------------------------------------------------------- */
+
+typedef struct boundsheet {
+    uint32_t pos;
+    uint8_t type;
+    const char *name;
+} boundsheet;
+
+static bool on_sst(xls_ctx *x, size_t rec)
+{
+    biff_cursor c;
+    uint32_t total, unique;
+    if (x->sst || !biff_cursor_at(&c, x->s, x->size, rec) || !biff_cursor_u32(&c, &total) ||
+        !biff_cursor_u32(&c, &unique)) {
+        x->anomaly = true;
+        return true;
+    }
+    if (unique > x->lim->max_sst_entries) {
+        xls_fail(x, PS_ERR_UNSUPPORTED, "共享字符串表的条目数 %u 超出限制 max_sst_entries（%llu）", unique,
+                 (unsigned long long)x->lim->max_sst_entries);
+        return false;
+    }
+    /* each entry takes at least 3 bytes: never allocate more than the stream can hold */
+    size_t cap = unique < x->size / 3 + 1 ? unique : x->size / 3 + 1;
+    x->sst = calloc(cap ? cap : 1, sizeof *x->sst);
+    if (!x->sst)
+        return xls_fail(x, PS_ERR_NOMEM, "内存不足"), false;
+    for (size_t i = 0; i < cap; i++) {
+        uint16_t cch;
+        uint8_t flags;
+        if (!biff_cursor_u16(&c, &cch) || !biff_cursor_u8(&c, &flags)) {
+            x->anomaly = i < unique; /* fewer strings than announced */
+            break;
+        }
+        x->sb.n = 0;
+        if (!read_ustr(x, &c, cch, flags)) {
+            x->anomaly = true;
+            break;
+        }
+        if (!(x->sst[i].text = sb_dup(x)))
+            return xls_fail(x, PS_ERR_NOMEM, "内存不足"), false;
+        x->nsst = i + 1;
+    }
+    return true;
+}
+
+static bool on_boundsheet(xls_ctx *x, const uint8_t *d, size_t len, boundsheet **bs, size_t *nbs, size_t *cap)
+{
+    if (len < 7) {
+        x->anomaly = true;
+        return true;
+    }
+    if (*nbs >= x->lim->max_sheets) {
+        xls_fail(x, PS_ERR_UNSUPPORTED, "工作表数超出限制 max_sheets（%u）", x->lim->max_sheets);
+        return false;
+    }
+    biff_cursor c = {.s = d, .size = len, .pos = 6, .end = len};
+    if (!read_string(x, &c, true))
+        x->anomaly = true;
+    if (*nbs == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        boundsheet *p = realloc(*bs, ncap * sizeof *p);
+        if (!p)
+            return xls_fail(x, PS_ERR_NOMEM, "内存不足"), false;
+        *bs = p;
+        *cap = ncap;
+    }
+    const char *name = sb_dup(x);
+    if (!name)
+        return xls_fail(x, PS_ERR_NOMEM, "内存不足"), false;
+    (*bs)[(*nbs)++] = (boundsheet){biff_u32(d), d[5], name};
+    return true;
+}
+
+static bool add_sheet(xls_ctx *x, sheet_state *ss, const char *name)
+{
+    memset(ss, 0, sizeof *ss);
+    if (workbook_sheet_count(x->wb) >= x->lim->max_sheets)
+        return xls_fail(x, PS_ERR_UNSUPPORTED, "工作表数超出限制 max_sheets（%u）", x->lim->max_sheets), false;
+    ss->index = (uint32_t)workbook_sheet_count(x->wb);
+    if (!(ss->sh = workbook_add_sheet(x->wb, name)))
+        return xls_fail(x, PS_ERR_NOMEM, "内存不足"), false;
+    return true;
+}
+
+/* A stream whose first BOF is not a workbook globals BOF: BIFF2–4 worksheets (or a BIFF4
+ * workbook, or a lone BIFF5 sheet): substreams one after another, cells mixed with globals. */
+static void parse_sequential(xls_ctx *x)
+{
+    size_t pos = 0;
+    int n = 0;
+    while (x->st == PS_OK && x->size - pos >= 4) {
+        unsigned type = biff_u16(x->s + pos);
+        size_t len = biff_u16(x->s + pos + 2);
+        if (!is_bof(type) || x->size - pos - 4 < len) {
+            x->anomaly = true;
+            break;
+        }
+        unsigned sub = type == BIFF_BOF2 ? (len >= 4 ? biff_u16(x->s + pos + 6) : 0x10)
+                                         : (len >= 4 ? biff_u16(x->s + pos + 6) : 0x10);
+        sheet_state ss;
+        memset(&ss, 0, sizeof ss);
+        if (sub == 0x10 || sub == 0x40 || sub == 0) {
+            char name[32];
+            snprintf(name, sizeof name, "Sheet%d", ++n);
+            if (!add_sheet(x, &ss, name))
+                return;
+        }
+        size_t next = parse_sheet(x, &ss, pos);
+        if (next <= pos)
+            break;
+        pos = next;
+    }
+}
+
+/* The BIFF version from the first BOF (stream name hint already in x->biff); false when the
+ * stream does not start with a BOF. Sets x->sequential for streams without workbook globals. */
+static bool detect_biff(xls_ctx *x)
+{
+    const uint8_t *s = x->s;
+    if (x->size < 8 || !is_bof(biff_u16(s)) || biff_u16(s + 2) < 4 || x->size - 4 < biff_u16(s + 2))
+        return false;
+    unsigned bof = biff_u16(s);
+    unsigned vers = biff_u16(s + 4), sub = biff_u16(s + 6);
+    if (bof == BIFF_BOF2)
+        x->biff = 2;
+    else if (bof == BIFF_BOF3)
+        x->biff = 3;
+    else if (bof == BIFF_BOF4)
+        x->biff = 4;
+    else if (vers == 0x0600)
+        x->biff = 8;
+    else if (vers == 0x0500)
+        x->biff = 5;
+    else if (x->biff == 0)
+        x->biff = 8; /* odd version field, no stream name: BIFF8 is by far the likeliest */
+    x->sequential = x->biff <= 4 || sub != 0x0005;
+    return true;
+}
+
+static void parse_workbook(xls_ctx *x)
+{
+    const uint8_t *s = x->s;
+    if (x->sequential) {
+        parse_sequential(x);
+        return;
+    }
+
+    boundsheet *bs = NULL;
+    size_t nbs = 0, bcap = 0;
+    size_t pos = 0;
+    bool eof = false;
+    while (x->st == PS_OK && x->size - pos >= 4) {
+        unsigned type = biff_u16(s + pos);
+        size_t len = biff_u16(s + pos + 2);
+        if (x->size - pos - 4 < len) {
+            x->anomaly = true;
+            break;
+        }
+        const uint8_t *d = s + pos + 4;
+        size_t rec = pos;
+        pos += 4 + len;
+        if (type == BIFF_EOF) {
+            eof = true;
+            break;
+        }
+        if (!on_global(x, type, rec, d, len))
+            break;
+        if (type == BIFF_SST && !on_sst(x, rec))
+            break;
+        if (type == BIFF_BOUNDSHEET && !on_boundsheet(x, d, len, &bs, &nbs, &bcap))
+            break;
+    }
+    if (x->st == PS_OK && !eof)
+        x->anomaly = true;
+    for (size_t i = 0; i < nbs && x->st == PS_OK; i++) {
+        if (bs[i].type != 0)
+            continue; /* chart, macro or VB module sheet */
+        size_t at = bs[i].pos;
+        bool dup = false;
+        for (size_t j = 0; j < i; j++)
+            if (bs[j].pos == at && bs[j].type == 0)
+                dup = true;
+        bool ok = !dup && at < x->size && x->size - at >= 8 && biff_u16(s + at) == BIFF_BOF;
+        if (ok && biff_u16(s + at + 6 + 0) != 0x0010 && biff_u16(s + at + 6) != 0)
+            continue; /* a chart or dialog substream listed as worksheet: skip it */
+        char name[32];
+        const char *nm = bs[i].name;
+        if (!nm[0]) {
+            snprintf(name, sizeof name, "Sheet%zu", i + 1);
+            nm = name;
+        }
+        sheet_state ss;
+        if (!add_sheet(x, &ss, nm))
+            break;
+        if (!ok) {
+            x->anomaly = true;
+            continue;
+        }
+        parse_sheet(x, &ss, at);
+    }
+    free(bs);
+}
+
+/* ---- freexl for the constant cells -------------------------------------------------------- */
+
+static int cmp_const(const void *a, const void *b)
+{
+    const const_ref *p = a, *q = b;
+    if (p->sheet != q->sheet)
+        return p->sheet < q->sheet ? -1 : 1;
+    if (p->row != q->row)
+        return p->row < q->row ? -1 : 1;
+    return p->col < q->col ? -1 : p->col > q->col;
+}
+
+/* Replaces our values of constant cells by freexl's. Only for files our pass found sound:
+ * freexl 1.0.6 allocates rows × cols cells from DIMENSION and trusts more of the file than we
+ * do, so it never sees a file we have doubts about. */
+static void overlay_freexl(xls_ctx *x)
+{
+    if (x->anomaly || x->nconst == 0 || (x->biff != 5 && x->biff != 8) ||
+        x->dim_cells_max > x->lim->max_cells_per_sheet)
+        return;
+    const void *h = NULL;
+    int rc = freexl_open(x->path, &h);
+    if (rc != FREEXL_OK || !h) {
+        if (h)
+            freexl_close(h);
+        return; /* ours stand: freexl declines password-protected and some valid files */
+    }
+    unsigned nfx = 0;
+    if (freexl_get_info(h, FREEXL_BIFF_SHEET_COUNT, &nfx) != FREEXL_OK)
+        nfx = 0;
+    qsort(x->consts, x->nconst, sizeof *x->consts, cmp_const);
+    unsigned j = 0;
+    size_t k = 0;
+    for (uint32_t i = 0; i < workbook_sheet_count(x->wb) && x->st == PS_OK; i++) {
+        ps_sheet *sh = workbook_sheet_mut(x->wb, i);
+        size_t first = k;
+        while (k < x->nconst && x->consts[k].sheet == i)
+            k++;
+        /* freexl's sheet of the same name, in the same order */
+        const char *fxname = NULL;
+        while (j < nfx && (freexl_get_worksheet_name(h, (unsigned short)j, &fxname) != FREEXL_OK || !fxname ||
+                           strcmp(fxname, sheet_name(sh)) != 0))
+            j++;
+        if (j >= nfx)
+            break;
+        unsigned fxrows = 0;
+        unsigned short fxcols = 0;
+        if (freexl_select_active_worksheet(h, (unsigned short)j) != FREEXL_OK ||
+            freexl_worksheet_dimensions(h, &fxrows, &fxcols) != FREEXL_OK) {
+            j++;
+            continue;
+        }
+        j++;
+        for (size_t n = first; n < k; n++) {
+            const const_ref *r = &x->consts[n];
+            if (n > first && r->row == x->consts[n - 1].row && r->col == x->consts[n - 1].col)
+                continue;
+            if (r->row >= fxrows || r->col >= fxcols)
+                continue;
+            ps_cell *c = sheet_cell_mut(sh, r->row, r->col);
+            if (!c || c->formula)
+                continue;
+            FreeXL_CellValue v;
+            if (freexl_get_cell_value(h, r->row, (unsigned short)r->col, &v) != FREEXL_OK)
+                continue;
+            switch (v.type) {
+            case FREEXL_CELL_INT:
+                if (c->type == PS_CELL_NUMBER || c->type == PS_CELL_BOOL)
+                    c->number = v.value.int_value;
+                break;
+            case FREEXL_CELL_DOUBLE:
+                if (c->type == PS_CELL_NUMBER)
+                    c->number = v.value.double_value;
+                break;
+            case FREEXL_CELL_TEXT:
+            case FREEXL_CELL_SST_TEXT:
+                if (c->type == PS_CELL_TEXT && v.value.text_value && strcmp(c->text, v.value.text_value) != 0) {
+                    const char *t = workbook_strndup(x->wb, v.value.text_value, strlen(v.value.text_value));
+                    if (t)
+                        c->text = t;
+                }
+                break;
+            default:
+                /* DATE/DATETIME/TIME: freexl gives only text and drops the serial: ours stand.
+                 * NULL: freexl skipped the record (RSTRING, an error literal): ours stand. */
+                break;
+            }
+        }
+    }
+    freexl_close(h);
+}
+
+/* ---- the container ------------------------------------------------------------------------ */
+
+static ps_status read_file(const char *path, const ps_limits *lim, uint8_t **out, size_t *outlen, ps_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return error_set(err, PS_ERR_IO, path, "无法打开文件：%s", strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return error_set(err, PS_ERR_IO, path, "不是可读的普通文件");
+    }
+    if ((uint64_t)st.st_size > lim->max_file_bytes) {
+        close(fd);
+        return error_set(err, PS_ERR_UNSUPPORTED, path, "文件大小 %lld 字节超出限制 max_file_bytes（%llu）",
+                         (long long)st.st_size, (unsigned long long)lim->max_file_bytes);
+    }
+    size_t n = (size_t)st.st_size;
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf) {
+        close(fd);
+        return error_set(err, PS_ERR_NOMEM, path, "内存不足");
+    }
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    *out = buf;
+    *outlen = got;
+    return PS_OK;
+}
+
+static bool name_is(const char *a, const char *b) { return a && strcasecmp(a, b) == 0; }
+
+/* Finds the workbook stream of an OLE2 file and reads it into *out (caller frees). */
+static ps_status read_ole_stream(xls_ctx *x, const uint8_t *file, size_t flen, uint8_t **out, size_t *outlen,
+                                 int *biff_hint)
+{
+    log_capture cap = {0};
+    tl_capture = &cap;
+    ps_status st = PS_OK;
+    GError *gerr = NULL;
+    GsfInput *in = gsf_input_memory_new(file, (gsf_off_t)flen, FALSE);
+    GsfInfile *ole = in ? gsf_infile_msole_new(in, &gerr) : NULL;
+    if (!ole) {
+        st = error_set(x->err, PS_ERR_CORRUPT, x->path, "OLE2 复合文档已损坏（%s%s%s）",
+                       gerr && gerr->message ? gerr->message : "无法读取目录", cap.count ? "；" : "",
+                       cap.count ? cap.first : "");
+        goto done;
+    }
+    int n = gsf_infile_num_children(ole);
+    int wb = -1, book = -1;
+    bool word = false, ppt = false, encrypted = false;
+    for (int i = 0; i < n; i++) {
+        const char *nm = gsf_infile_name_by_index(ole, i);
+        if (name_is(nm, "Workbook"))
+            wb = i;
+        else if (name_is(nm, "Book"))
+            book = i;
+        else if (name_is(nm, "EncryptionInfo") || name_is(nm, "EncryptedPackage"))
+            encrypted = true;
+        else if (name_is(nm, "WordDocument"))
+            word = true;
+        else if (name_is(nm, "PowerPoint Document"))
+            ppt = true;
+    }
+    if (encrypted) {
+        st = error_set(x->err, PS_ERR_ENCRYPTED, x->path, "文件已加密（设有打开密码），请提交未加密的文件");
+        goto done;
+    }
+    int which = wb >= 0 ? wb : book;
+    if (which < 0) {
+        if (word)
+            st = error_set(x->err, PS_ERR_UNSUPPORTED, x->path, "这是 Word 文档，不是 Excel 工作簿");
+        else if (ppt)
+            st = error_set(x->err, PS_ERR_UNSUPPORTED, x->path, "这是 PowerPoint 演示文稿，不是 Excel 工作簿");
+        else if (n <= 0 && cap.count)
+            st = error_set(x->err, PS_ERR_CORRUPT, x->path, "OLE2 复合文档已损坏（%s）", cap.first);
+        else
+            st = error_set(x->err, PS_ERR_UNSUPPORTED, x->path, "OLE2 复合文档中没有 Excel 工作簿流（Workbook/Book）");
+        goto done;
+    }
+    *biff_hint = which == wb ? 8 : 5;
+    GsfInput *child = gsf_infile_child_by_index(ole, which);
+    if (!child) {
+        st = error_set(x->err, PS_ERR_CORRUPT, x->path, "无法打开工作簿流，OLE2 复合文档已损坏%s%s",
+                       cap.count ? "：" : "", cap.count ? cap.first : "");
+        goto done;
+    }
+    gsf_off_t size = gsf_input_size(child);
+    if (size <= 0 || (uint64_t)size > flen) { /* a stream cannot be larger than its file */
+        st = error_set(x->err, PS_ERR_CORRUPT, x->path, "工作簿流长度 %lld 与文件大小不符，文件已损坏",
+                       (long long)size);
+        g_object_unref(child);
+        goto done;
+    }
+    uint8_t *buf = malloc((size_t)size);
+    if (!buf) {
+        st = error_set(x->err, PS_ERR_NOMEM, x->path, "内存不足");
+        g_object_unref(child);
+        goto done;
+    }
+    if (!gsf_input_read(child, (size_t)size, buf)) {
+        free(buf);
+        st = error_set(x->err, PS_ERR_CORRUPT, x->path, "工作簿流不完整，文件已截断或损坏%s%s",
+                       cap.count ? "：" : "", cap.count ? cap.first : "");
+        g_object_unref(child);
+        goto done;
+    }
+    g_object_unref(child);
+    if (cap.count)
+        x->anomaly = true; /* libgsf complained but read the stream */
+    *out = buf;
+    *outlen = (size_t)size;
+done:
+    if (gerr)
+        g_error_free(gerr);
+    if (ole)
+        g_object_unref(ole);
+    if (in)
+        g_object_unref(in);
+    tl_capture = NULL;
+    return st;
+}
+
+ps_status reader_open_xls(const char *path, const ps_limits *limits, ps_workbook **out, ps_error *err)
+{
+    ps_limits deflim;
+    if (!limits) {
+        deflim = reader_default_limits();
+        limits = &deflim;
+    }
+    uint8_t *file = NULL, *stream = NULL;
+    size_t flen = 0;
+    ps_status st = read_file(path, limits, &file, &flen, err);
+    if (st != PS_OK)
+        return st;
+    if (flen == 0) {
+        free(file);
+        return error_set(err, PS_ERR_NOT_A_SPREADSHEET, path, "文件为空（0 字节）");
+    }
+    xls_ctx x = {.path = path, .lim = limits, .err = err, .cd = (iconv_t)-1, .codepage = 1252};
+    static const uint8_t ole_magic[8] = {0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1};
+    int hint = 0;
+    if (flen >= 8 && memcmp(file, ole_magic, 8) == 0) {
+        pthread_once(&xls_once, xls_init_once);
+        size_t slen = 0;
+        st = read_ole_stream(&x, file, flen, &stream, &slen, &hint);
+        free(file);
+        file = NULL;
+        if (st != PS_OK)
+            return st;
+        x.s = stream;
+        x.size = slen;
+    } else if (flen >= 4 && is_bof(biff_u16(file))) {
+        x.s = file; /* a bare BIFF stream */
+        x.size = flen;
+        x.anomaly = true; /* freexl reads OLE2 containers only */
+    } else {
+        free(file);
+        return error_set(err, PS_ERR_NOT_A_SPREADSHEET, path, "不是 Excel 文件（既非 OLE2 复合文档，也非 BIFF 流）");
+    }
+    x.biff = hint;
+    if (!detect_biff(&x)) {
+        st = error_set(err, PS_ERR_CORRUPT, path, "工作簿流不以 BOF 记录开头，文件已损坏");
+        goto done;
+    }
+    x.wb = workbook_new(x.biff == 8 ? PS_FORMAT_XLS_BIFF8 : PS_FORMAT_XLS_BIFF5);
+    if (!x.wb) {
+        st = error_set(err, PS_ERR_NOMEM, path, "内存不足");
+        goto done;
+    }
+    parse_workbook(&x);
+    if (x.st == PS_OK && workbook_sheet_count(x.wb) == 0)
+        xls_fail(&x, PS_ERR_CORRUPT, "工作簿中没有可读的工作表，文件已损坏");
+    if (x.st == PS_OK)
+        overlay_freexl(&x);
+    st = x.st;
+    if (st == PS_OK) {
+        if (x.biff < 8)
+            workbook_set_codepage(x.wb, x.codepage);
+        workbook_finish(x.wb);
+    }
+done:
+    if (x.cd != (iconv_t)-1)
+        iconv_close(x.cd);
+    free(x.sb.p);
+    free(x.xfs);
+    free(x.fmts);
+    free(x.sst);
+    free(x.consts);
+    free(stream);
+    free(file);
+    if (st != PS_OK) {
+        workbook_free(x.wb);
+        return st;
+    }
+    *out = x.wb;
+    return PS_OK;
+}

@@ -187,6 +187,8 @@ static double pow10_of(unsigned k)
 
 static const unsigned char *match_prefix(const unsigned char *p, const char *lit)
 {
+    if (p[0] != (unsigned char)lit[0]) /* most calls end here */
+        return NULL;
     size_t n = strlen(lit);
     return strncmp((const char *)p, lit, n) == 0 ? p + n : NULL;
 }

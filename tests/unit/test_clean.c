@@ -482,6 +482,48 @@ static void test_malformed(void **state)
     assert_true(fabs(c.number / 1.11111111111111111e29 - 1) < 1e-12);
 }
 
+/* Random texts built from the fragments the parsers look for, each in a heap block of exactly
+ * its size so ASan sees any read past the NUL; a fixed seed keeps the run reproducible. */
+static void test_random_fragments(void **state)
+{
+    static const char *frags[] = {"0", "9", "１", "．", ".", ",", "，", "、", " ", U3000, NBSP, "%", "％", "-", "－",
+                                  "+", "≥", "≧", "<", "=", "万元", "人", "年", "月", "日", ":", "：", "\r", "\n",
+                                  "\xe3", "\xe3\x80", "\xef\xbc", "\xc2", "\x80", "a", "不超过", "T"};
+    uint32_t seed = 12345;
+    char out[32];
+    for (int iter = 0; iter < 20000; iter++) {
+        char buf[96];
+        size_t len = 0;
+        seed = seed * 1103515245u + 12345u;
+        int pieces = (int)(seed >> 16) % 9;
+        for (int k = 0; k < pieces; k++) {
+            seed = seed * 1103515245u + 12345u;
+            const char *f = frags[(seed >> 16) % N(frags)];
+            size_t fl = strlen(f);
+            memcpy(buf + len, f, fl);
+            len += fl;
+        }
+        char *text = test_malloc(len + 1);
+        memcpy(text, buf, len);
+        text[len] = '\0';
+        ps_cleaned cs[3] = {clean_number(text), clean_rate_text(text), clean_target(text)};
+        for (int j = 0; j < 3; j++) {
+            if (cs[j].ok)
+                assert_true(isfinite(cs[j].number));
+            assert_true((cs[j].note == PS_CLEAN_NONE) == (cs[j].message == NULL));
+            assert_true(strlen(cs[j].comparator) < sizeof cs[j].comparator);
+        }
+        assert_true(clean_trim(text, out, sizeof out) < sizeof out);
+        assert_true(clean_label(text, out, sizeof out) <= len);
+        if (clean_date(text, out, sizeof out))
+            assert_int_equal(strlen(out), 10);
+        int y;
+        clean_year(text, &y, out, sizeof out);
+        clean_is_blank(text);
+        test_free(text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -492,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_label),           cmocka_unit_test(test_blank),
         cmocka_unit_test(test_dates),           cmocka_unit_test(test_date_serial),
         cmocka_unit_test(test_year),            cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_random_fragments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

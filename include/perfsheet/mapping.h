@@ -1,0 +1,94 @@
+/* mapping.h - mapping files: how a template's cells are found in a sheet (by fixed address or
+ * by anchor label), which template a sheet holds (detection), and extraction of canonical
+ * values into ps_document. Layouts are data (mappings/NAME.yaml, language in docs/mapping.md),
+ * never C. A mapping set holds the built-in mappings (embedded in the binary) plus the
+ * *.yaml files of a user directory.
+ * Ownership: a set owns its mappings; a mapping owns its parsed YAML document; every pointer
+ * returned (strings, specs, YAML nodes) is borrowed until the owner is freed. */
+#ifndef PERFSHEET_MAPPING_H
+#define PERFSHEET_MAPPING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "perfsheet/document.h"
+#include "perfsheet/error.h"
+#include "perfsheet/workbook.h"
+
+struct fy_node;
+
+typedef struct ps_mapping ps_mapping;         /* one mapping file */
+typedef struct ps_mapping_set ps_mapping_set; /* built-ins + user dir */
+
+/* Loads the built-in mappings (embedded by the build from mappings/NAME.yaml, named
+ * "mappings/zpb.yaml"), then every *.yaml of user_dir (may be NULL), in sorted order; a user
+ * file with the same template id replaces the built-in one, two user files with one id are an
+ * error. On failure *err says file:line:column; *out is untouched. Caller owns *out. */
+ps_status mapping_set_load(const char *user_dir, ps_mapping_set **out, ps_error *err);
+void mapping_set_free(ps_mapping_set *set); /* takes NULL */
+size_t mapping_set_count(const ps_mapping_set *set);
+const ps_mapping *mapping_set_at(const ps_mapping_set *set, size_t i);
+/* The mapping whose id is id (detectable or rules-only), or NULL. */
+const ps_mapping *mapping_set_find(const ps_mapping_set *set, const char *id);
+
+/* Parses one mapping from text (len bytes, need not be NUL-terminated); name is used in error
+ * locations and as mapping_path(). Errors carry name:line:column (1-based). Caller owns *out. */
+ps_status mapping_load_text(const char *name, const char *text, size_t len, ps_mapping **out,
+                            ps_error *err);
+/* As mapping_load_text, reading path (at most 4 MiB). */
+ps_status mapping_load_file(const char *path, ps_mapping **out, ps_error *err);
+void mapping_free(ps_mapping *m); /* takes NULL */
+
+const char *mapping_id(const ps_mapping *m);    /* "zpb" */
+const char *mapping_title(const ps_mapping *m); /* "部门整体支出绩效自评表"; "" when absent */
+const char *mapping_path(const ps_mapping *m);  /* "mappings/zpb.yaml" or the user file */
+int mapping_version(const ps_mapping *m);       /* `version:`, 0 when absent */
+/* False for a rules-only mapping (no `detect:` section, e.g. mappings/cross.yaml). */
+bool mapping_detectable(const ps_mapping *m);
+
+/* The YAML node of a top-level key ("rules", "layout"), borrowed while m lives; NULL when
+ * absent. Other modules parse their own sections: checks parse `rules:`, writers `layout:`. */
+struct fy_node *mapping_section(const ps_mapping *m, const char *key);
+
+/* Canonical fields in the mapping's declaration order (the standard order of fields.md for the
+ * built-in mappings), for writers: key, Chinese label, type, the table name for table columns
+ * (NULL for plain values) and whether the field is marked required. */
+typedef struct ps_field_spec {
+    const char *key;
+    const char *label;
+    ps_field_type type;
+    const char *table;
+    bool required;
+} ps_field_spec;
+size_t mapping_field_count(const ps_mapping *m);
+const ps_field_spec *mapping_field(const ps_mapping *m, size_t i); /* NULL when i is too big */
+
+/* Detection per sheet, for `detect`: the best mapping of each sheet with its score in [0, 1]
+ * (the weighted share of the mapping's detect anchors found), complete when every anchor was
+ * found (only then is the sheet extracted), and the names of the missing anchors ("绩效指标")
+ * separated by "、". mapping is NULL when no mapping scored above 0 or when two mappings tie
+ * completely (missing then says so). One entry per sheet, in sheet order; caller frees *out. */
+typedef struct ps_detection {
+    size_t sheet;
+    const ps_mapping *mapping;
+    double score;
+    bool complete;
+    char missing[256];
+} ps_detection;
+ps_status mapping_detect(const ps_mapping_set *set, const ps_workbook *wb, ps_detection **out,
+                         size_t *n, ps_error *err);
+
+/* Extracts the template m from sheet sh of wb (no detection): a new document (caller frees)
+ * whose values, tables and cleaning findings (document_findings) come from the sheet. file is
+ * the input's name as the caller wants it reported. NULL on out-of-memory. */
+ps_document *mapping_extract_sheet(const ps_mapping *m, const ps_workbook *wb, const ps_sheet *sh,
+                                   const char *file);
+
+/* Detects and extracts every template found in wb: one document per completely matched sheet
+ * (a workbook with both templates yields two), in sheet order. Caller owns *docs (document_free
+ * each, free the array). PS_ERR_NO_TEMPLATE, with err naming the file and saying what is
+ * missing, when no sheet matches completely. */
+ps_status mapping_extract_workbook(const ps_mapping_set *set, const ps_workbook *wb, const char *file,
+                                   ps_document ***docs, size_t *ndocs, ps_error *err);
+
+#endif

@@ -1,0 +1,411 @@
+/* mapping.c - mapping sets (built-ins + user directory), label matching on a sheet and
+ * template detection; see mapping.h. Parsing is in mapping_load.c, extraction in
+ * mapping_extract.c. */
+#include "mapping_int.h"
+
+#include "perfsheet/clean.h"
+
+#include <dirent.h>
+#include <libfyaml.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct ps_builtin_mapping {
+    const char *name;
+    const char *text;
+    size_t size;
+} ps_builtin_mappings[];
+
+struct ps_mapping_set {
+    ps_mapping **items;
+    size_t n, cap;
+};
+
+/* ---- accessors --------------------------------------------------------------------- */
+
+const char *mapping_id(const ps_mapping *m) { return m->id; }
+const char *mapping_title(const ps_mapping *m) { return m->title ? m->title : ""; }
+const char *mapping_path(const ps_mapping *m) { return m->path; }
+int mapping_version(const ps_mapping *m) { return m->version; }
+bool mapping_detectable(const ps_mapping *m) { return m->detectable; }
+size_t mapping_field_count(const ps_mapping *m) { return m->nspecs; }
+
+const ps_field_spec *mapping_field(const ps_mapping *m, size_t i)
+{
+    return i < m->nspecs ? &m->specs[i] : NULL;
+}
+
+struct fy_node *mapping_section(const ps_mapping *m, const char *key)
+{
+    struct fy_node *root = m->doc ? fy_document_root(m->doc) : NULL;
+    if (!root || !fy_node_is_mapping(root))
+        return NULL;
+    return fy_node_mapping_lookup_by_string(root, key, (size_t)-1);
+}
+
+/* ---- sets -------------------------------------------------------------------------- */
+
+size_t mapping_set_count(const ps_mapping_set *set) { return set ? set->n : 0; }
+
+const ps_mapping *mapping_set_at(const ps_mapping_set *set, size_t i)
+{
+    return set && i < set->n ? set->items[i] : NULL;
+}
+
+const ps_mapping *mapping_set_find(const ps_mapping_set *set, const char *id)
+{
+    for (size_t i = 0; set && id && i < set->n; i++)
+        if (!strcmp(set->items[i]->id, id))
+            return set->items[i];
+    return NULL;
+}
+
+void mapping_set_free(ps_mapping_set *set)
+{
+    if (!set)
+        return;
+    for (size_t i = 0; i < set->n; i++)
+        mapping_free(set->items[i]);
+    free(set->items);
+    free(set);
+}
+
+static bool set_push(ps_mapping_set *set, ps_mapping *m)
+{
+    if (set->n == set->cap) {
+        size_t cap = set->cap ? set->cap * 2 : 8;
+        ps_mapping **p = realloc(set->items, cap * sizeof *p);
+        if (!p)
+            return false;
+        set->items = p;
+        set->cap = cap;
+    }
+    set->items[set->n++] = m;
+    return true;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool has_yaml_ext(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 5 && !strcmp(name + n - 5, ".yaml") && name[0] != '.';
+}
+
+static ps_status load_user_dir(ps_mapping_set *set, size_t nbuiltin, const char *dir, ps_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return error_set(err, PS_ERR_IO, dir, "无法打开映射目录");
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    ps_status st = PS_OK;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!has_yaml_ext(e->d_name))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **p = realloc(names, cap * sizeof *p);
+            if (!p) {
+                st = error_set(err, PS_ERR_NOMEM, dir, "内存不足");
+                break;
+            }
+            names = p;
+        }
+        size_t len = strlen(dir) + strlen(e->d_name) + 2;
+        names[n] = malloc(len);
+        if (!names[n]) {
+            st = error_set(err, PS_ERR_NOMEM, dir, "内存不足");
+            break;
+        }
+        snprintf(names[n], len, "%s/%s", dir, e->d_name);
+        n++;
+    }
+    closedir(d);
+    if (!st && n)
+        qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; !st && i < n; i++) {
+        ps_mapping *m = NULL;
+        st = mapping_load_file(names[i], &m, err);
+        if (st)
+            break;
+        size_t j;
+        for (j = 0; j < set->n; j++)
+            if (!strcmp(set->items[j]->id, m->id))
+                break;
+        if (j < set->n && j >= nbuiltin) {
+            st = error_set(err, PS_ERR_MAPPING, names[i], "模板 id“%s”已由 %s 定义", m->id,
+                           set->items[j]->path);
+            mapping_free(m);
+        } else if (j < set->n) {
+            mapping_free(set->items[j]); /* a user file replaces the built-in mapping */
+            set->items[j] = m;
+        } else if (!set_push(set, m)) {
+            mapping_free(m);
+            st = error_set(err, PS_ERR_NOMEM, names[i], "内存不足");
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return st;
+}
+
+ps_status mapping_set_load(const char *user_dir, ps_mapping_set **out, ps_error *err)
+{
+    ps_mapping_set *set = calloc(1, sizeof *set);
+    if (!set)
+        return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+    ps_status st = PS_OK;
+    for (size_t i = 0; !st && ps_builtin_mappings[i].name; i++) {
+        ps_mapping *m = NULL;
+        st = mapping_load_text(ps_builtin_mappings[i].name, ps_builtin_mappings[i].text,
+                               ps_builtin_mappings[i].size, &m, err);
+        if (!st && mapping_set_find(set, m->id)) {
+            st = error_set(err, PS_ERR_MAPPING, m->path, "模板 id“%s”重复", m->id);
+            mapping_free(m);
+        } else if (!st && !set_push(set, m)) {
+            mapping_free(m);
+            st = error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+        }
+    }
+    size_t nbuiltin = set->n;
+    if (!st && user_dir)
+        st = load_user_dir(set, nbuiltin, user_dir, err);
+    if (st) {
+        mapping_set_free(set);
+        return st;
+    }
+    *out = set;
+    return PS_OK;
+}
+
+/* ---- matching ---------------------------------------------------------------------- */
+
+#define MAX_LABEL_BYTES 4096
+
+bool map_sheet_init(map_sheet *ms, const ps_sheet *sh)
+{
+    memset(ms, 0, sizeof *ms);
+    ms->sh = sh;
+    size_t total = sheet_cell_count(sh);
+    const ps_cell *cells = sheet_cells(sh);
+    size_t n = 0;
+    for (size_t i = 0; i < total; i++)
+        if (cells[i].row < MAP_MAX_ROWS && cells[i].col < MAP_MAX_COLS)
+            n++;
+    ms->cells = calloc(n ? n : 1, sizeof *ms->cells);
+    ms->labels = calloc(n ? n : 1, sizeof *ms->labels);
+    if (!ms->cells || !ms->labels) {
+        map_sheet_release(ms);
+        return false;
+    }
+    for (size_t i = 0; i < total; i++) {
+        const ps_cell *c = &cells[i];
+        if (c->row >= MAP_MAX_ROWS || c->col >= MAP_MAX_COLS)
+            continue;
+        size_t k = ms->n++;
+        ms->cells[k] = c;
+        if (c->type != PS_CELL_TEXT || !c->text)
+            continue;
+        size_t len = strlen(c->text) + 1;
+        if (len > MAX_LABEL_BYTES)
+            len = MAX_LABEL_BYTES;
+        ms->labels[k] = malloc(len);
+        if (!ms->labels[k]) {
+            map_sheet_release(ms);
+            return false;
+        }
+        clean_label(c->text, ms->labels[k], len);
+    }
+    return true;
+}
+
+void map_sheet_release(map_sheet *ms)
+{
+    if (ms->labels)
+        for (size_t i = 0; i < ms->n; i++)
+            free(ms->labels[i]);
+    free(ms->labels);
+    free(ms->cells);
+    memset(ms, 0, sizeof *ms);
+}
+
+bool map_match(const map_matcher *m, const char *label, regmatch_t *pm, size_t nmatch)
+{
+    if (!m->set || !label || !*label)
+        return false;
+    switch (m->kind) {
+    case MATCH_EXACT:
+        return !strcmp(label, m->text);
+    case MATCH_PREFIX:
+        return !strncmp(label, m->text, strlen(m->text));
+    case MATCH_CONTAINS:
+        return strstr(label, m->text) != NULL;
+    case MATCH_REGEX:
+        return m->compiled && regexec(&m->re, label, nmatch, pm, 0) == 0;
+    }
+    return false;
+}
+
+size_t map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uint32_t row_only)
+{
+    unsigned seen = 0;
+    for (size_t i = 0; i < ms->n; i++) {
+        const ps_cell *c = ms->cells[i];
+        if (c->row < min_row)
+            continue;
+        if (row_only != UINT32_MAX && c->row != row_only) {
+            if (c->row > row_only)
+                break;
+            continue;
+        }
+        if (map_match(m, ms->labels[i], NULL, 0) && ++seen == m->nth)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+/* ---- detection --------------------------------------------------------------------- */
+
+static double score_sheet(const ps_mapping *m, const map_sheet *ms, bool *complete, char *missing,
+                          size_t missing_size)
+{
+    double total = 0, found = 0;
+    size_t used = 0;
+    missing[0] = '\0';
+    *complete = true;
+    for (size_t i = 0; i < m->nitems; i++) {
+        const map_detect_item *d = &m->items[i];
+        total += d->weight;
+        if (map_find(ms, &d->m, 0, UINT32_MAX) != SIZE_MAX) {
+            found += d->weight;
+            continue;
+        }
+        *complete = false;
+        /* names are listed once each, separated by 、 */
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = !strcmp(m->items[j].name, d->name) && map_find(ms, &m->items[j].m, 0, UINT32_MAX) == SIZE_MAX;
+        if (dup)
+            continue;
+        int w = snprintf(missing + used, missing_size - used, "%s%s", used ? "、" : "", d->name);
+        if (w < 0 || (size_t)w >= missing_size - used)
+            missing[used] = '\0';
+        else
+            used += (size_t)w;
+    }
+    return total > 0 ? found / total : 0;
+}
+
+static ps_status detect_sheet(const ps_mapping_set *set, const ps_sheet *sh, ps_detection *d, ps_error *err)
+{
+    map_sheet ms;
+    if (!map_sheet_init(&ms, sh))
+        return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+    const ps_mapping *tie = NULL;
+    for (size_t i = 0; i < mapping_set_count(set); i++) {
+        const ps_mapping *m = set->items[i];
+        if (!m->detectable)
+            continue;
+        bool complete;
+        char missing[sizeof d->missing];
+        double s = score_sheet(m, &ms, &complete, missing, sizeof missing);
+        if (s <= 0)
+            continue;
+        if (complete && d->complete && s == d->score) {
+            tie = m;
+            continue;
+        }
+        if ((complete && !d->complete) || (complete == d->complete && s > d->score)) {
+            d->mapping = m;
+            d->score = s;
+            d->complete = complete;
+            memcpy(d->missing, missing, sizeof d->missing);
+            tie = NULL;
+        }
+    }
+    map_sheet_release(&ms);
+    if (tie && d->mapping) {
+        snprintf(d->missing, sizeof d->missing, "同时匹配 %s 和 %s，无法确定模板", d->mapping->id, tie->id);
+        d->complete = false;
+    }
+    return PS_OK;
+}
+
+ps_status mapping_detect(const ps_mapping_set *set, const ps_workbook *wb, ps_detection **out, size_t *n,
+                         ps_error *err)
+{
+    size_t ns = workbook_sheet_count(wb);
+    ps_detection *d = calloc(ns ? ns : 1, sizeof *d);
+    if (!d)
+        return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+    for (size_t i = 0; i < ns; i++) {
+        d[i].sheet = i;
+        ps_status st = detect_sheet(set, workbook_sheet(wb, i), &d[i], err);
+        if (st) {
+            free(d);
+            return st;
+        }
+    }
+    *out = d;
+    *n = ns;
+    return PS_OK;
+}
+
+ps_status mapping_extract_workbook(const ps_mapping_set *set, const ps_workbook *wb, const char *file,
+                                   ps_document ***docs, size_t *ndocs, ps_error *err)
+{
+    ps_detection *det = NULL;
+    size_t nd = 0;
+    ps_status st = mapping_detect(set, wb, &det, &nd, err);
+    if (st)
+        return st;
+    ps_document **out = calloc(nd ? nd : 1, sizeof *out);
+    if (!out) {
+        free(det);
+        return error_set(err, PS_ERR_NOMEM, file, "内存不足");
+    }
+    size_t n = 0;
+    const ps_detection *best = NULL;
+    for (size_t i = 0; i < nd; i++) {
+        if (det[i].mapping && det[i].complete) {
+            const ps_sheet *sh = workbook_sheet(wb, det[i].sheet);
+            ps_document *doc = mapping_extract_sheet(det[i].mapping, wb, sh, file);
+            if (!doc) {
+                st = error_set(err, PS_ERR_NOMEM, file, "内存不足");
+                break;
+            }
+            out[n++] = doc;
+        } else if (det[i].mapping && (!best || det[i].score > best->score)) {
+            best = &det[i];
+        }
+    }
+    if (!st && n == 0) {
+        if (best) {
+            const ps_sheet *sh = workbook_sheet(wb, best->sheet);
+            st = error_at_cell(err, PS_ERR_NO_TEMPLATE, file, sheet_name(sh), NULL,
+                               "工作表「%s」与模板 %s（%s）不完全匹配（匹配度 %.0f%%），缺少：%s",
+                               sheet_name(sh), best->mapping->id, mapping_title(best->mapping),
+                               best->score * 100, best->missing);
+        } else {
+            st = error_set(err, PS_ERR_NO_TEMPLATE, file,
+                           "没有工作表与任何模板匹配（未找到模板的标题和标签）");
+        }
+    }
+    free(det);
+    if (st) {
+        for (size_t i = 0; i < n; i++)
+            document_free(out[i]);
+        free(out);
+        return st;
+    }
+    *docs = out;
+    *ndocs = n;
+    return PS_OK;
+}

@@ -1,0 +1,796 @@
+/* mapping_extract.c - reading one sheet through one mapping: locating each field's cell
+ * (fixed address, or anchor label then right / below / offset / header column / regex capture),
+ * cleaning the cell into a typed ps_value (clean.h; each normalisation becomes a finding on the
+ * document), and the repeated tables (rows between anchors, columns by header, fill-down of
+ * merged cells, weights in 「（50分）」 labels, per-block or per-row 分值/得分). */
+#include "mapping_int.h"
+
+#include "perfsheet/clean.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct xctx {
+    const ps_mapping *m;
+    const ps_sheet *sh;
+    map_sheet ms;
+    ps_document *doc;
+    const char *file, *sheet;
+    bool oom;
+} xctx;
+
+/* A converted value and the heap text its pointers may borrow. */
+typedef struct conv {
+    ps_value v;
+    char *text; /* owned */
+    char num[64], iso[16], digits[32];
+} conv;
+
+static void conv_release(conv *c)
+{
+    free(c->text);
+    c->text = NULL;
+}
+
+/* ---- findings ---------------------------------------------------------------------- */
+
+static void note(xctx *x, const char *rule, ps_severity sev, uint32_t row, uint32_t col, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static void note(xctx *x, const char *rule, ps_severity sev, uint32_t row, uint32_t col, const char *fmt, ...)
+{
+    char msg[512], ref[16];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cell_ref(row, col, ref, sizeof ref);
+    ps_finding *f = findings_add(document_findings(x->doc), rule, sev, x->file, x->sheet, ref, msg);
+    if (!f)
+        x->oom = true;
+}
+
+/* ---- cells to values --------------------------------------------------------------- */
+
+static void format_number(double n, char *buf, size_t size)
+{
+    if (n == 0)
+        n = 0; /* no "-0" */
+    snprintf(buf, size, "%.15g", n);
+}
+
+static char *trimmed_copy(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *out = malloc(n);
+    if (out)
+        clean_trim(s, out, n);
+    return out;
+}
+
+static bool plausible_serial(double n) { return n >= 1 && n < 2958466; }
+
+/* Fills c->v from cell (raw text in cell->text) or from text captured out of the cell's label
+ * (captured, already normalised). Returns false when the source is blank. Findings for every
+ * normalisation are added to x->doc. */
+static bool convert(xctx *x, const ps_cell *cell, const char *captured, uint32_t row, uint32_t col,
+                    ps_field_type type, const char *label, conv *c)
+{
+    memset(c, 0, sizeof *c);
+    ps_value *v = &c->v;
+    v->type = type;
+    v->row = row;
+    v->col = col;
+    v->decimals = 255;
+    if (!cell && !captured)
+        return false;
+    const char *text = NULL; /* the text to interpret, NULL for a plain number */
+    double number = 0;
+    bool is_number = false, is_date = false;
+    if (cell) {
+        v->formula = cell->formula;
+        v->decimals = cell->decimals;
+    }
+    if (captured) {
+        text = captured;
+        v->raw = cell && cell->text ? cell->text : NULL;
+    } else {
+        switch ((ps_cell_type)cell->type) {
+        case PS_CELL_BLANK:
+            return false;
+        case PS_CELL_NUMBER:
+        case PS_CELL_BOOL:
+            number = cell->number;
+            is_number = true;
+            is_date = cell->format == PS_FMT_DATE;
+            break;
+        case PS_CELL_DATE:
+            number = cell->number;
+            is_number = is_date = true;
+            break;
+        case PS_CELL_TEXT:
+        case PS_CELL_ERROR:
+            if (!cell->text || clean_is_blank(cell->text))
+                return false;
+            text = cell->text;
+            v->raw = cell->text;
+            break;
+        }
+    }
+    if (text && clean_is_blank(text))
+        return false;
+    if (text) {
+        c->text = trimmed_copy(text);
+        if (!c->text) {
+            x->oom = true;
+            return false;
+        }
+    }
+
+    switch (type) {
+    case PS_TYPE_TEXT:
+    case PS_TYPE_GRADE:
+    case PS_TYPE_PHONE:
+        if (text) {
+            v->text = c->text;
+        } else {
+            format_number(number, c->num, sizeof c->num);
+            v->text = c->num;
+        }
+        return true;
+    case PS_TYPE_TARGET:
+        if (text) {
+            ps_cleaned cl = clean_target(c->text);
+            v->text = c->text;
+            if (cl.ok) {
+                v->has_number = true;
+                v->number = cl.number;
+            }
+            if (cl.comparator[0]) {
+                snprintf(c->digits, sizeof c->digits, "%s", cl.comparator);
+                v->comparator = c->digits;
+            }
+        } else {
+            format_number(number, c->num, sizeof c->num);
+            v->text = c->num;
+            v->has_number = true;
+            v->number = number;
+        }
+        return true;
+    case PS_TYPE_DATE:
+        if (is_number) {
+            if (plausible_serial(number) && clean_date_serial(number, c->iso, sizeof c->iso)) {
+                v->text = c->iso;
+                return true;
+            }
+            format_number(number, c->num, sizeof c->num);
+            v->text = c->num;
+        } else if (clean_date(c->text, c->iso, sizeof c->iso)) {
+            v->text = c->iso;
+            return true;
+        } else {
+            v->text = c->text;
+        }
+        note(x, "clean.not_a_date", PS_SEV_WARNING, row, col, "无法识别的日期：%s'%s'", label,
+             v->raw ? v->raw : v->text);
+        return true;
+    case PS_TYPE_YEAR:
+        if (is_number) {
+            v->has_number = number >= 1000 && number <= 9999 && number == floor(number);
+            v->number = number;
+            format_number(number, c->digits, sizeof c->digits);
+            v->text = c->digits;
+        } else {
+            int y = 0;
+            if (clean_year(c->text, &y, c->digits, sizeof c->digits)) {
+                v->has_number = true;
+                v->number = y;
+                snprintf(c->digits, sizeof c->digits, "%d", y);
+            }
+            v->text = c->digits[0] ? c->digits : c->text;
+        }
+        return true;
+    case PS_TYPE_FRACTION:
+        if (is_number) {
+            ps_cleaned cl = clean_rate_number(number);
+            v->has_number = cl.ok;
+            v->number = cl.ok ? cl.number : number;
+            if (cl.note == PS_CLEAN_WARNING)
+                note(x, "clean.rate_number", PS_SEV_WARNING, row, col, "%s以百分数录入为 %g，按 %g%% 处理",
+                     label, number, number);
+            return true;
+        } else {
+            ps_cleaned cl = clean_rate_text(c->text);
+            if (cl.ok) {
+                v->has_number = true;
+                v->number = cl.number;
+                if (cl.decimals < 255 && v->decimals == 255)
+                    v->decimals = (uint8_t)cl.decimals;
+                if (cl.percent)
+                    note(x, "clean.percent_text", PS_SEV_WARNING, row, col, "%s以文本录入：'%s'", label,
+                         v->raw ? v->raw : c->text);
+                else if (cl.note != PS_CLEAN_NONE)
+                    note(x, "clean.number", cl.note == PS_CLEAN_WARNING ? PS_SEV_WARNING : PS_SEV_INFO, row,
+                         col, "%s：%s'%s'", label, cl.message ? cl.message : "数值已规范化",
+                         v->raw ? v->raw : c->text);
+            } else {
+                v->text = c->text;
+                note(x, "clean.not_a_number", PS_SEV_WARNING, row, col, "无法识别的数值：%s'%s'", label,
+                     v->raw ? v->raw : c->text);
+            }
+            return true;
+        }
+    case PS_TYPE_MONEY:
+    case PS_TYPE_INT:
+    case PS_TYPE_NUMBER:
+        if (is_number) {
+            v->has_number = true;
+            v->number = number;
+            return true;
+        } else {
+            ps_cleaned cl = clean_number(c->text);
+            if (cl.ok) {
+                v->has_number = true;
+                v->number = cl.number;
+                if (cl.note != PS_CLEAN_NONE)
+                    note(x, "clean.number", cl.note == PS_CLEAN_WARNING ? PS_SEV_WARNING : PS_SEV_INFO, row,
+                         col, "%s：%s'%s'", label, cl.message ? cl.message : "数值已规范化",
+                         v->raw ? v->raw : c->text);
+            } else {
+                v->text = c->text;
+                note(x, "clean.not_a_number", PS_SEV_WARNING, row, col, "无法识别的数值：%s'%s'", label,
+                     v->raw ? v->raw : c->text);
+            }
+            return true;
+        }
+    }
+    return true;
+}
+
+/* ---- locating fields --------------------------------------------------------------- */
+
+static const ps_cell *label_cell(const xctx *x, size_t idx) { return x->ms.cells[idx]; }
+
+static void after_merge(const ps_sheet *sh, const ps_cell *c, uint32_t *last_row, uint32_t *last_col)
+{
+    const ps_range *r = sheet_merge_at(sh, c->row, c->col);
+    *last_row = r ? r->last_row : c->row;
+    *last_col = r ? r->last_col : c->col;
+}
+
+static bool cell_blank(const ps_cell *c)
+{
+    return !c || c->type == PS_CELL_BLANK || (c->type == PS_CELL_TEXT && (!c->text || clean_is_blank(c->text)));
+}
+
+static bool take_from(xctx *x, take_kind take, const map_field *f, const ps_cell *lc, uint32_t *row, uint32_t *col)
+{
+    uint32_t lr, lcol;
+    after_merge(x->sh, lc, &lr, &lcol);
+    switch (take) {
+    case TAKE_SELF:
+        *row = lc->row;
+        *col = lc->col;
+        return true;
+    case TAKE_RIGHT:
+        *row = lc->row;
+        *col = lcol + 1;
+        return true;
+    case TAKE_BELOW:
+        *row = lr + 1;
+        *col = lc->col;
+        return true;
+    case TAKE_RIGHT_NONBLANK:
+        for (uint32_t c = lcol + 1; c < MAP_MAX_COLS; c++) {
+            if (!cell_blank(sheet_cell(x->sh, lc->row, c))) {
+                *row = lc->row;
+                *col = c;
+                return true;
+            }
+        }
+        return false;
+    case TAKE_OFFSET: {
+        long r = (long)lc->row + f->dr, c = (long)lc->col + f->dc;
+        if (r < 0 || c < 0)
+            return false;
+        *row = (uint32_t)r;
+        *col = (uint32_t)c;
+        return true;
+    }
+    case TAKE_NONE:
+    case TAKE_CAPTURE:
+        break;
+    }
+    return false;
+}
+
+/* The captured group of f's regex in the label of lc, cut at f->stop and trimmed; NULL when
+ * empty. Caller frees. */
+static char *capture(const map_field *f, const char *label)
+{
+    regmatch_t pm[10];
+    if (!map_match(&f->find, label, pm, 10))
+        return NULL;
+    regmatch_t g = pm[f->capture];
+    if (g.rm_so < 0 || g.rm_eo <= g.rm_so)
+        return NULL;
+    size_t len = (size_t)(g.rm_eo - g.rm_so);
+    char *s = malloc(len + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, label + g.rm_so, len);
+    s[len] = '\0';
+    if (f->stop && *f->stop) {
+        char *cut = strstr(s, f->stop);
+        if (cut)
+            *cut = '\0';
+    }
+    if (clean_is_blank(s)) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void set_value(xctx *x, const char *key, conv *c)
+{
+    if (!document_set(x->doc, key, &c->v))
+        x->oom = true;
+}
+
+static void extract_field(xctx *x, const map_field *f)
+{
+    uint32_t row, col;
+    const ps_cell *cell = NULL;
+    char *captured = NULL;
+    if (f->has_at) {
+        row = f->at_row;
+        col = f->at_col;
+        cell = sheet_cell(x->sh, row, col);
+    } else {
+        size_t idx = map_find(&x->ms, &f->find, 0, UINT32_MAX);
+        if (idx == SIZE_MAX)
+            return;
+        const ps_cell *lc = label_cell(x, idx);
+        if (f->column.set) {
+            size_t h = map_find(&x->ms, &f->column, 0, UINT32_MAX);
+            if (h == SIZE_MAX)
+                return;
+            row = lc->row;
+            col = label_cell(x, h)->col;
+            cell = sheet_cell(x->sh, row, col);
+        } else if (f->take == TAKE_CAPTURE) {
+            captured = capture(f, x->ms.labels[idx]);
+            row = lc->row;
+            col = lc->col;
+            cell = lc;
+            if (!captured) {
+                if (f->fallback == TAKE_NONE || !take_from(x, f->fallback, f, lc, &row, &col))
+                    return;
+                cell = sheet_cell(x->sh, row, col);
+            }
+        } else {
+            if (!take_from(x, f->take, f, lc, &row, &col))
+                return;
+            cell = sheet_cell(x->sh, row, col);
+        }
+    }
+    conv c;
+    if (convert(x, cell, captured, row, col, f->type, f->label ? f->label : f->key, &c))
+        set_value(x, f->key, &c);
+    conv_release(&c);
+    free(captured);
+}
+
+/* ---- year typo: the intended year -------------------------------------------------- */
+
+static int fill_year(const xctx *x)
+{
+    for (size_t i = 0; i < x->m->nfields; i++) {
+        if (x->m->fields[i].type != PS_TYPE_DATE)
+            continue;
+        const ps_value *v = document_get(x->doc, x->m->fields[i].key);
+        if (v && v->text && strlen(v->text) >= 10 && v->text[4] == '-')
+            return atoi(v->text);
+    }
+    return 0;
+}
+
+/* A year typed with a digit too many (「20201 年度」): the value keeps the typed digits in
+ * text and gets the intended year as its number: the candidate (one digit removed) equal to
+ * the year before the fill date, else the fill date's year, else the only candidate. */
+static void fix_years(xctx *x)
+{
+    int fy = fill_year(x);
+    for (size_t i = 0; i < x->m->nfields; i++) {
+        const map_field *f = &x->m->fields[i];
+        if (f->type != PS_TYPE_YEAR)
+            continue;
+        const ps_value *old = document_get(x->doc, f->key);
+        if (!old || old->has_number || !old->text)
+            continue;
+        const char *d = old->text;
+        size_t n = strlen(d);
+        if (n != 5 || strspn(d, "0123456789") != 5)
+            continue;
+        int cand[5], nc = 0, pick = 0;
+        for (size_t k = 0; k < n; k++) {
+            char buf[5];
+            size_t j = 0;
+            for (size_t t = 0; t < n; t++)
+                if (t != k)
+                    buf[j++] = d[t];
+            buf[4] = '\0';
+            int y = atoi(buf);
+            if (buf[0] != '0' && y >= 1990 && (fy == 0 || y <= fy)) {
+                bool dup = false;
+                for (int q = 0; q < nc; q++)
+                    dup |= cand[q] == y;
+                if (!dup)
+                    cand[nc++] = y;
+            }
+        }
+        for (int q = 0; q < nc && !pick; q++)
+            if (fy && cand[q] == fy - 1)
+                pick = cand[q];
+        for (int q = 0; q < nc && !pick; q++)
+            if (fy && cand[q] == fy)
+                pick = cand[q];
+        if (!pick && nc == 1)
+            pick = cand[0];
+        if (!pick)
+            continue;
+        ps_value v = *old;
+        v.has_number = true;
+        v.number = pick;
+        if (!document_set(x->doc, f->key, &v))
+            x->oom = true;
+    }
+}
+
+/* ---- tables ------------------------------------------------------------------------ */
+
+/* 「产出指标(50分)」 (normalised) -> text "产出指标" into out, weight 50. */
+static bool split_weight(const char *label, char *out, size_t size, double *weight)
+{
+    size_t n = strlen(label);
+    const char *suffix = "分)";
+    size_t sl = strlen(suffix);
+    snprintf(out, size, "%s", label);
+    if (n < sl + 2 || strcmp(label + n - sl, suffix))
+        return false;
+    const char *open = NULL;
+    for (const char *p = label; p < label + n - sl; p++)
+        if (*p == '(')
+            open = p;
+    if (!open)
+        return false;
+    char num[32];
+    size_t nl = (size_t)(label + n - sl - (open + 1));
+    if (nl == 0 || nl >= sizeof num)
+        return false;
+    memcpy(num, open + 1, nl);
+    num[nl] = '\0';
+    char *end;
+    double w = strtod(num, &end);
+    if (*end || end == num)
+        return false;
+    *weight = w;
+    size_t tl = (size_t)(open - label);
+    if (tl >= size)
+        tl = size - 1;
+    out[tl] = '\0';
+    return true;
+}
+
+typedef struct trow {
+    uint32_t row;
+    int section;         /* index into t->sections, -1 none */
+    uint32_t block_r, block_c; /* source of the `by` cell: rows sharing it form a block */
+} trow;
+
+static int col_index(const map_table *t, const char *key)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (!strcmp(t->cols[i].key, key))
+            return (int)i;
+    return -1;
+}
+
+static bool is_block_value(const map_table *t, const char *key)
+{
+    for (size_t i = 0; i < t->nblocks_values; i++)
+        if (!strcmp(t->blocks_values[i], key))
+            return true;
+    return false;
+}
+
+/* The cell of column ci on sheet row r, following merges/fill-down; *sr,*sc its source. */
+static const ps_cell *table_cell(xctx *x, const map_column *mc, uint32_t col, uint32_t r, const ps_cell **carry,
+                                 uint32_t *sr, uint32_t *sc)
+{
+    if (!mc->fill_down) {
+        *sr = r;
+        *sc = col;
+        return sheet_cell(x->sh, r, col);
+    }
+    const ps_cell *c = sheet_cell_shown(x->sh, r, col);
+    if (cell_blank(c))
+        c = *carry;
+    else
+        *carry = c;
+    if (c) {
+        *sr = c->row;
+        *sc = c->col;
+    } else {
+        *sr = r;
+        *sc = col;
+    }
+    return c;
+}
+
+static void put_column(xctx *x, ps_table *tab, size_t ri, const map_column *mc, const ps_cell *c, uint32_t sr,
+                       uint32_t sc)
+{
+    conv cv;
+    const char *label = mc->label ? mc->label : mc->key;
+    if (mc->weight_key && c && c->type == PS_CELL_TEXT && c->text) {
+        size_t n = strlen(c->text) + 1;
+        char *norm = malloc(n), *plain = malloc(n);
+        if (!norm || !plain) {
+            free(norm);
+            free(plain);
+            x->oom = true;
+            return;
+        }
+        clean_label(c->text, norm, n);
+        double w = 0;
+        bool has_w = split_weight(norm, plain, n, &w);
+        if (!clean_is_blank(plain) && convert(x, c, plain, sr, sc, mc->type, label, &cv)) {
+            cv.v.raw = c->text;
+            if (!table_set(tab, ri, mc->key, &cv.v))
+                x->oom = true;
+        }
+        conv_release(&cv);
+        if (has_w) {
+            ps_value wv = value_number(PS_TYPE_NUMBER, w, sr, sc);
+            wv.raw = c->text;
+            wv.decimals = 255;
+            if (!table_set(tab, ri, mc->weight_key, &wv))
+                x->oom = true;
+        }
+        free(norm);
+        free(plain);
+        return;
+    }
+    if (convert(x, c, NULL, sr, sc, mc->type, label, &cv) && !table_set(tab, ri, mc->key, &cv.v))
+        x->oom = true;
+    conv_release(&cv);
+}
+
+static void extract_table(xctx *x, const map_table *t)
+{
+    const ps_sheet *sh = x->sh;
+    size_t aidx = map_find(&x->ms, t->header.set ? &t->header : &t->start, 0, UINT32_MAX);
+    if (aidx == SIZE_MAX)
+        return;
+    const ps_cell *anchor = label_cell(x, aidx);
+    uint32_t arow_last, acol_last;
+    after_merge(sh, anchor, &arow_last, &acol_last);
+    uint32_t first = arow_last + 1, last = sheet_rows(sh);
+    if (last > MAP_MAX_ROWS)
+        last = MAP_MAX_ROWS;
+    if (t->end.set) {
+        size_t e = map_find(&x->ms, &t->end, first, UINT32_MAX);
+        if (e != SIZE_MAX)
+            last = label_cell(x, e)->row;
+    }
+    /* columns */
+    uint32_t *cols = calloc(t->ncols, sizeof *cols);
+    bool *found = calloc(t->ncols, sizeof *found);
+    trow *rows = NULL;
+    const ps_cell **carry = calloc(t->ncols, sizeof *carry);
+    if (!cols || !found || !carry) {
+        x->oom = true;
+        goto out;
+    }
+    for (size_t i = 0; i < t->ncols; i++) {
+        const map_column *mc = &t->cols[i];
+        if (mc->from_anchor) {
+            cols[i] = anchor->col;
+            found[i] = true;
+            continue;
+        }
+        size_t h = map_find(&x->ms, &mc->header, 0, t->header.set ? anchor->row : UINT32_MAX);
+        if (h != SIZE_MAX) {
+            cols[i] = label_cell(x, h)->col;
+            found[i] = true;
+        }
+    }
+    int key = col_index(t, t->row_key);
+    int by = t->blocks_by ? col_index(t, t->blocks_by) : -1;
+    if (key < 0 || !found[key])
+        goto out;
+    /* the section headings are read in the key column, or the anchor's for start tables */
+    uint32_t seccol = t->start.set ? anchor->col : cols[key];
+
+    /* pass 1: which sheet rows are table rows */
+    size_t nrows = 0;
+    rows = calloc(last > first ? last - first : 1, sizeof *rows);
+    if (!rows) {
+        x->oom = true;
+        goto out;
+    }
+    int section = -1;
+    const ps_cell *bycarry = NULL;
+    for (uint32_t r = first; r < last; r++) {
+        const ps_cell *sc = sheet_cell(sh, r, seccol);
+        if (t->nsections && sc && sc->type == PS_CELL_TEXT && sc->text) {
+            char lab[512];
+            clean_label(sc->text, lab, sizeof lab);
+            bool is_section = false;
+            for (size_t s = 0; s < t->nsections && !is_section; s++) {
+                if (map_match(&t->sections[s].m, lab, NULL, 0)) {
+                    section = (int)s;
+                    is_section = true;
+                }
+            }
+            if (is_section)
+                continue;
+        }
+        const ps_cell *kc = t->cols[key].fill_down ? sheet_cell_shown(sh, r, cols[key]) : sheet_cell(sh, r, cols[key]);
+        if (cell_blank(kc))
+            continue;
+        if (t->skip.set && kc->type == PS_CELL_TEXT) {
+            char lab[512];
+            clean_label(kc->text, lab, sizeof lab);
+            if (map_match(&t->skip, lab, NULL, 0))
+                continue;
+        }
+        trow *tr = &rows[nrows++];
+        tr->row = r;
+        tr->section = section;
+        tr->block_r = tr->block_c = UINT32_MAX;
+        if (by >= 0 && found[by]) {
+            uint32_t sr, scol;
+            const ps_cell *bc = table_cell(x, &t->cols[by], cols[by], r, &bycarry, &sr, &scol);
+            if (bc) {
+                tr->block_r = sr;
+                tr->block_c = scol;
+            }
+        }
+    }
+
+    /* per-row or per-block values: per row when a block of several rows has several values */
+    bool per_row = t->weights_mode == 1;
+    int wcol = t->nblocks_values ? col_index(t, t->blocks_values[0]) : -1;
+    if (t->weights_mode == 0 && wcol >= 0 && found[wcol]) {
+        for (size_t i = 0; i < nrows && !per_row;) {
+            size_t j = i, filled = 0;
+            while (j < nrows && rows[j].block_r == rows[i].block_r && rows[j].block_c == rows[i].block_c) {
+                if (!cell_blank(sheet_cell(sh, rows[j].row, cols[wcol])))
+                    filled++;
+                j++;
+            }
+            if (j - i >= 2 && filled >= 2)
+                per_row = true;
+            i = j;
+        }
+    }
+
+    /* pass 2: the table */
+    ps_table *tab = document_add_table(x->doc, t->name);
+    if (!tab) {
+        x->oom = true;
+        goto out;
+    }
+    memset(carry, 0, t->ncols * sizeof *carry);
+    for (size_t i = 0; i < nrows && !x->oom; i++) {
+        size_t ri = table_add_row(tab);
+        if (ri == SIZE_MAX) {
+            x->oom = true;
+            break;
+        }
+        uint32_t r = rows[i].row;
+        if (t->section_key && rows[i].section >= 0) {
+            const map_section *s = &t->sections[rows[i].section];
+            ps_value sv = {.type = PS_TYPE_TEXT, .text = s->value, .row = PS_NO_CELL, .col = PS_NO_CELL,
+                           .decimals = 255};
+            if (!table_set(tab, ri, t->section_key, &sv))
+                x->oom = true;
+        }
+        for (size_t ci = 0; ci < t->ncols; ci++) {
+            const map_column *mc = &t->cols[ci];
+            if (!found[ci])
+                continue;
+            uint32_t sr, scol;
+            const ps_cell *c = table_cell(x, mc, cols[ci], r, &carry[ci], &sr, &scol);
+            if (t->blocks_table && !per_row && is_block_value(t, mc->key))
+                continue;
+            put_column(x, tab, ri, mc, c, sr, scol);
+        }
+    }
+    if (t->count_key) {
+        ps_value cv = value_number(PS_TYPE_INT, (double)table_row_count(tab), PS_NO_CELL, PS_NO_CELL);
+        cv.decimals = 255;
+        if (!document_set(x->doc, t->count_key, &cv))
+            x->oom = true;
+    }
+
+    /* the blocks: one row per run of rows sharing the `by` cell */
+    if (t->blocks_table && by >= 0 && !x->oom) {
+        ps_table *bt = document_add_table(x->doc, t->blocks_table);
+        if (!bt) {
+            x->oom = true;
+            goto out;
+        }
+        for (size_t i = 0; i < nrows && !x->oom;) {
+            size_t j = i;
+            while (j < nrows && rows[j].block_r == rows[i].block_r && rows[j].block_c == rows[i].block_c)
+                j++;
+            size_t bi = table_add_row(bt);
+            if (bi == SIZE_MAX) {
+                x->oom = true;
+                break;
+            }
+            const ps_value *bv = table_get(tab, i, t->blocks_by);
+            if (bv && !table_set(bt, bi, t->blocks_by, bv))
+                x->oom = true;
+            for (size_t k = 0; k < t->nblocks_keep; k++) {
+                const ps_value *kv = table_get(tab, i, t->blocks_keep[k]);
+                if (kv && !table_set(bt, bi, t->blocks_keep[k], kv))
+                    x->oom = true;
+            }
+            for (size_t k = 0; !per_row && k < t->nblocks_values; k++) {
+                int ci = col_index(t, t->blocks_values[k]);
+                if (ci < 0 || !found[ci])
+                    continue;
+                const ps_cell *c = NULL;
+                for (size_t q = i; q < j && cell_blank(c); q++)
+                    c = sheet_cell_shown(sh, rows[q].row, cols[ci]);
+                if (cell_blank(c))
+                    continue;
+                const map_column *mc = &t->cols[ci];
+                conv cv;
+                if (convert(x, c, NULL, c->row, c->col, mc->type, mc->label ? mc->label : mc->key, &cv) &&
+                    !table_set(bt, bi, mc->key, &cv.v))
+                    x->oom = true;
+                conv_release(&cv);
+            }
+            i = j;
+        }
+    }
+out:
+    free(cols);
+    free(found);
+    free(rows);
+    free(carry);
+}
+
+/* ---- the sheet --------------------------------------------------------------------- */
+
+ps_document *mapping_extract_sheet(const ps_mapping *m, const ps_workbook *wb, const ps_sheet *sh, const char *file)
+{
+    (void)wb;
+    xctx x = {.m = m, .sh = sh, .file = file, .sheet = sheet_name(sh)};
+    x.doc = document_new(m->id, m->path, file, x.sheet);
+    if (!x.doc)
+        return NULL;
+    if (!map_sheet_init(&x.ms, sh)) {
+        document_free(x.doc);
+        return NULL;
+    }
+    for (size_t i = 0; i < m->nfields && !x.oom; i++)
+        extract_field(&x, &m->fields[i]);
+    if (!x.oom)
+        fix_years(&x);
+    for (size_t i = 0; i < m->ntables && !x.oom; i++)
+        extract_table(&x, &m->tables[i]);
+    map_sheet_release(&x.ms);
+    if (x.oom) {
+        document_free(x.doc);
+        return NULL;
+    }
+    return x.doc;
+}

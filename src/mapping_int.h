@@ -1,0 +1,137 @@
+/* mapping_int.h - the parsed form of a mapping file, shared by mapping_load.c (YAML -> structs),
+ * mapping.c (sets, matching, detection) and mapping_extract.c (cells -> document).
+ * Private to src/. */
+#ifndef PERFSHEET_MAPPING_INT_H
+#define PERFSHEET_MAPPING_INT_H
+
+#include "perfsheet/mapping.h"
+
+#include "arena.h"
+
+#include <regex.h>
+#include <stdint.h>
+
+struct fy_document;
+
+/* Labels are searched in this window of each sheet (templates are small; this bounds the
+ * work on a pathological sheet of millions of cells). */
+#define MAP_MAX_ROWS 2000u
+#define MAP_MAX_COLS 128u
+
+typedef enum match_kind { MATCH_EXACT = 0, MATCH_PREFIX, MATCH_CONTAINS, MATCH_REGEX } match_kind;
+
+/* A label test on the normalised text of a cell (clean_label). */
+typedef struct map_matcher {
+    bool set;
+    match_kind kind;
+    const char *text; /* normalised for EXACT/PREFIX/CONTAINS, the pattern for REGEX */
+    regex_t re;
+    bool compiled;
+    unsigned nth; /* 1-based occurrence in row-major order */
+    int line, col;
+} map_matcher;
+
+typedef enum take_kind {
+    TAKE_NONE = 0,
+    TAKE_SELF,           /* the label cell itself */
+    TAKE_RIGHT,          /* the cell just right of the label (after its merged range) */
+    TAKE_RIGHT_NONBLANK, /* the first non-blank cell to the right on the label's row */
+    TAKE_BELOW,          /* the cell just under the label (after its merged range) */
+    TAKE_OFFSET,         /* label + (dr, dc) */
+    TAKE_CAPTURE,        /* a capture group of the label's regex */
+} take_kind;
+
+typedef struct map_field {
+    const char *key, *label;
+    ps_field_type type;
+    bool required;
+    bool has_at;
+    uint32_t at_row, at_col;
+    map_matcher find;   /* the label (or row label) */
+    map_matcher column; /* optional: the value is in this header's column, on the label's row */
+    take_kind take;
+    int dr, dc;
+    int capture;
+    const char *stop; /* normalised: the captured text is cut where this starts */
+    take_kind fallback;
+    int line, col;
+} map_field;
+
+typedef struct map_column {
+    const char *key, *label;
+    ps_field_type type;
+    map_matcher header;   /* column found by its header text */
+    bool from_anchor;     /* the column of the table's start anchor */
+    bool fill_down;       /* blank (merged) cells take the value above */
+    const char *weight_key; /* 「产出指标（50分）」: the (N分) part goes to this key */
+    int line, col;
+} map_column;
+
+typedef struct map_section {
+    map_matcher m;
+    const char *value;
+} map_section;
+
+typedef struct map_table {
+    const char *name;
+    map_matcher header; /* the header row: columns' headers are searched in it */
+    map_matcher start;  /* rows start after this anchor (when no header) */
+    map_matcher end;    /* rows stop before this anchor */
+    map_matcher skip;   /* rows whose row_key text matches are skipped (placeholders "……") */
+    map_column *cols;
+    size_t ncols;
+    map_section *sections;
+    size_t nsections;
+    const char *section_key;
+    const char *row_key; /* a row counts when this column is non-blank */
+    const char *count_key;
+    /* grouping into blocks (zpb 一级指标 blocks) */
+    const char *blocks_table, *blocks_by;
+    const char **blocks_keep;
+    size_t nblocks_keep;
+    const char **blocks_values; /* per block when merged down the block, else per row */
+    size_t nblocks_values;
+    int weights_mode; /* 0 auto, 1 row, 2 block */
+    int line, col;
+} map_table;
+
+typedef struct map_detect_item {
+    map_matcher m;
+    const char *name;
+    double weight;
+} map_detect_item;
+
+struct ps_mapping {
+    ps_arena arena;
+    const char *id, *title, *path;
+    int version;
+    struct fy_document *doc;
+    bool detectable;
+    map_detect_item *items;
+    size_t nitems;
+    map_field *fields;
+    size_t nfields;
+    map_table *tables;
+    size_t ntables;
+    ps_field_spec *specs;
+    size_t nspecs;
+};
+
+/* mapping.c: matching on a sheet. */
+typedef struct map_sheet {
+    const ps_sheet *sh;
+    size_t n;           /* cells in the window */
+    const ps_cell **cells;
+    char **labels;      /* normalised text, NULL for non-text cells */
+} map_sheet;
+
+bool map_sheet_init(map_sheet *ms, const ps_sheet *sh);
+void map_sheet_release(map_sheet *ms);
+/* True when the normalised label matches; captures (if regex) into pm (nmatch entries). */
+bool map_match(const map_matcher *m, const char *label, regmatch_t *pm, size_t nmatch);
+/* The index in ms of the nth cell matching m (searching rows >= min_row, and only row `row_only`
+ * when it is not UINT32_MAX), or SIZE_MAX. */
+size_t map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uint32_t row_only);
+void map_matcher_free(map_matcher *m);
+
+#endif

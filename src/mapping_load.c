@@ -1,0 +1,948 @@
+/* mapping_load.c - parsing a mapping file (YAML, language in docs/mapping.md) into the structs
+ * of mapping_int.h, with every error located at file:line:column. */
+#include "mapping_int.h"
+
+#include "perfsheet/clean.h"
+
+#include <errno.h>
+#include <libfyaml.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_MAPPING_BYTES (4u << 20)
+
+typedef struct loader {
+    ps_mapping *m;
+    const char *name;
+    ps_error *err;
+} loader;
+
+/* ---- positions and errors ------------------------------------------------------------ */
+
+/* 1-based line and column of a node: a scalar's token, else its first child's. */
+static void node_pos(struct fy_node *n, int *line, int *col)
+{
+    *line = 0;
+    *col = 0;
+    for (int depth = 0; n && depth < 64; depth++) {
+        if (fy_node_is_scalar(n)) {
+            struct fy_token *t = fy_node_get_scalar_token(n);
+            const struct fy_mark *mk = t ? fy_token_start_mark(t) : NULL;
+            if (mk) {
+                *line = mk->line + 1;
+                *col = mk->column + 1;
+            }
+            return;
+        }
+        void *it = NULL;
+        if (fy_node_is_mapping(n)) {
+            struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
+            n = p ? fy_node_pair_key(p) : NULL;
+        } else if (fy_node_is_sequence(n)) {
+            n = fy_node_sequence_iterate(n, &it);
+        } else {
+            return;
+        }
+    }
+}
+
+static ps_status fail_at(loader *L, struct fy_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static ps_status fail_at(loader *L, struct fy_node *n, const char *fmt, ...)
+{
+    int line, col;
+    node_pos(n, &line, &col);
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return error_at_line(L->err, PS_ERR_MAPPING, L->name, line, col, "%s", msg);
+}
+
+/* ---- scalars ----------------------------------------------------------------------- */
+
+static const char *scalar(loader *L, struct fy_node *n)
+{
+    if (!n || !fy_node_is_scalar(n))
+        return NULL;
+    size_t len = 0;
+    const char *s = fy_node_get_scalar(n, &len);
+    return s ? arena_strndup(&L->m->arena, s, len) : NULL;
+}
+
+static ps_status want_string(loader *L, struct fy_node *n, const char *what, const char **out)
+{
+    const char *s = scalar(L, n);
+    if (!s)
+        return fail_at(L, n, "“%s”应为文本", what);
+    *out = s;
+    return PS_OK;
+}
+
+static ps_status want_int(loader *L, struct fy_node *n, const char *what, long min, long max, int *out)
+{
+    const char *s = scalar(L, n);
+    char *end = NULL;
+    errno = 0;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (!s || !*s || *end || errno || v < min || v > max)
+        return fail_at(L, n, "“%s”应为 %ld 到 %ld 之间的整数", what, min, max);
+    *out = (int)v;
+    return PS_OK;
+}
+
+static ps_status want_bool(loader *L, struct fy_node *n, const char *what, bool *out)
+{
+    const char *s = scalar(L, n);
+    if (s && (!strcmp(s, "true") || !strcmp(s, "yes"))) {
+        *out = true;
+        return PS_OK;
+    }
+    if (s && (!strcmp(s, "false") || !strcmp(s, "no"))) {
+        *out = false;
+        return PS_OK;
+    }
+    return fail_at(L, n, "“%s”应为 true 或 false", what);
+}
+
+static const char *normalised(loader *L, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *out = arena_alloc(&L->m->arena, n);
+    if (!out)
+        return NULL;
+    clean_label(s, out, n);
+    return out;
+}
+
+static const struct {
+    const char *name;
+    ps_field_type type;
+} type_names[] = {
+    {"text", PS_TYPE_TEXT},     {"money", PS_TYPE_MONEY}, {"int", PS_TYPE_INT},
+    {"number", PS_TYPE_NUMBER}, {"fraction", PS_TYPE_FRACTION}, {"date", PS_TYPE_DATE},
+    {"phone", PS_TYPE_PHONE},   {"grade", PS_TYPE_GRADE}, {"year", PS_TYPE_YEAR},
+    {"target", PS_TYPE_TARGET},
+};
+
+static ps_status want_type(loader *L, struct fy_node *n, ps_field_type *out)
+{
+    const char *s = scalar(L, n);
+    for (size_t i = 0; s && i < sizeof type_names / sizeof type_names[0]; i++) {
+        if (!strcmp(s, type_names[i].name)) {
+            *out = type_names[i].type;
+            return PS_OK;
+        }
+    }
+    return fail_at(L, n,
+                   "未知的类型“%s”（可用：text money int number fraction date phone grade year target）",
+                   s ? s : "?");
+}
+
+static const struct {
+    const char *name;
+    take_kind take;
+} take_names[] = {
+    {"self", TAKE_SELF},   {"right", TAKE_RIGHT},   {"right_nonblank", TAKE_RIGHT_NONBLANK},
+    {"below", TAKE_BELOW}, {"offset", TAKE_OFFSET}, {"capture", TAKE_CAPTURE},
+};
+
+static ps_status want_take(loader *L, struct fy_node *n, take_kind *out)
+{
+    const char *s = scalar(L, n);
+    for (size_t i = 0; s && i < sizeof take_names / sizeof take_names[0]; i++) {
+        if (!strcmp(s, take_names[i].name)) {
+            *out = take_names[i].take;
+            return PS_OK;
+        }
+    }
+    return fail_at(L, n, "未知的取值方式“%s”（可用：self right right_nonblank below offset capture）",
+                   s ? s : "?");
+}
+
+static bool key_is(struct fy_node *k, const char *name)
+{
+    size_t len = 0;
+    const char *s = fy_node_is_scalar(k) ? fy_node_get_scalar(k, &len) : NULL;
+    return s && len == strlen(name) && !memcmp(s, name, len);
+}
+
+static ps_status unknown_key(loader *L, struct fy_node *k, const char *where)
+{
+    size_t len = 0;
+    const char *s = fy_node_is_scalar(k) ? fy_node_get_scalar(k, &len) : "?";
+    return fail_at(L, k, "%s中未知的键“%.*s”", where, (int)(len > 100 ? 100 : len), s ? s : "?");
+}
+
+/* ---- matchers ---------------------------------------------------------------------- */
+
+/* extras: which extra keys a matcher mapping may carry besides label/prefix/contains/regex/nth. */
+enum { EXTRA_NAME = 1, EXTRA_WEIGHT = 2, EXTRA_VALUE = 4 };
+typedef struct matcher_extras {
+    const char *name, *value;
+    double weight;
+} matcher_extras;
+
+static ps_status compile_matcher(loader *L, struct fy_node *at, map_matcher *m)
+{
+    if (m->kind != MATCH_REGEX)
+        return PS_OK;
+    int rc = regcomp(&m->re, m->text, REG_EXTENDED);
+    if (rc != 0) {
+        char buf[200];
+        regerror(rc, &m->re, buf, sizeof buf);
+        return fail_at(L, at, "正则表达式“%s”无效：%s", m->text, buf);
+    }
+    m->compiled = true;
+    return PS_OK;
+}
+
+static ps_status parse_matcher(loader *L, struct fy_node *n, match_kind scalar_kind, unsigned extras,
+                               map_matcher *m, matcher_extras *ex)
+{
+    memset(m, 0, sizeof *m);
+    m->nth = 1;
+    node_pos(n, &m->line, &m->col);
+    if (ex) {
+        ex->name = ex->value = NULL;
+        ex->weight = 1.0;
+    }
+    if (n && fy_node_is_scalar(n)) {
+        const char *s = scalar(L, n);
+        if (!s || !*s)
+            return fail_at(L, n, "标签不能为空");
+        m->kind = scalar_kind;
+        m->text = scalar_kind == MATCH_REGEX ? s : normalised(L, s);
+        m->set = true;
+        return compile_matcher(L, n, m);
+    }
+    if (!n || !fy_node_is_mapping(n))
+        return fail_at(L, n, "标签应为文本或 {label|prefix|contains|regex: …}");
+    struct fy_node *textnode = NULL;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    ps_status st;
+    while ((p = fy_node_mapping_iterate(n, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        match_kind kind;
+        bool is_text = true;
+        if (key_is(k, "label"))
+            kind = MATCH_EXACT;
+        else if (key_is(k, "prefix"))
+            kind = MATCH_PREFIX;
+        else if (key_is(k, "contains"))
+            kind = MATCH_CONTAINS;
+        else if (key_is(k, "regex"))
+            kind = MATCH_REGEX;
+        else
+            is_text = false;
+        if (is_text) {
+            if (textnode)
+                return fail_at(L, k, "label、prefix、contains、regex 只能有一个");
+            const char *s = scalar(L, v);
+            if (!s || !*s)
+                return fail_at(L, v, "标签不能为空");
+            textnode = v;
+            m->kind = kind;
+            m->text = kind == MATCH_REGEX ? s : normalised(L, s);
+            continue;
+        }
+        if (key_is(k, "nth")) {
+            int nth;
+            if ((st = want_int(L, v, "nth", 1, 1000, &nth)))
+                return st;
+            m->nth = (unsigned)nth;
+        } else if ((extras & EXTRA_NAME) && key_is(k, "name")) {
+            if ((st = want_string(L, v, "name", &ex->name)))
+                return st;
+        } else if ((extras & EXTRA_VALUE) && key_is(k, "value")) {
+            if ((st = want_string(L, v, "value", &ex->value)))
+                return st;
+        } else if ((extras & EXTRA_WEIGHT) && key_is(k, "weight")) {
+            int w;
+            if ((st = want_int(L, v, "weight", 1, 100, &w)))
+                return st;
+            ex->weight = w;
+        } else {
+            return unknown_key(L, k, "标签");
+        }
+    }
+    if (!textnode)
+        return fail_at(L, n, "标签缺少 label、prefix、contains 或 regex");
+    m->set = true;
+    return compile_matcher(L, textnode, m);
+}
+
+void map_matcher_free(map_matcher *m)
+{
+    if (m->compiled)
+        regfree(&m->re);
+    m->compiled = false;
+}
+
+/* ---- growing arrays ---------------------------------------------------------------- */
+
+/* Capacity is the next power of two of n (at least 4): grows when n reaches it. */
+static void *grow(void *arr, size_t n, size_t elem)
+{
+    if (n >= 4 && (n & (n - 1)) != 0)
+        return arr;
+    if (n > 0 && n < 4)
+        return arr;
+    size_t cap = n ? n * 2 : 4;
+    void *p = realloc(arr, cap * elem);
+    if (p)
+        memset((char *)p + n * elem, 0, (cap - n) * elem);
+    return p;
+}
+
+static void *push_(void **arr, size_t *n, size_t elem)
+{
+    void *p = grow(*arr, *n, elem);
+    if (!p)
+        return NULL;
+    *arr = p;
+    return (char *)p + (*n)++ * elem;
+}
+
+#define PUSH(L, arr, n) push_((void **)&(arr), &(n), sizeof *(arr))
+
+/* ---- fields ------------------------------------------------------------------------ */
+
+static ps_status add_spec(loader *L, const char *key, const char *label, ps_field_type type,
+                          const char *table, bool required, struct fy_node *at)
+{
+    ps_mapping *m = L->m;
+    for (size_t i = 0; i < m->nspecs; i++)
+        if (!strcmp(m->specs[i].key, key) && ((!table && !m->specs[i].table) ||
+                                              (table && m->specs[i].table && !strcmp(table, m->specs[i].table))))
+            return fail_at(L, at, "键“%s”重复定义", key);
+    ps_field_spec *s = PUSH(L, m->specs, m->nspecs);
+    if (!s)
+        return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+    s->key = key;
+    s->label = label ? label : key;
+    s->type = type;
+    s->table = table;
+    s->required = required;
+    return PS_OK;
+}
+
+static ps_status parse_field(loader *L, struct fy_node *n)
+{
+    ps_mapping *m = L->m;
+    map_field *f = PUSH(L, m->fields, m->nfields);
+    if (!f)
+        return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+    node_pos(n, &f->line, &f->col);
+    f->type = PS_TYPE_TEXT;
+    f->fallback = TAKE_NONE;
+    struct fy_node *keynode = NULL, *findnode = NULL, *takenode = NULL;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    ps_status st = PS_OK;
+    while (!st && (p = fy_node_mapping_iterate(n, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        if (key_is(k, "key")) {
+            keynode = v;
+            st = want_string(L, v, "key", &f->key);
+        } else if (key_is(k, "label")) {
+            st = want_string(L, v, "label", &f->label);
+        } else if (key_is(k, "type")) {
+            st = want_type(L, v, &f->type);
+        } else if (key_is(k, "required")) {
+            st = want_bool(L, v, "required", &f->required);
+        } else if (key_is(k, "at")) {
+            const char *s = scalar(L, v);
+            if (!s || !cell_ref_parse(s, &f->at_row, &f->at_col))
+                st = fail_at(L, v, "“at”应为单元格地址，如 B5");
+            f->has_at = true;
+        } else if (key_is(k, "find")) {
+            findnode = v;
+            st = parse_matcher(L, v, MATCH_EXACT, 0, &f->find, NULL);
+        } else if (key_is(k, "column")) {
+            st = parse_matcher(L, v, MATCH_EXACT, 0, &f->column, NULL);
+        } else if (key_is(k, "take")) {
+            takenode = v;
+            st = want_take(L, v, &f->take);
+        } else if (key_is(k, "offset")) {
+            struct fy_node *a = fy_node_is_sequence(v) && fy_node_sequence_item_count(v) == 2
+                                    ? fy_node_sequence_get_by_index(v, 0) : NULL;
+            struct fy_node *b = a ? fy_node_sequence_get_by_index(v, 1) : NULL;
+            if (!a)
+                st = fail_at(L, v, "“offset”应为 [行, 列]");
+            else if (!(st = want_int(L, a, "offset", -100, 100, &f->dr)))
+                st = want_int(L, b, "offset", -100, 100, &f->dc);
+            if (!st && f->take == TAKE_NONE)
+                f->take = TAKE_OFFSET;
+        } else if (key_is(k, "capture")) {
+            st = want_int(L, v, "capture", 1, 9, &f->capture);
+            if (!st)
+                f->take = TAKE_CAPTURE;
+        } else if (key_is(k, "stop")) {
+            const char *s;
+            st = want_string(L, v, "stop", &s);
+            if (!st)
+                f->stop = normalised(L, s);
+        } else if (key_is(k, "fallback")) {
+            st = want_take(L, v, &f->fallback);
+            if (!st && (f->fallback == TAKE_CAPTURE || f->fallback == TAKE_OFFSET))
+                st = fail_at(L, v, "“fallback”只能是 self、right、right_nonblank 或 below");
+        } else {
+            st = unknown_key(L, k, "字段");
+        }
+    }
+    if (st)
+        return st;
+    if (!keynode)
+        return fail_at(L, n, "字段缺少“key”");
+    if (f->has_at == (findnode != NULL))
+        return fail_at(L, keynode, "字段“%s”需要 at 或 find 之一", f->key);
+    if (f->take == TAKE_CAPTURE && (!f->find.set || f->find.kind != MATCH_REGEX))
+        return fail_at(L, keynode, "字段“%s”的 capture 需要 find: {regex: …}", f->key);
+    if (f->take == TAKE_CAPTURE && f->capture > (int)f->find.re.re_nsub)
+        return fail_at(L, keynode, "字段“%s”的 capture %d 超出正则的分组数 %zu", f->key, f->capture,
+                       f->find.re.re_nsub);
+    if (f->column.set && f->take != TAKE_NONE)
+        return fail_at(L, takenode ? takenode : keynode, "字段“%s”有 column 时不能再指定取值方式", f->key);
+    if (f->take == TAKE_NONE)
+        f->take = f->has_at ? TAKE_SELF : TAKE_RIGHT;
+    return add_spec(L, f->key, f->label, f->type, NULL, f->required, keynode);
+}
+
+/* - grid: {type: money, rows: {basic_expense: {label: …, name: 部门基本支出}, …},
+ *          columns: {final: {regex: …, name: 决算数}, …}}  ->  basic_expense.final, … */
+static ps_status parse_grid(loader *L, struct fy_node *n)
+{
+    ps_field_type type = PS_TYPE_MONEY;
+    struct fy_node *rows = NULL, *cols = NULL;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    ps_status st = PS_OK;
+    while (!st && (p = fy_node_mapping_iterate(n, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        if (key_is(k, "type"))
+            st = want_type(L, v, &type);
+        else if (key_is(k, "rows"))
+            rows = v;
+        else if (key_is(k, "columns"))
+            cols = v;
+        else
+            st = unknown_key(L, k, "grid");
+    }
+    if (st)
+        return st;
+    if (!rows || !fy_node_is_mapping(rows) || !cols || !fy_node_is_mapping(cols))
+        return fail_at(L, n, "grid 需要 rows: {键: 标签} 和 columns: {键: 表头}");
+    void *ri = NULL;
+    struct fy_node_pair *rp;
+    while ((rp = fy_node_mapping_iterate(rows, &ri))) {
+        const char *rkey = scalar(L, fy_node_pair_key(rp));
+        void *ci = NULL;
+        struct fy_node_pair *cp;
+        while ((cp = fy_node_mapping_iterate(cols, &ci))) {
+            const char *ckey = scalar(L, fy_node_pair_key(cp));
+            if (!rkey || !ckey)
+                return fail_at(L, fy_node_pair_key(cp), "grid 的键应为文本");
+            ps_mapping *m = L->m;
+            map_field *f = PUSH(L, m->fields, m->nfields);
+            if (!f)
+                return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+            matcher_extras rx, cx;
+            if ((st = parse_matcher(L, fy_node_pair_value(rp), MATCH_EXACT, EXTRA_NAME, &f->find, &rx)) ||
+                (st = parse_matcher(L, fy_node_pair_value(cp), MATCH_EXACT, EXTRA_NAME, &f->column, &cx)))
+                return st;
+            size_t klen = strlen(rkey) + strlen(ckey) + 2;
+            char *key = arena_alloc(&m->arena, klen);
+            const char *rn = rx.name ? rx.name : f->find.text, *cn = cx.name ? cx.name : f->column.text;
+            size_t llen = strlen(rn) + strlen(cn) + 8;
+            char *label = arena_alloc(&m->arena, llen);
+            if (!key || !label)
+                return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+            snprintf(key, klen, "%s.%s", rkey, ckey);
+            snprintf(label, llen, "%s（%s）", rn, cn);
+            f->key = key;
+            f->label = label;
+            f->type = type;
+            f->take = TAKE_NONE;
+            node_pos(fy_node_pair_key(rp), &f->line, &f->col);
+            if ((st = add_spec(L, key, label, type, NULL, false, fy_node_pair_key(rp))))
+                return st;
+        }
+    }
+    return PS_OK;
+}
+
+static ps_status parse_fields(loader *L, struct fy_node *n)
+{
+    if (!fy_node_is_sequence(n))
+        return fail_at(L, n, "fields 应为列表");
+    void *it = NULL;
+    struct fy_node *item;
+    ps_status st;
+    while ((item = fy_node_sequence_iterate(n, &it))) {
+        if (!fy_node_is_mapping(item))
+            return fail_at(L, item, "字段应为 {key: …, find: …} 形式");
+        struct fy_node *g = fy_node_mapping_lookup_by_string(item, "grid", (size_t)-1);
+        if (g) {
+            if (fy_node_mapping_item_count(item) != 1)
+                return fail_at(L, item, "grid 项不能有其他键");
+            if (!fy_node_is_mapping(g))
+                return fail_at(L, g, "grid 应为映射");
+            st = parse_grid(L, g);
+        } else {
+            st = parse_field(L, item);
+        }
+        if (st)
+            return st;
+    }
+    return PS_OK;
+}
+
+/* ---- tables ------------------------------------------------------------------------ */
+
+static ps_status parse_key_list(loader *L, struct fy_node *n, const char ***out, size_t *nout)
+{
+    if (!fy_node_is_sequence(n))
+        return fail_at(L, n, "应为键的列表");
+    int cnt = fy_node_sequence_item_count(n);
+    const char **arr = arena_alloc(&L->m->arena, sizeof *arr * (size_t)(cnt > 0 ? cnt : 1));
+    if (!arr)
+        return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+    for (int i = 0; i < cnt; i++) {
+        struct fy_node *v = fy_node_sequence_get_by_index(n, i);
+        ps_status st = want_string(L, v, "键", &arr[i]);
+        if (st)
+            return st;
+    }
+    *out = arr;
+    *nout = (size_t)cnt;
+    return PS_OK;
+}
+
+static bool table_has_col(const map_table *t, const char *key)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (!strcmp(t->cols[i].key, key))
+            return true;
+    return false;
+}
+
+static ps_status parse_column(loader *L, map_table *t, struct fy_node *n)
+{
+    if (!fy_node_is_mapping(n))
+        return fail_at(L, n, "列应为 {key: …, header: …}");
+    map_column *c = PUSH(L, t->cols, t->ncols);
+    if (!c)
+        return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+    node_pos(n, &c->line, &c->col);
+    c->type = PS_TYPE_TEXT;
+    struct fy_node *keynode = NULL;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    ps_status st = PS_OK;
+    while (!st && (p = fy_node_mapping_iterate(n, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        if (key_is(k, "key")) {
+            keynode = v;
+            st = want_string(L, v, "key", &c->key);
+        } else if (key_is(k, "label")) {
+            st = want_string(L, v, "label", &c->label);
+        } else if (key_is(k, "type")) {
+            st = want_type(L, v, &c->type);
+        } else if (key_is(k, "header")) {
+            st = parse_matcher(L, v, MATCH_EXACT, 0, &c->header, NULL);
+        } else if (key_is(k, "from")) {
+            const char *s = scalar(L, v);
+            if (!s || strcmp(s, "anchor"))
+                st = fail_at(L, v, "“from”只能是 anchor（起始标签所在的列）");
+            c->from_anchor = true;
+        } else if (key_is(k, "fill_down")) {
+            st = want_bool(L, v, "fill_down", &c->fill_down);
+        } else if (key_is(k, "weight_key")) {
+            st = want_string(L, v, "weight_key", &c->weight_key);
+        } else {
+            st = unknown_key(L, k, "列");
+        }
+    }
+    if (st)
+        return st;
+    if (!keynode)
+        return fail_at(L, n, "列缺少“key”");
+    if (c->header.set == c->from_anchor)
+        return fail_at(L, keynode, "列“%s”需要 header 或 from: anchor 之一", c->key);
+    if ((st = add_spec(L, c->key, c->label, c->type, t->name, false, keynode)))
+        return st;
+    if (c->weight_key)
+        st = add_spec(L, c->weight_key, c->weight_key, PS_TYPE_NUMBER, t->name, false, keynode);
+    return st;
+}
+
+static ps_status parse_blocks(loader *L, map_table *t, struct fy_node *n)
+{
+    if (!fy_node_is_mapping(n))
+        return fail_at(L, n, "blocks 应为映射");
+    void *it = NULL;
+    struct fy_node_pair *p;
+    ps_status st = PS_OK;
+    struct fy_node *bynode = NULL;
+    while (!st && (p = fy_node_mapping_iterate(n, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        if (key_is(k, "table")) {
+            st = want_string(L, v, "table", &t->blocks_table);
+        } else if (key_is(k, "by")) {
+            bynode = v;
+            st = want_string(L, v, "by", &t->blocks_by);
+        } else if (key_is(k, "keep")) {
+            st = parse_key_list(L, v, &t->blocks_keep, &t->nblocks_keep);
+        } else if (key_is(k, "values")) {
+            st = parse_key_list(L, v, &t->blocks_values, &t->nblocks_values);
+            for (size_t i = 0; !st && i < t->nblocks_values; i++)
+                if (!table_has_col(t, t->blocks_values[i]))
+                    st = fail_at(L, v, "blocks 的值“%s”不是本表的列", t->blocks_values[i]);
+        } else if (key_is(k, "weights")) {
+            const char *s = scalar(L, v);
+            if (s && !strcmp(s, "auto"))
+                t->weights_mode = 0;
+            else if (s && !strcmp(s, "row"))
+                t->weights_mode = 1;
+            else if (s && !strcmp(s, "block"))
+                t->weights_mode = 2;
+            else
+                st = fail_at(L, v, "“weights”只能是 auto、row 或 block");
+        } else {
+            st = unknown_key(L, k, "blocks");
+        }
+    }
+    if (st)
+        return st;
+    if (!t->blocks_table || !t->blocks_by)
+        return fail_at(L, n, "blocks 需要 table 和 by");
+    if (!table_has_col(t, t->blocks_by))
+        return fail_at(L, bynode, "blocks 的 by“%s”不是本表的列", t->blocks_by);
+    if ((st = add_spec(L, t->blocks_by, t->blocks_by, PS_TYPE_TEXT, t->blocks_table, false, bynode)))
+        return st;
+    for (size_t i = 0; i < t->nblocks_keep; i++)
+        if ((st = add_spec(L, t->blocks_keep[i], t->blocks_keep[i], PS_TYPE_NUMBER, t->blocks_table, false, n)))
+            return st;
+    for (size_t i = 0; i < t->nblocks_values; i++)
+        if ((st = add_spec(L, t->blocks_values[i], t->blocks_values[i], PS_TYPE_NUMBER, t->blocks_table, false, n)))
+            return st;
+    return PS_OK;
+}
+
+static ps_status parse_table(loader *L, struct fy_node *n)
+{
+    if (!fy_node_is_mapping(n))
+        return fail_at(L, n, "表应为 {name: …, columns: …}");
+    ps_mapping *m = L->m;
+    map_table *t = PUSH(L, m->tables, m->ntables);
+    if (!t)
+        return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+    node_pos(n, &t->line, &t->col);
+    struct fy_node *name = fy_node_mapping_lookup_by_string(n, "name", (size_t)-1);
+    if (!name)
+        return fail_at(L, n, "表缺少“name”");
+    ps_status st = want_string(L, name, "name", &t->name);
+    struct fy_node *cols = NULL, *blocks = NULL, *rowkey = NULL, *sections = NULL;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while (!st && (p = fy_node_mapping_iterate(n, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        if (key_is(k, "name"))
+            continue;
+        if (key_is(k, "header"))
+            st = parse_matcher(L, v, MATCH_EXACT, 0, &t->header, NULL);
+        else if (key_is(k, "start"))
+            st = parse_matcher(L, v, MATCH_EXACT, 0, &t->start, NULL);
+        else if (key_is(k, "end"))
+            st = parse_matcher(L, v, MATCH_EXACT, 0, &t->end, NULL);
+        else if (key_is(k, "skip"))
+            st = parse_matcher(L, v, MATCH_EXACT, 0, &t->skip, NULL);
+        else if (key_is(k, "columns"))
+            cols = v;
+        else if (key_is(k, "sections"))
+            sections = v;
+        else if (key_is(k, "section_key"))
+            st = want_string(L, v, "section_key", &t->section_key);
+        else if (key_is(k, "row_key")) {
+            rowkey = v;
+            st = want_string(L, v, "row_key", &t->row_key);
+        } else if (key_is(k, "count"))
+            st = want_string(L, v, "count", &t->count_key);
+        else if (key_is(k, "blocks"))
+            blocks = v;
+        else
+            st = unknown_key(L, k, "表");
+    }
+    if (st)
+        return st;
+    if (t->header.set == t->start.set)
+        return fail_at(L, n, "表“%s”需要 header 或 start 之一", t->name);
+    if (t->section_key && (st = add_spec(L, t->section_key, t->section_key, PS_TYPE_TEXT, t->name, false, n)))
+        return st;
+    if (!cols || !fy_node_is_sequence(cols) || fy_node_sequence_item_count(cols) == 0)
+        return fail_at(L, cols ? cols : n, "表“%s”需要 columns 列表", t->name);
+    void *ci = NULL;
+    struct fy_node *c;
+    while ((c = fy_node_sequence_iterate(cols, &ci)))
+        if ((st = parse_column(L, t, c)))
+            return st;
+    if (sections) {
+        if (!fy_node_is_sequence(sections))
+            return fail_at(L, sections, "sections 应为列表");
+        if (!t->section_key)
+            return fail_at(L, sections, "有 sections 时需要 section_key");
+        void *si = NULL;
+        struct fy_node *s;
+        while ((s = fy_node_sequence_iterate(sections, &si))) {
+            map_section *sec = PUSH(L, t->sections, t->nsections);
+            if (!sec)
+                return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+            matcher_extras ex;
+            if ((st = parse_matcher(L, s, MATCH_EXACT, EXTRA_VALUE, &sec->m, &ex)))
+                return st;
+            if (!ex.value)
+                return fail_at(L, s, "section 需要 value（写入 %s 的文本）", t->section_key);
+            sec->value = ex.value;
+        }
+    }
+    if (!t->row_key)
+        return fail_at(L, n, "表“%s”需要 row_key（判断一行是否有数据的列）", t->name);
+    if (!table_has_col(t, t->row_key))
+        return fail_at(L, rowkey, "row_key“%s”不是本表的列", t->row_key);
+    if (blocks && (st = parse_blocks(L, t, blocks)))
+        return st;
+    if (t->count_key)
+        st = add_spec(L, t->count_key, t->count_key, PS_TYPE_INT, NULL, false, n);
+    return st;
+}
+
+static ps_status parse_tables(loader *L, struct fy_node *n)
+{
+    if (!fy_node_is_sequence(n))
+        return fail_at(L, n, "tables 应为列表");
+    void *it = NULL;
+    struct fy_node *item;
+    ps_status st;
+    while ((item = fy_node_sequence_iterate(n, &it)))
+        if ((st = parse_table(L, item)))
+            return st;
+    return PS_OK;
+}
+
+/* ---- detect ------------------------------------------------------------------------ */
+
+static ps_status add_detect(loader *L, struct fy_node *n, match_kind scalar_kind, double weight,
+                            const char *default_name)
+{
+    ps_mapping *m = L->m;
+    map_detect_item *d = PUSH(L, m->items, m->nitems);
+    if (!d)
+        return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+    matcher_extras ex;
+    ps_status st = parse_matcher(L, n, scalar_kind, EXTRA_NAME | EXTRA_WEIGHT, &d->m, &ex);
+    if (st)
+        return st;
+    d->name = ex.name ? ex.name : default_name ? default_name : d->m.text;
+    d->weight = ex.weight != 1.0 ? ex.weight : weight;
+    return PS_OK;
+}
+
+static ps_status parse_detect(loader *L, struct fy_node *n)
+{
+    if (!fy_node_is_mapping(n))
+        return fail_at(L, n, "detect 应为映射");
+    void *it = NULL;
+    struct fy_node_pair *p;
+    ps_status st = PS_OK;
+    while (!st && (p = fy_node_mapping_iterate(n, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        if (key_is(k, "title")) {
+            st = add_detect(L, v, MATCH_CONTAINS, 2.0, "标题");
+        } else if (key_is(k, "require")) {
+            if (!fy_node_is_sequence(v))
+                return fail_at(L, v, "require 应为标签列表");
+            void *ri = NULL;
+            struct fy_node *r;
+            while (!st && (r = fy_node_sequence_iterate(v, &ri)))
+                st = add_detect(L, r, MATCH_EXACT, 1.0, NULL);
+        } else {
+            st = unknown_key(L, k, "detect");
+        }
+    }
+    if (!st && L->m->nitems == 0)
+        return fail_at(L, n, "detect 至少需要 title 或 require");
+    L->m->detectable = true;
+    return st;
+}
+
+/* ---- the file ---------------------------------------------------------------------- */
+
+static bool valid_id(const char *s)
+{
+    if (!*s || strlen(s) > 40)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+            return false;
+    return true;
+}
+
+static ps_status build(loader *L, struct fy_node *root)
+{
+    ps_mapping *m = L->m;
+    if (!root || !fy_node_is_mapping(root))
+        return fail_at(L, root, "映射文件的顶层应为键值映射（id、title、detect、fields …）");
+    struct fy_node *idnode = NULL;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    ps_status st = PS_OK;
+    while (!st && (p = fy_node_mapping_iterate(root, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        if (key_is(k, "id")) {
+            idnode = v;
+            st = want_string(L, v, "id", &m->id);
+            if (!st && !valid_id(m->id))
+                st = fail_at(L, v, "id“%s”只能由小写字母、数字、_ 和 - 组成", m->id);
+        } else if (key_is(k, "title")) {
+            st = want_string(L, v, "title", &m->title);
+        } else if (key_is(k, "version")) {
+            st = want_int(L, v, "version", 0, 1000000, &m->version);
+        } else if (key_is(k, "detect")) {
+            st = parse_detect(L, v);
+        } else if (key_is(k, "fields")) {
+            st = parse_fields(L, v);
+        } else if (key_is(k, "tables")) {
+            st = parse_tables(L, v);
+        } else if (key_is(k, "rules") || key_is(k, "layout")) {
+            continue; /* parsed by checks and writers through mapping_section() */
+        } else {
+            st = unknown_key(L, k, "映射文件");
+        }
+    }
+    if (st)
+        return st;
+    if (!idnode)
+        return fail_at(L, root, "映射文件缺少“id”");
+    if (!m->title)
+        m->title = "";
+    if (m->detectable && m->nfields == 0 && m->ntables == 0)
+        return fail_at(L, root, "有 detect 的映射文件至少需要 fields 或 tables");
+    return PS_OK;
+}
+
+static void noop_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+    (void)diag, (void)user, (void)buf, (void)len;
+}
+
+ps_status mapping_load_text(const char *name, const char *text, size_t len, ps_mapping **out, ps_error *err)
+{
+    if (!name)
+        name = "(mapping)";
+    if (len > MAX_MAPPING_BYTES)
+        return error_set(err, PS_ERR_MAPPING, name, "映射文件过大（超过 4 MiB）");
+    ps_mapping *m = calloc(1, sizeof *m);
+    if (!m)
+        return error_set(err, PS_ERR_NOMEM, name, "内存不足");
+    loader L = {m, name, err};
+    m->path = arena_strdup(&m->arena, name);
+    char *copy = arena_strndup(&m->arena, text, len);
+    if (!m->path || !copy) {
+        mapping_free(m);
+        return error_set(err, PS_ERR_NOMEM, name, "内存不足");
+    }
+
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = noop_output;
+    dcfg.colorize = false;
+    struct fy_diag *diag = fy_diag_create(&dcfg);
+    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_JSON_NONE, .diag = diag};
+    m->doc = fy_document_build_from_string(&cfg, copy, len);
+    if (!m->doc) {
+        int line = 0, col = 0;
+        char msg[300] = "不是有效的 YAML";
+        void *iter = NULL;
+        struct fy_diag_error *de = diag ? fy_diag_errors_iterate(diag, &iter) : NULL;
+        if (de) {
+            line = de->line + 1;
+            col = de->column + 1;
+            snprintf(msg, sizeof msg, "不是有效的 YAML：%s", de->msg ? de->msg : "语法错误");
+        }
+        if (diag)
+            fy_diag_destroy(diag);
+        mapping_free(m);
+        return error_at_line(err, PS_ERR_MAPPING, name, line, col, "%s", msg);
+    }
+    if (diag)
+        fy_diag_destroy(diag);
+    ps_status st = build(&L, fy_document_root(m->doc));
+    if (st) {
+        mapping_free(m);
+        return st;
+    }
+    *out = m;
+    return PS_OK;
+}
+
+ps_status mapping_load_file(const char *path, ps_mapping **out, ps_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return error_set(err, PS_ERR_IO, path, "无法打开映射文件：%s", strerror(errno));
+    char *buf = malloc(MAX_MAPPING_BYTES + 1);
+    if (!buf) {
+        fclose(f);
+        return error_set(err, PS_ERR_NOMEM, path, "内存不足");
+    }
+    size_t n = fread(buf, 1, MAX_MAPPING_BYTES + 1, f);
+    bool bad = ferror(f);
+    fclose(f);
+    ps_status st;
+    if (bad)
+        st = error_set(err, PS_ERR_IO, path, "读取映射文件失败");
+    else if (n > MAX_MAPPING_BYTES)
+        st = error_set(err, PS_ERR_MAPPING, path, "映射文件过大（超过 4 MiB）");
+    else
+        st = mapping_load_text(path, buf, n, out, err);
+    free(buf);
+    return st;
+}
+
+void mapping_free(ps_mapping *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->nitems; i++)
+        map_matcher_free(&m->items[i].m);
+    for (size_t i = 0; i < m->nfields; i++) {
+        map_matcher_free(&m->fields[i].find);
+        map_matcher_free(&m->fields[i].column);
+    }
+    for (size_t i = 0; i < m->ntables; i++) {
+        map_table *t = &m->tables[i];
+        map_matcher_free(&t->header);
+        map_matcher_free(&t->start);
+        map_matcher_free(&t->end);
+        map_matcher_free(&t->skip);
+        for (size_t j = 0; j < t->ncols; j++)
+            map_matcher_free(&t->cols[j].header);
+        for (size_t j = 0; j < t->nsections; j++)
+            map_matcher_free(&t->sections[j].m);
+        free(t->cols);
+        free(t->sections);
+    }
+    free(m->items);
+    free(m->fields);
+    free(m->tables);
+    free(m->specs);
+    if (m->doc)
+        fy_document_destroy(m->doc);
+    arena_release(&m->arena);
+    free(m);
+}

@@ -201,7 +201,7 @@ static bool convert(xctx *x, const ps_cell *cell, const char *captured, uint32_t
                      label, number, number);
             return true;
         } else {
-            ps_cleaned cl = clean_rate_text(c->text);
+            ps_cleaned cl = clean_rate_text(text);
             if (cl.ok) {
                 v->has_number = true;
                 v->number = cl.number;
@@ -229,7 +229,7 @@ static bool convert(xctx *x, const ps_cell *cell, const char *captured, uint32_t
             v->number = number;
             return true;
         } else {
-            ps_cleaned cl = clean_number(c->text);
+            ps_cleaned cl = clean_number(text);
             if (cl.ok) {
                 v->has_number = true;
                 v->number = cl.number;

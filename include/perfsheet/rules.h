@@ -1,0 +1,86 @@
+/* rules.h - the audit-rule language (审核公式): compile once, evaluate per document.
+ * A rule is a YAML mapping under the `rules:` key of a mapping file:
+ *
+ *   - id: zpb.rate
+ *     check: funds.rate = funds.executed / funds.budget_full
+ *     message: 执行率应为 {expected:percent}（全年执行数 {funds.executed:money} / …），表中为 {actual:percent}
+ *
+ * `check` is an expression over canonical fields (arithmetic, comparisons with tolerance,
+ * AND/OR/NOT, SUM/COUNT over table columns with WHERE, functions such as PRESENT, MATCHES,
+ * DIGITS, IF, COALESCE); `for:` expands a rule over a list of names, `each:` runs it per row or
+ * per group of a table. Grammar and every key: docs/rules.md. Cases: the .test files of tests/rules.
+ * No rule logic lives in C: jcsj/zpb/cross rules are data in the mapping files (mappings/). */
+#ifndef PERFSHEET_RULES_H
+#define PERFSHEET_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "perfsheet/document.h"
+#include "perfsheet/error.h"
+
+struct fy_node;
+
+/* Longest rule text (check, message, …) and deepest expression accepted. */
+#define PS_RULE_MAX_TEXT 8192
+#define PS_RULE_MAX_DEPTH 128
+
+/* Where a text starts in its file, so errors can point into the mapping file.
+ * line/col are 1-based (0: unknown, positions are then relative to the text). */
+typedef struct ps_origin {
+    const char *file; /* borrowed; may be NULL */
+    int line, col;
+} ps_origin;
+
+typedef struct ps_rule ps_rule;
+typedef struct ps_ruleset ps_ruleset;
+
+/* Compiles a bare check expression into a rule with id `id`, severity error and a generic
+ * message. Returns NULL and fills *err (PS_ERR_RULE_SYNTAX, line:col of the culprit) on a
+ * syntax error, or PS_ERR_NOMEM. Caller owns it: rule_free(). */
+ps_rule *rule_compile(const char *id, const char *text, ps_origin origin, ps_error *err);
+
+/* Compiles one rule given as a YAML mapping node (keys: docs/rules.md). file names the YAML
+ * file for error locations (borrowed, may be NULL). Caller owns the result: rule_free(). */
+ps_rule *rule_from_node(struct fy_node *node, const char *file, ps_error *err);
+
+void rule_free(ps_rule *r); /* takes NULL */
+
+const char *rule_id(const ps_rule *r);     /* borrowed until rule_free */
+ps_severity rule_severity(const ps_rule *r);
+
+/* Template ids a cross-table rule refers to ("jcsj", "zpb" for `jcsj:basic_expense.final`), in
+ * order of first use; 0 for a rule about one document. Borrowed until rule_free. */
+size_t rule_namespace_count(const ps_rule *r);
+const char *rule_namespace(const ps_rule *r, size_t i);
+
+/* Evaluates a one-document rule on doc and appends its findings to document_findings(doc).
+ * Returns PS_OK, or PS_ERR_NOMEM / PS_ERR_RULE_SYNTAX (a rule that cannot run, e.g. a bad
+ * regular expression) with *err filled. A cross-table rule is skipped here. */
+ps_status rule_eval(const ps_rule *r, ps_document *doc, ps_error *err);
+
+/* Evaluates a cross-table rule: docs[i] is the document for rule_namespace(r, i) (n must equal
+ * rule_namespace_count). Findings go on the document holding the left-hand side. */
+ps_status rule_eval_cross(const ps_rule *r, ps_document *const *docs, size_t n, ps_error *err);
+
+/* A list of rules: the `rules:` sequence of one mapping file. */
+/* Compiles every rule of the YAML sequence node seq (NULL: an empty set). On error returns the
+ * first failing rule's status with *err at its line:column; *out is set on success only and
+ * owned by the caller: ruleset_free(). */
+ps_status ruleset_from_node(struct fy_node *seq, const char *file, ps_ruleset **out, ps_error *err);
+/* Parses YAML text holding either a sequence of rules or a mapping with a `rules:` key
+ * (tests, docs). */
+ps_status ruleset_from_string(const char *yaml, size_t len, const char *file, ps_ruleset **out,
+                              ps_error *err);
+void ruleset_free(ps_ruleset *set); /* takes NULL */
+size_t ruleset_count(const ps_ruleset *set);
+const ps_rule *ruleset_at(const ps_ruleset *set, size_t i);
+const ps_rule *ruleset_find(const ps_ruleset *set, const char *id); /* NULL when absent */
+
+/* Formats the error display of jq and cmark: the source line (tabs kept), then a line of
+ * spaces and `^` under the 1-based character column col, `width` carets long (at least 1),
+ * counting CJK and full-width characters as two columns. Writes at most size bytes (always
+ * NUL-terminated); returns the length it needed. */
+size_t rule_caret(const char *source_line, int col, int width, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,1049 @@
+/* rules_eval.c - evaluating compiled rules against documents, and writing findings.
+ * Values are blank, numbers, texts or truth values. Blank follows the spreadsheet habit:
+ * in + and - it counts as nothing (a blank 公车购置 adds 0), elsewhere it makes the result
+ * blank, and a comparison with a blank side is skipped - except that a blank left-hand side
+ * of `=` with a non-blank right-hand side is reported (「…表中为空」) unless `blank: skip`. */
+#include "rules_int.h"
+
+#include "perfsheet/workbook.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef enum vkind { V_BLANK = 0, V_NUM, V_TEXT, V_BOOL } vkind;
+
+typedef struct rval {
+    vkind k;
+    double num;
+    const char *text; /* borrowed from a document or the context's pool */
+    bool b;
+    int terms;            /* summed non-blank terms, for the money tolerance */
+    const ps_value *src;  /* the document value it came from, if it is one */
+    int doc;              /* index of the document of src */
+} rval;
+
+typedef struct rcell {
+    int doc;
+    uint32_t row, col;
+} rcell;
+
+#define MAX_CELLS 256
+#define MAX_POOL 64
+
+typedef struct rctx {
+    const ps_rule *r;
+    ps_document *const *docs;
+    size_t ndocs;
+    size_t binding;          /* index into r->vars, when it has vars */
+    /* each: the table, and the rows of the current row or group */
+    const ps_table *each_t;
+    const size_t *rows;
+    size_t nrows;
+    /* aggregate filter: the row being tested */
+    const ps_table *filter_t;
+    size_t filter_row;
+    bool in_filter;
+    /* what was read */
+    rcell cells[MAX_CELLS];
+    size_t ncells;
+    bool probing;
+    bool probe_found;
+    rcell probe;
+    const ps_value *probe_src;
+    /* the primary comparison */
+    bool have_primary;
+    rval lhs, rhs;
+    char *pool[MAX_POOL];
+    size_t npool;
+    bool nomem;
+} rctx;
+
+static rval blank(void) { rval v = {0}; return v; }
+
+static rval num(double d)
+{
+    rval v = {0};
+    v.k = isfinite(d) ? V_NUM : V_BLANK;
+    v.num = d;
+    return v;
+}
+
+static rval boolean(bool b)
+{
+    rval v = {0};
+    v.k = V_BOOL;
+    v.b = b;
+    return v;
+}
+
+static const char *pool_add(rctx *c, char *s)
+{
+    if (!s || c->npool == MAX_POOL) {
+        free(s);
+        c->nomem = true;
+        return "";
+    }
+    c->pool[c->npool++] = s;
+    return s;
+}
+
+static void note_cell(rctx *c, int doc, const ps_value *v)
+{
+    if (!v || v->row == PS_NO_CELL || v->col == PS_NO_CELL)
+        return;
+    if (c->probing && !c->probe_found) {
+        c->probe_found = true;
+        c->probe = (rcell){doc, v->row, v->col};
+        c->probe_src = v;
+    }
+    for (size_t i = 0; i < c->ncells; i++)
+        if (c->cells[i].doc == doc && c->cells[i].row == v->row && c->cells[i].col == v->col)
+            return;
+    if (c->ncells < MAX_CELLS)
+        c->cells[c->ncells++] = (rcell){doc, v->row, v->col};
+}
+
+static bool blank_text(const char *s)
+{
+    for (; s && *s; s++)
+        if (!isspace((unsigned char)*s))
+            return false;
+    return true;
+}
+
+static rval from_value(rctx *c, int doc, const ps_value *v)
+{
+    if (!v)
+        return blank();
+    note_cell(c, doc, v);
+    rval out = {0};
+    if (v->has_number && v->type != PS_TYPE_TEXT) {
+        out = num(v->number);
+    } else if (v->text && !blank_text(v->text)) {
+        out.k = V_TEXT;
+        out.text = v->text;
+    } else if (v->has_number) {
+        out = num(v->number);
+    } else if (v->raw && !blank_text(v->raw)) {
+        out.k = V_TEXT;
+        out.text = v->raw;
+    } else {
+        return blank();
+    }
+    out.src = v;
+    out.doc = doc;
+    out.terms = out.k == V_NUM ? 1 : 0;
+    return out;
+}
+
+/* Substitutes {var} placeholders of a key with the current binding. */
+static const char *resolve(const rctx *c, const char *key, char *buf, size_t size)
+{
+    if (!strchr(key, '{'))
+        return key;
+    const rbinding *b = &c->r->vars;
+    size_t o = 0;
+    for (const char *s = key; *s && o + 1 < size;) {
+        if (*s == '{') {
+            const char *close = strchr(s, '}');
+            size_t n = close ? (size_t)(close - s - 1) : 0;
+            const char *val = NULL;
+            for (size_t v = 0; close && v < b->nvars && b->count; v++)
+                if (strlen(b->names[v]) == n && strncmp(b->names[v], s + 1, n) == 0)
+                    val = b->values[v][c->binding];
+            if (val) {
+                size_t l = strlen(val);
+                if (o + l >= size)
+                    l = size - o - 1;
+                memcpy(buf + o, val, l);
+                o += l;
+                s = close + 1;
+                continue;
+            }
+        }
+        buf[o++] = *s++;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+static int ns_index(const rctx *c, const char *ns)
+{
+    for (size_t i = 0; i < c->r->nns; i++)
+        if (strcmp(c->r->ns[i], ns) == 0)
+            return (int)i;
+    return -1;
+}
+
+static rval eval(rctx *c, const rnode *n);
+
+static rval eval_field(rctx *c, const rnode *n)
+{
+    char buf[256];
+    const char *key = resolve(c, n->str, buf, sizeof buf);
+    if (c->in_filter && !n->ns)
+        return from_value(c, 0, table_get(c->filter_t, c->filter_row, key));
+    int doc = 0;
+    if (n->ns) {
+        doc = ns_index(c, n->ns);
+        if (doc < 0 || (size_t)doc >= c->ndocs || !c->docs[doc])
+            return blank();
+    }
+    return from_value(c, doc, document_get(c->docs[doc], key));
+}
+
+/* A table column outside an aggregate: the current row of an each: rule, or the first
+ * non-blank value of the current group. */
+static rval eval_col(rctx *c, const rnode *n)
+{
+    char buf[256];
+    const char *col = n->str ? resolve(c, n->str, buf, sizeof buf) : NULL;
+    if (!col)
+        return blank();
+    if (c->in_filter && strcmp(table_name(c->filter_t), n->table) == 0)
+        return from_value(c, 0, table_get(c->filter_t, c->filter_row, col));
+    if (!c->each_t || strcmp(table_name(c->each_t), n->table) != 0)
+        return blank();
+    for (size_t i = 0; i < c->nrows; i++) {
+        rval v = from_value(c, 0, table_get(c->each_t, c->rows[i], col));
+        if (v.k != V_BLANK)
+            return v;
+    }
+    return blank();
+}
+
+static bool truth(rval v, bool *known)
+{
+    *known = true;
+    switch (v.k) {
+    case V_BOOL: return v.b;
+    case V_NUM: return v.num != 0;
+    case V_TEXT: return *v.text != '\0';
+    case V_BLANK: break;
+    }
+    *known = false;
+    return false;
+}
+
+static rval eval_aggregate(rctx *c, const rnode *n)
+{
+    const rnode *col = n->args[0];
+    const ps_table *t = document_table(c->docs[0], col->table);
+    if (!t)
+        return n->fn == F_COUNT ? num(0) : blank();
+    char buf[256];
+    const char *key = col->str ? resolve(c, col->str, buf, sizeof buf) : NULL;
+    /* inside a grouped each: over the same table, only the group's rows */
+    bool group = c->each_t && c->r->each_group && strcmp(table_name(c->each_t), col->table) == 0;
+    size_t total = group ? c->nrows : table_row_count(t);
+    double acc = 0;
+    size_t count = 0;
+    int terms = 0;
+    for (size_t i = 0; i < total; i++) {
+        size_t row = group ? c->rows[i] : i;
+        if (n->where) {
+            const ps_table *ft = c->filter_t;
+            size_t fr = c->filter_row;
+            bool fin = c->in_filter;
+            c->filter_t = t;
+            c->filter_row = row;
+            c->in_filter = true;
+            bool probing = c->probing;
+            c->probing = false;
+            bool known;
+            bool keep = truth(eval(c, n->where), &known);
+            c->probing = probing;
+            c->filter_t = ft;
+            c->filter_row = fr;
+            c->in_filter = fin;
+            if (!known || !keep)
+                continue;
+        }
+        if (!key) { /* COUNT(T[]) counts rows */
+            count++;
+            continue;
+        }
+        rval v = from_value(c, 0, table_get(t, row, key));
+        if (n->fn == F_COUNT) {
+            count += v.k != V_BLANK;
+            continue;
+        }
+        if (v.k != V_NUM)
+            continue;
+        if (n->fn == F_SUM)
+            acc += v.num;
+        else if (count == 0 || (n->fn == F_MIN ? v.num < acc : v.num > acc))
+            acc = v.num;
+        count++;
+        terms++;
+    }
+    if (n->fn == F_COUNT)
+        return num((double)count);
+    if (count == 0)
+        return blank();
+    rval out = num(acc);
+    out.terms = n->fn == F_SUM ? terms : 1;
+    return out;
+}
+
+static char *fmt_number(double d)
+{
+    char buf[64];
+    if (d == floor(d) && fabs(d) < 1e15)
+        snprintf(buf, sizeof buf, "%.0f", d + 0.0);
+    else
+        snprintf(buf, sizeof buf, "%.10g", d);
+    return strdup(buf);
+}
+
+static const char *as_text(rctx *c, rval v)
+{
+    if (v.k == V_TEXT)
+        return v.text;
+    if (v.k == V_NUM)
+        return pool_add(c, fmt_number(v.num));
+    if (v.k == V_BOOL)
+        return v.b ? "true" : "false";
+    return NULL;
+}
+
+static rval text_val(const char *s)
+{
+    rval v = {0};
+    v.k = V_TEXT;
+    v.text = s;
+    return v;
+}
+
+/* A number typed as text ("1202.70", " 98 ") or NAN. */
+static double text_number(const char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *end;
+    double d = strtod(s, &end);
+    if (end == s)
+        return NAN;
+    while (isspace((unsigned char)*end))
+        end++;
+    return *end ? NAN : d;
+}
+
+static rval eval_call(rctx *c, const rnode *n)
+{
+    switch (n->fn) {
+    case F_SUM:
+    case F_COUNT:
+        return eval_aggregate(c, n);
+    case F_MIN:
+    case F_MAX: {
+        if (n->nargs == 1 && n->args[0]->kind == N_COL)
+            return eval_aggregate(c, n);
+        rval best = blank();
+        for (size_t i = 0; i < n->nargs; i++) {
+            rval v = eval(c, n->args[i]);
+            if (v.k == V_NUM && (best.k == V_BLANK || (n->fn == F_MIN ? v.num < best.num : v.num > best.num)))
+                best = v;
+        }
+        return best;
+    }
+    case F_ABS: {
+        rval v = eval(c, n->args[0]);
+        if (v.k == V_NUM)
+            v.num = fabs(v.num);
+        return v.k == V_NUM ? v : blank();
+    }
+    case F_ROUND: {
+        rval v = eval(c, n->args[0]);
+        rval d = n->nargs > 1 ? eval(c, n->args[1]) : num(0);
+        if (v.k != V_NUM || d.k != V_NUM || fabs(d.num) > 15)
+            return blank();
+        double f = pow(10, floor(d.num));
+        rval out = num(round(v.num * f) / f);
+        out.terms = v.terms;
+        out.src = v.src;
+        out.doc = v.doc;
+        return out;
+    }
+    case F_COALESCE:
+        for (size_t i = 0; i < n->nargs; i++) {
+            rval v = eval(c, n->args[i]);
+            if (v.k != V_BLANK)
+                return v;
+        }
+        return blank();
+    case F_PRESENT:
+    case F_BLANK: {
+        rval v = eval(c, n->args[0]);
+        return boolean((v.k != V_BLANK) == (n->fn == F_PRESENT));
+    }
+    case F_MATCHES: {
+        rval v = eval(c, n->args[0]);
+        const char *s = as_text(c, v);
+        if (!s)
+            return blank();
+        if (n->re)
+            return boolean(regexec(n->re, s, 0, NULL, 0) == 0);
+        rval pat = eval(c, n->args[1]);
+        const char *ps = as_text(c, pat);
+        regex_t re;
+        if (!ps || regcomp(&re, ps, REG_EXTENDED | REG_NOSUB) != 0)
+            return blank();
+        bool m = regexec(&re, s, 0, NULL, 0) == 0;
+        regfree(&re);
+        return boolean(m);
+    }
+    case F_DIGITS: { /* the digits as typed: the raw text of the cell when there is one */
+        rval v = eval(c, n->args[0]);
+        const char *s = v.src && v.src->raw ? v.src->raw : as_text(c, v);
+        if (!s)
+            return blank();
+        size_t len = strlen(s);
+        char *d = malloc(len + 1), *o = d;
+        if (!d) {
+            c->nomem = true;
+            return blank();
+        }
+        /* the first run of ASCII digits */
+        const char *p = s;
+        while (*p && !isdigit((unsigned char)*p))
+            p++;
+        while (isdigit((unsigned char)*p))
+            *o++ = *p++;
+        *o = '\0';
+        if (!*d) {
+            free(d);
+            return blank();
+        }
+        rval out = text_val(pool_add(c, d));
+        out.src = v.src;
+        out.doc = v.doc;
+        return out;
+    }
+    case F_TEXT: {
+        rval v = eval(c, n->args[0]);
+        const char *s = as_text(c, v);
+        if (!s)
+            return blank();
+        rval out = text_val(s);
+        out.src = v.src;
+        out.doc = v.doc;
+        return out;
+    }
+    case F_NUMBER: {
+        rval v = eval(c, n->args[0]);
+        if (v.k == V_NUM)
+            return v;
+        if (v.k != V_TEXT)
+            return blank();
+        rval out = num(text_number(v.text));
+        out.src = v.src;
+        out.doc = v.doc;
+        return out;
+    }
+    case F_IF:
+        for (size_t i = 0; i + 1 < n->nargs; i += 2) {
+            bool known;
+            bool t = truth(eval(c, n->args[i]), &known);
+            if (!known)
+                return blank();
+            if (t)
+                return eval(c, n->args[i + 1]);
+        }
+        return n->nargs % 2 ? eval(c, n->args[n->nargs - 1]) : blank();
+    case F_YEAR: {
+        rval v = eval(c, n->args[0]);
+        if (v.k == V_NUM)
+            return num(floor(v.num));
+        if (v.k != V_TEXT)
+            return blank();
+        const char *s = v.text;
+        while (*s && !isdigit((unsigned char)*s))
+            s++;
+        if (!(isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[2]) &&
+              isdigit((unsigned char)s[3])) || isdigit((unsigned char)s[4]))
+            return blank();
+        return num((s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'));
+    }
+    case F_THIS_YEAR: {
+        time_t now = time(NULL);
+        struct tm tm;
+        if (!localtime_r(&now, &tm))
+            return blank();
+        return num(tm.tm_year + 1900);
+    }
+    case F_IN: {
+        rval v = eval(c, n->args[0]);
+        if (v.k == V_BLANK)
+            return blank();
+        const char *s = as_text(c, v);
+        for (size_t i = 1; i < n->nargs; i++) {
+            rval o = eval(c, n->args[i]);
+            const char *t = as_text(c, o);
+            if (v.k == V_NUM && o.k == V_NUM ? v.num == o.num : (s && t && strcmp(s, t) == 0))
+                return boolean(true);
+        }
+        return boolean(false);
+    }
+    case F_LEN: {
+        rval v = eval(c, n->args[0]);
+        const char *s = as_text(c, v);
+        if (!s)
+            return blank();
+        size_t chars = 0;
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+            chars += (*p & 0xC0) != 0x80;
+        return num((double)chars);
+    }
+    case F_FORMULA: {
+        rval v = eval(c, n->args[0]);
+        return v.src ? boolean(v.src->formula) : blank();
+    }
+    }
+    return blank();
+}
+
+/* Half a unit of the last displayed digit of a rate shown as a percentage with d decimals. */
+static double rate_tolerance(const ps_value *src)
+{
+    int d = src && src->decimals != 255 ? src->decimals : 2;
+    if (d > 10)
+        d = 10;
+    return 0.5 * pow(10, -(d + 2));
+}
+
+static double tolerance(const rctx *c, rval l, rval r)
+{
+    rtol_kind k = c->r->tol;
+    if (k == TOL_FIXED)
+        return c->r->tol_value;
+    if (k == TOL_AUTO) {
+        ps_field_type t = l.src ? l.src->type : PS_TYPE_NUMBER;
+        k = t == PS_TYPE_FRACTION ? TOL_RATE : (t == PS_TYPE_INT || t == PS_TYPE_YEAR) ? TOL_FIXED : TOL_MONEY;
+        if (k == TOL_FIXED)
+            return 0;
+    }
+    if (k == TOL_RATE)
+        return rate_tolerance(l.src);
+    return 0.01 * (r.terms > 1 ? r.terms : 1);
+}
+
+static const char *trimmed(const char *s, size_t *len)
+{
+    while (*s == ' ')
+        s++;
+    size_t n = strlen(s);
+    while (n && s[n - 1] == ' ')
+        n--;
+    *len = n;
+    return s;
+}
+
+static rval compare(rctx *c, int op, rval l, rval r)
+{
+    if (l.k == V_BLANK || r.k == V_BLANK)
+        return blank();
+    double a = NAN, b = NAN;
+    if (l.k == V_NUM && r.k == V_NUM) {
+        a = l.num;
+        b = r.num;
+    } else if (l.k == V_NUM && r.k == V_TEXT) {
+        a = l.num;
+        b = text_number(r.text);
+    } else if (l.k == V_TEXT && r.k == V_NUM) {
+        a = text_number(l.text);
+        b = r.num;
+    }
+    if (l.k == V_BOOL || r.k == V_BOOL) {
+        bool k1, k2;
+        bool x = truth(l, &k1), y = truth(r, &k2);
+        if (op == T_EQ)
+            return boolean(x == y);
+        if (op == T_NE)
+            return boolean(x != y);
+        return blank();
+    }
+    if (l.k == V_TEXT && r.k == V_TEXT) {
+        size_t la, lb;
+        const char *x = trimmed(l.text, &la), *y = trimmed(r.text, &lb);
+        int cmp = strncmp(x, y, la < lb ? la : lb);
+        if (cmp == 0)
+            cmp = la < lb ? -1 : la > lb ? 1 : 0;
+        switch (op) {
+        case T_EQ: return boolean(cmp == 0);
+        case T_NE: return boolean(cmp != 0);
+        case T_LT: return boolean(cmp < 0);
+        case T_LE: return boolean(cmp <= 0);
+        case T_GT: return boolean(cmp > 0);
+        case T_GE: return boolean(cmp >= 0);
+        }
+        return blank();
+    }
+    if (isnan(a) || isnan(b)) /* a text that is no number against a number */
+        return op == T_EQ ? boolean(false) : op == T_NE ? boolean(true) : blank();
+    double tol = tolerance(c, l, r) + 1e-9 * (1 + fabs(a) + fabs(b));
+    switch (op) {
+    case T_EQ: return boolean(fabs(a - b) <= tol);
+    case T_NE: return boolean(fabs(a - b) > tol);
+    case T_LT: return boolean(a < b);
+    case T_LE: return boolean(a <= b + tol);
+    case T_GT: return boolean(a > b);
+    case T_GE: return boolean(a >= b - tol);
+    }
+    return blank();
+}
+
+static rval arith(int op, rval l, rval r)
+{
+    if (l.k == V_TEXT || l.k == V_BOOL)
+        l = blank();
+    if (r.k == V_TEXT || r.k == V_BOOL)
+        r = blank();
+    if (op == '+' || op == '-') {
+        if (l.k == V_BLANK && r.k == V_BLANK)
+            return blank();
+        double a = l.k == V_NUM ? l.num : 0, b = r.k == V_NUM ? r.num : 0;
+        rval out = num(op == '+' ? a + b : a - b);
+        out.terms = l.terms + r.terms;
+        return out;
+    }
+    if (l.k == V_BLANK || r.k == V_BLANK)
+        return blank();
+    if (op == '/' && r.num == 0)
+        return blank();
+    rval out = num(op == '*' ? l.num * r.num : l.num / r.num);
+    out.terms = l.terms > r.terms ? l.terms : r.terms;
+    return out;
+}
+
+static rval eval(rctx *c, const rnode *n)
+{
+    switch (n->kind) {
+    case N_NUM: return num(n->num);
+    case N_STR: return text_val(n->str);
+    case N_FIELD: return eval_field(c, n);
+    case N_COL: return eval_col(c, n);
+    case N_NEG: {
+        rval v = eval(c, n->args[0]);
+        if (v.k != V_NUM)
+            return blank();
+        v.num = -v.num;
+        v.src = NULL;
+        return v;
+    }
+    case N_NOT: {
+        bool known;
+        bool t = truth(eval(c, n->args[0]), &known);
+        return known ? boolean(!t) : blank();
+    }
+    case N_AND:
+    case N_OR: {
+        bool k1, k2;
+        bool a = truth(eval(c, n->args[0]), &k1);
+        bool b = truth(eval(c, n->args[1]), &k2);
+        if (n->kind == N_AND) {
+            if ((k1 && !a) || (k2 && !b))
+                return boolean(false);
+            return k1 && k2 ? boolean(true) : blank();
+        }
+        if ((k1 && a) || (k2 && b))
+            return boolean(true);
+        return k1 && k2 ? boolean(false) : blank();
+    }
+    case N_ARITH: return arith(n->op, eval(c, n->args[0]), eval(c, n->args[1]));
+    case N_CMP: {
+        bool primary = n == c->r->primary && !c->have_primary;
+        bool was = c->probing;
+        if (primary) {
+            c->probing = true;
+            c->probe_found = false;
+        }
+        rval l = eval(c, n->args[0]);
+        c->probing = was;
+        rval r = eval(c, n->args[1]);
+        if (primary) {
+            c->have_primary = true;
+            c->lhs = l;
+            c->rhs = r;
+        }
+        return compare(c, n->op, l, r);
+    }
+    case N_CALL: return eval_call(c, n);
+    }
+    return blank();
+}
+
+/* ---------------------------------------------------------------- findings */
+
+typedef enum fmt { FMT_AUTO, FMT_MONEY, FMT_PERCENT, FMT_NUM, FMT_INT, FMT_TEXT, FMT_RAW } fmt;
+
+static void append(char *buf, size_t size, size_t *o, const char *s, size_t n)
+{
+    if (*o >= size)
+        return;
+    if (n > size - 1 - *o) { /* cut at a UTF-8 boundary */
+        n = size - 1 - *o;
+        while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(buf + *o, s, n);
+    *o += n;
+    buf[*o] = '\0';
+}
+
+static fmt default_fmt(const ps_value *src)
+{
+    if (!src)
+        return FMT_NUM;
+    switch (src->type) {
+    case PS_TYPE_MONEY: return FMT_MONEY;
+    case PS_TYPE_FRACTION: return FMT_PERCENT;
+    case PS_TYPE_INT:
+    case PS_TYPE_YEAR: return FMT_INT;
+    case PS_TYPE_NUMBER: return FMT_NUM;
+    default: return FMT_TEXT;
+    }
+}
+
+static void format_value(rval v, fmt f, const ps_value *type_src, char *out, size_t size)
+{
+    if (f == FMT_RAW && v.src && v.src->raw) {
+        snprintf(out, size, "%s", v.src->raw);
+        return;
+    }
+    if (v.k == V_BLANK) {
+        snprintf(out, size, "空");
+        return;
+    }
+    if (v.k == V_TEXT) {
+        snprintf(out, size, "%s", v.text);
+        return;
+    }
+    if (v.k == V_BOOL) {
+        snprintf(out, size, "%s", v.b ? "是" : "否");
+        return;
+    }
+    if (f == FMT_AUTO || f == FMT_TEXT || f == FMT_RAW)
+        f = default_fmt(v.src ? v.src : type_src);
+    double d = v.num;
+    switch (f) {
+    case FMT_MONEY: snprintf(out, size, "%.2f", d + 0.0); break;
+    case FMT_PERCENT: snprintf(out, size, "%.2f%%", d * 100 + 0.0); break;
+    case FMT_INT: snprintf(out, size, "%.0f", d + 0.0); break;
+    default: {
+        snprintf(out, size, "%.2f", d + 0.0);
+        char *dot = strchr(out, '.');
+        if (dot) {
+            char *e = out + strlen(out);
+            while (e > dot + 1 && e[-1] == '0')
+                *--e = '\0';
+            if (e == dot + 1)
+                *dot = '\0';
+        }
+        if (strcmp(out, "-0") == 0)
+            snprintf(out, size, "0");
+    }
+    }
+}
+
+static fmt parse_fmt(const char *s, size_t n)
+{
+    static const struct { const char *name; fmt f; } names[] = {
+        {"money", FMT_MONEY}, {"percent", FMT_PERCENT}, {"num", FMT_NUM},
+        {"int", FMT_INT}, {"text", FMT_TEXT}, {"raw", FMT_RAW}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i].name) == n && strncmp(names[i].name, s, n) == 0)
+            return names[i].f;
+    return FMT_AUTO;
+}
+
+/* Expands a message template: {expected}, {actual}, {id}, for-variables, fields, T[].col. */
+static void render(rctx *c, const char *tpl, rval expected, rval actual, const ps_value *lhs_src,
+                   char *out, size_t size)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    /* first the for-variables, so that {three_public.{c}} becomes a field name */
+    char expanded[2048];
+    resolve(c, tpl, expanded, sizeof expanded);
+    for (const char *s = expanded; *s;) {
+        const char *close = *s == '{' ? strchr(s, '}') : NULL;
+        if (!close) {
+            const char *next = strchr(s + 1, '{');
+            size_t n = next ? (size_t)(next - s) : strlen(s);
+            append(out, size, &o, s, n);
+            s += n;
+            continue;
+        }
+        const char *name = s + 1;
+        const char *colon = memchr(name, ':', (size_t)(close - name));
+        size_t nl = (size_t)((colon ? colon : close) - name);
+        fmt f = colon ? parse_fmt(colon + 1, (size_t)(close - colon - 1)) : FMT_AUTO;
+        char key[256];
+        snprintf(key, sizeof key, "%.*s", (int)(nl < 255 ? nl : 255), name);
+        char val[512];
+        if (strcmp(key, "expected") == 0) {
+            format_value(expected, f, lhs_src, val, sizeof val);
+        } else if (strcmp(key, "actual") == 0) {
+            format_value(actual, f, lhs_src, val, sizeof val);
+        } else if (strcmp(key, "id") == 0) {
+            snprintf(val, sizeof val, "%s", c->r->id);
+        } else {
+            bool probing = c->probing;
+            c->probing = false;
+            size_t ncells = c->ncells;
+            rval v = blank();
+            const char *br = strstr(key, "[].");
+            if (br) {
+                rnode tmp = {0};
+                tmp.kind = N_COL;
+                *(char *)br = '\0';
+                tmp.table = key;
+                tmp.str = (char *)br + 3;
+                v = eval_col(c, &tmp);
+            } else {
+                rnode tmp = {0};
+                tmp.kind = N_FIELD;
+                char *colon2 = strchr(key, ':');
+                if (colon2) {
+                    *colon2 = '\0';
+                    tmp.ns = key;
+                    tmp.str = colon2 + 1;
+                } else {
+                    tmp.str = key;
+                }
+                v = eval_field(c, &tmp);
+            }
+            c->ncells = ncells; /* a field only named in the message is not an input */
+            c->probing = probing;
+            format_value(v, f, NULL, val, sizeof val);
+        }
+        append(out, size, &o, val, strlen(val));
+        s = close + 1;
+    }
+}
+
+static void set_scalar(ps_finding *f, rval v, bool expected)
+{
+    if (v.k == V_NUM) {
+        if (expected)
+            finding_set_expected_number(f, v.num);
+        else
+            finding_set_actual_number(f, v.num);
+    } else if (v.k == V_TEXT) {
+        if (expected)
+            finding_set_expected_text(f, v.text);
+        else
+            finding_set_actual_text(f, v.text);
+    }
+}
+
+/* Runs the rule once in the current context; adds a finding when it fails. */
+static ps_status run_once(rctx *c, ps_error *err)
+{
+    const ps_rule *r = c->r;
+    c->ncells = 0;
+    c->have_primary = false;
+    c->probe_found = false;
+    c->probe_src = NULL;
+    c->probing = false;
+    ps_status st = PS_OK;
+    bool fail = false, blank_lhs = false;
+
+    if (r->when) {
+        bool known;
+        bool go = truth(eval(c, r->when), &known);
+        c->ncells = 0;
+        if (!known || !go)
+            goto done;
+    }
+    bool known;
+    bool ok = truth(eval(c, r->check), &known);
+    if (known) {
+        fail = !ok;
+    } else if (c->have_primary && r->blank_report && r->primary->op == T_EQ && c->lhs.k == V_BLANK &&
+               c->rhs.k != V_BLANK) {
+        fail = blank_lhs = true;
+    }
+    if (!fail)
+        goto done;
+
+    rcell lhs_cell = c->probe;
+    bool have_cell = c->probe_found;
+    const ps_value *lhs_src = c->probe_src;
+    rval expected = c->have_primary ? c->rhs : blank();
+    rval actual = c->have_primary ? c->lhs : blank();
+    if (!have_cell && c->ncells > 0) {
+        lhs_cell = c->cells[0];
+        have_cell = true;
+    }
+    size_t ncells = c->ncells;
+    rcell cells[MAX_CELLS];
+    memcpy(cells, c->cells, ncells * sizeof cells[0]);
+    if (r->expected)
+        expected = eval(c, r->expected);
+    if (r->actual) {
+        rval a = eval(c, r->actual);
+        if (!lhs_src && a.src)
+            lhs_src = a.src;
+        actual = a;
+    }
+    int doc = have_cell ? lhs_cell.doc : (c->have_primary && c->lhs.src ? c->lhs.doc : 0);
+    if ((size_t)doc >= c->ndocs || !c->docs[doc])
+        doc = 0;
+    ps_document *d = c->docs[doc];
+
+    ps_severity sev = r->severity;
+    bool stale = r->computed && lhs_src && lhs_src->formula && !blank_lhs;
+    const char *tpl = r->message;
+    if (blank_lhs && r->blank_message)
+        tpl = r->blank_message;
+    if (stale) {
+        sev = PS_SEV_WARNING;
+        if (r->formula_message)
+            tpl = r->formula_message;
+    }
+    char msg[2048];
+    render(c, tpl, expected, actual, lhs_src ? lhs_src : (c->have_primary ? c->lhs.src : NULL), msg,
+           sizeof msg);
+    if (stale && !r->formula_message) {
+        size_t o = strlen(msg);
+        append(msg, sizeof msg, &o, "（公式结果未更新）", strlen("（公式结果未更新）"));
+    }
+    char a1[16];
+    const char *cell = have_cell ? cell_ref(lhs_cell.row, lhs_cell.col, a1, sizeof a1) : NULL;
+    ps_finding *f = findings_add(document_findings(d), r->id, sev, document_file(d), document_sheet(d),
+                                 cell, msg);
+    if (!f)
+        return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+    if (cell && !finding_add_cell(f, cell))
+        st = error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+    for (size_t i = 0; st == PS_OK && i < ncells; i++) {
+        if (cells[i].doc != doc || (have_cell && cells[i].row == lhs_cell.row && cells[i].col == lhs_cell.col))
+            continue;
+        char ref[16];
+        if (!finding_add_cell(f, cell_ref(cells[i].row, cells[i].col, ref, sizeof ref)))
+            st = error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+    }
+    set_scalar(f, expected, true);
+    set_scalar(f, actual, false);
+done:
+    for (size_t i = 0; i < c->npool; i++)
+        free(c->pool[i]);
+    c->npool = 0;
+    if (st == PS_OK && c->nomem)
+        st = error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+    c->nomem = false;
+    return st;
+}
+
+/* Runs the rule for the current binding: once, per row, or per group of the each: table. */
+static ps_status run_binding(rctx *c, ps_error *err)
+{
+    const ps_rule *r = c->r;
+    if (!r->each_table)
+        return run_once(c, err);
+    const ps_table *t = document_table(c->docs[0], r->each_table);
+    if (!t)
+        return PS_OK;
+    size_t n = table_row_count(t);
+    if (n == 0)
+        return PS_OK;
+    size_t *rows = malloc(n * sizeof *rows);
+    if (!rows)
+        return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+    ps_status st = PS_OK;
+    c->each_t = t;
+    if (!r->each_group) {
+        for (size_t i = 0; i < n && st == PS_OK; i++) {
+            rows[0] = i;
+            c->rows = rows;
+            c->nrows = 1;
+            st = run_once(c, err);
+        }
+    } else {
+        /* groups by the value of the column, in order of first appearance; a row with a blank
+         * group column belongs to the group above it (a merged cell) */
+        bool *done = calloc(n, sizeof *done);
+        char **key = calloc(n, sizeof *key);
+        if (!done || !key)
+            st = error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+        const char *prev = NULL;
+        for (size_t i = 0; st == PS_OK && i < n; i++) {
+            const ps_value *v = table_get(t, i, r->each_group);
+            const char *k = v ? (v->text ? v->text : v->raw) : NULL;
+            char numbuf[64];
+            if (v && !k && v->has_number) {
+                snprintf(numbuf, sizeof numbuf, "%.10g", v->number);
+                k = numbuf;
+            }
+            if (k && blank_text(k))
+                k = NULL;
+            if (k)
+                prev = k;
+            if (prev && !(key[i] = strdup(prev)))
+                st = error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+        }
+        for (size_t i = 0; st == PS_OK && i < n; i++) {
+            if (done[i] || !key[i])
+                continue;
+            size_t m = 0;
+            for (size_t j = i; j < n; j++)
+                if (!done[j] && key[j] && strcmp(key[i], key[j]) == 0) {
+                    done[j] = true;
+                    rows[m++] = j;
+                }
+            c->rows = rows;
+            c->nrows = m;
+            st = run_once(c, err);
+        }
+        for (size_t i = 0; key && i < n; i++)
+            free(key[i]);
+        free(key);
+        free(done);
+    }
+    c->each_t = NULL;
+    c->rows = NULL;
+    c->nrows = 0;
+    free(rows);
+    return st;
+}
+
+static ps_status run_rule(const ps_rule *r, ps_document *const *docs, size_t n, ps_error *err)
+{
+    rctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+    c->r = r;
+    c->docs = docs;
+    c->ndocs = n;
+    ps_status st = PS_OK;
+    size_t count = r->vars.nvars ? r->vars.count : 1;
+    for (size_t b = 0; b < count && st == PS_OK; b++) {
+        c->binding = b;
+        st = run_binding(c, err);
+    }
+    free(c);
+    return st;
+}
+
+ps_status rule_eval(const ps_rule *r, ps_document *doc, ps_error *err)
+{
+    if (!r || !doc || r->nns > 0)
+        return PS_OK;
+    return run_rule(r, &doc, 1, err);
+}
+
+ps_status rule_eval_cross(const ps_rule *r, ps_document *const *docs, size_t n, ps_error *err)
+{
+    if (!r || !docs || n != r->nns || n == 0)
+        return PS_OK;
+    for (size_t i = 0; i < n; i++)
+        if (!docs[i])
+            return PS_OK;
+    return run_rule(r, docs, n, err);
+}

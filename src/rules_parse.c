@@ -1,0 +1,1167 @@
+/* rules_parse.c - expressions to syntax trees (recursive descent with a depth limit), and
+ * rules from YAML nodes (id, check, message, for, each, tolerance, …). Errors carry the
+ * file:line:column of the culprit inside the mapping file. */
+#include "rules_int.h"
+
+#include <ctype.h>
+#include <libfyaml.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---------------------------------------------------------------- expressions */
+
+typedef struct rparser {
+    rlexer lx;
+    rtok tok;        /* current token */
+    int depth;
+    ps_origin origin;
+    ps_error *err;
+    bool failed;
+} rparser;
+
+static void place(const rparser *p, size_t pos, int *line, int *col)
+{
+    int l, c;
+    rlex_position(p->lx.src, pos, &l, &c);
+    if (p->origin.line > 0) {
+        c = l == 1 && p->origin.col > 0 ? p->origin.col + c - 1 : c;
+        l = p->origin.line + l - 1;
+    }
+    *line = l;
+    *col = c;
+}
+
+static rnode *fail_at(rparser *p, size_t pos, const char *fmt, const char *a)
+{
+    if (p->failed)
+        return NULL;
+    int line, col;
+    place(p, pos, &line, &col);
+    char msg[400];
+    snprintf(msg, sizeof msg, fmt, a ? a : "");
+    error_at_line(p->err, PS_ERR_RULE_SYNTAX, p->origin.file, line, col, "%s", msg);
+    p->failed = true;
+    return NULL;
+}
+
+static rnode *fail_nomem(rparser *p)
+{
+    if (!p->failed)
+        error_set(p->err, PS_ERR_NOMEM, p->origin.file, "内存不足");
+    p->failed = true;
+    return NULL;
+}
+
+static bool advance(rparser *p)
+{
+    rtok_clear(&p->tok);
+    if (rlex_next(&p->lx, &p->tok) == T_BAD) {
+        fail_at(p, p->lx.errpos, "%s", p->lx.errmsg);
+        return false;
+    }
+    return true;
+}
+
+void rnode_free(rnode *n)
+{
+    if (!n)
+        return;
+    for (size_t i = 0; i < n->nargs; i++)
+        rnode_free(n->args[i]);
+    free(n->args);
+    rnode_free(n->where);
+    if (n->re) {
+        regfree(n->re);
+        free(n->re);
+    }
+    free(n->str);
+    free(n->ns);
+    free(n->table);
+    free(n);
+}
+
+static rnode *new_node(rparser *p, rnode_kind kind, size_t pos)
+{
+    rnode *n = calloc(1, sizeof *n);
+    if (!n)
+        return fail_nomem(p);
+    n->kind = kind;
+    n->pos = pos;
+    return n;
+}
+
+static bool push_arg(rparser *p, rnode *n, rnode *arg)
+{
+    rnode **a = realloc(n->args, (n->nargs + 1) * sizeof *a);
+    if (!a) {
+        rnode_free(arg);
+        fail_nomem(p);
+        return false;
+    }
+    n->args = a;
+    n->args[n->nargs++] = arg;
+    return true;
+}
+
+static rnode *binary(rparser *p, rnode_kind kind, int op, size_t pos, rnode *l, rnode *r)
+{
+    rnode *n = l && r ? new_node(p, kind, pos) : NULL;
+    rnode **args = n ? malloc(2 * sizeof *args) : NULL;
+    if (!args) {
+        if (n)
+            fail_nomem(p);
+        free(n);
+        rnode_free(l);
+        rnode_free(r);
+        return NULL;
+    }
+    args[0] = l;
+    args[1] = r;
+    n->args = args;
+    n->nargs = 2;
+    n->op = op;
+    return n;
+}
+
+static const struct {
+    const char *name;
+    rfunc fn;
+    int min, max; /* argument counts; max -1 = any */
+    bool aggregate;
+} functions[] = {
+    {"SUM", F_SUM, 1, 1, true},          {"COUNT", F_COUNT, 1, 1, true},
+    {"MIN", F_MIN, 1, -1, true},         {"MAX", F_MAX, 1, -1, true},
+    {"ABS", F_ABS, 1, 1, false},         {"ROUND", F_ROUND, 1, 2, false},
+    {"COALESCE", F_COALESCE, 1, -1, false}, {"PRESENT", F_PRESENT, 1, 1, false},
+    {"BLANK", F_BLANK, 1, 1, false},     {"MATCHES", F_MATCHES, 2, 2, false},
+    {"DIGITS", F_DIGITS, 1, 1, false},   {"TEXT", F_TEXT, 1, 1, false},
+    {"NUMBER", F_NUMBER, 1, 1, false},   {"IF", F_IF, 3, -1, false},
+    {"YEAR", F_YEAR, 1, 1, false},       {"THIS_YEAR", F_THIS_YEAR, 0, 0, false},
+    {"IN", F_IN, 2, -1, false},          {"LEN", F_LEN, 1, 1, false},
+    {"FORMULA", F_FORMULA, 1, 1, false},
+};
+
+static rnode *parse_or(rparser *p);
+
+static bool enter(rparser *p)
+{
+    if (++p->depth > PS_RULE_MAX_DEPTH) {
+        char lim[16];
+        snprintf(lim, sizeof lim, "%d", PS_RULE_MAX_DEPTH);
+        fail_at(p, p->tok.pos, "表达式嵌套过深（超过 %s 层）", lim);
+        return false;
+    }
+    return true;
+}
+
+static rnode *operand_missing(rparser *p, const char *after)
+{
+    if (p->tok.kind == T_END)
+        return fail_at(p, p->tok.pos, "%s 后缺少数值", after);
+    char what[96];
+    snprintf(what, sizeof what, "%s 后应为数值、字段或 “(”，而不是 %s", after, rtok_name(p->tok.kind));
+    return fail_at(p, p->tok.pos, "%s", what);
+}
+
+static rnode *parse_call(rparser *p, char *name, size_t pos)
+{
+    size_t f;
+    for (f = 0; f < sizeof functions / sizeof functions[0]; f++)
+        if (strcasecmp(functions[f].name, name) == 0)
+            break;
+    if (f == sizeof functions / sizeof functions[0]) {
+        rnode *r = fail_at(p, pos, "未知函数 “%s”", name);
+        free(name);
+        return r;
+    }
+    free(name);
+    rnode *n = new_node(p, N_CALL, pos);
+    if (!n)
+        return NULL;
+    n->fn = functions[f].fn;
+    size_t open = p->tok.pos;
+    if (!advance(p)) /* past "(" */
+        goto fail;
+    if (p->tok.kind != T_RPAREN) {
+        for (;;) {
+            rnode *arg = parse_or(p);
+            if (!arg || !push_arg(p, n, arg))
+                goto fail;
+            if (p->tok.kind == T_WHERE) {
+                if (!functions[f].aggregate || n->nargs != 1 || arg->kind != N_COL) {
+                    fail_at(p, p->tok.pos, "%s", "WHERE 只能跟在 SUM/COUNT/MIN/MAX 的表列参数之后");
+                    goto fail;
+                }
+                if (!advance(p))
+                    goto fail;
+                if (!(n->where = parse_or(p)))
+                    goto fail;
+            }
+            if (p->tok.kind == T_COMMA) {
+                if (!advance(p))
+                    goto fail;
+                continue;
+            }
+            break;
+        }
+    }
+    if (p->tok.kind != T_RPAREN) {
+        if (p->tok.kind == T_END)
+            fail_at(p, open, "%s", "“(” 没有对应的 “)”");
+        else
+            fail_at(p, p->tok.pos, "函数参数之间应为 “,” 或 “)”，而不是 %s", rtok_name(p->tok.kind));
+        goto fail;
+    }
+    int nargs = (int)n->nargs;
+    if (nargs < functions[f].min || (functions[f].max >= 0 && nargs > functions[f].max)) {
+        char msg[160];
+        if (functions[f].min == functions[f].max)
+            snprintf(msg, sizeof msg, "%s 需要 %d 个参数，这里有 %d 个", functions[f].name,
+                     functions[f].min, nargs);
+        else
+            snprintf(msg, sizeof msg, "%s 至少需要 %d 个参数，这里有 %d 个", functions[f].name,
+                     functions[f].min, nargs);
+        fail_at(p, pos, "%s", msg);
+        goto fail;
+    }
+    if ((n->fn == F_SUM || n->fn == F_COUNT) && n->args[0]->kind != N_COL) {
+        fail_at(p, n->args[0]->pos, "%s 的参数应为表列，如 projects[].final",
+                n->fn == F_SUM ? "SUM" : "COUNT");
+        goto fail;
+    }
+    if (n->fn == F_SUM && !n->args[0]->str) {
+        fail_at(p, n->args[0]->pos, "%s", "SUM 需要表列名，如 projects[].final");
+        goto fail;
+    }
+    if (n->fn == F_MATCHES && n->args[1]->kind == N_STR) {
+        n->re = calloc(1, sizeof *n->re);
+        if (!n->re) {
+            fail_nomem(p);
+            goto fail;
+        }
+        if (regcomp(n->re, n->args[1]->str, REG_EXTENDED | REG_NOSUB) != 0) {
+            free(n->re);
+            n->re = NULL;
+            fail_at(p, n->args[1]->pos, "无效的正则表达式 “%s”", n->args[1]->str);
+            goto fail;
+        }
+    }
+    if (!advance(p)) /* past ")" */
+        goto fail;
+    return n;
+fail:
+    rnode_free(n);
+    return NULL;
+}
+
+static rnode *parse_primary(rparser *p)
+{
+    if (!enter(p))
+        return NULL;
+    rnode *n = NULL;
+    size_t pos = p->tok.pos;
+    switch (p->tok.kind) {
+    case T_NUM:
+        if ((n = new_node(p, N_NUM, pos)))
+            n->num = p->tok.num;
+        if (n && !advance(p)) {
+            rnode_free(n);
+            n = NULL;
+        }
+        break;
+    case T_STR:
+    case T_IDENT:
+    case T_NSFIELD:
+    case T_COL: {
+        rtok t = p->tok;
+        memset(&p->tok, 0, sizeof p->tok);
+        if (!advance(p)) {
+            rtok_clear(&t);
+            break;
+        }
+        if (t.kind == T_IDENT && p->tok.kind == T_LPAREN) {
+            n = parse_call(p, t.text, pos);
+            t.text = NULL;
+            rtok_clear(&t);
+            break;
+        }
+        n = new_node(p, t.kind == T_STR ? N_STR : t.kind == T_COL ? N_COL : N_FIELD, pos);
+        if (!n) {
+            rtok_clear(&t);
+            break;
+        }
+        if (t.kind == T_COL) {
+            n->table = t.text;
+            n->str = t.text2;
+        } else if (t.kind == T_NSFIELD) {
+            n->ns = t.text;
+            n->str = t.text2;
+        } else {
+            n->str = t.text;
+        }
+        n->has_var = t.kind != T_STR && n->str && strchr(n->str, '{') != NULL;
+        if (t.kind == T_COL && n->table && strchr(n->table, '{'))
+            n->has_var = true;
+        break;
+    }
+    case T_LPAREN: {
+        size_t open = pos;
+        if (!advance(p))
+            break;
+        n = parse_or(p);
+        if (!n)
+            break;
+        if (p->tok.kind != T_RPAREN) {
+            if (p->tok.kind == T_END)
+                fail_at(p, open, "%s", "“(” 没有对应的 “)”");
+            else
+                fail_at(p, p->tok.pos, "此处应为 “)”，而不是 %s", rtok_name(p->tok.kind));
+            rnode_free(n);
+            n = NULL;
+            break;
+        }
+        if (!advance(p)) {
+            rnode_free(n);
+            n = NULL;
+        }
+        break;
+    }
+    case T_END:
+        fail_at(p, pos, "%s", "规则不完整：缺少数值或字段");
+        break;
+    default:
+        fail_at(p, pos, "此处应为数值、字段或 “(”，而不是 %s", rtok_name(p->tok.kind));
+        break;
+    }
+    p->depth--;
+    return n;
+}
+
+static rnode *parse_unary(rparser *p)
+{
+    if (p->tok.kind == T_MINUS || p->tok.kind == T_PLUS) {
+        if (!enter(p))
+            return NULL;
+        bool neg = p->tok.kind == T_MINUS;
+        size_t pos = p->tok.pos;
+        const char *name = rtok_name(p->tok.kind);
+        if (!advance(p)) {
+            p->depth--;
+            return NULL;
+        }
+        rnode *arg = NULL;
+        if (p->tok.kind == T_END || p->tok.kind == T_RPAREN || p->tok.kind == T_COMMA)
+            operand_missing(p, name);
+        else
+            arg = parse_unary(p);
+        p->depth--;
+        if (!arg || !neg)
+            return arg;
+        rnode *n = new_node(p, N_NEG, pos);
+        if (!n || !push_arg(p, n, arg)) {
+            if (!n)
+                rnode_free(arg);
+            rnode_free(n);
+            return NULL;
+        }
+        return n;
+    }
+    return parse_primary(p);
+}
+
+static rnode *parse_binary_rhs(rparser *p, rnode *(*next)(rparser *), const char *opname)
+{
+    if (p->tok.kind == T_END || p->tok.kind == T_RPAREN || p->tok.kind == T_COMMA ||
+        p->tok.kind == T_PLUS || p->tok.kind == T_STAR || p->tok.kind == T_SLASH ||
+        p->tok.kind == T_EQ || p->tok.kind == T_AND || p->tok.kind == T_OR)
+        return operand_missing(p, opname);
+    return next(p);
+}
+
+static rnode *parse_mul(rparser *p)
+{
+    rnode *l = parse_unary(p);
+    while (l && (p->tok.kind == T_STAR || p->tok.kind == T_SLASH)) {
+        int op = p->tok.kind == T_STAR ? '*' : '/';
+        size_t pos = p->tok.pos;
+        const char *name = rtok_name(p->tok.kind);
+        if (!advance(p)) {
+            rnode_free(l);
+            return NULL;
+        }
+        rnode *r = parse_binary_rhs(p, parse_unary, name);
+        l = binary(p, N_ARITH, op, pos, l, r);
+    }
+    return l;
+}
+
+static rnode *parse_add(rparser *p)
+{
+    rnode *l = parse_mul(p);
+    while (l && (p->tok.kind == T_PLUS || p->tok.kind == T_MINUS)) {
+        int op = p->tok.kind == T_PLUS ? '+' : '-';
+        size_t pos = p->tok.pos;
+        const char *name = rtok_name(p->tok.kind);
+        if (!advance(p)) {
+            rnode_free(l);
+            return NULL;
+        }
+        rnode *r = parse_binary_rhs(p, parse_mul, name);
+        l = binary(p, N_ARITH, op, pos, l, r);
+    }
+    return l;
+}
+
+static bool is_cmp(rtok_kind k) { return k >= T_EQ && k <= T_GE; }
+
+static rnode *parse_cmp(rparser *p)
+{
+    rnode *l = parse_add(p);
+    if (l && is_cmp(p->tok.kind)) {
+        rtok_kind op = p->tok.kind;
+        size_t pos = p->tok.pos;
+        const char *name = rtok_name(op);
+        if (!advance(p)) {
+            rnode_free(l);
+            return NULL;
+        }
+        rnode *r = parse_binary_rhs(p, parse_add, name);
+        l = binary(p, N_CMP, (int)op, pos, l, r);
+        if (l && is_cmp(p->tok.kind)) {
+            fail_at(p, p->tok.pos, "%s", "比较不能连写（a = b = c）：请用 AND 连接两个比较");
+            rnode_free(l);
+            return NULL;
+        }
+    }
+    return l;
+}
+
+static rnode *parse_not(rparser *p)
+{
+    if (p->tok.kind != T_NOT)
+        return parse_cmp(p);
+    if (!enter(p))
+        return NULL;
+    size_t pos = p->tok.pos;
+    rnode *arg = NULL;
+    if (advance(p))
+        arg = parse_binary_rhs(p, parse_not, "NOT");
+    p->depth--;
+    if (!arg)
+        return NULL;
+    rnode *n = new_node(p, N_NOT, pos);
+    if (!n || !push_arg(p, n, arg)) {
+        if (!n)
+            rnode_free(arg);
+        rnode_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+static rnode *parse_and(rparser *p)
+{
+    rnode *l = parse_not(p);
+    while (l && p->tok.kind == T_AND) {
+        size_t pos = p->tok.pos;
+        if (!advance(p)) {
+            rnode_free(l);
+            return NULL;
+        }
+        rnode *r = parse_binary_rhs(p, parse_not, "AND");
+        l = binary(p, N_AND, 0, pos, l, r);
+    }
+    return l;
+}
+
+static rnode *parse_or(rparser *p)
+{
+    if (!enter(p))
+        return NULL;
+    rnode *l = parse_and(p);
+    while (l && p->tok.kind == T_OR) {
+        size_t pos = p->tok.pos;
+        if (!advance(p)) {
+            rnode_free(l);
+            l = NULL;
+            break;
+        }
+        rnode *r = parse_binary_rhs(p, parse_and, "OR");
+        l = binary(p, N_OR, 0, pos, l, r);
+    }
+    p->depth--;
+    return l;
+}
+
+rnode *rparse_expr(const char *text, ps_origin origin, ps_error *err)
+{
+    rparser p = {0};
+    p.origin = origin;
+    p.err = err;
+    p.lx.src = text ? text : "";
+    p.lx.len = strlen(p.lx.src);
+    if (p.lx.len > PS_RULE_MAX_TEXT) {
+        fail_at(&p, 0, "规则过长（超过 %s 字节）", "8192");
+        return NULL;
+    }
+    if (!advance(&p))
+        return NULL;
+    if (p.tok.kind == T_END) {
+        fail_at(&p, 0, "%s", "规则为空");
+        return NULL;
+    }
+    rnode *n = parse_or(&p);
+    if (n && p.tok.kind != T_END) {
+        if (p.tok.kind == T_RPAREN)
+            fail_at(&p, p.tok.pos, "%s", "多余的 “)”");
+        else
+            fail_at(&p, p.tok.pos, "此处应为运算符或规则结尾，而不是 %s", rtok_name(p.tok.kind));
+        rnode_free(n);
+        n = NULL;
+    }
+    rtok_clear(&p.tok);
+    return n;
+}
+
+/* ---------------------------------------------------------------- rules */
+
+static rnode *first_cmp(rnode *n)
+{
+    if (!n)
+        return NULL;
+    if (n->kind == N_CMP)
+        return n;
+    if (n->kind == N_AND || n->kind == N_OR || n->kind == N_NOT)
+        for (size_t i = 0; i < n->nargs; i++) {
+            rnode *c = first_cmp(n->args[i]);
+            if (c)
+                return c;
+        }
+    return NULL;
+}
+
+static bool add_ns(ps_rule *r, const char *ns)
+{
+    for (size_t i = 0; i < r->nns; i++)
+        if (strcmp(r->ns[i], ns) == 0)
+            return true;
+    char **a = realloc(r->ns, (r->nns + 1) * sizeof *a);
+    if (!a)
+        return false;
+    r->ns = a;
+    if (!(r->ns[r->nns] = strdup(ns)))
+        return false;
+    r->nns++;
+    return true;
+}
+
+/* Collects namespaces; checks that table columns outside aggregates only appear in each: rules
+ * over that table. Returns the offending node or NULL. */
+static rnode *walk_check(ps_rule *r, rnode *n, bool in_aggregate, bool *nomem)
+{
+    if (!n)
+        return NULL;
+    if (n->kind == N_FIELD && n->ns && !add_ns(r, n->ns))
+        *nomem = true;
+    if (n->kind == N_COL && !in_aggregate && (!r->each_table || strcmp(r->each_table, n->table) != 0))
+        return n;
+    bool agg = n->kind == N_CALL && (n->fn == F_SUM || n->fn == F_COUNT ||
+                                     ((n->fn == F_MIN || n->fn == F_MAX) && n->nargs == 1));
+    for (size_t i = 0; i < n->nargs; i++) {
+        rnode *bad = walk_check(r, n->args[i], in_aggregate || agg, nomem);
+        if (bad)
+            return bad;
+    }
+    return NULL;
+}
+
+void rule_free(ps_rule *r)
+{
+    if (!r)
+        return;
+    free(r->id);
+    free(r->check_text);
+    rnode_free(r->check);
+    rnode_free(r->when);
+    rnode_free(r->expected);
+    rnode_free(r->actual);
+    free(r->message);
+    free(r->blank_message);
+    free(r->formula_message);
+    for (size_t v = 0; v < r->vars.nvars; v++) {
+        free(r->vars.names[v]);
+        for (size_t i = 0; r->vars.values[v] && i < r->vars.count; i++)
+            free(r->vars.values[v][i]);
+        free(r->vars.values[v]);
+    }
+    free(r->vars.names);
+    free(r->vars.values);
+    free(r->each_table);
+    free(r->each_group);
+    for (size_t i = 0; i < r->nns; i++)
+        free(r->ns[i]);
+    free(r->ns);
+    free(r);
+}
+
+const char *rule_id(const ps_rule *r) { return r->id; }
+ps_severity rule_severity(const ps_rule *r) { return r->severity; }
+size_t rule_namespace_count(const ps_rule *r) { return r->nns; }
+const char *rule_namespace(const ps_rule *r, size_t i) { return i < r->nns ? r->ns[i] : NULL; }
+
+/* Validates the compiled check: namespaces, table columns. */
+static ps_status finish_rule(ps_rule *r, ps_origin origin, ps_error *err)
+{
+    r->primary = first_cmp(r->check);
+    rnode *parts[] = {r->check, r->when, r->expected, r->actual};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        bool nomem = false;
+        rnode *bad = walk_check(r, parts[i], false, &nomem);
+        if (nomem)
+            return error_set(err, PS_ERR_NOMEM, origin.file, "内存不足");
+        if (bad && i == 0) {
+            rparser p = {0};
+            p.origin = origin;
+            p.err = err;
+            p.lx.src = r->check_text;
+            char name[200];
+            snprintf(name, sizeof name, "%s[]%s%s", bad->table, bad->str ? "." : "", bad->str ? bad->str : "");
+            fail_at(&p, bad->pos, "表列 %s 只能用在 SUM/COUNT/MIN/MAX 中，或用在 each: 该表的规则里", name);
+            return PS_ERR_RULE_SYNTAX;
+        }
+        if (bad)
+            return error_at_line(err, PS_ERR_RULE_SYNTAX, origin.file, origin.line, origin.col,
+                                 "表列 %s[] 只能用在 SUM/COUNT/MIN/MAX 中，或用在 each: 该表的规则里",
+                                 bad->table);
+    }
+    return PS_OK;
+}
+
+ps_rule *rule_compile(const char *id, const char *text, ps_origin origin, ps_error *err)
+{
+    ps_rule *r = calloc(1, sizeof *r);
+    if (!r) {
+        error_set(err, PS_ERR_NOMEM, origin.file, "内存不足");
+        return NULL;
+    }
+    r->severity = PS_SEV_ERROR;
+    r->blank_report = true;
+    r->id = strdup(id ? id : "rule");
+    r->check_text = strdup(text ? text : "");
+    r->message = strdup("规则 {id} 不成立：应为 {expected}，表中为 {actual}");
+    if (!r->id || !r->check_text || !r->message) {
+        rule_free(r);
+        error_set(err, PS_ERR_NOMEM, origin.file, "内存不足");
+        return NULL;
+    }
+    r->check = rparse_expr(r->check_text, origin, err);
+    if (!r->check || finish_rule(r, origin, err) != PS_OK) {
+        rule_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* ---------------------------------------------------------------- YAML */
+
+static void node_position(struct fy_node *n, int *line, int *col, int *content_col)
+{
+    *line = *col = *content_col = 0;
+    struct fy_node *s = n;
+    while (s && !fy_node_is_scalar(s)) {
+        void *it = NULL;
+        if (fy_node_is_mapping(s)) {
+            struct fy_node_pair *pair = fy_node_mapping_iterate(s, &it);
+            s = pair ? fy_node_pair_key(pair) : NULL;
+        } else if (fy_node_is_sequence(s)) {
+            s = fy_node_sequence_iterate(s, &it);
+        } else {
+            s = NULL;
+        }
+    }
+    if (!s)
+        return;
+    struct fy_token *t = fy_node_get_scalar_token(s);
+    const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+    if (!m)
+        return;
+    *line = m->line + 1;
+    *col = m->column + 1;
+    *content_col = *col;
+    enum fy_node_style st = fy_node_get_style(s);
+    if (st == FYNS_SINGLE_QUOTED || st == FYNS_DOUBLE_QUOTED)
+        *content_col = *col + 1;
+    else if (st == FYNS_LITERAL || st == FYNS_FOLDED) {
+        *line += 1;    /* the text starts on the line after the indicator */
+        *content_col = 0;
+    }
+}
+
+static ps_origin node_origin(struct fy_node *n, const char *file)
+{
+    int line, col, ccol;
+    node_position(n, &line, &col, &ccol);
+    ps_origin o = {file, line, ccol};
+    return o;
+}
+
+static ps_status node_error(ps_error *err, struct fy_node *n, const char *file, const char *fmt,
+                            const char *a)
+{
+    int line, col, ccol;
+    node_position(n, &line, &col, &ccol);
+    char msg[400];
+    snprintf(msg, sizeof msg, fmt, a ? a : "");
+    return error_at_line(err, PS_ERR_MAPPING, file, line, col, "%s", msg);
+}
+
+/* A copy of a scalar node's text, or NULL (and *err) when it is not a scalar. */
+static char *scalar_dup(struct fy_node *n, const char *file, const char *key, ps_error *err)
+{
+    if (!n || !fy_node_is_scalar(n)) {
+        node_error(err, n, file, "规则的 %s 应为文本", key);
+        return NULL;
+    }
+    size_t len = 0;
+    const char *s = fy_node_get_scalar(n, &len);
+    if (!s)
+        s = "";
+    if (len > PS_RULE_MAX_TEXT) {
+        node_error(err, n, file, "规则的 %s 过长", key);
+        return NULL;
+    }
+    char *p = malloc(len + 1);
+    if (!p) {
+        error_set(err, PS_ERR_NOMEM, file, "内存不足");
+        return NULL;
+    }
+    memcpy(p, s, len);
+    p[len] = '\0';
+    if (strlen(p) != len) {
+        free(p);
+        node_error(err, n, file, "规则的 %s 含有 NUL 字符", key);
+        return NULL;
+    }
+    return p;
+}
+
+static char *trim_dup(const char *s, size_t n)
+{
+    while (n && isspace((unsigned char)*s)) {
+        s++;
+        n--;
+    }
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
+    char *p = malloc(n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+static bool valid_name(const char *s)
+{
+    if (!*s)
+        return false;
+    for (const char *c = s; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '_' && *c != '.' && *c != '[' && *c != ']')
+            return false;
+    return true;
+}
+
+#define MAX_BINDINGS 512
+
+/* for: "c in final, budget, prev_final" or a mapping {var: [values…], var2: [values…]}. */
+static ps_status parse_for(ps_rule *r, struct fy_node *n, const char *file, ps_error *err)
+{
+    rbinding *b = &r->vars;
+    if (fy_node_is_scalar(n)) {
+        char *text = scalar_dup(n, file, "for", err);
+        if (!text)
+            return err->code;
+        ps_status st = PS_OK;
+        char *lists[8][MAX_BINDINGS];
+        size_t lens[8] = {0}, nclauses = 0, total = 1;
+        char *save = NULL;
+        for (char *clause = strtok_r(text, ";", &save); clause && st == PS_OK;
+             clause = strtok_r(NULL, ";", &save)) {
+            char *in = strstr(clause, " in ");
+            if (!in) {
+                st = node_error(err, n, file, "%s", "for: 应写成 “变量 in 值1, 值2, …”（多个变量用 “;” 分开）");
+                break;
+            }
+            if (nclauses == 8) {
+                st = node_error(err, n, file, "%s", "for: 最多 8 个变量");
+                break;
+            }
+            char **names = realloc(b->names, (nclauses + 1) * sizeof *names);
+            char ***values = realloc(b->values, (nclauses + 1) * sizeof *values);
+            if (names)
+                b->names = names;
+            if (values)
+                b->values = values;
+            if (!names || !values || !(b->names[nclauses] = trim_dup(clause, (size_t)(in - clause)))) {
+                st = error_set(err, PS_ERR_NOMEM, file, "内存不足");
+                break;
+            }
+            b->values[nclauses] = NULL;
+            b->nvars = ++nclauses;
+            size_t c = nclauses - 1;
+            if (!valid_name(b->names[c]))
+                st = node_error(err, n, file, "for: 变量名 “%s” 无效", b->names[c]);
+            for (char *s = in + 4; st == PS_OK && *s;) {
+                char *comma = strchr(s, ',');
+                size_t len = comma ? (size_t)(comma - s) : strlen(s);
+                if (lens[c] == MAX_BINDINGS) {
+                    st = node_error(err, n, file, "%s", "for: 的值过多");
+                    break;
+                }
+                char *v = trim_dup(s, len);
+                if (!v) {
+                    st = error_set(err, PS_ERR_NOMEM, file, "内存不足");
+                    break;
+                }
+                lists[c][lens[c]++] = v;
+                if (!*v)
+                    st = node_error(err, n, file, "%s", "for: 有空的值");
+                s = comma ? comma + 1 : s + len;
+            }
+            if (st == PS_OK && lens[c] == 0)
+                st = node_error(err, n, file, "%s", "for: 没有值");
+            total *= lens[c] ? lens[c] : 1;
+            if (st == PS_OK && total > MAX_BINDINGS)
+                st = node_error(err, n, file, "%s", "for: 展开后的组合过多");
+        }
+        /* the cartesian product, the last variable varying fastest */
+        for (size_t c = 0; st == PS_OK && c < nclauses; c++)
+            if (!(b->values[c] = calloc(total, sizeof(char *))))
+                st = error_set(err, PS_ERR_NOMEM, file, "内存不足");
+        if (st == PS_OK) {
+            b->count = total;
+            for (size_t i = 0; i < total && st == PS_OK; i++) {
+                size_t stride = 1;
+                for (size_t c = nclauses; c-- > 0;) {
+                    char *v = strdup(lists[c][(i / stride) % lens[c]]);
+                    if (!v)
+                        st = error_set(err, PS_ERR_NOMEM, file, "内存不足");
+                    b->values[c][i] = v;
+                    stride *= lens[c];
+                }
+            }
+        }
+        for (size_t c = 0; c < nclauses; c++)
+            for (size_t i = 0; i < lens[c]; i++)
+                free(lists[c][i]);
+        b->count = total; /* rule_free frees what was filled, even on error */
+        free(text);
+        return st;
+    }
+    if (!fy_node_is_mapping(n))
+        return node_error(err, n, file, "%s", "for: 应为 “变量 in 值1, 值2” 或 {变量: [值…]}");
+    int nvars = fy_node_mapping_item_count(n);
+    if (nvars <= 0 || nvars > 8)
+        return node_error(err, n, file, "%s", "for: 应有 1 到 8 个变量");
+    b->names = calloc((size_t)nvars, sizeof *b->names);
+    b->values = calloc((size_t)nvars, sizeof *b->values);
+    if (!b->names || !b->values)
+        return error_set(err, PS_ERR_NOMEM, file, "内存不足");
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    size_t count = SIZE_MAX;
+    while ((pair = fy_node_mapping_iterate(n, &it))) {
+        struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+        char *name = scalar_dup(k, file, "for 的变量名", err);
+        if (!name)
+            return err->code;
+        size_t vi = b->nvars++;
+        b->names[vi] = name;
+        if (!valid_name(name))
+            return node_error(err, k, file, "for: 变量名 “%s” 无效", name);
+        if (!v || !fy_node_is_sequence(v))
+            return node_error(err, v ? v : k, file, "for: 变量 %s 的值应为列表", name);
+        int nv = fy_node_sequence_item_count(v);
+        if (nv <= 0 || nv > MAX_BINDINGS)
+            return node_error(err, v, file, "for: 变量 %s 应有 1 到 512 个值", name);
+        if (count != SIZE_MAX && (size_t)nv != count)
+            return node_error(err, v, file, "for: 变量 %s 的值个数与前一个变量不同", name);
+        count = (size_t)nv;
+        if (!(b->values[vi] = calloc(count, sizeof(char *))))
+            return error_set(err, PS_ERR_NOMEM, file, "内存不足");
+        b->count = count;
+        void *it2 = NULL;
+        struct fy_node *item;
+        size_t i = 0;
+        while ((item = fy_node_sequence_iterate(v, &it2)) && i < count) {
+            if (!(b->values[vi][i++] = scalar_dup(item, file, "for 的值", err)))
+                return err->code;
+        }
+    }
+    b->count = count == SIZE_MAX ? 0 : count;
+    return PS_OK;
+}
+
+/* Checks the {placeholders} of a message template: closed braces, known formats. */
+static ps_status check_template(const char *tpl, struct fy_node *n, const char *file, ps_error *err)
+{
+    for (const char *s = tpl; *s; s++) {
+        if (*s != '{')
+            continue;
+        const char *close = strchr(s, '}');
+        if (!close)
+            return node_error(err, n, file, "%s", "消息中的 “{” 没有对应的 “}”");
+        const char *colon = memchr(s, ':', (size_t)(close - s));
+        if (colon) {
+            size_t fl = (size_t)(close - colon - 1);
+            static const char *const fmts[] = {"money", "percent", "num", "int", "text", "raw"};
+            bool ok = false;
+            for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++)
+                ok |= strlen(fmts[i]) == fl && strncmp(colon + 1, fmts[i], fl) == 0;
+            if (!ok) {
+                char f[40];
+                snprintf(f, sizeof f, "%.*s", (int)(fl < 30 ? fl : 30), colon + 1);
+                return node_error(err, n, file,
+                                  "消息中的格式 “%s” 无效（可用 money、percent、num、int、text、raw）", f);
+            }
+        }
+        if (close == s + 1)
+            return node_error(err, n, file, "%s", "消息中有空的 “{}”");
+        s = close;
+    }
+    return PS_OK;
+}
+
+static ps_status compile_expr(ps_rule *r, struct fy_node *v, const char *file, const char *key,
+                              rnode **out, ps_error *err)
+{
+    char *text = scalar_dup(v, file, key, err);
+    if (!text)
+        return err->code;
+    rnode *e = rparse_expr(text, node_origin(v, file), err);
+    if (strcmp(key, "check") == 0)
+        r->check_text = text;
+    else
+        free(text);
+    if (!e)
+        return err->code;
+    *out = e;
+    return PS_OK;
+}
+
+ps_rule *rule_from_node(struct fy_node *node, const char *file, ps_error *err)
+{
+    if (!node || !fy_node_is_mapping(node)) {
+        node_error(err, node, file, "%s", "每条规则应为一个映射（id、check、message …）");
+        return NULL;
+    }
+    ps_rule *r = calloc(1, sizeof *r);
+    if (!r) {
+        error_set(err, PS_ERR_NOMEM, file, "内存不足");
+        return NULL;
+    }
+    r->severity = PS_SEV_ERROR;
+    r->blank_report = true;
+    ps_status st = PS_OK;
+    struct fy_node *check_node = NULL;
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    /* the order of keys does not matter, but each: must be known before check is validated */
+    while (st == PS_OK && (pair = fy_node_mapping_iterate(node, &it))) {
+        struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+        const char *key = k ? fy_node_get_scalar0(k) : NULL;
+        if (!key) {
+            st = node_error(err, k ? k : node, file, "%s", "规则的键应为文本");
+            break;
+        }
+        if (!v) {
+            st = node_error(err, k, file, "规则的 %s 没有值", key);
+            break;
+        }
+        if (strcmp(key, "id") == 0) {
+            if (!(r->id = scalar_dup(v, file, key, err)))
+                st = err->code;
+        } else if (strcmp(key, "severity") == 0) {
+            const char *s = fy_node_get_scalar0(v);
+            if (s && strcmp(s, "error") == 0)
+                r->severity = PS_SEV_ERROR;
+            else if (s && strcmp(s, "warning") == 0)
+                r->severity = PS_SEV_WARNING;
+            else if (s && strcmp(s, "info") == 0)
+                r->severity = PS_SEV_INFO;
+            else
+                st = node_error(err, v, file, "%s", "severity 应为 error、warning 或 info");
+        } else if (strcmp(key, "check") == 0) {
+            check_node = v;
+        } else if (strcmp(key, "when") == 0) {
+            st = compile_expr(r, v, file, key, &r->when, err);
+        } else if (strcmp(key, "expected") == 0) {
+            st = compile_expr(r, v, file, key, &r->expected, err);
+        } else if (strcmp(key, "actual") == 0) {
+            st = compile_expr(r, v, file, key, &r->actual, err);
+        } else if (strcmp(key, "message") == 0 || strcmp(key, "blank_message") == 0 ||
+                   strcmp(key, "formula_message") == 0) {
+            char *m = scalar_dup(v, file, key, err);
+            if (!m)
+                st = err->code;
+            else if ((st = check_template(m, v, file, err)) != PS_OK)
+                free(m);
+            else if (key[0] == 'm')
+                r->message = m;
+            else if (key[0] == 'b')
+                r->blank_message = m;
+            else
+                r->formula_message = m;
+        } else if (strcmp(key, "for") == 0) {
+            st = parse_for(r, v, file, err);
+        } else if (strcmp(key, "each") == 0) {
+            char *e = scalar_dup(v, file, key, err);
+            if (!e) {
+                st = err->code;
+                break;
+            }
+            char *by = strstr(e, " by ");
+            if (by) {
+                r->each_group = trim_dup(by + 4, strlen(by + 4));
+                *by = '\0';
+            }
+            size_t tl = strlen(e);
+            if (tl >= 2 && strcmp(e + tl - 2, "[]") == 0)
+                e[tl - 2] = '\0';
+            r->each_table = trim_dup(e, strlen(e));
+            free(e);
+            if (!r->each_table || (by && !r->each_group))
+                st = error_set(err, PS_ERR_NOMEM, file, "内存不足");
+            else if (!valid_name(r->each_table) || (r->each_group && !valid_name(r->each_group)))
+                st = node_error(err, v, file, "%s", "each: 应写成 “表名” 或 “表名 by 列名”");
+        } else if (strcmp(key, "tolerance") == 0) {
+            const char *s = fy_node_get_scalar0(v);
+            char *end = NULL;
+            if (s && strcmp(s, "money") == 0)
+                r->tol = TOL_MONEY;
+            else if (s && strcmp(s, "rate") == 0)
+                r->tol = TOL_RATE;
+            else if (s && strcmp(s, "exact") == 0) {
+                r->tol = TOL_FIXED;
+                r->tol_value = 0;
+            } else if (s && (r->tol_value = strtod(s, &end), end != s && *end == '\0') &&
+                       r->tol_value >= 0 && r->tol_value < 1e12) {
+                r->tol = TOL_FIXED;
+            } else {
+                st = node_error(err, v, file, "%s", "tolerance 应为非负数、money、rate 或 exact");
+            }
+        } else if (strcmp(key, "computed") == 0) {
+            const char *s = fy_node_get_scalar0(v);
+            if (s && strcmp(s, "true") == 0)
+                r->computed = true;
+            else if (s && strcmp(s, "false") == 0)
+                r->computed = false;
+            else
+                st = node_error(err, v, file, "%s", "computed 应为 true 或 false");
+        } else if (strcmp(key, "blank") == 0) {
+            const char *s = fy_node_get_scalar0(v);
+            if (s && strcmp(s, "report") == 0)
+                r->blank_report = true;
+            else if (s && strcmp(s, "skip") == 0)
+                r->blank_report = false;
+            else
+                st = node_error(err, v, file, "%s", "blank 应为 report 或 skip");
+        } else {
+            st = node_error(err, k, file, "未知的规则键 “%s”", key);
+        }
+    }
+    if (st == PS_OK && !r->id)
+        st = node_error(err, node, file, "%s", "规则缺少 id");
+    if (st == PS_OK && !check_node)
+        st = node_error(err, node, file, "规则 %s 缺少 check", r->id);
+    if (st == PS_OK && !r->message)
+        st = node_error(err, node, file, "规则 %s 缺少 message", r->id);
+    if (st == PS_OK && (st = compile_expr(r, check_node, file, "check", &r->check, err)) == PS_OK)
+        st = finish_rule(r, node_origin(check_node, file), err);
+    if (st != PS_OK) {
+        rule_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* ---------------------------------------------------------------- rule sets */
+
+void ruleset_free(ps_ruleset *set)
+{
+    if (!set)
+        return;
+    for (size_t i = 0; i < set->n; i++)
+        rule_free(set->rules[i]);
+    free(set->rules);
+    free(set);
+}
+
+size_t ruleset_count(const ps_ruleset *set) { return set ? set->n : 0; }
+const ps_rule *ruleset_at(const ps_ruleset *set, size_t i) { return set && i < set->n ? set->rules[i] : NULL; }
+
+const ps_rule *ruleset_find(const ps_ruleset *set, const char *id)
+{
+    for (size_t i = 0; set && i < set->n; i++)
+        if (strcmp(set->rules[i]->id, id) == 0)
+            return set->rules[i];
+    return NULL;
+}
+
+ps_status ruleset_from_node(struct fy_node *seq, const char *file, ps_ruleset **out, ps_error *err)
+{
+    ps_ruleset *set = calloc(1, sizeof *set);
+    if (!set)
+        return error_set(err, PS_ERR_NOMEM, file, "内存不足");
+    if (seq && !fy_node_is_sequence(seq)) {
+        ps_status st = node_error(err, seq, file, "%s", "rules: 应为规则列表（每项以 “- id:” 开始）");
+        ruleset_free(set);
+        return st;
+    }
+    void *it = NULL;
+    struct fy_node *item;
+    while (seq && (item = fy_node_sequence_iterate(seq, &it))) {
+        ps_rule *r = rule_from_node(item, file, err);
+        if (!r) {
+            ruleset_free(set);
+            return err->code;
+        }
+        if (ruleset_find(set, r->id)) {
+            node_error(err, item, file, "规则 id “%s” 重复", r->id);
+            rule_free(r);
+            ruleset_free(set);
+            return PS_ERR_MAPPING;
+        }
+        if (set->n == set->cap) {
+            size_t cap = set->cap ? set->cap * 2 : 16;
+            ps_rule **a = realloc(set->rules, cap * sizeof *a);
+            if (!a) {
+                rule_free(r);
+                ruleset_free(set);
+                return error_set(err, PS_ERR_NOMEM, file, "内存不足");
+            }
+            set->rules = a;
+            set->cap = cap;
+        }
+        set->rules[set->n++] = r;
+    }
+    *out = set;
+    return PS_OK;
+}
+
+ps_status ruleset_from_string(const char *yaml, size_t len, const char *file, ps_ruleset **out,
+                              ps_error *err)
+{
+    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
+    struct fy_document *d = fy_document_build_from_string(&cfg, yaml, len);
+    if (!d)
+        return error_set(err, PS_ERR_MAPPING, file, "%s", "不是有效的 YAML 文本");
+    struct fy_node *root = fy_document_root(d);
+    if (root && fy_node_is_mapping(root))
+        root = fy_node_mapping_lookup_by_string(root, "rules", FY_NT);
+    ps_status st = ruleset_from_node(root, file, out, err);
+    fy_document_destroy(d);
+    return st;
+}

@@ -1,0 +1,1759 @@
+/* reader_xlsx.c - reading an Office Open XML workbook (.xlsx, .xlsm) into a ps_workbook.
+ *
+ * The ZIP container is read with libgsf's GsfInfileZip (libgsf is already linked for the OLE2
+ * compound files of .xls, so .xlsx costs no new dependency) and every XML part is parsed with
+ * libxml2's SAX2 push parser, fed 64 KiB at a time: no DOM of a sheet is ever built. The
+ * parser never loads DTDs or the network (XML_PARSE_NONET, no XML_PARSE_NOENT, no
+ * XML_PARSE_HUGE), and a part that declares a DTD is refused outright (OOXML forbids them), so
+ * entity expansion attacks cannot start.
+ *
+ * Zip bombs and other absurd input are stopped by the limits of ps_limits (docs/limits.md):
+ * the central directory is walked here first (entry count, declared and compressed sizes),
+ * every entry's declared size is checked against what remains of max_uncompressed before it
+ * is inflated, and the inflated bytes are counted as they are read.
+ *
+ * Order of reading, each part at most once: _rels/.rels -> the workbook part (sheet names,
+ * r:id, date1904) -> its .rels (targets) -> sharedStrings -> styles -> each worksheet. */
+#include "workbook_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gsf/gsf-infile-zip.h>
+#include <gsf/gsf-infile.h>
+#include <gsf/gsf-input-memory.h>
+#include <gsf/gsf-input.h>
+#include <gsf/gsf-utils.h>
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum {
+    CHUNK = 64 * 1024,         /* inflated bytes fed to the XML parser at a time */
+    RATIO_FLOOR = 1024 * 1024, /* max_zip_ratio applies to entries inflating beyond this */
+    MAX_RELS = 65536,          /* relationships kept from one .rels part */
+    MAX_XFS = 262144,          /* cellXfs entries and custom number formats */
+    MAX_NAME = 1024,           /* longest part name we resolve */
+};
+
+/* ---- the reader's state ------------------------------------------------------------------ */
+
+typedef struct zip_entry {
+    const char *name; /* borrows the file buffer; not NUL-terminated */
+    size_t name_len;
+    uint64_t comp, uncomp; /* as declared by the central directory */
+} zip_entry;
+
+typedef struct num_fmt {
+    uint32_t id;
+    uint8_t cls, dec;
+} num_fmt;
+
+typedef struct xf_fmt {
+    uint8_t cls, dec;
+} xf_fmt;
+
+typedef struct rel {
+    char *id, *type, *target; /* owns */
+} rel;
+
+typedef struct rel_list {
+    rel *v;
+    size_t n, cap;
+} rel_list;
+
+typedef struct xlsx {
+    const char *path;
+    const ps_limits *lim;
+    ps_error *err;
+    ps_status st; /* the first error; later ones are ignored */
+    unsigned char *data; /* owns: the whole file */
+    size_t size;
+    zip_entry *entries; /* owns */
+    size_t nentries;
+    GsfInfile *zip; /* owns a reference */
+    uint64_t inflated;
+    ps_workbook *wb; /* owns until handed out */
+    const char **sst; /* owns the array; strings live in wb's arena */
+    size_t nsst, sst_cap;
+    num_fmt *fmts; /* owns */
+    size_t nfmts, fmt_cap;
+    uint32_t *xf_ids; /* owns: numFmtId per cellXfs entry */
+    size_t nxf, xf_cap;
+    xf_fmt *xfs; /* owns: resolved format class per cellXfs entry */
+    bool date1904;
+    uint64_t file_cells;
+} xlsx;
+
+static ps_status failv(xlsx *x, ps_status code, const char *sheet, const char *cell, const char *fmt,
+                       va_list ap)
+{
+    if (x->st != PS_OK)
+        return x->st;
+    x->st = code;
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    error_at_cell(x->err, code, x->path, sheet, cell, "%s", msg);
+    return code;
+}
+
+__attribute__((format(printf, 3, 4))) static ps_status fail(xlsx *x, ps_status code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    failv(x, code, NULL, NULL, fmt, ap);
+    va_end(ap);
+    return x->st;
+}
+
+__attribute__((format(printf, 5, 6))) static ps_status fail_at(xlsx *x, ps_status code, const char *sheet,
+                                                               const char *cell, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    failv(x, code, sheet, cell, fmt, ap);
+    va_end(ap);
+    return x->st;
+}
+
+static ps_status nomem(xlsx *x) { return fail(x, PS_ERR_NOMEM, "内存不足"); }
+
+/* A growable byte buffer for text being collected. */
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+} sbuf;
+
+static bool sbuf_add(sbuf *b, const char *s, size_t n)
+{
+    if (b->cap - b->n < n + 1) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap - b->n < n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p)
+            return false;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+    return true;
+}
+
+static void sbuf_clear(sbuf *b)
+{
+    b->n = 0;
+    if (b->p)
+        b->p[0] = '\0';
+}
+
+/* ---- the ZIP central directory ----------------------------------------------------------- */
+
+static uint32_t rd16(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
+static uint32_t rd32(const unsigned char *p) { return rd16(p) | rd16(p + 2) << 16; }
+static uint64_t rd64(const unsigned char *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+
+/* Walks the central directory: counts the entries against max_zip_entries and records the
+ * names and sizes that the limits are checked against. */
+static ps_status zip_scan(xlsx *x)
+{
+    const unsigned char *p = x->data;
+    size_t n = x->size;
+    if (n < 22)
+        return fail(x, PS_ERR_CORRUPT, "ZIP 文件只有 %zu 字节，已截断或损坏", n);
+    size_t lo = n > 22 + 65535 ? n - 22 - 65535 : 0, eocd = SIZE_MAX;
+    for (size_t i = n - 22 + 1; i-- > lo;) {
+        if (p[i] == 'P' && p[i + 1] == 'K' && p[i + 2] == 5 && p[i + 3] == 6) {
+            eocd = i;
+            break;
+        }
+    }
+    if (eocd == SIZE_MAX)
+        return fail(x, PS_ERR_CORRUPT, "找不到 ZIP 中央目录：文件不完整（可能下载或复制时被截断）或已损坏");
+    uint64_t total = rd16(p + eocd + 10), cd_size = rd32(p + eocd + 12), cd_off = rd32(p + eocd + 16);
+    if ((total == 0xFFFF || cd_size == 0xFFFFFFFF || cd_off == 0xFFFFFFFF) && eocd >= 20 &&
+        memcmp(p + eocd - 20, "PK\x06\x07", 4) == 0) {
+        uint64_t z = rd64(p + eocd - 20 + 8);
+        if (z <= n - 56 && memcmp(p + z, "PK\x06\x06", 4) == 0) {
+            total = rd64(p + z + 32);
+            cd_size = rd64(p + z + 40);
+            cd_off = rd64(p + z + 48);
+        }
+    }
+    if (total > x->lim->max_zip_entries)
+        return fail(x, PS_ERR_UNSUPPORTED, "ZIP 包含 %llu 个条目，超过上限 max_zip_entries（%u）",
+                    (unsigned long long)total, x->lim->max_zip_entries);
+    if (cd_off > n || cd_size > n - cd_off)
+        return fail(x, PS_ERR_CORRUPT, "ZIP 中央目录超出文件末尾：文件已截断或损坏");
+    if (total == 0)
+        return PS_OK;
+    x->entries = calloc((size_t)total, sizeof *x->entries);
+    if (!x->entries)
+        return nomem(x);
+    size_t pos = (size_t)cd_off, end = (size_t)(cd_off + cd_size);
+    for (uint64_t i = 0; i < total; i++) {
+        if (end - pos < 46 || memcmp(p + pos, "PK\x01\x02", 4) != 0)
+            return fail(x, PS_ERR_CORRUPT, "ZIP 中央目录第 %llu 项损坏", (unsigned long long)i + 1);
+        const unsigned char *h = p + pos;
+        size_t name_len = rd16(h + 28), extra_len = rd16(h + 30), comment_len = rd16(h + 32);
+        if (end - pos - 46 < name_len + extra_len + comment_len)
+            return fail(x, PS_ERR_CORRUPT, "ZIP 中央目录第 %llu 项超出目录末尾", (unsigned long long)i + 1);
+        zip_entry *e = &x->entries[x->nentries++];
+        e->name = (const char *)h + 46;
+        e->name_len = name_len;
+        e->comp = rd32(h + 20);
+        e->uncomp = rd32(h + 24);
+        /* ZIP64: the sizes that are 0xFFFFFFFF come from the extra field 0x0001, in order. */
+        const unsigned char *ex = h + 46 + name_len, *ex_end = ex + extra_len;
+        while (ex_end - ex >= 4) {
+            uint32_t id = rd16(ex), len = rd16(ex + 2);
+            if ((size_t)(ex_end - ex - 4) < len)
+                break;
+            if (id == 0x0001) {
+                const unsigned char *f = ex + 4, *f_end = f + len;
+                if (e->uncomp == 0xFFFFFFFF && f_end - f >= 8)
+                    e->uncomp = rd64(f), f += 8;
+                if (e->comp == 0xFFFFFFFF && f_end - f >= 8)
+                    e->comp = rd64(f);
+            }
+            ex += 4 + len;
+        }
+        pos += 46 + name_len + extra_len + comment_len;
+    }
+    return PS_OK;
+}
+
+static int ascii_lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* Part names compare case-insensitively (OPC), with '\' taken as '/' and no leading '/'. */
+static bool part_name_eq(const char *a, size_t an, const char *b)
+{
+    while (an > 0 && (*a == '/' || *a == '\\'))
+        a++, an--;
+    while (*b == '/')
+        b++;
+    size_t bn = strlen(b);
+    if (an != bn)
+        return false;
+    for (size_t i = 0; i < an; i++) {
+        int ca = a[i] == '\\' ? '/' : ascii_lower((unsigned char)a[i]);
+        int cb = b[i] == '\\' ? '/' : ascii_lower((unsigned char)b[i]);
+        if (ca != cb)
+            return false;
+    }
+    return true;
+}
+
+static const zip_entry *zip_find(const xlsx *x, const char *part)
+{
+    for (size_t i = 0; i < x->nentries; i++)
+        if (part_name_eq(x->entries[i].name, x->entries[i].name_len, part))
+            return &x->entries[i];
+    return NULL;
+}
+
+/* The libgsf child for an entry: GsfInfileZip keeps a tree split at '/'. */
+static GsfInput *zip_open(const xlsx *x, const zip_entry *e)
+{
+    char buf[MAX_NAME];
+    const char *parts[64];
+    if (e->name_len >= sizeof buf)
+        return NULL;
+    memcpy(buf, e->name, e->name_len);
+    buf[e->name_len] = '\0';
+    size_t np = 0;
+    char *s = buf;
+    while (*s) {
+        char *slash = strchr(s, '/');
+        if (slash)
+            *slash = '\0';
+        if (*s) {
+            if (np + 1 >= sizeof parts / sizeof parts[0])
+                return NULL;
+            parts[np++] = s;
+        }
+        if (!slash)
+            break;
+        s = slash + 1;
+    }
+    if (np == 0)
+        return NULL;
+    parts[np] = NULL;
+    return gsf_infile_child_by_aname(x->zip, parts);
+}
+
+/* ---- XML parts through SAX2 -------------------------------------------------------------- */
+
+typedef struct sax_job sax_job;
+struct sax_job {
+    xlsx *x;
+    xmlParserCtxtPtr ctxt;
+    const char *part; /* for messages */
+    uint32_t depth;
+    sbuf *collect; /* when set, character data is appended here */
+    void (*start)(sax_job *job, const char *name, int nattr, const xmlChar **attrs);
+    void (*end)(sax_job *job, const char *name);
+    void *state;
+    const char *sheet; /* location for messages */
+    char cell[16];
+    char xml_error[160];
+    int xml_line;
+};
+
+static void job_stop(sax_job *job)
+{
+    if (job->ctxt)
+        xmlStopParser(job->ctxt);
+}
+
+/* The value of attribute `name` (local name; any namespace when ns_any, else none) copied
+ * into buf with "&#38;" decoded (libxml2 keeps '&' that way when entities are not replaced);
+ * NULL when absent. Values longer than size-1 are cut. */
+static const char *attr_get(int nattr, const xmlChar **attrs, const char *name, bool ns_any, char *buf,
+                            size_t size)
+{
+    for (int i = 0; i < nattr; i++) {
+        const xmlChar **a = attrs + 5 * i;
+        if (strcmp((const char *)a[0], name) != 0 || (!ns_any && a[2] != NULL))
+            continue;
+        const char *v = (const char *)a[3], *v_end = (const char *)a[4];
+        size_t k = 0;
+        while (v < v_end && k + 1 < size) {
+            if (v_end - v >= 5 && memcmp(v, "&#38;", 5) == 0) {
+                buf[k++] = '&';
+                v += 5;
+            } else {
+                buf[k++] = *v++;
+            }
+        }
+        buf[k] = '\0';
+        return buf;
+    }
+    return NULL;
+}
+
+/* Unsigned decimal attribute; false when absent or not a number. */
+static bool attr_u64(int nattr, const xmlChar **attrs, const char *name, uint64_t *out)
+{
+    char buf[32];
+    const char *v = attr_get(nattr, attrs, name, false, buf, sizeof buf);
+    if (!v)
+        return false;
+    while (*v == ' ')
+        v++;
+    if (*v < '0' || *v > '9')
+        return false;
+    uint64_t r = 0;
+    for (; *v >= '0' && *v <= '9'; v++) {
+        if (r > (UINT64_MAX - 9) / 10)
+            return false;
+        r = r * 10 + (uint64_t)(*v - '0');
+    }
+    *out = r;
+    return true;
+}
+
+static bool attr_true(int nattr, const xmlChar **attrs, const char *name)
+{
+    char buf[16];
+    const char *v = attr_get(nattr, attrs, name, false, buf, sizeof buf);
+    return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "on") == 0);
+}
+
+static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
+                     int nb_namespaces, const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
+                     const xmlChar **attributes)
+{
+    sax_job *job = ctx;
+    if (job->x->st != PS_OK)
+        return;
+    if (++job->depth > job->x->lim->max_xml_depth) {
+        fail(job->x, PS_ERR_UNSUPPORTED, "%s 的 XML 嵌套超过 %u 层（上限 max_xml_depth）", job->part,
+             job->x->lim->max_xml_depth);
+        job_stop(job);
+        return;
+    }
+    if (job->start)
+        job->start(job, (const char *)localname, nb_attributes, attributes);
+}
+
+static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri)
+{
+    sax_job *job = ctx;
+    if (job->x->st != PS_OK)
+        return;
+    if (job->end)
+        job->end(job, (const char *)localname);
+    if (job->depth > 0)
+        job->depth--;
+}
+
+static void on_chars(void *ctx, const xmlChar *ch, int len)
+{
+    sax_job *job = ctx;
+    if (!job->collect || job->x->st != PS_OK || len <= 0)
+        return;
+    if (job->collect->n + (size_t)len > job->x->lim->max_string_bytes) {
+        fail_at(job->x, PS_ERR_UNSUPPORTED, job->sheet, job->cell[0] ? job->cell : NULL,
+                "%s 中的一段文本超过 %llu 字节（上限 max_string_bytes）", job->part,
+                (unsigned long long)job->x->lim->max_string_bytes);
+        job_stop(job);
+        return;
+    }
+    if (!sbuf_add(job->collect, (const char *)ch, (size_t)len)) {
+        nomem(job->x);
+        job_stop(job);
+    }
+}
+
+static void on_dtd(void *ctx, const xmlChar *name, const xmlChar *external_id, const xmlChar *system_id)
+{
+    sax_job *job = ctx;
+    fail(job->x, PS_ERR_CORRUPT, "%s 含 DTD 声明（<!DOCTYPE>），Office Open XML 不允许，已拒绝", job->part);
+    job_stop(job);
+}
+
+static void on_error(void *ctx, xmlErrorPtr e)
+{
+    sax_job *job = ctx;
+    if (job->xml_error[0] || !e || e->level < XML_ERR_ERROR)
+        return;
+    snprintf(job->xml_error, sizeof job->xml_error, "%s", e->message ? e->message : "?");
+    size_t n = strlen(job->xml_error);
+    while (n > 0 && (job->xml_error[n - 1] == '\n' || job->xml_error[n - 1] == ' '))
+        job->xml_error[--n] = '\0';
+    job->xml_line = e->line;
+}
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static void init_libs(void)
+{
+    xmlInitParser();
+    gsf_init();
+}
+
+/* Inflates entry e and feeds it to the SAX handlers of job. The limits on inflated size are
+ * checked before the first byte is inflated and again as bytes arrive. */
+static ps_status parse_part(xlsx *x, const zip_entry *e, sax_job *job)
+{
+    const ps_limits *lim = x->lim;
+    if (e->uncomp > lim->max_uncompressed - (x->inflated < lim->max_uncompressed ? x->inflated : lim->max_uncompressed))
+        return fail(x, PS_ERR_UNSUPPORTED,
+                    "%s 解压后有 %llu 字节，解压总量将超过上限 max_uncompressed（%llu 字节）：可能是 ZIP 炸弹",
+                    job->part, (unsigned long long)e->uncomp, (unsigned long long)lim->max_uncompressed);
+    if (e->uncomp > RATIO_FLOOR && e->uncomp / (e->comp ? e->comp : 1) > lim->max_zip_ratio)
+        return fail(x, PS_ERR_UNSUPPORTED,
+                    "%s 的压缩比为 %llu:1，超过上限 max_zip_ratio（%u:1）：可能是 ZIP 炸弹", job->part,
+                    (unsigned long long)(e->uncomp / (e->comp ? e->comp : 1)), lim->max_zip_ratio);
+    GsfInput *in = zip_open(x, e);
+    if (!in)
+        return fail(x, PS_ERR_CORRUPT, "无法读取 ZIP 条目 %s（压缩方式不支持或条目损坏）", job->part);
+    /* What libgsf will inflate: it stops at the size it read from the directory. */
+    gsf_off_t size = gsf_input_size(in);
+    if (size < 0 || (uint64_t)size > lim->max_uncompressed - x->inflated ||
+        ((uint64_t)size > RATIO_FLOOR && (uint64_t)size / (e->comp ? e->comp : 1) > lim->max_zip_ratio)) {
+        g_object_unref(in);
+        return fail(x, PS_ERR_UNSUPPORTED,
+                    "%s 解压后有 %lld 字节，超过上限 max_uncompressed/max_zip_ratio：可能是 ZIP 炸弹", job->part,
+                    (long long)size);
+    }
+
+    xmlSAXHandler sax;
+    memset(&sax, 0, sizeof sax);
+    sax.initialized = XML_SAX2_MAGIC;
+    sax.startElementNs = on_start;
+    sax.endElementNs = on_end;
+    sax.characters = on_chars;
+    sax.cdataBlock = on_chars;
+    sax.ignorableWhitespace = on_chars;
+    sax.internalSubset = on_dtd;
+    sax.externalSubset = on_dtd;
+    sax.serror = on_error;
+    job->x = x;
+    job->ctxt = xmlCreatePushParserCtxt(&sax, job, NULL, 0, job->part);
+    if (!job->ctxt) {
+        g_object_unref(in);
+        return nomem(x);
+    }
+    xmlCtxtUseOptions(job->ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+
+    gsf_off_t left = size;
+    bool ok = true;
+    while (left > 0 && x->st == PS_OK) {
+        size_t take = left > CHUNK ? CHUNK : (size_t)left;
+        const guint8 *data = gsf_input_read(in, take, NULL);
+        if (!data) {
+            fail(x, PS_ERR_CORRUPT, "ZIP 条目 %s 的压缩数据损坏，无法解压", job->part);
+            break;
+        }
+        left -= (gsf_off_t)take;
+        x->inflated += take;
+        if (x->inflated > lim->max_uncompressed) {
+            fail(x, PS_ERR_UNSUPPORTED, "解压总量超过上限 max_uncompressed（%llu 字节）：可能是 ZIP 炸弹",
+                 (unsigned long long)lim->max_uncompressed);
+            break;
+        }
+        if (xmlParseChunk(job->ctxt, (const char *)data, (int)take, 0) != 0 || !job->ctxt->wellFormed) {
+            ok = false;
+            break;
+        }
+        if (job->ctxt->disableSAX)
+            break;
+    }
+    if (x->st == PS_OK && ok)
+        ok = xmlParseChunk(job->ctxt, NULL, 0, 1) == 0 && job->ctxt->wellFormed;
+    if (x->st == PS_OK && !ok) {
+        if (job->xml_error[0])
+            fail(x, PS_ERR_CORRUPT, "%s 不是格式正确的 XML（第 %d 行：%s）", job->part, job->xml_line,
+                 job->xml_error);
+        else
+            fail(x, PS_ERR_CORRUPT, "%s 不是格式正确的 XML", job->part);
+    }
+    if (job->ctxt->myDoc)
+        xmlFreeDoc(job->ctxt->myDoc);
+    xmlFreeParserCtxt(job->ctxt);
+    job->ctxt = NULL;
+    g_object_unref(in);
+    return x->st;
+}
+
+/* ---- relationships ----------------------------------------------------------------------- */
+
+static void rels_free(rel_list *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->v[i].id);
+        free(r->v[i].type);
+        free(r->v[i].target);
+    }
+    free(r->v);
+    memset(r, 0, sizeof *r);
+}
+
+static void rels_start(sax_job *job, const char *name, int nattr, const xmlChar **attrs)
+{
+    rel_list *r = job->state;
+    if (strcmp(name, "Relationship") != 0)
+        return;
+    char mode[32], id[256], type[512], target[MAX_NAME];
+    const char *m = attr_get(nattr, attrs, "TargetMode", false, mode, sizeof mode);
+    if (m && strcasecmp(m, "External") == 0)
+        return;
+    const char *i = attr_get(nattr, attrs, "Id", false, id, sizeof id);
+    const char *t = attr_get(nattr, attrs, "Type", false, type, sizeof type);
+    const char *g = attr_get(nattr, attrs, "Target", false, target, sizeof target);
+    if (!i || !t || !g)
+        return;
+    if (r->n == MAX_RELS) {
+        fail(job->x, PS_ERR_UNSUPPORTED, "%s 中的关系超过 %d 个", job->part, MAX_RELS);
+        job_stop(job);
+        return;
+    }
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        rel *v = realloc(r->v, cap * sizeof *v);
+        if (!v) {
+            nomem(job->x);
+            job_stop(job);
+            return;
+        }
+        r->v = v;
+        r->cap = cap;
+    }
+    rel *e = &r->v[r->n];
+    e->id = strdup(i);
+    e->type = strdup(t);
+    e->target = strdup(g);
+    r->n++;
+    if (!e->id || !e->type || !e->target) {
+        nomem(job->x);
+        job_stop(job);
+    }
+}
+
+/* Reads the .rels part `part` if present (an absent one is an empty list). */
+static ps_status read_rels(xlsx *x, const char *part, rel_list *out)
+{
+    const zip_entry *e = zip_find(x, part);
+    if (!e)
+        return PS_OK;
+    sax_job job = {.part = part, .start = rels_start, .state = out};
+    return parse_part(x, e, &job);
+}
+
+static bool type_is(const char *type, const char *suffix)
+{
+    size_t n = strlen(type), k = strlen(suffix);
+    return n >= k && strcmp(type + n - k, suffix) == 0;
+}
+
+static const rel *rels_by_type(const rel_list *r, const char *suffix)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (type_is(r->v[i].type, suffix))
+            return &r->v[i];
+    return NULL;
+}
+
+static const rel *rels_by_id(const rel_list *r, const char *id)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->v[i].id, id) == 0)
+            return &r->v[i];
+    return NULL;
+}
+
+/* Resolves a relationship target against the folder of the part that owns the .rels
+ * (base_dir ends with '/' or is ""): absolute targets start at the package root; "." and ".."
+ * segments are folded. Returns false when the result does not fit. */
+static bool resolve_target(const char *base_dir, const char *target, char *out, size_t size)
+{
+    char tmp[2 * MAX_NAME];
+    if (target[0] == '/' || target[0] == '\\')
+        snprintf(tmp, sizeof tmp, "%s", target + 1);
+    else
+        snprintf(tmp, sizeof tmp, "%s%s", base_dir, target);
+    for (char *c = tmp; *c; c++)
+        if (*c == '\\')
+            *c = '/';
+    /* fold segments */
+    size_t k = 0;
+    char *s = tmp;
+    while (*s) {
+        char *slash = strchr(s, '/');
+        size_t len = slash ? (size_t)(slash - s) : strlen(s);
+        if (len == 0 || (len == 1 && s[0] == '.')) {
+            /* skip */
+        } else if (len == 2 && s[0] == '.' && s[1] == '.') {
+            while (k > 0 && out[k - 1] != '/')
+                k--;
+            if (k > 0)
+                k--; /* drop the '/' too */
+            while (k > 0 && out[k - 1] != '/')
+                k--;
+        } else {
+            if (k + len + 2 > size)
+                return false;
+            memcpy(out + k, s, len);
+            k += len;
+            if (slash)
+                out[k++] = '/';
+        }
+        if (!slash)
+            break;
+        s = slash + 1;
+    }
+    if (k > 0 && out[k - 1] == '/')
+        k--;
+    out[k] = '\0';
+    return k > 0;
+}
+
+/* "xl/workbook.xml" -> dir "xl/", rels "xl/_rels/workbook.xml.rels" */
+static void part_dir(const char *part, char *dir, size_t size)
+{
+    const char *slash = strrchr(part, '/');
+    size_t n = slash ? (size_t)(slash - part + 1) : 0;
+    if (n >= size)
+        n = 0;
+    memcpy(dir, part, n);
+    dir[n] = '\0';
+}
+
+static void part_rels(const char *part, char *out, size_t size)
+{
+    const char *slash = strrchr(part, '/');
+    if (slash)
+        snprintf(out, size, "%.*s_rels/%s.rels", (int)(slash - part + 1), part, slash + 1);
+    else
+        snprintf(out, size, "_rels/%s.rels", part);
+}
+
+/* ---- workbook part ----------------------------------------------------------------------- */
+
+typedef struct sheet_ref {
+    char *name, *rid; /* owns */
+} sheet_ref;
+
+typedef struct wb_state {
+    sheet_ref *v;
+    size_t n, cap;
+} wb_state;
+
+static void wb_start(sax_job *job, const char *name, int nattr, const xmlChar **attrs)
+{
+    wb_state *w = job->state;
+    if (strcmp(name, "workbookPr") == 0) {
+        job->x->date1904 = attr_true(nattr, attrs, "date1904");
+    } else if (strcmp(name, "sheet") == 0) {
+        char nm[512], rid[256];
+        const char *n = attr_get(nattr, attrs, "name", false, nm, sizeof nm);
+        const char *r = attr_get(nattr, attrs, "id", true, rid, sizeof rid);
+        if (w->n >= job->x->lim->max_sheets) {
+            fail(job->x, PS_ERR_UNSUPPORTED, "工作簿的工作表超过 %u 张（上限 max_sheets）", job->x->lim->max_sheets);
+            job_stop(job);
+            return;
+        }
+        if (w->n == w->cap) {
+            size_t cap = w->cap ? w->cap * 2 : 8;
+            sheet_ref *v = realloc(w->v, cap * sizeof *v);
+            if (!v) {
+                nomem(job->x);
+                job_stop(job);
+                return;
+            }
+            w->v = v;
+            w->cap = cap;
+        }
+        sheet_ref *s = &w->v[w->n++];
+        s->name = strdup(n ? n : "");
+        s->rid = strdup(r ? r : "");
+        if (!s->name || !s->rid) {
+            nomem(job->x);
+            job_stop(job);
+        }
+    }
+}
+
+/* ---- text: _xHHHH_ escapes --------------------------------------------------------------- */
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = ascii_lower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Whether s[0..n) starts with an _xHHHH_ escape; its code unit in *u. */
+static bool x_escape(const char *s, size_t n, unsigned *u)
+{
+    if (n < 7 || s[0] != '_' || (s[1] != 'x' && s[1] != 'X') || s[6] != '_')
+        return false;
+    unsigned v = 0;
+    for (int i = 2; i < 6; i++) {
+        int h = hexval((unsigned char)s[i]);
+        if (h < 0)
+            return false;
+        v = v << 4 | (unsigned)h;
+    }
+    *u = v;
+    return true;
+}
+
+static size_t put_utf8(unsigned cp, char *o)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | cp >> 6);
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | cp >> 12);
+        o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | cp >> 18);
+    o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+    o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Decodes OOXML's _xHHHH_ escapes in place (the text never grows: 7 bytes become at most 4).
+ * "_x005F_" escapes the underscore itself. Returns the new length. */
+static size_t unescape_x(char *s, size_t n)
+{
+    if (!memchr(s, '_', n))
+        return n;
+    size_t r = 0, w = 0;
+    while (r < n) {
+        unsigned u;
+        if (s[r] == '_' && x_escape(s + r, n - r, &u)) {
+            r += 7;
+            if (u >= 0xD800 && u <= 0xDBFF) {
+                unsigned lo;
+                if (x_escape(s + r, n - r, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+                    r += 7;
+                    u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+                } else {
+                    u = 0xFFFD;
+                }
+            } else if (u >= 0xDC00 && u <= 0xDFFF) {
+                u = 0xFFFD;
+            }
+            if (u == 0)
+                u = 0xFFFD; /* keep strings NUL-free */
+            w += put_utf8(u, s + w);
+        } else {
+            s[w++] = s[r++];
+        }
+    }
+    s[w] = '\0';
+    return w;
+}
+
+/* ---- shared strings ---------------------------------------------------------------------- */
+
+typedef struct sst_state {
+    sbuf text;
+    bool in_si;
+    uint32_t rph; /* inside <rPh> (phonetic runs are not part of the text) */
+} sst_state;
+
+static void sst_start(sax_job *job, const char *name, int nattr, const xmlChar **attrs)
+{
+    sst_state *s = job->state;
+    if (strcmp(name, "si") == 0) {
+        s->in_si = true;
+        s->rph = 0;
+        sbuf_clear(&s->text);
+    } else if (!s->in_si) {
+        return;
+    } else if (strcmp(name, "rPh") == 0) {
+        s->rph++;
+    } else if (strcmp(name, "t") == 0 && s->rph == 0) {
+        job->collect = &s->text;
+    }
+}
+
+static void sst_end(sax_job *job, const char *name)
+{
+    sst_state *s = job->state;
+    xlsx *x = job->x;
+    if (strcmp(name, "t") == 0) {
+        job->collect = NULL;
+    } else if (strcmp(name, "rPh") == 0) {
+        if (s->rph > 0)
+            s->rph--;
+    } else if (strcmp(name, "si") == 0 && s->in_si) {
+        s->in_si = false;
+        if (x->nsst >= x->lim->max_sst_entries) {
+            fail(x, PS_ERR_UNSUPPORTED, "共享字符串超过 %llu 条（上限 max_sst_entries）",
+                 (unsigned long long)x->lim->max_sst_entries);
+            job_stop(job);
+            return;
+        }
+        if (x->nsst == x->sst_cap) {
+            size_t cap = x->sst_cap ? x->sst_cap * 2 : 256;
+            const char **v = realloc(x->sst, cap * sizeof *v);
+            if (!v) {
+                nomem(x);
+                job_stop(job);
+                return;
+            }
+            x->sst = v;
+            x->sst_cap = cap;
+        }
+        size_t n = s->text.n ? unescape_x(s->text.p, s->text.n) : 0;
+        const char *str = workbook_strndup(x->wb, n ? s->text.p : "", n);
+        if (!str) {
+            nomem(x);
+            job_stop(job);
+            return;
+        }
+        x->sst[x->nsst++] = str;
+    }
+}
+
+/* ---- styles: number formats -------------------------------------------------------------- */
+
+typedef struct fmt_info {
+    uint8_t cls, dec;
+} fmt_info;
+
+static fmt_info builtin_format(uint32_t id)
+{
+    fmt_info f = {PS_FMT_GENERAL, 255};
+    switch (id) {
+    case 0: break;
+    case 1: case 3: case 5: case 6: case 37: case 38: case 41: case 42:
+        f.cls = PS_FMT_NUMBER, f.dec = 0; break;
+    case 2: case 4: case 7: case 8: case 11: case 39: case 40: case 43: case 44:
+        f.cls = PS_FMT_NUMBER, f.dec = 2; break;
+    case 12: case 13: f.cls = PS_FMT_NUMBER, f.dec = 0; break;
+    case 48: f.cls = PS_FMT_NUMBER, f.dec = 1; break;
+    case 9: f.cls = PS_FMT_PERCENT, f.dec = 0; break;
+    case 10: f.cls = PS_FMT_PERCENT, f.dec = 2; break;
+    case 49: f.cls = PS_FMT_TEXT; break;
+    default:
+        /* 14-22, 45-47 everywhere; 27-36 and 50-58 are the CJK locales' date formats
+         * (yyyy"年"m"月"d"日", …) that Chinese Excel writes without defining them. */
+        if ((id >= 14 && id <= 22) || (id >= 45 && id <= 47) || (id >= 27 && id <= 36) || (id >= 50 && id <= 58))
+            f.cls = PS_FMT_DATE;
+        break;
+    }
+    return f;
+}
+
+/* The class of a custom format code: '%' outside quotes -> percent; y m d h s outside quotes
+ * and [..] (or elapsed [h] [m] [s]) -> date; '@' without digit placeholders -> text; digit
+ * placeholders -> number. Decimals are the placeholders after the first section's '.'. */
+static fmt_info classify_code(const char *code)
+{
+    bool pct = false, date = false, at = false, digit = false, first = true, counting = false;
+    int dec = -1;
+    for (size_t i = 0; code[i]; i++) {
+        char c = code[i];
+        if (c == '"') {
+            while (code[i + 1] && code[i + 1] != '"')
+                i++;
+            if (code[i + 1])
+                i++;
+            counting = false;
+            continue;
+        }
+        if (c == '\\' || c == '_' || c == '*') {
+            if (code[i + 1])
+                i++;
+            counting = false;
+            continue;
+        }
+        if (c == '[') {
+            size_t j = i + 1;
+            int l = ascii_lower((unsigned char)code[j]);
+            if (l == 'h' || l == 'm' || l == 's') {
+                bool elapsed = true;
+                for (size_t k = j; code[k] && code[k] != ']'; k++)
+                    if (ascii_lower((unsigned char)code[k]) != l)
+                        elapsed = false;
+                date = date || elapsed;
+            }
+            while (code[i + 1] && code[i + 1] != ']')
+                i++;
+            if (code[i + 1])
+                i++;
+            counting = false;
+            continue;
+        }
+        if (c == ';') {
+            first = false;
+            counting = false;
+            continue;
+        }
+        if (strncasecmp(code + i, "general", 7) == 0) {
+            i += 6;
+            counting = false;
+            continue;
+        }
+        int l = ascii_lower((unsigned char)c);
+        if (c == '%')
+            pct = true;
+        else if (l == 'y' || l == 'm' || l == 'd' || l == 'h' || l == 's')
+            date = true;
+        else if (c == '@')
+            at = true;
+        if (c == '0' || c == '#' || c == '?') {
+            digit = true;
+            if (first && counting)
+                dec++;
+        } else if (c == '.' && first && dec < 0) {
+            dec = 0;
+            counting = true;
+        } else if (c != ',') {
+            counting = false;
+        }
+    }
+    fmt_info f = {PS_FMT_GENERAL, 255};
+    if (pct)
+        f.cls = PS_FMT_PERCENT, f.dec = (uint8_t)(dec < 0 ? 0 : dec);
+    else if (date)
+        f.cls = PS_FMT_DATE;
+    else if (at && !digit)
+        f.cls = PS_FMT_TEXT;
+    else if (digit)
+        f.cls = PS_FMT_NUMBER, f.dec = (uint8_t)(dec < 0 ? 0 : dec);
+    return f;
+}
+
+typedef struct styles_state {
+    uint32_t xfs_depth; /* depth of <cellXfs>, 0 when outside */
+} styles_state;
+
+static void styles_start(sax_job *job, const char *name, int nattr, const xmlChar **attrs)
+{
+    styles_state *s = job->state;
+    xlsx *x = job->x;
+    if (strcmp(name, "numFmt") == 0) {
+        uint64_t id;
+        char code[1024];
+        const char *c = attr_get(nattr, attrs, "formatCode", false, code, sizeof code);
+        if (!attr_u64(nattr, attrs, "numFmtId", &id) || !c || id > UINT32_MAX)
+            return;
+        if (x->nfmts >= MAX_XFS) {
+            fail(x, PS_ERR_UNSUPPORTED, "styles.xml 的数字格式超过 %d 个", MAX_XFS);
+            job_stop(job);
+            return;
+        }
+        if (x->nfmts == x->fmt_cap) {
+            size_t cap = x->fmt_cap ? x->fmt_cap * 2 : 16;
+            num_fmt *v = realloc(x->fmts, cap * sizeof *v);
+            if (!v) {
+                nomem(x);
+                job_stop(job);
+                return;
+            }
+            x->fmts = v;
+            x->fmt_cap = cap;
+        }
+        fmt_info f = classify_code(c);
+        x->fmts[x->nfmts++] = (num_fmt){(uint32_t)id, f.cls, f.dec};
+    } else if (strcmp(name, "cellXfs") == 0) {
+        s->xfs_depth = job->depth;
+    } else if (strcmp(name, "xf") == 0 && s->xfs_depth && job->depth == s->xfs_depth + 1) {
+        uint64_t id = 0;
+        if (!attr_u64(nattr, attrs, "numFmtId", &id) || id > UINT32_MAX)
+            id = 0;
+        if (x->nxf >= MAX_XFS) {
+            fail(x, PS_ERR_UNSUPPORTED, "styles.xml 的单元格格式超过 %d 个", MAX_XFS);
+            job_stop(job);
+            return;
+        }
+        if (x->nxf == x->xf_cap) {
+            size_t cap = x->xf_cap ? x->xf_cap * 2 : 64;
+            uint32_t *v = realloc(x->xf_ids, cap * sizeof *v);
+            if (!v) {
+                nomem(x);
+                job_stop(job);
+                return;
+            }
+            x->xf_ids = v;
+            x->xf_cap = cap;
+        }
+        x->xf_ids[x->nxf++] = (uint32_t)id;
+    }
+}
+
+static void styles_end(sax_job *job, const char *name)
+{
+    styles_state *s = job->state;
+    if (strcmp(name, "cellXfs") == 0 && job->depth == s->xfs_depth)
+        s->xfs_depth = 0;
+}
+
+static ps_status resolve_xfs(xlsx *x)
+{
+    if (x->nxf == 0)
+        return PS_OK;
+    x->xfs = malloc(x->nxf * sizeof *x->xfs);
+    if (!x->xfs)
+        return nomem(x);
+    for (size_t i = 0; i < x->nxf; i++) {
+        fmt_info f = builtin_format(x->xf_ids[i]);
+        for (size_t k = x->nfmts; k-- > 0;) /* a custom definition wins, even for a built-in id */
+            if (x->fmts[k].id == x->xf_ids[i]) {
+                f.cls = x->fmts[k].cls;
+                f.dec = x->fmts[k].dec;
+                break;
+            }
+        x->xfs[i] = (xf_fmt){f.cls, f.dec};
+    }
+    return PS_OK;
+}
+
+/* ---- dates ------------------------------------------------------------------------------- */
+
+/* Howard Hinnant's civil_from_days / days_from_civil; days are counted from 1970-01-01. */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* ISO text of an Excel serial (1900 system, with its phantom 1900-02-29): "2022-04-25",
+ * "2022-04-25T08:30:00", or "08:30:00" for a time without a day. False when out of range. */
+static bool serial_to_iso(double serial, char *buf, size_t size)
+{
+    if (!(serial >= 0 && serial < 2958466.0))
+        return false;
+    int64_t days = (int64_t)floor(serial);
+    int64_t secs = (int64_t)llround((serial - (double)days) * 86400.0);
+    if (secs >= 86400)
+        days++, secs -= 86400;
+    char time[16] = "";
+    if (secs > 0)
+        snprintf(time, sizeof time, "%02d:%02d:%02d", (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+    if (days == 0) {
+        snprintf(buf, size, "%s", secs > 0 ? time : "00:00:00");
+        return true;
+    }
+    int64_t y;
+    unsigned m, d;
+    if (days == 60) {
+        y = 1900, m = 2, d = 29;
+    } else {
+        civil_from_days(days < 60 ? days - 25568 : days - 25569, &y, &m, &d);
+    }
+    if (secs > 0)
+        snprintf(buf, size, "%04d-%02u-%02uT%s", (int)y, m, d, time);
+    else
+        snprintf(buf, size, "%04d-%02u-%02u", (int)y, m, d);
+    return true;
+}
+
+static bool parse_digits(const char **p, int count, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < count; i++) {
+        if ((*p)[i] < '0' || (*p)[i] > '9')
+            return false;
+        v = v * 10 + (unsigned)((*p)[i] - '0');
+    }
+    *p += count;
+    *out = v;
+    return true;
+}
+
+/* t="d" cells: "YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±hh:mm]" or "HH:MM[:SS]" -> 1900 serial. */
+static bool iso_to_serial(const char *s, double *serial)
+{
+    unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
+    double frac = 0;
+    const char *p = s;
+    bool has_date = false;
+    if (strlen(p) >= 10 && p[4] == '-') {
+        if (!parse_digits(&p, 4, &y) || *p++ != '-' || !parse_digits(&p, 2, &mo) || *p++ != '-' ||
+            !parse_digits(&p, 2, &d))
+            return false;
+        if (mo < 1 || mo > 12 || d < 1 || d > 31 || y < 1900)
+            return false;
+        has_date = true;
+        if (*p == 'T' || *p == ' ')
+            p++;
+        else if (*p && *p != 'Z' && *p != '+' && *p != '-')
+            return false;
+    }
+    if (*p >= '0' && *p <= '9') {
+        if (!parse_digits(&p, 2, &h) || *p++ != ':' || !parse_digits(&p, 2, &mi))
+            return false;
+        if (*p == ':') {
+            p++;
+            if (!parse_digits(&p, 2, &se))
+                return false;
+            if (*p == '.') {
+                double scale = 0.1;
+                for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+                    frac += (*p - '0') * scale;
+            }
+        }
+        if (h > 24 || mi > 59 || se > 60)
+            return false;
+    } else if (!has_date) {
+        return false;
+    }
+    double day_frac = (h * 3600.0 + mi * 60.0 + se + frac) / 86400.0;
+    if (!has_date) {
+        *serial = day_frac;
+        return true;
+    }
+    int64_t days = days_from_civil(y, mo, d);
+    int64_t ser = days + 25569;
+    if (ser < 61) /* before 1900-03-01: Excel's phantom leap day shifts nothing before it */
+        ser = days + 25568;
+    *serial = (double)ser + day_frac;
+    return true;
+}
+
+/* ---- worksheets -------------------------------------------------------------------------- */
+
+enum cell_kind { K_NUMBER, K_SHARED, K_INLINE, K_STR, K_BOOL, K_ERROR, K_DATE };
+
+typedef struct sheet_state {
+    ps_sheet *sh;
+    uint64_t cells;
+    bool in_data;
+    int64_t row; /* current row, -1 before the first */
+    uint32_t next_col;
+    bool in_c, in_is;
+    uint32_t c_row, c_col, c_style, rph;
+    enum cell_kind kind;
+    bool formula, has_v, has_is;
+    sbuf v, is;
+} sheet_state;
+
+/* "F6" / "$F$6" into 0-based row, col; rows and columns are bounded only by 32 bits here so
+ * that the limits can name what is exceeded. */
+static bool parse_ref(const char *s, uint64_t *row, uint64_t *col)
+{
+    if (*s == '$')
+        s++;
+    uint64_t c = 0, r = 0;
+    int letters = 0, digits = 0;
+    for (; (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z'); s++) {
+        if (++letters > 4)
+            return false;
+        c = c * 26 + (uint64_t)(ascii_lower((unsigned char)*s) - 'a' + 1);
+    }
+    if (*s == '$')
+        s++;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (++digits > 10)
+            return false;
+        r = r * 10 + (uint64_t)(*s - '0');
+    }
+    if (!letters || !digits || *s || r == 0)
+        return false;
+    *row = r - 1;
+    *col = c - 1;
+    return true;
+}
+
+static bool check_pos(sax_job *job, uint64_t row, uint64_t col)
+{
+    const ps_limits *lim = job->x->lim;
+    if (row >= lim->max_rows) {
+        fail_at(job->x, PS_ERR_UNSUPPORTED, job->sheet, NULL, "工作表使用到第 %llu 行，超过上限 max_rows（%u）",
+                (unsigned long long)row + 1, lim->max_rows);
+        job_stop(job);
+        return false;
+    }
+    if (col >= lim->max_cols) {
+        fail_at(job->x, PS_ERR_UNSUPPORTED, job->sheet, NULL, "工作表使用到第 %llu 列，超过上限 max_cols（%u）",
+                (unsigned long long)col + 1, lim->max_cols);
+        job_stop(job);
+        return false;
+    }
+    return true;
+}
+
+static void sheet_start(sax_job *job, const char *name, int nattr, const xmlChar **attrs)
+{
+    sheet_state *s = job->state;
+    char buf[64];
+    if (s->in_c) {
+        if (strcmp(name, "v") == 0) {
+            s->has_v = true;
+            sbuf_clear(&s->v);
+            job->collect = &s->v;
+        } else if (strcmp(name, "f") == 0) {
+            s->formula = true;
+        } else if (strcmp(name, "is") == 0) {
+            s->in_is = true;
+            s->has_is = true;
+        } else if (s->in_is && strcmp(name, "rPh") == 0) {
+            s->rph++;
+        } else if (s->in_is && s->rph == 0 && strcmp(name, "t") == 0) {
+            job->collect = &s->is;
+        }
+        return;
+    }
+    if (strcmp(name, "sheetData") == 0) {
+        s->in_data = true;
+    } else if (s->in_data && strcmp(name, "row") == 0) {
+        uint64_t r;
+        if (attr_u64(nattr, attrs, "r", &r) && r >= 1)
+            r -= 1;
+        else
+            r = (uint64_t)(s->row + 1);
+        if (!check_pos(job, r, 0))
+            return;
+        s->row = (int64_t)r;
+        s->next_col = 0;
+    } else if (s->in_data && strcmp(name, "c") == 0) {
+        uint64_t row = s->row < 0 ? 0 : (uint64_t)s->row, col = s->next_col;
+        const char *ref = attr_get(nattr, attrs, "r", false, buf, sizeof buf);
+        if (ref && !parse_ref(ref, &row, &col)) {
+            row = s->row < 0 ? 0 : (uint64_t)s->row;
+            col = s->next_col;
+        }
+        if (!check_pos(job, row, col))
+            return;
+        s->c_row = (uint32_t)row;
+        s->c_col = (uint32_t)col;
+        if (s->row < 0 || (uint64_t)s->row != row)
+            s->row = (int64_t)row;
+        cell_ref(s->c_row, s->c_col, job->cell, sizeof job->cell);
+        uint64_t style = 0;
+        s->c_style = attr_u64(nattr, attrs, "s", &style) && style < UINT32_MAX ? (uint32_t)style : 0;
+        const char *t = attr_get(nattr, attrs, "t", false, buf, sizeof buf);
+        s->kind = !t || strcmp(t, "n") == 0 ? K_NUMBER
+                  : strcmp(t, "s") == 0      ? K_SHARED
+                  : strcmp(t, "inlineStr") == 0 ? K_INLINE
+                  : strcmp(t, "str") == 0    ? K_STR
+                  : strcmp(t, "b") == 0      ? K_BOOL
+                  : strcmp(t, "e") == 0      ? K_ERROR
+                  : strcmp(t, "d") == 0      ? K_DATE
+                                             : K_NUMBER;
+        s->in_c = true;
+        s->in_is = false;
+        s->formula = s->has_v = s->has_is = false;
+        s->rph = 0;
+        sbuf_clear(&s->v);
+        sbuf_clear(&s->is);
+    } else if (strcmp(name, "mergeCell") == 0) {
+        char ref[64];
+        const char *r = attr_get(nattr, attrs, "ref", false, ref, sizeof ref);
+        char *colon = r ? strchr(ref, ':') : NULL;
+        uint64_t r1, c1, r2, c2;
+        if (!colon)
+            return;
+        *colon = '\0';
+        if (!parse_ref(ref, &r1, &c1) || !parse_ref(colon + 1, &r2, &c2))
+            return;
+        if (r2 < r1 || c2 < c1)
+            return;
+        if (!check_pos(job, r2, c2))
+            return;
+        if (!sheet_add_merge(s->sh, (ps_range){(uint32_t)r1, (uint32_t)c1, (uint32_t)r2, (uint32_t)c2})) {
+            nomem(job->x);
+            job_stop(job);
+        }
+    }
+}
+
+static bool parse_number(const char *s, double *out)
+{
+    while (*s == ' ')
+        s++;
+    if (!*s)
+        return false;
+    char *end;
+    double v = strtod(s, &end);
+    while (*end == ' ')
+        end++;
+    if (*end || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+static const char *keep_text(sax_job *job, sbuf *b)
+{
+    size_t n = b->n ? unescape_x(b->p, b->n) : 0;
+    const char *t = workbook_strndup(job->x->wb, n ? b->p : "", n);
+    if (!t) {
+        nomem(job->x);
+        job_stop(job);
+    }
+    return t;
+}
+
+static void finish_cell(sax_job *job, sheet_state *s)
+{
+    xlsx *x = job->x;
+    ps_cell c = {.row = s->c_row, .col = s->c_col, .type = PS_CELL_BLANK, .decimals = 255, .formula = s->formula};
+    if (s->c_style < x->nxf && x->xfs) {
+        c.format = x->xfs[s->c_style].cls;
+        c.decimals = x->xfs[s->c_style].dec;
+    }
+    const char *v = s->v.n ? s->v.p : "";
+    double num;
+    char iso[32];
+    switch (s->kind) {
+    case K_SHARED: {
+        uint64_t idx = 0;
+        bool ok = s->has_v && *v;
+        for (const char *p = v; ok && *p; p++) {
+            if (*p < '0' || *p > '9' || idx > UINT32_MAX)
+                ok = false;
+            else
+                idx = idx * 10 + (uint64_t)(*p - '0');
+        }
+        if (!ok)
+            break;
+        if (idx >= x->nsst) {
+            fail_at(x, PS_ERR_CORRUPT, job->sheet, job->cell, "单元格引用了不存在的共享字符串 #%llu（共 %zu 条）",
+                    (unsigned long long)idx, x->nsst);
+            job_stop(job);
+            return;
+        }
+        c.type = PS_CELL_TEXT;
+        c.text = x->sst[idx];
+        break;
+    }
+    case K_INLINE:
+        if (s->has_is) {
+            c.type = PS_CELL_TEXT;
+            c.text = keep_text(job, &s->is);
+        } else if (s->has_v) {
+            c.type = PS_CELL_TEXT;
+            c.text = keep_text(job, &s->v);
+        }
+        if (c.type == PS_CELL_TEXT && !c.text)
+            return;
+        break;
+    case K_STR:
+        if (!s->has_v)
+            break;
+        c.type = PS_CELL_TEXT;
+        if (!(c.text = keep_text(job, &s->v)))
+            return;
+        break;
+    case K_BOOL:
+        if (!s->has_v)
+            break;
+        c.type = PS_CELL_BOOL;
+        c.number = (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0) ? 1 : 0;
+        break;
+    case K_ERROR:
+        if (!s->has_v)
+            break;
+        c.type = PS_CELL_ERROR;
+        if (!(c.text = workbook_strndup(x->wb, v, strlen(v)))) {
+            nomem(x);
+            job_stop(job);
+            return;
+        }
+        break;
+    case K_DATE:
+        if (!s->has_v)
+            break;
+        if (iso_to_serial(v, &num) && serial_to_iso(num, iso, sizeof iso)) {
+            c.type = PS_CELL_DATE;
+            c.number = num;
+            c.text = workbook_strndup(x->wb, iso, strlen(iso));
+        } else {
+            c.type = PS_CELL_TEXT;
+            c.text = workbook_strndup(x->wb, v, strlen(v));
+        }
+        if (!c.text) {
+            nomem(x);
+            job_stop(job);
+            return;
+        }
+        break;
+    case K_NUMBER:
+        if (!s->has_v)
+            break;
+        if (!parse_number(v, &num)) {
+            /* not a number although typed as one: keep what is written */
+            c.type = PS_CELL_TEXT;
+            if (!(c.text = keep_text(job, &s->v)))
+                return;
+            break;
+        }
+        c.type = PS_CELL_NUMBER;
+        c.number = num;
+        if (c.format == PS_FMT_DATE) {
+            double serial = x->date1904 ? num + 1462 : num;
+            if (serial_to_iso(serial, iso, sizeof iso)) {
+                c.type = PS_CELL_DATE;
+                c.number = serial;
+                if (!(c.text = workbook_strndup(x->wb, iso, strlen(iso)))) {
+                    nomem(x);
+                    job_stop(job);
+                    return;
+                }
+            }
+        }
+        break;
+    }
+    if (c.type == PS_CELL_BLANK)
+        return; /* a styled empty cell */
+    if (++s->cells > x->lim->max_cells_per_sheet) {
+        fail_at(x, PS_ERR_UNSUPPORTED, job->sheet, NULL, "工作表的非空单元格超过 %llu 个（上限 max_cells_per_sheet）",
+                (unsigned long long)x->lim->max_cells_per_sheet);
+        job_stop(job);
+        return;
+    }
+    if (++x->file_cells > x->lim->max_cells_per_file) {
+        fail(x, PS_ERR_UNSUPPORTED, "工作簿的非空单元格超过 %llu 个（上限 max_cells_per_file）",
+             (unsigned long long)x->lim->max_cells_per_file);
+        job_stop(job);
+        return;
+    }
+    if (!sheet_put(s->sh, &c)) {
+        nomem(x);
+        job_stop(job);
+    }
+}
+
+static void sheet_end(sax_job *job, const char *name)
+{
+    sheet_state *s = job->state;
+    if (s->in_c) {
+        if (strcmp(name, "v") == 0 || strcmp(name, "t") == 0) {
+            job->collect = NULL;
+        } else if (strcmp(name, "rPh") == 0) {
+            if (s->rph > 0)
+                s->rph--;
+        } else if (strcmp(name, "is") == 0) {
+            s->in_is = false;
+        } else if (strcmp(name, "c") == 0) {
+            s->in_c = false;
+            job->collect = NULL;
+            finish_cell(job, s);
+            s->next_col = s->c_col + 1;
+            job->cell[0] = '\0';
+        }
+        return;
+    }
+    if (strcmp(name, "sheetData") == 0)
+        s->in_data = false;
+}
+
+/* ---- the package ------------------------------------------------------------------------- */
+
+static const char *extension_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    const char *dot = strrchr(base, '.');
+    return dot && dot != base ? dot : "";
+}
+
+/* A ZIP without a workbook part: say what it is. */
+static ps_status not_a_workbook(xlsx *x)
+{
+    const char *ext = extension_of(x->path);
+    char extnote[96] = "";
+    if (ext[0])
+        snprintf(extnote, sizeof extnote, "（扩展名为 %.60s）", ext);
+    const char *fix = "请在 Excel/WPS 中打开后另存为 .xlsx 或 .xls";
+    const zip_entry *mt = zip_find(x, "mimetype");
+    if (mt) {
+        char type[128] = "";
+        GsfInput *in = mt->uncomp < sizeof type ? zip_open(x, mt) : NULL;
+        if (in) {
+            gsf_off_t size = gsf_input_size(in);
+            if (size > 0 && (size_t)size < sizeof type) {
+                const guint8 *d = gsf_input_read(in, (size_t)size, NULL);
+                if (d) {
+                    memcpy(type, d, (size_t)size);
+                    type[size] = '\0';
+                }
+            }
+            g_object_unref(in);
+        }
+        if (strstr(type, "opendocument.spreadsheet"))
+            return fail(x, PS_ERR_UNSUPPORTED,
+                        "文件实为 OpenDocument 电子表格（.ods）%s，不是 Excel 工作簿；%s", extnote, fix);
+        if (strstr(type, "opendocument.text"))
+            return fail(x, PS_ERR_UNSUPPORTED, "文件实为 OpenDocument 文本文档（.odt）%s，不是 Excel 工作簿；%s",
+                        extnote, fix);
+        return fail(x, PS_ERR_UNSUPPORTED, "文件实为 OpenDocument 文档（%.60s）%s，不是 Excel 工作簿；%s",
+                    type[0] ? type : "未知类型", extnote, fix);
+    }
+    if (zip_find(x, "xl/workbook.bin"))
+        return fail(x, PS_ERR_UNSUPPORTED, "文件实为 Excel 二进制工作簿（.xlsb）%s，暂不支持；%s", extnote, fix);
+    if (zip_find(x, "word/document.xml"))
+        return fail(x, PS_ERR_UNSUPPORTED, "文件实为 Word 文档（.docx）%s，不是 Excel 工作簿", extnote);
+    if (zip_find(x, "ppt/presentation.xml"))
+        return fail(x, PS_ERR_UNSUPPORTED, "文件实为 PowerPoint 演示文稿（.pptx）%s，不是 Excel 工作簿", extnote);
+    if (zip_find(x, "[Content_Types].xml"))
+        return fail(x, PS_ERR_UNSUPPORTED, "文件是 Office Open XML 包%s，但其中没有工作簿（缺少 xl/workbook.xml）",
+                    extnote);
+    return fail(x, PS_ERR_UNSUPPORTED, "文件实为普通 ZIP 压缩包（%zu 个文件）%s，不是 Excel 工作簿；请解压后提交其中的表格",
+                x->nentries, extnote);
+}
+
+/* Reads the whole file (its size is checked against max_file_bytes first). */
+static ps_status read_file(xlsx *x)
+{
+    int fd = open(x->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return fail(x, PS_ERR_IO, "无法打开文件：%s", strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return fail(x, PS_ERR_IO, "无法打开文件：不是普通文件");
+    }
+    if ((uint64_t)st.st_size > x->lim->max_file_bytes) {
+        close(fd);
+        return fail(x, PS_ERR_UNSUPPORTED, "文件大小 %lld 字节超过上限 max_file_bytes（%llu 字节）",
+                    (long long)st.st_size, (unsigned long long)x->lim->max_file_bytes);
+    }
+    size_t size = (size_t)st.st_size;
+    x->data = malloc(size ? size : 1);
+    if (!x->data) {
+        close(fd);
+        return nomem(x);
+    }
+    size_t n = 0;
+    while (n < size) {
+        ssize_t r = pread(fd, x->data + n, size - n, (off_t)n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    x->size = n;
+    return PS_OK;
+}
+
+static ps_status read_sheets(xlsx *x, const char *wb_part, wb_state *w)
+{
+    char dir[MAX_NAME], rels_name[MAX_NAME + 16], target[MAX_NAME + 64];
+    part_dir(wb_part, dir, sizeof dir);
+    part_rels(wb_part, rels_name, sizeof rels_name);
+    rel_list rels = {0};
+    if (read_rels(x, rels_name, &rels) != PS_OK)
+        goto done;
+
+    /* shared strings and styles, by relationship or at their usual place */
+    const rel *r = rels_by_type(&rels, "/sharedStrings");
+    const zip_entry *e = NULL;
+    if (r && resolve_target(dir, r->target, target, sizeof target))
+        e = zip_find(x, target);
+    if (!e) {
+        snprintf(target, sizeof target, "%ssharedStrings.xml", dir);
+        e = zip_find(x, target);
+    }
+    if (e) {
+        sst_state ss = {0};
+        sax_job job = {.part = target, .start = sst_start, .end = sst_end, .state = &ss};
+        parse_part(x, e, &job);
+        free(ss.text.p);
+        if (x->st != PS_OK)
+            goto done;
+    }
+    r = rels_by_type(&rels, "/styles");
+    e = NULL;
+    if (r && resolve_target(dir, r->target, target, sizeof target))
+        e = zip_find(x, target);
+    if (!e) {
+        snprintf(target, sizeof target, "%sstyles.xml", dir);
+        e = zip_find(x, target);
+    }
+    if (e) {
+        styles_state st = {0};
+        sax_job job = {.part = target, .start = styles_start, .end = styles_end, .state = &st};
+        if (parse_part(x, e, &job) != PS_OK || resolve_xfs(x) != PS_OK)
+            goto done;
+    }
+
+    for (size_t i = 0; i < w->n; i++) {
+        ps_sheet *sh = workbook_add_sheet(x->wb, w->v[i].name);
+        if (!sh) {
+            nomem(x);
+            goto done;
+        }
+        r = rels_by_id(&rels, w->v[i].rid);
+        e = NULL;
+        if (r) {
+            if (!type_is(r->type, "/worksheet"))
+                continue; /* a chart sheet or dialog sheet: no cells */
+            if (resolve_target(dir, r->target, target, sizeof target))
+                e = zip_find(x, target);
+        } else {
+            snprintf(target, sizeof target, "%sworksheets/sheet%zu.xml", dir, i + 1);
+            e = zip_find(x, target);
+        }
+        if (!e) {
+            fail_at(x, PS_ERR_CORRUPT, w->v[i].name, NULL, "工作表“%s”的数据部件 %s 不在文件中", w->v[i].name,
+                    r ? r->target : target);
+            goto done;
+        }
+        sheet_state ss = {.sh = sh, .row = -1};
+        sax_job job = {.part = target, .start = sheet_start, .end = sheet_end, .state = &ss,
+                       .sheet = w->v[i].name};
+        parse_part(x, e, &job);
+        free(ss.v.p);
+        free(ss.is.p);
+        if (x->st != PS_OK)
+            goto done;
+    }
+done:
+    rels_free(&rels);
+    return x->st;
+}
+
+ps_status reader_open_xlsx(const char *path, const ps_limits *limits, ps_workbook **out, ps_error *err)
+{
+    pthread_once(&init_once, init_libs);
+    ps_limits defaults = reader_default_limits();
+    xlsx x = {.path = path, .lim = limits ? limits : &defaults, .err = err};
+    wb_state w = {0};
+    rel_list root = {0};
+    char wb_part[MAX_NAME];
+
+    if (read_file(&x) != PS_OK || zip_scan(&x) != PS_OK)
+        goto done;
+    if (x.nentries == 0) {
+        fail(&x, PS_ERR_CORRUPT, "ZIP 压缩包是空的，没有工作簿内容（文件可能保存失败或已损坏）");
+        goto done;
+    }
+    GsfInput *mem = gsf_input_memory_new(x.data, (gsf_off_t)x.size, FALSE);
+    if (!mem) {
+        nomem(&x);
+        goto done;
+    }
+    GError *gerr = NULL;
+    x.zip = gsf_infile_zip_new(mem, &gerr);
+    g_object_unref(mem);
+    if (!x.zip) {
+        fail(&x, PS_ERR_CORRUPT, "ZIP 结构损坏：%s", gerr && gerr->message ? gerr->message : "无法读取目录");
+        if (gerr)
+            g_error_free(gerr);
+        goto done;
+    }
+    if (gerr)
+        g_error_free(gerr);
+
+    /* the workbook part: the package's officeDocument relationship, else xl/workbook.xml */
+    if (read_rels(&x, "_rels/.rels", &root) != PS_OK)
+        goto done;
+    const rel *doc = rels_by_type(&root, "/officeDocument");
+    const zip_entry *e = NULL;
+    if (doc && resolve_target("", doc->target, wb_part, sizeof wb_part))
+        e = zip_find(&x, wb_part);
+    if (!e) {
+        snprintf(wb_part, sizeof wb_part, "xl/workbook.xml");
+        e = zip_find(&x, wb_part);
+    }
+    if (!e || (wb_part[0] && strlen(wb_part) > 4 && strcasecmp(wb_part + strlen(wb_part) - 4, ".bin") == 0)) {
+        not_a_workbook(&x);
+        goto done;
+    }
+    if (!(x.wb = workbook_new(PS_FORMAT_XLSX))) {
+        nomem(&x);
+        goto done;
+    }
+    sax_job job = {.part = wb_part, .start = wb_start, .state = &w};
+    if (parse_part(&x, e, &job) != PS_OK || read_sheets(&x, wb_part, &w) != PS_OK)
+        goto done;
+    workbook_finish(x.wb);
+    *out = x.wb;
+    x.wb = NULL;
+
+done:
+    for (size_t i = 0; i < w.n; i++) {
+        free(w.v[i].name);
+        free(w.v[i].rid);
+    }
+    free(w.v);
+    rels_free(&root);
+    workbook_free(x.wb);
+    if (x.zip)
+        g_object_unref(x.zip);
+    free(x.entries);
+    free(x.data);
+    free(x.sst);
+    free(x.fmts);
+    free(x.xf_ids);
+    free(x.xfs);
+    return x.st;
+}

@@ -1,7 +1,7 @@
 # Turns mappings/*.yaml into a C table { name, text } so the binary carries its mappings.
 file(GLOB files ${DIR}/*.yaml)
 list(SORT files)
-set(body "/* generated from mappings/*.yaml - do not edit */\n#include <stddef.h>\n")
+set(body "/* generated from the mapping files - do not edit */\n#include <stddef.h>\n")
 set(table "const struct ps_builtin_mapping { const char *name; const char *text; size_t size; } ps_builtin_mappings[] = {\n")
 set(i 0)
 foreach(f ${files})

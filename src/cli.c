@@ -1,13 +1,19 @@
 /* cli.c - the command line of spec/cli.md: argument parsing, batches, printing, exit status.
  * The only module that prints, reads argv or decides the exit status. */
 #include "perfsheet/batch.h"
+#include "perfsheet/check.h"
 #include "perfsheet/error.h"
+#include "perfsheet/mapping.h"
+#include "perfsheet/merge.h"
+#include "perfsheet/writer.h"
 #include "perfsheet/inputs.h"
 #include "perfsheet/reader.h"
 #include "perfsheet/report_json.h"
 #include "perfsheet/workbook.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,6 +278,413 @@ static int run_inspect(options *opt, progress *prog)
     return rc;
 }
 
+
+/* ---- detect, extract, check, convert, merge: one pipeline ---- */
+
+typedef enum stage { STAGE_DETECT, STAGE_EXTRACT, STAGE_CHECK, STAGE_CONVERT, STAGE_MERGE } stage;
+
+typedef struct file_result {
+    ps_error err;          /* err.code != PS_OK: the file could not be read or matched */
+    ps_document **docs;    /* owned */
+    size_t ndocs;
+    ps_detection *detections; /* detect only */
+    size_t ndetections;
+    ps_buf detect_names;   /* detect only: sheet names, NUL-separated */
+    double seconds;
+} file_result;
+
+typedef struct pipeline {
+    const options *opt;
+    stage stage;
+    const ps_mapping_set *mappings;
+    const ps_checker *checker;
+    file_result *results;
+    progress *prog;
+} pipeline;
+
+static void process_file(size_t i, void *ctx)
+{
+    pipeline *p = ctx;
+    const char *file = p->opt->inputs.files[i];
+    file_result *r = &p->results[i];
+    ps_workbook *wb = NULL;
+    if (reader_open(file, NULL, &wb, &r->err) != PS_OK) {
+        __atomic_add_fetch(&p->prog->errors, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    if (p->stage == STAGE_DETECT) {
+        if (mapping_detect(p->mappings, wb, &r->detections, &r->ndetections, &r->err) == PS_OK)
+            for (size_t k = 0; k < r->ndetections; k++) {
+                const ps_sheet *sh = workbook_sheet(wb, r->detections[k].sheet);
+                buf_append(&r->detect_names, sheet_name(sh), strlen(sheet_name(sh)) + 1);
+            }
+        workbook_free(wb);
+        return;
+    }
+    ps_status st = mapping_extract_workbook(p->mappings, wb, file, &r->docs, &r->ndocs, &r->err);
+    workbook_free(wb);
+    if (st != PS_OK) {
+        __atomic_add_fetch(&p->prog->errors, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    if (p->stage >= STAGE_CHECK) /* extract reports cleaning findings only */
+        for (size_t k = 0; k < r->ndocs; k++)
+            if (checker_check_document(p->checker, r->docs[k], &r->err) != PS_OK) {
+                __atomic_add_fetch(&p->prog->errors, 1, __ATOMIC_RELAXED);
+                return;
+            }
+}
+
+static void free_result(file_result *r)
+{
+    for (size_t k = 0; k < r->ndocs; k++)
+        document_free(r->docs[k]);
+    free(r->docs);
+    free(r->detections);
+    buf_free(&r->detect_names);
+    memset(r, 0, sizeof *r);
+}
+
+/* Text form of findings: file:sheet!cell: 级别 [rule] message */
+static void findings_text(ps_buf *b, const ps_document *d, bool with_info)
+{
+    const ps_findings *fl = document_findings_const(d);
+    for (size_t k = 0; k < findings_count(fl); k++) {
+        const ps_finding *f = findings_at(fl, k);
+        if (f->severity == PS_SEV_INFO && !with_info)
+            continue;
+        buf_printf(b, "%s:%s!%s: %s [%s] %s\n", document_file(d), f->sheet ? f->sheet : document_sheet(d),
+                   f->cell ? f->cell : "-", severity_name(f->severity), f->rule, f->message);
+    }
+}
+
+static void extract_text(ps_buf *b, const ps_document *d)
+{
+    char ref[16];
+    buf_printf(b, "%s:%s: %s (%s) %s %d\n", document_file(d), document_sheet(d), document_template(d),
+               document_mapping(d), document_unit(d) ? document_unit(d) : "?", document_year(d));
+    for (size_t k = 0; k < document_value_count(d); k++) {
+        const ps_value *v = document_value_at(d, k);
+        buf_printf(b, "  %-28s ", document_value_key(d, k));
+        report_value_json(b, v);
+        if (v->row != PS_NO_CELL)
+            buf_printf(b, "  ← %s", cell_ref(v->row, v->col, ref, sizeof ref));
+        buf_puts(b, "\n");
+    }
+    for (size_t t = 0; t < document_table_count(d); t++) {
+        const ps_table *tb = document_table_at(d, t);
+        buf_printf(b, "  table %s: %zu rows\n", table_name(tb), table_row_count(tb));
+        for (size_t r = 0; r < table_row_count(tb); r++) {
+            buf_printf(b, "    %3zu", r + 1);
+            for (size_t c = 0; c < table_column_count(tb); c++) {
+                const ps_value *v = table_get(tb, r, table_column(tb, c));
+                if (!v)
+                    continue;
+                buf_printf(b, " %s=", table_column(tb, c));
+                report_value_json(b, v);
+            }
+            buf_puts(b, "\n");
+        }
+    }
+}
+
+static void detect_text(ps_buf *b, const char *file, const file_result *r, bool json)
+{
+    const char *name = r->detect_names.data;
+    if (json) {
+        buf_puts(b, "{\"file\":");
+        json_string(b, file);
+        buf_puts(b, ",\"status\":\"ok\",\"sheets\":[");
+    }
+    for (size_t k = 0; k < r->ndetections; k++) {
+        const ps_detection *d = &r->detections[k];
+        if (json) {
+            buf_puts(b, k ? ",{\"sheet\":" : "{\"sheet\":");
+            json_string(b, name);
+            buf_puts(b, ",\"template\":");
+            json_string(b, d->mapping ? mapping_id(d->mapping) : NULL);
+            buf_puts(b, ",\"mapping\":");
+            json_string(b, d->mapping ? mapping_path(d->mapping) : NULL);
+            buf_puts(b, ",\"score\":");
+            json_number(b, d->score, false);
+            buf_printf(b, ",\"complete\":%s", d->complete ? "true" : "false");
+            if (d->missing[0]) {
+                buf_puts(b, ",\"missing\":");
+                json_string(b, d->missing);
+            }
+            buf_puts(b, "}");
+        } else {
+            buf_printf(b, "%s:%s: ", file, name);
+            if (d->mapping)
+                buf_printf(b, "%s (%s) score %.2f%s%s%s\n", mapping_id(d->mapping), mapping_path(d->mapping),
+                           d->score, d->complete ? "" : ", 不完整：缺少 ", d->complete ? "" : d->missing, "");
+            else
+                buf_printf(b, "未识别的表%s%s\n", d->missing[0] ? "：" : "", d->missing);
+        }
+        name += strlen(name) + 1;
+    }
+    if (json)
+        buf_puts(b, "]}\n");
+}
+
+/* ---- convert: names, atomic findings.jsonl ---- */
+
+static bool same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int write_file_atomic(const char *path, const char *data, size_t len, char *why, size_t why_size)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(why, why_size, "无法创建 %s：%s", tmp, strerror(errno));
+        return -1;
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            snprintf(why, why_size, "写入 %s 失败：%s", tmp, strerror(errno));
+            close(fd);
+            unlink(tmp);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        snprintf(why, why_size, "无法写入 %s：%s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct convert_job {
+    pipeline *p;
+    ps_document **docs;  /* every document of the batch, in order */
+    char **paths;        /* output path of each */
+    ps_error *errors;    /* per document */
+} convert_job;
+
+static void convert_one(size_t i, void *ctx)
+{
+    convert_job *cj = ctx;
+    const ps_mapping *m = mapping_set_find(cj->p->mappings, document_template(cj->docs[i]));
+    writer_convert(m, cj->docs[i], cj->paths[i], &cj->errors[i]);
+}
+
+/* Sorted list of names in use, to make colliding names distinct. */
+static bool name_taken(char **paths, size_t n, const char *path)
+{
+    for (size_t i = 0; i < n; i++)
+        if (paths[i] && strcmp(paths[i], path) == 0)
+            return true;
+    return false;
+}
+
+static int run_convert(pipeline *p, ps_document **all, size_t ndocs, int *rc)
+{
+    const options *opt = p->opt;
+    if (mkdir(opt->output, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "perfsheet convert: 无法创建输出目录 %s：%s\n", opt->output, strerror(errno));
+        return -1;
+    }
+    convert_job cj = {p, all, calloc(ndocs ? ndocs : 1, sizeof(char *)), calloc(ndocs ? ndocs : 1, sizeof(ps_error))};
+    if (!cj.paths || !cj.errors)
+        return -1;
+    for (size_t i = 0; i < ndocs; i++) {
+        char name[256], path[4096];
+        writer_document_name(all[i], name, sizeof name);
+        snprintf(path, sizeof path, "%s/%s", opt->output, name);
+        /* two documents with one name (same unit, year, template) or a name that is an input */
+        for (int k = 2; name_taken(cj.paths, i, path) || same_file(path, document_file(all[i])); k++) {
+            char stem[256];
+            snprintf(stem, sizeof stem, "%s", name);
+            char *dot = strrchr(stem, '.');
+            if (dot)
+                *dot = '\0';
+            snprintf(path, sizeof path, "%s/%s_%d.xlsx", opt->output, stem, k);
+            if (!opt->quiet && k == 2)
+                fprintf(stderr, "%s: 输出文件名 %s 已被占用，改为 %s\n", document_file(all[i]), name, path);
+        }
+        cj.paths[i] = strdup(path);
+    }
+    batch_run(ndocs, opt->jobs, convert_one, &cj, NULL, NULL);
+    for (size_t i = 0; i < ndocs; i++) {
+        if (cj.errors[i].code != PS_OK) {
+            print_error(&cj.errors[i]);
+            *rc = EXIT_TROUBLE;
+        } else if (!opt->quiet) {
+            printf("%s\n", cj.paths[i]);
+        }
+        free(cj.paths[i]);
+    }
+    free(cj.paths);
+    free(cj.errors);
+    return 0;
+}
+
+static int run_pipeline(options *opt, stage st, progress *prog)
+{
+    if ((st == STAGE_CONVERT || st == STAGE_MERGE) && !opt->output) {
+        fprintf(stderr, "perfsheet %s: 需要 -o %s\n", opt->command, st == STAGE_CONVERT ? "DIR" : "OUT.xlsx");
+        return EXIT_TROUBLE;
+    }
+    ps_error err;
+    ps_mapping_set *set = NULL;
+    if (mapping_set_load(opt->mapping_dir, &set, &err) != PS_OK) {
+        print_error(&err);
+        return EXIT_TROUBLE;
+    }
+    ps_checker *checker = NULL;
+    if (st != STAGE_DETECT && checker_new(set, &checker, &err) != PS_OK) {
+        print_error(&err);
+        mapping_set_free(set);
+        return EXIT_TROUBLE;
+    }
+    size_t n = opt->inputs.n;
+    pipeline p = {opt, st, set, checker, calloc(n, sizeof(file_result)), prog};
+    if (!p.results) {
+        fprintf(stderr, "perfsheet: 内存不足\n");
+        return EXIT_TROUBLE;
+    }
+    size_t done = batch_run(n, opt->jobs, process_file, &p, prog->enabled ? show_progress : NULL, prog);
+
+    /* every document of the batch, in input order: cross-table rules pair them by unit and year */
+    size_t ndocs = 0;
+    for (size_t i = 0; i < done; i++)
+        ndocs += p.results[i].ndocs;
+    ps_document **all = calloc(ndocs ? ndocs : 1, sizeof *all);
+    size_t k = 0;
+    for (size_t i = 0; i < done && all; i++)
+        for (size_t d = 0; d < p.results[i].ndocs; d++)
+            all[k++] = p.results[i].docs[d];
+    if (checker && all && st >= STAGE_CHECK)
+        checker_check_cross(checker, all, ndocs, &err);
+    for (size_t i = 0; i < ndocs; i++)
+        findings_sort(document_findings(all[i]));
+
+    int rc = EXIT_CLEAN;
+    size_t by_sev[3] = {0}, files_bad = 0, by_code[PS_ERR_NOMEM + 1] = {0};
+    struct {
+        const char *id;
+        size_t n;
+    } by_template[16] = {{0}};
+    ps_merge *merge = NULL;
+    if (st == STAGE_MERGE && merge_open(set, opt->output, &err, &merge) != PS_OK) {
+        print_error(&err);
+        rc = EXIT_TROUBLE;
+    }
+    ps_buf jsonl = {0};
+    for (size_t i = 0; i < done; i++) {
+        const char *file = opt->inputs.files[i];
+        file_result *r = &p.results[i];
+        ps_buf out = {0};
+        if (r->err.code != PS_OK) {
+            files_bad++;
+            by_code[r->err.code]++;
+            rc = EXIT_TROUBLE;
+            if (!(opt->json && opt->quiet))
+                print_error(&r->err);
+        }
+        if (st == STAGE_DETECT) {
+            if (r->err.code == PS_OK)
+                detect_text(&out, file, r, opt->json);
+            else if (opt->json)
+                report_file_json(&out, file, &r->err, NULL, 0, false, false);
+        } else {
+            for (size_t d = 0; d < r->ndocs; d++) {
+                const ps_findings *fl = document_findings_const(r->docs[d]);
+                for (int s = 0; s < 3; s++)
+                    by_sev[s] += findings_count_severity(fl, (ps_severity)s);
+                for (int t = 0; t < 16; t++)
+                    if (!by_template[t].id || !strcmp(by_template[t].id, document_template(r->docs[d]))) {
+                        by_template[t].id = document_template(r->docs[d]);
+                        by_template[t].n++;
+                        break;
+                    }
+                if (findings_count_severity(fl, PS_SEV_ERROR) && rc == EXIT_CLEAN)
+                    rc = EXIT_FINDINGS;
+            }
+            if (st == STAGE_CONVERT || opt->json) {
+                ps_buf *dst = st == STAGE_CONVERT ? &jsonl : &out;
+                report_file_json(dst, file, &r->err, r->docs, r->ndocs, st == STAGE_EXTRACT, st != STAGE_DETECT);
+            }
+            if (!opt->json && st == STAGE_EXTRACT)
+                for (size_t d = 0; d < r->ndocs; d++)
+                    extract_text(&out, r->docs[d]);
+            if (!opt->json && st == STAGE_CHECK)
+                for (size_t d = 0; d < r->ndocs; d++)
+                    findings_text(&out, r->docs[d], false);
+            if (merge && merge_add_file(merge, file, r->err.code, &r->err, r->docs, r->ndocs) != PS_OK)
+                rc = EXIT_TROUBLE;
+        }
+        if (out.data)
+            fwrite(out.data, 1, out.len, stdout);
+        buf_free(&out);
+    }
+    if (st == STAGE_CONVERT && run_convert(&p, all, ndocs, &rc) == 0) {
+        char path[4096], why[512];
+        snprintf(path, sizeof path, "%s/findings.jsonl", opt->output);
+        if (write_file_atomic(path, jsonl.data ? jsonl.data : "", jsonl.len, why, sizeof why) != 0) {
+            fprintf(stderr, "perfsheet convert: %s\n", why);
+            rc = EXIT_TROUBLE;
+        }
+    } else if (st == STAGE_CONVERT) {
+        rc = EXIT_TROUBLE;
+    }
+    buf_free(&jsonl);
+    if (merge) {
+        if (batch_stop_requested()) {
+            merge_abort(merge);
+        } else if (merge_close(merge, &err) != PS_OK) {
+            print_error(&err);
+            rc = EXIT_TROUBLE;
+        } else if (!opt->quiet) {
+            printf("%s\n", opt->output);
+        }
+    }
+    if (done < n)
+        rc = EXIT_TROUBLE;
+    if (!opt->quiet) {
+        fprintf(stderr, "%s%zu/%zu 个文件，用时 %.2f 秒", done < n ? "已中断：" : "", done, n, seconds_since(&prog->start));
+        if (st != STAGE_DETECT) {
+            fputs("；文档", stderr);
+            for (int t = 0; t < 16 && by_template[t].id; t++)
+                fprintf(stderr, " %s %zu 份", by_template[t].id, by_template[t].n);
+            fprintf(stderr, "；error %zu，warning %zu，info %zu", by_sev[PS_SEV_ERROR], by_sev[PS_SEV_WARNING],
+                    by_sev[PS_SEV_INFO]);
+        }
+        if (files_bad) {
+            fprintf(stderr, "；无法处理的文件 %zu 个（", files_bad);
+            bool first = true;
+            for (int c = 1; c <= PS_ERR_NOMEM; c++)
+                if (by_code[c]) {
+                    fprintf(stderr, "%s%s %zu", first ? "" : "，", error_code_name((ps_status)c), by_code[c]);
+                    first = false;
+                }
+            fputs("）", stderr);
+        }
+        if (opt->inputs.skipped_lock + opt->inputs.skipped_hidden + opt->inputs.skipped_other)
+            fprintf(stderr, "；跳过 锁文件 %zu、隐藏文件 %zu、其他文件 %zu", opt->inputs.skipped_lock,
+                    opt->inputs.skipped_hidden, opt->inputs.skipped_other);
+        fputs("\n", stderr);
+    }
+    for (size_t i = 0; i < n; i++)
+        free_result(&p.results[i]);
+    free(p.results);
+    free(all);
+    checker_free(checker);
+    mapping_set_free(set);
+    return rc;
+}
+
 /* ---- argument parsing ---- */
 
 static void on_signal(int sig)
@@ -376,6 +789,16 @@ int cli_main(int argc, char **argv)
     int rc;
     if (!strcmp(opt.command, "inspect")) {
         rc = run_inspect(&opt, &prog);
+    } else if (!strcmp(opt.command, "detect")) {
+        rc = run_pipeline(&opt, STAGE_DETECT, &prog);
+    } else if (!strcmp(opt.command, "extract")) {
+        rc = run_pipeline(&opt, STAGE_EXTRACT, &prog);
+    } else if (!strcmp(opt.command, "check")) {
+        rc = run_pipeline(&opt, STAGE_CHECK, &prog);
+    } else if (!strcmp(opt.command, "convert")) {
+        rc = run_pipeline(&opt, STAGE_CONVERT, &prog);
+    } else if (!strcmp(opt.command, "merge")) {
+        rc = run_pipeline(&opt, STAGE_MERGE, &prog);
     } else {
         fprintf(stderr, "perfsheet: 未知命令 %s\n", opt.command);
         fputs(usage_text, stderr);

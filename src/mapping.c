@@ -389,10 +389,15 @@ ps_status mapping_extract_workbook(const ps_mapping_set *set, const ps_workbook 
     if (!st && n == 0) {
         if (best) {
             const ps_sheet *sh = workbook_sheet(wb, best->sheet);
-            st = error_at_cell(err, PS_ERR_NO_TEMPLATE, file, sheet_name(sh), NULL,
-                               "工作表「%s」与模板 %s（%s）不完全匹配（匹配度 %.0f%%），缺少：%s",
-                               sheet_name(sh), best->mapping->id, mapping_title(best->mapping),
-                               best->score * 100, best->missing);
+            const char *title = mapping_title(best->mapping);
+            if (best->score >= 1.0) /* every anchor found, by more than one mapping */
+                st = error_at_cell(err, PS_ERR_NO_TEMPLATE, file, sheet_name(sh), NULL, "工作表「%s」%s",
+                                   sheet_name(sh), best->missing);
+            else
+                st = error_at_cell(err, PS_ERR_NO_TEMPLATE, file, sheet_name(sh), NULL,
+                                   "工作表「%s」与模板 %s%s%s%s 不完全匹配（匹配度 %.0f%%），缺少：%s",
+                                   sheet_name(sh), best->mapping->id, *title ? "（" : "", title,
+                                   *title ? "）" : "", best->score * 100, best->missing);
         } else {
             st = error_set(err, PS_ERR_NO_TEMPLATE, file,
                            "没有工作表与任何模板匹配（未找到模板的标题和标签）");

@@ -339,7 +339,7 @@ static ps_status parse_field(loader *L, struct fy_node *n)
     node_pos(n, &f->line, &f->col);
     f->type = PS_TYPE_TEXT;
     f->fallback = TAKE_NONE;
-    struct fy_node *keynode = NULL, *findnode = NULL, *takenode = NULL;
+    struct fy_node *keynode = NULL, *findnode = NULL, *takenode = NULL, *capnode = NULL;
     void *it = NULL;
     struct fy_node_pair *p;
     ps_status st = PS_OK;
@@ -378,6 +378,7 @@ static ps_status parse_field(loader *L, struct fy_node *n)
             if (!st && f->take == TAKE_NONE)
                 f->take = TAKE_OFFSET;
         } else if (key_is(k, "capture")) {
+            capnode = v;
             st = want_int(L, v, "capture", 1, 9, &f->capture);
             if (!st)
                 f->take = TAKE_CAPTURE;
@@ -401,9 +402,9 @@ static ps_status parse_field(loader *L, struct fy_node *n)
     if (f->has_at == (findnode != NULL))
         return fail_at(L, keynode, "字段“%s”需要 at 或 find 之一", f->key);
     if (f->take == TAKE_CAPTURE && (!f->find.set || f->find.kind != MATCH_REGEX))
-        return fail_at(L, keynode, "字段“%s”的 capture 需要 find: {regex: …}", f->key);
+        return fail_at(L, capnode ? capnode : keynode, "字段“%s”的 capture 需要 find: {regex: …}", f->key);
     if (f->take == TAKE_CAPTURE && f->capture > (int)f->find.re.re_nsub)
-        return fail_at(L, keynode, "字段“%s”的 capture %d 超出正则的分组数 %zu", f->key, f->capture,
+        return fail_at(L, capnode ? capnode : keynode, "字段“%s”的 capture %d 超出正则的分组数 %zu", f->key, f->capture,
                        f->find.re.re_nsub);
     if (f->column.set && f->take != TAKE_NONE)
         return fail_at(L, takenode ? takenode : keynode, "字段“%s”有 column 时不能再指定取值方式", f->key);
@@ -834,9 +835,49 @@ static ps_status build(loader *L, struct fy_node *root)
     return PS_OK;
 }
 
-static void noop_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
+/* libfyaml reports a syntax error through its diagnostic output as
+ * "<input>:LINE:COL: error: MESSAGE" (1-based); the first such line is kept. */
+typedef struct yaml_diag {
+    int line, col;
+    char msg[200];
+    bool have;
+} yaml_diag;
+
+static void diag_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
 {
-    (void)diag, (void)user, (void)buf, (void)len;
+    (void)diag;
+    yaml_diag *yd = user;
+    if (yd->have)
+        return;
+    static const char marker[] = ": error: ";
+    const char *end = buf + len;
+    const char *e = NULL;
+    for (const char *p = buf; p + sizeof marker - 1 <= end; p++)
+        if (!memcmp(p, marker, sizeof marker - 1)) {
+            e = p;
+            break;
+        }
+    if (!e)
+        return;
+    /* ":LINE:COL" just before the marker */
+    const char *q = e;
+    int nums[2] = {0, 0};
+    for (int k = 1; k >= 0; k--) {
+        const char *digits_end = q;
+        while (q > buf && q[-1] >= '0' && q[-1] <= '9')
+            q--;
+        if (q == digits_end || q == buf || q[-1] != ':' || digits_end - q > 7)
+            return;
+        nums[k] = atoi(q);
+        q--;
+    }
+    const char *m = e + sizeof marker - 1, *mend = m;
+    while (mend < end && *mend != '\n')
+        mend++;
+    yd->line = nums[0];
+    yd->col = nums[1];
+    snprintf(yd->msg, sizeof yd->msg, "%.*s", (int)(mend - m), m);
+    yd->have = true;
 }
 
 ps_status mapping_load_text(const char *name, const char *text, size_t len, ps_mapping **out, ps_error *err)
@@ -856,31 +897,38 @@ ps_status mapping_load_text(const char *name, const char *text, size_t len, ps_m
         return error_set(err, PS_ERR_NOMEM, name, "内存不足");
     }
 
+    /* in the mapping's arena: the document may keep the diagnostic object (and so this
+     * user pointer) for its lifetime */
+    yaml_diag *yd = arena_alloc(&m->arena, sizeof *yd);
+    if (!yd) {
+        mapping_free(m);
+        return error_set(err, PS_ERR_NOMEM, name, "内存不足");
+    }
+    memset(yd, 0, sizeof *yd);
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);
     dcfg.fp = NULL;
-    dcfg.output_fn = noop_output;
+    dcfg.output_fn = diag_output;
+    dcfg.user = yd;
     dcfg.colorize = false;
+    dcfg.show_position = true;
+    dcfg.show_source = false;
+    dcfg.show_type = false;
+    dcfg.show_module = false;
     struct fy_diag *diag = fy_diag_create(&dcfg);
-    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_JSON_NONE, .diag = diag};
-    m->doc = fy_document_build_from_string(&cfg, copy, len);
-    if (!m->doc) {
-        int line = 0, col = 0;
-        char msg[300] = "不是有效的 YAML";
-        void *iter = NULL;
-        struct fy_diag_error *de = diag ? fy_diag_errors_iterate(diag, &iter) : NULL;
-        if (de) {
-            line = de->line + 1;
-            col = de->column + 1;
-            snprintf(msg, sizeof msg, "不是有效的 YAML：%s", de->msg ? de->msg : "语法错误");
-        }
-        if (diag)
-            fy_diag_destroy(diag);
-        mapping_free(m);
-        return error_at_line(err, PS_ERR_MAPPING, name, line, col, "%s", msg);
-    }
+    struct fy_parse_cfg cfg = {.flags = FYPCF_COLLECT_DIAG | FYPCF_JSON_NONE, .diag = diag};
+    m->doc = diag ? fy_document_build_from_string(&cfg, copy, len) : NULL;
     if (diag)
         fy_diag_destroy(diag);
+    if (!m->doc) {
+        if (yd->have)
+            error_at_line(err, PS_ERR_MAPPING, name, yd->line, yd->col, "不是有效的 YAML：%s", yd->msg);
+        else
+            error_set(err, PS_ERR_MAPPING, name, "不是有效的 YAML");
+        mapping_free(m);
+        return PS_ERR_MAPPING;
+    }
+    yd->have = true; /* later diagnostics (other modules' sections) are not ours */
     ps_status st = build(&L, fy_document_root(m->doc));
     if (st) {
         mapping_free(m);

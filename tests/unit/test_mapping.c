@@ -1,0 +1,427 @@
+/* test_mapping.c - the mapping language: load errors at file:line:column, sets (built-ins,
+ * user directory, rules-only members, duplicates), the worked example of docs/mapping.md on
+ * sheets built in memory (anchors, inserted rows/columns, capture/fallback, fill-down, (N分)
+ * weights, per-row and per-block 分值/得分), detection scoring and ties. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <libfyaml.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "perfsheet/mapping.h"
+#include "workbook_int.h"
+
+#define EXAMPLE "tests/data/mapping/userdir/example.yaml"
+
+/* ---- load errors ------------------------------------------------------------------- */
+
+static const struct {
+    const char *text;
+    int line, col;
+    const char *says;
+} bad_mappings[] = {
+    /* YAML syntax */
+    {"id: x\ntitle: \"abc\n", 2, 9, "不是有效的 YAML"},
+    {"id: x\nid: y\n", 2, 1, "duplicate key"},
+    {"id: x\nfields:\n  - key: a\n    find: {regex: a\n  - key: b\n", 5, 8, "不是有效的 YAML"},
+    /* unknown type: points at the value */
+    {"id: x\ndetect: {title: t}\nfields:\n  - key: a\n    type: moneyy\n    at: B5\n", 5, 11, "未知的类型“moneyy”"},
+    /* unknown keys: top level, field, table, matcher */
+    {"id: x\nfoo: 1\n", 2, 1, "未知的键“foo”"},
+    {"id: x\nfields:\n  - key: a\n    at: B5\n    colour: red\n", 5, 5, "字段中未知的键“colour”"},
+    {"id: x\ntables:\n  - name: t\n    header: h\n    row_key: a\n    columns: [{key: a, header: h}]\n    rowz: 1\n",
+     7, 5, "表中未知的键“rowz”"},
+    {"id: x\nfields:\n  - {key: a, find: {lable: 编制数}}\n", 3, 21, "标签中未知的键“lable”"},
+    /* bad regex: points at the pattern */
+    {"id: x\nfields:\n  - {key: a, find: {regex: \"([\"}, capture: 1}\n", 3, 29, "正则表达式“([”无效"},
+    /* a capture group the regex does not have */
+    {"id: x\nfields:\n  - key: a\n    find: {regex: \"^a(b)$\"}\n    capture: 2\n", 5, 14, "超出正则的分组数"},
+    /* capture needs a regex */
+    {"id: x\nfields:\n  - {key: a, find: 编制数, capture: 1}\n", 3, 34, "需要 find: {regex"},
+    /* neither or both of at/find */
+    {"id: x\nfields:\n  - key: a\n    type: money\n", 3, 10, "需要 at 或 find 之一"},
+    {"id: x\nfields:\n  - {key: a, at: ZZZZ0}\n", 3, 18, "单元格地址"},
+    /* a key defined twice */
+    {"id: x\nfields:\n  - {key: a, at: A1}\n  - {key: a, at: A2}\n", 4, 11, "重复定义"},
+    /* bad id, missing id */
+    {"id: Zpb\n", 1, 5, "小写字母"},
+    {"title: t\n", 1, 1, "缺少“id”"},
+    /* a table column that is not there */
+    {"id: x\ntables:\n  - name: t\n    header: h\n    row_key: b\n    columns: [{key: a, header: h}]\n", 5, 14,
+     "row_key“b”不是本表的列"},
+    /* take after column */
+    {"id: x\nfields:\n  - {key: a, find: x, column: y, take: below}\n", 3, 40, "有 column 时不能再指定取值方式"},
+    /* unknown take, fallback */
+    {"id: x\nfields:\n  - {key: a, find: x, take: left}\n", 3, 29, "未知的取值方式“left”"},
+};
+
+static void test_load_errors_are_located(void **state)
+{
+    for (size_t i = 0; i < sizeof bad_mappings / sizeof bad_mappings[0]; i++) {
+        ps_mapping *m = NULL;
+        ps_error err;
+        error_clear(&err);
+        ps_status st = mapping_load_text("bad.yaml", bad_mappings[i].text, strlen(bad_mappings[i].text), &m, &err);
+        print_message("row %zu: %d:%d %s\n", i, err.line, err.col, err.message);
+        assert_int_equal(st, PS_ERR_MAPPING);
+        assert_null(m);
+        assert_string_equal(err.file, "bad.yaml");
+        assert_int_equal(err.line, bad_mappings[i].line);
+        assert_int_equal(err.col, bad_mappings[i].col);
+        assert_non_null(strstr(err.message, bad_mappings[i].says));
+    }
+}
+
+static void test_load_file_errors(void **state)
+{
+    ps_mapping *m = NULL;
+    ps_error err;
+    error_clear(&err);
+    assert_int_equal(mapping_load_file("tests/data/mapping/no-such-file.yaml", &m, &err), PS_ERR_IO);
+    assert_null(m);
+    /* text need not be NUL-terminated: only len bytes are read */
+    const char text[] = "id: abc\ndetect: {title: t}\nfields: [{key: a, at: A1}]\nXXXX";
+    assert_int_equal(mapping_load_text("t.yaml", text, sizeof text - 5, &m, &err), PS_OK);
+    assert_string_equal(mapping_id(m), "abc");
+    mapping_free(m);
+    mapping_free(NULL);
+    mapping_set_free(NULL);
+}
+
+/* ---- sets -------------------------------------------------------------------------- */
+
+static void test_builtin_set(void **state)
+{
+    ps_mapping_set *set = NULL;
+    ps_error err;
+    error_clear(&err);
+    assert_int_equal(mapping_set_load(NULL, &set, &err), PS_OK);
+    const ps_mapping *zpb = mapping_set_find(set, "zpb"), *jcsj = mapping_set_find(set, "jcsj");
+    assert_non_null(zpb);
+    assert_non_null(jcsj);
+    assert_string_equal(mapping_path(zpb), "mappings/zpb.yaml");
+    assert_string_equal(mapping_title(zpb), "部门整体支出绩效自评表");
+    assert_true(mapping_detectable(zpb));
+    assert_null(mapping_set_find(set, "nope"));
+    /* fields in fields.md order, table columns tagged with their table */
+    static const char *first[] = {"unit_name", "year", "fill_date", "preparer", "phone", "funds.budget_initial"};
+    for (size_t i = 0; i < sizeof first / sizeof first[0]; i++)
+        assert_string_equal(mapping_field(zpb, i)->key, first[i]);
+    assert_string_equal(mapping_field(zpb, 0)->label, "填报单位");
+    assert_true(mapping_field(zpb, 0)->required);
+    assert_int_equal(mapping_field(zpb, 1)->type, PS_TYPE_YEAR);
+    bool saw_level1 = false, saw_count = false;
+    for (size_t i = 0; i < mapping_field_count(zpb); i++) {
+        const ps_field_spec *s = mapping_field(zpb, i);
+        if (!strcmp(s->key, "level1_weight") && s->table && !strcmp(s->table, "indicators"))
+            saw_level1 = true;
+        if (!strcmp(s->key, "indicator_count") && !s->table)
+            saw_count = true;
+    }
+    assert_true(saw_level1);
+    assert_true(saw_count);
+    assert_null(mapping_field(zpb, mapping_field_count(zpb)));
+    /* jcsj grid keys */
+    bool saw_grid = false;
+    for (size_t i = 0; i < mapping_field_count(jcsj); i++)
+        if (!strcmp(mapping_field(jcsj, i)->key, "three_public.prev_final")) {
+            saw_grid = true;
+            assert_int_equal(mapping_field(jcsj, i)->type, PS_TYPE_MONEY);
+            assert_string_equal(mapping_field(jcsj, i)->label, "三公经费（上年决算数）");
+        }
+    assert_true(saw_grid);
+    mapping_set_free(set);
+}
+
+static void test_user_dir(void **state)
+{
+    ps_mapping_set *set = NULL;
+    ps_error err;
+    error_clear(&err);
+    assert_int_equal(mapping_set_load("tests/data/mapping/userdir", &set, &err), PS_OK);
+    /* a user file replaces the built-in mapping with its id */
+    const ps_mapping *zpb = mapping_set_find(set, "zpb");
+    assert_string_equal(mapping_path(zpb), "tests/data/mapping/userdir/zpb.yaml");
+    assert_string_equal(mapping_title(zpb), "自评表（用户版）");
+    assert_non_null(mapping_set_find(set, "jcsj"));
+    assert_non_null(mapping_set_find(set, "xmzp"));
+    /* a rules-only member: found, never detected, its rules kept for the checks */
+    const ps_mapping *cross = mapping_set_find(set, "cross");
+    assert_non_null(cross);
+    assert_false(mapping_detectable(cross));
+    struct fy_node *rules = mapping_section(cross, "rules");
+    assert_non_null(rules);
+    assert_true(fy_node_is_sequence(rules));
+    assert_null(mapping_section(cross, "layout"));
+    assert_int_equal(mapping_set_count(set), 4);
+    mapping_set_free(set);
+
+    /* two user files with one id */
+    set = NULL;
+    assert_int_equal(mapping_set_load("tests/data/mapping/dup", &set, &err), PS_ERR_MAPPING);
+    assert_null(set);
+    assert_string_equal(err.file, "tests/data/mapping/dup/two.yaml");
+    assert_non_null(strstr(err.message, "dup/one.yaml"));
+    assert_int_equal(mapping_set_load("tests/data/mapping/nothere", &set, &err), PS_ERR_IO);
+}
+
+/* ---- sheets in memory -------------------------------------------------------------- */
+
+typedef struct cellspec {
+    uint32_t row, col;
+    const char *text; /* NULL: number */
+    double number;
+} cellspec;
+
+/* The worked example's sheet, shifted by (r0, c0). per_block merges 分值/得分 down the first
+ * block and leaves its second row blank. */
+static ps_workbook *example_sheet(uint32_t r0, uint32_t c0, bool per_block)
+{
+    const cellspec cells[] = {
+        {0, 0, "项目支出绩效自评表", 0},
+        {1, 0, "填报单位：", 0},           {1, 2, "某县医疗保障局", 0},
+        {2, 0, "项目名称", 0},             {2, 1, "　", 0}, {2, 2, "医保信息化建设", 0},
+        {3, 1, "年初预算数", 0},           {3, 2, "全年执行数", 0},
+        {4, 0, "资金总额", 0},             {4, 1, NULL, 100}, {4, 2, "９８．５", 0},
+        {5, 0, "一级指标", 0},             {5, 1, "三级指标", 0}, {5, 2, "指标值", 0},
+        {5, 3, "分值", 0},                 {5, 4, "得分", 0},
+        {6, 0, "产出\n指标\n（60分）", 0}, {6, 1, "参保率", 0}, {6, 2, "≥95%", 0},
+        {6, 3, NULL, 30},                  {6, 4, NULL, 28},
+        {7, 1, "结算及时率", 0},           {7, 2, NULL, 0.98},
+        {8, 0, "效益指标（40分）", 0},     {8, 1, "基金平衡", 0}, {8, 2, "平衡", 0},
+        {8, 3, NULL, 40},                  {8, 4, NULL, 35},
+        {9, 0, "总  分", 0},               {9, 1, NULL, 93},
+    };
+    ps_workbook *wb = workbook_new(PS_FORMAT_XLSX);
+    ps_sheet *sh = workbook_add_sheet(wb, "项目表");
+    for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
+        ps_cell c = {.row = cells[i].row + r0, .col = cells[i].col + c0, .decimals = 255};
+        if (cells[i].text) {
+            c.type = PS_CELL_TEXT;
+            c.text = workbook_strndup(wb, cells[i].text, strlen(cells[i].text));
+        } else {
+            c.type = PS_CELL_NUMBER;
+            c.number = cells[i].number;
+        }
+        assert_true(sheet_put(sh, &c));
+    }
+    ps_cell w2 = {.row = 7 + r0, .col = 3 + c0, .type = PS_CELL_NUMBER, .number = 30, .decimals = 255};
+    ps_cell s2 = {.row = 7 + r0, .col = 4 + c0, .type = PS_CELL_NUMBER, .number = 30, .decimals = 255};
+    if (per_block) {
+        /* 产出 block: 一级 merged over two rows, 分值 60 / 得分 58 merged likewise */
+        ps_cell *w = sheet_cell_mut(sh, 6 + r0, 3 + c0), *s = sheet_cell_mut(sh, 6 + r0, 4 + c0);
+        w->number = 60;
+        s->number = 58;
+        sheet_add_merge(sh, (ps_range){6 + r0, 0 + c0, 7 + r0, 0 + c0});
+        sheet_add_merge(sh, (ps_range){6 + r0, 3 + c0, 7 + r0, 3 + c0});
+        sheet_add_merge(sh, (ps_range){6 + r0, 4 + c0, 7 + r0, 4 + c0});
+    } else {
+        /* per row, and the 一级 cell not merged: fill-down carries it */
+        sheet_put(sh, &w2);
+        sheet_put(sh, &s2);
+    }
+    workbook_finish(wb);
+    return wb;
+}
+
+static ps_mapping *example_mapping(void)
+{
+    ps_mapping *m = NULL;
+    ps_error err;
+    error_clear(&err);
+    if (mapping_load_file(EXAMPLE, &m, &err) != PS_OK)
+        print_error("%s:%d:%d: %s\n", err.file, err.line, err.col, err.message);
+    assert_non_null(m);
+    return m;
+}
+
+static void expect_number(const ps_value *v, double want, uint32_t row, uint32_t col)
+{
+    assert_non_null(v);
+    assert_true(v->has_number);
+    assert_true(fabs(v->number - want) < 1e-9);
+    assert_int_equal(v->row, row);
+    assert_int_equal(v->col, col);
+}
+
+static void expect_text(const ps_value *v, const char *want)
+{
+    assert_non_null(v);
+    assert_non_null(v->text);
+    assert_string_equal(v->text, want);
+}
+
+static void test_example_extraction(void **state)
+{
+    ps_mapping *m = example_mapping();
+    assert_string_equal(mapping_id(m), "xmzp");
+    assert_int_equal(mapping_version(m), 1);
+    assert_non_null(mapping_section(m, "rules"));
+    /* the same values wherever the template sits: rows and columns inserted before it */
+    static const uint32_t shifts[][2] = {{0, 0}, {1, 0}, {0, 1}, {3, 2}};
+    for (size_t k = 0; k < 4; k++) {
+        uint32_t r0 = shifts[k][0], c0 = shifts[k][1];
+        print_message("shift %u,%u\n", r0, c0);
+        ps_workbook *wb = example_sheet(r0, c0, false);
+        ps_document *d = mapping_extract_sheet(m, wb, workbook_sheet(wb, 0), "x.xlsx");
+        assert_non_null(d);
+        assert_string_equal(document_template(d), "xmzp");
+        assert_string_equal(document_mapping(d), EXAMPLE);
+        assert_string_equal(document_sheet(d), "项目表");
+        /* capture empty -> fallback to the next non-blank cell */
+        expect_text(document_get(d, "unit_name"), "某县医疗保障局");
+        assert_int_equal(document_get(d, "unit_name")->col, 2 + c0);
+        /* right_nonblank skips the U+3000 cell */
+        expect_text(document_get(d, "project"), "医保信息化建设");
+        expect_number(document_get(d, "funds.budget"), 100, 4 + r0, 1 + c0);
+        const ps_value *ex = document_get(d, "funds.executed");
+        expect_number(ex, 98.5, 4 + r0, 2 + c0);
+        assert_string_equal(ex->raw, "９８．５");
+        expect_number(document_get(d, "total.score"), 93, 9 + r0, 1 + c0);
+        expect_number(document_get(d, "indicator_count"), 3, PS_NO_CELL, PS_NO_CELL);
+        /* the full-width figure is a silent (info) normalisation at its cell */
+        const ps_findings *fs = document_findings_const(d);
+        assert_int_equal(findings_count(fs), 1);
+        const ps_finding *f = findings_at(fs, 0);
+        assert_string_equal(f->rule, "clean.number");
+        assert_int_equal(f->severity, PS_SEV_INFO);
+        char ref[16];
+        assert_string_equal(f->cell, cell_ref(4 + r0, 2 + c0, ref, sizeof ref));
+
+        const ps_table *t = document_table(d, "indicators");
+        assert_non_null(t);
+        assert_int_equal(table_row_count(t), 3);
+        expect_text(table_get(t, 0, "level1"), "产出指标");
+        expect_number(table_get(t, 0, "level1_weight"), 60, 6 + r0, 0 + c0);
+        expect_text(table_get(t, 1, "level1"), "产出指标"); /* carried down */
+        expect_number(table_get(t, 1, "level1_weight"), 60, 6 + r0, 0 + c0);
+        expect_text(table_get(t, 2, "level1"), "效益指标");
+        expect_text(table_get(t, 0, "target"), "≥95%");
+        assert_string_equal(table_get(t, 0, "target")->comparator, "≥");
+        assert_true(fabs(table_get(t, 0, "target")->number - 0.95) < 1e-9);
+        expect_text(table_get(t, 1, "target"), "0.98");
+        /* per row: every row has its own 分值/得分, blocks carry only the 一级 */
+        expect_number(table_get(t, 1, "weight"), 30, 7 + r0, 3 + c0);
+        expect_number(table_get(t, 2, "score"), 35, 8 + r0, 4 + c0);
+        const ps_table *b = document_table(d, "blocks");
+        assert_int_equal(table_row_count(b), 2);
+        expect_text(table_get(b, 1, "level1"), "效益指标");
+        expect_number(table_get(b, 1, "level1_weight"), 40, 8 + r0, 0 + c0);
+        assert_null(table_get(b, 0, "weight"));
+        document_free(d);
+        workbook_free(wb);
+    }
+    mapping_free(m);
+}
+
+static void test_example_per_block(void **state)
+{
+    ps_mapping *m = example_mapping();
+    ps_workbook *wb = example_sheet(2, 1, true);
+    ps_document *d = mapping_extract_sheet(m, wb, workbook_sheet(wb, 0), "x.xlsx");
+    const ps_table *t = document_table(d, "indicators");
+    assert_int_equal(table_row_count(t), 3);
+    /* merged per block: the rows carry no 分值/得分, the blocks do */
+    for (size_t r = 0; r < 3; r++) {
+        assert_null(table_get(t, r, "weight"));
+        assert_null(table_get(t, r, "score"));
+    }
+    expect_text(table_get(t, 1, "level1"), "产出指标");
+    const ps_table *b = document_table(d, "blocks");
+    assert_int_equal(table_row_count(b), 2);
+    expect_number(table_get(b, 0, "weight"), 60, 8, 4);
+    expect_number(table_get(b, 0, "score"), 58, 8, 5);
+    expect_number(table_get(b, 1, "weight"), 40, 10, 4);
+    document_free(d);
+    workbook_free(wb);
+    mapping_free(m);
+}
+
+static void test_detection(void **state)
+{
+    ps_mapping_set *set = NULL;
+    ps_error err;
+    error_clear(&err);
+    assert_int_equal(mapping_set_load("tests/data/mapping/userdir", &set, &err), PS_OK);
+    ps_workbook *wb = example_sheet(1, 1, false);
+    ps_detection *det = NULL;
+    size_t n = 0;
+    assert_int_equal(mapping_detect(set, wb, &det, &n, &err), PS_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(mapping_id(det[0].mapping), "xmzp");
+    assert_true(det[0].complete);
+    assert_true(det[0].score == 1.0);
+    assert_string_equal(det[0].missing, "");
+    free(det);
+    ps_document **docs = NULL;
+    assert_int_equal(mapping_extract_workbook(set, wb, "x.xlsx", &docs, &n, &err), PS_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(document_unit(docs[0]), "某县医疗保障局");
+    document_free(docs[0]);
+    free(docs);
+    workbook_free(wb);
+
+    /* an empty workbook matches nothing */
+    wb = workbook_new(PS_FORMAT_XLSX);
+    workbook_add_sheet(wb, "Sheet1");
+    workbook_finish(wb);
+    assert_int_equal(mapping_extract_workbook(set, wb, "e.xlsx", &docs, &n, &err), PS_ERR_NO_TEMPLATE);
+    assert_string_equal(err.file, "e.xlsx");
+    assert_non_null(strstr(err.message, "没有工作表与任何模板匹配"));
+    workbook_free(wb);
+    mapping_set_free(set);
+
+    /* two mappings matching one sheet equally are a tie: no template, saying so */
+    assert_int_equal(mapping_set_load("tests/data/mapping/tie", &set, &err), PS_OK);
+    wb = workbook_new(PS_FORMAT_XLSX);
+    ps_sheet *sh = workbook_add_sheet(wb, "表");
+    ps_cell c1 = {.row = 0, .col = 0, .type = PS_CELL_TEXT, .text = "同一张表"};
+    ps_cell c2 = {.row = 1, .col = 0, .type = PS_CELL_TEXT, .text = "甲"};
+    sheet_put(sh, &c1);
+    sheet_put(sh, &c2);
+    workbook_finish(wb);
+    assert_int_equal(mapping_extract_workbook(set, wb, "t.xlsx", &docs, &n, &err), PS_ERR_NO_TEMPLATE);
+    print_message("tie: %s\n", err.message);
+    assert_non_null(strstr(err.message, "同时匹配 tie_a 和 tie_b"));
+    workbook_free(wb);
+    mapping_set_free(set);
+}
+
+/* docs/mapping.md shows the example file verbatim, so the documented mapping is the tested one. */
+static void test_docs_show_the_tested_example(void **state)
+{
+    FILE *f = fopen("docs/mapping.md", "rb");
+    assert_non_null(f);
+    static char docs[256 * 1024];
+    size_t n = fread(docs, 1, sizeof docs - 1, f);
+    fclose(f);
+    docs[n] = '\0';
+    f = fopen(EXAMPLE, "rb");
+    assert_non_null(f);
+    static char example[16 * 1024];
+    n = fread(example, 1, sizeof example - 1, f);
+    fclose(f);
+    example[n] = '\0';
+    assert_non_null(strstr(docs, example));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_load_errors_are_located),
+        cmocka_unit_test(test_load_file_errors),
+        cmocka_unit_test(test_builtin_set),
+        cmocka_unit_test(test_user_dir),
+        cmocka_unit_test(test_example_extraction),
+        cmocka_unit_test(test_example_per_block),
+        cmocka_unit_test(test_detection),
+        cmocka_unit_test(test_docs_show_the_tested_example),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

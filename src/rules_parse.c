@@ -1110,6 +1110,8 @@ const ps_rule *ruleset_find(const ps_ruleset *set, const char *id)
     return NULL;
 }
 
+/* One id may name several entries (zpb.score_le_weight checks the money row, the blocks and
+ * the rows): they are one rule of checks.md written in parts. */
 ps_status ruleset_from_node(struct fy_node *seq, const char *file, ps_ruleset **out, ps_error *err)
 {
     ps_ruleset *set = calloc(1, sizeof *set);
@@ -1127,12 +1129,6 @@ ps_status ruleset_from_node(struct fy_node *seq, const char *file, ps_ruleset **
         if (!r) {
             ruleset_free(set);
             return err->code;
-        }
-        if (ruleset_find(set, r->id)) {
-            node_error(err, item, file, "规则 id “%s” 重复", r->id);
-            rule_free(r);
-            ruleset_free(set);
-            return PS_ERR_MAPPING;
         }
         if (set->n == set->cap) {
             size_t cap = set->cap ? set->cap * 2 : 16;

@@ -1,0 +1,528 @@
+/* test_rules.c - runs the rule cases of tests/rules/NAME.test and the ```test blocks of
+ * docs/rules.md (the same format), plus table tests of the caret display and the limits.
+ *
+ * Case format (one case per paragraph, '#' lines are comments):
+ *   line 1  a rule id of mappings/NAME.yaml (zpb.rate) or a rule as a YAML flow mapping
+ *           {id: t.sum, check: "a = b + c", message: "…"}
+ *   line 2  the document as JSON: {"key": value, …, "tables": {"projects": [{…}, …]}}; a value
+ *           is a number, a text, or {"n": 0.98, "t": "fraction", "cell": "F6", "dec": 2,
+ *           "formula": true, "raw": "100%", "text": "…"}. A cross-table rule takes
+ *           {"jcsj": {…}, "zpb": {…}}.
+ *   then    one line per expected finding, in order: `error [@F6] message` (or `ok` for none)
+ * After a line `%%SYNTAX`: line 1 a check expression, line 2 `line:col: message`.
+ * After `%%EVAL`: evaluation cases again. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <glob.h>
+#include <libfyaml.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "perfsheet/rules.h"
+#include "perfsheet/workbook.h"
+
+static ps_ruleset *builtin[16];
+static size_t nbuiltin;
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = '\0';
+        *len = (size_t)n;
+    }
+    return buf;
+}
+
+static int load_builtin(void **state)
+{
+    (void)state;
+    glob_t g;
+    if (glob("mappings/*.yaml", 0, NULL, &g) != 0)
+        return 0;
+    for (size_t i = 0; i < g.gl_pathc && nbuiltin < 16; i++) {
+        size_t len;
+        char *text = slurp(g.gl_pathv[i], &len);
+        ps_error err = {0};
+        ps_ruleset *rs = NULL;
+        if (text && ruleset_from_string(text, len, g.gl_pathv[i], &rs, &err) == PS_OK)
+            builtin[nbuiltin++] = rs;
+        else
+            fprintf(stderr, "%s:%d:%d: %s\n", err.file, err.line, err.col, err.message);
+        free(text);
+    }
+    globfree(&g);
+    return 0;
+}
+
+static int free_builtin(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < nbuiltin; i++)
+        ruleset_free(builtin[i]);
+    return 0;
+}
+
+static const ps_rule *find_builtin(const char *id)
+{
+    for (size_t i = 0; i < nbuiltin; i++) {
+        const ps_rule *r = ruleset_find(builtin[i], id);
+        if (r)
+            return r;
+    }
+    return NULL;
+}
+
+/* ---- documents from JSON ---- */
+
+static ps_field_type type_named(const char *t)
+{
+    static const struct { const char *n; ps_field_type t; } names[] = {
+        {"money", PS_TYPE_MONEY}, {"fraction", PS_TYPE_FRACTION}, {"int", PS_TYPE_INT},
+        {"number", PS_TYPE_NUMBER}, {"text", PS_TYPE_TEXT}, {"year", PS_TYPE_YEAR},
+        {"phone", PS_TYPE_PHONE}, {"date", PS_TYPE_DATE}, {"grade", PS_TYPE_GRADE},
+        {"target", PS_TYPE_TARGET}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(names[i].n, t))
+            return names[i].t;
+    return PS_TYPE_NUMBER;
+}
+
+static bool plain_number(struct fy_node *n, double *d)
+{
+    if (fy_node_get_style(n) != FYNS_PLAIN)
+        return false;
+    const char *s = fy_node_get_scalar0(n);
+    char *end;
+    *d = strtod(s, &end);
+    return end != s && *end == '\0';
+}
+
+static const char *lookup(struct fy_node *obj, const char *key)
+{
+    struct fy_node *v = fy_node_mapping_lookup_by_string(obj, key, FY_NT);
+    return v && fy_node_is_scalar(v) ? fy_node_get_scalar0(v) : NULL;
+}
+
+/* A ps_value from a JSON value; strings in it borrow from the YAML document. */
+static bool json_value(struct fy_node *n, ps_value *v)
+{
+    memset(v, 0, sizeof *v);
+    v->row = v->col = PS_NO_CELL;
+    v->decimals = 255;
+    double d;
+    if (fy_node_is_scalar(n)) {
+        if (plain_number(n, &d)) {
+            v->type = PS_TYPE_NUMBER;
+            v->has_number = true;
+            v->number = d;
+        } else {
+            v->type = PS_TYPE_TEXT;
+            v->text = fy_node_get_scalar0(n);
+        }
+        return true;
+    }
+    if (!fy_node_is_mapping(n))
+        return false;
+    const char *t = lookup(n, "t"), *cell = lookup(n, "cell"), *dec = lookup(n, "dec");
+    const char *formula = lookup(n, "formula");
+    struct fy_node *num = fy_node_mapping_lookup_by_string(n, "n", FY_NT);
+    v->type = t ? type_named(t) : PS_TYPE_NUMBER;
+    if (num && plain_number(num, &d)) {
+        v->has_number = true;
+        v->number = d;
+    }
+    v->text = lookup(n, "text");
+    v->raw = lookup(n, "raw");
+    if (!num && !v->text && v->type == PS_TYPE_TEXT)
+        v->text = v->raw;
+    if (cell && !cell_ref_parse(cell, &v->row, &v->col))
+        return false;
+    if (dec)
+        v->decimals = (uint8_t)atoi(dec);
+    v->formula = formula && !strcmp(formula, "true");
+    return true;
+}
+
+static ps_document *json_document(struct fy_node *obj, const char *template_id)
+{
+    ps_document *doc = document_new(template_id, "test", "test.xls", "Sheet1");
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(obj, &it))) {
+        const char *key = fy_node_get_scalar0(fy_node_pair_key(p));
+        struct fy_node *val = fy_node_pair_value(p);
+        if (!strcmp(key, "tables")) {
+            void *it2 = NULL;
+            struct fy_node_pair *tp;
+            while ((tp = fy_node_mapping_iterate(val, &it2))) {
+                ps_table *t = document_add_table(doc, fy_node_get_scalar0(fy_node_pair_key(tp)));
+                void *it3 = NULL;
+                struct fy_node *row;
+                while ((row = fy_node_sequence_iterate(fy_node_pair_value(tp), &it3))) {
+                    size_t r = table_add_row(t);
+                    void *it4 = NULL;
+                    struct fy_node_pair *cp;
+                    while ((cp = fy_node_mapping_iterate(row, &it4))) {
+                        ps_value v;
+                        if (json_value(fy_node_pair_value(cp), &v))
+                            table_set(t, r, fy_node_get_scalar0(fy_node_pair_key(cp)), &v);
+                    }
+                }
+            }
+            continue;
+        }
+        ps_value v;
+        if (json_value(val, &v))
+            document_set(doc, key, &v);
+    }
+    return doc;
+}
+
+/* ---- cases ---- */
+
+typedef struct runner {
+    const char *file;
+    int failures, cases;
+} runner;
+
+static void failf(runner *rn, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s:%d: ", rn->file, line);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    rn->failures++;
+}
+
+static void run_eval_case(runner *rn, int line, char **lines, size_t n)
+{
+    rn->cases++;
+    if (n < 2) {
+        failf(rn, line, "a case needs a rule and a JSON document");
+        return;
+    }
+    ps_ruleset *own_set = NULL;
+    const ps_rule *rules[16];
+    size_t nrules = 0;
+    ps_error err = {0};
+    if (lines[0][0] == '{') {
+        size_t len = strlen(lines[0]) + 3;
+        char *yaml = malloc(len);
+        snprintf(yaml, len, "- %s", lines[0]);
+        if (ruleset_from_string(yaml, strlen(yaml), rn->file, &own_set, &err) != PS_OK) {
+            failf(rn, line, "rule does not compile: %d:%d: %s", err.line, err.col, err.message);
+            free(yaml);
+            return;
+        }
+        free(yaml);
+        rules[nrules++] = ruleset_at(own_set, 0);
+    } else {
+        /* every entry of that id, in file order (one rule of checks.md may be written in parts) */
+        for (size_t b = 0; b < nbuiltin; b++)
+            for (size_t i = 0; i < ruleset_count(builtin[b]) && nrules < 16; i++)
+                if (!strcmp(rule_id(ruleset_at(builtin[b], i)), lines[0]))
+                    rules[nrules++] = ruleset_at(builtin[b], i);
+        if (!nrules) {
+            failf(rn, line, "no rule %s in mappings/NAME.yaml", lines[0]);
+            return;
+        }
+    }
+    const ps_rule *rule = rules[0];
+    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
+    struct fy_document *json = fy_document_build_from_string(&cfg, lines[1], strlen(lines[1]));
+    if (!json || !fy_node_is_mapping(fy_document_root(json))) {
+        failf(rn, line + 1, "the document is not a JSON object");
+        fy_document_destroy(json);
+        ruleset_free(own_set);
+        return;
+    }
+    ps_document *docs[8] = {0};
+    size_t ndocs = rule_namespace_count(rule);
+    ps_status st = PS_OK;
+    if (ndocs == 0) {
+        docs[0] = json_document(fy_document_root(json), "test");
+        ndocs = 1;
+        for (size_t i = 0; i < nrules && st == PS_OK; i++)
+            st = rule_eval(rules[i], docs[0], &err);
+    } else {
+        for (size_t i = 0; i < ndocs && i < 8; i++) {
+            struct fy_node *o = fy_node_mapping_lookup_by_string(fy_document_root(json), rule_namespace(rule, i), FY_NT);
+            docs[i] = o ? json_document(o, rule_namespace(rule, i)) : document_new(rule_namespace(rule, i), "t", "t.xls", "S");
+        }
+        for (size_t i = 0; i < nrules && st == PS_OK; i++)
+            st = rule_eval_cross(rules[i], docs, ndocs, &err);
+    }
+    if (st != PS_OK)
+        failf(rn, line, "evaluation failed: %s", err.message);
+    /* every finding of every document, in document order */
+    size_t want = 0;
+    for (size_t i = 2; i < n; i++)
+        if (strcmp(lines[i], "ok") != 0)
+            want++;
+    size_t got = 0;
+    for (size_t d = 0; d < ndocs; d++)
+        got += findings_count(document_findings(docs[d]));
+    if (got != want)
+        failf(rn, line, "%s: expected %zu findings, got %zu", rule_id(rule), want, got);
+    size_t k = 2;
+    for (size_t d = 0; d < ndocs; d++) {
+        const ps_findings *fs = document_findings(docs[d]);
+        for (size_t i = 0; i < findings_count(fs); i++) {
+            const ps_finding *f = findings_at(fs, i);
+            char have[2048];
+            snprintf(have, sizeof have, "%s %s%s%s%s", severity_name(f->severity), f->cell ? "@" : "",
+                     f->cell ? f->cell : "", f->cell ? " " : "", f->message);
+            while (k < n && !strcmp(lines[k], "ok"))
+                k++;
+            if (k >= n) {
+                failf(rn, line, "unexpected finding: %s", have);
+                continue;
+            }
+            /* the expected line may leave out the cell */
+            const char *w = lines[k];
+            bool ok = !strcmp(w, have);
+            if (!ok && !strchr(w, '@')) {
+                char nocell[2048];
+                snprintf(nocell, sizeof nocell, "%s %s", severity_name(f->severity), f->message);
+                ok = !strcmp(w, nocell);
+            }
+            if (!ok)
+                failf(rn, line + (int)k, "finding differs\n  want: %s\n  have: %s", w, have);
+            k++;
+        }
+    }
+    for (size_t d = 0; d < ndocs; d++)
+        document_free(docs[d]);
+    fy_document_destroy(json);
+    ruleset_free(own_set);
+}
+
+static void run_syntax_case(runner *rn, int line, char **lines, size_t n)
+{
+    rn->cases++;
+    if (n != 2) {
+        failf(rn, line, "a syntax case is a rule line and a `line:col: message` line");
+        return;
+    }
+    ps_error err = {0};
+    ps_origin o = {NULL, 0, 0};
+    ps_rule *r = rule_compile("syntax", lines[0], o, &err);
+    if (r) {
+        failf(rn, line, "compiled, but should fail with %s", lines[1]);
+        rule_free(r);
+        return;
+    }
+    char have[700];
+    snprintf(have, sizeof have, "%d:%d: %s", err.line, err.col, err.message);
+    if (strcmp(have, lines[1]) != 0)
+        failf(rn, line + 1, "syntax error differs\n  want: %s\n  have: %s", lines[1], have);
+}
+
+/* Runs the cases of text (a .test file, or the ```test blocks of a markdown file). */
+static void run_text(runner *rn, char *text, bool markdown)
+{
+    enum { EVAL, SYNTAX } mode = EVAL;
+    char *lines[64];
+    size_t n = 0;
+    int start = 0, lineno = 0;
+    bool in_block = !markdown;
+    char *save = NULL;
+    /* keep empty lines: split by hand */
+    (void)save;
+    for (char *s = text; s && *s;) {
+        char *nl = strchr(s, '\n');
+        if (nl)
+            *nl = '\0';
+        lineno++;
+        char *l = s;
+        s = nl ? nl + 1 : NULL;
+        size_t len = strlen(l);
+        if (len && l[len - 1] == '\r')
+            l[--len] = '\0';
+        if (markdown && !strncmp(l, "```", 3)) {
+            bool opening = !in_block && !strcmp(l, "```test");
+            bool closing = in_block;
+            if (closing || opening) {
+                if (n)
+                    (mode == EVAL ? run_eval_case : run_syntax_case)(rn, start, lines, n);
+                n = 0;
+                mode = EVAL;
+                in_block = opening;
+            }
+            continue;
+        }
+        if (!in_block)
+            continue;
+        if (l[0] == '#' && n == 0)
+            continue;
+        if (!strcmp(l, "%%SYNTAX") || !strcmp(l, "%%EVAL")) {
+            if (n)
+                (mode == EVAL ? run_eval_case : run_syntax_case)(rn, start, lines, n);
+            n = 0;
+            mode = l[2] == 'S' ? SYNTAX : EVAL;
+            continue;
+        }
+        if (len == 0) {
+            if (n)
+                (mode == EVAL ? run_eval_case : run_syntax_case)(rn, start, lines, n);
+            n = 0;
+            continue;
+        }
+        if (n == 0)
+            start = lineno;
+        if (n < 64)
+            lines[n++] = l;
+    }
+    if (n)
+        (mode == EVAL ? run_eval_case : run_syntax_case)(rn, start, lines, n);
+}
+
+static void test_rule_files(void **state)
+{
+    (void)state;
+    glob_t g;
+    assert_int_equal(glob("tests/rules/*.test", 0, NULL, &g), 0);
+    int failures = 0, cases = 0;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        size_t len;
+        char *text = slurp(g.gl_pathv[i], &len);
+        assert_non_null(text);
+        runner rn = {g.gl_pathv[i], 0, 0};
+        run_text(&rn, text, false);
+        print_message("%s: %d cases, %d failures\n", g.gl_pathv[i], rn.cases, rn.failures);
+        failures += rn.failures;
+        cases += rn.cases;
+        free(text);
+    }
+    globfree(&g);
+    assert_true(cases >= 40);
+    assert_int_equal(failures, 0);
+}
+
+static void test_docs_examples(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = slurp("docs/rules.md", &len);
+    assert_non_null(text);
+    runner rn = {"docs/rules.md", 0, 0};
+    run_text(&rn, text, true);
+    print_message("docs/rules.md: %d cases, %d failures\n", rn.cases, rn.failures);
+    free(text);
+    assert_true(rn.cases >= 5);
+    assert_int_equal(rn.failures, 0);
+}
+
+/* Every rule of spec/checks.md is in the mapping files. */
+static void test_every_rule_present(void **state)
+{
+    (void)state;
+    static const char *const ids[] = {
+        "jcsj.control_rate", "jcsj.three_public", "jcsj.vehicle", "jcsj.projects",
+        "jcsj.public_le_basic", "jcsj.nonnegative", "jcsj.required", "jcsj.phone",
+        "zpb.rate", "zpb.income_sum", "zpb.basic_split", "zpb.expense_sum", "zpb.score_le_weight",
+        "zpb.block_weight", "zpb.weights_total", "zpb.score_total", "zpb.grade", "zpb.year",
+        "zpb.funds_score", "zpb.required", "cross.basic", "cross.public", "cross.project"};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        print_message("rule %s\n", ids[i]);
+        assert_non_null(find_builtin(ids[i]));
+    }
+}
+
+static void test_caret(void **state)
+{
+    (void)state;
+    static const struct { const char *line; int col, width; const char *want; } rows[] = {
+        {"funds.rate = funds.executed /", 29, 1, "funds.rate = funds.executed /\n                            ^"},
+        {"a = b", 1, 3, "a = b\n^^^"},
+        {"年度 = x", 4, 1, "年度 = x\n     ^"},         /* two CJK characters are four columns */
+        {"\tx = (", 6, 1, "\tx = (\n\t    ^"},
+        {"", 1, 1, "\n^"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char buf[256];
+        size_t need = rule_caret(rows[i].line, rows[i].col, rows[i].width, buf, sizeof buf);
+        print_message("row %zu: %s\n", i, buf);
+        assert_string_equal(buf, rows[i].want);
+        assert_int_equal(need, strlen(rows[i].want));
+    }
+    char small[8];
+    size_t need = rule_caret("abcdefghij", 5, 1, small, sizeof small);
+    assert_int_equal(need, strlen("abcdefghij\n    ^"));
+    assert_int_equal(strlen(small), 7);
+}
+
+/* 10,000 nested parentheses, a 10,000-term sum and 10,000 minus signs end in a clean error
+ * or a result, never a stack overflow. */
+static void test_limits(void **state)
+{
+    (void)state;
+    size_t n = 10000;
+    char *deep = malloc(2 * n + 2);
+    memset(deep, '(', n);
+    deep[n] = '1';
+    memset(deep + n + 1, ')', n);
+    deep[2 * n + 1] = '\0';
+    ps_error err = {0};
+    ps_origin o = {"x.yaml", 3, 12};
+    ps_rule *r = rule_compile("deep", deep, o, &err);
+    assert_null(r);
+    assert_int_equal(err.code, PS_ERR_RULE_SYNTAX);
+    assert_string_equal(err.message, "规则过长（超过 8192 字节）");
+    deep[2 * 4000 + 1] = '\0'; /* 4000 ( then 1 then ) … within the length limit */
+    memset(deep, '(', 4000);
+    deep[4000] = '1';
+    memset(deep + 4001, ')', 4000);
+    r = rule_compile("deep", deep, o, &err);
+    assert_null(r);
+    assert_int_equal(err.code, PS_ERR_RULE_SYNTAX);
+    assert_string_equal(err.message, "表达式嵌套过深（超过 128 层）");
+    assert_int_equal(err.line, 3);
+    assert_true(err.col > 12 && err.col < 12 + 200);
+    memset(deep, '-', 4000);
+    deep[4000] = '1';
+    deep[4001] = '\0';
+    r = rule_compile("neg", deep, o, &err);
+    assert_null(r);
+    assert_string_equal(err.message, "表达式嵌套过深（超过 128 层）");
+    /* a long flat sum is fine: no depth */
+    size_t k = 0;
+    for (int i = 0; i < 2000; i++)
+        k += (size_t)sprintf(deep + k, "%s1", i ? "+" : "");
+    r = rule_compile("flat", deep, o, &err);
+    assert_non_null(r);
+    rule_free(r);
+    free(deep);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rule_files),
+        cmocka_unit_test(test_docs_examples),
+        cmocka_unit_test(test_every_rule_present),
+        cmocka_unit_test(test_caret),
+        cmocka_unit_test(test_limits),
+    };
+    return cmocka_run_group_tests(tests, load_builtin, free_builtin);
+}

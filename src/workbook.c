@@ -223,7 +223,8 @@ void workbook_finish(ps_workbook *wb)
                 cols = c->col + 1;
         }
         sh->ncells = n;
-        qsort(sh->merges, sh->nmerges, sizeof *sh->merges, cmp_range);
+        if (sh->nmerges > 1) /* merges is NULL when there are none: qsort must not see it */
+            qsort(sh->merges, sh->nmerges, sizeof *sh->merges, cmp_range);
         for (size_t i = 0; i < sh->nmerges; i++) {
             if (sh->merges[i].last_row + 1 > rows)
                 rows = sh->merges[i].last_row + 1;

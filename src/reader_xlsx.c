@@ -2,7 +2,8 @@
  *
  * The ZIP container is read with libgsf's GsfInfileZip (libgsf is already linked for the OLE2
  * compound files of .xls, so .xlsx costs no new dependency) and every XML part is parsed with
- * libxml2's SAX2 push parser, fed 64 KiB at a time: no DOM of a sheet is ever built. The
+ * libxml2's SAX2 parser, which pulls the inflated bytes as it needs them: no DOM of a sheet is
+ * ever built. The
  * parser never loads DTDs or the network (XML_PARSE_NONET, no XML_PARSE_NOENT, no
  * XML_PARSE_HUGE), and a part that declares a DTD is refused outright (OOXML forbids them), so
  * entity expansion attacks cannot start.
@@ -36,7 +37,6 @@
 #include <unistd.h>
 
 enum {
-    CHUNK = 64 * 1024,         /* inflated bytes fed to the XML parser at a time */
     RATIO_FLOOR = 1024 * 1024, /* max_zip_ratio applies to entries inflating beyond this */
     MAX_RELS = 65536,          /* relationships kept from one .rels part */
     MAX_XFS = 262144,          /* cellXfs entries and custom number formats */
@@ -307,6 +307,8 @@ struct sax_job {
     char cell[16];
     char xml_error[160];
     int xml_line;
+    GsfInput *in; /* borrowed: the part being read */
+    gsf_off_t left; /* bytes of it not yet inflated */
 };
 
 static void job_stop(sax_job *job)
@@ -441,6 +443,33 @@ static void init_libs(void)
     gsf_init();
 }
 
+/* libxml2 pulls the part through this: inflates at most len bytes, counting them against
+ * max_uncompressed. Returns the bytes given, 0 at the end, -1 on an error (x->st says which). */
+static int io_read(void *ctx, char *buf, int len)
+{
+    sax_job *job = ctx;
+    xlsx *x = job->x;
+    if (x->st != PS_OK || len <= 0)
+        return x->st != PS_OK ? -1 : 0;
+    if (job->left <= 0)
+        return 0;
+    size_t take = job->left > len ? (size_t)len : (size_t)job->left;
+    const guint8 *data = gsf_input_read(job->in, take, NULL);
+    if (!data) {
+        fail(x, PS_ERR_CORRUPT, "ZIP 条目 %s 的压缩数据损坏，无法解压", job->part);
+        return -1;
+    }
+    job->left -= (gsf_off_t)take;
+    x->inflated += take;
+    if (x->inflated > x->lim->max_uncompressed) {
+        fail(x, PS_ERR_UNSUPPORTED, "解压总量超过上限 max_uncompressed（%llu 字节）：可能是 ZIP 炸弹",
+             (unsigned long long)x->lim->max_uncompressed);
+        return -1;
+    }
+    memcpy(buf, data, take);
+    return (int)take;
+}
+
 /* Inflates entry e and feeds it to the SAX handlers of job. The limits on inflated size are
  * checked before the first byte is inflated and again as bytes arrive. */
 static ps_status parse_part(xlsx *x, const zip_entry *e, sax_job *job)
@@ -450,6 +479,10 @@ static ps_status parse_part(xlsx *x, const zip_entry *e, sax_job *job)
         return fail(x, PS_ERR_UNSUPPORTED,
                     "%s 解压后有 %llu 字节，解压总量将超过上限 max_uncompressed（%llu 字节）：可能是 ZIP 炸弹",
                     job->part, (unsigned long long)e->uncomp, (unsigned long long)lim->max_uncompressed);
+    /* deflate cannot shrink data more than 1032:1: beyond that the directory lies */
+    if (e->uncomp > RATIO_FLOOR && e->uncomp / (e->comp ? e->comp : 1) > 1100)
+        return fail(x, PS_ERR_CORRUPT, "ZIP 目录中 %s 的大小（%llu 字节，压缩后 %llu 字节）不可能成立：文件已损坏",
+                    job->part, (unsigned long long)e->uncomp, (unsigned long long)e->comp);
     if (e->uncomp > RATIO_FLOOR && e->uncomp / (e->comp ? e->comp : 1) > lim->max_zip_ratio)
         return fail(x, PS_ERR_UNSUPPORTED,
                     "%s 的压缩比为 %llu:1，超过上限 max_zip_ratio（%u:1）：可能是 ZIP 炸弹", job->part,
@@ -479,38 +512,15 @@ static ps_status parse_part(xlsx *x, const zip_entry *e, sax_job *job)
     sax.externalSubset = on_dtd;
     sax.serror = on_error;
     job->x = x;
-    job->ctxt = xmlCreatePushParserCtxt(&sax, job, NULL, 0, job->part);
+    job->in = in;
+    job->left = size;
+    job->ctxt = xmlCreateIOParserCtxt(&sax, job, io_read, NULL, job, XML_CHAR_ENCODING_NONE);
     if (!job->ctxt) {
         g_object_unref(in);
         return nomem(x);
     }
     xmlCtxtUseOptions(job->ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-
-    gsf_off_t left = size;
-    bool ok = true;
-    while (left > 0 && x->st == PS_OK) {
-        size_t take = left > CHUNK ? CHUNK : (size_t)left;
-        const guint8 *data = gsf_input_read(in, take, NULL);
-        if (!data) {
-            fail(x, PS_ERR_CORRUPT, "ZIP 条目 %s 的压缩数据损坏，无法解压", job->part);
-            break;
-        }
-        left -= (gsf_off_t)take;
-        x->inflated += take;
-        if (x->inflated > lim->max_uncompressed) {
-            fail(x, PS_ERR_UNSUPPORTED, "解压总量超过上限 max_uncompressed（%llu 字节）：可能是 ZIP 炸弹",
-                 (unsigned long long)lim->max_uncompressed);
-            break;
-        }
-        if (xmlParseChunk(job->ctxt, (const char *)data, (int)take, 0) != 0 || !job->ctxt->wellFormed) {
-            ok = false;
-            break;
-        }
-        if (job->ctxt->disableSAX)
-            break;
-    }
-    if (x->st == PS_OK && ok)
-        ok = xmlParseChunk(job->ctxt, NULL, 0, 1) == 0 && job->ctxt->wellFormed;
+    bool ok = xmlParseDocument(job->ctxt) == 0 && job->ctxt->wellFormed;
     if (x->st == PS_OK && !ok) {
         if (job->xml_error[0])
             fail(x, PS_ERR_CORRUPT, "%s 不是格式正确的 XML（第 %d 行：%s）", job->part, job->xml_line,
@@ -1191,7 +1201,7 @@ enum cell_kind { K_NUMBER, K_SHARED, K_INLINE, K_STR, K_BOOL, K_ERROR, K_DATE };
 
 typedef struct sheet_state {
     ps_sheet *sh;
-    uint64_t cells;
+    uint64_t cells, merges;
     bool in_data;
     int64_t row; /* current row, -1 before the first */
     uint32_t next_col;
@@ -1325,6 +1335,13 @@ static void sheet_start(sax_job *job, const char *name, int nattr, const xmlChar
             return;
         if (!check_pos(job, r2, c2))
             return;
+        if (++s->merges > job->x->lim->max_cells_per_sheet) {
+            fail_at(job->x, PS_ERR_UNSUPPORTED, job->sheet, NULL,
+                    "工作表的合并区域超过 %llu 个（上限 max_cells_per_sheet）",
+                    (unsigned long long)job->x->lim->max_cells_per_sheet);
+            job_stop(job);
+            return;
+        }
         if (!sheet_add_merge(s->sh, (ps_range){(uint32_t)r1, (uint32_t)c1, (uint32_t)r2, (uint32_t)c2})) {
             nomem(job->x);
             job_stop(job);

@@ -303,12 +303,24 @@ static double score_sheet(const ps_mapping *m, const map_sheet *ms, bool *comple
     return total > 0 ? found / total : 0;
 }
 
+static double detect_weight(const ps_mapping *m)
+{
+    double w = 0;
+    for (size_t i = 0; i < m->nitems; i++)
+        w += m->items[i].weight;
+    return w;
+}
+
+/* Best mapping of one sheet: a complete match beats a partial one; among complete matches the
+ * more specific (more detect weight) wins, equal weight is a tie; among partial ones the
+ * higher score. */
 static ps_status detect_sheet(const ps_mapping_set *set, const ps_sheet *sh, ps_detection *d, ps_error *err)
 {
     map_sheet ms;
     if (!map_sheet_init(&ms, sh))
         return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     const ps_mapping *tie = NULL;
+    double best_weight = 0;
     for (size_t i = 0; i < mapping_set_count(set); i++) {
         const ps_mapping *m = set->items[i];
         if (!m->detectable)
@@ -318,15 +330,23 @@ static ps_status detect_sheet(const ps_mapping_set *set, const ps_sheet *sh, ps_
         double s = score_sheet(m, &ms, &complete, missing, sizeof missing);
         if (s <= 0)
             continue;
-        if (complete && d->complete && s == d->score) {
-            tie = m;
-            continue;
+        double w = detect_weight(m);
+        bool better;
+        if (complete && d->complete) {
+            if (w == best_weight) {
+                tie = m;
+                continue;
+            }
+            better = w > best_weight;
+        } else {
+            better = (complete && !d->complete) || (complete == d->complete && s > d->score);
         }
-        if ((complete && !d->complete) || (complete == d->complete && s > d->score)) {
+        if (better) {
             d->mapping = m;
             d->score = s;
             d->complete = complete;
             memcpy(d->missing, missing, sizeof d->missing);
+            best_weight = w;
             tie = NULL;
         }
     }

@@ -333,6 +333,16 @@ static char *capture(const map_field *f, const char *label)
     return s;
 }
 
+/* True when cell is text whose normalised form starts with label (normalised). */
+static bool starts_with_label(const ps_cell *cell, const char *label)
+{
+    if (!cell || cell->type != PS_CELL_TEXT || !cell->text)
+        return false;
+    char buf[256];
+    clean_label(cell->text, buf, sizeof buf);
+    return !strncmp(buf, label, strlen(label));
+}
+
 static void set_value(xctx *x, const char *key, conv *c)
 {
     if (!document_set(x->doc, key, &c->v))
@@ -369,6 +379,8 @@ static void extract_field(xctx *x, const map_field *f)
                 if (f->fallback == TAKE_NONE || !take_from(x, f->fallback, f, lc, &row, &col))
                     return;
                 cell = sheet_cell(x->sh, row, col);
+                if (f->stop && starts_with_label(cell, f->stop))
+                    return; /* the next label (填报时间：), not a value */
             }
         } else {
             if (!take_from(x, f->take, f, lc, &row, &col))

@@ -393,6 +393,64 @@ static void test_detection(void **state)
     mapping_set_free(set);
 }
 
+static ps_workbook *text_sheet(const char *const *texts, size_t n)
+{
+    ps_workbook *wb = workbook_new(PS_FORMAT_XLSX);
+    ps_sheet *sh = workbook_add_sheet(wb, "表");
+    for (size_t i = 0; i < n; i++) {
+        if (!texts[i])
+            continue;
+        ps_cell c = {.row = (uint32_t)(i / 4), .col = (uint32_t)(i % 4), .type = PS_CELL_TEXT, .text = texts[i],
+                     .decimals = 255};
+        assert_true(sheet_put(sh, &c));
+    }
+    workbook_finish(wb);
+    return wb;
+}
+
+/* Among complete matches the more specific mapping wins; a partial match never does. */
+static void test_specific_mapping_wins(void **state)
+{
+    ps_mapping_set *set = NULL;
+    ps_error err;
+    error_clear(&err);
+    assert_int_equal(mapping_set_load("tests/data/mapping/specific", &set, &err), PS_OK);
+    static const char *const both[] = {"某表", "甲", "乙", NULL};
+    static const char *const one[] = {"某表", "甲", NULL, NULL};
+    static const struct {
+        const char *const *texts;
+        const char *want;
+    } rows[] = {{both, "wide"}, {one, "narrow"}};
+    for (size_t i = 0; i < 2; i++) {
+        ps_workbook *wb = text_sheet(rows[i].texts, 4);
+        ps_detection *det = NULL;
+        size_t n = 0;
+        assert_int_equal(mapping_detect(set, wb, &det, &n, &err), PS_OK);
+        print_message("row %zu: %s\n", i, mapping_id(det[0].mapping));
+        assert_true(det[0].complete);
+        assert_string_equal(mapping_id(det[0].mapping), rows[i].want);
+        free(det);
+        workbook_free(wb);
+    }
+    mapping_set_free(set);
+}
+
+/* A fallback that lands on the next label (填报时间：) is not taken as the value. */
+static void test_fallback_stops_at_next_label(void **state)
+{
+    ps_mapping *m = example_mapping();
+    static const char *const cells[] = {"项目支出绩效自评表", NULL, NULL, NULL, "填报单位：", NULL, "填报时间：", "2022-04-01"};
+    ps_workbook *wb = text_sheet(cells, 8);
+    ps_document *d = mapping_extract_sheet(m, wb, workbook_sheet(wb, 0), "x.xlsx");
+    assert_non_null(d);
+    assert_null(document_get(d, "unit_name"));
+    assert_int_equal(document_value_count(d), 0); /* no table header: no indicator_count either */
+    assert_null(document_table(d, "indicators"));
+    document_free(d);
+    workbook_free(wb);
+    mapping_free(m);
+}
+
 /* docs/mapping.md shows the example file verbatim, so the documented mapping is the tested one. */
 static void test_docs_show_the_tested_example(void **state)
 {
@@ -421,6 +479,8 @@ int main(void)
         cmocka_unit_test(test_example_extraction),
         cmocka_unit_test(test_example_per_block),
         cmocka_unit_test(test_detection),
+        cmocka_unit_test(test_specific_mapping_wins),
+        cmocka_unit_test(test_fallback_stops_at_next_label),
         cmocka_unit_test(test_docs_show_the_tested_example),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,6 +33,7 @@ struct ps_document {
     ps_table **tables;
     size_t ntables, table_cap;
     ps_findings *findings;
+    value_list blanks; /* cells of keys whose cell is blank (document_set_blank_cell) */
 };
 
 ps_document *document_new(const char *template_id, const char *mapping_path, const char *file,
@@ -58,6 +59,7 @@ void document_free(ps_document *d)
     if (!d)
         return;
     free(d->values.items);
+    free(d->blanks.items);
     for (size_t i = 0; i < d->ntables; i++) {
         ps_table *t = d->tables[i];
         for (size_t r = 0; r < t->nrows; r++)
@@ -243,6 +245,23 @@ const char *table_column(const ps_table *t, size_t i) { return i < t->ncolumns ?
 
 ps_findings *document_findings(ps_document *d) { return d->findings; }
 const ps_findings *document_findings_const(const ps_document *d) { return d->findings; }
+
+bool document_set_blank_cell(ps_document *d, const char *key, uint32_t row, uint32_t col)
+{
+    ps_value v = value_number(PS_TYPE_TEXT, 0, row, col);
+    v.has_number = false;
+    return list_set(&d->blanks, &d->arena, key, &v);
+}
+
+bool document_blank_cell(const ps_document *d, const char *key, uint32_t *row, uint32_t *col)
+{
+    keyed_value *kv = list_find(&d->blanks, key);
+    if (!kv || document_get(d, key))
+        return false;
+    *row = kv->value.row;
+    *col = kv->value.col;
+    return true;
+}
 
 ps_value value_number(ps_field_type type, double number, uint32_t row, uint32_t col)
 {

@@ -193,7 +193,14 @@ static rval eval_field(rctx *c, const rnode *n)
         if (doc < 0 || (size_t)doc >= c->ndocs || !c->docs[doc])
             return blank();
     }
-    return from_value(c, doc, document_get(c->docs[doc], key));
+    const ps_value *v = document_get(c->docs[doc], key);
+    uint32_t row, col;
+    if (!v && c->probing && !c->probe_found && document_blank_cell(c->docs[doc], key, &row, &col)) {
+        c->probe_found = true; /* a blank total still has a cell to point at */
+        c->probe = (rcell){doc, row, col};
+        c->probe_src = NULL;
+    }
+    return from_value(c, doc, v);
 }
 
 /* A table column outside an aggregate: the current row of an each: rule, or the first
@@ -877,7 +884,7 @@ static ps_status run_once(rctx *c, ps_error *err)
     const ps_value *lhs_src = c->probe_src;
     rval expected = c->have_primary ? c->rhs : blank();
     rval actual = c->have_primary ? c->lhs : blank();
-    if (!have_cell && c->ncells > 0) {
+    if (!have_cell && c->ncells > 0 && !blank_lhs) { /* a blank total of unknown cell: none */
         lhs_cell = c->cells[0];
         have_cell = true;
     }

@@ -69,6 +69,12 @@ size_t document_value_count(const ps_document *doc);
 const char *document_value_key(const ps_document *doc, size_t i);
 const ps_value *document_value_at(const ps_document *doc, size_t i);
 
+/* Remembers the cell of key when that cell is blank (so there is no value), so that a rule can
+ * point at a missing total (「…表中为空」). false on out-of-memory. */
+bool document_set_blank_cell(ps_document *doc, const char *key, uint32_t row, uint32_t col);
+/* The cell remembered for key, when key has no value: true and *row, *col set. */
+bool document_blank_cell(const ps_document *doc, const char *key, uint32_t *row, uint32_t *col);
+
 /* The table named name, created (empty) when absent. NULL on out-of-memory. */
 ps_table *document_add_table(ps_document *doc, const char *name);
 const ps_table *document_table(const ps_document *doc, const char *name); /* NULL when absent */

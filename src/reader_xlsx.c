@@ -49,6 +49,8 @@ typedef struct zip_entry {
     const char *name; /* borrows the file buffer; not NUL-terminated */
     size_t name_len;
     uint64_t comp, uncomp; /* as declared by the central directory */
+    uint64_t local;        /* offset of the local header */
+    uint32_t method;       /* 0 stored, 8 deflated */
 } zip_entry;
 
 typedef struct num_fmt {
@@ -210,8 +212,10 @@ static ps_status zip_scan(xlsx *x)
         zip_entry *e = &x->entries[x->nentries++];
         e->name = (const char *)h + 46;
         e->name_len = name_len;
+        e->method = rd16(h + 10);
         e->comp = rd32(h + 20);
         e->uncomp = rd32(h + 24);
+        e->local = rd32(h + 42);
         /* ZIP64: the sizes that are 0xFFFFFFFF come from the extra field 0x0001, in order. */
         const unsigned char *ex = h + 46 + name_len, *ex_end = ex + extra_len;
         while (ex_end - ex >= 4) {
@@ -223,7 +227,9 @@ static ps_status zip_scan(xlsx *x)
                 if (e->uncomp == 0xFFFFFFFF && f_end - f >= 8)
                     e->uncomp = rd64(f), f += 8;
                 if (e->comp == 0xFFFFFFFF && f_end - f >= 8)
-                    e->comp = rd64(f);
+                    e->comp = rd64(f), f += 8;
+                if (e->local == 0xFFFFFFFF && f_end - f >= 8)
+                    e->local = rd64(f);
             }
             ex += 4 + len;
         }
@@ -261,12 +267,18 @@ static const zip_entry *zip_find(const xlsx *x, const char *part)
     return NULL;
 }
 
-/* The libgsf child for an entry: GsfInfileZip keeps a tree split at '/'. */
+/* The libgsf child for an entry: GsfInfileZip keeps a tree split at '/'. The local header is
+ * checked here first, because libgsf prints to stderr when it is damaged. */
 static GsfInput *zip_open(const xlsx *x, const zip_entry *e)
 {
     char buf[MAX_NAME];
     const char *parts[64];
-    if (e->name_len >= sizeof buf)
+    if (e->name_len >= sizeof buf || (e->method != 0 && e->method != 8))
+        return NULL;
+    if (e->local > x->size || x->size - e->local < 30 || memcmp(x->data + e->local, "PK\x03\x04", 4) != 0)
+        return NULL;
+    const unsigned char *lh = x->data + e->local;
+    if (x->size - e->local - 30 < (uint64_t)rd16(lh + 26) + rd16(lh + 28))
         return NULL;
     memcpy(buf, e->name, e->name_len);
     buf[e->name_len] = '\0';
@@ -433,6 +445,9 @@ static void on_error(void *ctx, xmlErrorPtr e)
     size_t n = strlen(job->xml_error);
     while (n > 0 && (job->xml_error[n - 1] == '\n' || job->xml_error[n - 1] == ' '))
         job->xml_error[--n] = '\0';
+    for (char *c = job->xml_error; *c; c++)
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
     job->xml_line = e->line;
 }
 
@@ -487,9 +502,12 @@ static ps_status parse_part(xlsx *x, const zip_entry *e, sax_job *job)
         return fail(x, PS_ERR_UNSUPPORTED,
                     "%s 的压缩比为 %llu:1，超过上限 max_zip_ratio（%u:1）：可能是 ZIP 炸弹", job->part,
                     (unsigned long long)(e->uncomp / (e->comp ? e->comp : 1)), lim->max_zip_ratio);
+    if (e->method != 0 && e->method != 8)
+        return fail(x, PS_ERR_UNSUPPORTED, "ZIP 条目 %s 使用了不支持的压缩方式（%u），请用 Excel/WPS 重新保存",
+                    job->part, e->method);
     GsfInput *in = zip_open(x, e);
     if (!in)
-        return fail(x, PS_ERR_CORRUPT, "无法读取 ZIP 条目 %s（压缩方式不支持或条目损坏）", job->part);
+        return fail(x, PS_ERR_CORRUPT, "无法读取 ZIP 条目 %s：本地文件头损坏", job->part);
     /* What libgsf will inflate: it stops at the size it read from the directory. */
     gsf_off_t size = gsf_input_size(in);
     if (size < 0 || (uint64_t)size > lim->max_uncompressed - x->inflated ||

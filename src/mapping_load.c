@@ -576,9 +576,33 @@ static ps_status parse_column(loader *L, map_table *t, struct fy_node *n)
         return fail_at(L, keynode, "列“%s”需要 header 或 from: anchor 之一", c->key);
     if ((st = add_spec(L, c->key, c->label, c->type, t->name, false, keynode)))
         return st;
-    if (c->weight_key)
-        st = add_spec(L, c->weight_key, c->weight_key, PS_TYPE_NUMBER, t->name, false, keynode);
+    if (c->weight_key) {
+        const char *base = c->label ? c->label : c->key;
+        size_t size = strlen(base) + sizeof "分值";
+        char *label = arena_alloc(&L->m->arena, size);
+        if (!label)
+            return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+        snprintf(label, size, "%s分值", base);
+        st = add_spec(L, c->weight_key, label, PS_TYPE_NUMBER, t->name, false, keynode);
+    }
     return st;
+}
+
+/* The spec (label, type) a blocks key copies from the table: its column or weight key. */
+static const ps_field_spec *table_spec(loader *L, const map_table *t, const char *key)
+{
+    for (size_t i = 0; i < L->m->nspecs; i++) {
+        const ps_field_spec *s = &L->m->specs[i];
+        if (s->table && !strcmp(s->table, t->name) && !strcmp(s->key, key))
+            return s;
+    }
+    return NULL;
+}
+
+static ps_status add_block_spec(loader *L, const map_table *t, const char *key, struct fy_node *at)
+{
+    const ps_field_spec *s = table_spec(L, t, key);
+    return add_spec(L, key, s ? s->label : key, s ? s->type : PS_TYPE_NUMBER, t->blocks_table, false, at);
 }
 
 static ps_status parse_blocks(loader *L, map_table *t, struct fy_node *n)
@@ -623,13 +647,13 @@ static ps_status parse_blocks(loader *L, map_table *t, struct fy_node *n)
         return fail_at(L, n, "blocks 需要 table 和 by");
     if (!table_has_col(t, t->blocks_by))
         return fail_at(L, bynode, "blocks 的 by“%s”不是本表的列", t->blocks_by);
-    if ((st = add_spec(L, t->blocks_by, t->blocks_by, PS_TYPE_TEXT, t->blocks_table, false, bynode)))
+    if ((st = add_block_spec(L, t, t->blocks_by, bynode)))
         return st;
     for (size_t i = 0; i < t->nblocks_keep; i++)
-        if ((st = add_spec(L, t->blocks_keep[i], t->blocks_keep[i], PS_TYPE_NUMBER, t->blocks_table, false, n)))
+        if ((st = add_block_spec(L, t, t->blocks_keep[i], n)))
             return st;
     for (size_t i = 0; i < t->nblocks_values; i++)
-        if ((st = add_spec(L, t->blocks_values[i], t->blocks_values[i], PS_TYPE_NUMBER, t->blocks_table, false, n)))
+        if ((st = add_block_spec(L, t, t->blocks_values[i], n)))
             return st;
     return PS_OK;
 }

@@ -125,6 +125,18 @@ static void test_builtin_set(void **state)
             saw_count = true;
     }
     assert_true(saw_level1);
+    bool saw_block_weight = false;
+    for (size_t i = 0; i < mapping_field_count(zpb); i++) {
+        const ps_field_spec *s = mapping_field(zpb, i);
+        if (s->table && !strcmp(s->table, "blocks") && !strcmp(s->key, "weight")) {
+            saw_block_weight = true;
+            assert_string_equal(s->label, "分值");
+            assert_int_equal(s->type, PS_TYPE_NUMBER);
+        }
+        if (s->table && !strcmp(s->table, "indicators") && !strcmp(s->key, "level1_weight"))
+            assert_string_equal(s->label, "一级指标分值");
+    }
+    assert_true(saw_block_weight);
     assert_true(saw_count);
     assert_null(mapping_field(zpb, mapping_field_count(zpb)));
     /* jcsj grid keys */

@@ -36,11 +36,14 @@ typedef struct wr_block {
     size_t nrows;
     wr_item *cols; /* WR_GRID: columns (suffixes) */
     size_t ncols;
+    const char *detail; /* WR_TABLE: the consolidated workbook's sheet of the table's rows
+                           (`detail:`); NULL: 明细-<table>; "": none (`detail: false`) */
 } wr_block;
 
 typedef struct wr_formula {
     const char *target; /* a key, possibly with '*' standing for a grid column suffix */
-    const char *expr;   /* + - * / ( ), numbers, keys, sum(table.column), sum(k, …) */
+    const char *expr;   /* + - * / ( ), numbers, keys, sum(table.column), sum(k, …),
+                           coalesce(x, y, …): the first argument with a value */
 } wr_formula;
 
 typedef struct wr_layout {
@@ -62,6 +65,8 @@ void wr_layout_free(wr_layout *l);
 /* Label and type of a key per the mapping; key itself and PS_TYPE_TEXT when unknown. */
 const char *wr_label(const wr_layout *l, const char *key, const char *table);
 ps_field_type wr_type(const wr_layout *l, const char *key, const char *table, const ps_value *v);
+/* The label the layout gives a plain key (header and fields blocks), else wr_label's. */
+const char *wr_field_label(const wr_layout *l, const char *key);
 /* The column key of a table field spec as stored in a document ("indicators[].name" →
  * "name"). */
 const char *wr_table_column_key(const char *key, const char *table);

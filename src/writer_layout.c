@@ -12,10 +12,13 @@
  *           columns: {final: 决算数, budget: 预算数}
  *           rows: {basic_expense: 一、部门基本支出, three_public: 2、三公经费}
  *       - table: projects                     # columns: the mapping's fields of the table
+ *         detail: 项目明细                     # its sheet in the consolidated workbook
+ *                                             # (default 明细-<table>; false: none)
  *     formulas:                               # derived cells, written as live formulas
  *       staff_control_rate: staff_actual / staff_quota
  *       three_public.*: vehicle.* + reception.* + overseas.*   # * = each grid column
  *       project_expense.*: sum(projects.*)
+ *       total.score: funds.score + coalesce(sum(blocks.score), sum(indicators.score))
  *
  * Fields the section does not place are appended in the mapping's order, so nothing is lost. */
 #include "writer_int.h"
@@ -63,6 +66,20 @@ const char *wr_label(const wr_layout *l, const char *key, const char *table)
 {
     const ps_field_spec *f = find_spec(l, key, table);
     return f && f->label && f->label[0] ? f->label : key;
+}
+
+const char *wr_field_label(const wr_layout *l, const char *key)
+{
+    for (size_t i = 0; i < l->nheader; i++)
+        if (strcmp(l->header[i].key, key) == 0 && l->header[i].label)
+            return l->header[i].label;
+    for (size_t b = 0; b < l->nblocks; b++) {
+        const wr_block *blk = &l->blocks[b];
+        for (size_t i = 0; blk->kind == WR_FIELDS && i < blk->nrows; i++)
+            if (strcmp(blk->rows[i].key, key) == 0 && blk->rows[i].label)
+                return blk->rows[i].label;
+    }
+    return wr_label(l, key, NULL);
 }
 
 ps_field_type wr_type(const wr_layout *l, const char *key, const char *table, const ps_value *v)
@@ -233,6 +250,13 @@ static ps_status parse_block(builder *b, struct fy_node *n)
     }
     if (!(blk->table = scalar(b, table)))
         return bad(b, table, "table 应为表名");
+    struct fy_node *detail = fy_node_mapping_lookup_by_string(n, "detail", FY_NT);
+    if (detail) {
+        const char *d = scalar(b, detail);
+        if (!d)
+            return bad(b, detail, "detail 应为工作表名或 false");
+        blk->detail = strcmp(d, "false") == 0 ? "" : d;
+    }
     struct fy_node *cols = fy_node_mapping_lookup_by_string(n, "columns", FY_NT);
     if (cols)
         return parse_items(b, cols, blk->table, true, &blk->rows, &blk->nrows);

@@ -176,14 +176,17 @@ typedef struct expr_ctx {
     size_t pos;
     char out[1024];
     size_t olen;
-    bool ok, any;
+    bool ok;  /* every operand resolved, no division by zero */
+    bool bad; /* a syntax error: parsing stops */
+    bool any; /* some operand has a value */
+    int depth;
 } expr_ctx;
 
 static void emit(expr_ctx *e, const char *s)
 {
     size_t n = strlen(s);
     if (e->olen + n + 1 > sizeof e->out) {
-        e->ok = false;
+        e->bad = true;
         return;
     }
     memcpy(e->out + e->olen, s, n + 1);
@@ -218,6 +221,50 @@ static const plan_range *find_range(const plan *p, const char *ident)
 }
 
 static double expr_sum(expr_ctx *e);
+
+/* coalesce(x, y, …) after its "(": the first argument that is valid and has a value; only
+ * that argument goes into the formula. */
+static double expr_coalesce(expr_ctx *e)
+{
+    bool chosen = false;
+    double value = 0;
+    for (;;) {
+        if (e->depth > 32) {
+            e->bad = true;
+            return 0;
+        }
+        expr_ctx sub = {.p = e->p, .s = e->s, .pos = e->pos, .ok = true, .depth = e->depth + 1};
+        double v = expr_sum(&sub);
+        e->pos = sub.pos;
+        if (sub.bad) {
+            e->bad = true;
+            return 0;
+        }
+        if (!chosen && sub.ok && sub.any) {
+            chosen = true;
+            value = v;
+            emit(e, "(");
+            emit(e, sub.out);
+            emit(e, ")");
+            e->any = true;
+        }
+        skip_ws(e);
+        char c = e->s[e->pos];
+        if (c == ',') {
+            e->pos++;
+            continue;
+        }
+        if (c == ')') {
+            e->pos++;
+            break;
+        }
+        e->bad = true;
+        return 0;
+    }
+    if (!chosen)
+        e->ok = false;
+    return value;
+}
 
 /* A key or table column: emits its reference, returns its value (blank = 0). */
 static double expr_ident(expr_ctx *e, const char *ident, bool in_sum)
@@ -259,22 +306,33 @@ static double expr_factor(expr_ctx *e)
     skip_ws(e);
     const char *s = e->s + e->pos;
     if (*s == '(') {
+        if (++e->depth > 32) {
+            e->bad = true;
+            return 0;
+        }
         e->pos++;
         emit(e, "(");
         double v = expr_sum(e);
         skip_ws(e);
         if (e->s[e->pos] != ')') {
-            e->ok = false;
+            e->bad = true;
             return 0;
         }
         e->pos++;
+        e->depth--;
         emit(e, ")");
         return v;
     }
     if (*s == '-') {
+        if (++e->depth > 32) {
+            e->bad = true;
+            return 0;
+        }
         e->pos++;
         emit(e, "-");
-        return -expr_factor(e);
+        double v = -expr_factor(e);
+        e->depth--;
+        return v;
     }
     if (isdigit((unsigned char)*s)) {
         char *end;
@@ -289,7 +347,7 @@ static double expr_factor(expr_ctx *e)
     while (ident_char(s[n]))
         n++;
     if (n == 0 || n >= 256) {
-        e->ok = false;
+        e->bad = true;
         return 0;
     }
     char ident[256];
@@ -297,6 +355,10 @@ static double expr_factor(expr_ctx *e)
     ident[n] = '\0';
     e->pos += n;
     skip_ws(e);
+    if (strcmp(ident, "coalesce") == 0 && e->s[e->pos] == '(') {
+        e->pos++;
+        return expr_coalesce(e);
+    }
     if (strcmp(ident, "sum") == 0 && e->s[e->pos] == '(') {
         e->pos++;
         emit(e, "SUM(");
@@ -308,7 +370,7 @@ static double expr_factor(expr_ctx *e)
             while (ident_char(a[an]))
                 an++;
             if (an == 0 || an >= sizeof ident) {
-                e->ok = false;
+                e->bad = true;
                 return 0;
             }
             memcpy(ident, a, an);
@@ -326,7 +388,7 @@ static double expr_factor(expr_ctx *e)
                 emit(e, ")");
                 return total;
             }
-            e->ok = false;
+            e->bad = true;
             return 0;
         }
     }
@@ -339,7 +401,7 @@ static double expr_product(expr_ctx *e)
     for (;;) {
         skip_ws(e);
         char op = e->s[e->pos];
-        if (!e->ok || (op != '*' && op != '/'))
+        if (e->bad || (op != '*' && op != '/'))
             return v;
         e->pos++;
         emit(e, op == '*' ? "*" : "/");
@@ -359,7 +421,7 @@ static double expr_sum(expr_ctx *e)
     for (;;) {
         skip_ws(e);
         char op = e->s[e->pos];
-        if (!e->ok || (op != '+' && op != '-'))
+        if (e->bad || (op != '+' && op != '-'))
             return v;
         e->pos++;
         emit(e, op == '+' ? "+" : "-");
@@ -393,7 +455,7 @@ static void apply_formula(plan *p, const char *target, const char *expr)
     emit(&e, "=");
     double v = expr_sum(&e);
     skip_ws(&e);
-    if (!e.ok || e.s[e.pos] != '\0' || !e.any || !isfinite(v))
+    if (!e.ok || e.bad || e.s[e.pos] != '\0' || !e.any || !isfinite(v))
         return;
     if (!(c->formula = strdup(e.out))) {
         p->nomem = true;

@@ -716,6 +716,16 @@ static fmt default_fmt(const ps_value *src)
     }
 }
 
+/* d rounded half away from zero to `places` decimals, as people round figures (0.125 -> 0.13,
+ * 1.005 -> 1.01 although 1.005 is 1.00499… in binary); never -0. */
+static double half_up(double d, int places)
+{
+    double f = pow(10, places);
+    double x = d * f;
+    double r = round(x + (x >= 0 ? 1e-7 : -1e-7)) / f;
+    return r == 0 ? 0.0 : r;
+}
+
 static void format_value(rval v, fmt f, const ps_value *type_src, char *out, size_t size)
 {
     if (f == FMT_RAW && v.src && v.src->raw) {
@@ -738,11 +748,11 @@ static void format_value(rval v, fmt f, const ps_value *type_src, char *out, siz
         f = default_fmt(v.src ? v.src : type_src);
     double d = v.num;
     switch (f) {
-    case FMT_MONEY: snprintf(out, size, "%.2f", d + 0.0); break;
-    case FMT_PERCENT: snprintf(out, size, "%.2f%%", d * 100 + 0.0); break;
-    case FMT_INT: snprintf(out, size, "%.0f", d + 0.0); break;
+    case FMT_MONEY: snprintf(out, size, "%.2f", half_up(d, 2)); break;
+    case FMT_PERCENT: snprintf(out, size, "%.2f%%", half_up(d * 100, 2)); break;
+    case FMT_INT: snprintf(out, size, "%.0f", half_up(d, 0)); break;
     default: {
-        snprintf(out, size, "%.2f", d + 0.0);
+        snprintf(out, size, "%.2f", half_up(d, 2));
         char *dot = strchr(out, '.');
         if (dot) {
             char *e = out + strlen(out);
@@ -776,8 +786,8 @@ static void render(rctx *c, const char *tpl, rval expected, rval actual, const p
     out[0] = '\0';
     /* first the for-variables, so that {three_public.{c}} becomes a field name */
     char expanded[2048];
-    resolve(c, tpl, expanded, sizeof expanded);
-    for (const char *s = expanded; *s;) {
+    const char *text = resolve(c, tpl, expanded, sizeof expanded);
+    for (const char *s = text; *s;) {
         const char *close = *s == '{' ? strchr(s, '}') : NULL;
         if (!close) {
             const char *next = strchr(s + 1, '{');

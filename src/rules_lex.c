@@ -70,7 +70,7 @@ static const struct {
     {"\xE2\x89\xA5", T_GE} /* ≥ */, {"\xE2\x89\xA7", T_GE} /* ≧ */, {"\xE2\x89\xA0", T_NE} /* ≠ */,
     {"\xC3\x97", T_STAR} /* × */, {"\xC3\xB7", T_SLASH} /* ÷ */,
     {"\xEF\xBC\x88", T_LPAREN} /* （ */, {"\xEF\xBC\x89", T_RPAREN} /* ） */,
-    {"\xEF\xBC\x8C", T_COMMA} /* ， */, {"=", T_EQ}, {"<", T_LT}, {">", T_GT}, {"!", T_NOT},
+    {"\xEF\xBC\x8C", T_COMMA} /* ， */, {"\xEF\xBC\x9D", T_EQ} /* ＝ */, {"=", T_EQ}, {"<", T_LT}, {">", T_GT}, {"!", T_NOT},
     {"(", T_LPAREN}, {")", T_RPAREN}, {",", T_COMMA}, {"+", T_PLUS}, {"-", T_MINUS},
     {"*", T_STAR}, {"/", T_SLASH},
 };

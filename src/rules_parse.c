@@ -156,10 +156,11 @@ static bool enter(rparser *p)
     return true;
 }
 
-static rnode *operand_missing(rparser *p, const char *after)
+/* An operator (at byte op_pos) without its right operand. */
+static rnode *operand_missing(rparser *p, const char *after, size_t op_pos)
 {
     if (p->tok.kind == T_END)
-        return fail_at(p, p->tok.pos, "%s 后缺少数值", after);
+        return fail_at(p, op_pos, "%s 后缺少数值", after);
     char what[96];
     snprintf(what, sizeof what, "%s 后应为数值、字段或 “(”，而不是 %s", after, rtok_name(p->tok.kind));
     return fail_at(p, p->tok.pos, "%s", what);
@@ -353,7 +354,7 @@ static rnode *parse_unary(rparser *p)
         }
         rnode *arg = NULL;
         if (p->tok.kind == T_END || p->tok.kind == T_RPAREN || p->tok.kind == T_COMMA)
-            operand_missing(p, name);
+            operand_missing(p, name, pos);
         else
             arg = parse_unary(p);
         p->depth--;
@@ -371,12 +372,12 @@ static rnode *parse_unary(rparser *p)
     return parse_primary(p);
 }
 
-static rnode *parse_binary_rhs(rparser *p, rnode *(*next)(rparser *), const char *opname)
+static rnode *parse_binary_rhs(rparser *p, rnode *(*next)(rparser *), const char *opname, size_t op_pos)
 {
     if (p->tok.kind == T_END || p->tok.kind == T_RPAREN || p->tok.kind == T_COMMA ||
         p->tok.kind == T_PLUS || p->tok.kind == T_STAR || p->tok.kind == T_SLASH ||
         p->tok.kind == T_EQ || p->tok.kind == T_AND || p->tok.kind == T_OR)
-        return operand_missing(p, opname);
+        return operand_missing(p, opname, op_pos);
     return next(p);
 }
 
@@ -391,7 +392,7 @@ static rnode *parse_mul(rparser *p)
             rnode_free(l);
             return NULL;
         }
-        rnode *r = parse_binary_rhs(p, parse_unary, name);
+        rnode *r = parse_binary_rhs(p, parse_unary, name, pos);
         l = binary(p, N_ARITH, op, pos, l, r);
     }
     return l;
@@ -408,7 +409,7 @@ static rnode *parse_add(rparser *p)
             rnode_free(l);
             return NULL;
         }
-        rnode *r = parse_binary_rhs(p, parse_mul, name);
+        rnode *r = parse_binary_rhs(p, parse_mul, name, pos);
         l = binary(p, N_ARITH, op, pos, l, r);
     }
     return l;
@@ -427,7 +428,7 @@ static rnode *parse_cmp(rparser *p)
             rnode_free(l);
             return NULL;
         }
-        rnode *r = parse_binary_rhs(p, parse_add, name);
+        rnode *r = parse_binary_rhs(p, parse_add, name, pos);
         l = binary(p, N_CMP, (int)op, pos, l, r);
         if (l && is_cmp(p->tok.kind)) {
             fail_at(p, p->tok.pos, "%s", "比较不能连写（a = b = c）：请用 AND 连接两个比较");
@@ -447,7 +448,7 @@ static rnode *parse_not(rparser *p)
     size_t pos = p->tok.pos;
     rnode *arg = NULL;
     if (advance(p))
-        arg = parse_binary_rhs(p, parse_not, "NOT");
+        arg = parse_binary_rhs(p, parse_not, "NOT", pos);
     p->depth--;
     if (!arg)
         return NULL;
@@ -470,7 +471,7 @@ static rnode *parse_and(rparser *p)
             rnode_free(l);
             return NULL;
         }
-        rnode *r = parse_binary_rhs(p, parse_not, "AND");
+        rnode *r = parse_binary_rhs(p, parse_not, "AND", pos);
         l = binary(p, N_AND, 0, pos, l, r);
     }
     return l;
@@ -488,7 +489,7 @@ static rnode *parse_or(rparser *p)
             l = NULL;
             break;
         }
-        rnode *r = parse_binary_rhs(p, parse_and, "OR");
+        rnode *r = parse_binary_rhs(p, parse_and, "OR", pos);
         l = binary(p, N_OR, 0, pos, l, r);
     }
     p->depth--;

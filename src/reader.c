@@ -243,12 +243,17 @@ ps_sniffed reader_sniff(const unsigned char *head, size_t n)
     }
     if (m >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
         p += 3, m -= 3;
+    size_t blank = 0;
+    while (blank < m && is_space(p[blank]))
+        blank++;
+    if (blank == m)
+        return PS_SNIFF_EMPTY; /* only a BOM and white space (in the sniffed window) */
     ps_sniffed s = sniff_markup(p, m);
     if (s != PS_SNIFF_UNKNOWN)
         return s;
-    if (m > 0 && analyse_text(p, m).text)
+    if (analyse_text(p, m).text)
         return PS_SNIFF_TEXT;
-    return m == 0 ? PS_SNIFF_EMPTY : PS_SNIFF_UNKNOWN;
+    return PS_SNIFF_UNKNOWN;
 }
 
 /* ---- opening ----------------------------------------------------------------------------- */
@@ -387,7 +392,7 @@ ps_status reader_open(const char *path, const ps_limits *limits, ps_workbook **o
         return reader_open_xlsx(path, limits, out, err);
     case PS_SNIFF_EMPTY:
         return error_set(err, PS_ERR_NOT_A_SPREADSHEET, path,
-                         n == 0 ? "文件为空（0 字节），不是电子表格" : "文件只有空白字符，不是电子表格");
+                         n == 0 ? "文件为空（0 字节），不是电子表格" : "文件开头只有空白字符，不是电子表格");
     case PS_SNIFF_UNKNOWN:
         return error_set(err, PS_ERR_NOT_A_SPREADSHEET, path,
                          "无法识别的文件内容（开头字节 %02X %02X %02X %02X），不是 Excel 工作簿（.xls/.xlsx）",

@@ -1479,7 +1479,7 @@ static void finish_cell(sax_job *job, sheet_state *s)
         }
         break;
     case K_NUMBER:
-        if (!s->has_v)
+        if (!s->has_v || !*v)
             break;
         if (!parse_number(v, &num)) {
             /* not a number although typed as one: keep what is written */

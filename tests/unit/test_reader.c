@@ -133,6 +133,8 @@ static const struct {
     ps_sniffed want;
 } sniffs[] = {
     {"", 0, PS_SNIFF_EMPTY},
+    {" \r\n\t ", 0, PS_SNIFF_EMPTY},
+    {"\xEF\xBB\xBF\n", 0, PS_SNIFF_EMPTY},
     {"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\0\0\0\0", 12, PS_SNIFF_OLE2},
     {"\xD0\xCF\x11\xE0\xA1\xB1\x1A", 7, PS_SNIFF_UNKNOWN}, /* cut magic */
     {"PK\x03\x04\x14\0\0\0", 8, PS_SNIFF_ZIP},

@@ -295,6 +295,22 @@ static void test_limits(void **state)
     assert_non_null(strstr(err.message, "max_rows"));
 
     lim = reader_default_limits();
+    lim.max_cells_per_file = 50;
+    assert_int_equal(reader_open_xlsx(DATA "zpb.xlsx", &lim, &wb, &err), PS_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "max_cells_per_file"));
+
+    lim = reader_default_limits();
+    lim.max_sheets = 0;
+    assert_int_equal(reader_open_xlsx(DATA "zpb.xlsx", &lim, &wb, &err), PS_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "max_sheets"));
+
+    lim = reader_default_limits();
+    lim.max_cols = 7; /* column H is used */
+    assert_int_equal(reader_open_xlsx(DATA "zpb.xlsx", &lim, &wb, &err), PS_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "max_cols"));
+    assert_null(wb);
+
+    lim = reader_default_limits();
     lim.max_file_bytes = 1000;
     assert_int_equal(reader_open(DATA "zpb.xlsx", &lim, &wb, &err), PS_ERR_UNSUPPORTED);
     assert_non_null(strstr(err.message, "max_file_bytes"));

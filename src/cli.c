@@ -281,16 +281,27 @@ static int run_inspect(options *opt, progress *prog)
 
 /* ---- detect, extract, check, convert, merge: one pipeline ---- */
 
+static void findings_text(ps_buf *b, const ps_document *d, bool with_info);
+static void extract_text(ps_buf *b, const ps_document *d);
+
 typedef enum stage { STAGE_DETECT, STAGE_EXTRACT, STAGE_CHECK, STAGE_CONVERT, STAGE_MERGE } stage;
 
 typedef struct file_result {
     ps_error err;          /* err.code != PS_OK: the file could not be read or matched */
-    ps_document **docs;    /* owned */
+    ps_document **docs;    /* owned; convert and merge keep them to the end */
     size_t ndocs;
+    /* check and extract stream: the file's output is rendered on the worker and only a
+     * values-only projection of each document is kept for the cross-table rules */
+    ps_buf documents;      /* JSON documents array */
+    ps_buf findings;       /* JSON finding objects, comma-separated */
+    ps_buf text;           /* text form */
+    bool first_finding;    /* no finding written to `findings` yet */
+    bool reportable;       /* an error or warning finding */
+    size_t by_sev[3];
+    ps_buf templates;      /* template id of each document, NUL-separated */
     ps_detection *detections; /* detect only */
     size_t ndetections;
     ps_buf detect_names;   /* detect only: sheet names, NUL-separated */
-    double seconds;
 } file_result;
 
 typedef struct pipeline {
@@ -301,6 +312,55 @@ typedef struct pipeline {
     file_result *results;
     progress *prog;
 } pipeline;
+
+/* Counts and renders the findings of docs into r (JSON items or text lines). */
+static void render_findings(const pipeline *p, file_result *r, ps_document *const *docs, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const ps_findings *fl = document_findings_const(docs[k]);
+        for (int s = 0; s < 3; s++)
+            r->by_sev[s] += findings_count_severity(fl, (ps_severity)s);
+        r->reportable = r->reportable || findings_count_severity(fl, PS_SEV_ERROR) + findings_count_severity(fl, PS_SEV_WARNING) > 0;
+        if (p->opt->json)
+            report_findings_items(&r->findings, fl, &r->first_finding);
+        else if (p->stage == STAGE_CHECK)
+            findings_text(&r->text, docs[k], false);
+    }
+}
+
+/* A copy of doc's values only (no tables, no findings): what cross-table rules read. */
+static ps_document *projection(const ps_document *doc)
+{
+    ps_document *c = document_new(document_template(doc), document_mapping(doc), document_file(doc),
+                                  document_sheet(doc));
+    for (size_t k = 0; c && k < document_value_count(doc); k++)
+        if (!document_set(c, document_value_key(doc, k), document_value_at(doc, k))) {
+            document_free(c);
+            return NULL;
+        }
+    return c;
+}
+
+/* check and extract: renders the file's output now and keeps projections (check) or nothing. */
+static void render_file(const pipeline *p, file_result *r)
+{
+    if (p->opt->json)
+        report_documents_json(&r->documents, r->docs, r->ndocs, p->stage == STAGE_EXTRACT);
+    else if (p->stage == STAGE_EXTRACT)
+        for (size_t k = 0; k < r->ndocs; k++)
+            extract_text(&r->text, r->docs[k]);
+    render_findings(p, r, r->docs, r->ndocs);
+    for (size_t k = 0; k < r->ndocs; k++) {
+        ps_document *proj = p->stage == STAGE_CHECK ? projection(r->docs[k]) : NULL;
+        document_free(r->docs[k]);
+        r->docs[k] = proj;
+    }
+    if (p->stage == STAGE_EXTRACT) {
+        free(r->docs);
+        r->docs = NULL;
+        r->ndocs = 0;
+    }
+}
 
 static void process_file(size_t i, void *ctx)
 {
@@ -333,6 +393,13 @@ static void process_file(size_t i, void *ctx)
                 __atomic_add_fetch(&p->prog->errors, 1, __ATOMIC_RELAXED);
                 return;
             }
+    r->first_finding = true;
+    for (size_t k = 0; k < r->ndocs; k++) {
+        findings_sort(document_findings(r->docs[k]));
+        buf_append(&r->templates, document_template(r->docs[k]), strlen(document_template(r->docs[k])) + 1);
+    }
+    if (p->stage == STAGE_CHECK || p->stage == STAGE_EXTRACT)
+        render_file(p, r);
 }
 
 static void free_result(file_result *r)
@@ -342,6 +409,10 @@ static void free_result(file_result *r)
     free(r->docs);
     free(r->detections);
     buf_free(&r->detect_names);
+    buf_free(&r->documents);
+    buf_free(&r->findings);
+    buf_free(&r->text);
+    buf_free(&r->templates);
     memset(r, 0, sizeof *r);
 }
 
@@ -592,39 +663,38 @@ static int run_pipeline(options *opt, stage st, progress *prog)
             rc = EXIT_TROUBLE;
             if (!(opt->json && opt->quiet))
                 print_error(&r->err);
-        }
-        if (st == STAGE_DETECT) {
-            if (r->err.code == PS_OK)
-                detect_text(&out, file, r, opt->json);
-            else if (opt->json)
-                report_file_json(&out, file, &r->err, NULL, 0, false, false);
+            if (opt->json || st == STAGE_CONVERT)
+                report_file_json(st == STAGE_CONVERT ? &jsonl : &out, file, &r->err, NULL, 0, false, false);
+        } else if (st == STAGE_DETECT) {
+            detect_text(&out, file, r, opt->json);
         } else {
-            for (size_t d = 0; d < r->ndocs; d++) {
-                const ps_findings *fl = document_findings_const(r->docs[d]);
-                for (int s = 0; s < 3; s++)
-                    by_sev[s] += findings_count_severity(fl, (ps_severity)s);
-                for (int t = 0; t < 16; t++)
-                    if (!by_template[t].id || !strcmp(by_template[t].id, document_template(r->docs[d]))) {
-                        by_template[t].id = document_template(r->docs[d]);
-                        by_template[t].n++;
+            if (st == STAGE_CHECK || st == STAGE_EXTRACT) {
+                render_findings(&p, r, r->docs, r->ndocs); /* the cross-table findings of the projections */
+                if (opt->json)
+                    report_file_line(&out, file, &r->documents, &r->findings, true, r->reportable);
+                else if (r->text.data)
+                    buf_append(&out, r->text.data, r->text.len);
+            } else {
+                render_findings(&p, r, r->docs, r->ndocs);
+                if (st == STAGE_CONVERT)
+                    report_file_json(&jsonl, file, &r->err, r->docs, r->ndocs, false, true);
+                if (merge && merge_add_file(merge, file, r->err.code, &r->err, r->docs, r->ndocs) != PS_OK)
+                    rc = EXIT_TROUBLE;
+            }
+            for (int s = 0; s < 3; s++)
+                by_sev[s] += r->by_sev[s];
+            if (r->by_sev[PS_SEV_ERROR] && rc == EXIT_CLEAN)
+                rc = EXIT_FINDINGS;
+            for (const char *t = r->templates.data; t && t < r->templates.data + r->templates.len; t += strlen(t) + 1)
+                for (int k2 = 0; k2 < 16; k2++)
+                    if (!by_template[k2].id || !strcmp(by_template[k2].id, t)) {
+                        by_template[k2].id = t;
+                        by_template[k2].n++;
                         break;
                     }
-                if (findings_count_severity(fl, PS_SEV_ERROR) && rc == EXIT_CLEAN)
-                    rc = EXIT_FINDINGS;
-            }
-            if (st == STAGE_CONVERT || opt->json) {
-                ps_buf *dst = st == STAGE_CONVERT ? &jsonl : &out;
-                report_file_json(dst, file, &r->err, r->docs, r->ndocs, st == STAGE_EXTRACT, st != STAGE_DETECT);
-            }
-            if (!opt->json && st == STAGE_EXTRACT)
-                for (size_t d = 0; d < r->ndocs; d++)
-                    extract_text(&out, r->docs[d]);
-            if (!opt->json && st == STAGE_CHECK)
-                for (size_t d = 0; d < r->ndocs; d++)
-                    findings_text(&out, r->docs[d], false);
-            if (merge && merge_add_file(merge, file, r->err.code, &r->err, r->docs, r->ndocs) != PS_OK)
-                rc = EXIT_TROUBLE;
         }
+        if (merge && r->err.code != PS_OK && merge_add_file(merge, file, r->err.code, &r->err, NULL, 0) != PS_OK)
+            rc = EXIT_TROUBLE;
         if (out.data)
             fwrite(out.data, 1, out.len, stdout);
         buf_free(&out);

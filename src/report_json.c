@@ -354,27 +354,9 @@ static void tables_json(ps_buf *b, const ps_document *d)
     buf_puts(b, "}");
 }
 
-void report_file_json(ps_buf *b, const char *file, const ps_error *err, ps_document *const *docs, size_t n,
-                      bool with_values, bool with_findings)
+void report_documents_json(ps_buf *b, ps_document *const *docs, size_t n, bool with_values)
 {
-    buf_puts(b, "{\"file\":");
-    json_string(b, file);
-    if (err && err->code != PS_OK) {
-        buf_puts(b, ",\"status\":\"error\"");
-        error_json(b, err);
-        buf_puts(b, ",\"documents\":[],\"findings\":[]}\n");
-        return;
-    }
-    size_t nfind = 0;
-    for (size_t i = 0; i < n; i++)
-        nfind += findings_count(document_findings_const(docs[i]));
-    bool has_findings = false;
-    for (size_t i = 0; i < n && !has_findings; i++)
-        has_findings = findings_count_severity(document_findings_const(docs[i]), PS_SEV_ERROR) +
-                           findings_count_severity(document_findings_const(docs[i]), PS_SEV_WARNING) >
-                       0;
-    buf_puts(b, with_findings && has_findings ? ",\"status\":\"findings\"" : ",\"status\":\"ok\"");
-    buf_puts(b, ",\"documents\":[");
+    buf_puts(b, "[");
     for (size_t i = 0; i < n; i++) {
         const ps_document *d = docs[i];
         buf_puts(b, i ? ",{\"sheet\":" : "{\"sheet\":");
@@ -406,20 +388,61 @@ void report_file_json(ps_buf *b, const char *file, const ps_error *err, ps_docum
         buf_puts(b, "}");
     }
     buf_puts(b, "]");
+}
+
+void report_findings_items(ps_buf *b, const ps_findings *list, bool *first)
+{
+    for (size_t k = 0; k < findings_count(list); k++) {
+        if (!*first)
+            buf_puts(b, ",");
+        *first = false;
+        report_finding_json(b, findings_at(list, k));
+    }
+}
+
+void report_file_line(ps_buf *b, const char *file, const ps_buf *documents, const ps_buf *findings,
+                      bool with_findings, bool has_findings)
+{
+    buf_puts(b, "{\"file\":");
+    json_string(b, file);
+    buf_puts(b, with_findings && has_findings ? ",\"status\":\"findings\"" : ",\"status\":\"ok\"");
+    buf_puts(b, ",\"documents\":");
+    buf_append(b, documents->data ? documents->data : "[]", documents->data ? documents->len : 2);
     if (with_findings) {
         buf_puts(b, ",\"findings\":[");
-        bool first = true;
-        for (size_t i = 0; i < n; i++) {
-            const ps_findings *fl = document_findings_const(docs[i]);
-            for (size_t k = 0; k < findings_count(fl); k++) {
-                if (!first)
-                    buf_puts(b, ",");
-                first = false;
-                report_finding_json(b, findings_at(fl, k));
-            }
-        }
+        if (findings->data)
+            buf_append(b, findings->data, findings->len);
         buf_puts(b, "]");
     }
-    (void)nfind;
     buf_puts(b, "}\n");
+}
+
+static bool worth_reporting(const ps_document *d)
+{
+    const ps_findings *fl = document_findings_const(d);
+    return findings_count_severity(fl, PS_SEV_ERROR) + findings_count_severity(fl, PS_SEV_WARNING) > 0;
+}
+
+void report_file_json(ps_buf *b, const char *file, const ps_error *err, ps_document *const *docs, size_t n,
+                      bool with_values, bool with_findings)
+{
+    if (err && err->code != PS_OK) {
+        buf_puts(b, "{\"file\":");
+        json_string(b, file);
+        buf_puts(b, ",\"status\":\"error\"");
+        error_json(b, err);
+        buf_puts(b, ",\"documents\":[],\"findings\":[]}\n");
+        return;
+    }
+    ps_buf documents = {0}, findings = {0};
+    bool has = false, first = true;
+    report_documents_json(&documents, docs, n, with_values);
+    for (size_t i = 0; i < n; i++) {
+        has = has || worth_reporting(docs[i]);
+        if (with_findings)
+            report_findings_items(&findings, document_findings_const(docs[i]), &first);
+    }
+    report_file_line(b, file, &documents, &findings, with_findings, has);
+    buf_free(&documents);
+    buf_free(&findings);
 }

@@ -43,6 +43,15 @@ void report_inspect_json(ps_buf *b, const char *file, const ps_workbook *wb, con
 void report_file_json(ps_buf *b, const char *file, const ps_error *err, ps_document *const *docs, size_t n,
                       bool with_values, bool with_findings);
 
+/* The pieces of that line, for callers that add findings later (cross-table rules):
+ * the documents array ("[...]"), and the findings objects appended comma-separated (no
+ * brackets) after *first tells whether one was written before. */
+void report_documents_json(ps_buf *b, ps_document *const *docs, size_t n, bool with_values);
+void report_findings_items(ps_buf *b, const ps_findings *list, bool *first);
+/* Assembles a line from its pieces: status "findings" when has_findings, else "ok". */
+void report_file_line(ps_buf *b, const char *file, const ps_buf *documents, const ps_buf *findings,
+                      bool with_findings, bool has_findings);
+
 /* One finding object (no newline). */
 void report_finding_json(ps_buf *b, const ps_finding *f);
 

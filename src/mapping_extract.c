@@ -391,6 +391,8 @@ static void extract_field(xctx *x, const map_field *f)
     conv c;
     if (convert(x, cell, captured, row, col, f->type, f->label ? f->label : f->key, &c))
         set_value(x, f->key, &c);
+    else if (!captured && !document_set_blank_cell(x->doc, f->key, row, col))
+        x->oom = true; /* a blank total keeps its cell, for 「…表中为空」 */
     conv_release(&c);
     free(captured);
 }

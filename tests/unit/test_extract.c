@@ -327,6 +327,12 @@ static void test_cleaning_findings(void **state)
     assert_null(document_get(d, "vehicle.prev_final"));
     assert_null(document_get(d, "overseas.final"));
     assert_string_equal(document_unit(d), "衡阳县医疗保障事务中心");
+    /* a blank total keeps its cell: 公务用车购置和维护经费 B10 */
+    uint32_t br = 0, bc = 0;
+    assert_true(document_blank_cell(d, "vehicle.final", &br, &bc));
+    assert_int_equal(br, 9);
+    assert_int_equal(bc, 1);
+    assert_false(document_blank_cell(d, "basic_expense.final", &br, &bc));
     document_free(d);
     workbook_free(wb);
 

@@ -102,6 +102,7 @@ typedef struct xls_ctx {
     sst_entry *sst;
     size_t nsst;
     uint64_t cells_file;
+    uint64_t scanned; /* record bytes walked in sheets: overlapping BOUNDSHEETs must not loop */
     strbuf sb;
     ps_status st; /* first hard error, PS_OK while reading goes on */
 } xls_ctx;
@@ -620,6 +621,11 @@ static size_t parse_sheet(xls_ctx *x, sheet_state *ss, size_t pos)
         }
         const uint8_t *d = s + pos + 4;
         pos += 4 + len;
+        x->scanned += 4 + len;
+        if (x->scanned > 2 * (uint64_t)x->size + 65536) {
+            xls_fail(x, PS_ERR_CORRUPT, "工作表的数据区相互重叠（BOUNDSHEET 偏移异常），文件已损坏");
+            break;
+        }
         if (is_bof(type)) {
             depth++;
             continue;

@@ -403,6 +403,8 @@ typedef struct bytes {
 
 static void put(bytes *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return;
     if (b->n + n > b->cap) {
         b->cap = (b->n + n) * 2 + 64;
         b->p = realloc(b->p, b->cap);
@@ -585,6 +587,39 @@ static bytes build_workbook(built opt)
     return b;
 }
 
+/* n BOUNDSHEETs whose offsets point at n BOF records in a row, followed by many cells and no
+ * EOF: each sheet would walk the whole rest of the stream. */
+static bytes build_overlapping(unsigned n)
+{
+    bytes b = {0}, r = {0};
+    bof(&b, 0x0005);
+    size_t bs_at = b.n;
+    for (unsigned i = 0; i < n; i++) {
+        r.n = 0;
+        put32(&r, 0);
+        put8(&r, 0);
+        put8(&r, 0);
+        put8(&r, 1);
+        put8(&r, 0);
+        put8(&r, 'A' + i % 26);
+        rec(&b, 0x0085, &r);
+    }
+    eof(&b);
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t at = (uint32_t)b.n;
+        memcpy(b.p + bs_at + i * 13 + 4, &at, 4);
+        bof(&b, 0x0010);
+    }
+    for (unsigned i = 0; i < 5000; i++) {
+        r.n = 0;
+        cellhdr(&r, i, 0, 0);
+        putf64(&r, i);
+        rec(&b, 0x0203, &r);
+    }
+    free(r.p);
+    return b;
+}
+
 /* Writes an OLE2 file holding one stream; returns its path (static buffer). */
 static const char *write_ole(const char *stream_name, const bytes *data)
 {
@@ -722,6 +757,17 @@ static void test_built_failures(void **state)
     free(b.p);
     assert_int_equal(open_fail(path, NULL, &err), PS_ERR_CORRUPT);
     assert_non_null(strstr(err.message, "表一"));
+
+    /* sheets that overlap: refused, not walked 200 times; too many sheets for the limit */
+    b = build_overlapping(200);
+    path = write_ole("Workbook", &b);
+    free(b.p);
+    assert_int_equal(open_fail(path, NULL, &err), PS_ERR_CORRUPT);
+    assert_non_null(strstr(err.message, "重叠"));
+    lim = reader_default_limits();
+    lim.max_sheets = 100;
+    assert_int_equal(open_fail(path, &lim, &err), PS_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "max_sheets"));
 
     /* a Word document, and an OLE2 file with neither */
     bytes doc = {0};

@@ -692,9 +692,8 @@ static void node_position(struct fy_node *n, int *line, int *col, int *content_c
     *col = m->column + 1;
     *content_col = *col;
     enum fy_node_style st = fy_node_get_style(s);
-    if (st == FYNS_SINGLE_QUOTED || st == FYNS_DOUBLE_QUOTED)
-        *content_col = *col + 1;
-    else if (st == FYNS_LITERAL || st == FYNS_FOLDED) {
+    /* libfyaml's mark of a quoted scalar is already past the opening quote */
+    if (st == FYNS_LITERAL || st == FYNS_FOLDED) {
         *line += 1;    /* the text starts on the line after the indicator */
         *content_col = 0;
     }

@@ -515,6 +515,51 @@ static void test_limits(void **state)
     free(deep);
 }
 
+/* Errors in a mapping file's rules: section point at file:line:column of the culprit. */
+static void test_yaml_errors(void **state)
+{
+    (void)state;
+    static const struct { const char *yaml; int line, col; ps_status code; const char *msg; } rows[] = {
+        {"rules:\n  - id: a\n    check: funds.rate = funds.executed /\n    message: x\n",
+         3, 40, PS_ERR_RULE_SYNTAX, "“/” 后缺少数值"},
+        {"rules:\n  - id: a\n    check: \"a = SUM(b)\"\n    message: x\n",
+         3, 21, PS_ERR_RULE_SYNTAX, "SUM 的参数应为表列，如 projects[].final"},
+        {"rules:\n  - id: a\n    chek: a = b\n    message: x\n", 3, 5, PS_ERR_MAPPING, "未知的规则键 “chek”"},
+        {"rules:\n  - id: a\n    check: a = b\n    severity: fatal\n    message: x\n", 4, 15,
+         PS_ERR_MAPPING, "severity 应为 error、warning 或 info"},
+        {"rules:\n  - id: a\n    check: a = b\n", 2, 5, PS_ERR_MAPPING, "规则 a 缺少 message"},
+        {"rules:\n  - id: a\n    check: a = b\n    message: \"{actual:pct}\"\n", 4, 15, PS_ERR_MAPPING,
+         "消息中的格式 “pct” 无效（可用 money、percent、num、int、text、raw）"},
+        {"rules:\n  - id: a\n    for: c of x, y\n    check: a = b\n    message: x\n", 3, 10, PS_ERR_MAPPING,
+         "for: 应写成 “变量 in 值1, 值2, …”（多个变量用 “;” 分开）"},
+        {"rules:\n  - id: a\n    for: {k: [a, b], l: [x]}\n    check: a = b\n    message: x\n", 3, 26,
+         PS_ERR_MAPPING, "for: 变量 l 的值个数与前一个变量不同"},
+        {"rules: 5\n", 1, 8, PS_ERR_MAPPING, "rules: 应为规则列表（每项以 “- id:” 开始）"},
+        {"rules:\n  - id: a\n    check: projects[].final >= 0\n    message: x\n", 3, 12, PS_ERR_RULE_SYNTAX,
+         "表列 projects[].final 只能用在 SUM/COUNT/MIN/MAX 中，或用在 each: 该表的规则里"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ps_error err = {0};
+        ps_ruleset *rs = NULL;
+        ps_status st = ruleset_from_string(rows[i].yaml, strlen(rows[i].yaml), "m.yaml", &rs, &err);
+        print_message("row %zu: %s:%d:%d: %s\n", i, err.file, err.line, err.col, err.message);
+        assert_null(rs);
+        assert_int_equal(st, rows[i].code);
+        assert_string_equal(err.file, "m.yaml");
+        assert_int_equal(err.line, rows[i].line);
+        assert_int_equal(err.col, rows[i].col);
+        assert_string_equal(err.message, rows[i].msg);
+    }
+    /* and a good one */
+    const char *ok = "rules:\n  - {id: a, check: a = b, message: x}\n  - {id: a, check: c = d, message: y}\n";
+    ps_error err = {0};
+    ps_ruleset *rs = NULL;
+    assert_int_equal(ruleset_from_string(ok, strlen(ok), "m.yaml", &rs, &err), PS_OK);
+    assert_int_equal(ruleset_count(rs), 2);
+    assert_string_equal(rule_id(ruleset_find(rs, "a")), "a");
+    ruleset_free(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -523,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_every_rule_present),
         cmocka_unit_test(test_caret),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_yaml_errors),
     };
     return cmocka_run_group_tests(tests, load_builtin, free_builtin);
 }

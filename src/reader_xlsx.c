@@ -1466,6 +1466,7 @@ static void finish_cell(sax_job *job, sheet_state *s)
             break;
         if (iso_to_serial(v, &num) && serial_to_iso(num, iso, sizeof iso)) {
             c.type = PS_CELL_DATE;
+            c.format = PS_FMT_DATE; /* whatever the style says, the cell holds a date */
             c.number = num;
             c.text = workbook_strndup(x->wb, iso, strlen(iso));
         } else {

@@ -24,12 +24,30 @@ struct ps_mapping_set {
 
 /* ---- accessors --------------------------------------------------------------------- */
 
-const char *mapping_id(const ps_mapping *m) { return m->id; }
-const char *mapping_title(const ps_mapping *m) { return m->title ? m->title : ""; }
-const char *mapping_path(const ps_mapping *m) { return m->path; }
-int mapping_version(const ps_mapping *m) { return m->version; }
-bool mapping_detectable(const ps_mapping *m) { return m->detectable; }
-size_t mapping_field_count(const ps_mapping *m) { return m->nspecs; }
+const char *mapping_id(const ps_mapping *m)
+{
+    return m->id;
+}
+const char *mapping_title(const ps_mapping *m)
+{
+    return m->title ? m->title : "";
+}
+const char *mapping_path(const ps_mapping *m)
+{
+    return m->path;
+}
+int mapping_version(const ps_mapping *m)
+{
+    return m->version;
+}
+bool mapping_detectable(const ps_mapping *m)
+{
+    return m->detectable;
+}
+size_t mapping_field_count(const ps_mapping *m)
+{
+    return m->nspecs;
+}
 
 const ps_field_spec *mapping_field(const ps_mapping *m, size_t i)
 {
@@ -46,7 +64,10 @@ struct fy_node *mapping_section(const ps_mapping *m, const char *key)
 
 /* ---- sets -------------------------------------------------------------------------- */
 
-size_t mapping_set_count(const ps_mapping_set *set) { return set ? set->n : 0; }
+size_t mapping_set_count(const ps_mapping_set *set)
+{
+    return set ? set->n : 0;
+}
 
 const ps_mapping *mapping_set_at(const ps_mapping_set *set, size_t i)
 {
@@ -241,14 +262,10 @@ bool map_match(const map_matcher *m, const char *label, regmatch_t *pm, size_t n
     if (!m->set || !label || !*label)
         return false;
     switch (m->kind) {
-    case MATCH_EXACT:
-        return !strcmp(label, m->text);
-    case MATCH_PREFIX:
-        return !strncmp(label, m->text, strlen(m->text));
-    case MATCH_CONTAINS:
-        return strstr(label, m->text) != NULL;
-    case MATCH_REGEX:
-        return m->compiled && regexec(&m->re, label, nmatch, pm, 0) == 0;
+    case MATCH_EXACT: return !strcmp(label, m->text);
+    case MATCH_PREFIX: return !strncmp(label, m->text, strlen(m->text));
+    case MATCH_CONTAINS: return strstr(label, m->text) != NULL;
+    case MATCH_REGEX: return m->compiled && regexec(&m->re, label, nmatch, pm, 0) == 0;
     }
     return false;
 }
@@ -291,7 +308,8 @@ static double score_sheet(const ps_mapping *m, const map_sheet *ms, bool *comple
         /* names are listed once each, separated by 、 */
         bool dup = false;
         for (size_t j = 0; j < i && !dup; j++)
-            dup = !strcmp(m->items[j].name, d->name) && map_find(ms, &m->items[j].m, 0, UINT32_MAX) == SIZE_MAX;
+            dup =
+                !strcmp(m->items[j].name, d->name) && map_find(ms, &m->items[j].m, 0, UINT32_MAX) == SIZE_MAX;
         if (dup)
             continue;
         int w = snprintf(missing + used, missing_size - used, "%s%s", used ? "、" : "", d->name);

@@ -69,7 +69,10 @@ static char *trimmed_copy(const char *s)
     return out;
 }
 
-static bool plausible_serial(double n) { return n >= 1 && n < 2958466; }
+static bool plausible_serial(double n)
+{
+    return n >= 1 && n < 2958466;
+}
 
 /* Fills c->v from cell (raw text in cell->text) or from text captured out of the cell's label
  * (captured, already normalised). Returns false when the source is blank. Findings for every
@@ -97,8 +100,7 @@ static bool convert(xctx *x, const ps_cell *cell, const char *captured, uint32_t
         v->raw = cell && cell->text ? cell->text : NULL;
     } else {
         switch ((ps_cell_type)cell->type) {
-        case PS_CELL_BLANK:
-            return false;
+        case PS_CELL_BLANK: return false;
         case PS_CELL_NUMBER:
         case PS_CELL_BOOL:
             number = cell->number;
@@ -250,7 +252,10 @@ static bool convert(xctx *x, const ps_cell *cell, const char *captured, uint32_t
 
 /* ---- locating fields --------------------------------------------------------------- */
 
-static const ps_cell *label_cell(const xctx *x, size_t idx) { return x->ms.cells[idx]; }
+static const ps_cell *label_cell(const xctx *x, size_t idx)
+{
+    return x->ms.cells[idx];
+}
 
 static void after_merge(const ps_sheet *sh, const ps_cell *c, uint32_t *last_row, uint32_t *last_col)
 {
@@ -261,10 +266,12 @@ static void after_merge(const ps_sheet *sh, const ps_cell *c, uint32_t *last_row
 
 static bool cell_blank(const ps_cell *c)
 {
-    return !c || c->type == PS_CELL_BLANK || (c->type == PS_CELL_TEXT && (!c->text || clean_is_blank(c->text)));
+    return !c || c->type == PS_CELL_BLANK ||
+           (c->type == PS_CELL_TEXT && (!c->text || clean_is_blank(c->text)));
 }
 
-static bool take_from(xctx *x, take_kind take, const map_field *f, const ps_cell *lc, uint32_t *row, uint32_t *col)
+static bool take_from(xctx *x, take_kind take, const map_field *f, const ps_cell *lc, uint32_t *row,
+                      uint32_t *col)
 {
     uint32_t lr, lcol;
     after_merge(x->sh, lc, &lr, &lcol);
@@ -299,8 +306,7 @@ static bool take_from(xctx *x, take_kind take, const map_field *f, const ps_cell
         return true;
     }
     case TAKE_NONE:
-    case TAKE_CAPTURE:
-        break;
+    case TAKE_CAPTURE: break;
     }
     return false;
 }
@@ -500,7 +506,7 @@ static bool split_weight(const char *label, char *out, size_t size, double *weig
 
 typedef struct trow {
     uint32_t row;
-    int section;         /* index into t->sections, -1 none */
+    int section;               /* index into t->sections, -1 none */
     uint32_t block_r, block_c; /* source of the `by` cell: rows sharing it form a block */
 } trow;
 
@@ -521,8 +527,8 @@ static bool is_block_value(const map_table *t, const char *key)
 }
 
 /* The cell of column ci on sheet row r, following merges/fill-down; *sr,*sc its source. */
-static const ps_cell *table_cell(xctx *x, const map_column *mc, uint32_t col, uint32_t r, const ps_cell **carry,
-                                 uint32_t *sr, uint32_t *sc)
+static const ps_cell *table_cell(xctx *x, const map_column *mc, uint32_t col, uint32_t r,
+                                 const ps_cell **carry, uint32_t *sr, uint32_t *sc)
 {
     if (!mc->fill_down) {
         *sr = r;
@@ -653,7 +659,8 @@ static void extract_table(xctx *x, const map_table *t)
             if (is_section)
                 continue;
         }
-        const ps_cell *kc = t->cols[key].fill_down ? sheet_cell_shown(sh, r, cols[key]) : sheet_cell(sh, r, cols[key]);
+        const ps_cell *kc =
+            t->cols[key].fill_down ? sheet_cell_shown(sh, r, cols[key]) : sheet_cell(sh, r, cols[key]);
         if (cell_blank(kc))
             continue;
         if (t->skip.set && kc->type == PS_CELL_TEXT) {
@@ -709,7 +716,10 @@ static void extract_table(xctx *x, const map_table *t)
         uint32_t r = rows[i].row;
         if (t->section_key && rows[i].section >= 0) {
             const map_section *s = &t->sections[rows[i].section];
-            ps_value sv = {.type = PS_TYPE_TEXT, .text = s->value, .row = PS_NO_CELL, .col = PS_NO_CELL,
+            ps_value sv = {.type = PS_TYPE_TEXT,
+                           .text = s->value,
+                           .row = PS_NO_CELL,
+                           .col = PS_NO_CELL,
                            .decimals = 255};
             if (!table_set(tab, ri, t->section_key, &sv))
                 x->oom = true;
@@ -784,7 +794,8 @@ out:
 
 /* ---- the sheet --------------------------------------------------------------------- */
 
-ps_document *mapping_extract_sheet(const ps_mapping *m, const ps_workbook *wb, const ps_sheet *sh, const char *file)
+ps_document *mapping_extract_sheet(const ps_mapping *m, const ps_workbook *wb, const ps_sheet *sh,
+                                   const char *file)
 {
     (void)wb;
     xctx x = {.m = m, .sh = sh, .file = file, .sheet = sheet_name(sh)};

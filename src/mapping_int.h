@@ -60,9 +60,9 @@ typedef struct map_field {
 typedef struct map_column {
     const char *key, *label;
     ps_field_type type;
-    map_matcher header;   /* column found by its header text */
-    bool from_anchor;     /* the column of the table's start anchor */
-    bool fill_down;       /* blank (merged) cells take the value above */
+    map_matcher header;     /* column found by its header text */
+    bool from_anchor;       /* the column of the table's start anchor */
+    bool fill_down;         /* blank (merged) cells take the value above */
     const char *weight_key; /* 「产出指标（50分）」: the (N分) part goes to this key */
     int line, col;
 } map_column;
@@ -120,9 +120,9 @@ struct ps_mapping {
 /* mapping.c: matching on a sheet. */
 typedef struct map_sheet {
     const ps_sheet *sh;
-    size_t n;           /* cells in the window */
+    size_t n; /* cells in the window */
     const ps_cell **cells;
-    char **labels;      /* normalised text, NULL for non-text cells */
+    char **labels; /* normalised text, NULL for non-text cells */
 } map_sheet;
 
 bool map_sheet_init(map_sheet *ms, const ps_sheet *sh);

@@ -121,9 +121,9 @@ static const struct {
     const char *name;
     ps_field_type type;
 } type_names[] = {
-    {"text", PS_TYPE_TEXT},     {"money", PS_TYPE_MONEY}, {"int", PS_TYPE_INT},
+    {"text", PS_TYPE_TEXT},     {"money", PS_TYPE_MONEY},       {"int", PS_TYPE_INT},
     {"number", PS_TYPE_NUMBER}, {"fraction", PS_TYPE_FRACTION}, {"date", PS_TYPE_DATE},
-    {"phone", PS_TYPE_PHONE},   {"grade", PS_TYPE_GRADE}, {"year", PS_TYPE_YEAR},
+    {"phone", PS_TYPE_PHONE},   {"grade", PS_TYPE_GRADE},       {"year", PS_TYPE_YEAR},
     {"target", PS_TYPE_TARGET},
 };
 
@@ -316,8 +316,9 @@ static ps_status add_spec(loader *L, const char *key, const char *label, ps_fiel
 {
     ps_mapping *m = L->m;
     for (size_t i = 0; i < m->nspecs; i++)
-        if (!strcmp(m->specs[i].key, key) && ((!table && !m->specs[i].table) ||
-                                              (table && m->specs[i].table && !strcmp(table, m->specs[i].table))))
+        if (!strcmp(m->specs[i].key, key) &&
+            ((!table && !m->specs[i].table) ||
+             (table && m->specs[i].table && !strcmp(table, m->specs[i].table))))
             return fail_at(L, at, "键“%s”重复定义", key);
     ps_field_spec *s = PUSH(L, m->specs, m->nspecs);
     if (!s)
@@ -369,7 +370,8 @@ static ps_status parse_field(loader *L, struct fy_node *n)
             st = want_take(L, v, &f->take);
         } else if (key_is(k, "offset")) {
             struct fy_node *a = fy_node_is_sequence(v) && fy_node_sequence_item_count(v) == 2
-                                    ? fy_node_sequence_get_by_index(v, 0) : NULL;
+                                    ? fy_node_sequence_get_by_index(v, 0)
+                                    : NULL;
             struct fy_node *b = a ? fy_node_sequence_get_by_index(v, 1) : NULL;
             if (!a)
                 st = fail_at(L, v, "“offset”应为 [行, 列]");
@@ -404,8 +406,8 @@ static ps_status parse_field(loader *L, struct fy_node *n)
     if (f->take == TAKE_CAPTURE && (!f->find.set || f->find.kind != MATCH_REGEX))
         return fail_at(L, capnode ? capnode : keynode, "字段“%s”的 capture 需要 find: {regex: …}", f->key);
     if (f->take == TAKE_CAPTURE && f->capture > (int)f->find.re.re_nsub)
-        return fail_at(L, capnode ? capnode : keynode, "字段“%s”的 capture %d 超出正则的分组数 %zu", f->key, f->capture,
-                       f->find.re.re_nsub);
+        return fail_at(L, capnode ? capnode : keynode, "字段“%s”的 capture %d 超出正则的分组数 %zu", f->key,
+                       f->capture, f->find.re.re_nsub);
     if (f->column.set && f->take != TAKE_NONE)
         return fail_at(L, takenode ? takenode : keynode, "字段“%s”有 column 时不能再指定取值方式", f->key);
     if (f->take == TAKE_NONE)

@@ -33,8 +33,7 @@ const ps_mapping *mapping_set_find(const ps_mapping_set *set, const char *id);
 
 /* Parses one mapping from text (len bytes, need not be NUL-terminated); name is used in error
  * locations and as mapping_path(). Errors carry name:line:column (1-based). Caller owns *out. */
-ps_status mapping_load_text(const char *name, const char *text, size_t len, ps_mapping **out,
-                            ps_error *err);
+ps_status mapping_load_text(const char *name, const char *text, size_t len, ps_mapping **out, ps_error *err);
 /* As mapping_load_text, reading path (at most 4 MiB). */
 ps_status mapping_load_file(const char *path, ps_mapping **out, ps_error *err);
 void mapping_free(ps_mapping *m); /* takes NULL */
@@ -75,8 +74,8 @@ typedef struct ps_detection {
     bool complete;
     char missing[256];
 } ps_detection;
-ps_status mapping_detect(const ps_mapping_set *set, const ps_workbook *wb, ps_detection **out,
-                         size_t *n, ps_error *err);
+ps_status mapping_detect(const ps_mapping_set *set, const ps_workbook *wb, ps_detection **out, size_t *n,
+                         ps_error *err);
 
 /* Extracts the template m from sheet sh of wb (no detection): a new document (caller frees)
  * whose values, tables and cleaning findings (document_findings) come from the sheet. file is

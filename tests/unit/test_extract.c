@@ -143,7 +143,8 @@ static int check_file(ps_mapping_set *set, struct fy_document *truth, const char
     int bad = 0;
     struct fy_node *sheets = fy_node_mapping_lookup_by_string(entry, "sheets", (size_t)-1);
     if (sheets && fy_node_sequence_item_count(sheets) != (int)ndocs) {
-        print_message("MISMATCH %s: %zu documents, expected %d\n", name, ndocs, fy_node_sequence_item_count(sheets));
+        print_message("MISMATCH %s: %zu documents, expected %d\n", name, ndocs,
+                      fy_node_sequence_item_count(sheets));
         bad++;
     }
     struct fy_node *values = fy_node_mapping_lookup_by_string(entry, "values", (size_t)-1);
@@ -198,9 +199,9 @@ static int check_file(ps_mapping_set *set, struct fy_document *truth, const char
     return bad;
 }
 
-static const char *units[] = {"u01-qingxi", "u02-yuntai", "u03-baisha", "u04-shiwan",
+static const char *units[] = {"u01-qingxi",  "u02-yuntai",   "u03-baisha",  "u04-shiwan",
                               "u05-meiling", "u06-fengqiao", "u07-liutang", "u08-songxi",
-                              "u09-zhuyuan", "u10-guichuan", "u11-hetang", "u12-lanxi"};
+                              "u09-zhuyuan", "u10-guichuan", "u11-hetang",  "u12-lanxi"};
 
 static void test_synthetic_units(void **state)
 {
@@ -221,7 +222,8 @@ static void test_synthetic_units(void **state)
 
 static void test_hengyang(void **state)
 {
-    static const char *files[] = {"jcsj.xls", "zpb.xls", "both.xls", "jcsj.xlsx", "zpb.xlsx", "zpb-biff5.xls"};
+    static const char *files[] = {"jcsj.xls",  "zpb.xls",  "both.xls",
+                                  "jcsj.xlsx", "zpb.xlsx", "zpb-biff5.xls"};
     ps_mapping_set *set = builtins();
     struct fy_document *truth = load_json("samples/hengyang-county-2021/expected.json");
     int bad = 0;
@@ -374,10 +376,8 @@ static void test_cleaning_findings(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_synthetic_units),
-        cmocka_unit_test(test_hengyang),
-        cmocka_unit_test(test_xlsx_renamed),
-        cmocka_unit_test(test_no_indicators_is_no_template),
+        cmocka_unit_test(test_synthetic_units),   cmocka_unit_test(test_hengyang),
+        cmocka_unit_test(test_xlsx_renamed),      cmocka_unit_test(test_no_indicators_is_no_template),
         cmocka_unit_test(test_cleaning_findings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,17 +31,20 @@ static const struct {
     {"id: x\nid: y\n", 2, 1, "duplicate key"},
     {"id: x\nfields:\n  - key: a\n    find: {regex: a\n  - key: b\n", 5, 8, "不是有效的 YAML"},
     /* unknown type: points at the value */
-    {"id: x\ndetect: {title: t}\nfields:\n  - key: a\n    type: moneyy\n    at: B5\n", 5, 11, "未知的类型“moneyy”"},
+    {"id: x\ndetect: {title: t}\nfields:\n  - key: a\n    type: moneyy\n    at: B5\n", 5, 11,
+     "未知的类型“moneyy”"},
     /* unknown keys: top level, field, table, matcher */
     {"id: x\nfoo: 1\n", 2, 1, "未知的键“foo”"},
     {"id: x\nfields:\n  - key: a\n    at: B5\n    colour: red\n", 5, 5, "字段中未知的键“colour”"},
-    {"id: x\ntables:\n  - name: t\n    header: h\n    row_key: a\n    columns: [{key: a, header: h}]\n    rowz: 1\n",
+    {"id: x\ntables:\n  - name: t\n    header: h\n    row_key: a\n    columns: [{key: a, header: h}]\n    "
+     "rowz: 1\n",
      7, 5, "表中未知的键“rowz”"},
     {"id: x\nfields:\n  - {key: a, find: {lable: 编制数}}\n", 3, 21, "标签中未知的键“lable”"},
     /* bad regex: points at the pattern */
     {"id: x\nfields:\n  - {key: a, find: {regex: \"([\"}, capture: 1}\n", 3, 29, "正则表达式“([”无效"},
     /* a capture group the regex does not have */
-    {"id: x\nfields:\n  - key: a\n    find: {regex: \"^a(b)$\"}\n    capture: 2\n", 5, 14, "超出正则的分组数"},
+    {"id: x\nfields:\n  - key: a\n    find: {regex: \"^a(b)$\"}\n    capture: 2\n", 5, 14,
+     "超出正则的分组数"},
     /* capture needs a regex */
     {"id: x\nfields:\n  - {key: a, find: 编制数, capture: 1}\n", 3, 34, "需要 find: {regex"},
     /* neither or both of at/find */
@@ -53,10 +56,11 @@ static const struct {
     {"id: Zpb\n", 1, 5, "小写字母"},
     {"title: t\n", 1, 1, "缺少“id”"},
     /* a table column that is not there */
-    {"id: x\ntables:\n  - name: t\n    header: h\n    row_key: b\n    columns: [{key: a, header: h}]\n", 5, 14,
-     "row_key“b”不是本表的列"},
+    {"id: x\ntables:\n  - name: t\n    header: h\n    row_key: b\n    columns: [{key: a, header: h}]\n", 5,
+     14, "row_key“b”不是本表的列"},
     /* take after column */
-    {"id: x\nfields:\n  - {key: a, find: x, column: y, take: below}\n", 3, 40, "有 column 时不能再指定取值方式"},
+    {"id: x\nfields:\n  - {key: a, find: x, column: y, take: below}\n", 3, 40,
+     "有 column 时不能再指定取值方式"},
     /* unknown take, fallback */
     {"id: x\nfields:\n  - {key: a, find: x, take: left}\n", 3, 29, "未知的取值方式“left”"},
 };
@@ -67,7 +71,8 @@ static void test_load_errors_are_located(void **state)
         ps_mapping *m = NULL;
         ps_error err;
         error_clear(&err);
-        ps_status st = mapping_load_text("bad.yaml", bad_mappings[i].text, strlen(bad_mappings[i].text), &m, &err);
+        ps_status st =
+            mapping_load_text("bad.yaml", bad_mappings[i].text, strlen(bad_mappings[i].text), &m, &err);
         print_message("row %zu: %d:%d %s\n", i, err.line, err.col, err.message);
         assert_int_equal(st, PS_ERR_MAPPING);
         assert_null(m);
@@ -110,7 +115,8 @@ static void test_builtin_set(void **state)
     assert_true(mapping_detectable(zpb));
     assert_null(mapping_set_find(set, "nope"));
     /* fields in fields.md order, table columns tagged with their table */
-    static const char *first[] = {"unit_name", "year", "fill_date", "preparer", "phone", "funds.budget_initial"};
+    static const char *first[] = {"unit_name", "year",  "fill_date",
+                                  "preparer",  "phone", "funds.budget_initial"};
     for (size_t i = 0; i < sizeof first / sizeof first[0]; i++)
         assert_string_equal(mapping_field(zpb, i)->key, first[i]);
     assert_string_equal(mapping_field(zpb, 0)->label, "填报单位");
@@ -197,18 +203,35 @@ static ps_workbook *example_sheet(uint32_t r0, uint32_t c0, bool per_block)
 {
     const cellspec cells[] = {
         {0, 0, "项目支出绩效自评表", 0},
-        {1, 0, "填报单位：", 0},           {1, 2, "某县医疗保障局", 0},
-        {2, 0, "项目名称", 0},             {2, 1, "　", 0}, {2, 2, "医保信息化建设", 0},
-        {3, 1, "年初预算数", 0},           {3, 2, "全年执行数", 0},
-        {4, 0, "资金总额", 0},             {4, 1, NULL, 100}, {4, 2, "９８．５", 0},
-        {5, 0, "一级指标", 0},             {5, 1, "三级指标", 0}, {5, 2, "指标值", 0},
-        {5, 3, "分值", 0},                 {5, 4, "得分", 0},
-        {6, 0, "产出\n指标\n（60分）", 0}, {6, 1, "参保率", 0}, {6, 2, "≥95%", 0},
-        {6, 3, NULL, 30},                  {6, 4, NULL, 28},
-        {7, 1, "结算及时率", 0},           {7, 2, NULL, 0.98},
-        {8, 0, "效益指标（40分）", 0},     {8, 1, "基金平衡", 0}, {8, 2, "平衡", 0},
-        {8, 3, NULL, 40},                  {8, 4, NULL, 35},
-        {9, 0, "总  分", 0},               {9, 1, NULL, 93},
+        {1, 0, "填报单位：", 0},
+        {1, 2, "某县医疗保障局", 0},
+        {2, 0, "项目名称", 0},
+        {2, 1, "　", 0},
+        {2, 2, "医保信息化建设", 0},
+        {3, 1, "年初预算数", 0},
+        {3, 2, "全年执行数", 0},
+        {4, 0, "资金总额", 0},
+        {4, 1, NULL, 100},
+        {4, 2, "９８．５", 0},
+        {5, 0, "一级指标", 0},
+        {5, 1, "三级指标", 0},
+        {5, 2, "指标值", 0},
+        {5, 3, "分值", 0},
+        {5, 4, "得分", 0},
+        {6, 0, "产出\n指标\n（60分）", 0},
+        {6, 1, "参保率", 0},
+        {6, 2, "≥95%", 0},
+        {6, 3, NULL, 30},
+        {6, 4, NULL, 28},
+        {7, 1, "结算及时率", 0},
+        {7, 2, NULL, 0.98},
+        {8, 0, "效益指标（40分）", 0},
+        {8, 1, "基金平衡", 0},
+        {8, 2, "平衡", 0},
+        {8, 3, NULL, 40},
+        {8, 4, NULL, 35},
+        {9, 0, "总  分", 0},
+        {9, 1, NULL, 93},
     };
     ps_workbook *wb = workbook_new(PS_FORMAT_XLSX);
     ps_sheet *sh = workbook_add_sheet(wb, "项目表");
@@ -412,7 +435,10 @@ static ps_workbook *text_sheet(const char *const *texts, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (!texts[i])
             continue;
-        ps_cell c = {.row = (uint32_t)(i / 4), .col = (uint32_t)(i % 4), .type = PS_CELL_TEXT, .text = texts[i],
+        ps_cell c = {.row = (uint32_t)(i / 4),
+                     .col = (uint32_t)(i % 4),
+                     .type = PS_CELL_TEXT,
+                     .text = texts[i],
                      .decimals = 255};
         assert_true(sheet_put(sh, &c));
     }
@@ -451,7 +477,8 @@ static void test_specific_mapping_wins(void **state)
 static void test_fallback_stops_at_next_label(void **state)
 {
     ps_mapping *m = example_mapping();
-    static const char *const cells[] = {"项目支出绩效自评表", NULL, NULL, NULL, "填报单位：", NULL, "填报时间：", "2022-04-01"};
+    static const char *const cells[] = {"项目支出绩效自评表", NULL, NULL,         NULL,
+                                        "填报单位：",         NULL, "填报时间：", "2022-04-01"};
     ps_workbook *wb = text_sheet(cells, 8);
     ps_document *d = mapping_extract_sheet(m, wb, workbook_sheet(wb, 0), "x.xlsx");
     assert_non_null(d);

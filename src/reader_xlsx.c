@@ -316,7 +316,8 @@ struct sax_job {
     void (*end)(sax_job *job, const char *name);
     void *state;
     const char *sheet; /* location for messages */
-    char cell[16];
+    bool in_cell; /* the cell being read, for messages (formatted only when needed) */
+    uint32_t cell_row, cell_col;
     char xml_error[160];
     int xml_line;
     GsfInput *in; /* borrowed: the part being read */
@@ -417,7 +418,9 @@ static void on_chars(void *ctx, const xmlChar *ch, int len)
     if (!job->collect || job->x->st != PS_OK || len <= 0)
         return;
     if (job->collect->n + (size_t)len > job->x->lim->max_string_bytes) {
-        fail_at(job->x, PS_ERR_UNSUPPORTED, job->sheet, job->cell[0] ? job->cell : NULL,
+        char ref[16];
+        fail_at(job->x, PS_ERR_UNSUPPORTED, job->sheet,
+                job->in_cell ? cell_ref(job->cell_row, job->cell_col, ref, sizeof ref) : NULL,
                 "%s 中的一段文本超过 %llu 字节（上限 max_string_bytes）", job->part,
                 (unsigned long long)job->x->lim->max_string_bytes);
         job_stop(job);
@@ -1321,7 +1324,9 @@ static void sheet_start(sax_job *job, const char *name, int nattr, const xmlChar
         s->c_col = (uint32_t)col;
         if (s->row < 0 || (uint64_t)s->row != row)
             s->row = (int64_t)row;
-        cell_ref(s->c_row, s->c_col, job->cell, sizeof job->cell);
+        job->in_cell = true;
+        job->cell_row = s->c_row;
+        job->cell_col = s->c_col;
         uint64_t style = 0;
         s->c_style = attr_u64(nattr, attrs, "s", &style) && style < UINT32_MAX ? (uint32_t)style : 0;
         const char *t = attr_get(nattr, attrs, "t", false, buf, sizeof buf);
@@ -1418,7 +1423,9 @@ static void finish_cell(sax_job *job, sheet_state *s)
         if (!ok)
             break;
         if (idx >= x->nsst) {
-            fail_at(x, PS_ERR_CORRUPT, job->sheet, job->cell, "单元格引用了不存在的共享字符串 #%llu（共 %zu 条）",
+            char ref[16];
+            fail_at(x, PS_ERR_CORRUPT, job->sheet, cell_ref(s->c_row, s->c_col, ref, sizeof ref),
+                    "单元格引用了不存在的共享字符串 #%llu（共 %zu 条）",
                     (unsigned long long)idx, x->nsst);
             job_stop(job);
             return;
@@ -1541,7 +1548,7 @@ static void sheet_end(sax_job *job, const char *name)
             job->collect = NULL;
             finish_cell(job, s);
             s->next_col = s->c_col + 1;
-            job->cell[0] = '\0';
+            job->in_cell = false;
         }
         return;
     }

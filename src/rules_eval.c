@@ -32,7 +32,6 @@ typedef struct rcell {
 } rcell;
 
 #define MAX_CELLS 256
-#define MAX_POOL 64
 
 typedef struct rctx {
     const ps_rule *r;
@@ -57,8 +56,8 @@ typedef struct rctx {
     /* the primary comparison */
     bool have_primary;
     rval lhs, rhs;
-    char *pool[MAX_POOL];
-    size_t npool;
+    char **pool;            /* texts made while evaluating (DIGITS, TEXT of a number) */
+    size_t npool, pool_cap;
     bool nomem;
 } rctx;
 
@@ -82,7 +81,15 @@ static rval boolean(bool b)
 
 static const char *pool_add(rctx *c, char *s)
 {
-    if (!s || c->npool == MAX_POOL) {
+    if (s && c->npool == c->pool_cap) {
+        size_t cap = c->pool_cap ? c->pool_cap * 2 : 16;
+        char **p = realloc(c->pool, cap * sizeof *p);
+        if (p) {
+            c->pool = p;
+            c->pool_cap = cap;
+        }
+    }
+    if (!s || c->npool == c->pool_cap) {
         free(s);
         c->nomem = true;
         return "";
@@ -958,6 +965,26 @@ done:
     return st;
 }
 
+typedef struct group_row {
+    const char *key;
+    size_t row, first;
+} group_row;
+
+static int by_key_then_row(const void *a, const void *b)
+{
+    const group_row *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+static int by_first_then_row(const void *a, const void *b)
+{
+    const group_row *x = a, *y = b;
+    if (x->first != y->first)
+        return (x->first > y->first) - (x->first < y->first);
+    return (x->row > y->row) - (x->row < y->row);
+}
+
 /* Runs the rule for the current binding: once, per row, or per group of the each: table. */
 static ps_status run_binding(rctx *c, ps_error *err)
 {
@@ -984,44 +1011,52 @@ static ps_status run_binding(rctx *c, ps_error *err)
         }
     } else {
         /* groups by the value of the column, in order of first appearance; a row with a blank
-         * group column belongs to the group above it (a merged cell) */
-        bool *done = calloc(n, sizeof *done);
-        char **key = calloc(n, sizeof *key);
-        if (!done || !key)
+         * group column belongs to the group above it (a merged cell). Sorting keeps this
+         * O(n log n) for tables of any size. */
+        group_row *g = calloc(n, sizeof *g);
+        if (!g)
             st = error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
         const char *prev = NULL;
+        size_t ng = 0;
+        char numbuf[64];
+        char **owned = g ? calloc(n, sizeof *owned) : NULL;
+        if (g && !owned)
+            st = error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
         for (size_t i = 0; st == PS_OK && i < n; i++) {
             const ps_value *v = table_get(t, i, r->each_group);
             const char *k = v ? (v->text ? v->text : v->raw) : NULL;
-            char numbuf[64];
             if (v && !k && v->has_number) {
                 snprintf(numbuf, sizeof numbuf, "%.10g", v->number);
-                k = numbuf;
+                if (!(owned[i] = strdup(numbuf)))
+                    st = error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+                k = owned[i];
             }
             if (k && blank_text(k))
                 k = NULL;
             if (k)
                 prev = k;
-            if (prev && !(key[i] = strdup(prev)))
-                st = error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+            if (prev)
+                g[ng++] = (group_row){prev, i, 0};
         }
-        for (size_t i = 0; st == PS_OK && i < n; i++) {
-            if (done[i] || !key[i])
-                continue;
-            size_t m = 0;
-            for (size_t j = i; j < n; j++)
-                if (!done[j] && key[j] && strcmp(key[i], key[j]) == 0) {
-                    done[j] = true;
-                    rows[m++] = j;
-                }
-            c->rows = rows;
-            c->nrows = m;
-            st = run_once(c, err);
+        if (st == PS_OK && ng) {
+            qsort(g, ng, sizeof *g, by_key_then_row);
+            for (size_t i = 0; i < ng; i++) /* each row learns its group's first row */
+                g[i].first = (i > 0 && strcmp(g[i].key, g[i - 1].key) == 0) ? g[i - 1].first : g[i].row;
+            qsort(g, ng, sizeof *g, by_first_then_row);
+            for (size_t i = 0; i < ng && st == PS_OK;) {
+                size_t m = 0;
+                size_t first = g[i].first;
+                while (i < ng && g[i].first == first)
+                    rows[m++] = g[i++].row;
+                c->rows = rows;
+                c->nrows = m;
+                st = run_once(c, err);
+            }
         }
-        for (size_t i = 0; key && i < n; i++)
-            free(key[i]);
-        free(key);
-        free(done);
+        for (size_t i = 0; owned && i < n; i++)
+            free(owned[i]);
+        free(owned);
+        free(g);
     }
     c->each_t = NULL;
     c->rows = NULL;
@@ -1044,6 +1079,7 @@ static ps_status run_rule(const ps_rule *r, ps_document *const *docs, size_t n, 
         c->binding = b;
         st = run_binding(c, err);
     }
+    free(c->pool);
     free(c);
     return st;
 }

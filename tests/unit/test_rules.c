@@ -515,6 +515,100 @@ static void test_limits(void **state)
     free(deep);
 }
 
+/* Mutated rule texts (bytes inserted, deleted, replaced in real checks) compile or fail
+ * cleanly, and those that compile evaluate on a document without crashing (ASan/UBSan). */
+static void test_mutated_rules(void **state)
+{
+    (void)state;
+    static const char *const seeds[] = {
+        "three_public.{c} = COALESCE(vehicle.{c}, vehicle_purchase.{c} + vehicle_operation.{c}) + reception.{c}",
+        "w = SUM(indicators[].weight WHERE level1 = \"产出指标\") AND COUNT(indicators[]) > 0",
+        "grade = IF(total.score >= 90, \"优秀\", total.score >= 80, \"良好\", \"差\") OR NOT PRESENT(x)",
+        "MATCHES(DIGITS(year), \"^[0-9]{4}$\") AND year >= 2000 AND year <= THIS_YEAR()",
+        "jcsj:basic_expense.final = zpb:expense.basic * (1 - -2) / ROUND(a, 2) ≤ ABS(MIN(t[].x))",
+    };
+    static const char alphabet[] = "()+-*/=<>!,.\"'[]{}: aZ09_%\xE2\x89\xA4\xEF\xBC\x88";
+    uint32_t rng = 12345;
+    ps_document *doc = document_new("t", "m", "f.xls", "S");
+    ps_value v = value_number(PS_TYPE_MONEY, 1.5, 3, 2);
+    document_set(doc, "a", &v);
+    document_set(doc, "year", &v);
+    ps_table *t = document_add_table(doc, "t");
+    for (int i = 0; i < 5; i++) {
+        size_t r = table_add_row(t);
+        table_set(t, r, "x", &v);
+    }
+    int compiled = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        const char *seed = seeds[iter % 5];
+        char buf[512];
+        size_t n = strlen(seed);
+        memcpy(buf, seed, n + 1);
+        int edits = 1 + (int)((rng = rng * 1103515245u + 12345u) >> 16) % 4;
+        for (int e = 0; e < edits && n > 0 && n < sizeof buf - 2; e++) {
+            rng = rng * 1103515245u + 12345u;
+            size_t at = (rng >> 8) % n;
+            char ch = alphabet[(rng >> 20) % (sizeof alphabet - 1)];
+            switch ((rng >> 4) % 3) {
+            case 0: memmove(buf + at + 1, buf + at, n - at + 1); buf[at] = ch; n++; break;
+            case 1: memmove(buf + at, buf + at + 1, n - at); n--; break;
+            default: buf[at] = ch; break;
+            }
+        }
+        ps_error err = {0};
+        ps_origin o = {"m.yaml", 7, 12};
+        ps_rule *r = rule_compile("m", buf, o, &err);
+        if (!r) {
+            assert_true(err.code == PS_ERR_RULE_SYNTAX);
+            assert_true(err.line >= 7 && err.col >= 1 && err.message[0]);
+            continue;
+        }
+        compiled++;
+        assert_int_equal(rule_eval(r, doc, &err), PS_OK);
+        rule_free(r);
+    }
+    print_message("%d of 20000 mutated rules compiled\n", compiled);
+    assert_true(compiled > 100);
+    document_free(doc);
+}
+
+/* each: by a column over a table of 50,000 rows with distinct values ends (grouping sorts) and
+ * reports every group. */
+static void test_big_groups(void **state)
+{
+    (void)state;
+    const char *yaml = "- {id: g, each: t by k, check: \"t[].w = SUM(t[].x)\", message: \"{t[].k}\"}\n";
+    ps_ruleset *rs = NULL;
+    ps_error err = {0};
+    assert_int_equal(ruleset_from_string(yaml, strlen(yaml), "m.yaml", &rs, &err), PS_OK);
+    ps_document *doc = document_new("t", "m", "f.xls", "S");
+    ps_table *t = document_add_table(doc, "t");
+    for (int i = 0; i < 50000; i++) {
+        size_t r = table_add_row(t);
+        char k[32];
+        snprintf(k, sizeof k, "k%d", i / 2);
+        ps_value kv = {.type = PS_TYPE_TEXT, .text = k, .row = (uint32_t)i, .col = 0, .decimals = 255};
+        ps_value w = value_number(PS_TYPE_NUMBER, 2, (uint32_t)i, 1), x = value_number(PS_TYPE_NUMBER, 1, (uint32_t)i, 2);
+        table_set(t, r, "k", &kv);
+        if (i % 2 == 0)
+            table_set(t, r, "w", &w);
+        table_set(t, r, "x", &x);
+    }
+    /* one group in 1000 is wrong */
+    for (int i = 0; i < 50000; i += 2000) {
+        ps_value w = value_number(PS_TYPE_NUMBER, 3, (uint32_t)i, 1);
+        table_set(t, (size_t)i, "w", &w);
+    }
+    assert_int_equal(rule_eval(ruleset_at(rs, 0), doc, &err), PS_OK);
+    const ps_findings *fs = document_findings(doc);
+    assert_int_equal(findings_count(fs), 25);
+    assert_string_equal(findings_at(fs, 0)->message, "k0");
+    assert_string_equal(findings_at(fs, 0)->cell, "B1");
+    assert_string_equal(findings_at(fs, 1)->message, "k1000");
+    document_free(doc);
+    ruleset_free(rs);
+}
+
 /* Errors in a mapping file's rules: section point at file:line:column of the culprit. */
 static void test_yaml_errors(void **state)
 {
@@ -569,6 +663,8 @@ int main(void)
         cmocka_unit_test(test_caret),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_yaml_errors),
+        cmocka_unit_test(test_mutated_rules),
+        cmocka_unit_test(test_big_groups),
     };
     return cmocka_run_group_tests(tests, load_builtin, free_builtin);
 }

@@ -185,7 +185,7 @@ static ps_status zip_scan(xlsx *x)
     if ((total == 0xFFFF || cd_size == 0xFFFFFFFF || cd_off == 0xFFFFFFFF) && eocd >= 20 &&
         memcmp(p + eocd - 20, "PK\x06\x07", 4) == 0) {
         uint64_t z = rd64(p + eocd - 20 + 8);
-        if (z <= n - 56 && memcmp(p + z, "PK\x06\x06", 4) == 0) {
+        if (n >= 56 && z <= n - 56 && memcmp(p + z, "PK\x06\x06", 4) == 0) {
             total = rd64(p + z + 32);
             cd_size = rd64(p + z + 40);
             cd_off = rd64(p + z + 48);

@@ -7,7 +7,10 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "perfsheet/reader.h"
 
@@ -317,6 +320,38 @@ static void test_limits(void **state)
     assert_null(wb);
 }
 
+/* Hand-made ZIP tails that once pointed the directory walk outside the file. */
+static void test_tiny_zips(void **state)
+{
+    /* a ZIP64 locator pointing far away, in a 42-byte file: EOCD claims 0xFFFF entries */
+    unsigned char zip64[42] = {'P', 'K', 6, 7, 0, 0, 0, 0, 0xF0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 1, 0, 0, 0,
+                               'P', 'K', 5, 6, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                               0xFF, 0xFF, 0xFF, 0xFF, 0, 0};
+    /* one directory entry whose name runs past the end of the directory */
+    unsigned char name[22 + 46] = {'P', 'K', 1, 2};
+    name[28] = 0xFF; /* name length 255 */
+    memcpy(name + 46, "PK\x05\x06\0\0\0\0\x01\0\x01\0\x2E\0\0\0\0\0\0\0\0\0", 22);
+    const struct {
+        const unsigned char *bytes;
+        size_t n;
+        ps_status want;
+    } cases[] = {{zip64, sizeof zip64, PS_ERR_UNSUPPORTED}, {name, sizeof name, PS_ERR_CORRUPT}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[] = "/tmp/ps_test_zip_XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, cases[i].bytes, cases[i].n), (ssize_t)cases[i].n);
+        close(fd);
+        ps_workbook *wb = NULL;
+        ps_error err;
+        ps_status st = reader_open_xlsx(path, NULL, &wb, &err);
+        print_message("case %zu: %s %s\n", i, error_code_name(st), err.message);
+        unlink(path);
+        assert_int_equal(st, cases[i].want);
+        assert_null(wb);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_dates_and_shared_formulas),
         cmocka_unit_test(test_odd_text),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_tiny_zips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,12 @@
+/* fuzz_xls.c - libFuzzer target: an .xls file (OLE2 container, BIFF8/BIFF5 workbook stream)
+ * through the whole read path (reader_open: sniff, libgsf, the BIFF pass, freexl), then
+ * detection, extraction and checks with the built-in mappings. */
+#include "fuzz_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_spreadsheet(".xls", data, size);
+    return 0;
+}

@@ -81,6 +81,8 @@ typedef struct sst_entry {
     const char *text; /* in the workbook's arena */
 } sst_entry;
 
+#define WB_GLOBALS "工作簿全局区"
+
 typedef struct xls_ctx {
     const char *path;
     const ps_limits *lim;
@@ -91,7 +93,8 @@ typedef struct xls_ctx {
     int biff; /* 2, 3, 4, 5 or 8 */
     int codepage;
     bool date1904;
-    const char *damaged; /* where the stream is cut short or broken (a sheet name, "workbook"), else NULL */
+    const char *damaged; /* where the stream is cut short or broken (a sheet name or WB_GLOBALS) */
+    size_t other_sheets; /* chart, macro and module sheets, which are not read */
     bool sequential;   /* no workbook globals: substreams in a row, globals mixed with cells */
     iconv_t cd;
     bool cd_tried;
@@ -608,14 +611,14 @@ static size_t parse_sheet(xls_ctx *x, sheet_state *ss, size_t pos)
     while (x->st == PS_OK) {
         if (x->size - pos < 4) {
             if (pos != x->size || depth > 0)
-                x->damaged = ss->sh ? sheet_name(ss->sh) : "workbook"; /* ends before EOF */
+                x->damaged = ss->sh ? sheet_name(ss->sh) : WB_GLOBALS; /* ends before EOF */
             break;
         }
         unsigned type = biff_u16(s + pos);
         size_t len = biff_u16(s + pos + 2);
         size_t rec = pos;
         if (x->size - pos - 4 < len) {
-            x->damaged = ss->sh ? sheet_name(ss->sh) : "workbook"; /* a record runs past the end */
+            x->damaged = ss->sh ? sheet_name(ss->sh) : WB_GLOBALS; /* a record runs past the end */
             pos = x->size;
             break;
         }
@@ -954,10 +957,12 @@ static void parse_workbook(xls_ctx *x)
             break;
     }
     if (x->st == PS_OK && !eof)
-        x->damaged = "workbook";
+        x->damaged = WB_GLOBALS;
     for (size_t i = 0; i < nbs && x->st == PS_OK; i++) {
-        if (bs[i].type != 0)
-            continue; /* chart, macro or VB module sheet */
+        if (bs[i].type != 0) {
+            x->other_sheets++; /* chart, macro or VB module sheet */
+            continue;
+        }
         size_t at = bs[i].pos;
         bool dup = false;
         for (size_t j = 0; j < i; j++)
@@ -976,7 +981,7 @@ static void parse_workbook(xls_ctx *x)
         if (!add_sheet(x, &ss, nm))
             break;
         if (!ok) {
-            x->damaged = ss.sh ? sheet_name(ss.sh) : "workbook";
+            x->damaged = sheet_name(ss.sh); /* its offset does not point at a BOF */
             continue;
         }
         parse_sheet(x, &ss, at);
@@ -1012,8 +1017,14 @@ static ps_status read_file(const char *path, const ps_limits *lim, uint8_t **out
         ssize_t r = read(fd, buf + got, n - got);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r <= 0)
-            break;
+        if (r < 0) {
+            int e = errno;
+            close(fd);
+            free(buf);
+            return error_set(err, PS_ERR_IO, path, "读取文件失败：%s", strerror(e));
+        }
+        if (r == 0)
+            break; /* the file shrank meanwhile: read what is there */
         got += (size_t)r;
     }
     close(fd);
@@ -1160,10 +1171,16 @@ ps_status reader_open_xls(const char *path, const ps_limits *limits, ps_workbook
         goto done;
     }
     parse_workbook(&x);
-    if (x.st == PS_OK && x.damaged)
-        xls_fail(&x, PS_ERR_CORRUPT, "工作簿流在“%s”处不完整（记录超出流末尾或缺少 EOF），文件已截断或损坏", x.damaged);
-    if (x.st == PS_OK && workbook_sheet_count(x.wb) == 0)
-        xls_fail(&x, PS_ERR_CORRUPT, "工作簿中没有可读的工作表，文件已损坏");
+    if (x.st == PS_OK && x.damaged) {
+        x.st = error_at_cell(err, PS_ERR_CORRUPT, path, strcmp(x.damaged, WB_GLOBALS) ? x.damaged : NULL, NULL,
+                             "工作簿流在“%s”处不完整（记录超出流末尾或缺少 EOF），文件已截断或损坏", x.damaged);
+    }
+    if (x.st == PS_OK && workbook_sheet_count(x.wb) == 0) {
+        if (x.other_sheets)
+            xls_fail(&x, PS_ERR_UNSUPPORTED, "工作簿中没有工作表，只有图表、宏表或模块");
+        else
+            xls_fail(&x, PS_ERR_CORRUPT, "工作簿中没有可读的工作表，文件已损坏");
+    }
     st = x.st;
     if (st == PS_OK) {
         if (x.biff < 8)

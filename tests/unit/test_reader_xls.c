@@ -13,6 +13,7 @@
 #include <freexl.h>
 #include <gsf/gsf.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -394,6 +395,53 @@ static void test_truncated_is_corrupt_and_silent(void **state)
     assert_non_null(strstr(err.message, "OLE2"));
 }
 
+/* Files read on several threads at once: each gets its own result, and libgsf's complaint
+ * about truncated.xls lands in that file's error on its own thread, never on stderr. */
+static void *read_many(void *arg)
+{
+    long bad = 0, id = (long)(intptr_t)arg;
+    for (int i = 0; i < 40; i++) {
+        const char *path = (i + id) % 3 == 0 ? DATA "truncated.xls" : (i + id) % 3 == 1 ? DATA "hengyang-zpb.xls" : DATA "hengyang-zpb-biff5.xls";
+        ps_workbook *wb = NULL;
+        ps_error err;
+        ps_status st = reader_open_xls(path, NULL, &wb, &err);
+        if (strstr(path, "truncated")) {
+            bad += st != PS_ERR_CORRUPT || !strstr(err.message, "ole_seek_block");
+        } else {
+            bad += st != PS_OK || !wb || sheet_cell_count(workbook_sheet(wb, 0)) != 110;
+            workbook_free(wb);
+        }
+    }
+    return (void *)(intptr_t)bad;
+}
+
+static void test_threads(void **state)
+{
+    char tmpl[] = "/tmp/ps_xls_stderr_XXXXXX";
+    int fd = mkstemp(tmpl);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    pthread_t t[6];
+    for (long i = 0; i < 6; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, read_many, (void *)(intptr_t)i), 0);
+    long bad = 0;
+    for (int i = 0; i < 6; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        bad += (long)(intptr_t)r;
+    }
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    off_t size = lseek(fd, 0, SEEK_END);
+    close(fd);
+    unlink(tmpl);
+    assert_int_equal(bad, 0);
+    assert_int_equal(size, 0);
+}
+
 /* ---- BIFF8 workbooks built record by record ----------------------------------------------- */
 
 typedef struct bytes {
@@ -757,6 +805,7 @@ static void test_built_failures(void **state)
     free(b.p);
     assert_int_equal(open_fail(path, NULL, &err), PS_ERR_CORRUPT);
     assert_non_null(strstr(err.message, "表一"));
+    assert_string_equal(err.sheet, "表一");
 
     /* sheets that overlap: refused, not walked 200 times; too many sheets for the limit */
     b = build_overlapping(200);
@@ -853,6 +902,7 @@ int main(void)
         cmocka_unit_test(test_bare_biff3),
         cmocka_unit_test(test_encrypted),
         cmocka_unit_test(test_truncated_is_corrupt_and_silent),
+        cmocka_unit_test(test_threads),
         cmocka_unit_test(test_built_workbook),
         cmocka_unit_test(test_built_failures),
         cmocka_unit_test(test_damaged_copies),

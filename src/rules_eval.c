@@ -668,7 +668,11 @@ static rval eval(rctx *c, const rnode *n)
             return boolean(true);
         return k1 && k2 ? boolean(false) : blank();
     }
-    case N_ARITH: return arith(n->op, eval(c, n->args[0]), eval(c, n->args[1]));
+    case N_ARITH: { /* left first: the order of the finding's cells */
+        rval l = eval(c, n->args[0]);
+        rval r = eval(c, n->args[1]);
+        return arith(n->op, l, r);
+    }
     case N_CMP: {
         bool primary = n == c->r->primary && !c->have_primary;
         bool was = c->probing;

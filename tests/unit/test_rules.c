@@ -609,6 +609,43 @@ static void test_big_groups(void **state)
     ruleset_free(rs);
 }
 
+/* A finding's cells: the left-hand side first, then every other input in reading order, each
+ * once; expected and actual as numbers. */
+static void test_cells(void **state)
+{
+    (void)state;
+    const char *yaml = "- {id: c, check: \"f = e / d + SUM(t[].x) - e\", message: m}\n";
+    ps_ruleset *rs = NULL;
+    ps_error err = {0};
+    assert_int_equal(ruleset_from_string(yaml, strlen(yaml), "m.yaml", &rs, &err), PS_OK);
+    ps_document *doc = document_new("t", "m", "f.xls", "自评表");
+    ps_value f = value_number(PS_TYPE_FRACTION, 1, 5, 5), e = value_number(PS_TYPE_MONEY, 3, 5, 4),
+             d = value_number(PS_TYPE_MONEY, 4, 5, 3), x = value_number(PS_TYPE_MONEY, 1, 9, 7);
+    document_set(doc, "f", &f);
+    document_set(doc, "e", &e);
+    document_set(doc, "d", &d);
+    ps_table *t = document_add_table(doc, "t");
+    table_set(t, table_add_row(t), "x", &x);
+    assert_int_equal(rule_eval(ruleset_at(rs, 0), doc, &err), PS_OK);
+    const ps_findings *fs = document_findings(doc);
+    assert_int_equal(findings_count(fs), 1);
+    const ps_finding *fd = findings_at(fs, 0);
+    assert_string_equal(fd->cell, "F6");
+    assert_string_equal(fd->file, "f.xls");
+    assert_string_equal(fd->sheet, "自评表");
+    assert_int_equal(fd->ncells, 4);
+    assert_string_equal(fd->cells[0], "F6");
+    assert_string_equal(fd->cells[1], "E6");
+    assert_string_equal(fd->cells[2], "D6");
+    assert_string_equal(fd->cells[3], "H10");
+    assert_int_equal(fd->expected.kind, PS_SCALAR_NUMBER);
+    assert_true(fabs(fd->expected.number - -1.25) < 1e-12); /* 3/4 + 1 - 3 */
+    assert_int_equal(fd->actual.kind, PS_SCALAR_NUMBER);
+    assert_true(fabs(fd->actual.number - 1) < 1e-12);
+    document_free(doc);
+    ruleset_free(rs);
+}
+
 /* Errors in a mapping file's rules: section point at file:line:column of the culprit. */
 static void test_yaml_errors(void **state)
 {
@@ -663,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_caret),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_yaml_errors),
+        cmocka_unit_test(test_cells),
         cmocka_unit_test(test_mutated_rules),
         cmocka_unit_test(test_big_groups),
     };

@@ -8,6 +8,7 @@
 #include "writer_int.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,11 +129,11 @@ static void write_heads(ps_merge *m, merge_sheet *s, const char *const *fixed, s
     lxw_format *h = wr_format(&m->fm, WR_K_HEADER, 0);
     uint16_t c = 0;
     for (size_t i = 0; i < nfixed; i++, c++)
-        note(m, worksheet_write_string(s->ws, 0, c, fixed[i], h));
+        note(m, wr_write_string(s->ws, 0, c, fixed[i], h));
     for (size_t i = 0; i < ncols && c < LXW_COL_MAX - 1; i++, c++)
-        note(m, worksheet_write_string(s->ws, 0, c, cols[i].label, h));
+        note(m, wr_write_string(s->ws, 0, c, cols[i].label, h));
     for (size_t i = 0; i < ntail && c < LXW_COL_MAX - 1; i++, c++)
-        note(m, worksheet_write_string(s->ws, 0, c, tail[i], h));
+        note(m, wr_write_string(s->ws, 0, c, tail[i], h));
     s->row = 1;
 }
 
@@ -387,7 +388,7 @@ static void write_summary_row(ps_merge *m, summary *s, const ps_document *doc, c
     const ps_findings *fl = document_findings_const(doc);
     const char *sheet = document_sheet(doc);
     lxw_format *text = wr_format(&m->fm, WR_K_TEXT, 0);
-    note(m, worksheet_write_string(ws, r, 0, file, text));
+    note(m, wr_write_string(ws, r, 0, file, text));
     const ps_value *unit = document_get(doc, "unit_name");
     const ps_value *year = document_get(doc, "year");
     int sev = unit && unit->row != PS_NO_CELL ? wr_cell_severity(fl, sheet, unit->row, unit->col, NULL, 0) : 0;
@@ -401,7 +402,7 @@ static void write_summary_row(ps_merge *m, summary *s, const ps_document *doc, c
             continue; /* blank stays blank: nothing to write in constant memory */
         sev = v->row != PS_NO_CELL ? wr_cell_severity(fl, sheet, v->row, v->col, NULL, 0) : 0;
         note(m, wr_write_value(ws, r, (uint16_t)(FIXED_SUM + c), v, col->type, &m->fm, sev));
-        if (col->summed && v->has_number)
+        if (col->summed && v->has_number && isfinite(v->number))
             col->total += v->number;
     }
 }
@@ -429,7 +430,7 @@ static void write_detail_rows(ps_merge *m, const ps_document *doc, const char *f
                 int sev = v->row != PS_NO_CELL ? wr_cell_severity(fl, sheet, v->row, v->col, NULL, 0) : 0;
                 note(m, wr_write_value(ws, r, (uint16_t)(FIXED_DETAIL + c), v, d->cols[c].type, &m->fm, sev));
             }
-            note(m, worksheet_write_string(ws, r, (uint16_t)(FIXED_DETAIL + c), file, wr_format(&m->fm, WR_K_TEXT, 0)));
+            note(m, wr_write_string(ws, r, (uint16_t)(FIXED_DETAIL + c), file, wr_format(&m->fm, WR_K_TEXT, 0)));
         }
     }
 }
@@ -439,7 +440,7 @@ static void write_scalar(ps_merge *m, lxw_worksheet *ws, uint32_t r, uint16_t c,
     if (s->kind == PS_SCALAR_NUMBER)
         note(m, worksheet_write_number(ws, r, c, s->number, wr_format(&m->fm, WR_K_NUMBER, 0)));
     else if (s->kind == PS_SCALAR_TEXT && s->text)
-        note(m, worksheet_write_string(ws, r, c, s->text, wr_format(&m->fm, WR_K_TEXT, 0)));
+        note(m, wr_write_string(ws, r, c, s->text, wr_format(&m->fm, WR_K_TEXT, 0)));
 }
 
 static void write_finding(ps_merge *m, const ps_finding *f, const char *file, const char *unit)
@@ -449,14 +450,14 @@ static void write_finding(ps_merge *m, const ps_finding *f, const char *file, co
         return;
     lxw_worksheet *ws = m->findings.ws;
     lxw_format *text = wr_format(&m->fm, WR_K_TEXT, 0);
-    note(m, worksheet_write_string(ws, r, 0, f->file && *f->file ? f->file : file, text));
-    note(m, worksheet_write_string(ws, r, 1, unit ? unit : "", text));
-    note(m, worksheet_write_string(ws, r, 2, f->sheet ? f->sheet : "", text));
-    note(m, worksheet_write_string(ws, r, 3, f->cell ? f->cell : "", text));
-    note(m, worksheet_write_string(ws, r, 4, f->rule, text));
-    note(m, worksheet_write_string(ws, r, 5, severity_name(f->severity),
+    note(m, wr_write_string(ws, r, 0, f->file && *f->file ? f->file : file, text));
+    note(m, wr_write_string(ws, r, 1, unit ? unit : "", text));
+    note(m, wr_write_string(ws, r, 2, f->sheet ? f->sheet : "", text));
+    note(m, wr_write_string(ws, r, 3, f->cell ? f->cell : "", text));
+    note(m, wr_write_string(ws, r, 4, f->rule, text));
+    note(m, wr_write_string(ws, r, 5, severity_name(f->severity),
                                    wr_format(&m->fm, WR_K_TEXT, (int)f->severity + 1)));
-    note(m, worksheet_write_string(ws, r, 6, f->message, text));
+    note(m, wr_write_string(ws, r, 6, f->message, text));
     write_scalar(m, ws, r, 7, &f->expected);
     write_scalar(m, ws, r, 8, &f->actual);
 }
@@ -519,11 +520,11 @@ ps_status merge_add_file(ps_merge *m, const char *file, ps_status status, const 
         lxw_format *text = wr_format(&m->fm, WR_K_TEXT, 0), *num = wr_format(&m->fm, WR_K_INT, 0);
         const char *st = status != PS_OK ? "error" : (counts[0] + counts[1] + counts[2]) ? "findings" : "ok";
         int sev = status != PS_OK ? 3 : counts[PS_SEV_ERROR] ? 3 : counts[PS_SEV_WARNING] ? 2 : 0;
-        note(m, worksheet_write_string(ws, r, 0, file, text));
-        note(m, worksheet_write_string(ws, r, 1, st, wr_format(&m->fm, WR_K_TEXT, sev)));
+        note(m, wr_write_string(ws, r, 0, file, text));
+        note(m, wr_write_string(ws, r, 1, st, wr_format(&m->fm, WR_K_TEXT, sev)));
         if (status != PS_OK) {
-            note(m, worksheet_write_string(ws, r, 2, error_code_name(status), text));
-            note(m, worksheet_write_string(ws, r, 3, file_err && file_err->message[0] ? file_err->message : "", text));
+            note(m, wr_write_string(ws, r, 2, error_code_name(status), text));
+            note(m, wr_write_string(ws, r, 3, file_err && file_err->message[0] ? file_err->message : "", text));
         }
         note(m, worksheet_write_number(ws, r, 4, status == PS_OK ? (double)ndocs : 0, num));
         for (int k = 0; k < 3; k++)
@@ -539,7 +540,7 @@ ps_status merge_add_file(ps_merge *m, const char *file, ps_status status, const 
 static void write_truncated(ps_merge *m, merge_sheet *s)
 {
     if (s->truncated)
-        note(m, worksheet_write_string(s->ws, ROW_LIMIT, 0, "（已截断：超过 Excel 的行数上限）",
+        note(m, wr_write_string(s->ws, ROW_LIMIT, 0, "（已截断：超过 Excel 的行数上限）",
                                        wr_format(&m->fm, WR_K_TOTAL, 3)));
 }
 
@@ -551,7 +552,7 @@ static void write_totals(ps_merge *m, summary *s)
         return;
     }
     uint32_t r = s->s.row; /* ROW_LIMIT at most: the row kept free */
-    note(m, worksheet_write_string(ws, r, 0, "合计", wr_format(&m->fm, WR_K_TOTAL, 0)));
+    note(m, wr_write_string(ws, r, 0, "合计", wr_format(&m->fm, WR_K_TOTAL, 0)));
     for (size_t c = 0; c < s->ncols && FIXED_SUM + c < LXW_COL_MAX - 1; c++) {
         const merge_col *col = &s->cols[c];
         if (!col->summed)
@@ -559,7 +560,8 @@ static void write_totals(ps_merge *m, summary *s)
         char a[16], b[16], f[48];
         uint16_t cc = (uint16_t)(FIXED_SUM + c);
         snprintf(f, sizeof f, "=SUM(%s:%s)", cell_ref(1, cc, a, sizeof a), cell_ref(last, cc, b, sizeof b));
-        note(m, worksheet_write_formula_num(ws, r, cc, f, wr_format(&m->fm, wr_kind_of(col->type), 0), col->total));
+        note(m, worksheet_write_formula_num(ws, r, cc, f, wr_format(&m->fm, wr_kind_of(col->type), 0),
+                                            isfinite(col->total) ? col->total : 0));
     }
     worksheet_autofilter(ws, 0, 0, last, (lxw_col_t)(FIXED_SUM + s->ncols - 1));
 }

@@ -5,6 +5,7 @@
 #include "perfsheet/workbook.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -117,6 +118,107 @@ bool wr_parse_date(const char *s, lxw_datetime *dt)
     return true;
 }
 
+/* Excel holds at most 32,767 UTF-16 units in a cell. */
+#define WR_CELL_UNITS 32767
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes) and its UTF-16 size, or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n, size_t *units)
+{
+    unsigned char c = s[0];
+    size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (len == 0 || len > n)
+        return 0;
+    uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1Fu) : len == 3 ? (c & 0x0Fu) : (c & 0x07u);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3Fu);
+    }
+    static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_cp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    *units = cp >= 0x10000 ? 2 : 1;
+    return len;
+}
+
+lxw_error wr_write_string(lxw_worksheet *ws, uint32_t row, uint16_t col, const char *text, lxw_format *f)
+{
+    if (!text)
+        return worksheet_write_blank(ws, row, col, f);
+    /* Fast path: valid UTF-8, no control characters XML cannot carry, short enough. */
+    size_t n = strlen(text), units = 0, i = 0;
+    bool clean = true;
+    while (i < n) {
+        size_t u = 0, l = utf8_len((const unsigned char *)text + i, n - i, &u);
+        unsigned char c = (unsigned char)text[i];
+        if (l == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || units + u > WR_CELL_UNITS) {
+            clean = false;
+            break;
+        }
+        units += u;
+        i += l;
+    }
+    if (clean)
+        return worksheet_write_string(ws, row, col, text, f);
+    /* Copy: invalid bytes become U+FFFD, control characters a space, cut at the limit. */
+    char *buf = malloc(n * 3 + 4);
+    if (!buf)
+        return LXW_ERROR_MEMORY_MALLOC_FAILED;
+    size_t o = 0;
+    units = 0;
+    for (i = 0; i < n;) {
+        size_t u = 1, l = utf8_len((const unsigned char *)text + i, n - i, &u);
+        unsigned char c = (unsigned char)text[i];
+        if (units + u > WR_CELL_UNITS)
+            break;
+        if (l == 0) {
+            memcpy(buf + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        } else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            buf[o++] = ' ';
+            i++;
+        } else {
+            memcpy(buf + o, text + i, l);
+            o += l;
+            i += l;
+        }
+        units += u;
+    }
+    buf[o] = '\0';
+    lxw_error e = worksheet_write_string(ws, row, col, buf, f);
+    free(buf);
+    return e;
+}
+
+void wr_sanitize(char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t u, l = utf8_len((const unsigned char *)s + i, n - i, &u);
+        if (l == 0) {
+            s[i++] = '?';
+        } else {
+            if (l == 1 && (unsigned char)s[i] < 0x20 && s[i] != '\n' && s[i] != '\t')
+                s[i] = ' ';
+            i += l;
+        }
+    }
+}
+
+void wr_utf8_trim_tail(char *s)
+{
+    size_t n = strlen(s), i = n;
+    /* back to the start of the last character */
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80 && n - i < 4)
+        i--;
+    if (i > 0) {
+        size_t u;
+        if (utf8_len((const unsigned char *)s + i - 1, n - i + 1, &u) != n - i + 1)
+            s[i - 1] = '\0';
+    }
+}
+
 lxw_error wr_write_value(lxw_worksheet *ws, uint32_t row, uint16_t col, const ps_value *v,
                          ps_field_type t, wr_formats *fm, int sev)
 {
@@ -130,24 +232,24 @@ lxw_error wr_write_value(lxw_worksheet *ws, uint32_t row, uint16_t col, const ps
     case WR_K_INT:
     case WR_K_NUMBER:
     case WR_K_RATE:
-        if (v->has_number)
+        if (v->has_number && isfinite(v->number))
             return worksheet_write_number(ws, row, col, v->number, f);
         break;
     case WR_K_DATE: {
         lxw_datetime dt;
         if (wr_parse_date(v->text, &dt))
             return worksheet_write_datetime(ws, row, col, &dt, f);
-        if (!text && v->has_number)
+        if (!text && v->has_number && isfinite(v->number))
             return worksheet_write_number(ws, row, col, v->number, f);
         break;
     }
     default:
-        if (!text && v->has_number)
+        if (!text && v->has_number && isfinite(v->number))
             return worksheet_write_number(ws, row, col, v->number, wr_format(fm, WR_K_NUMBER, sev));
         break;
     }
     if (text) /* text is data, never a formula, even when it starts with = + - @ */
-        return worksheet_write_string(ws, row, col, text, wr_format(fm, WR_K_TEXT, sev));
+        return wr_write_string(ws, row, col, text, wr_format(fm, WR_K_TEXT, sev));
     return worksheet_write_blank(ws, row, col, f);
 }
 
@@ -167,9 +269,11 @@ int wr_cell_severity(const ps_findings *fl, const char *sheet, uint32_t row, uin
             level = (int)f->severity + 1;
         if (msg && msg_size) {
             size_t used = strlen(msg);
-            if (used + 1 < msg_size)
+            if (used + 1 < msg_size) {
                 snprintf(msg + used, msg_size - used, "%s[%s] %s: %s", used ? "\n" : "",
                          severity_name(f->severity), f->rule, f->message);
+                wr_utf8_trim_tail(msg);
+            }
         }
     }
     return level;

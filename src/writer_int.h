@@ -103,6 +103,13 @@ wr_kind wr_kind_of(ps_field_type t);
  * a string (never a formula). */
 lxw_error wr_write_value(lxw_worksheet *ws, uint32_t row, uint16_t col, const ps_value *v,
                          ps_field_type t, wr_formats *fm, int sev);
+/* Writes text as a string cell (never a formula): invalid UTF-8 becomes U+FFFD, control
+ * characters XML cannot hold a space, and text beyond Excel's 32,767 characters is cut. */
+lxw_error wr_write_string(lxw_worksheet *ws, uint32_t row, uint16_t col, const char *text, lxw_format *f);
+/* In place: invalid UTF-8 bytes become '?', control characters but \n and \t a space. */
+void wr_sanitize(char *s);
+/* Drops an incomplete UTF-8 sequence at the end of s (after a byte-bounded snprintf). */
+void wr_utf8_trim_tail(char *s);
 /* Parses ISO "YYYY-MM-DD[THH:MM[:SS]]" into *dt. */
 bool wr_parse_date(const char *s, lxw_datetime *dt);
 

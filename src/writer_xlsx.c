@@ -462,7 +462,7 @@ static void apply_formula(plan *p, const char *target, const char *expr)
         return;
     }
     /* The cached value is the document's as written, so a wrong total shows as it was. */
-    c->cached = c->v && c->v->has_number ? c->v->number : v;
+    c->cached = c->v && c->v->has_number && isfinite(c->v->number) ? c->v->number : v;
 }
 
 static void plan_formulas(plan *p)
@@ -501,6 +501,7 @@ static void plan_findings(plan *p)
             continue;
         msg[0] = '\0';
         c->sev = wr_cell_severity(fl, sheet, c->v->row, c->v->col, msg, sizeof msg);
+        wr_sanitize(msg);
         if (c->sev && !(c->comment = strdup(msg)))
             p->nomem = true;
     }
@@ -600,11 +601,11 @@ static lxw_error write_cell(lxw_worksheet *ws, const plan_cell *c, wr_formats *f
 {
     switch (c->what) {
     case P_LABEL:
-        return worksheet_write_string(ws, c->row, c->col, c->text ? c->text : "", wr_format(fm, WR_K_LABEL, 0));
+        return wr_write_string(ws, c->row, c->col, c->text ? c->text : "", wr_format(fm, WR_K_LABEL, 0));
     case P_HEADER:
-        return worksheet_write_string(ws, c->row, c->col, c->text ? c->text : "", wr_format(fm, WR_K_HEADER, 0));
+        return wr_write_string(ws, c->row, c->col, c->text ? c->text : "", wr_format(fm, WR_K_HEADER, 0));
     case P_BLOCK_TITLE:
-        return worksheet_write_string(ws, c->row, c->col, c->text ? c->text : "", wr_format(fm, WR_K_TOTAL, 0));
+        return wr_write_string(ws, c->row, c->col, c->text ? c->text : "", wr_format(fm, WR_K_TOTAL, 0));
     case P_VALUE:
         break;
     }
@@ -627,7 +628,7 @@ static void write_scalar(lxw_worksheet *ws, uint32_t row, uint16_t col, const ps
     if (s->kind == PS_SCALAR_NUMBER)
         worksheet_write_number(ws, row, col, s->number, f);
     else if (s->kind == PS_SCALAR_TEXT && s->text)
-        worksheet_write_string(ws, row, col, s->text, f);
+        wr_write_string(ws, row, col, s->text, f);
     else
         worksheet_write_blank(ws, row, col, f);
 }
@@ -640,7 +641,7 @@ static lxw_error write_findings_sheet(lxw_workbook *wb, const plan *p, const cha
     static const char *const heads[] = {"严重程度", "规则", "工作表", "源单元格", "标准表单元格", "说明", "期望值", "实际值"};
     static const double widths[] = {10, 22, 14, 10, 14, 70, 14, 14};
     for (uint16_t c = 0; c < 8; c++) {
-        worksheet_write_string(ws, 0, c, heads[c], wr_format(fm, WR_K_HEADER, 0));
+        wr_write_string(ws, 0, c, heads[c], wr_format(fm, WR_K_HEADER, 0));
         worksheet_set_column(ws, c, c, widths[c], NULL);
     }
     worksheet_freeze_panes(ws, 1, 0);
@@ -651,18 +652,18 @@ static lxw_error write_findings_sheet(lxw_workbook *wb, const plan *p, const cha
         const ps_finding *f = findings_at(fl, i);
         uint32_t r = (uint32_t)i + 1;
         int sev = (int)f->severity + 1;
-        worksheet_write_string(ws, r, 0, severity_name(f->severity), wr_format(fm, WR_K_TEXT, sev));
-        worksheet_write_string(ws, r, 1, f->rule, text);
-        worksheet_write_string(ws, r, 2, f->sheet ? f->sheet : "", text);
-        worksheet_write_string(ws, r, 3, f->cell ? f->cell : "", text);
+        wr_write_string(ws, r, 0, severity_name(f->severity), wr_format(fm, WR_K_TEXT, sev));
+        wr_write_string(ws, r, 1, f->rule, text);
+        wr_write_string(ws, r, 2, f->sheet ? f->sheet : "", text);
+        wr_write_string(ws, r, 3, f->cell ? f->cell : "", text);
         const plan_cell *pc = cell_of_source(p, f->cell);
         char ref[80] = "";
         if (pc) {
             char a1[20];
             snprintf(ref, sizeof ref, "%s!%s", data_sheet, cell_ref(pc->row, pc->col, a1, sizeof a1));
         }
-        worksheet_write_string(ws, r, 4, ref, text);
-        worksheet_write_string(ws, r, 5, f->message, text);
+        wr_write_string(ws, r, 4, ref, text);
+        wr_write_string(ws, r, 5, f->message, text);
         write_scalar(ws, r, 6, &f->expected, num);
         write_scalar(ws, r, 7, &f->actual, num);
     }
@@ -722,7 +723,7 @@ ps_status writer_convert(const ps_mapping *m, const ps_document *doc, const char
         if (p.ncols > 1)
             e = worksheet_merge_range(ws, 0, 0, 0, (lxw_col_t)(p.ncols - 1), l->title, wr_format(&fm, WR_K_TITLE, 0));
         else
-            e = worksheet_write_string(ws, 0, 0, l->title, wr_format(&fm, WR_K_TITLE, 0));
+            e = wr_write_string(ws, 0, 0, l->title, wr_format(&fm, WR_K_TITLE, 0));
         for (size_t i = 0; i < p.n && e == LXW_NO_ERROR; i++)
             e = write_cell(ws, &p.cells[i], &fm);
     }

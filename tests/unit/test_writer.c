@@ -426,6 +426,55 @@ static void test_convert_no_mapping_own_reader(void **state)
     document_free(d);
 }
 
+/* Hostile values from cells: control characters, a 40,000-character text (Excel holds
+ * 32,767), a number that is not finite, a unit name cut inside a UTF-8 character. The file is
+ * still written and readable. */
+static void test_convert_hostile_values(void **state)
+{
+    (void)state;
+    ps_document *d = document_new("zpb", "mappings/zpb.yaml", "in.xls", "自评表");
+    assert_non_null(d);
+    set_text(d, "unit_name", PS_TYPE_TEXT, "单位\x01\x1f名", 1, 0);
+    size_t big = 40000 * 3;
+    char *long_text = malloc(big + 1);
+    assert_non_null(long_text);
+    for (size_t i = 0; i < big; i += 3)
+        memcpy(long_text + i, "医", 3);
+    long_text[big] = '\0';
+    set_text(d, "goals.planned", PS_TYPE_TEXT, long_text, 10, 0);
+    set_num(d, "funds.executed", PS_TYPE_MONEY, INFINITY, 5, 4);
+    set_num(d, "funds.budget_full", PS_TYPE_MONEY, NAN, 5, 3);
+    set_text(d, "grade", PS_TYPE_GRADE, "\xe4\xbc", 30, 1); /* a cut character */
+    assert_non_null(findings_add(document_findings(d), "x.long", PS_SEV_ERROR, "in.xls", "自评表", "A11", long_text));
+    char path[512];
+    snprintf(path, sizeof path, "%s/hostile.xlsx", tmpdir);
+    ps_error err;
+    assert_int_equal(writer_convert(NULL, d, path, &err), PS_OK);
+    free(long_text);
+    ps_workbook *wb = NULL;
+    assert_int_equal(reader_open(path, NULL, &wb, &err), PS_OK);
+    const ps_sheet *sh = workbook_sheet(wb, 0);
+    bool unit = false, text = false;
+    for (size_t i = 0; i < sheet_cell_count(sh); i++) {
+        const ps_cell *c = &sheet_cells(sh)[i];
+        if (c->type == PS_CELL_TEXT && strncmp(c->text, "单位", 6) == 0 && strstr(c->text, "名"))
+            unit = true;
+        if (c->type == PS_CELL_TEXT && strlen(c->text) == 32767 * 3)
+            text = true;
+        if (c->type == PS_CELL_NUMBER)
+            assert_true(isfinite(c->number));
+    }
+    assert_true(unit);
+    assert_true(text);
+    workbook_free(wb);
+    if (readback_available()) {
+        readback rb;
+        assert_true(readback_load(&rb, path));
+        readback_free(&rb);
+    }
+    document_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -436,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_convert_deterministic_atomic),
         cmocka_unit_test(test_convert_refuses_input),
         cmocka_unit_test(test_convert_no_mapping_own_reader),
+        cmocka_unit_test(test_convert_hostile_values),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "perfsheet/check.h"
 #include "perfsheet/document.h"
 #include "perfsheet/mapping.h"
 #include "perfsheet/reader.h"
@@ -426,6 +427,62 @@ static void test_convert_no_mapping_own_reader(void **state)
     document_free(d);
 }
 
+/* A real file: synthetic 石湾县 自评表, whose 执行率 F6 reads 100% for 1352.90 / 1384.75
+ * (zpb.rate): read, extracted, checked, converted with the built-in mapping and its layout. */
+static void test_convert_real_sample(void **state)
+{
+    (void)state;
+    const char *in = "samples/synthetic/u04-shiwan/zpb.xls";
+    ps_mapping_set *set = NULL;
+    ps_checker *ck = NULL;
+    ps_workbook *wb = NULL;
+    ps_document **docs = NULL;
+    size_t n = 0;
+    ps_error err;
+    assert_int_equal(mapping_set_load(NULL, &set, &err), PS_OK);
+    assert_int_equal(checker_new(set, &ck, &err), PS_OK);
+    assert_int_equal(reader_open(in, NULL, &wb, &err), PS_OK);
+    assert_int_equal(mapping_extract_workbook(set, wb, in, &docs, &n, &err), PS_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(checker_check_document(ck, docs[0], &err), PS_OK);
+    char name[256], path[600];
+    assert_int_equal(writer_document_name(docs[0], name, sizeof name), PS_OK);
+    assert_string_equal(name, "石湾县医疗保障局_2021_zpb.xlsx");
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    assert_int_equal(writer_convert(mapping_set_find(set, "zpb"), docs[0], path, &err), PS_OK);
+    if (readback_available()) {
+        readback rb;
+        assert_true(readback_load(&rb, path));
+        const rb_cell *rate = readback_right_of(&rb, "自评表", "执行率");
+        assert_non_null(rate);
+        assert_string_equal(rate->kind, "f");
+        assert_string_equal(rate->value, "1");
+        const rb_cell *exec = readback_right_of(&rb, "自评表", "全年执行数");
+        const rb_cell *budget = readback_right_of(&rb, "自评表", "全年预算数");
+        assert_string_equal(exec->value, "1352.9");
+        char want[64];
+        snprintf(want, sizeof want, "=%s/%s", strchr(exec->ref, '!') + 1, strchr(budget->ref, '!') + 1);
+        assert_string_equal(rate->formula, want);
+        assert_string_equal(rate->fill, "FFFFC7CE");
+        assert_non_null(strstr(rate->comment, "zpb.rate: 执行率应为 97.70%"));
+        /* 绩效指标: the 12 三级指标 rows under their header, texts as written */
+        const rb_cell *head = readback_find_text(&rb, "自评表", "三级指标");
+        assert_non_null(head);
+        /* 总分 = 资金得分 + 一级指标得分, a live formula */
+        const rb_cell *total = readback_right_of(&rb, "自评表", "总分得分");
+        assert_non_null(total);
+        assert_string_equal(total->kind, "f");
+        assert_non_null(strstr(total->formula, "SUM("));
+        readback_free(&rb);
+    }
+    for (size_t i = 0; i < n; i++)
+        document_free(docs[i]);
+    free(docs);
+    workbook_free(wb);
+    checker_free(ck);
+    mapping_set_free(set);
+}
+
 /* Hostile values from cells: control characters, a 40,000-character text (Excel holds
  * 32,767), a number that is not finite, a unit name cut inside a UTF-8 character. The file is
  * still written and readable. */
@@ -486,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_convert_refuses_input),
         cmocka_unit_test(test_convert_no_mapping_own_reader),
         cmocka_unit_test(test_convert_hostile_values),
+        cmocka_unit_test(test_convert_real_sample),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -71,6 +71,7 @@ struct rnode {
     rnode *where;    /* aggregate filter, evaluated per row */
     regex_t *re;     /* F_MATCHES with a literal pattern, compiled once */
     bool has_var;    /* str holds a {var} placeholder */
+    int depth;       /* height of the subtree: evaluation recurses this deep */
 };
 
 void rnode_free(rnode *n);

@@ -89,6 +89,7 @@ static rnode *new_node(rparser *p, rnode_kind kind, size_t pos)
         return fail_nomem(p);
     n->kind = kind;
     n->pos = pos;
+    n->depth = 1;
     return n;
 }
 
@@ -103,6 +104,25 @@ static bool push_arg(rparser *p, rnode *n, rnode *arg)
     n->args = a;
     n->args[n->nargs++] = arg;
     return true;
+}
+
+static rnode *too_deep(rparser *p, size_t pos)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", PS_RULE_MAX_DEPTH);
+    return fail_at(p, pos, "表达式嵌套过深（超过 %s 层）", lim);
+}
+
+/* The height of n from its children's. */
+static int height(const rnode *n)
+{
+    int h = 0;
+    for (size_t i = 0; i < n->nargs; i++)
+        if (n->args[i]->depth > h)
+            h = n->args[i]->depth;
+    if (n->where && n->where->depth > h)
+        h = n->where->depth;
+    return h + 1;
 }
 
 static rnode *binary(rparser *p, rnode_kind kind, int op, size_t pos, rnode *l, rnode *r)
@@ -122,6 +142,12 @@ static rnode *binary(rparser *p, rnode_kind kind, int op, size_t pos, rnode *l, 
     n->args = args;
     n->nargs = 2;
     n->op = op;
+    /* a long chain (a + b + c …) is a deep tree too: evaluation recurses its height */
+    n->depth = 1 + (l->depth > r->depth ? l->depth : r->depth);
+    if (n->depth > PS_RULE_MAX_DEPTH) {
+        rnode_free(n);
+        return too_deep(p, pos);
+    }
     return n;
 }
 
@@ -148,9 +174,7 @@ static rnode *parse_or(rparser *p);
 static bool enter(rparser *p)
 {
     if (++p->depth > PS_RULE_MAX_DEPTH) {
-        char lim[16];
-        snprintf(lim, sizeof lim, "%d", PS_RULE_MAX_DEPTH);
-        fail_at(p, p->tok.pos, "表达式嵌套过深（超过 %s 层）", lim);
+        too_deep(p, p->tok.pos);
         return false;
     }
     return true;
@@ -251,6 +275,10 @@ static rnode *parse_call(rparser *p, char *name, size_t pos)
     }
     if (!advance(p)) /* past ")" */
         goto fail;
+    if ((n->depth = height(n)) > PS_RULE_MAX_DEPTH) {
+        too_deep(p, pos);
+        goto fail;
+    }
     return n;
 fail:
     rnode_free(n);
@@ -367,6 +395,7 @@ static rnode *parse_unary(rparser *p)
             rnode_free(n);
             return NULL;
         }
+        n->depth = height(n);
         return n;
     }
     return parse_primary(p);
@@ -459,6 +488,7 @@ static rnode *parse_not(rparser *p)
         rnode_free(n);
         return NULL;
     }
+    n->depth = height(n);
     return n;
 }
 

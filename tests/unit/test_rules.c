@@ -505,13 +505,21 @@ static void test_limits(void **state)
     r = rule_compile("neg", deep, o, &err);
     assert_null(r);
     assert_string_equal(err.message, "表达式嵌套过深（超过 128 层）");
-    /* a long flat sum is fine: no depth */
+    /* a flat sum is a deep tree as well (evaluation recurses its length): 100 terms are
+     * fine, 2000 a clean error at the operator past the limit */
     size_t k = 0;
-    for (int i = 0; i < 2000; i++)
+    for (int i = 0; i < 100; i++)
         k += (size_t)sprintf(deep + k, "%s1", i ? "+" : "");
     r = rule_compile("flat", deep, o, &err);
     assert_non_null(r);
     rule_free(r);
+    k = 0;
+    for (int i = 0; i < 2000; i++)
+        k += (size_t)sprintf(deep + k, "%s1", i ? "+" : "");
+    r = rule_compile("flat", deep, o, &err);
+    assert_null(r);
+    assert_string_equal(err.message, "表达式嵌套过深（超过 128 层）");
+    assert_int_equal(err.col, 12 + 2 * 128 - 1); /* the 128th "+" */
     free(deep);
 }
 

@@ -21,9 +21,9 @@ typedef struct rval {
     double num;
     const char *text; /* borrowed from a document or the context's pool */
     bool b;
-    int terms;            /* summed non-blank terms, for the money tolerance */
-    const ps_value *src;  /* the document value it came from, if it is one */
-    int doc;              /* index of the document of src */
+    int terms;           /* summed non-blank terms, for the money tolerance */
+    const ps_value *src; /* the document value it came from, if it is one */
+    int doc;             /* index of the document of src */
 } rval;
 
 typedef struct rcell {
@@ -37,7 +37,7 @@ typedef struct rctx {
     const ps_rule *r;
     ps_document *const *docs;
     size_t ndocs;
-    size_t binding;          /* index into r->vars, when it has vars */
+    size_t binding; /* index into r->vars, when it has vars */
     /* each: the table, and the rows of the current row or group */
     const ps_table *each_t;
     const size_t *rows;
@@ -56,12 +56,16 @@ typedef struct rctx {
     /* the primary comparison */
     bool have_primary;
     rval lhs, rhs;
-    char **pool;            /* texts made while evaluating (DIGITS, TEXT of a number) */
+    char **pool; /* texts made while evaluating (DIGITS, TEXT of a number) */
     size_t npool, pool_cap;
     bool nomem;
 } rctx;
 
-static rval blank(void) { rval v = {0}; return v; }
+static rval blank(void)
+{
+    rval v = {0};
+    return v;
+}
 
 static rval num(double d)
 {
@@ -351,8 +355,7 @@ static rval eval_call(rctx *c, const rnode *n)
 {
     switch (n->fn) {
     case F_SUM:
-    case F_COUNT:
-        return eval_aggregate(c, n);
+    case F_COUNT: return eval_aggregate(c, n);
     case F_MIN:
     case F_MAX: {
         if (n->nargs == 1 && n->args[0]->kind == N_COL)
@@ -479,7 +482,8 @@ static rval eval_call(rctx *c, const rnode *n)
         while (*s && !isdigit((unsigned char)*s))
             s++;
         if (!(isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[2]) &&
-              isdigit((unsigned char)s[3])) || isdigit((unsigned char)s[4]))
+              isdigit((unsigned char)s[3])) ||
+            isdigit((unsigned char)s[4]))
             return blank();
         return num((s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'));
     }
@@ -537,7 +541,9 @@ static double tolerance(const rctx *c, rval l, rval r)
         return c->r->tol_value;
     if (k == TOL_AUTO) {
         ps_field_type t = l.src ? l.src->type : PS_TYPE_NUMBER;
-        k = t == PS_TYPE_FRACTION ? TOL_RATE : (t == PS_TYPE_INT || t == PS_TYPE_YEAR) ? TOL_FIXED : TOL_MONEY;
+        k = t == PS_TYPE_FRACTION                     ? TOL_RATE
+            : (t == PS_TYPE_INT || t == PS_TYPE_YEAR) ? TOL_FIXED
+                                                      : TOL_MONEY;
         if (k == TOL_FIXED)
             return 0;
     }
@@ -780,9 +786,11 @@ static void format_value(rval v, fmt f, const ps_value *type_src, char *out, siz
 
 static fmt parse_fmt(const char *s, size_t n)
 {
-    static const struct { const char *name; fmt f; } names[] = {
-        {"money", FMT_MONEY}, {"percent", FMT_PERCENT}, {"num", FMT_NUM},
-        {"int", FMT_INT}, {"text", FMT_TEXT}, {"raw", FMT_RAW}};
+    static const struct {
+        const char *name;
+        fmt f;
+    } names[] = {{"money", FMT_MONEY}, {"percent", FMT_PERCENT}, {"num", FMT_NUM},
+                 {"int", FMT_INT},     {"text", FMT_TEXT},       {"raw", FMT_RAW}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strlen(names[i].name) == n && strncmp(names[i].name, s, n) == 0)
             return names[i].f;
@@ -790,8 +798,8 @@ static fmt parse_fmt(const char *s, size_t n)
 }
 
 /* Expands a message template: {expected}, {actual}, {id}, for-variables, fields, T[].col. */
-static void render(rctx *c, const char *tpl, rval expected, rval actual, const ps_value *lhs_src,
-                   char *out, size_t size)
+static void render(rctx *c, const char *tpl, rval expected, rval actual, const ps_value *lhs_src, char *out,
+                   size_t size)
 {
     size_t o = 0;
     out[0] = '\0';
@@ -944,14 +952,15 @@ static ps_status run_once(rctx *c, ps_error *err)
     }
     char a1[16];
     const char *cell = have_cell ? cell_ref(lhs_cell.row, lhs_cell.col, a1, sizeof a1) : NULL;
-    ps_finding *f = findings_add(document_findings(d), r->id, sev, document_file(d), document_sheet(d),
-                                 cell, msg);
+    ps_finding *f =
+        findings_add(document_findings(d), r->id, sev, document_file(d), document_sheet(d), cell, msg);
     if (!f)
         return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     if (cell && !finding_add_cell(f, cell))
         st = error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     for (size_t i = 0; st == PS_OK && i < ncells; i++) {
-        if (cells[i].doc != doc || (have_cell && cells[i].row == lhs_cell.row && cells[i].col == lhs_cell.col))
+        if (cells[i].doc != doc ||
+            (have_cell && cells[i].row == lhs_cell.row && cells[i].col == lhs_cell.col))
             continue;
         char ref[16];
         if (!finding_add_cell(f, cell_ref(cells[i].row, cells[i].col, ref, sizeof ref)))

@@ -9,8 +9,14 @@
 #include <string.h>
 #include <strings.h>
 
-static bool ident_start(unsigned char c) { return isalpha(c) || c == '_' || c == '{'; }
-static bool ident_char(unsigned char c) { return isalnum(c) || c == '_' || c == '.' || c == '{' || c == '}'; }
+static bool ident_start(unsigned char c)
+{
+    return isalpha(c) || c == '_' || c == '{';
+}
+static bool ident_char(unsigned char c)
+{
+    return isalnum(c) || c == '_' || c == '.' || c == '{' || c == '}';
+}
 
 static bool at(const rlexer *lx, const char *s)
 {
@@ -65,14 +71,35 @@ static const struct {
     const char *text;
     rtok_kind kind;
 } operators[] = {
-    {"==", T_EQ}, {"!=", T_NE}, {"<>", T_NE}, {"<=", T_LE}, {">=", T_GE}, {"&&", T_AND},
-    {"||", T_OR}, {"\xE2\x89\xA4", T_LE} /* ≤ */, {"\xE2\x89\xA6", T_LE} /* ≦ */,
-    {"\xE2\x89\xA5", T_GE} /* ≥ */, {"\xE2\x89\xA7", T_GE} /* ≧ */, {"\xE2\x89\xA0", T_NE} /* ≠ */,
-    {"\xC3\x97", T_STAR} /* × */, {"\xC3\xB7", T_SLASH} /* ÷ */,
-    {"\xEF\xBC\x88", T_LPAREN} /* （ */, {"\xEF\xBC\x89", T_RPAREN} /* ） */,
-    {"\xEF\xBC\x8C", T_COMMA} /* ， */, {"\xEF\xBC\x9D", T_EQ} /* ＝ */, {"=", T_EQ}, {"<", T_LT}, {">", T_GT}, {"!", T_NOT},
-    {"(", T_LPAREN}, {")", T_RPAREN}, {",", T_COMMA}, {"+", T_PLUS}, {"-", T_MINUS},
-    {"*", T_STAR}, {"/", T_SLASH},
+    {"==", T_EQ},
+    {"!=", T_NE},
+    {"<>", T_NE},
+    {"<=", T_LE},
+    {">=", T_GE},
+    {"&&", T_AND},
+    {"||", T_OR},
+    {"\xE2\x89\xA4", T_LE} /* ≤ */,
+    {"\xE2\x89\xA6", T_LE} /* ≦ */,
+    {"\xE2\x89\xA5", T_GE} /* ≥ */,
+    {"\xE2\x89\xA7", T_GE} /* ≧ */,
+    {"\xE2\x89\xA0", T_NE} /* ≠ */,
+    {"\xC3\x97", T_STAR} /* × */,
+    {"\xC3\xB7", T_SLASH} /* ÷ */,
+    {"\xEF\xBC\x88", T_LPAREN} /* （ */,
+    {"\xEF\xBC\x89", T_RPAREN} /* ） */,
+    {"\xEF\xBC\x8C", T_COMMA} /* ， */,
+    {"\xEF\xBC\x9D", T_EQ} /* ＝ */,
+    {"=", T_EQ},
+    {"<", T_LT},
+    {">", T_GT},
+    {"!", T_NOT},
+    {"(", T_LPAREN},
+    {")", T_RPAREN},
+    {",", T_COMMA},
+    {"+", T_PLUS},
+    {"-", T_MINUS},
+    {"*", T_STAR},
+    {"/", T_SLASH},
 };
 
 static rtok_kind lex_error(rlexer *lx, rtok *tok, size_t pos, const char *msg)
@@ -275,9 +302,8 @@ static int char_width(const unsigned char *s, size_t n)
         cp = ((unsigned)(s[0] & 0x0F) << 12) | ((unsigned)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
     else if (n >= 4 && (s[0] & 0xF8) == 0xF0)
         return 2;
-    if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
-        (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
-        (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+    if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
+        (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
         (cp >= 0xFFE0 && cp <= 0xFFE6) || cp == 0x201C || cp == 0x201D)
         return 2;
     return 1;

@@ -14,7 +14,7 @@
 
 typedef struct rparser {
     rlexer lx;
-    rtok tok;        /* current token */
+    rtok tok; /* current token */
     int depth;
     ps_origin origin;
     ps_error *err;
@@ -157,15 +157,24 @@ static const struct {
     int min, max; /* argument counts; max -1 = any */
     bool aggregate;
 } functions[] = {
-    {"SUM", F_SUM, 1, 1, true},          {"COUNT", F_COUNT, 1, 1, true},
-    {"MIN", F_MIN, 1, -1, true},         {"MAX", F_MAX, 1, -1, true},
-    {"ABS", F_ABS, 1, 1, false},         {"ROUND", F_ROUND, 1, 2, false},
-    {"COALESCE", F_COALESCE, 1, -1, false}, {"PRESENT", F_PRESENT, 1, 1, false},
-    {"BLANK", F_BLANK, 1, 1, false},     {"MATCHES", F_MATCHES, 2, 2, false},
-    {"DIGITS", F_DIGITS, 1, 1, false},   {"TEXT", F_TEXT, 1, 1, false},
-    {"NUMBER", F_NUMBER, 1, 1, false},   {"IF", F_IF, 3, -1, false},
-    {"YEAR", F_YEAR, 1, 1, false},       {"THIS_YEAR", F_THIS_YEAR, 0, 0, false},
-    {"IN", F_IN, 2, -1, false},          {"LEN", F_LEN, 1, 1, false},
+    {"SUM", F_SUM, 1, 1, true},
+    {"COUNT", F_COUNT, 1, 1, true},
+    {"MIN", F_MIN, 1, -1, true},
+    {"MAX", F_MAX, 1, -1, true},
+    {"ABS", F_ABS, 1, 1, false},
+    {"ROUND", F_ROUND, 1, 2, false},
+    {"COALESCE", F_COALESCE, 1, -1, false},
+    {"PRESENT", F_PRESENT, 1, 1, false},
+    {"BLANK", F_BLANK, 1, 1, false},
+    {"MATCHES", F_MATCHES, 2, 2, false},
+    {"DIGITS", F_DIGITS, 1, 1, false},
+    {"TEXT", F_TEXT, 1, 1, false},
+    {"NUMBER", F_NUMBER, 1, 1, false},
+    {"IF", F_IF, 3, -1, false},
+    {"YEAR", F_YEAR, 1, 1, false},
+    {"THIS_YEAR", F_THIS_YEAR, 0, 0, false},
+    {"IN", F_IN, 2, -1, false},
+    {"LEN", F_LEN, 1, 1, false},
     {"FORMULA", F_FORMULA, 1, 1, false},
 };
 
@@ -243,8 +252,8 @@ static rnode *parse_call(rparser *p, char *name, size_t pos)
     if (nargs < functions[f].min || (functions[f].max >= 0 && nargs > functions[f].max)) {
         char msg[160];
         if (functions[f].min == functions[f].max)
-            snprintf(msg, sizeof msg, "%s 需要 %d 个参数，这里有 %d 个", functions[f].name,
-                     functions[f].min, nargs);
+            snprintf(msg, sizeof msg, "%s 需要 %d 个参数，这里有 %d 个", functions[f].name, functions[f].min,
+                     nargs);
         else
             snprintf(msg, sizeof msg, "%s 至少需要 %d 个参数，这里有 %d 个", functions[f].name,
                      functions[f].min, nargs);
@@ -357,12 +366,8 @@ static rnode *parse_primary(rparser *p)
         }
         break;
     }
-    case T_END:
-        fail_at(p, pos, "%s", "规则不完整：缺少数值或字段");
-        break;
-    default:
-        fail_at(p, pos, "此处应为数值、字段或 “(”，而不是 %s", rtok_name(p->tok.kind));
-        break;
+    case T_END: fail_at(p, pos, "%s", "规则不完整：缺少数值或字段"); break;
+    default: fail_at(p, pos, "此处应为数值、字段或 “(”，而不是 %s", rtok_name(p->tok.kind)); break;
     }
     p->depth--;
     return n;
@@ -403,9 +408,9 @@ static rnode *parse_unary(rparser *p)
 
 static rnode *parse_binary_rhs(rparser *p, rnode *(*next)(rparser *), const char *opname, size_t op_pos)
 {
-    if (p->tok.kind == T_END || p->tok.kind == T_RPAREN || p->tok.kind == T_COMMA ||
-        p->tok.kind == T_PLUS || p->tok.kind == T_STAR || p->tok.kind == T_SLASH ||
-        p->tok.kind == T_EQ || p->tok.kind == T_AND || p->tok.kind == T_OR)
+    if (p->tok.kind == T_END || p->tok.kind == T_RPAREN || p->tok.kind == T_COMMA || p->tok.kind == T_PLUS ||
+        p->tok.kind == T_STAR || p->tok.kind == T_SLASH || p->tok.kind == T_EQ || p->tok.kind == T_AND ||
+        p->tok.kind == T_OR)
         return operand_missing(p, opname, op_pos);
     return next(p);
 }
@@ -444,7 +449,10 @@ static rnode *parse_add(rparser *p)
     return l;
 }
 
-static bool is_cmp(rtok_kind k) { return k >= T_EQ && k <= T_GE; }
+static bool is_cmp(rtok_kind k)
+{
+    return k >= T_EQ && k <= T_GE;
+}
 
 static rnode *parse_cmp(rparser *p)
 {
@@ -598,8 +606,8 @@ static rnode *walk_check(ps_rule *r, rnode *n, bool in_aggregate, bool *nomem)
         *nomem = true;
     if (n->kind == N_COL && !in_aggregate && (!r->each_table || strcmp(r->each_table, n->table) != 0))
         return n;
-    bool agg = n->kind == N_CALL && (n->fn == F_SUM || n->fn == F_COUNT ||
-                                     ((n->fn == F_MIN || n->fn == F_MAX) && n->nargs == 1));
+    bool agg = n->kind == N_CALL &&
+               (n->fn == F_SUM || n->fn == F_COUNT || ((n->fn == F_MIN || n->fn == F_MAX) && n->nargs == 1));
     for (size_t i = 0; i < n->nargs; i++) {
         rnode *bad = walk_check(r, n->args[i], in_aggregate || agg, nomem);
         if (bad)
@@ -637,10 +645,22 @@ void rule_free(ps_rule *r)
     free(r);
 }
 
-const char *rule_id(const ps_rule *r) { return r->id; }
-ps_severity rule_severity(const ps_rule *r) { return r->severity; }
-size_t rule_namespace_count(const ps_rule *r) { return r->nns; }
-const char *rule_namespace(const ps_rule *r, size_t i) { return i < r->nns ? r->ns[i] : NULL; }
+const char *rule_id(const ps_rule *r)
+{
+    return r->id;
+}
+ps_severity rule_severity(const ps_rule *r)
+{
+    return r->severity;
+}
+size_t rule_namespace_count(const ps_rule *r)
+{
+    return r->nns;
+}
+const char *rule_namespace(const ps_rule *r, size_t i)
+{
+    return i < r->nns ? r->ns[i] : NULL;
+}
 
 /* Validates the compiled check: namespaces, table columns. */
 static ps_status finish_rule(ps_rule *r, ps_origin origin, ps_error *err)
@@ -658,7 +678,8 @@ static ps_status finish_rule(ps_rule *r, ps_origin origin, ps_error *err)
             p.err = err;
             p.lx.src = r->check_text;
             char name[200];
-            snprintf(name, sizeof name, "%s[]%s%s", bad->table, bad->str ? "." : "", bad->str ? bad->str : "");
+            snprintf(name, sizeof name, "%s[]%s%s", bad->table, bad->str ? "." : "",
+                     bad->str ? bad->str : "");
             fail_at(&p, bad->pos, "表列 %s 只能用在 SUM/COUNT/MIN/MAX 中，或用在 each: 该表的规则里", name);
             return PS_ERR_RULE_SYNTAX;
         }
@@ -724,7 +745,7 @@ static void node_position(struct fy_node *n, int *line, int *col, int *content_c
     enum fy_node_style st = fy_node_get_style(s);
     /* libfyaml's mark of a quoted scalar is already past the opening quote */
     if (st == FYNS_LITERAL || st == FYNS_FOLDED) {
-        *line += 1;    /* the text starts on the line after the indicator */
+        *line += 1; /* the text starts on the line after the indicator */
         *content_col = 0;
     }
 }
@@ -821,7 +842,8 @@ static ps_status parse_for(ps_rule *r, struct fy_node *n, const char *file, ps_e
              clause = strtok_r(NULL, ";", &save)) {
             char *in = strstr(clause, " in ");
             if (!in) {
-                st = node_error(err, n, file, "%s", "for: 应写成 “变量 in 值1, 值2, …”（多个变量用 “;” 分开）");
+                st = node_error(err, n, file, "%s",
+                                "for: 应写成 “变量 in 值1, 值2, …”（多个变量用 “;” 分开）");
                 break;
             }
             if (nclauses == 8) {
@@ -964,8 +986,8 @@ static ps_status check_template(const char *tpl, struct fy_node *n, const char *
     return PS_OK;
 }
 
-static ps_status compile_expr(ps_rule *r, struct fy_node *v, const char *file, const char *key,
-                              rnode **out, ps_error *err)
+static ps_status compile_expr(ps_rule *r, struct fy_node *v, const char *file, const char *key, rnode **out,
+                              ps_error *err)
 {
     char *text = scalar_dup(v, file, key, err);
     if (!text)
@@ -1076,8 +1098,8 @@ ps_rule *rule_from_node(struct fy_node *node, const char *file, ps_error *err)
             else if (s && strcmp(s, "exact") == 0) {
                 r->tol = TOL_FIXED;
                 r->tol_value = 0;
-            } else if (s && (r->tol_value = strtod(s, &end), end != s && *end == '\0') &&
-                       r->tol_value >= 0 && r->tol_value < 1e12) {
+            } else if (s && (r->tol_value = strtod(s, &end), end != s && *end == '\0') && r->tol_value >= 0 &&
+                       r->tol_value < 1e12) {
                 r->tol = TOL_FIXED;
             } else {
                 st = node_error(err, v, file, "%s", "tolerance 应为非负数、money、rate 或 exact");
@@ -1129,8 +1151,14 @@ void ruleset_free(ps_ruleset *set)
     free(set);
 }
 
-size_t ruleset_count(const ps_ruleset *set) { return set ? set->n : 0; }
-const ps_rule *ruleset_at(const ps_ruleset *set, size_t i) { return set && i < set->n ? set->rules[i] : NULL; }
+size_t ruleset_count(const ps_ruleset *set)
+{
+    return set ? set->n : 0;
+}
+const ps_rule *ruleset_at(const ps_ruleset *set, size_t i)
+{
+    return set && i < set->n ? set->rules[i] : NULL;
+}
 
 const ps_rule *ruleset_find(const ps_ruleset *set, const char *id)
 {
@@ -1177,8 +1205,7 @@ ps_status ruleset_from_node(struct fy_node *seq, const char *file, ps_ruleset **
     return PS_OK;
 }
 
-ps_status ruleset_from_string(const char *yaml, size_t len, const char *file, ps_ruleset **out,
-                              ps_error *err)
+ps_status ruleset_from_string(const char *yaml, size_t len, const char *file, ps_ruleset **out, ps_error *err)
 {
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
     struct fy_document *d = fy_document_build_from_string(&cfg, yaml, len);

@@ -3,7 +3,8 @@
  *
  *   - id: zpb.rate
  *     check: funds.rate = funds.executed / funds.budget_full
- *     message: 执行率应为 {expected:percent}（全年执行数 {funds.executed:money} / …），表中为 {actual:percent}
+ *     message: 执行率应为 {expected:percent}（全年执行数 {funds.executed:money} / …），表中为
+ * {actual:percent}
  *
  * `check` is an expression over canonical fields (arithmetic, comparisons with tolerance,
  * AND/OR/NOT, SUM/COUNT over table columns with WHERE, functions such as PRESENT, MATCHES,
@@ -46,7 +47,7 @@ ps_rule *rule_from_node(struct fy_node *node, const char *file, ps_error *err);
 
 void rule_free(ps_rule *r); /* takes NULL */
 
-const char *rule_id(const ps_rule *r);     /* borrowed until rule_free */
+const char *rule_id(const ps_rule *r); /* borrowed until rule_free */
 ps_severity rule_severity(const ps_rule *r);
 
 /* Template ids a cross-table rule refers to ("jcsj", "zpb" for `jcsj:basic_expense.final`), in

@@ -118,12 +118,29 @@ static bool is_string(struct fy_node *n)
 }
 
 static bool rule_fired[64];
-static const char *const all_rules[] = {
-    "jcsj.control_rate", "jcsj.three_public", "jcsj.vehicle", "jcsj.projects",
-    "jcsj.public_le_basic", "jcsj.nonnegative", "jcsj.required", "jcsj.phone",
-    "zpb.rate", "zpb.income_sum", "zpb.basic_split", "zpb.expense_sum", "zpb.score_le_weight",
-    "zpb.block_weight", "zpb.weights_total", "zpb.score_total", "zpb.grade", "zpb.year",
-    "zpb.funds_score", "zpb.required", "cross.basic", "cross.public", "cross.project"};
+static const char *const all_rules[] = {"jcsj.control_rate",
+                                        "jcsj.three_public",
+                                        "jcsj.vehicle",
+                                        "jcsj.projects",
+                                        "jcsj.public_le_basic",
+                                        "jcsj.nonnegative",
+                                        "jcsj.required",
+                                        "jcsj.phone",
+                                        "zpb.rate",
+                                        "zpb.income_sum",
+                                        "zpb.basic_split",
+                                        "zpb.expense_sum",
+                                        "zpb.score_le_weight",
+                                        "zpb.block_weight",
+                                        "zpb.weights_total",
+                                        "zpb.score_total",
+                                        "zpb.grade",
+                                        "zpb.year",
+                                        "zpb.funds_score",
+                                        "zpb.required",
+                                        "cross.basic",
+                                        "cross.public",
+                                        "cross.project"};
 #define NRULES (sizeof all_rules / sizeof all_rules[0])
 
 static void mark_fired(const char *rule)
@@ -180,7 +197,8 @@ static int compare(struct fy_document *truth, const char *name, const opened *o)
                     bad++;
                 }
                 if (strncmp(rule, "clean.", 6) &&
-                    (!scalar_matches(&f->expected, fy_node_mapping_lookup_by_string(def, "expected", FY_NT)) ||
+                    (!scalar_matches(&f->expected,
+                                     fy_node_mapping_lookup_by_string(def, "expected", FY_NT)) ||
                      !scalar_matches(&f->actual, fy_node_mapping_lookup_by_string(def, "actual", FY_NT)))) {
                     print_error("%s %s!%s %s: expected/actual differ (%g/%g)\n", name, sheet, cell, rule,
                                 f->expected.number, f->actual.number);
@@ -207,8 +225,8 @@ static int compare(struct fy_document *truth, const char *name, const opened *o)
                 continue;
             bool rule_warning = f->severity == PS_SEV_WARNING && strncmp(f->rule, "clean.", 6) != 0;
             if (f->severity == PS_SEV_ERROR || rule_warning) {
-                print_error("%s: unexpected %s %s at %s!%s: %s\n", name, severity_name(f->severity),
-                            f->rule, f->sheet, f->cell ? f->cell : "-", f->message);
+                print_error("%s: unexpected %s %s at %s!%s: %s\n", name, severity_name(f->severity), f->rule,
+                            f->sheet, f->cell ? f->cell : "-", f->message);
                 bad++;
             }
         }
@@ -220,9 +238,9 @@ static void test_synthetic(void **state)
 {
     (void)state;
     struct fy_document *truth = load_json("samples/synthetic/expected.json");
-    static const char *const units[] = {"u01-qingxi", "u02-yuntai", "u03-baisha", "u04-shiwan",
+    static const char *const units[] = {"u01-qingxi",  "u02-yuntai",   "u03-baisha",  "u04-shiwan",
                                         "u05-meiling", "u06-fengqiao", "u07-liutang", "u08-songxi",
-                                        "u09-zhuyuan", "u10-guichuan", "u11-hetang", "u12-lanxi"};
+                                        "u09-zhuyuan", "u10-guichuan", "u11-hetang",  "u12-lanxi"};
     int bad = 0;
     size_t clean_files = 0;
     for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
@@ -314,13 +332,14 @@ static void rerun(ps_document *doc)
 
 static const struct mutation {
     const char *file, *tpl, *key;
-    double number;      /* NAN: remove the key */
-    const char *text;   /* a text value instead of a number */
+    double number;    /* NAN: remove the key */
+    const char *text; /* a text value instead of a number */
     const char *rule, *cell;
     ps_severity sev;
 } mutations[] = {
     /* u01 jcsj: 公用经费 276.13 above 部门基本支出 1253.99 */
-    {"u01-qingxi/jcsj.xls", "jcsj", "public_expense.final", 1300, NULL, "jcsj.public_le_basic", NULL, PS_SEV_ERROR},
+    {"u01-qingxi/jcsj.xls", "jcsj", "public_expense.final", 1300, NULL, "jcsj.public_le_basic", NULL,
+     PS_SEV_ERROR},
     {"u01-qingxi/jcsj.xls", "jcsj", "reception.final", -9.81, NULL, "jcsj.nonnegative", NULL, PS_SEV_ERROR},
     {"u01-qingxi/jcsj.xls", "jcsj", "staff_quota", NAN, NULL, "jcsj.required", NULL, PS_SEV_ERROR},
     {"u01-qingxi/jcsj.xls", "jcsj", "phone", 0, "1888402748", "jcsj.phone", NULL, PS_SEV_WARNING},
@@ -438,10 +457,8 @@ static void test_every_rule_fired(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_synthetic),
-        cmocka_unit_test(test_hengyang),
-        cmocka_unit_test(test_mutations),
-        cmocka_unit_test(test_mutations_tables),
+        cmocka_unit_test(test_synthetic),        cmocka_unit_test(test_hengyang),
+        cmocka_unit_test(test_mutations),        cmocka_unit_test(test_mutations_tables),
         cmocka_unit_test(test_every_rule_fired),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

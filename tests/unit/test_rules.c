@@ -94,11 +94,13 @@ static const ps_rule *find_builtin(const char *id)
 
 static ps_field_type type_named(const char *t)
 {
-    static const struct { const char *n; ps_field_type t; } names[] = {
-        {"money", PS_TYPE_MONEY}, {"fraction", PS_TYPE_FRACTION}, {"int", PS_TYPE_INT},
-        {"number", PS_TYPE_NUMBER}, {"text", PS_TYPE_TEXT}, {"year", PS_TYPE_YEAR},
-        {"phone", PS_TYPE_PHONE}, {"date", PS_TYPE_DATE}, {"grade", PS_TYPE_GRADE},
-        {"target", PS_TYPE_TARGET}};
+    static const struct {
+        const char *n;
+        ps_field_type t;
+    } names[] = {{"money", PS_TYPE_MONEY},   {"fraction", PS_TYPE_FRACTION}, {"int", PS_TYPE_INT},
+                 {"number", PS_TYPE_NUMBER}, {"text", PS_TYPE_TEXT},         {"year", PS_TYPE_YEAR},
+                 {"phone", PS_TYPE_PHONE},   {"date", PS_TYPE_DATE},         {"grade", PS_TYPE_GRADE},
+                 {"target", PS_TYPE_TARGET}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(names[i].n, t))
             return names[i].t;
@@ -266,8 +268,10 @@ static void run_eval_case(runner *rn, int line, char **lines, size_t n)
             st = rule_eval(rules[i], docs[0], &err);
     } else {
         for (size_t i = 0; i < ndocs && i < 8; i++) {
-            struct fy_node *o = fy_node_mapping_lookup_by_string(fy_document_root(json), rule_namespace(rule, i), FY_NT);
-            docs[i] = o ? json_document(o, rule_namespace(rule, i)) : document_new(rule_namespace(rule, i), "t", "t.xls", "S");
+            struct fy_node *o =
+                fy_node_mapping_lookup_by_string(fy_document_root(json), rule_namespace(rule, i), FY_NT);
+            docs[i] = o ? json_document(o, rule_namespace(rule, i))
+                        : document_new(rule_namespace(rule, i), "t", "t.xls", "S");
         }
         for (size_t i = 0; i < nrules && st == PS_OK; i++)
             st = rule_eval_cross(rules[i], docs, ndocs, &err);
@@ -437,12 +441,29 @@ static void test_docs_examples(void **state)
 static void test_every_rule_present(void **state)
 {
     (void)state;
-    static const char *const ids[] = {
-        "jcsj.control_rate", "jcsj.three_public", "jcsj.vehicle", "jcsj.projects",
-        "jcsj.public_le_basic", "jcsj.nonnegative", "jcsj.required", "jcsj.phone",
-        "zpb.rate", "zpb.income_sum", "zpb.basic_split", "zpb.expense_sum", "zpb.score_le_weight",
-        "zpb.block_weight", "zpb.weights_total", "zpb.score_total", "zpb.grade", "zpb.year",
-        "zpb.funds_score", "zpb.required", "cross.basic", "cross.public", "cross.project"};
+    static const char *const ids[] = {"jcsj.control_rate",
+                                      "jcsj.three_public",
+                                      "jcsj.vehicle",
+                                      "jcsj.projects",
+                                      "jcsj.public_le_basic",
+                                      "jcsj.nonnegative",
+                                      "jcsj.required",
+                                      "jcsj.phone",
+                                      "zpb.rate",
+                                      "zpb.income_sum",
+                                      "zpb.basic_split",
+                                      "zpb.expense_sum",
+                                      "zpb.score_le_weight",
+                                      "zpb.block_weight",
+                                      "zpb.weights_total",
+                                      "zpb.score_total",
+                                      "zpb.grade",
+                                      "zpb.year",
+                                      "zpb.funds_score",
+                                      "zpb.required",
+                                      "cross.basic",
+                                      "cross.public",
+                                      "cross.project"};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         print_message("rule %s\n", ids[i]);
         assert_non_null(find_builtin(ids[i]));
@@ -452,10 +473,15 @@ static void test_every_rule_present(void **state)
 static void test_caret(void **state)
 {
     (void)state;
-    static const struct { const char *line; int col, width; const char *want; } rows[] = {
-        {"funds.rate = funds.executed /", 29, 1, "funds.rate = funds.executed /\n                            ^"},
+    static const struct {
+        const char *line;
+        int col, width;
+        const char *want;
+    } rows[] = {
+        {"funds.rate = funds.executed /", 29, 1,
+         "funds.rate = funds.executed /\n                            ^"},
         {"a = b", 1, 3, "a = b\n^^^"},
-        {"年度 = x", 4, 1, "年度 = x\n     ^"},         /* two CJK characters are four columns */
+        {"年度 = x", 4, 1, "年度 = x\n     ^"}, /* two CJK characters are four columns */
         {"\tx = (", 6, 1, "\tx = (\n\t    ^"},
         {"", 1, 1, "\n^"},
     };
@@ -529,7 +555,8 @@ static void test_mutated_rules(void **state)
 {
     (void)state;
     static const char *const seeds[] = {
-        "three_public.{c} = COALESCE(vehicle.{c}, vehicle_purchase.{c} + vehicle_operation.{c}) + reception.{c}",
+        "three_public.{c} = COALESCE(vehicle.{c}, vehicle_purchase.{c} + vehicle_operation.{c}) + "
+        "reception.{c}",
         "w = SUM(indicators[].weight WHERE level1 = \"产出指标\") AND COUNT(indicators[]) > 0",
         "grade = IF(total.score >= 90, \"优秀\", total.score >= 80, \"良好\", \"差\") OR NOT PRESENT(x)",
         "MATCHES(DIGITS(year), \"^[0-9]{4}$\") AND year >= 2000 AND year <= THIS_YEAR()",
@@ -558,8 +585,15 @@ static void test_mutated_rules(void **state)
             size_t at = (rng >> 8) % n;
             char ch = alphabet[(rng >> 20) % (sizeof alphabet - 1)];
             switch ((rng >> 4) % 3) {
-            case 0: memmove(buf + at + 1, buf + at, n - at + 1); buf[at] = ch; n++; break;
-            case 1: memmove(buf + at, buf + at + 1, n - at); n--; break;
+            case 0:
+                memmove(buf + at + 1, buf + at, n - at + 1);
+                buf[at] = ch;
+                n++;
+                break;
+            case 1:
+                memmove(buf + at, buf + at + 1, n - at);
+                n--;
+                break;
             default: buf[at] = ch; break;
             }
         }
@@ -596,7 +630,8 @@ static void test_big_groups(void **state)
         char k[32];
         snprintf(k, sizeof k, "k%d", i / 2);
         ps_value kv = {.type = PS_TYPE_TEXT, .text = k, .row = (uint32_t)i, .col = 0, .decimals = 255};
-        ps_value w = value_number(PS_TYPE_NUMBER, 2, (uint32_t)i, 1), x = value_number(PS_TYPE_NUMBER, 1, (uint32_t)i, 2);
+        ps_value w = value_number(PS_TYPE_NUMBER, 2, (uint32_t)i, 1),
+                 x = value_number(PS_TYPE_NUMBER, 1, (uint32_t)i, 2);
         table_set(t, r, "k", &kv);
         if (i % 2 == 0)
             table_set(t, r, "w", &w);
@@ -658,14 +693,19 @@ static void test_cells(void **state)
 static void test_yaml_errors(void **state)
 {
     (void)state;
-    static const struct { const char *yaml; int line, col; ps_status code; const char *msg; } rows[] = {
-        {"rules:\n  - id: a\n    check: funds.rate = funds.executed /\n    message: x\n",
-         3, 40, PS_ERR_RULE_SYNTAX, "“/” 后缺少数值"},
-        {"rules:\n  - id: a\n    check: \"a = SUM(b)\"\n    message: x\n",
-         3, 21, PS_ERR_RULE_SYNTAX, "SUM 的参数应为表列，如 projects[].final"},
+    static const struct {
+        const char *yaml;
+        int line, col;
+        ps_status code;
+        const char *msg;
+    } rows[] = {
+        {"rules:\n  - id: a\n    check: funds.rate = funds.executed /\n    message: x\n", 3, 40,
+         PS_ERR_RULE_SYNTAX, "“/” 后缺少数值"},
+        {"rules:\n  - id: a\n    check: \"a = SUM(b)\"\n    message: x\n", 3, 21, PS_ERR_RULE_SYNTAX,
+         "SUM 的参数应为表列，如 projects[].final"},
         {"rules:\n  - id: a\n    chek: a = b\n    message: x\n", 3, 5, PS_ERR_MAPPING, "未知的规则键 “chek”"},
-        {"rules:\n  - id: a\n    check: a = b\n    severity: fatal\n    message: x\n", 4, 15,
-         PS_ERR_MAPPING, "severity 应为 error、warning 或 info"},
+        {"rules:\n  - id: a\n    check: a = b\n    severity: fatal\n    message: x\n", 4, 15, PS_ERR_MAPPING,
+         "severity 应为 error、warning 或 info"},
         {"rules:\n  - id: a\n    check: a = b\n", 2, 5, PS_ERR_MAPPING, "规则 a 缺少 message"},
         {"rules:\n  - id: a\n    check: a = b\n    message: \"{actual:pct}\"\n", 4, 15, PS_ERR_MAPPING,
          "消息中的格式 “pct” 无效（可用 money、percent、num、int、text、raw）"},

@@ -31,6 +31,10 @@ ps_status writer_document_name(const ps_document *doc, char *buf, size_t size);
  * is the document's own source file. Fills *err on failure. */
 ps_status writer_convert(const ps_mapping *m, const ps_document *doc, const char *path, ps_error *err);
 
+/* Checks m's `layout:` section (the writers read it lazily): PS_OK, or PS_ERR_MAPPING with
+ * *err at the mapping file's line and column. */
+ps_status writer_layout_check(const ps_mapping *m, ps_error *err);
+
 /* in made safe as one path component (see writer_document_name), into buf; returns its
  * length (0 when nothing is left). */
 size_t writer_safe_file_part(const char *in, char *buf, size_t size);

@@ -427,6 +427,50 @@ static void test_convert_no_mapping_own_reader(void **state)
     document_free(d);
 }
 
+/* A broken layout: section is a mapping error at its line and column. */
+static void test_layout_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *layout;
+        int line;
+        const char *says;
+    } cases[] = {
+        {"layout:\n  blocks:\n    - {fields: [a], table: t}\n", 3, "只有"},
+        {"layout:\n  blocks:\n    - grid: {rows: [a]}\n", 0, "columns"},
+        {"layout:\n  formulas: [a]\n", 0, "formulas"},
+        {"layout:\n  blocks:\n    - fields: [{a: [1]}]\n", 3, "标签"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "id: t\nfields:\n  - {key: a, at: A1}\n%s", cases[i].layout);
+        ps_mapping *m = NULL;
+        ps_error err;
+        print_message("case %zu\n", i);
+        assert_int_equal(mapping_load_text("t.yaml", text, strlen(text), &m, &err), PS_OK);
+        assert_int_equal(writer_layout_check(m, &err), PS_ERR_MAPPING);
+        print_message("  %s:%d:%d: %s\n", err.file, err.line, err.col, err.message);
+        assert_string_equal(err.file, "t.yaml");
+        if (cases[i].line)
+            assert_int_equal(err.line, cases[i].line + 3);
+        assert_non_null(strstr(err.message, cases[i].says));
+        ps_document *d = doc_with_unit("u", 2021, "t");
+        char path[512];
+        snprintf(path, sizeof path, "%s/never.xlsx", tmpdir);
+        assert_int_equal(writer_convert(m, d, path, &err), PS_ERR_MAPPING);
+        assert_int_not_equal(access(path, F_OK), 0);
+        document_free(d);
+        mapping_free(m);
+    }
+    /* the built-in layouts are valid */
+    ps_mapping_set *set = NULL;
+    ps_error err;
+    assert_int_equal(mapping_set_load(NULL, &set, &err), PS_OK);
+    for (size_t i = 0; i < mapping_set_count(set); i++)
+        assert_int_equal(writer_layout_check(mapping_set_at(set, i), &err), PS_OK);
+    mapping_set_free(set);
+}
+
 /* A real file: synthetic 石湾县 自评表, whose 执行率 F6 reads 100% for 1352.90 / 1384.75
  * (zpb.rate): read, extracted, checked, converted with the built-in mapping and its layout. */
 static void test_convert_real_sample(void **state)
@@ -544,6 +588,7 @@ int main(void)
         cmocka_unit_test(test_convert_no_mapping_own_reader),
         cmocka_unit_test(test_convert_hostile_values),
         cmocka_unit_test(test_convert_real_sample),
+        cmocka_unit_test(test_layout_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,6 +2,7 @@
  * The only module that prints, reads argv or decides the exit status. */
 #include "perfsheet/batch.h"
 #include "perfsheet/check.h"
+#include "perfsheet/deadline.h"
 #include "perfsheet/error.h"
 #include "perfsheet/mapping.h"
 #include "perfsheet/merge.h"
@@ -30,6 +31,8 @@ typedef struct options {
     const char *mapping_dir; /* -m */
     const char *output;      /* -o */
     int jobs;                /* -j */
+    double timeout;          /* --timeout: seconds per file, 0 none */
+    ps_limits limits;        /* --max-cells and the defaults */
     bool json, quiet, grid;
     ps_inputs inputs;
 } options;
@@ -43,6 +46,7 @@ static const char usage_text[] =
     "  perfsheet convert FILE... -o DIR              one standardized .xlsx per unit document, plus DIR/findings.jsonl\n"
     "  perfsheet merge   FILE...|DIR... -o OUT.xlsx  one consolidated workbook for all units\n"
     "common: -m DIR (mappings; default: the built-in mappings), -j N (parallel files), -q, --help, --version\n"
+    "        --timeout SECONDS (per file, default 60), --max-cells N (per file, default 5000000)\n"
     "A directory argument means every .xls/.xlsx under it, recursively, in sorted order.\n"
     "Exit status: 0 all read and no error finding; 1 error findings; 2 bad usage or unreadable files.\n";
 
@@ -239,7 +243,9 @@ static void inspect_one(size_t i, void *ctx)
     const char *file = job->opt->inputs.files[i];
     ps_workbook *wb = NULL;
     ps_error *err = &job->errors[i];
-    job->status[i] = reader_open(file, NULL, &wb, err);
+    deadline_arm(job->opt->timeout);
+    job->status[i] = reader_open(file, &job->opt->limits, &wb, err);
+    deadline_disarm();
     if (job->status[i] != PS_OK)
         __atomic_add_fetch(&job->prog->errors, 1, __ATOMIC_RELAXED);
     if (job->opt->json)
@@ -362,27 +368,29 @@ static void render_file(const pipeline *p, file_result *r)
     }
 }
 
-static void process_file(size_t i, void *ctx)
+/* Reads, matches and checks file i under the armed deadline; *wb is freed by the caller. */
+static void process_workbook(pipeline *p, size_t i, file_result *r, ps_workbook **wbp)
 {
-    pipeline *p = ctx;
     const char *file = p->opt->inputs.files[i];
-    file_result *r = &p->results[i];
-    ps_workbook *wb = NULL;
-    if (reader_open(file, NULL, &wb, &r->err) != PS_OK) {
+    if (reader_open(file, &p->opt->limits, wbp, &r->err) != PS_OK) {
         __atomic_add_fetch(&p->prog->errors, 1, __ATOMIC_RELAXED);
         return;
     }
+    ps_workbook *wb = *wbp;
     if (p->stage == STAGE_DETECT) {
         if (mapping_detect(p->mappings, wb, &r->detections, &r->ndetections, &r->err) == PS_OK)
             for (size_t k = 0; k < r->ndetections; k++) {
                 const ps_sheet *sh = workbook_sheet(wb, r->detections[k].sheet);
                 buf_append(&r->detect_names, sheet_name(sh), strlen(sheet_name(sh)) + 1);
             }
-        workbook_free(wb);
         return;
     }
     ps_status st = mapping_extract_workbook(p->mappings, wb, file, &r->docs, &r->ndocs, &r->err);
     workbook_free(wb);
+    *wbp = NULL;
+    if (st == PS_OK && deadline_passed())
+        st = error_set(&r->err, PS_ERR_UNSUPPORTED, file, "处理超时（超过 %.0f 秒），已跳过此文件",
+                       deadline_seconds());
     if (st != PS_OK) {
         __atomic_add_fetch(&p->prog->errors, 1, __ATOMIC_RELAXED);
         return;
@@ -400,6 +408,17 @@ static void process_file(size_t i, void *ctx)
     }
     if (p->stage == STAGE_CHECK || p->stage == STAGE_EXTRACT)
         render_file(p, r);
+}
+
+static void process_file(size_t i, void *ctx)
+{
+    pipeline *p = ctx;
+    file_result *r = &p->results[i];
+    ps_workbook *wb = NULL;
+    deadline_arm(p->opt->timeout);
+    process_workbook(p, i, r, &wb);
+    deadline_disarm();
+    workbook_free(wb);
 }
 
 static void free_result(file_result *r)
@@ -586,19 +605,24 @@ static int run_convert(pipeline *p, ps_document **all, size_t ndocs, int *rc)
         }
         cj.paths[i] = strdup(path);
     }
-    batch_run(ndocs, opt->jobs, convert_one, &cj, NULL, NULL);
-    for (size_t i = 0; i < ndocs; i++) {
+    size_t written = batch_run(ndocs, opt->jobs, convert_one, &cj, p->prog->enabled ? show_progress : NULL, p->prog);
+    if (written < ndocs) {
+        fprintf(stderr, "perfsheet convert: 已中断，写出 %zu/%zu 个文件（均为完整文件），未写 findings.jsonl\n", written, ndocs);
+        *rc = EXIT_TROUBLE;
+    }
+    for (size_t i = 0; i < written; i++) {
         if (cj.errors[i].code != PS_OK) {
             print_error(&cj.errors[i]);
             *rc = EXIT_TROUBLE;
         } else if (!opt->quiet) {
             printf("%s\n", cj.paths[i]);
         }
-        free(cj.paths[i]);
     }
+    for (size_t i = 0; i < ndocs; i++)
+        free(cj.paths[i]);
     free(cj.paths);
     free(cj.errors);
-    return 0;
+    return written < ndocs ? -1 : 0;
 }
 
 static int run_pipeline(options *opt, stage st, progress *prog)
@@ -699,7 +723,11 @@ static int run_pipeline(options *opt, stage st, progress *prog)
             fwrite(out.data, 1, out.len, stdout);
         buf_free(&out);
     }
-    if (st == STAGE_CONVERT && run_convert(&p, all, ndocs, &rc) == 0) {
+    bool interrupted = done < n || batch_stop_requested();
+    if (st == STAGE_CONVERT && interrupted) {
+        fprintf(stderr, "perfsheet convert: 已中断，未写出任何文件\n");
+        rc = EXIT_TROUBLE;
+    } else if (st == STAGE_CONVERT && run_convert(&p, all, ndocs, &rc) == 0) {
         char path[4096], why[512];
         snprintf(path, sizeof path, "%s/findings.jsonl", opt->output);
         if (write_file_atomic(path, jsonl.data ? jsonl.data : "", jsonl.len, why, sizeof why) != 0) {
@@ -707,12 +735,13 @@ static int run_pipeline(options *opt, stage st, progress *prog)
             rc = EXIT_TROUBLE;
         }
     } else if (st == STAGE_CONVERT) {
-        rc = EXIT_TROUBLE;
+        rc = EXIT_TROUBLE; /* interrupted or the folder could not be made: said above */
     }
     buf_free(&jsonl);
     if (merge) {
-        if (batch_stop_requested()) {
+        if (interrupted || batch_stop_requested()) {
             merge_abort(merge);
+            fprintf(stderr, "perfsheet merge: 已中断，未写出 %s\n", opt->output);
         } else if (merge_close(merge, &err) != PS_OK) {
             print_error(&err);
             rc = EXIT_TROUBLE;
@@ -725,7 +754,7 @@ static int run_pipeline(options *opt, stage st, progress *prog)
     if (!opt->quiet) {
         fprintf(stderr, "%s%zu/%zu 个文件，用时 %.2f 秒", done < n ? "已中断：" : "", done, n, seconds_since(&prog->start));
         if (st != STAGE_DETECT) {
-            fputs("；文档", stderr);
+            fputs(by_template[0].id ? "；文档" : "；文档 0 份", stderr);
             for (int t = 0; t < 16 && by_template[t].id; t++)
                 fprintf(stderr, " %s %zu 份", by_template[t].id, by_template[t].n);
             fprintf(stderr, "；error %zu，warning %zu，info %zu", by_sev[PS_SEV_ERROR], by_sev[PS_SEV_WARNING],
@@ -757,9 +786,11 @@ static int run_pipeline(options *opt, stage st, progress *prog)
 
 /* ---- argument parsing ---- */
 
+static volatile sig_atomic_t caught_signal;
+
 static void on_signal(int sig)
 {
-    (void)sig;
+    caught_signal = sig;
     batch_request_stop();
 }
 
@@ -767,6 +798,8 @@ static int parse_args(int argc, char **argv, options *opt)
 {
     memset(opt, 0, sizeof *opt);
     opt->jobs = batch_default_jobs();
+    opt->timeout = 60;
+    opt->limits = reader_default_limits();
     if (argc < 2)
         return -1;
     opt->command = argv[1];
@@ -801,6 +834,18 @@ static int parse_args(int argc, char **argv, options *opt)
                     }
                     opt->jobs = (int)j;
                 }
+            } else if (!strcmp(a, "--timeout") || !strcmp(a, "--max-cells")) {
+                char *end;
+                double v = i + 1 < argc ? strtod(argv[i + 1], &end) : -1;
+                if (i + 1 >= argc || *end || v <= 0 || v > 1e12) {
+                    fprintf(stderr, "perfsheet: 选项 %s 需要一个正数\n", a);
+                    return -1;
+                }
+                i++;
+                if (a[2] == 't')
+                    opt->timeout = v;
+                else
+                    opt->limits.max_cells_per_file = (uint64_t)v;
             } else if (!strncmp(a, "-j", 2) && a[2]) {
                 char *end;
                 long j = strtol(a + 2, &end, 10);
@@ -875,5 +920,7 @@ int cli_main(int argc, char **argv)
         rc = EXIT_TROUBLE;
     }
     inputs_free(&opt.inputs);
+    if (caught_signal)
+        return 128 + caught_signal; /* interrupted: what was done is in the summary */
     return rc;
 }

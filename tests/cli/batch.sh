@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Provincial-scale batches (issue 8): a mixed folder walked recursively in sorted order, lock
+# and hidden files skipped, bad files reported while the batch goes on, identical outputs for
+# -j 1 and -j 4, and an interrupted batch leaving no partial output behind.
+set -euo pipefail
+bin=${1:-build/perfsheet}
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# ---- a mixed folder ----
+in=$tmp/in
+mkdir -p "$in/长沙市/望城区" "$in/衡阳市/.hidden" "$in/bad"
+cp samples/synthetic/u01-qingxi/jcsj.xls samples/synthetic/u01-qingxi/zpb.xls "$in/长沙市/"
+cp samples/synthetic/u04-shiwan/zpb.xls "$in/长沙市/望城区/石湾-zpb.xls"
+cp samples/synthetic/u04-shiwan/jcsj.xls "$in/长沙市/望城区/石湾-jcsj.xls"
+cp samples/hengyang-county-2021/zpb.xls "$in/衡阳市/zpb.xls"
+cp samples/hengyang-county-2021/zpb.xls "$in/衡阳市/zpb-副本.xls"          # a duplicate
+cp samples/hengyang-county-2021/jcsj.xlsx "$in/衡阳市/jcsj.xlsx"
+cp samples/hengyang-county-2021/zpb.xls "$in/衡阳市/~\$zpb.xls"            # an Excel lock file
+cp samples/hengyang-county-2021/zpb.xls "$in/衡阳市/.hidden/zpb.xls"       # in a hidden folder
+cp samples/hengyang-county-2021/zpb.xls "$in/衡阳市/.zpb.xls"              # a hidden file
+echo "说明文档" > "$in/衡阳市/说明.txt"                                    # not a spreadsheet: skipped
+cp samples/bad/html-table.xls samples/bad/truncated.xls samples/bad/empty.xls "$in/bad/"
+ln -s .. "$in/长沙市/loop"                                                 # a symlink loop
+chmod -R a-w "$in"
+sum_before=$(find "$in" -type f -exec md5sum {} + | sort | md5sum)
+
+for j in 1 4; do
+  set +e
+  "$bin" check --json -j $j "$in" >"$tmp/check$j.jsonl" 2>"$tmp/check$j.err"; echo $? >"$tmp/check$j.rc"
+  "$bin" convert -j $j -q "$in" -o "$tmp/conv$j" 2>"$tmp/conv$j.err"; echo $? >"$tmp/conv$j.rc"
+  "$bin" merge -j $j -q "$in" -o "$tmp/merged$j.xlsx" 2>"$tmp/merge$j.err"; echo $? >"$tmp/merge$j.rc"
+  set -e
+done
+[ "$(cat "$tmp/check1.rc")" = 2 ] || fail "check exit status $(cat "$tmp/check1.rc"), want 2 (unreadable files)"
+cmp "$tmp/check1.jsonl" "$tmp/check4.jsonl" || fail "check --json differs between -j 1 and -j 4"
+cmp "$tmp/merged1.xlsx" "$tmp/merged4.xlsx" || fail "merged workbook differs between -j 1 and -j 4"
+diff -r "$tmp/conv1" "$tmp/conv4" || fail "converted files differ between -j 1 and -j 4"
+[ "$sum_before" = "$(find "$in" -type f -exec md5sum {} + | sort | md5sum)" ] || fail "an input was modified"
+
+/usr/bin/python3 - "$tmp/check1.jsonl" "$in" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1], encoding='utf-8')]
+root = sys.argv[2] + '/'
+files = [l['file'][len(root):] for l in lines]
+want = ['bad/empty.xls', 'bad/html-table.xls', 'bad/truncated.xls',   # sorted by bytes (UTF-8)
+        '衡阳市/jcsj.xlsx', '衡阳市/zpb-副本.xls', '衡阳市/zpb.xls',
+        '长沙市/jcsj.xls', '长沙市/zpb.xls', '长沙市/望城区/石湾-jcsj.xls', '长沙市/望城区/石湾-zpb.xls']
+assert files == want, files
+by = {f: l for f, l in zip(files, lines)}
+assert [by[f]['error']['code'] for f in want[:3]] == ['not_a_spreadsheet', 'unsupported', 'corrupt']
+assert by['长沙市/zpb.xls']['status'] == 'ok', by['长沙市/zpb.xls']
+rules = {(f['rule'], f['cell']) for f in by['长沙市/望城区/石湾-zpb.xls']['findings']}
+assert ('zpb.rate', 'F6') in rules, rules
+print('check: order, statuses and findings ok')
+PY
+grep -q '锁文件 1、隐藏文件 2、其他文件 1' "$tmp/check1.err" || fail "summary does not count the skipped files: $(tail -1 "$tmp/check1.err")"
+grep -q '无法处理的文件 3 个' "$tmp/check1.err" || fail "summary does not count the bad files"
+[ -s "$tmp/conv1/findings.jsonl" ] || fail "convert wrote no findings.jsonl"
+[ "$(wc -l <"$tmp/conv1/findings.jsonl")" = 10 ] || fail "findings.jsonl should have one line per input file"
+ls "$tmp/conv1" | grep -q '石湾县医疗保障局_2021_zpb.xlsx' || fail "converted file name"
+! ls -A "$tmp/conv1" | grep -q tmp || fail "temporary files left in the output folder"
+
+# ---- interrupting a long batch ----
+big=$tmp/big; mkdir -p "$big"
+for i in $(seq -w 1 3000); do cp samples/synthetic/u01-qingxi/zpb.xls "$big/$i.xls"; done
+for cmd in merge convert; do
+  out=$tmp/int-$cmd; mkdir -p "$out"
+  target=$out/merged.xlsx; [ $cmd = convert ] && target=$out/units
+  "$bin" $cmd -j 2 "$big" -o "$target" >"$out/stdout" 2>"$out/stderr" &
+  pid=$!
+  sleep 0.2
+  kill -0 $pid 2>/dev/null || fail "$cmd finished before it could be interrupted"
+  kill -INT $pid
+  set +e; wait $pid; rc=$?; set -e
+  [ $rc = 130 ] || fail "$cmd interrupted: exit status $rc, want 130"
+  grep -q '已中断' "$out/stderr" || fail "$cmd interrupted: the summary does not say so: $(tail -2 "$out/stderr")"
+  if [ $cmd = merge ]; then [ ! -e "$target" ] || fail "merge left a partial $target"; fi
+  leftovers=$(find "$out" -name '*tmp*' | head -3)
+  [ -z "$leftovers" ] || fail "$cmd left temporary files: $leftovers"
+  if [ $cmd = convert ] && [ -d "$target" ]; then
+    # files finished before the signal are whole workbooks; nothing half-written
+    /usr/bin/python3 -c '
+import sys, zipfile, glob
+for f in glob.glob(sys.argv[1] + "/*.xlsx"):
+    with zipfile.ZipFile(f) as z:
+        assert z.testzip() is None, f
+        assert "xl/workbook.xml" in z.namelist(), f
+' "$target" || fail "convert left an incomplete workbook"
+    [ ! -e "$target/findings.jsonl" ] || [ "$(wc -l <"$target/findings.jsonl")" = 3000 ] || fail "partial findings.jsonl"
+  fi
+done
+echo "interrupt: no partial output"
+echo "1 passed, 0 failed"

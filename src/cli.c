@@ -389,7 +389,7 @@ static void process_workbook(pipeline *p, size_t i, file_result *r, ps_workbook 
     workbook_free(wb);
     *wbp = NULL;
     if (st == PS_OK && deadline_passed())
-        st = error_set(&r->err, PS_ERR_UNSUPPORTED, file, "处理超时（超过 %.0f 秒），已跳过此文件",
+        st = error_set(&r->err, PS_ERR_UNSUPPORTED, file, "处理超时（超过 %g 秒），已跳过此文件",
                        deadline_seconds());
     if (st != PS_OK) {
         __atomic_add_fetch(&p->prog->errors, 1, __ATOMIC_RELAXED);

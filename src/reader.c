@@ -2,6 +2,7 @@
  * reader of its format. Files are never trusted by their name: Chinese web systems save HTML
  * tables and GBK CSV under ".xls", users rename .xlsx to .xls, and so on; each of those gets
  * an error that says what the file is and how to fix it. Limits: docs/limits.md. */
+#include "reader_int.h"
 #include "workbook_int.h"
 
 #include <errno.h>
@@ -339,6 +340,7 @@ static ps_status unsupported_kind(ps_error *err, const char *path, ps_sniffed ki
 
 ps_status reader_open(const char *path, const ps_limits *limits, ps_workbook **out, ps_error *err)
 {
+    reader_libs_init(); /* once per process, before any reader runs on any thread */
     ps_limits defaults = reader_default_limits();
     if (!limits)
         limits = &defaults;

@@ -28,6 +28,9 @@
 #include <unistd.h>
 
 #include "biff.h"
+#include "reader_int.h"
+#include <libxml/parser.h>
+#include "perfsheet/deadline.h"
 #include "workbook_int.h"
 
 /* ---- one-time set-up and GLib log capture ---------------------------------------------- */
@@ -53,11 +56,14 @@ static void xls_log_handler(const gchar *domain, GLogLevelFlags level, const gch
 
 static void xls_init_once(void)
 {
+    xmlInitParser();
     gsf_init();
     static const char *const domains[] = {"libgsf", "libgsf:msole", "libgsf:utils", "GLib", "GLib-GObject", "GLib-GIO"};
     for (size_t i = 0; i < sizeof domains / sizeof domains[0]; i++)
         g_log_set_handler(domains[i], (GLogLevelFlags)(G_LOG_LEVEL_MASK & ~G_LOG_LEVEL_ERROR), xls_log_handler, NULL);
 }
+
+void reader_libs_init(void) { pthread_once(&xls_once, xls_init_once); }
 
 /* ---- reading state ------------------------------------------------------------------------ */
 
@@ -609,6 +615,11 @@ static size_t parse_sheet(xls_ctx *x, sheet_state *ss, size_t pos)
     const uint8_t *s = x->s;
     int depth = 0;
     while (x->st == PS_OK) {
+        if (deadline_passed()) {
+            x->st = error_set(x->err, PS_ERR_UNSUPPORTED, x->path, "处理超时（超过 %g 秒），已跳过此文件",
+                              deadline_seconds());
+            break;
+        }
         if (x->size - pos < 4) {
             if (pos != x->size || depth > 0)
                 x->damaged = ss->sh ? sheet_name(ss->sh) : WB_GLOBALS; /* ends before EOF */
@@ -1144,7 +1155,7 @@ ps_status reader_open_xls(const char *path, const ps_limits *limits, ps_workbook
     static const uint8_t ole_magic[8] = {0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1};
     int hint = 0;
     if (flen >= 8 && memcmp(file, ole_magic, 8) == 0) {
-        pthread_once(&xls_once, xls_init_once);
+        reader_libs_init();
         size_t slen = 0;
         st = read_ole_stream(&x, file, flen, &stream, &slen, &hint);
         free(file);

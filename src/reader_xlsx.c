@@ -15,6 +15,8 @@
  *
  * Order of reading, each part at most once: _rels/.rels -> the workbook part (sheet names,
  * r:id, date1904) -> its .rels (targets) -> sharedStrings -> styles -> each worksheet. */
+#include "perfsheet/deadline.h"
+#include "reader_int.h"
 #include "workbook_int.h"
 
 #include <errno.h>
@@ -391,6 +393,11 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
     sax_job *job = ctx;
     if (job->x->st != PS_OK)
         return;
+    if (deadline_passed()) {
+        fail(job->x, PS_ERR_UNSUPPORTED, "处理超时（超过 %g 秒），已跳过此文件", deadline_seconds());
+        job_stop(job);
+        return;
+    }
     if (++job->depth > job->x->lim->max_xml_depth) {
         fail(job->x, PS_ERR_UNSUPPORTED, "%s 的 XML 嵌套超过 %u 层（上限 max_xml_depth）", job->part,
              job->x->lim->max_xml_depth);
@@ -452,13 +459,6 @@ static void on_error(void *ctx, xmlErrorPtr e)
         if (*c == '\n' || *c == '\r')
             *c = ' ';
     job->xml_line = e->line;
-}
-
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static void init_libs(void)
-{
-    xmlInitParser();
-    gsf_init();
 }
 
 /* libxml2 pulls the part through this: inflates at most len bytes, counting them against
@@ -1726,7 +1726,7 @@ done:
 
 ps_status reader_open_xlsx(const char *path, const ps_limits *limits, ps_workbook **out, ps_error *err)
 {
-    pthread_once(&init_once, init_libs);
+    reader_libs_init();
     ps_limits defaults = reader_default_limits();
     xlsx x = {.path = path, .lim = limits ? limits : &defaults, .err = err};
     wb_state w = {0};

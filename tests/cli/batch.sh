@@ -62,6 +62,33 @@ grep -q '无法处理的文件 3 个' "$tmp/check1.err" || fail "summary does no
 ls "$tmp/conv1" | grep -q '石湾县医疗保障局_2021_zpb.xlsx' || fail "converted file name"
 ! ls -A "$tmp/conv1" | grep -q tmp || fail "temporary files left in the output folder"
 
+# ---- a per-file time limit turns a pathological file into an error; the batch goes on ----
+/usr/bin/python3 - "$tmp/huge.xlsx" <<'PY'
+import sys, zipfile
+ns = 'http://schemas.openxmlformats.org/'
+rows = ''.join('<row r="%d">' % r + ''.join('<c r="%s%d"><v>%d</v></c>' % (c, r, r) for c in 'ABCDEFGH') + '</row>'
+               for r in range(1, 60001))
+with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
+    z.writestr('_rels/.rels', '<Relationships xmlns="%spackage/2006/relationships"><Relationship Id="r1" '
+               'Type="%sofficeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>' % (ns, ns))
+    z.writestr('xl/workbook.xml', '<workbook xmlns="%sspreadsheetml/2006/main" xmlns:r="%sofficeDocument/2006/relationships">'
+               '<sheets><sheet name="S" sheetId="1" r:id="r1"/></sheets></workbook>' % (ns, ns))
+    z.writestr('xl/_rels/workbook.xml.rels', '<Relationships xmlns="%spackage/2006/relationships"><Relationship Id="r1" '
+               'Type="%sofficeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>' % (ns, ns))
+    z.writestr('xl/worksheets/sheet1.xml', '<worksheet xmlns="%sspreadsheetml/2006/main"><sheetData>%s</sheetData></worksheet>' % (ns, rows))
+PY
+set +e
+"$bin" check --json --timeout 0.05 "$tmp/huge.xlsx" samples/synthetic/u04-shiwan/zpb.xls >"$tmp/timeout.jsonl" 2>/dev/null; rc=$?
+set -e
+[ $rc = 2 ] || fail "timeout: exit status $rc, want 2"
+head -1 "$tmp/timeout.jsonl" | grep -q '"code":"unsupported","message":"处理超时（超过 0.05 秒）' || fail "timeout: $(head -c 300 "$tmp/timeout.jsonl")"
+sed -n 2p "$tmp/timeout.jsonl" | grep -q '"rule":"zpb.rate"' || fail "timeout: the next file was not checked"
+set +e
+"$bin" inspect --json --max-cells 1000 "$tmp/huge.xlsx" >"$tmp/maxcells.jsonl" 2>/dev/null
+set -e
+grep -q 'max_cells_per_file（1000）' "$tmp/maxcells.jsonl" || fail "--max-cells: $(head -c 300 "$tmp/maxcells.jsonl")"
+echo "limits: --timeout and --max-cells turn a huge file into unsupported"
+
 # ---- interrupting a long batch ----
 big=$tmp/big; mkdir -p "$big"
 for i in $(seq -w 1 3000); do cp samples/synthetic/u01-qingxi/zpb.xls "$big/$i.xls"; done

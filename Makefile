@@ -42,5 +42,12 @@ test-sanitize: deps-test
 bench: build
 	@bash bench/run.sh $(BUILD)
 
+# libFuzzer targets (needs clang): each runs FUZZ_MINUTES niced, one after another (docs/fuzzing.md).
+FUZZ_MINUTES ?= 20
+fuzz: deps-test
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPS_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_xls fuzz_xlsx fuzz_mapping fuzz_rules
+	bash bench/fuzz-run.sh build-fuzz $(FUZZ_MINUTES)
+
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz out

@@ -1,6 +1,7 @@
 /* mapping.c - mapping sets (built-ins + user directory), label matching on a sheet and
  * template detection; see mapping.h. Parsing is in mapping_load.c, extraction in
  * mapping_extract.c. */
+#define _GNU_SOURCE /* memmem */
 #include "mapping_int.h"
 
 #include "perfsheet/clean.h"
@@ -216,16 +217,26 @@ bool map_sheet_init(map_sheet *ms, const ps_sheet *sh)
     ms->sh = sh;
     size_t total = sheet_cell_count(sh);
     const ps_cell *cells = sheet_cells(sh);
-    size_t n = 0;
+    size_t n = 0, ntext = 0, bytes = 0;
     for (size_t i = 0; i < total; i++)
-        if (cells[i].row < MAP_MAX_ROWS && cells[i].col < MAP_MAX_COLS)
+        if (cells[i].row < MAP_MAX_ROWS && cells[i].col < MAP_MAX_COLS) {
             n++;
+            if (cells[i].type == PS_CELL_TEXT && cells[i].text) {
+                size_t len = strlen(cells[i].text) + 1;
+                bytes += len > MAX_LABEL_BYTES ? MAX_LABEL_BYTES : len;
+                ntext++;
+            }
+        }
     ms->cells = calloc(n ? n : 1, sizeof *ms->cells);
     ms->labels = calloc(n ? n : 1, sizeof *ms->labels);
-    if (!ms->cells || !ms->labels) {
+    ms->joined = malloc(bytes ? bytes : 1);
+    ms->text_off = malloc((ntext ? ntext : 1) * sizeof *ms->text_off);
+    ms->text_idx = malloc((ntext ? ntext : 1) * sizeof *ms->text_idx);
+    if (!ms->cells || !ms->labels || !ms->joined || !ms->text_off || !ms->text_idx) {
         map_sheet_release(ms);
         return false;
     }
+    size_t pos = 0;
     for (size_t i = 0; i < total; i++) {
         const ps_cell *c = &cells[i];
         if (c->row >= MAP_MAX_ROWS || c->col >= MAP_MAX_COLS)
@@ -237,23 +248,23 @@ bool map_sheet_init(map_sheet *ms, const ps_sheet *sh)
         size_t len = strlen(c->text) + 1;
         if (len > MAX_LABEL_BYTES)
             len = MAX_LABEL_BYTES;
-        ms->labels[k] = malloc(len);
-        if (!ms->labels[k]) {
-            map_sheet_release(ms);
-            return false;
-        }
-        clean_label(c->text, ms->labels[k], len);
+        ms->labels[k] = ms->joined + pos;
+        size_t used = clean_label(c->text, ms->labels[k], len);
+        ms->text_off[ms->ntext] = pos;
+        ms->text_idx[ms->ntext++] = k;
+        pos += used + 1;
     }
+    ms->joined_len = pos;
     return true;
 }
 
 void map_sheet_release(map_sheet *ms)
 {
-    if (ms->labels)
-        for (size_t i = 0; i < ms->n; i++)
-            free(ms->labels[i]);
     free(ms->labels);
     free(ms->cells);
+    free(ms->joined);
+    free(ms->text_off);
+    free(ms->text_idx);
     memset(ms, 0, sizeof *ms);
 }
 
@@ -265,14 +276,55 @@ bool map_match(const map_matcher *m, const char *label, regmatch_t *pm, size_t n
     case MATCH_EXACT: return !strcmp(label, m->text);
     case MATCH_PREFIX: return !strncmp(label, m->text, strlen(m->text));
     case MATCH_CONTAINS: return strstr(label, m->text) != NULL;
-    case MATCH_REGEX: return m->compiled && regexec(&m->re, label, nmatch, pm, 0) == 0;
+    case MATCH_REGEX:
+        if (m->must[0] && !strstr(label, m->must))
+            return false; /* cannot match: saves regexec on most labels */
+        return m->compiled && regexec(&m->re, label, nmatch, pm, 0) == 0;
     }
     return false;
+}
+
+/* The text label whose bytes hold joined offset off (labels are in increasing offsets). */
+static size_t label_at(const map_sheet *ms, size_t off)
+{
+    size_t lo = 0, hi = ms->ntext;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ms->text_off[mid] <= off)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 size_t map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uint32_t row_only)
 {
     unsigned seen = 0;
+    const char *needle = !m->set ? NULL : m->kind == MATCH_REGEX ? m->must : m->text;
+    if (needle && *needle && ms->ntext) {
+        /* only labels holding the needle can match: find them with memmem, in cell order */
+        size_t nlen = strlen(needle), pos = 0;
+        while (pos < ms->joined_len) {
+            const char *hit = memmem(ms->joined + pos, ms->joined_len - pos, needle, nlen);
+            if (!hit)
+                break;
+            size_t t = label_at(ms, (size_t)(hit - ms->joined));
+            size_t i = ms->text_idx[t];
+            pos = ms->text_off[t] + strlen(ms->labels[i]) + 1;
+            const ps_cell *c = ms->cells[i];
+            if (c->row < min_row)
+                continue;
+            if (row_only != UINT32_MAX && c->row != row_only) {
+                if (c->row > row_only)
+                    break;
+                continue;
+            }
+            if (map_match(m, ms->labels[i], NULL, 0) && ++seen == m->nth)
+                return i;
+        }
+        return SIZE_MAX;
+    }
     for (size_t i = 0; i < ms->n; i++) {
         const ps_cell *c = ms->cells[i];
         if (c->row < min_row)

@@ -27,6 +27,8 @@ typedef struct map_matcher {
     const char *text; /* normalised for EXACT/PREFIX/CONTAINS, the pattern for REGEX */
     regex_t re;
     bool compiled;
+    char must[64]; /* REGEX: a literal every match contains ("" when none): strstr rejects most
+                      labels before regexec runs */
     unsigned nth; /* 1-based occurrence in row-major order */
     int line, col;
 } map_matcher;
@@ -122,7 +124,14 @@ typedef struct map_sheet {
     const ps_sheet *sh;
     size_t n; /* cells in the window */
     const ps_cell **cells;
-    char **labels; /* normalised text, NULL for non-text cells */
+    char **labels; /* normalised text, NULL for non-text cells; point into `joined` */
+    /* every label, NUL-separated in cell order, so that one memmem per matcher finds the
+     * candidate labels (a needle holds no NUL, so no hit spans two labels) */
+    char *joined;
+    size_t joined_len;
+    size_t *text_off; /* offset in joined of the t-th text label, increasing */
+    size_t *text_idx; /* its cell index */
+    size_t ntext;
 } map_sheet;
 
 bool map_sheet_init(map_sheet *ms, const ps_sheet *sh);

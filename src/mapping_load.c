@@ -185,6 +185,92 @@ typedef struct matcher_extras {
     double weight;
 } matcher_extras;
 
+/* Length of the UTF-8 character ending at s[n-1] (1..4). */
+static size_t last_char_len(const char *s, size_t n)
+{
+    size_t k = 1;
+    while (k < n && k < 4 && ((unsigned char)s[n - k] & 0xC0) == 0x80)
+        k++;
+    return k;
+}
+
+/* The longest literal that every match of the POSIX extended regex `re` must contain, into
+ * out (size > 1): literal runs of the top-level concatenation, a quantified character dropped
+ * (its run ends there), nothing at all when the top level has an alternation. Conservative:
+ * whatever it cannot read ends the current run. */
+static void required_literal(const char *re, char *out, size_t size)
+{
+    char run[256], best[256];
+    size_t nrun = 0, nbest = 0;
+    int depth = 0;
+    out[0] = '\0';
+    for (const char *p = re; *p; p++) {
+        char c = *p;
+        bool literal = false;
+        size_t len = 1;
+        if (depth == 0 && c == '|')
+            return; /* top-level alternative: no literal is required */
+        if (c == '(') {
+            depth++;
+        } else if (c == ')') {
+            depth--;
+        } else if (c == '[') { /* a bracket expression: skip it ("[]...]" and "[^]...]" too) */
+            p++;
+            if (*p == '^')
+                p++;
+            if (*p == ']')
+                p++;
+            while (*p && *p != ']')
+                p++;
+            if (!*p)
+                return;
+        } else if (depth == 0 && (c == '*' || c == '?' || c == '{')) {
+            if (nrun) /* the quantified character is optional: drop it */
+                nrun -= last_char_len(run, nrun);
+            if (nrun > nbest) {
+                memcpy(best, run, nrun);
+                nbest = nrun;
+            }
+            nrun = 0;
+            if (c == '{')
+                while (*p && *p != '}')
+                    p++;
+            if (!*p)
+                break;
+            continue;
+        } else if (depth == 0 && c == '\\' && p[1] && strchr(".[]()*+?{}|^$\\", p[1])) {
+            p++;
+            c = *p;
+            literal = true;
+        } else if (depth == 0 && !strchr(".^$+\\", c)) {
+            literal = true;
+            len = 1;
+            if ((unsigned char)c >= 0xC0) /* a whole UTF-8 character */
+                while (((unsigned char)p[len] & 0xC0) == 0x80)
+                    len++;
+        }
+        if (literal && nrun + len < sizeof run) {
+            memcpy(run + nrun, p, len);
+            nrun += len;
+            p += len - 1;
+            continue;
+        }
+        if (nrun > nbest) { /* anything else ends the run */
+            memcpy(best, run, nrun);
+            nbest = nrun;
+        }
+        nrun = 0;
+    }
+    if (nrun > nbest) {
+        memcpy(best, run, nrun);
+        nbest = nrun;
+    }
+    if (nbest >= size)
+        return; /* too long to keep: no prefilter (still correct) */
+    memcpy(out, best, nbest);
+    out[nbest] = '\0';
+}
+
 static ps_status compile_matcher(loader *L, struct fy_node *at, map_matcher *m)
 {
     if (m->kind != MATCH_REGEX)
@@ -196,6 +282,7 @@ static ps_status compile_matcher(loader *L, struct fy_node *at, map_matcher *m)
         return fail_at(L, at, "正则表达式“%s”无效：%s", m->text, buf);
     }
     m->compiled = true;
+    required_literal(m->text, m->must, sizeof m->must);
     return PS_OK;
 }
 

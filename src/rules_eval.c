@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -46,8 +47,7 @@ typedef struct rctx {
     const ps_table *filter_t;
     size_t filter_row;
     bool in_filter;
-    /* what was read */
-    rcell cells[MAX_CELLS];
+    /* what was read: cells[0..ncells) */
     size_t ncells;
     bool probing;
     bool probe_found;
@@ -59,6 +59,7 @@ typedef struct rctx {
     char **pool; /* texts made while evaluating (DIGITS, TEXT of a number) */
     size_t npool, pool_cap;
     bool nomem;
+    rcell cells[MAX_CELLS]; /* last: only the fields above are zeroed per rule */
 } rctx;
 
 static rval blank(void)
@@ -1080,9 +1081,10 @@ static ps_status run_binding(rctx *c, ps_error *err)
 
 static ps_status run_rule(const ps_rule *r, ps_document *const *docs, size_t n, ps_error *err)
 {
-    rctx *c = calloc(1, sizeof *c);
+    rctx *c = malloc(sizeof *c);
     if (!c)
         return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+    memset(c, 0, offsetof(rctx, cells));
     c->r = r;
     c->docs = docs;
     c->ndocs = n;

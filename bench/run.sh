@@ -36,7 +36,8 @@ measure() {
   local walls=() rss=0
   for run in 1 2 3; do
     local out
-    out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -o "$work/.time" -f '%e %M' "$@" >/dev/null 2>/dev/null
+    out=$(tail -1 "$work/.time")
     walls+=("${out% *}")
     local r=${out#* }
     [ "$r" -gt "$rss" ] && rss=$r

@@ -98,3 +98,115 @@ size_t batch_run(size_t n, int jobs, ps_job_fn fn, void *ctx, ps_progress_fn pro
         progress(done, n, pctx);
     return done;
 }
+
+typedef struct ordered {
+    size_t n, window;
+    ps_job_fn fn;
+    void *ctx;
+    pthread_mutex_t lock;
+    pthread_cond_t changed; /* a job finished, or one was consumed */
+    size_t next_job;        /* next index to hand out */
+    size_t next_consume;    /* next index to consume */
+    unsigned char *ready;   /* ready[i]: job i is done */
+    int running;            /* workers still in their loop */
+} ordered;
+
+static void *ordered_worker(void *arg)
+{
+    ordered *o = arg;
+    pthread_mutex_lock(&o->lock);
+    for (;;) {
+        while (!stop_flag && o->next_job < o->n && o->next_job >= o->next_consume + o->window)
+            pthread_cond_wait(&o->changed, &o->lock);
+        if (stop_flag || o->next_job >= o->n)
+            break;
+        size_t i = o->next_job++;
+        pthread_mutex_unlock(&o->lock);
+        o->fn(i, o->ctx);
+        pthread_mutex_lock(&o->lock);
+        o->ready[i] = 1;
+        pthread_cond_broadcast(&o->changed);
+    }
+    o->running--;
+    pthread_cond_broadcast(&o->changed);
+    pthread_mutex_unlock(&o->lock);
+    return NULL;
+}
+
+size_t batch_run_ordered(size_t n, int jobs, size_t window, ps_job_fn fn, ps_job_fn consume, void *ctx,
+                         ps_progress_fn progress, void *pctx)
+{
+    if (window < 1)
+        window = 1;
+    if (jobs < 1)
+        jobs = 1;
+    size_t consumed = 0;
+    struct timespec last = {0}, now;
+    if (jobs == 1 || n < 2) {
+        for (; consumed < n && !stop_flag; consumed++) {
+            fn(consumed, ctx);
+            consume(consumed, ctx);
+            if (progress) {
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 >= 200) {
+                    progress(consumed + 1, n, pctx);
+                    last = now;
+                }
+            }
+        }
+        if (progress)
+            progress(consumed, n, pctx);
+        return consumed;
+    }
+    ordered o = {.n = n, .window = window, .fn = fn, .ctx = ctx};
+    o.ready = calloc(n, 1);
+    pthread_t *threads = calloc((size_t)jobs, sizeof *threads);
+    if (!o.ready || !threads) {
+        free(o.ready);
+        free(threads);
+        return batch_run_ordered(n, 1, window, fn, consume, ctx, progress, pctx);
+    }
+    pthread_mutex_init(&o.lock, NULL);
+    pthread_cond_init(&o.changed, NULL);
+    for (int t = 0; t < jobs; t++)
+        if (pthread_create(&threads[t], NULL, ordered_worker, &o) == 0)
+            o.running++;
+    pthread_mutex_lock(&o.lock);
+    int started = o.running;
+    while (o.next_consume < n) {
+        while (!o.ready[o.next_consume] && o.running > 0)
+            pthread_cond_wait(&o.changed, &o.lock);
+        if (!o.ready[o.next_consume])
+            break; /* stopped: workers left, this job never ran */
+        size_t i = o.next_consume;
+        pthread_mutex_unlock(&o.lock);
+        consume(i, ctx);
+        consumed++;
+        if (progress) {
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 >= 200) {
+                progress(consumed, n, pctx);
+                last = now;
+            }
+        }
+        pthread_mutex_lock(&o.lock);
+        o.next_consume++;
+        pthread_cond_broadcast(&o.changed);
+    }
+    pthread_mutex_unlock(&o.lock);
+    for (int t = 0; t < started; t++)
+        pthread_join(threads[t], NULL);
+    /* jobs that finished after a stop but were never consumed: consume them too, in order,
+     * so that the caller frees what they made (they are contiguous from next_consume) */
+    for (size_t i = o.next_consume; i < n && o.ready[i]; i++) {
+        consume(i, ctx);
+        consumed++;
+    }
+    pthread_mutex_destroy(&o.lock);
+    pthread_cond_destroy(&o.changed);
+    free(o.ready);
+    free(threads);
+    if (progress)
+        progress(consumed, n, pctx);
+    return consumed;
+}

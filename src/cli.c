@@ -285,19 +285,26 @@ static int run_inspect(options *opt, progress *prog)
 }
 
 
-/* ---- detect, extract, check, convert, merge: one pipeline ---- */
-
-static void findings_text(ps_buf *b, const ps_document *d, bool with_info);
-static void extract_text(ps_buf *b, const ps_document *d);
+/* ---- detect, extract, check, convert, merge: one pipeline ----
+ *
+ * Pass 1 reads, matches and checks every file on the pool. detect, extract and check render
+ * each file's output on the worker and keep only a values-only projection of its documents;
+ * the cross-table rules then run over the projections and their findings are appended to
+ * the right file's output, printed in input order. convert and merge need whole documents
+ * with every finding: pass 2 processes the files again, in input order through a bounded
+ * window, injects each document's cross-table findings and writes or merges it at once. So
+ * no stage holds more than a window of whole documents, however long the batch. */
 
 typedef enum stage { STAGE_DETECT, STAGE_EXTRACT, STAGE_CHECK, STAGE_CONVERT, STAGE_MERGE } stage;
 
 typedef struct file_result {
     ps_error err;          /* err.code != PS_OK: the file could not be read or matched */
-    ps_document **docs;    /* owned; convert and merge keep them to the end */
+    ps_document **docs;    /* pass 1: projections (check, convert, merge); pass 2: whole documents */
     size_t ndocs;
-    /* check and extract stream: the file's output is rendered on the worker and only a
-     * values-only projection of each document is kept for the cross-table rules */
+    ps_document **full;    /* pass 2: whole documents */
+    size_t nfull;
+    char **paths;          /* convert: the output path of each document */
+    ps_error *write_err;   /* convert: per document */
     ps_buf documents;      /* JSON documents array */
     ps_buf findings;       /* JSON finding objects, comma-separated */
     ps_buf text;           /* text form */
@@ -310,132 +317,28 @@ typedef struct file_result {
     ps_buf detect_names;   /* detect only: sheet names, NUL-separated */
 } file_result;
 
+typedef struct tally {
+    size_t by_sev[3], files_bad, by_code[PS_ERR_NOMEM + 1];
+    struct {
+        char id[32];
+        size_t n;
+    } by_template[16];
+} tally;
+
 typedef struct pipeline {
     const options *opt;
     stage stage;
+    int pass;
     const ps_mapping_set *mappings;
     const ps_checker *checker;
     file_result *results;
     progress *prog;
+    int rc;
+    tally t;
+    FILE *jsonl;          /* convert: findings.jsonl being written (temporary name) */
+    ps_merge *merge;
 } pipeline;
 
-/* Counts and renders the findings of docs into r (JSON items or text lines). */
-static void render_findings(const pipeline *p, file_result *r, ps_document *const *docs, size_t n)
-{
-    for (size_t k = 0; k < n; k++) {
-        const ps_findings *fl = document_findings_const(docs[k]);
-        for (int s = 0; s < 3; s++)
-            r->by_sev[s] += findings_count_severity(fl, (ps_severity)s);
-        r->reportable = r->reportable || findings_count_severity(fl, PS_SEV_ERROR) + findings_count_severity(fl, PS_SEV_WARNING) > 0;
-        if (p->opt->json)
-            report_findings_items(&r->findings, fl, &r->first_finding);
-        else if (p->stage == STAGE_CHECK)
-            findings_text(&r->text, docs[k], false);
-    }
-}
-
-/* A copy of doc's values only (no tables, no findings): what cross-table rules read. */
-static ps_document *projection(const ps_document *doc)
-{
-    ps_document *c = document_new(document_template(doc), document_mapping(doc), document_file(doc),
-                                  document_sheet(doc));
-    for (size_t k = 0; c && k < document_value_count(doc); k++)
-        if (!document_set(c, document_value_key(doc, k), document_value_at(doc, k))) {
-            document_free(c);
-            return NULL;
-        }
-    return c;
-}
-
-/* check and extract: renders the file's output now and keeps projections (check) or nothing. */
-static void render_file(const pipeline *p, file_result *r)
-{
-    if (p->opt->json)
-        report_documents_json(&r->documents, r->docs, r->ndocs, p->stage == STAGE_EXTRACT);
-    else if (p->stage == STAGE_EXTRACT)
-        for (size_t k = 0; k < r->ndocs; k++)
-            extract_text(&r->text, r->docs[k]);
-    render_findings(p, r, r->docs, r->ndocs);
-    for (size_t k = 0; k < r->ndocs; k++) {
-        ps_document *proj = p->stage == STAGE_CHECK ? projection(r->docs[k]) : NULL;
-        document_free(r->docs[k]);
-        r->docs[k] = proj;
-    }
-    if (p->stage == STAGE_EXTRACT) {
-        free(r->docs);
-        r->docs = NULL;
-        r->ndocs = 0;
-    }
-}
-
-/* Reads, matches and checks file i under the armed deadline; *wb is freed by the caller. */
-static void process_workbook(pipeline *p, size_t i, file_result *r, ps_workbook **wbp)
-{
-    const char *file = p->opt->inputs.files[i];
-    if (reader_open(file, &p->opt->limits, wbp, &r->err) != PS_OK) {
-        __atomic_add_fetch(&p->prog->errors, 1, __ATOMIC_RELAXED);
-        return;
-    }
-    ps_workbook *wb = *wbp;
-    if (p->stage == STAGE_DETECT) {
-        if (mapping_detect(p->mappings, wb, &r->detections, &r->ndetections, &r->err) == PS_OK)
-            for (size_t k = 0; k < r->ndetections; k++) {
-                const ps_sheet *sh = workbook_sheet(wb, r->detections[k].sheet);
-                buf_append(&r->detect_names, sheet_name(sh), strlen(sheet_name(sh)) + 1);
-            }
-        return;
-    }
-    ps_status st = mapping_extract_workbook(p->mappings, wb, file, &r->docs, &r->ndocs, &r->err);
-    workbook_free(wb);
-    *wbp = NULL;
-    if (st == PS_OK && deadline_passed())
-        st = error_set(&r->err, PS_ERR_UNSUPPORTED, file, "处理超时（超过 %g 秒），已跳过此文件",
-                       deadline_seconds());
-    if (st != PS_OK) {
-        __atomic_add_fetch(&p->prog->errors, 1, __ATOMIC_RELAXED);
-        return;
-    }
-    if (p->stage >= STAGE_CHECK) /* extract reports cleaning findings only */
-        for (size_t k = 0; k < r->ndocs; k++)
-            if (checker_check_document(p->checker, r->docs[k], &r->err) != PS_OK) {
-                __atomic_add_fetch(&p->prog->errors, 1, __ATOMIC_RELAXED);
-                return;
-            }
-    r->first_finding = true;
-    for (size_t k = 0; k < r->ndocs; k++) {
-        findings_sort(document_findings(r->docs[k]));
-        buf_append(&r->templates, document_template(r->docs[k]), strlen(document_template(r->docs[k])) + 1);
-    }
-    if (p->stage == STAGE_CHECK || p->stage == STAGE_EXTRACT)
-        render_file(p, r);
-}
-
-static void process_file(size_t i, void *ctx)
-{
-    pipeline *p = ctx;
-    file_result *r = &p->results[i];
-    ps_workbook *wb = NULL;
-    deadline_arm(p->opt->timeout);
-    process_workbook(p, i, r, &wb);
-    deadline_disarm();
-    workbook_free(wb);
-}
-
-static void free_result(file_result *r)
-{
-    for (size_t k = 0; k < r->ndocs; k++)
-        document_free(r->docs[k]);
-    free(r->docs);
-    free(r->detections);
-    buf_free(&r->detect_names);
-    buf_free(&r->documents);
-    buf_free(&r->findings);
-    buf_free(&r->text);
-    buf_free(&r->templates);
-    memset(r, 0, sizeof *r);
-}
-
-/* Text form of findings: file:sheet!cell: 级别 [rule] message */
 static void findings_text(ps_buf *b, const ps_document *d, bool with_info)
 {
     const ps_findings *fl = document_findings_const(d);
@@ -503,13 +406,12 @@ static void detect_text(ps_buf *b, const char *file, const file_result *r, bool 
                 json_string(b, d->missing);
             }
             buf_puts(b, "}");
+        } else if (d->mapping) {
+            buf_printf(b, "%s:%s: %s (%s) 匹配度 %.0f%%%s%s\n", file, name, mapping_id(d->mapping),
+                       mapping_path(d->mapping), d->score * 100, d->complete ? "" : "，不完整：缺少 ",
+                       d->complete ? "" : d->missing);
         } else {
-            buf_printf(b, "%s:%s: ", file, name);
-            if (d->mapping)
-                buf_printf(b, "%s (%s) score %.2f%s%s%s\n", mapping_id(d->mapping), mapping_path(d->mapping),
-                           d->score, d->complete ? "" : ", 不完整：缺少 ", d->complete ? "" : d->missing, "");
-            else
-                buf_printf(b, "未识别的表%s%s\n", d->missing[0] ? "：" : "", d->missing);
+            buf_printf(b, "%s:%s: 未识别的表%s%s\n", file, name, d->missing[0] ? "：" : "", d->missing);
         }
         name += strlen(name) + 1;
     }
@@ -517,7 +419,215 @@ static void detect_text(ps_buf *b, const char *file, const file_result *r, bool 
         buf_puts(b, "]}\n");
 }
 
-/* ---- convert: names, atomic findings.jsonl ---- */
+/* Counts and renders the findings of docs into r (JSON items or text lines). */
+static void render_findings(const pipeline *p, file_result *r, ps_document *const *docs, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const ps_findings *fl = document_findings_const(docs[k]);
+        for (int s = 0; s < 3; s++)
+            r->by_sev[s] += findings_count_severity(fl, (ps_severity)s);
+        r->reportable = r->reportable ||
+                        findings_count_severity(fl, PS_SEV_ERROR) + findings_count_severity(fl, PS_SEV_WARNING) > 0;
+        if (p->opt->json)
+            report_findings_items(&r->findings, fl, &r->first_finding);
+        else if (p->stage == STAGE_CHECK)
+            findings_text(&r->text, docs[k], false);
+    }
+}
+
+/* A copy of doc's values only (no tables, no findings): what cross-table rules read. */
+static ps_document *projection(const ps_document *doc)
+{
+    ps_document *c = document_new(document_template(doc), document_mapping(doc), document_file(doc),
+                                  document_sheet(doc));
+    for (size_t k = 0; c && k < document_value_count(doc); k++)
+        if (!document_set(c, document_value_key(doc, k), document_value_at(doc, k))) {
+            document_free(c);
+            return NULL;
+        }
+    return c;
+}
+
+static void free_docs(ps_document ***docs, size_t *n)
+{
+    for (size_t k = 0; k < *n; k++)
+        document_free((*docs)[k]);
+    free(*docs);
+    *docs = NULL;
+    *n = 0;
+}
+
+/* Reads, matches and checks file i into *docs under the armed deadline. */
+static ps_status read_and_check(pipeline *p, size_t i, ps_document ***docs, size_t *ndocs, ps_error *err)
+{
+    const char *file = p->opt->inputs.files[i];
+    ps_workbook *wb = NULL;
+    ps_status st = reader_open(file, &p->opt->limits, &wb, err);
+    if (st != PS_OK)
+        return st;
+    if (p->stage == STAGE_DETECT) {
+        file_result *r = &p->results[i];
+        st = mapping_detect(p->mappings, wb, &r->detections, &r->ndetections, err);
+        for (size_t k = 0; st == PS_OK && k < r->ndetections; k++) {
+            const ps_sheet *sh = workbook_sheet(wb, r->detections[k].sheet);
+            buf_append(&r->detect_names, sheet_name(sh), strlen(sheet_name(sh)) + 1);
+        }
+        workbook_free(wb);
+        return st;
+    }
+    st = mapping_extract_workbook(p->mappings, wb, file, docs, ndocs, err);
+    workbook_free(wb);
+    if (st == PS_OK && deadline_passed())
+        st = error_set(err, PS_ERR_UNSUPPORTED, file, "处理超时（超过 %g 秒），已跳过此文件", deadline_seconds());
+    for (size_t k = 0; st == PS_OK && p->stage >= STAGE_CHECK && k < *ndocs; k++)
+        st = checker_check_document(p->checker, (*docs)[k], err); /* extract: cleaning findings only */
+    if (st != PS_OK)
+        free_docs(docs, ndocs);
+    return st;
+}
+
+/* Pass 1 on a worker. */
+static void process_file(size_t i, void *ctx)
+{
+    pipeline *p = ctx;
+    file_result *r = &p->results[i];
+    deadline_arm(p->opt->timeout);
+    ps_status st = read_and_check(p, i, &r->docs, &r->ndocs, &r->err);
+    deadline_disarm();
+    if (st != PS_OK) {
+        __atomic_add_fetch(&p->prog->errors, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    if (p->stage == STAGE_DETECT)
+        return;
+    r->first_finding = true;
+    for (size_t k = 0; k < r->ndocs; k++) {
+        findings_sort(document_findings(r->docs[k]));
+        buf_append(&r->templates, document_template(r->docs[k]), strlen(document_template(r->docs[k])) + 1);
+    }
+    if (p->opt->json && p->stage <= STAGE_CHECK)
+        report_documents_json(&r->documents, r->docs, r->ndocs, p->stage == STAGE_EXTRACT);
+    else if (p->stage == STAGE_EXTRACT)
+        for (size_t k = 0; k < r->ndocs; k++)
+            extract_text(&r->text, r->docs[k]);
+    if (p->stage <= STAGE_CHECK)
+        render_findings(p, r, r->docs, r->ndocs);
+    if (p->stage == STAGE_EXTRACT) {
+        free_docs(&r->docs, &r->ndocs);
+        return;
+    }
+    for (size_t k = 0; k < r->ndocs; k++) { /* keep only what cross-table rules read */
+        ps_document *proj = projection(r->docs[k]);
+        document_free(r->docs[k]);
+        r->docs[k] = proj;
+    }
+}
+
+/* Pass 2 on a worker (convert, merge): the whole documents again, with their cross-table
+ * findings from pass 1; convert writes them at once. */
+static void reprocess_file(size_t i, void *ctx)
+{
+    pipeline *p = ctx;
+    file_result *r = &p->results[i];
+    if (r->err.code != PS_OK)
+        return;
+    deadline_arm(p->opt->timeout * 2);
+    ps_status st = read_and_check(p, i, &r->full, &r->nfull, &r->err);
+    deadline_disarm();
+    if (st == PS_OK && r->nfull != r->ndocs)
+        st = error_set(&r->err, PS_ERR_IO, p->opt->inputs.files[i], "文件在处理过程中被修改，请重新运行");
+    if (st != PS_OK) {
+        free_docs(&r->full, &r->nfull);
+        return;
+    }
+    for (size_t k = 0; k < r->nfull; k++) {
+        /* pass 1's projections hold only the cross-table findings */
+        findings_append(document_findings(r->full[k]), document_findings(r->docs[k]));
+        findings_sort(document_findings(r->full[k]));
+    }
+    if (p->stage == STAGE_CONVERT)
+        for (size_t k = 0; k < r->nfull; k++) {
+            const ps_mapping *m = mapping_set_find(p->mappings, document_template(r->full[k]));
+            writer_convert(m, r->full[k], r->paths[k], &r->write_err[k]);
+        }
+}
+
+static void tally_file(tally *t, const file_result *r)
+{
+    for (int s = 0; s < 3; s++)
+        t->by_sev[s] += r->by_sev[s];
+    for (const char *id = r->templates.data; id && id < r->templates.data + r->templates.len; id += strlen(id) + 1)
+        for (int k = 0; k < 16; k++)
+            if (!t->by_template[k].id[0] || !strcmp(t->by_template[k].id, id)) {
+                snprintf(t->by_template[k].id, sizeof t->by_template[k].id, "%s", id);
+                t->by_template[k].n++;
+                break;
+            }
+}
+
+static void file_failed(pipeline *p, const file_result *r)
+{
+    p->t.files_bad++;
+    if (r->err.code <= PS_ERR_NOMEM)
+        p->t.by_code[r->err.code]++;
+    p->rc = EXIT_TROUBLE;
+    if (!(p->opt->json && p->opt->quiet))
+        print_error(&r->err);
+}
+
+/* Pass 2's consumer, on the main thread in input order: findings.jsonl, merge, counts. */
+static void consume_file(size_t i, void *ctx)
+{
+    pipeline *p = ctx;
+    file_result *r = &p->results[i];
+    const char *file = p->opt->inputs.files[i];
+    ps_buf line = {0};
+    if (r->err.code != PS_OK) {
+        file_failed(p, r);
+        report_file_json(&line, file, &r->err, NULL, 0, false, false);
+        if (p->merge && merge_add_file(p->merge, file, r->err.code, &r->err, NULL, 0) != PS_OK)
+            p->rc = EXIT_TROUBLE;
+    } else {
+        r->first_finding = true;
+        render_findings(p, r, r->full, r->nfull);
+        tally_file(&p->t, r);
+        if (r->by_sev[PS_SEV_ERROR] && p->rc == EXIT_CLEAN)
+            p->rc = EXIT_FINDINGS;
+        report_file_json(&line, file, NULL, r->full, r->nfull, false, true);
+        if (p->merge && merge_add_file(p->merge, file, PS_OK, NULL, r->full, r->nfull) != PS_OK)
+            p->rc = EXIT_TROUBLE;
+        for (size_t k = 0; p->stage == STAGE_CONVERT && k < r->nfull; k++) {
+            if (r->write_err[k].code != PS_OK) {
+                print_error(&r->write_err[k]);
+                p->rc = EXIT_TROUBLE;
+            } else if (!p->opt->quiet) {
+                printf("%s\n", r->paths[k]);
+            }
+        }
+    }
+    if (p->jsonl && line.data)
+        fwrite(line.data, 1, line.len, p->jsonl);
+    buf_free(&line);
+    free_docs(&r->full, &r->nfull);
+    free_docs(&r->docs, &r->ndocs);
+}
+
+static void free_result(file_result *r)
+{
+    free_docs(&r->docs, &r->ndocs);
+    free_docs(&r->full, &r->nfull);
+    for (size_t k = 0; r->paths && r->paths[k]; k++)
+        free(r->paths[k]);
+    free(r->paths);
+    free(r->write_err);
+    free(r->detections);
+    buf_free(&r->detect_names);
+    buf_free(&r->documents);
+    buf_free(&r->findings);
+    buf_free(&r->text);
+    buf_free(&r->templates);
+    memset(r, 0, sizeof *r);
+}
 
 static bool same_file(const char *a, const char *b)
 {
@@ -525,104 +635,198 @@ static bool same_file(const char *a, const char *b)
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-static int write_file_atomic(const char *path, const char *data, size_t len, char *why, size_t why_size)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        snprintf(why, why_size, "无法创建 %s：%s", tmp, strerror(errno));
-        return -1;
-    }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            snprintf(why, why_size, "写入 %s 失败：%s", tmp, strerror(errno));
-            close(fd);
-            unlink(tmp);
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
-        snprintf(why, why_size, "无法写入 %s：%s", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
-typedef struct convert_job {
-    pipeline *p;
-    ps_document **docs;  /* every document of the batch, in order */
-    char **paths;        /* output path of each */
-    ps_error *errors;    /* per document */
-} convert_job;
-
-static void convert_one(size_t i, void *ctx)
-{
-    convert_job *cj = ctx;
-    const ps_mapping *m = mapping_set_find(cj->p->mappings, document_template(cj->docs[i]));
-    writer_convert(m, cj->docs[i], cj->paths[i], &cj->errors[i]);
-}
-
-/* Sorted list of names in use, to make colliding names distinct. */
-static bool name_taken(char **paths, size_t n, const char *path)
-{
-    for (size_t i = 0; i < n; i++)
-        if (paths[i] && strcmp(paths[i], path) == 0)
-            return true;
-    return false;
-}
-
-static int run_convert(pipeline *p, ps_document **all, size_t ndocs, int *rc)
+/* convert: the output path of every document, decided in input order so that the same
+ * inputs always get the same names: two documents that would share a name (same unit, year
+ * and template) or a name that is an input file get _2, _3, … and it is said. */
+static bool plan_outputs(pipeline *p, size_t done)
 {
     const options *opt = p->opt;
-    if (mkdir(opt->output, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "perfsheet convert: 无法创建输出目录 %s：%s\n", opt->output, strerror(errno));
-        return -1;
-    }
-    convert_job cj = {p, all, calloc(ndocs ? ndocs : 1, sizeof(char *)), calloc(ndocs ? ndocs : 1, sizeof(ps_error))};
-    if (!cj.paths || !cj.errors)
-        return -1;
-    for (size_t i = 0; i < ndocs; i++) {
-        char name[256], path[4096];
-        writer_document_name(all[i], name, sizeof name);
-        snprintf(path, sizeof path, "%s/%s", opt->output, name);
-        /* two documents with one name (same unit, year, template) or a name that is an input */
-        for (int k = 2; name_taken(cj.paths, i, path) || same_file(path, document_file(all[i])); k++) {
-            char stem[256];
-            snprintf(stem, sizeof stem, "%s", name);
-            char *dot = strrchr(stem, '.');
-            if (dot)
-                *dot = '\0';
-            snprintf(path, sizeof path, "%s/%s_%d.xlsx", opt->output, stem, k);
-            if (!opt->quiet && k == 2)
-                fprintf(stderr, "%s: 输出文件名 %s 已被占用，改为 %s\n", document_file(all[i]), name, path);
+    char **taken = NULL;
+    size_t ntaken = 0, cap = 0;
+    bool ok = true;
+    for (size_t i = 0; i < done && ok; i++) {
+        file_result *r = &p->results[i];
+        if (r->err.code != PS_OK || !r->ndocs)
+            continue;
+        r->paths = calloc(r->ndocs + 1, sizeof *r->paths);
+        r->write_err = calloc(r->ndocs, sizeof *r->write_err);
+        if (!r->paths || !r->write_err)
+            return false;
+        for (size_t k = 0; k < r->ndocs && ok; k++) {
+            char name[256], path[4096];
+            writer_document_name(r->docs[k], name, sizeof name);
+            snprintf(path, sizeof path, "%s/%s", opt->output, name);
+            for (int n = 2;; n++) {
+                bool clash = same_file(path, opt->inputs.files[i]);
+                for (size_t t = 0; t < ntaken && !clash; t++)
+                    clash = strcmp(taken[t], path) == 0;
+                if (!clash)
+                    break;
+                char stem[256];
+                snprintf(stem, sizeof stem, "%s", name);
+                char *dot = strrchr(stem, '.');
+                if (dot)
+                    *dot = '\0';
+                snprintf(path, sizeof path, "%s/%s_%d.xlsx", opt->output, stem, n);
+                if (!opt->quiet && n == 2)
+                    fprintf(stderr, "%s: 输出文件名 %s 已被占用，改为 %s\n", opt->inputs.files[i], name, path);
+            }
+            if (ntaken == cap) {
+                cap = cap ? cap * 2 : 64;
+                char **t = realloc(taken, cap * sizeof *t);
+                if (!t) {
+                    ok = false;
+                    break;
+                }
+                taken = t;
+            }
+            r->paths[k] = strdup(path);
+            taken[ntaken++] = r->paths[k];
+            ok = r->paths[k] != NULL;
         }
-        cj.paths[i] = strdup(path);
     }
-    size_t written = batch_run(ndocs, opt->jobs, convert_one, &cj, p->prog->enabled ? show_progress : NULL, p->prog);
-    if (written < ndocs) {
-        fprintf(stderr, "perfsheet convert: 已中断，写出 %zu/%zu 个文件（均为完整文件），未写 findings.jsonl\n", written, ndocs);
-        *rc = EXIT_TROUBLE;
+    free(taken); /* the strings belong to the results */
+    return ok;
+}
+
+static void print_summary(const pipeline *p, size_t done, size_t n, bool interrupted)
+{
+    const options *opt = p->opt;
+    const tally *t = &p->t;
+    fprintf(stderr, "%s%zu/%zu 个文件，用时 %.2f 秒", interrupted ? "已中断：" : "", done, n,
+            seconds_since(&p->prog->start));
+    if (p->stage != STAGE_DETECT) {
+        fputs(t->by_template[0].id[0] ? "；文档" : "；文档 0 份", stderr);
+        for (int k = 0; k < 16 && t->by_template[k].id[0]; k++)
+            fprintf(stderr, " %s %zu 份", t->by_template[k].id, t->by_template[k].n);
+        fprintf(stderr, "；error %zu，warning %zu，info %zu", t->by_sev[PS_SEV_ERROR], t->by_sev[PS_SEV_WARNING],
+                t->by_sev[PS_SEV_INFO]);
     }
-    for (size_t i = 0; i < written; i++) {
-        if (cj.errors[i].code != PS_OK) {
-            print_error(&cj.errors[i]);
-            *rc = EXIT_TROUBLE;
+    if (t->files_bad) {
+        fprintf(stderr, "；无法处理的文件 %zu 个（", t->files_bad);
+        bool first = true;
+        for (int c = 1; c <= PS_ERR_NOMEM; c++)
+            if (t->by_code[c]) {
+                fprintf(stderr, "%s%s %zu", first ? "" : "，", error_code_name((ps_status)c), t->by_code[c]);
+                first = false;
+            }
+        fputs("）", stderr);
+    }
+    if (opt->inputs.skipped_lock + opt->inputs.skipped_hidden + opt->inputs.skipped_other)
+        fprintf(stderr, "；跳过 锁文件 %zu、隐藏文件 %zu、其他文件 %zu", opt->inputs.skipped_lock,
+                opt->inputs.skipped_hidden, opt->inputs.skipped_other);
+    fputs("\n", stderr);
+}
+
+/* detect, extract, check: pass 1's rendered output plus the cross-table findings, in order. */
+static void print_pass1(pipeline *p, size_t done)
+{
+    for (size_t i = 0; i < done; i++) {
+        const char *file = p->opt->inputs.files[i];
+        file_result *r = &p->results[i];
+        ps_buf out = {0};
+        if (r->err.code != PS_OK) {
+            file_failed(p, r);
+            if (p->opt->json)
+                report_file_json(&out, file, &r->err, NULL, 0, false, false);
+        } else if (p->stage == STAGE_DETECT) {
+            detect_text(&out, file, r, p->opt->json);
+        } else {
+            render_findings(p, r, r->docs, r->ndocs); /* the projections' cross-table findings */
+            tally_file(&p->t, r);
+            if (r->by_sev[PS_SEV_ERROR] && p->rc == EXIT_CLEAN)
+                p->rc = EXIT_FINDINGS;
+            if (p->opt->json)
+                report_file_line(&out, file, &r->documents, &r->findings, true, r->reportable);
+            else if (r->text.data)
+                buf_append(&out, r->text.data, r->text.len);
+        }
+        if (out.data)
+            fwrite(out.data, 1, out.len, stdout);
+        buf_free(&out);
+    }
+}
+
+static void cross_check(pipeline *p, size_t done)
+{
+    size_t ndocs = 0;
+    for (size_t i = 0; i < done; i++)
+        ndocs += p->results[i].ndocs;
+    ps_document **all = calloc(ndocs ? ndocs : 1, sizeof *all);
+    if (!all)
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < done; i++)
+        for (size_t d = 0; d < p->results[i].ndocs; d++)
+            all[k++] = p->results[i].docs[d];
+    ps_error err;
+    if (checker_check_cross(p->checker, all, ndocs, &err) != PS_OK) {
+        print_error(&err);
+        p->rc = EXIT_TROUBLE;
+    }
+    for (size_t d = 0; d < ndocs; d++)
+        findings_sort(document_findings(all[d]));
+    free(all);
+}
+
+/* convert and merge: pass 2, writing as files come. Returns false when interrupted. */
+static bool write_outputs(pipeline *p, size_t n)
+{
+    const options *opt = p->opt;
+    ps_error err;
+    char jsonl_path[4096], jsonl_tmp[4200];
+    if (p->stage == STAGE_CONVERT) {
+        if (mkdir(opt->output, 0755) != 0 && errno != EEXIST) {
+            fprintf(stderr, "perfsheet convert: 无法创建输出目录 %s：%s\n", opt->output, strerror(errno));
+            p->rc = EXIT_TROUBLE;
+            return true;
+        }
+        if (!plan_outputs(p, n)) {
+            fprintf(stderr, "perfsheet: 内存不足\n");
+            p->rc = EXIT_TROUBLE;
+            return true;
+        }
+        snprintf(jsonl_path, sizeof jsonl_path, "%s/findings.jsonl", opt->output);
+        snprintf(jsonl_tmp, sizeof jsonl_tmp, "%s/.findings.jsonl.tmp-%ld", opt->output, (long)getpid());
+        if (!(p->jsonl = fopen(jsonl_tmp, "w"))) {
+            fprintf(stderr, "perfsheet convert: 无法写入 %s：%s\n", jsonl_tmp, strerror(errno));
+            p->rc = EXIT_TROUBLE;
+            return true;
+        }
+    } else if (merge_open(p->mappings, opt->output, &err, &p->merge) != PS_OK) {
+        print_error(&err);
+        p->rc = EXIT_TROUBLE;
+        return true;
+    }
+    size_t done = batch_run_ordered(n, opt->jobs, 32, reprocess_file, consume_file, p,
+                                    p->prog->enabled ? show_progress : NULL, p->prog);
+    bool interrupted = done < n || batch_stop_requested();
+    if (p->jsonl) {
+        bool bad = fclose(p->jsonl) != 0;
+        p->jsonl = NULL;
+        if (interrupted || bad || rename(jsonl_tmp, jsonl_path) != 0) {
+            unlink(jsonl_tmp);
+            if (!interrupted) {
+                fprintf(stderr, "perfsheet convert: 无法写入 %s\n", jsonl_path);
+                p->rc = EXIT_TROUBLE;
+            }
+        }
+        if (interrupted)
+            fprintf(stderr, "perfsheet convert: 已中断，已写出的文件均为完整文件，未写 findings.jsonl\n");
+    }
+    if (p->merge) {
+        if (interrupted) {
+            merge_abort(p->merge);
+            fprintf(stderr, "perfsheet merge: 已中断，未写出 %s\n", opt->output);
+        } else if (merge_close(p->merge, &err) != PS_OK) {
+            print_error(&err);
+            p->rc = EXIT_TROUBLE;
         } else if (!opt->quiet) {
-            printf("%s\n", cj.paths[i]);
+            printf("%s\n", opt->output);
         }
+        p->merge = NULL;
     }
-    for (size_t i = 0; i < ndocs; i++)
-        free(cj.paths[i]);
-    free(cj.paths);
-    free(cj.errors);
-    return written < ndocs ? -1 : 0;
+    return !interrupted;
 }
 
 static int run_pipeline(options *opt, stage st, progress *prog)
@@ -644,144 +848,36 @@ static int run_pipeline(options *opt, stage st, progress *prog)
         return EXIT_TROUBLE;
     }
     size_t n = opt->inputs.n;
-    pipeline p = {opt, st, set, checker, calloc(n, sizeof(file_result)), prog};
+    pipeline p = {.opt = opt, .stage = st, .pass = 1, .mappings = set, .checker = checker, .prog = prog};
+    p.results = calloc(n, sizeof(file_result));
     if (!p.results) {
         fprintf(stderr, "perfsheet: 内存不足\n");
+        checker_free(checker);
+        mapping_set_free(set);
         return EXIT_TROUBLE;
     }
     size_t done = batch_run(n, opt->jobs, process_file, &p, prog->enabled ? show_progress : NULL, prog);
-
-    /* every document of the batch, in input order: cross-table rules pair them by unit and year */
-    size_t ndocs = 0;
-    for (size_t i = 0; i < done; i++)
-        ndocs += p.results[i].ndocs;
-    ps_document **all = calloc(ndocs ? ndocs : 1, sizeof *all);
-    size_t k = 0;
-    for (size_t i = 0; i < done && all; i++)
-        for (size_t d = 0; d < p.results[i].ndocs; d++)
-            all[k++] = p.results[i].docs[d];
-    if (checker && all && st >= STAGE_CHECK)
-        checker_check_cross(checker, all, ndocs, &err);
-    for (size_t i = 0; i < ndocs; i++)
-        findings_sort(document_findings(all[i]));
-
-    int rc = EXIT_CLEAN;
-    size_t by_sev[3] = {0}, files_bad = 0, by_code[PS_ERR_NOMEM + 1] = {0};
-    struct {
-        const char *id;
-        size_t n;
-    } by_template[16] = {{0}};
-    ps_merge *merge = NULL;
-    if (st == STAGE_MERGE && merge_open(set, opt->output, &err, &merge) != PS_OK) {
-        print_error(&err);
-        rc = EXIT_TROUBLE;
-    }
-    ps_buf jsonl = {0};
-    for (size_t i = 0; i < done; i++) {
-        const char *file = opt->inputs.files[i];
-        file_result *r = &p.results[i];
-        ps_buf out = {0};
-        if (r->err.code != PS_OK) {
-            files_bad++;
-            by_code[r->err.code]++;
-            rc = EXIT_TROUBLE;
-            if (!(opt->json && opt->quiet))
-                print_error(&r->err);
-            if (opt->json || st == STAGE_CONVERT)
-                report_file_json(st == STAGE_CONVERT ? &jsonl : &out, file, &r->err, NULL, 0, false, false);
-        } else if (st == STAGE_DETECT) {
-            detect_text(&out, file, r, opt->json);
-        } else {
-            if (st == STAGE_CHECK || st == STAGE_EXTRACT) {
-                render_findings(&p, r, r->docs, r->ndocs); /* the cross-table findings of the projections */
-                if (opt->json)
-                    report_file_line(&out, file, &r->documents, &r->findings, true, r->reportable);
-                else if (r->text.data)
-                    buf_append(&out, r->text.data, r->text.len);
-            } else {
-                render_findings(&p, r, r->docs, r->ndocs);
-                if (st == STAGE_CONVERT)
-                    report_file_json(&jsonl, file, &r->err, r->docs, r->ndocs, false, true);
-                if (merge && merge_add_file(merge, file, r->err.code, &r->err, r->docs, r->ndocs) != PS_OK)
-                    rc = EXIT_TROUBLE;
-            }
-            for (int s = 0; s < 3; s++)
-                by_sev[s] += r->by_sev[s];
-            if (r->by_sev[PS_SEV_ERROR] && rc == EXIT_CLEAN)
-                rc = EXIT_FINDINGS;
-            for (const char *t = r->templates.data; t && t < r->templates.data + r->templates.len; t += strlen(t) + 1)
-                for (int k2 = 0; k2 < 16; k2++)
-                    if (!by_template[k2].id || !strcmp(by_template[k2].id, t)) {
-                        by_template[k2].id = t;
-                        by_template[k2].n++;
-                        break;
-                    }
-        }
-        if (merge && r->err.code != PS_OK && merge_add_file(merge, file, r->err.code, &r->err, NULL, 0) != PS_OK)
-            rc = EXIT_TROUBLE;
-        if (out.data)
-            fwrite(out.data, 1, out.len, stdout);
-        buf_free(&out);
-    }
     bool interrupted = done < n || batch_stop_requested();
-    if (st == STAGE_CONVERT && interrupted) {
-        fprintf(stderr, "perfsheet convert: 已中断，未写出任何文件\n");
-        rc = EXIT_TROUBLE;
-    } else if (st == STAGE_CONVERT && run_convert(&p, all, ndocs, &rc) == 0) {
-        char path[4096], why[512];
-        snprintf(path, sizeof path, "%s/findings.jsonl", opt->output);
-        if (write_file_atomic(path, jsonl.data ? jsonl.data : "", jsonl.len, why, sizeof why) != 0) {
-            fprintf(stderr, "perfsheet convert: %s\n", why);
-            rc = EXIT_TROUBLE;
-        }
-    } else if (st == STAGE_CONVERT) {
-        rc = EXIT_TROUBLE; /* interrupted or the folder could not be made: said above */
+    if (st >= STAGE_CHECK && !interrupted)
+        cross_check(&p, done);
+    if (st <= STAGE_CHECK) {
+        print_pass1(&p, done);
+    } else if (interrupted) {
+        fprintf(stderr, "perfsheet %s: 已中断，未写出任何文件\n", opt->command);
+    } else {
+        p.pass = 2;
+        interrupted = !write_outputs(&p, n);
     }
-    buf_free(&jsonl);
-    if (merge) {
-        if (interrupted || batch_stop_requested()) {
-            merge_abort(merge);
-            fprintf(stderr, "perfsheet merge: 已中断，未写出 %s\n", opt->output);
-        } else if (merge_close(merge, &err) != PS_OK) {
-            print_error(&err);
-            rc = EXIT_TROUBLE;
-        } else if (!opt->quiet) {
-            printf("%s\n", opt->output);
-        }
-    }
-    if (done < n)
-        rc = EXIT_TROUBLE;
-    if (!opt->quiet) {
-        fprintf(stderr, "%s%zu/%zu 个文件，用时 %.2f 秒", done < n ? "已中断：" : "", done, n, seconds_since(&prog->start));
-        if (st != STAGE_DETECT) {
-            fputs(by_template[0].id ? "；文档" : "；文档 0 份", stderr);
-            for (int t = 0; t < 16 && by_template[t].id; t++)
-                fprintf(stderr, " %s %zu 份", by_template[t].id, by_template[t].n);
-            fprintf(stderr, "；error %zu，warning %zu，info %zu", by_sev[PS_SEV_ERROR], by_sev[PS_SEV_WARNING],
-                    by_sev[PS_SEV_INFO]);
-        }
-        if (files_bad) {
-            fprintf(stderr, "；无法处理的文件 %zu 个（", files_bad);
-            bool first = true;
-            for (int c = 1; c <= PS_ERR_NOMEM; c++)
-                if (by_code[c]) {
-                    fprintf(stderr, "%s%s %zu", first ? "" : "，", error_code_name((ps_status)c), by_code[c]);
-                    first = false;
-                }
-            fputs("）", stderr);
-        }
-        if (opt->inputs.skipped_lock + opt->inputs.skipped_hidden + opt->inputs.skipped_other)
-            fprintf(stderr, "；跳过 锁文件 %zu、隐藏文件 %zu、其他文件 %zu", opt->inputs.skipped_lock,
-                    opt->inputs.skipped_hidden, opt->inputs.skipped_other);
-        fputs("\n", stderr);
-    }
+    if (interrupted)
+        p.rc = EXIT_TROUBLE;
+    if (!opt->quiet)
+        print_summary(&p, done, n, interrupted);
     for (size_t i = 0; i < n; i++)
         free_result(&p.results[i]);
     free(p.results);
-    free(all);
     checker_free(checker);
     mapping_set_free(set);
-    return rc;
+    return p.rc;
 }
 
 /* ---- argument parsing ---- */

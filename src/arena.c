@@ -15,7 +15,10 @@ void *arena_alloc(ps_arena *a, size_t n)
     n = (n + 15) & ~(size_t)15;
     struct arena_chunk *c = a->head;
     if (!c || c->size - c->used < n) {
-        size_t size = n > 8192 ? n : 8192;
+        size_t want = a->next ? a->next : 512;
+        if (want < 8192)
+            a->next = want * 2;
+        size_t size = n > want ? n : want;
         struct arena_chunk *nc = malloc(sizeof *nc + size);
         if (!nc)
             return NULL;
@@ -50,4 +53,5 @@ void arena_release(ps_arena *a)
         free(c);
     }
     a->head = NULL;
+    a->next = 0;
 }

@@ -7,6 +7,7 @@
 
 typedef struct ps_arena {
     struct arena_chunk *head;
+    size_t next; /* size of the next chunk: 512 bytes at first, doubling up to 8 KiB */
 } ps_arena;
 
 /* Copies n bytes of s plus a NUL; NULL on out-of-memory. s may be NULL when n is 0. */

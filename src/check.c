@@ -3,6 +3,7 @@
 #include "perfsheet/check.h"
 
 #include "perfsheet/rules.h"
+#include "rules_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -84,53 +85,137 @@ ps_status checker_check_document(const ps_checker *c, ps_document *doc, ps_error
     return PS_OK;
 }
 
-static bool same_unit(const ps_document *a, const ps_document *b)
+/* Documents grouped by unit and year: the order cross-table rules pair them in. */
+typedef struct unit_key {
+    const char *unit;
+    int year;
+    size_t idx;
+} unit_key;
+
+static int cmp_unit_key(const void *pa, const void *pb)
 {
-    const char *ua = document_unit(a), *ub = document_unit(b);
-    return ua && ub && *ua && strcmp(ua, ub) == 0 && document_year(a) == document_year(b);
+    const unit_key *a = pa, *b = pb;
+    int c = strcmp(a->unit, b->unit);
+    if (c)
+        return c;
+    if (a->year != b->year)
+        return a->year < b->year ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
-/* Runs rule r on every combination of documents of its templates that share unit and year:
- * each document of the first template with the first matching document of every other. */
-static ps_status cross_rule(const ps_rule *r, ps_document *const *docs, size_t n, ps_error *err)
+/* Runs rule r on each group of documents sharing unit and year: each document of the first
+ * template with the first document (in input order) of every other template of the rule. */
+static ps_status cross_rule(const ps_rule *r, ps_document *const *docs, const unit_key *keys, size_t nkeys,
+                            ps_error *err)
 {
     size_t k = rule_namespace_count(r);
     if (k == 0 || k > 8)
         return PS_OK;
-    for (size_t i = 0; i < n; i++) {
-        if (!docs[i] || strcmp(document_template(docs[i]), rule_namespace(r, 0)) != 0)
-            continue;
-        ps_document *pick[8] = {docs[i]};
-        bool complete = true;
-        for (size_t t = 1; t < k && complete; t++) {
-            pick[t] = NULL;
-            for (size_t j = 0; j < n && !pick[t]; j++)
-                if (j != i && docs[j] && strcmp(document_template(docs[j]), rule_namespace(r, t)) == 0 &&
-                    same_unit(docs[i], docs[j]))
-                    pick[t] = docs[j];
-            complete = pick[t] != NULL;
+    for (size_t g = 0; g < nkeys;) {
+        size_t end = g + 1;
+        while (end < nkeys && keys[end].year == keys[g].year && strcmp(keys[end].unit, keys[g].unit) == 0)
+            end++;
+        for (size_t i = g; i < end; i++) {
+            ps_document *first = docs[keys[i].idx];
+            if (strcmp(document_template(first), rule_namespace(r, 0)) != 0)
+                continue;
+            ps_document *pick[8] = {first};
+            bool complete = true;
+            for (size_t t = 1; t < k && complete; t++) {
+                pick[t] = NULL;
+                for (size_t j = g; j < end && !pick[t]; j++)
+                    if (j != i && strcmp(document_template(docs[keys[j].idx]), rule_namespace(r, t)) == 0)
+                        pick[t] = docs[keys[j].idx];
+                complete = pick[t] != NULL;
+            }
+            if (!complete)
+                continue;
+            ps_status st = rule_eval_cross(r, pick, k, err);
+            if (st != PS_OK)
+                return st;
         }
-        if (!complete)
-            continue;
-        ps_status st = rule_eval_cross(r, pick, k, err);
-        if (st != PS_OK)
-            return st;
+        g = end;
     }
     return PS_OK;
 }
 
 ps_status checker_check_cross(const ps_checker *c, ps_document *const *docs, size_t n, ps_error *err)
 {
-    if (!c || !docs)
+    if (!c || !docs || n == 0)
         return PS_OK;
-    for (size_t i = 0; i < c->n; i++)
-        for (size_t k = 0; k < ruleset_count(c->sets[i].rules); k++) {
+    unit_key *keys = malloc(n * sizeof *keys);
+    if (!keys)
+        return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+    size_t nkeys = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *u = docs[i] ? document_unit(docs[i]) : NULL;
+        if (u && *u)
+            keys[nkeys++] = (unit_key){u, document_year(docs[i]), i};
+    }
+    qsort(keys, nkeys, sizeof *keys, cmp_unit_key);
+    ps_status st = PS_OK;
+    for (size_t i = 0; i < c->n && st == PS_OK; i++)
+        for (size_t k = 0; k < ruleset_count(c->sets[i].rules) && st == PS_OK; k++) {
+            const ps_rule *r = ruleset_at(c->sets[i].rules, k);
+            if (rule_namespace_count(r) > 0)
+                st = cross_rule(r, docs, keys, nkeys, err);
+        }
+    free(keys);
+    return st;
+}
+
+/* Copies into dst what src holds of key: its value or the address of its blank cell. */
+static bool copy_key(ps_document *dst, const ps_document *src, const char *key)
+{
+    const ps_value *v = document_get(src, key);
+    if (v)
+        return document_set(dst, key, v);
+    uint32_t row, col;
+    if (document_blank_cell(src, key, &row, &col))
+        return document_set_blank_cell(dst, key, row, col);
+    return true;
+}
+
+/* Copies every field of template tpl that node n (and its subtrees) reads. */
+static bool copy_fields(const rnode *n, const char *tpl, ps_document *dst, const ps_document *src, bool *all)
+{
+    if (!n)
+        return true;
+    if (n->kind == N_FIELD && n->ns && strcmp(n->ns, tpl) == 0) {
+        if (n->has_var)
+            *all = true; /* a {var} key: keep every value rather than expand it here */
+        else if (!copy_key(dst, src, n->str))
+            return false;
+    }
+    for (size_t i = 0; i < n->nargs; i++)
+        if (!copy_fields(n->args[i], tpl, dst, src, all))
+            return false;
+    return copy_fields(n->where, tpl, dst, src, all);
+}
+
+ps_document *checker_cross_projection(const ps_checker *c, const ps_document *doc)
+{
+    const char *tpl = document_template(doc);
+    ps_document *p = document_new(tpl, document_mapping(doc), document_file(doc), document_sheet(doc));
+    if (!p || !copy_key(p, doc, "unit_name") || !copy_key(p, doc, "year")) {
+        document_free(p);
+        return NULL;
+    }
+    bool all = false, ok = true;
+    for (size_t i = 0; c && i < c->n && ok; i++)
+        for (size_t k = 0; k < ruleset_count(c->sets[i].rules) && ok; k++) {
             const ps_rule *r = ruleset_at(c->sets[i].rules, k);
             if (rule_namespace_count(r) == 0)
                 continue;
-            ps_status st = cross_rule(r, docs, n, err);
-            if (st != PS_OK)
-                return st;
+            const rnode *parts[] = {r->check, r->when, r->expected, r->actual};
+            for (size_t q = 0; q < 4 && ok; q++)
+                ok = copy_fields(parts[q], tpl, p, doc, &all);
         }
-    return PS_OK;
+    for (size_t k = 0; ok && all && k < document_value_count(doc); k++)
+        ok = document_set(p, document_value_key(doc, k), document_value_at(doc, k));
+    if (!ok) {
+        document_free(p);
+        return NULL;
+    }
+    return p;
 }

@@ -288,7 +288,8 @@ static int run_inspect(options *opt, progress *prog)
 /* ---- detect, extract, check, convert, merge: one pipeline ----
  *
  * Pass 1 reads, matches and checks every file on the pool. detect, extract and check render
- * each file's output on the worker and keep only a values-only projection of its documents;
+ * each file's output on the worker and keep only a projection of
+ * their documents holding what the cross-table rules read;
  * the cross-table rules then run over the projections and their findings are appended to
  * the right file's output, printed in input order. convert and merge need whole documents
  * with every finding: pass 2 processes the files again, in input order through a bounded
@@ -435,19 +436,6 @@ static void render_findings(const pipeline *p, file_result *r, ps_document *cons
     }
 }
 
-/* A copy of doc's values only (no tables, no findings): what cross-table rules read. */
-static ps_document *projection(const ps_document *doc)
-{
-    ps_document *c = document_new(document_template(doc), document_mapping(doc), document_file(doc),
-                                  document_sheet(doc));
-    for (size_t k = 0; c && k < document_value_count(doc); k++)
-        if (!document_set(c, document_value_key(doc, k), document_value_at(doc, k))) {
-            document_free(c);
-            return NULL;
-        }
-    return c;
-}
-
 static void free_docs(ps_document ***docs, size_t *n)
 {
     for (size_t k = 0; k < *n; k++)
@@ -517,7 +505,7 @@ static void process_file(size_t i, void *ctx)
         return;
     }
     for (size_t k = 0; k < r->ndocs; k++) { /* keep only what cross-table rules read */
-        ps_document *proj = projection(r->docs[k]);
+        ps_document *proj = checker_cross_projection(p->checker, r->docs[k]);
         document_free(r->docs[k]);
         r->docs[k] = proj;
     }

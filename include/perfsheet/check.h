@@ -30,6 +30,12 @@ ps_status checker_check_document(const ps_checker *c, ps_document *doc, ps_error
  * runs the cross-table rules on each pair. docs are borrowed. */
 ps_status checker_check_cross(const ps_checker *c, ps_document *const *docs, size_t n, ps_error *err);
 
+/* A copy of doc holding only what the cross-table rules read of its template (the fields
+ * they name, values or blank-cell addresses) plus unit_name and year to pair by, and no
+ * findings: long batches keep these instead of whole documents until checker_check_cross
+ * has run on them. Caller frees. NULL on out-of-memory. */
+ps_document *checker_cross_projection(const ps_checker *c, const ps_document *doc);
+
 /* The number of compiled rules (for `--version` style reports and tests). */
 size_t checker_rule_count(const ps_checker *c);
 

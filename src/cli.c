@@ -681,6 +681,7 @@ static void print_summary(const pipeline *p, size_t done, size_t n, bool interru
 {
     const options *opt = p->opt;
     const tally *t = &p->t;
+    fflush(stdout); /* the summary comes after the output when both go to one place */
     fprintf(stderr, "%s%zu/%zu 个文件，用时 %.2f 秒", interrupted ? "已中断：" : "", done, n,
             seconds_since(&p->prog->start));
     if (p->stage != STAGE_DETECT) {

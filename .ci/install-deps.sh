@@ -2,7 +2,7 @@
 # Installs the Debian packages perfsheet needs, only those missing.
 #   runtime: build and run;  test: plus cmocka, python3-openpyxl/xlrd and LibreOffice for read-back tests.
 set -euo pipefail
-want=(cmake make gcc pkg-config libfreexl-dev libxlsxwriter-dev libfyaml-dev libgsf-1-dev libxml2-dev libglib2.0-dev)
+want=(cmake make gcc pkg-config libfreexl-dev libxlsxwriter-dev libfyaml-dev libgsf-1-dev libxml2-dev libglib2.0-dev libpcre2-dev)
 if [ "${1:-runtime}" = test ]; then
   want+=(libcmocka-dev python3 python3-openpyxl python3-xlrd libreoffice-calc-nogui)
 fi

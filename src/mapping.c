@@ -7,6 +7,7 @@
 #include "perfsheet/clean.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <libfyaml.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,6 +269,42 @@ void map_sheet_release(map_sheet *ms)
     memset(ms, 0, sizeof *ms);
 }
 
+/* Shared by every thread (read-only once made): bounds PCRE2's work on a pathological
+ * pattern so that one mapping cannot stall a batch. */
+static pthread_once_t match_ctx_once = PTHREAD_ONCE_INIT;
+static pcre2_match_context *match_ctx;
+
+static void make_match_ctx(void)
+{
+    match_ctx = pcre2_match_context_create(NULL);
+    if (match_ctx) {
+        pcre2_set_match_limit(match_ctx, 200000);
+        pcre2_set_depth_limit(match_ctx, 10000);
+    }
+}
+
+/* Runs re on label; fills pm[0..nmatch) like regexec (-1 for groups that did not take part). */
+static bool regex_match(const pcre2_code *re, const char *label, regmatch_t *pm, size_t nmatch)
+{
+    pthread_once(&match_ctx_once, make_match_ctx);
+    pcre2_match_data *md = pcre2_match_data_create(nmatch ? (uint32_t)nmatch : 1, NULL);
+    if (!md)
+        return false;
+    /* labels come from our readers as valid UTF-8; PCRE2 checks anyway and fails cleanly */
+    int rc = pcre2_match(re, (PCRE2_SPTR)label, PCRE2_ZERO_TERMINATED, 0, 0, md, match_ctx);
+    if (rc >= 0 && nmatch && pm) {
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        uint32_t pairs = pcre2_get_ovector_count(md);
+        for (size_t i = 0; i < nmatch; i++) {
+            bool set = i < pairs && i < (size_t)(rc ? rc : (int)pairs) && ov[2 * i] != PCRE2_UNSET;
+            pm[i].rm_so = set ? (regoff_t)ov[2 * i] : -1;
+            pm[i].rm_eo = set ? (regoff_t)ov[2 * i + 1] : -1;
+        }
+    }
+    pcre2_match_data_free(md);
+    return rc >= 0;
+}
+
 bool map_match(const map_matcher *m, const char *label, regmatch_t *pm, size_t nmatch)
 {
     if (!m->set || !label || !*label)
@@ -279,7 +316,7 @@ bool map_match(const map_matcher *m, const char *label, regmatch_t *pm, size_t n
     case MATCH_REGEX:
         if (m->must[0] && !strstr(label, m->must))
             return false; /* cannot match: saves regexec on most labels */
-        return m->compiled && regexec(&m->re, label, nmatch, pm, 0) == 0;
+        return m->compiled && regex_match(m->re, label, pm, nmatch);
     }
     return false;
 }

@@ -8,7 +8,9 @@
 
 #include "arena.h"
 
-#include <regex.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <regex.h> /* regmatch_t: the capture spans map_match reports */
 #include <stdint.h>
 
 struct fy_document;
@@ -25,7 +27,7 @@ typedef struct map_matcher {
     bool set;
     match_kind kind;
     const char *text; /* normalised for EXACT/PREFIX/CONTAINS, the pattern for REGEX */
-    regex_t re;
+    pcre2_code *re; /* REGEX: compiled (UTF-8, JIT when available) */
     bool compiled;
     char must[64]; /* REGEX: a literal every match contains ("" when none): strstr rejects most
                       labels before regexec runs */

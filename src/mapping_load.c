@@ -275,12 +275,17 @@ static ps_status compile_matcher(loader *L, struct fy_node *at, map_matcher *m)
 {
     if (m->kind != MATCH_REGEX)
         return PS_OK;
-    int rc = regcomp(&m->re, m->text, REG_EXTENDED);
-    if (rc != 0) {
-        char buf[200];
-        regerror(rc, &m->re, buf, sizeof buf);
-        return fail_at(L, at, "正则表达式“%s”无效：%s", m->text, buf);
+    int code;
+    PCRE2_SIZE where;
+    m->re = pcre2_compile((PCRE2_SPTR)m->text, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code,
+                          &where, NULL);
+    if (!m->re) {
+        PCRE2_UCHAR buf[200];
+        pcre2_get_error_message(code, buf, sizeof buf);
+        return fail_at(L, at, "正则表达式“%s”无效（第 %zu 个字节处）：%s", m->text, (size_t)where + 1,
+                       (const char *)buf);
     }
+    pcre2_jit_compile(m->re, PCRE2_JIT_COMPLETE); /* a failure only means no JIT */
     m->compiled = true;
     required_literal(m->text, m->must, sizeof m->must);
     return PS_OK;
@@ -364,8 +369,8 @@ static ps_status parse_matcher(loader *L, struct fy_node *n, match_kind scalar_k
 
 void map_matcher_free(map_matcher *m)
 {
-    if (m->compiled)
-        regfree(&m->re);
+    pcre2_code_free(m->re); /* takes NULL */
+    m->re = NULL;
     m->compiled = false;
 }
 
@@ -492,9 +497,12 @@ static ps_status parse_field(loader *L, struct fy_node *n)
         return fail_at(L, keynode, "字段“%s”需要 at 或 find 之一", f->key);
     if (f->take == TAKE_CAPTURE && (!f->find.set || f->find.kind != MATCH_REGEX))
         return fail_at(L, capnode ? capnode : keynode, "字段“%s”的 capture 需要 find: {regex: …}", f->key);
-    if (f->take == TAKE_CAPTURE && f->capture > (int)f->find.re.re_nsub)
-        return fail_at(L, capnode ? capnode : keynode, "字段“%s”的 capture %d 超出正则的分组数 %zu", f->key,
-                       f->capture, f->find.re.re_nsub);
+    uint32_t groups = 0;
+    if (f->take == TAKE_CAPTURE && f->find.re)
+        pcre2_pattern_info(f->find.re, PCRE2_INFO_CAPTURECOUNT, &groups);
+    if (f->take == TAKE_CAPTURE && f->capture > (int)groups)
+        return fail_at(L, capnode ? capnode : keynode, "字段“%s”的 capture %d 超出正则的分组数 %u", f->key,
+                       f->capture, groups);
     if (f->column.set && f->take != TAKE_NONE)
         return fail_at(L, takenode ? takenode : keynode, "字段“%s”有 column 时不能再指定取值方式", f->key);
     if (f->take == TAKE_NONE)

@@ -299,16 +299,18 @@ static int run_inspect(options *opt, progress *prog)
 typedef enum stage { STAGE_DETECT, STAGE_EXTRACT, STAGE_CHECK, STAGE_CONVERT, STAGE_MERGE } stage;
 
 typedef struct file_result {
-    ps_error err;          /* err.code != PS_OK: the file could not be read or matched */
+    ps_error *err;         /* owned; set when the file could not be read or matched */
     ps_document **docs;    /* pass 1: projections (check, convert, merge); pass 2: whole documents */
     size_t ndocs;
     ps_document **full;    /* pass 2: whole documents */
     size_t nfull;
     char **paths;          /* convert: the output path of each document */
     ps_error *write_err;   /* convert: per document */
-    ps_buf documents;      /* JSON documents array */
-    ps_buf findings;       /* JSON finding objects, comma-separated */
-    ps_buf text;           /* text form */
+    ps_buf documents;      /* JSON documents array (until spilled) */
+    ps_buf findings;       /* JSON finding objects, comma-separated (until spilled) */
+    ps_buf text;           /* text form (until spilled) */
+    off_t spill_at;        /* where documents, findings and text were spilled, in that order */
+    size_t spill_len[3];
     bool first_finding;    /* no finding written to `findings` yet */
     bool reportable;       /* an error or warning finding */
     size_t by_sev[3];
@@ -337,6 +339,8 @@ typedef struct pipeline {
     int rc;
     tally t;
     FILE *jsonl;          /* convert: findings.jsonl being written (temporary name) */
+    int spill_fd;         /* detect/extract/check: rendered outputs wait here, not in memory */
+    off_t spill_end;      /* next free offset (atomic) */
     ps_merge *merge;
 } pipeline;
 
@@ -474,15 +478,86 @@ static ps_status read_and_check(pipeline *p, size_t i, ps_document ***docs, size
     return st;
 }
 
+/* Keeps a copy of err as r's error (on failure only: most files never pay for one). */
+static void keep_error(file_result *r, const ps_error *err)
+{
+    if (!r->err)
+        r->err = malloc(sizeof *r->err);
+    if (r->err)
+        *r->err = *err;
+}
+
+static ps_status result_code(const file_result *r) { return r->err ? r->err->code : PS_OK; }
+
+/* Moves r's rendered output to the spill file (pwrite at a reserved offset: workers never
+ * wait for one another); it stays in memory if the spill file cannot take it. */
+static void spill(pipeline *p, file_result *r)
+{
+    ps_buf *parts[3] = {&r->documents, &r->findings, &r->text};
+    size_t total = 0;
+    for (int k = 0; k < 3; k++)
+        total += parts[k]->len;
+    if (p->spill_fd < 0 || total == 0)
+        return;
+    off_t at = __atomic_fetch_add(&p->spill_end, (off_t)total, __ATOMIC_RELAXED);
+    off_t pos = at;
+    for (int k = 0; k < 3; k++) {
+        size_t done = 0;
+        while (done < parts[k]->len) {
+            ssize_t w = pwrite(p->spill_fd, parts[k]->data + done, parts[k]->len - done, pos + (off_t)done);
+            if (w <= 0) {
+                if (w < 0 && errno == EINTR)
+                    continue;
+                return; /* keep it in memory */
+            }
+            done += (size_t)w;
+        }
+        pos += (off_t)parts[k]->len;
+    }
+    r->spill_at = at;
+    for (int k = 0; k < 3; k++) {
+        r->spill_len[k] = parts[k]->len;
+        buf_free(parts[k]);
+    }
+}
+
+/* Brings spilled output back into r's buffers. */
+static void unspill(const pipeline *p, file_result *r)
+{
+    ps_buf *parts[3] = {&r->documents, &r->findings, &r->text};
+    off_t pos = r->spill_at;
+    for (int k = 0; k < 3; k++) {
+        size_t len = r->spill_len[k];
+        if (!len)
+            continue;
+        char *tmp = malloc(len);
+        size_t done = 0;
+        while (tmp && done < len) {
+            ssize_t got = pread(p->spill_fd, tmp + done, len - done, pos + (off_t)done);
+            if (got <= 0 && !(got < 0 && errno == EINTR))
+                break;
+            if (got > 0)
+                done += (size_t)got;
+        }
+        if (tmp)
+            buf_append(parts[k], tmp, done);
+        free(tmp);
+        pos += (off_t)len;
+        r->spill_len[k] = 0;
+    }
+}
+
 /* Pass 1 on a worker. */
 static void process_file(size_t i, void *ctx)
 {
     pipeline *p = ctx;
     file_result *r = &p->results[i];
+    ps_error err;
     deadline_arm(p->opt->timeout);
-    ps_status st = read_and_check(p, i, &r->docs, &r->ndocs, &r->err);
+    ps_status st = read_and_check(p, i, &r->docs, &r->ndocs, &err);
     deadline_disarm();
     if (st != PS_OK) {
+        keep_error(r, &err);
         __atomic_add_fetch(&p->prog->errors, 1, __ATOMIC_RELAXED);
         return;
     }
@@ -498,8 +573,10 @@ static void process_file(size_t i, void *ctx)
     else if (p->stage == STAGE_EXTRACT)
         for (size_t k = 0; k < r->ndocs; k++)
             extract_text(&r->text, r->docs[k]);
-    if (p->stage <= STAGE_CHECK)
+    if (p->stage <= STAGE_CHECK) {
         render_findings(p, r, r->docs, r->ndocs);
+        spill(p, r);
+    }
     if (p->stage == STAGE_EXTRACT) {
         free_docs(&r->docs, &r->ndocs);
         return;
@@ -517,14 +594,16 @@ static void reprocess_file(size_t i, void *ctx)
 {
     pipeline *p = ctx;
     file_result *r = &p->results[i];
-    if (r->err.code != PS_OK)
+    if (r->err)
         return;
+    ps_error err;
     deadline_arm(p->opt->timeout * 2);
-    ps_status st = read_and_check(p, i, &r->full, &r->nfull, &r->err);
+    ps_status st = read_and_check(p, i, &r->full, &r->nfull, &err);
     deadline_disarm();
     if (st == PS_OK && r->nfull != r->ndocs)
-        st = error_set(&r->err, PS_ERR_IO, p->opt->inputs.files[i], "文件在处理过程中被修改，请重新运行");
+        st = error_set(&err, PS_ERR_IO, p->opt->inputs.files[i], "文件在处理过程中被修改，请重新运行");
     if (st != PS_OK) {
+        keep_error(r, &err);
         free_docs(&r->full, &r->nfull);
         return;
     }
@@ -556,11 +635,11 @@ static void tally_file(tally *t, const file_result *r)
 static void file_failed(pipeline *p, const file_result *r)
 {
     p->t.files_bad++;
-    if (r->err.code <= PS_ERR_NOMEM)
-        p->t.by_code[r->err.code]++;
+    if (result_code(r) <= PS_ERR_NOMEM)
+        p->t.by_code[result_code(r)]++;
     p->rc = EXIT_TROUBLE;
     if (!(p->opt->json && p->opt->quiet))
-        print_error(&r->err);
+        print_error(r->err);
 }
 
 /* Pass 2's consumer, on the main thread in input order: findings.jsonl, merge, counts. */
@@ -570,10 +649,10 @@ static void consume_file(size_t i, void *ctx)
     file_result *r = &p->results[i];
     const char *file = p->opt->inputs.files[i];
     ps_buf line = {0};
-    if (r->err.code != PS_OK) {
+    if (r->err) {
         file_failed(p, r);
-        report_file_json(&line, file, &r->err, NULL, 0, false, false);
-        if (p->merge && merge_add_file(p->merge, file, r->err.code, &r->err, NULL, 0) != PS_OK)
+        report_file_json(&line, file, r->err, NULL, 0, false, false);
+        if (p->merge && merge_add_file(p->merge, file, r->err->code, r->err, NULL, 0) != PS_OK)
             p->rc = EXIT_TROUBLE;
     } else {
         r->first_finding = true;
@@ -602,6 +681,7 @@ static void consume_file(size_t i, void *ctx)
 
 static void free_result(file_result *r)
 {
+    free(r->err);
     free_docs(&r->docs, &r->ndocs);
     free_docs(&r->full, &r->nfull);
     for (size_t k = 0; r->paths && r->paths[k]; k++)
@@ -634,7 +714,7 @@ static bool plan_outputs(pipeline *p, size_t done)
     bool ok = true;
     for (size_t i = 0; i < done && ok; i++) {
         file_result *r = &p->results[i];
-        if (r->err.code != PS_OK || !r->ndocs)
+        if (r->err || !r->ndocs)
             continue;
         r->paths = calloc(r->ndocs + 1, sizeof *r->paths);
         r->write_err = calloc(r->ndocs, sizeof *r->write_err);
@@ -714,13 +794,14 @@ static void print_pass1(pipeline *p, size_t done)
         const char *file = p->opt->inputs.files[i];
         file_result *r = &p->results[i];
         ps_buf out = {0};
-        if (r->err.code != PS_OK) {
+        if (r->err) {
             file_failed(p, r);
             if (p->opt->json)
-                report_file_json(&out, file, &r->err, NULL, 0, false, false);
+                report_file_json(&out, file, r->err, NULL, 0, false, false);
         } else if (p->stage == STAGE_DETECT) {
             detect_text(&out, file, r, p->opt->json);
         } else {
+            unspill(p, r);
             render_findings(p, r, r->docs, r->ndocs); /* the projections' cross-table findings */
             tally_file(&p->t, r);
             if (r->by_sev[PS_SEV_ERROR] && p->rc == EXIT_CLEAN)
@@ -733,6 +814,7 @@ static void print_pass1(pipeline *p, size_t done)
         if (out.data)
             fwrite(out.data, 1, out.len, stdout);
         buf_free(&out);
+        free_result(r); /* printed: nothing of it is needed any more */
     }
 }
 
@@ -837,7 +919,11 @@ static int run_pipeline(options *opt, stage st, progress *prog)
         return EXIT_TROUBLE;
     }
     size_t n = opt->inputs.n;
-    pipeline p = {.opt = opt, .stage = st, .pass = 1, .mappings = set, .checker = checker, .prog = prog};
+    pipeline p = {.opt = opt, .stage = st, .pass = 1, .mappings = set, .checker = checker, .prog = prog,
+                  .spill_fd = -1};
+    FILE *spill_file = st <= STAGE_CHECK && n > 64 ? tmpfile() : NULL; /* unlinked: gone at exit */
+    if (spill_file)
+        p.spill_fd = fileno(spill_file);
     p.results = calloc(n, sizeof(file_result));
     if (!p.results) {
         fprintf(stderr, "perfsheet: 内存不足\n");
@@ -864,6 +950,8 @@ static int run_pipeline(options *opt, stage st, progress *prog)
     for (size_t i = 0; i < n; i++)
         free_result(&p.results[i]);
     free(p.results);
+    if (spill_file)
+        fclose(spill_file);
     checker_free(checker);
     mapping_set_free(set);
     return p.rc;

@@ -105,7 +105,7 @@ static bool list_set(value_list *l, ps_arena *a, const char *key, const ps_value
     keyed_value *kv = list_find(l, key);
     if (!kv) {
         if (l->n == l->cap) {
-            size_t cap = l->cap ? l->cap * 2 : 16;
+            size_t cap = l->cap ? l->cap * 2 : 4;
             keyed_value *items = realloc(l->items, cap * sizeof *items);
             if (!items)
                 return false;

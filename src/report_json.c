@@ -18,7 +18,7 @@ static bool buf_reserve(ps_buf *b, size_t extra)
         return false;
     if (b->len + extra + 1 <= b->cap)
         return true;
-    size_t cap = b->cap ? b->cap : 256;
+    size_t cap = b->cap ? b->cap : 64;
     while (cap < b->len + extra + 1)
         cap *= 2;
     char *d = realloc(b->data, cap);

@@ -421,11 +421,8 @@ static double detect_weight(const ps_mapping *m)
 /* Best mapping of one sheet: a complete match beats a partial one; among complete matches the
  * more specific (more detect weight) wins, equal weight is a tie; among partial ones the
  * higher score. */
-static ps_status detect_sheet(const ps_mapping_set *set, const ps_sheet *sh, ps_detection *d, ps_error *err)
+static void detect_indexed(const ps_mapping_set *set, const map_sheet *ms, ps_detection *d)
 {
-    map_sheet ms;
-    if (!map_sheet_init(&ms, sh))
-        return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     const ps_mapping *tie = NULL;
     double best_weight = 0;
     for (size_t i = 0; i < mapping_set_count(set); i++) {
@@ -434,7 +431,7 @@ static ps_status detect_sheet(const ps_mapping_set *set, const ps_sheet *sh, ps_
             continue;
         bool complete;
         char missing[sizeof d->missing];
-        double s = score_sheet(m, &ms, &complete, missing, sizeof missing);
+        double s = score_sheet(m, ms, &complete, missing, sizeof missing);
         if (s <= 0)
             continue;
         double w = detect_weight(m);
@@ -457,11 +454,19 @@ static ps_status detect_sheet(const ps_mapping_set *set, const ps_sheet *sh, ps_
             tie = NULL;
         }
     }
-    map_sheet_release(&ms);
     if (tie && d->mapping) {
         snprintf(d->missing, sizeof d->missing, "同时匹配 %s 和 %s，无法确定模板", d->mapping->id, tie->id);
         d->complete = false;
     }
+}
+
+static ps_status detect_sheet(const ps_mapping_set *set, const ps_sheet *sh, ps_detection *d, ps_error *err)
+{
+    map_sheet ms;
+    if (!map_sheet_init(&ms, sh))
+        return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+    detect_indexed(set, &ms, d);
+    map_sheet_release(&ms);
     return PS_OK;
 }
 
@@ -488,28 +493,38 @@ ps_status mapping_detect(const ps_mapping_set *set, const ps_workbook *wb, ps_de
 ps_status mapping_extract_workbook(const ps_mapping_set *set, const ps_workbook *wb, const char *file,
                                    ps_document ***docs, size_t *ndocs, ps_error *err)
 {
-    ps_detection *det = NULL;
-    size_t nd = 0;
-    ps_status st = mapping_detect(set, wb, &det, &nd, err);
-    if (st)
-        return st;
+    size_t nd = workbook_sheet_count(wb);
+    ps_detection *det = calloc(nd ? nd : 1, sizeof *det);
     ps_document **out = calloc(nd ? nd : 1, sizeof *out);
-    if (!out) {
+    if (!det || !out) {
         free(det);
+        free(out);
         return error_set(err, PS_ERR_NOMEM, file, "内存不足");
     }
+    ps_status st = PS_OK;
     size_t n = 0;
     const ps_detection *best = NULL;
     for (size_t i = 0; i < nd; i++) {
+        /* one label index per sheet serves both detection and extraction */
+        map_sheet ms;
+        det[i].sheet = i;
+        if (!map_sheet_init(&ms, workbook_sheet(wb, i))) {
+            st = error_set(err, PS_ERR_NOMEM, file, "内存不足");
+            break;
+        }
+        detect_indexed(set, &ms, &det[i]);
         if (det[i].mapping && det[i].complete) {
-            const ps_sheet *sh = workbook_sheet(wb, det[i].sheet);
-            ps_document *doc = mapping_extract_sheet(det[i].mapping, wb, sh, file);
+            ps_document *doc = map_extract_indexed(det[i].mapping, &ms, file);
+            map_sheet_release(&ms);
             if (!doc) {
                 st = error_set(err, PS_ERR_NOMEM, file, "内存不足");
                 break;
             }
             out[n++] = doc;
-        } else if (det[i].mapping && (!best || det[i].score > best->score)) {
+            continue;
+        }
+        map_sheet_release(&ms);
+        if (det[i].mapping && (!best || det[i].score > best->score)) {
             best = &det[i];
         }
     }

@@ -15,7 +15,7 @@
 typedef struct xctx {
     const ps_mapping *m;
     const ps_sheet *sh;
-    map_sheet ms;
+    const map_sheet *ms; /* the sheet's label index, built once per sheet */
     ps_document *doc;
     const char *file, *sheet;
     bool oom;
@@ -254,7 +254,7 @@ static bool convert(xctx *x, const ps_cell *cell, const char *captured, uint32_t
 
 static const ps_cell *label_cell(const xctx *x, size_t idx)
 {
-    return x->ms.cells[idx];
+    return x->ms->cells[idx];
 }
 
 static void after_merge(const ps_sheet *sh, const ps_cell *c, uint32_t *last_row, uint32_t *last_col)
@@ -365,19 +365,19 @@ static void extract_field(xctx *x, const map_field *f)
         col = f->at_col;
         cell = sheet_cell(x->sh, row, col);
     } else {
-        size_t idx = map_find(&x->ms, &f->find, 0, UINT32_MAX);
+        size_t idx = map_find(x->ms, &f->find, 0, UINT32_MAX);
         if (idx == SIZE_MAX)
             return;
         const ps_cell *lc = label_cell(x, idx);
         if (f->column.set) {
-            size_t h = map_find(&x->ms, &f->column, 0, UINT32_MAX);
+            size_t h = map_find(x->ms, &f->column, 0, UINT32_MAX);
             if (h == SIZE_MAX)
                 return;
             row = lc->row;
             col = label_cell(x, h)->col;
             cell = sheet_cell(x->sh, row, col);
         } else if (f->take == TAKE_CAPTURE) {
-            captured = capture(f, x->ms.labels[idx]);
+            captured = capture(f, x->ms->labels[idx]);
             row = lc->row;
             col = lc->col;
             cell = lc;
@@ -592,7 +592,7 @@ static void put_column(xctx *x, ps_table *tab, size_t ri, const map_column *mc, 
 static void extract_table(xctx *x, const map_table *t)
 {
     const ps_sheet *sh = x->sh;
-    size_t aidx = map_find(&x->ms, t->header.set ? &t->header : &t->start, 0, UINT32_MAX);
+    size_t aidx = map_find(x->ms, t->header.set ? &t->header : &t->start, 0, UINT32_MAX);
     if (aidx == SIZE_MAX)
         return;
     const ps_cell *anchor = label_cell(x, aidx);
@@ -602,7 +602,7 @@ static void extract_table(xctx *x, const map_table *t)
     if (last > MAP_MAX_ROWS)
         last = MAP_MAX_ROWS;
     if (t->end.set) {
-        size_t e = map_find(&x->ms, &t->end, first, UINT32_MAX);
+        size_t e = map_find(x->ms, &t->end, first, UINT32_MAX);
         if (e != SIZE_MAX)
             last = label_cell(x, e)->row;
     }
@@ -622,7 +622,7 @@ static void extract_table(xctx *x, const map_table *t)
             found[i] = true;
             continue;
         }
-        size_t h = map_find(&x->ms, &mc->header, 0, t->header.set ? anchor->row : UINT32_MAX);
+        size_t h = map_find(x->ms, &mc->header, 0, t->header.set ? anchor->row : UINT32_MAX);
         if (h != SIZE_MAX) {
             cols[i] = label_cell(x, h)->col;
             found[i] = true;
@@ -794,28 +794,33 @@ out:
 
 /* ---- the sheet --------------------------------------------------------------------- */
 
-ps_document *mapping_extract_sheet(const ps_mapping *m, const ps_workbook *wb, const ps_sheet *sh,
-                                   const char *file)
+ps_document *map_extract_indexed(const ps_mapping *m, const map_sheet *ms, const char *file)
 {
-    (void)wb;
-    xctx x = {.m = m, .sh = sh, .file = file, .sheet = sheet_name(sh)};
+    xctx x = {.m = m, .sh = ms->sh, .ms = ms, .file = file, .sheet = sheet_name(ms->sh)};
     x.doc = document_new(m->id, m->path, file, x.sheet);
     if (!x.doc)
         return NULL;
-    if (!map_sheet_init(&x.ms, sh)) {
-        document_free(x.doc);
-        return NULL;
-    }
     for (size_t i = 0; i < m->nfields && !x.oom; i++)
         extract_field(&x, &m->fields[i]);
     if (!x.oom)
         fix_years(&x);
     for (size_t i = 0; i < m->ntables && !x.oom; i++)
         extract_table(&x, &m->tables[i]);
-    map_sheet_release(&x.ms);
     if (x.oom) {
         document_free(x.doc);
         return NULL;
     }
     return x.doc;
+}
+
+ps_document *mapping_extract_sheet(const ps_mapping *m, const ps_workbook *wb, const ps_sheet *sh,
+                                   const char *file)
+{
+    (void)wb;
+    map_sheet ms;
+    if (!map_sheet_init(&ms, sh))
+        return NULL;
+    ps_document *doc = map_extract_indexed(m, &ms, file);
+    map_sheet_release(&ms);
+    return doc;
 }

@@ -137,6 +137,8 @@ typedef struct map_sheet {
 } map_sheet;
 
 bool map_sheet_init(map_sheet *ms, const ps_sheet *sh);
+/* mapping_extract_sheet on a sheet whose label index is already built. */
+ps_document *map_extract_indexed(const ps_mapping *m, const map_sheet *ms, const char *file);
 void map_sheet_release(map_sheet *ms);
 /* True when the normalised label matches; captures (if regex) into pm (nmatch entries). */
 bool map_match(const map_matcher *m, const char *label, regmatch_t *pm, size_t nmatch);

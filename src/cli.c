@@ -292,9 +292,10 @@ static int run_inspect(options *opt, progress *prog)
  * their documents holding what the cross-table rules read;
  * the cross-table rules then run over the projections and their findings are appended to
  * the right file's output, printed in input order. convert and merge need whole documents
- * with every finding: pass 2 processes the files again, in input order through a bounded
- * window, injects each document's cross-table findings and writes or merges it at once. So
- * no stage holds more than a window of whole documents, however long the batch. */
+ * with every finding: pass 1 parks each whole document in the spill file (document_encode),
+ * and pass 2 takes them back in input order through a bounded window, injects their
+ * cross-table findings and writes or merges each at once. So no stage holds more than a
+ * window of whole documents, however long the batch. */
 
 typedef enum stage { STAGE_DETECT, STAGE_EXTRACT, STAGE_CHECK, STAGE_CONVERT, STAGE_MERGE } stage;
 
@@ -311,6 +312,8 @@ typedef struct file_result {
     ps_buf text;           /* text form (until spilled) */
     off_t spill_at;        /* where documents, findings and text were spilled, in that order */
     size_t spill_len[3];
+    off_t *parked_at;      /* convert, merge: where each whole document was parked ... */
+    size_t *parked_len;    /* ... and its length (0: not parked, process the file again) */
     bool first_finding;    /* no finding written to `findings` yet */
     bool reportable;       /* an error or warning finding */
     size_t by_sev[3];
@@ -489,31 +492,104 @@ static void keep_error(file_result *r, const ps_error *err)
 
 static ps_status result_code(const file_result *r) { return r->err ? r->err->code : PS_OK; }
 
-/* Moves r's rendered output to the spill file (pwrite at a reserved offset: workers never
- * wait for one another); it stays in memory if the spill file cannot take it. */
+/* Writes len bytes at a freshly reserved place of the spill file; returns the place, or -1. */
+static off_t spill_write(pipeline *p, const char *data, size_t len)
+{
+    if (p->spill_fd < 0 || len == 0)
+        return -1;
+    off_t at = __atomic_fetch_add(&p->spill_end, (off_t)len, __ATOMIC_RELAXED);
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = pwrite(p->spill_fd, data + done, len - done, at + (off_t)done);
+        if (w <= 0) {
+            if (w < 0 && errno == EINTR)
+                continue;
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    return at;
+}
+
+/* Reads len bytes at `at` of the spill file into a new buffer; NULL on failure. */
+static char *spill_read(const pipeline *p, off_t at, size_t len)
+{
+    char *buf = malloc(len ? len : 1);
+    size_t done = 0;
+    while (buf && done < len) {
+        ssize_t got = pread(p->spill_fd, buf + done, len - done, at + (off_t)done);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            free(buf);
+            return NULL;
+        }
+        done += (size_t)got;
+    }
+    return buf;
+}
+
+/* Parks r's whole documents in the spill file for pass 2; those that cannot be parked are
+ * simply processed again there. */
+static void park(pipeline *p, file_result *r)
+{
+    r->parked_at = calloc(r->ndocs, sizeof *r->parked_at);
+    r->parked_len = calloc(r->ndocs, sizeof *r->parked_len);
+    if (!r->parked_at || !r->parked_len)
+        return;
+    for (size_t k = 0; k < r->ndocs; k++) {
+        char *data = NULL;
+        size_t len = 0;
+        if (!document_encode(r->docs[k], &data, &len))
+            continue;
+        off_t at = spill_write(p, data, len);
+        free(data);
+        if (at >= 0) {
+            r->parked_at[k] = at;
+            r->parked_len[k] = len;
+        }
+    }
+}
+
+/* Pass 2: r's whole documents back from the spill file; false when one was not parked. */
+static bool unpark(const pipeline *p, file_result *r)
+{
+    if (!r->parked_len || r->ndocs == 0)
+        return false;
+    ps_document **docs = calloc(r->ndocs, sizeof *docs);
+    if (!docs)
+        return false;
+    size_t k = 0;
+    for (; k < r->ndocs; k++) {
+        char *data = r->parked_len[k] ? spill_read(p, r->parked_at[k], r->parked_len[k]) : NULL;
+        docs[k] = data ? document_decode(data, r->parked_len[k]) : NULL;
+        free(data);
+        if (!docs[k])
+            break;
+    }
+    if (k < r->ndocs) {
+        for (size_t j = 0; j < k; j++)
+            document_free(docs[j]);
+        free(docs);
+        return false;
+    }
+    r->full = docs;
+    r->nfull = r->ndocs;
+    return true;
+}
+
+/* Moves r's rendered output (documents, findings, text) to the spill file; it stays in
+ * memory if the spill file cannot take it. */
 static void spill(pipeline *p, file_result *r)
 {
-    ps_buf *parts[3] = {&r->documents, &r->findings, &r->text};
-    size_t total = 0;
+    ps_buf *parts[3] = {&r->documents, &r->findings, &r->text}, all = {0};
     for (int k = 0; k < 3; k++)
-        total += parts[k]->len;
-    if (p->spill_fd < 0 || total == 0)
+        if (parts[k]->len)
+            buf_append(&all, parts[k]->data, parts[k]->len);
+    off_t at = all.oom ? -1 : spill_write(p, all.data, all.len);
+    buf_free(&all);
+    if (at < 0)
         return;
-    off_t at = __atomic_fetch_add(&p->spill_end, (off_t)total, __ATOMIC_RELAXED);
-    off_t pos = at;
-    for (int k = 0; k < 3; k++) {
-        size_t done = 0;
-        while (done < parts[k]->len) {
-            ssize_t w = pwrite(p->spill_fd, parts[k]->data + done, parts[k]->len - done, pos + (off_t)done);
-            if (w <= 0) {
-                if (w < 0 && errno == EINTR)
-                    continue;
-                return; /* keep it in memory */
-            }
-            done += (size_t)w;
-        }
-        pos += (off_t)parts[k]->len;
-    }
     r->spill_at = at;
     for (int k = 0; k < 3; k++) {
         r->spill_len[k] = parts[k]->len;
@@ -525,26 +601,13 @@ static void spill(pipeline *p, file_result *r)
 static void unspill(const pipeline *p, file_result *r)
 {
     ps_buf *parts[3] = {&r->documents, &r->findings, &r->text};
-    off_t pos = r->spill_at;
-    for (int k = 0; k < 3; k++) {
-        size_t len = r->spill_len[k];
-        if (!len)
-            continue;
-        char *tmp = malloc(len);
-        size_t done = 0;
-        while (tmp && done < len) {
-            ssize_t got = pread(p->spill_fd, tmp + done, len - done, pos + (off_t)done);
-            if (got <= 0 && !(got < 0 && errno == EINTR))
-                break;
-            if (got > 0)
-                done += (size_t)got;
-        }
-        if (tmp)
-            buf_append(parts[k], tmp, done);
-        free(tmp);
-        pos += (off_t)len;
-        r->spill_len[k] = 0;
-    }
+    size_t total = r->spill_len[0] + r->spill_len[1] + r->spill_len[2];
+    char *data = total ? spill_read(p, r->spill_at, total) : NULL;
+    for (int k = 0, off = 0; data && k < 3; off += (int)r->spill_len[k], k++)
+        if (r->spill_len[k])
+            buf_append(parts[k], data + off, r->spill_len[k]);
+    free(data);
+    memset(r->spill_len, 0, sizeof r->spill_len);
 }
 
 /* Pass 1 on a worker. */
@@ -581,6 +644,8 @@ static void process_file(size_t i, void *ctx)
         free_docs(&r->docs, &r->ndocs);
         return;
     }
+    if (p->stage >= STAGE_CONVERT)
+        park(p, r);
     for (size_t k = 0; k < r->ndocs; k++) { /* keep only what cross-table rules read */
         ps_document *proj = checker_cross_projection(p->checker, r->docs[k]);
         document_free(r->docs[k]);
@@ -597,9 +662,12 @@ static void reprocess_file(size_t i, void *ctx)
     if (r->err)
         return;
     ps_error err;
-    deadline_arm(p->opt->timeout * 2);
-    ps_status st = read_and_check(p, i, &r->full, &r->nfull, &err);
-    deadline_disarm();
+    ps_status st = PS_OK;
+    if (!unpark(p, r)) { /* not parked: process the file again */
+        deadline_arm(p->opt->timeout * 2);
+        st = read_and_check(p, i, &r->full, &r->nfull, &err);
+        deadline_disarm();
+    }
     if (st == PS_OK && r->nfull != r->ndocs)
         st = error_set(&err, PS_ERR_IO, p->opt->inputs.files[i], "文件在处理过程中被修改，请重新运行");
     if (st != PS_OK) {
@@ -682,6 +750,8 @@ static void consume_file(size_t i, void *ctx)
 static void free_result(file_result *r)
 {
     free(r->err);
+    free(r->parked_at);
+    free(r->parked_len);
     free_docs(&r->docs, &r->ndocs);
     free_docs(&r->full, &r->nfull);
     for (size_t k = 0; r->paths && r->paths[k]; k++)
@@ -921,7 +991,8 @@ static int run_pipeline(options *opt, stage st, progress *prog)
     size_t n = opt->inputs.n;
     pipeline p = {.opt = opt, .stage = st, .pass = 1, .mappings = set, .checker = checker, .prog = prog,
                   .spill_fd = -1};
-    FILE *spill_file = st <= STAGE_CHECK && n > 64 ? tmpfile() : NULL; /* unlinked: gone at exit */
+    /* unlinked temporary file (gone at exit) for rendered output or parked documents */
+    FILE *spill_file = (st <= STAGE_CHECK && n > 64) || st >= STAGE_CONVERT ? tmpfile() : NULL;
     if (spill_file)
         p.spill_fd = fileno(spill_file);
     p.results = calloc(n, sizeof(file_result));

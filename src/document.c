@@ -274,3 +274,342 @@ ps_value value_number(ps_field_type type, double number, uint32_t row, uint32_t 
     v.decimals = 255;
     return v;
 }
+
+/* ---- encode / decode ---------------------------------------------------------------- */
+
+typedef struct enc {
+    char *p;
+    size_t n, cap;
+    bool oom;
+} enc;
+
+static void put(enc *e, const void *src, size_t n)
+{
+    if (e->oom)
+        return;
+    if (e->n + n > e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 1024;
+        while (cap < e->n + n)
+            cap *= 2;
+        char *q = realloc(e->p, cap);
+        if (!q) {
+            e->oom = true;
+            return;
+        }
+        e->p = q;
+        e->cap = cap;
+    }
+    memcpy(e->p + e->n, src, n);
+    e->n += n;
+}
+
+static void put_u32(enc *e, uint32_t v) { put(e, &v, sizeof v); }
+static void put_u8(enc *e, uint8_t v) { put(e, &v, 1); }
+static void put_f64(enc *e, double v) { put(e, &v, sizeof v); }
+
+static void put_str(enc *e, const char *s)
+{
+    if (!s) {
+        put_u32(e, UINT32_MAX);
+        return;
+    }
+    size_t n = strlen(s);
+    put_u32(e, (uint32_t)n);
+    put(e, s, n);
+}
+
+static void put_value(enc *e, const ps_value *v)
+{
+    put_u8(e, (uint8_t)v->type);
+    put_u8(e, (uint8_t)(v->has_number | v->formula << 1));
+    put_f64(e, v->number);
+    put_str(e, v->text);
+    put_str(e, v->raw);
+    put_str(e, v->comparator);
+    put_u32(e, v->row);
+    put_u32(e, v->col);
+    put_u8(e, v->decimals);
+}
+
+static void put_list(enc *e, const value_list *l)
+{
+    uint32_t n = 0;
+    for (size_t i = 0; i < l->n; i++)
+        n += l->items[i].present;
+    put_u32(e, n);
+    for (size_t i = 0; i < l->n; i++)
+        if (l->items[i].present) {
+            put_str(e, l->items[i].key);
+            put_value(e, &l->items[i].value);
+        }
+}
+
+static void put_scalar(enc *e, const ps_scalar *sc)
+{
+    put_u8(e, (uint8_t)sc->kind);
+    put_f64(e, sc->number);
+    put_str(e, sc->kind == PS_SCALAR_TEXT ? sc->text : NULL);
+}
+
+bool document_encode(const ps_document *d, char **data, size_t *len)
+{
+    enc e = {0};
+    put_u32(&e, 0x50534431); /* "PSD1" */
+    put_str(&e, d->template_id);
+    put_str(&e, d->mapping);
+    put_str(&e, d->file);
+    put_str(&e, d->sheet);
+    put_list(&e, &d->values);
+    put_list(&e, &d->blanks);
+    put_u32(&e, (uint32_t)d->ntables);
+    for (size_t t = 0; t < d->ntables; t++) {
+        const ps_table *tb = d->tables[t];
+        put_str(&e, tb->name);
+        put_u32(&e, (uint32_t)tb->ncolumns);
+        for (size_t c = 0; c < tb->ncolumns; c++)
+            put_str(&e, tb->columns[c]);
+        put_u32(&e, (uint32_t)tb->nrows);
+        for (size_t r = 0; r < tb->nrows; r++)
+            put_list(&e, &tb->rows[r]);
+    }
+    size_t nf = findings_count(d->findings);
+    put_u32(&e, (uint32_t)nf);
+    for (size_t i = 0; i < nf; i++) {
+        const ps_finding *f = findings_at(d->findings, i);
+        put_str(&e, f->rule);
+        put_u8(&e, (uint8_t)f->severity);
+        put_str(&e, f->file);
+        put_str(&e, f->sheet);
+        put_str(&e, f->cell);
+        put_u32(&e, (uint32_t)f->ncells);
+        for (size_t c = 0; c < f->ncells; c++)
+            put_str(&e, f->cells[c]);
+        put_scalar(&e, &f->expected);
+        put_scalar(&e, &f->actual);
+        put_str(&e, f->message);
+    }
+    if (e.oom) {
+        free(e.p);
+        return false;
+    }
+    *data = e.p;
+    *len = e.n;
+    return true;
+}
+
+typedef struct dec {
+    const char *p;
+    size_t n, at;
+    bool bad;
+    char *scratch[8]; /* strings of the item being read */
+    int nscratch;
+} dec;
+
+static bool get(dec *x, void *dst, size_t n)
+{
+    if (x->bad || x->n - x->at < n) {
+        x->bad = true;
+        memset(dst, 0, n);
+        return false;
+    }
+    memcpy(dst, x->p + x->at, n);
+    x->at += n;
+    return true;
+}
+
+static uint32_t get_u32(dec *x)
+{
+    uint32_t v;
+    get(x, &v, sizeof v);
+    return v;
+}
+
+static uint8_t get_u8(dec *x)
+{
+    uint8_t v;
+    get(x, &v, 1);
+    return v;
+}
+
+static double get_f64(dec *x)
+{
+    double v;
+    get(x, &v, sizeof v);
+    return v;
+}
+
+/* A string of the input, NUL-terminated in a scratch copy valid until release_scratch. */
+static const char *get_str(dec *x)
+{
+    uint32_t n = get_u32(x);
+    if (x->bad || n == UINT32_MAX)
+        return NULL;
+    if (x->n - x->at < n || x->nscratch == 8) {
+        x->bad = true;
+        return NULL;
+    }
+    char *s = malloc((size_t)n + 1);
+    if (!s) {
+        x->bad = true;
+        return NULL;
+    }
+    memcpy(s, x->p + x->at, n);
+    s[n] = '\0';
+    x->at += n;
+    x->scratch[x->nscratch++] = s;
+    return s;
+}
+
+static void release_scratch(dec *x)
+{
+    for (int i = 0; i < x->nscratch; i++)
+        free(x->scratch[i]);
+    x->nscratch = 0;
+}
+
+static ps_value get_value(dec *x)
+{
+    ps_value v = {0};
+    v.type = (ps_field_type)get_u8(x);
+    uint8_t flags = get_u8(x);
+    v.has_number = flags & 1;
+    v.formula = (flags >> 1) & 1;
+    v.number = get_f64(x);
+    v.text = get_str(x);
+    v.raw = get_str(x);
+    v.comparator = get_str(x);
+    v.row = get_u32(x);
+    v.col = get_u32(x);
+    v.decimals = get_u8(x);
+    return v;
+}
+
+/* Reads a value list into doc through set(key, value). */
+static bool get_list(dec *x, bool (*set)(void *, const char *, const ps_value *), void *ctx)
+{
+    uint32_t n = get_u32(x);
+    for (uint32_t i = 0; i < n && !x->bad; i++) {
+        const char *key = get_str(x);
+        ps_value v = get_value(x);
+        if (!x->bad && (!key || !set(ctx, key, &v)))
+            x->bad = true;
+        release_scratch(x);
+    }
+    return !x->bad;
+}
+
+static bool set_value(void *ctx, const char *key, const ps_value *v) { return document_set(ctx, key, v); }
+
+static bool set_blank(void *ctx, const char *key, const ps_value *v)
+{
+    return document_set_blank_cell(ctx, key, v->row, v->col);
+}
+
+typedef struct row_ctx {
+    ps_table *t;
+    size_t row;
+} row_ctx;
+
+static bool set_cell(void *ctx, const char *key, const ps_value *v)
+{
+    row_ctx *rc = ctx;
+    return table_set(rc->t, rc->row, key, v);
+}
+
+static ps_scalar get_scalar(dec *x)
+{
+    ps_scalar sc = {0};
+    sc.kind = (ps_scalar_kind)get_u8(x);
+    sc.number = get_f64(x);
+    sc.text = (char *)get_str(x);
+    return sc;
+}
+
+ps_document *document_decode(const char *data, size_t len)
+{
+    dec x = {.p = data, .n = len};
+    if (get_u32(&x) != 0x50534431)
+        return NULL;
+    const char *tpl = get_str(&x), *map = get_str(&x), *file = get_str(&x), *sheet = get_str(&x);
+    ps_document *d = x.bad ? NULL : document_new(tpl, map, file, sheet);
+    release_scratch(&x);
+    if (!d)
+        return NULL;
+    get_list(&x, set_value, d);
+    get_list(&x, set_blank, d);
+    uint32_t nt = x.bad ? 0 : get_u32(&x);
+    for (uint32_t t = 0; t < nt && !x.bad; t++) {
+        const char *name = get_str(&x);
+        ps_table *tb = name ? document_add_table(d, name) : NULL;
+        release_scratch(&x);
+        if (!tb) {
+            x.bad = true;
+            break;
+        }
+        uint32_t nc = get_u32(&x);
+        for (uint32_t c = 0; c < nc && !x.bad; c++) {
+            const char *col = get_str(&x);
+            /* the column order as first set, before any row */
+            const char **cols = col ? realloc(tb->columns, (tb->ncolumns + 1) * sizeof *cols) : NULL;
+            if (!cols || !(cols[tb->ncolumns] = arena_strdup(tb->arena, col)))
+                x.bad = true;
+            if (cols) {
+                tb->columns = cols;
+                tb->column_cap = tb->ncolumns + 1;
+                if (!x.bad)
+                    tb->ncolumns++;
+            }
+            release_scratch(&x);
+        }
+        uint32_t nr = get_u32(&x);
+        for (uint32_t r = 0; r < nr && !x.bad; r++) {
+            row_ctx rc = {tb, table_add_row(tb)};
+            if (rc.row == SIZE_MAX)
+                x.bad = true;
+            else
+                get_list(&x, set_cell, &rc);
+        }
+    }
+    uint32_t nf = x.bad ? 0 : get_u32(&x);
+    for (uint32_t i = 0; i < nf && !x.bad; i++) {
+        const char *rule = get_str(&x);
+        ps_severity sev = (ps_severity)get_u8(&x);
+        const char *ffile = get_str(&x), *fsheet = get_str(&x), *fcell = get_str(&x);
+        char cell[64] = "";
+        bool has_cell = fcell && strlen(fcell) < sizeof cell;
+        if (has_cell)
+            memcpy(cell, fcell, strlen(fcell) + 1);
+        uint32_t ncells = get_u32(&x);
+        ps_finding *f = x.bad || !rule ? NULL : findings_add(d->findings, rule, sev, ffile, fsheet, NULL, "");
+        if (!f)
+            x.bad = true;
+        release_scratch(&x);
+        for (uint32_t c = 0; c < ncells && !x.bad; c++) {
+            const char *cell = get_str(&x);
+            if (!cell || !finding_add_cell(f, cell))
+                x.bad = true;
+            release_scratch(&x);
+        }
+        ps_scalar ex = get_scalar(&x), ac = get_scalar(&x);
+        const char *msg = get_str(&x);
+        if (!x.bad) {
+            if (ex.kind == PS_SCALAR_NUMBER)
+                finding_set_expected_number(f, ex.number);
+            else if (ex.kind == PS_SCALAR_TEXT && ex.text)
+                finding_set_expected_text(f, ex.text);
+            if (ac.kind == PS_SCALAR_NUMBER)
+                finding_set_actual_number(f, ac.number);
+            else if (ac.kind == PS_SCALAR_TEXT && ac.text)
+                finding_set_actual_text(f, ac.text);
+            if (!finding_set_texts(f, has_cell ? cell : NULL, msg))
+                x.bad = true;
+        }
+        release_scratch(&x);
+    }
+    release_scratch(&x);
+    if (x.bad) {
+        document_free(d);
+        return NULL;
+    }
+    return d;
+}

@@ -91,6 +91,18 @@ static bool set_text(ps_finding *f, ps_scalar *s, const char *text)
 bool finding_set_expected_text(ps_finding *f, const char *s) { return set_text(f, &f->expected, s); }
 bool finding_set_actual_text(ps_finding *f, const char *s) { return set_text(f, &f->actual, s); }
 
+bool finding_set_texts(ps_finding *f, const char *cell, const char *message)
+{
+    ps_findings *l = list_of(f);
+    char *c = cell ? arena_strdup(&l->arena, cell) : NULL;
+    char *m = arena_strdup(&l->arena, message ? message : "");
+    if ((cell && !c) || !m)
+        return false;
+    f->cell = c;
+    f->message = m;
+    return true;
+}
+
 bool findings_append(ps_findings *dst, const ps_findings *src)
 {
     for (size_t i = 0; i < src->n; i++) {

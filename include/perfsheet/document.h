@@ -95,6 +95,14 @@ const char *table_column(const ps_table *t, size_t i);
 ps_findings *document_findings(ps_document *doc);
 const ps_findings *document_findings_const(const ps_document *doc);
 
+/* doc, whole (values, blank cells, tables, findings), in a compact private form that only
+ * document_decode of the same build reads: for batches that park documents on disk between
+ * passes instead of extracting them twice. *data is malloc'd (caller frees). false on
+ * out-of-memory. */
+bool document_encode(const ps_document *doc, char **data, size_t *len);
+/* The document document_encode wrote, or NULL when data is not one (or out of memory). */
+ps_document *document_decode(const char *data, size_t len);
+
 /* Convenience constructors for a value with no strings. */
 ps_value value_number(ps_field_type type, double number, uint32_t row, uint32_t col);
 

@@ -48,6 +48,9 @@ void finding_set_actual_number(ps_finding *f, double v);
 bool finding_set_expected_text(ps_finding *f, const char *s);
 bool finding_set_actual_text(ps_finding *f, const char *s);
 
+/* Replaces f's cell (NULL: none) and message with copies, leaving `cells` as it is. */
+bool finding_set_texts(ps_finding *f, const char *cell, const char *message);
+
 /* Appends copies of every finding of src to dst. */
 bool findings_append(ps_findings *dst, const ps_findings *src);
 

@@ -31,7 +31,7 @@ for t in $TARGETS; do
     # Leaks are not checked while fuzzing: matching the libgsf leak of lsan.supp needs slow
     # (DWARF) unwinding on every malloc, 2.5 times slower; the leak pass below replays the whole
     # grown corpus with it instead.
-    nice -n 10 "$bin" "$work" "$SRC/corpus/$t" "$SRC/regression/$t" \
+    ASAN_OPTIONS=detect_leaks=0 nice -n 10 "$bin" "$work" "$SRC/corpus/$t" "$SRC/regression/$t" \
         -dict="$SRC/${DICT[$t]}" -max_len="${MAXLEN[$t]}" -rss_limit_mb=2048 -timeout=10 \
         -report_slow_units=1 -max_total_time=$((MINUTES * 60)) -print_final_stats=1 \
         -detect_leaks=0 -artifact_prefix="$art/" -close_fd_mask=3 >"$log" 2>&1
@@ -44,11 +44,13 @@ for t in $TARGETS; do
     cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
     ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
     corp=$(sed -n 's/.* corp: \([0-9]*\/[0-9a-zA-Z]*\).*/\1/p' <<<"$last")
-    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
     if [ $rc -eq 0 ]; then result=ok; else result="FAILED (rc $rc; see $log)"; fi
     [ $leak_rc -eq 0 ] || result="$result, LEAK PASS FAILED (see $log.leaks)"
     slow=$(grep -c 'Slowest unit' "$log")
+    leak_runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log.leaks" | tail -1)
+    result="$result, leak pass over ${leak_runs:-?} inputs"
     [ "$slow" -gt 0 ] && result="$result, $slow slow-unit reports"
     printf '%-13s %6s %12s %9s %7s %7s %8s %s\n' "$t" "$MINUTES" "${execs:-?}" "${rate:-?}" \
         "${cov:-?}" "${ft:-?}" "${corp:-?}" "$result"

@@ -80,14 +80,11 @@ size_t batch_run(size_t n, int jobs, ps_job_fn fn, void *ctx, ps_progress_fn pro
             }
         }
     } else {
-        while (atomic_load(&p.done) < n && !stop_flag) {
-            struct timespec ts = {0, 50 * 1000000L};
-            /* poll; threads finish on their own */
+        /* with a progress line to draw, wake up now and then; otherwise just wait */
+        while (progress && atomic_load(&p.done) < n && !stop_flag) {
+            struct timespec ts = {0, 100 * 1000000L};
             nanosleep(&ts, NULL);
-            if (progress)
-                progress(atomic_load(&p.done), n, pctx);
-            if (atomic_load(&p.next) >= n + (size_t)started)
-                break; /* every worker has taken its last index */
+            progress(atomic_load(&p.done), n, pctx);
         }
         for (int t = 0; t < started; t++)
             pthread_join(threads[t], NULL);

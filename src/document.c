@@ -8,6 +8,7 @@
 
 typedef struct keyed_value {
     const char *key;
+    uint32_t hash; /* of key: most lookups compare this, not the string */
     ps_value value;
     bool present;
 } keyed_value;
@@ -79,12 +80,25 @@ const char *document_mapping(const ps_document *d) { return d->mapping; }
 const char *document_file(const ps_document *d) { return d->file; }
 const char *document_sheet(const ps_document *d) { return d->sheet; }
 
-static keyed_value *list_find(const value_list *l, const char *key)
+static uint32_t key_hash(const char *key)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+static keyed_value *list_find_hashed(const value_list *l, const char *key, uint32_t h)
 {
     for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->items[i].key, key) == 0)
+        if (l->items[i].hash == h && strcmp(l->items[i].key, key) == 0)
             return &l->items[i];
     return NULL;
+}
+
+static keyed_value *list_find(const value_list *l, const char *key)
+{
+    return list_find_hashed(l, key, key_hash(key));
 }
 
 /* Copies v's strings into the arena. */
@@ -102,7 +116,8 @@ static bool copy_value(ps_arena *a, ps_value *dst, const ps_value *v)
 
 static bool list_set(value_list *l, ps_arena *a, const char *key, const ps_value *v)
 {
-    keyed_value *kv = list_find(l, key);
+    uint32_t h = key_hash(key);
+    keyed_value *kv = list_find_hashed(l, key, h);
     if (!kv) {
         if (l->n == l->cap) {
             size_t cap = l->cap ? l->cap * 2 : 4;
@@ -115,6 +130,7 @@ static bool list_set(value_list *l, ps_arena *a, const char *key, const ps_value
         kv = &l->items[l->n];
         if (!(kv->key = arena_strdup(a, key)))
             return false;
+        kv->hash = h;
         kv->present = false;
         l->n++;
     }
@@ -585,8 +601,8 @@ ps_document *document_decode(const char *data, size_t len)
             x.bad = true;
         release_scratch(&x);
         for (uint32_t c = 0; c < ncells && !x.bad; c++) {
-            const char *cell = get_str(&x);
-            if (!cell || !finding_add_cell(f, cell))
+            const char *involved = get_str(&x);
+            if (!involved || !finding_add_cell(f, involved))
                 x.bad = true;
             release_scratch(&x);
         }

@@ -13,7 +13,7 @@
 # Usage: limits.sh PATH/TO/perfsheet   (run from the repository root)
 set -u
 BIN=${1:?usage: limits.sh PATH/TO/perfsheet}
-PY=$(command -v python3) || { echo "SKIP: python3 not found"; exit 0; }
+PY=$(command -v python3) || { echo "SKIP: python3 not found"; exit 77; }
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 SAMPLE=samples/synthetic/u01-qingxi/zpb.xls

@@ -6,7 +6,7 @@
 # Usage: xlsx_formats.sh PATH/TO/perfsheet   (run from the repository root)
 set -u
 BIN=${1:?usage: xlsx_formats.sh PATH/TO/perfsheet}
-PY=$(command -v python3) || { echo "SKIP: python3 not found"; exit 0; }
+PY=$(command -v python3) || { echo "SKIP: python3 not found"; exit 77; }
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 

@@ -2,6 +2,7 @@
  * rules from YAML nodes (id, check, message, for, each, tolerance, …). Errors carry the
  * file:line:column of the culprit inside the mapping file. */
 #include "rules_int.h"
+#include "utf8.h"
 
 #include <ctype.h>
 #include <libfyaml.h>
@@ -1205,50 +1206,10 @@ ps_status ruleset_from_node(struct fy_node *seq, const char *file, ps_ruleset **
     return PS_OK;
 }
 
-/* The first byte of text that is not part of a well-formed UTF-8 sequence, with its 1-based line
- * and column; false when text is all UTF-8. libfyaml 0.7.12 loops forever on a directive line
- * ("%…") holding a malformed sequence, so YAML text is checked before it is parsed. */
-static bool yaml_bad_utf8(const char *text, size_t len, int *line, int *col)
-{
-    const unsigned char *p = (const unsigned char *)text;
-    size_t i = 0, line_start = 0;
-    int ln = 1;
-    while (i < len) {
-        unsigned c = p[i];
-        size_t k = 0;
-        if (c == '\n') {
-            ln++;
-            line_start = i + 1;
-        }
-        if (c >= 0x80) {
-            unsigned lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-            if (c >= 0xC2 && c <= 0xDF)
-                k = 1;
-            else if (c >= 0xE0 && c <= 0xEF)
-                k = 2, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-            else if (c >= 0xF0 && c <= 0xF4)
-                k = 3, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-            bool ok = k > 0 && len - i > k && p[i + 1] >= lo && p[i + 1] <= hi;
-            for (size_t j = 2; ok && j <= k; j++)
-                ok = (p[i + j] & 0xC0) == 0x80;
-            if (!ok) {
-                int cl = 1; /* characters before i on its line */
-                for (size_t j = line_start; j < i; j++)
-                    cl += (p[j] & 0xC0) != 0x80;
-                *line = ln;
-                *col = cl;
-                return true;
-            }
-        }
-        i += k + 1;
-    }
-    return false;
-}
-
 ps_status ruleset_from_string(const char *yaml, size_t len, const char *file, ps_ruleset **out, ps_error *err)
 {
     int bad_line, bad_col;
-    if (yaml_bad_utf8(yaml, len, &bad_line, &bad_col))
+    if (utf8_find_invalid(yaml, len, &bad_line, &bad_col))
         return error_at_line(err, PS_ERR_MAPPING, file, bad_line, bad_col, "%s", "不是 UTF-8 编码的文本");
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
     struct fy_document *d = fy_document_build_from_string(&cfg, yaml, len);

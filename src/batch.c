@@ -165,11 +165,18 @@ size_t batch_run_ordered(size_t n, int jobs, size_t window, ps_job_fn fn, ps_job
     }
     pthread_mutex_init(&o.lock, NULL);
     pthread_cond_init(&o.changed, NULL);
-    for (int t = 0; t < jobs; t++)
-        if (pthread_create(&threads[t], NULL, ordered_worker, &o) == 0)
-            o.running++;
+    /* workers decrement `running` as they leave, maybe before the last one is created:
+     * count them in first, under the lock, and the ones that never started out again */
     pthread_mutex_lock(&o.lock);
-    int started = o.running;
+    o.running = jobs;
+    pthread_mutex_unlock(&o.lock);
+    int started = 0;
+    for (int t = 0; t < jobs; t++)
+        if (pthread_create(&threads[started], NULL, ordered_worker, &o) == 0)
+            started++;
+    pthread_mutex_lock(&o.lock);
+    o.running -= jobs - started;
+    pthread_cond_broadcast(&o.changed);
     while (o.next_consume < n) {
         while (!o.ready[o.next_consume] && o.running > 0)
             pthread_cond_wait(&o.changed, &o.lock);

@@ -2,6 +2,7 @@
  * of mapping_int.h, with every error located at file:line:column. */
 #include "mapping_int.h"
 #include "utf8.h"
+#include "yaml_pos.h"
 
 #include "perfsheet/clean.h"
 
@@ -21,39 +22,13 @@ typedef struct loader {
 
 /* ---- positions and errors ------------------------------------------------------------ */
 
-/* 1-based line and column of a node: a scalar's token, else its first child's. */
-static void node_pos(struct fy_node *n, int *line, int *col)
-{
-    *line = 0;
-    *col = 0;
-    for (int depth = 0; n && depth < 64; depth++) {
-        if (fy_node_is_scalar(n)) {
-            struct fy_token *t = fy_node_get_scalar_token(n);
-            const struct fy_mark *mk = t ? fy_token_start_mark(t) : NULL;
-            if (mk) {
-                *line = mk->line + 1;
-                *col = mk->column + 1;
-            }
-            return;
-        }
-        void *it = NULL;
-        if (fy_node_is_mapping(n)) {
-            struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
-            n = p ? fy_node_pair_key(p) : NULL;
-        } else if (fy_node_is_sequence(n)) {
-            n = fy_node_sequence_iterate(n, &it);
-        } else {
-            return;
-        }
-    }
-}
 
 static ps_status fail_at(loader *L, struct fy_node *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static ps_status fail_at(loader *L, struct fy_node *n, const char *fmt, ...)
 {
     int line, col;
-    node_pos(n, &line, &col);
+    yaml_node_position(n, &line, &col);
     char msg[400];
     va_list ap;
     va_start(ap, fmt);
@@ -297,7 +272,7 @@ static ps_status parse_matcher(loader *L, struct fy_node *n, match_kind scalar_k
 {
     memset(m, 0, sizeof *m);
     m->nth = 1;
-    node_pos(n, &m->line, &m->col);
+    yaml_node_position(n, &m->line, &m->col);
     if (ex) {
         ex->name = ex->value = NULL;
         ex->weight = 1.0;
@@ -430,7 +405,7 @@ static ps_status parse_field(loader *L, struct fy_node *n)
     map_field *f = PUSH(L, m->fields, m->nfields);
     if (!f)
         return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
-    node_pos(n, &f->line, &f->col);
+    yaml_node_position(n, &f->line, &f->col);
     f->type = PS_TYPE_TEXT;
     f->fallback = TAKE_NONE;
     struct fy_node *keynode = NULL, *findnode = NULL, *takenode = NULL, *capnode = NULL;
@@ -566,7 +541,7 @@ static ps_status parse_grid(loader *L, struct fy_node *n)
             f->label = label;
             f->type = type;
             f->take = TAKE_NONE;
-            node_pos(fy_node_pair_key(rp), &f->line, &f->col);
+            yaml_node_position(fy_node_pair_key(rp), &f->line, &f->col);
             if ((st = add_spec(L, key, label, type, NULL, false, fy_node_pair_key(rp))))
                 return st;
         }
@@ -636,7 +611,7 @@ static ps_status parse_column(loader *L, map_table *t, struct fy_node *n)
     map_column *c = PUSH(L, t->cols, t->ncols);
     if (!c)
         return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
-    node_pos(n, &c->line, &c->col);
+    yaml_node_position(n, &c->line, &c->col);
     c->type = PS_TYPE_TEXT;
     struct fy_node *keynode = NULL;
     void *it = NULL;
@@ -764,7 +739,7 @@ static ps_status parse_table(loader *L, struct fy_node *n)
     map_table *t = PUSH(L, m->tables, m->ntables);
     if (!t)
         return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
-    node_pos(n, &t->line, &t->col);
+    yaml_node_position(n, &t->line, &t->col);
     struct fy_node *name = fy_node_mapping_lookup_by_string(n, "name", (size_t)-1);
     if (!name)
         return fail_at(L, n, "表缺少“name”");

@@ -24,6 +24,7 @@
 #include "perfsheet/writer.h"
 
 #include "writer_int.h"
+#include "yaml_pos.h"
 
 #include <libfyaml.h>
 #include <stdio.h>
@@ -102,34 +103,11 @@ typedef struct builder {
 
 static ps_status nomem(builder *b) { return error_set(b->err, PS_ERR_NOMEM, b->file, "内存不足"); }
 
-/* Where n starts: its scalar, or the first scalar inside it (1-based; 0 when unknown). */
-static void node_pos(struct fy_node *n, int *line, int *col)
-{
-    *line = *col = 0;
-    for (int depth = 0; n && depth < 64; depth++) {
-        if (fy_node_is_scalar(n)) {
-            struct fy_token *t = fy_node_get_scalar_token(n);
-            const struct fy_mark *mk = t ? fy_token_start_mark(t) : NULL;
-            if (mk)
-                *line = mk->line + 1, *col = mk->column + 1;
-            return;
-        }
-        void *it = NULL;
-        if (fy_node_is_mapping(n)) {
-            struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
-            n = p ? fy_node_pair_key(p) : NULL;
-        } else if (fy_node_is_sequence(n)) {
-            n = fy_node_sequence_iterate(n, &it);
-        } else {
-            return;
-        }
-    }
-}
 
 static ps_status bad(builder *b, struct fy_node *n, const char *what)
 {
     int line, col;
-    node_pos(n, &line, &col);
+    yaml_node_position(n, &line, &col);
     return error_at_line(b->err, PS_ERR_MAPPING, b->file, line, col, "layout: %s", what);
 }
 

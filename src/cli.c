@@ -806,7 +806,7 @@ static bool plan_outputs(pipeline *p, size_t done)
                 if (dot)
                     *dot = '\0';
                 snprintf(path, sizeof path, "%s/%s_%d.xlsx", opt->output, stem, n);
-                if (!opt->quiet && n == 2)
+                if (n == 2) /* said even with -q: the officer must know */
                     fprintf(stderr, "%s: 输出文件名 %s 已被占用，改为 %s\n", opt->inputs.files[i], name, path);
             }
             if (ntaken == cap) {

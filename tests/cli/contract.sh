@@ -82,4 +82,13 @@ assert [s['template'] for s in det[0]['sheets']] == ['jcsj', 'zpb'] and all(s['c
 assert det[1]['sheets'][0]['complete'] is False and '绩效指标' in det[1]['sheets'][0]['missing']
 print('extract and detect: ok')
 PY
+# convert into the inputs' own folder, where an input already bears the output's name
+own=$tmp/own; mkdir -p "$own"
+cp samples/synthetic/u04-shiwan/zpb.xls "$own/石湾县医疗保障局_2021_zpb.xlsx"   # an .xls under that name
+sum=$(md5sum <"$own/石湾县医疗保障局_2021_zpb.xlsx")
+set +e; "$bin" convert -q "$own" -o "$own" 2>"$tmp/own.err"; set -e
+[ "$(md5sum <"$own/石湾县医疗保障局_2021_zpb.xlsx")" = "$sum" ] || fail "convert overwrote an input"
+[ -f "$own/石湾县医疗保障局_2021_zpb_2.xlsx" ] || fail "convert did not pick another name: $(ls "$own")"
+grep -q '已被占用' "$tmp/own.err" || fail "the renaming was not reported"
+echo "convert into the input folder: input kept, output renamed"
 echo "1 passed, 0 failed"

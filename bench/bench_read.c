@@ -26,7 +26,7 @@ int main(int argc, char **argv)
         }
         workbook_free(wb);
     }
-    printf("{\"cells\": %ld, \"formulas\": %ld, \"merges\": %ld, \"unreadable\": %d}\n", cells, formulas, merges,
-           bad);
+    printf("{\"cells\": %ld, \"formulas\": %ld, \"merges\": %ld, \"unreadable\": %d}\n", cells, formulas,
+           merges, bad);
     return 0;
 }

@@ -44,7 +44,10 @@ char *arena_strndup(ps_arena *a, const char *s, size_t n)
     return p;
 }
 
-char *arena_strdup(ps_arena *a, const char *s) { return s ? arena_strndup(a, s, strlen(s)) : NULL; }
+char *arena_strdup(ps_arena *a, const char *s)
+{
+    return s ? arena_strndup(a, s, strlen(s)) : NULL;
+}
 
 void arena_release(ps_arena *a)
 {

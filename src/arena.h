@@ -15,6 +15,6 @@ char *arena_strndup(ps_arena *a, const char *s, size_t n);
 /* As arena_strndup(s, strlen(s)); returns NULL for a NULL s. */
 char *arena_strdup(ps_arena *a, const char *s);
 void *arena_alloc(ps_arena *a, size_t n); /* aligned to 16 */
-void arena_release(ps_arena *a);        /* frees every chunk; the arena is empty again */
+void arena_release(ps_arena *a);          /* frees every chunk; the arena is empty again */
 
 #endif

@@ -10,8 +10,14 @@
 
 static volatile sig_atomic_t stop_flag;
 
-void batch_request_stop(void) { stop_flag = 1; }
-bool batch_stop_requested(void) { return stop_flag != 0; }
+void batch_request_stop(void)
+{
+    stop_flag = 1;
+}
+bool batch_stop_requested(void)
+{
+    return stop_flag != 0;
+}
 
 int batch_default_jobs(void)
 {

@@ -179,12 +179,16 @@ biff_numfmt biff_classify_format(const char *s, size_t n)
                 i++;
             }
             break;
-        case 'y': case 'Y': case 'd': case 'D': case 'm': case 'M':
-            date = true;
-            break;
-        case 'h': case 'H': case 's': case 'S':
-            date = time = true;
-            break;
+        case 'y':
+        case 'Y':
+        case 'd':
+        case 'D':
+        case 'm':
+        case 'M': date = true; break;
+        case 'h':
+        case 'H':
+        case 's':
+        case 'S': date = time = true; break;
         case 'g':
         case 'G':
             if (ieq(s + i, n - i, "general")) {
@@ -223,11 +227,26 @@ biff_numfmt biff_builtin_format(unsigned id)
 {
     biff_numfmt f = {PS_FMT_GENERAL, 255, false};
     switch (id) {
-    case 1: case 3: case 5: case 6: case 37: case 38: case 41: case 42:
+    case 1:
+    case 3:
+    case 5:
+    case 6:
+    case 37:
+    case 38:
+    case 41:
+    case 42:
         f.cls = PS_FMT_NUMBER;
         f.decimals = 0;
         break;
-    case 2: case 4: case 7: case 8: case 11: case 39: case 40: case 43: case 44:
+    case 2:
+    case 4:
+    case 7:
+    case 8:
+    case 11:
+    case 39:
+    case 40:
+    case 43:
+    case 44:
         f.cls = PS_FMT_NUMBER;
         f.decimals = 2;
         break;
@@ -235,9 +254,8 @@ biff_numfmt biff_builtin_format(unsigned id)
         f.cls = PS_FMT_NUMBER;
         f.decimals = 1;
         break;
-    case 12: case 13:
-        f.cls = PS_FMT_NUMBER;
-        break;
+    case 12:
+    case 13: f.cls = PS_FMT_NUMBER; break;
     case 9:
         f.cls = PS_FMT_PERCENT;
         f.decimals = 0;
@@ -246,9 +264,7 @@ biff_numfmt biff_builtin_format(unsigned id)
         f.cls = PS_FMT_PERCENT;
         f.decimals = 2;
         break;
-    case 49:
-        f.cls = PS_FMT_TEXT;
-        break;
+    case 49: f.cls = PS_FMT_TEXT; break;
     default:
         if ((id >= 14 && id <= 17) || (id >= 27 && id <= 31) || (id >= 36 && id <= 36) ||
             (id >= 50 && id <= 54) || (id >= 71 && id <= 81)) {
@@ -305,7 +321,8 @@ bool biff_serial_iso(double serial, bool with_time, char *buf, size_t size)
         y = (int)(yoe + era * 400 + (m <= 2));
     }
     if (with_time)
-        snprintf(buf, size, "%04d-%02d-%02dT%02ld:%02ld:%02ld", y, m, d, secs / 3600, secs / 60 % 60, secs % 60);
+        snprintf(buf, size, "%04d-%02d-%02dT%02ld:%02ld:%02ld", y, m, d, secs / 3600, secs / 60 % 60,
+                 secs % 60);
     else
         snprintf(buf, size, "%04d-%02d-%02d", y, m, d);
     return true;

@@ -156,24 +156,23 @@ static const struct {
 static const struct {
     const char *typed, *as;
 } comparators[] = {
-    {">=", "≥"},       {"<=", "≤"},       {"＞＝", "≥"},     {"＜＝", "≤"},     {"≥", "≥"},
-    {"≧", "≥"},        {"⩾", "≥"},        {"≤", "≤"},        {"≦", "≤"},        {"⩽", "≤"},
-    {">", ">"},        {"<", "<"},        {"＞", ">"},       {"＜", "<"},       {"=", "="},
-    {"＝", "="},       {"大于等于", "≥"}, {"不低于", "≥"},   {"不少于", "≥"},   {"不小于", "≥"},
-    {"小于等于", "≤"}, {"不超过", "≤"},   {"不高于", "≤"},   {"不大于", "≤"},   {"不多于", "≤"},
-    {"大于", ">"},     {"高于", ">"},     {"超过", ">"},     {"小于", "<"},     {"低于", "<"},
+    {">=", "≥"},     {"<=", "≤"},     {"＞＝", "≥"},     {"＜＝", "≤"},   {"≥", "≥"},        {"≧", "≥"},
+    {"⩾", "≥"},      {"≤", "≤"},      {"≦", "≤"},        {"⩽", "≤"},      {">", ">"},        {"<", "<"},
+    {"＞", ">"},     {"＜", "<"},     {"=", "="},        {"＝", "="},     {"大于等于", "≥"}, {"不低于", "≥"},
+    {"不少于", "≥"}, {"不小于", "≥"}, {"小于等于", "≤"}, {"不超过", "≤"}, {"不高于", "≤"},   {"不大于", "≤"},
+    {"不多于", "≤"}, {"大于", ">"},   {"高于", ">"},     {"超过", ">"},   {"小于", "<"},     {"低于", "<"},
 };
 
 /* Everything one pass over a number-like text found. */
 typedef struct scan {
-    bool blank;          /* only spaces */
-    bool number;         /* the whole text is [cmp] [sign] digits [%...] [unit] */
+    bool blank;  /* only spaces */
+    bool number; /* the whole text is [cmp] [sign] digits [%...] [unit] */
     bool negative;
-    double mant;         /* the digits without the point, exact below 2^53 */
-    unsigned decimals;   /* digits after the point */
-    unsigned percents;   /* % signs after the number */
-    const char *cmp;     /* normalised comparator or NULL */
-    const char *unit;    /* the unit's note or NULL */
+    double mant;       /* the digits without the point, exact below 2^53 */
+    unsigned decimals; /* digits after the point */
+    unsigned percents; /* % signs after the number */
+    const char *cmp;   /* normalised comparator or NULL */
+    const char *unit;  /* the unit's note or NULL */
     bool spaces, wide, thousands;
 } scan;
 
@@ -230,8 +229,8 @@ static scan scan_number(const char *text)
         n = ascii_at(p, '+', &s.wide);
     p += n;
 
-    uint64_t mant = 0;  /* exact while below 2^53 */
-    double approx = 0;  /* takes over when mant would pass 2^53 */
+    uint64_t mant = 0; /* exact while below 2^53 */
+    double approx = 0; /* takes over when mant would pass 2^53 */
     bool exact = true;
     unsigned int_digits = 0, frac_digits = 0, group = 0;
     int sep_kind = 0; /* 1 comma, 2 space */
@@ -694,7 +693,7 @@ bool clean_year(const char *text, int *year, char *out_digits, size_t digits_siz
     int value = 0;
     unsigned count = 0;
     for (const unsigned char *p = run; p < run_end; count++) {
-        size_t len;
+        size_t len = 1;
         bool wide = false;
         int d = digit_at(p, &len, &wide);
         if (count < 9)

@@ -43,9 +43,11 @@ static const char usage_text[] =
     "  perfsheet detect  FILE... [--json]            which template (and mapping) each sheet matches\n"
     "  perfsheet extract FILE... [--json]            canonical values with the cell each came from\n"
     "  perfsheet check   FILE... [--json]            findings (审核公式)\n"
-    "  perfsheet convert FILE... -o DIR              one standardized .xlsx per unit document, plus DIR/findings.jsonl\n"
+    "  perfsheet convert FILE... -o DIR              one standardized .xlsx per unit document, plus "
+    "DIR/findings.jsonl\n"
     "  perfsheet merge   FILE...|DIR... -o OUT.xlsx  one consolidated workbook for all units\n"
-    "common: -m DIR (mappings; default: the built-in mappings), -j N (parallel files), -q, --help, --version\n"
+    "common: -m DIR (mappings; default: the built-in mappings), -j N (parallel files), -q, --help, "
+    "--version\n"
     "        --timeout SECONDS (per file, default 60), --max-cells N (per file, default 5000000)\n"
     "A directory argument means every .xls/.xlsx under it, recursively, in sorted order.\n"
     "Exit status: 0 all read and no error finding; 1 error findings; 2 bad usage or unreadable files.\n";
@@ -205,8 +207,8 @@ static void inspect_text(ps_buf *b, const char *file, const ps_workbook *wb, boo
     char ref[16], ref2[16];
     for (size_t s = 0; s < workbook_sheet_count(wb); s++) {
         const ps_sheet *sh = workbook_sheet(wb, s);
-        buf_printf(b, "\n== sheet %zu 「%s」: %u rows × %u cols, %zu cells\n", s + 1, sheet_name(sh), sheet_rows(sh),
-                   sheet_cols(sh), sheet_cell_count(sh));
+        buf_printf(b, "\n== sheet %zu 「%s」: %u rows × %u cols, %zu cells\n", s + 1, sheet_name(sh),
+                   sheet_rows(sh), sheet_cols(sh), sheet_cell_count(sh));
         if (sheet_merge_count(sh)) {
             buf_puts(b, "merged:");
             const ps_range *m = sheet_merges(sh);
@@ -222,8 +224,8 @@ static void inspect_text(ps_buf *b, const char *file, const ps_workbook *wb, boo
         const ps_cell *cells = sheet_cells(sh);
         for (size_t i = 0; i < sheet_cell_count(sh); i++) {
             const ps_cell *c = &cells[i];
-            buf_printf(b, "  %-6s %-6s %-7s %s ", cell_ref(c->row, c->col, ref, sizeof ref), cell_type_word(c),
-                       format_word(c), c->formula ? "=" : " ");
+            buf_printf(b, "  %-6s %-6s %-7s %s ", cell_ref(c->row, c->col, ref, sizeof ref),
+                       cell_type_word(c), format_word(c), c->formula ? "=" : " ");
             if (c->type == PS_CELL_TEXT)
                 json_string(b, c->text); /* quoted, so '　114' shows its padding */
             else
@@ -258,8 +260,8 @@ static void inspect_one(size_t i, void *ctx)
 static int run_inspect(options *opt, progress *prog)
 {
     size_t n = opt->inputs.n;
-    inspect_job job = {opt, calloc(n, sizeof(ps_buf)), calloc(n, sizeof(ps_status)), calloc(n, sizeof(ps_error)),
-                       prog};
+    inspect_job job = {opt, calloc(n, sizeof(ps_buf)), calloc(n, sizeof(ps_status)),
+                       calloc(n, sizeof(ps_error)), prog};
     if (!job.out || !job.status || !job.errors) {
         fprintf(stderr, "perfsheet: 内存不足\n");
         return EXIT_TROUBLE;
@@ -284,7 +286,6 @@ static int run_inspect(options *opt, progress *prog)
     return rc;
 }
 
-
 /* ---- detect, extract, check, convert, merge: one pipeline ----
  *
  * Pass 1 reads, matches and checks every file on the pool. detect, extract and check render
@@ -300,27 +301,27 @@ static int run_inspect(options *opt, progress *prog)
 typedef enum stage { STAGE_DETECT, STAGE_EXTRACT, STAGE_CHECK, STAGE_CONVERT, STAGE_MERGE } stage;
 
 typedef struct file_result {
-    ps_error *err;         /* owned; set when the file could not be read or matched */
-    ps_document **docs;    /* pass 1: projections (check, convert, merge); pass 2: whole documents */
+    ps_error *err;      /* owned; set when the file could not be read or matched */
+    ps_document **docs; /* pass 1: projections (check, convert, merge); pass 2: whole documents */
     size_t ndocs;
-    ps_document **full;    /* pass 2: whole documents */
+    ps_document **full; /* pass 2: whole documents */
     size_t nfull;
-    char **paths;          /* convert: the output path of each document */
-    ps_error *write_err;   /* convert: per document */
-    ps_buf documents;      /* JSON documents array (until spilled) */
-    ps_buf findings;       /* JSON finding objects, comma-separated (until spilled) */
-    ps_buf text;           /* text form (until spilled) */
-    off_t spill_at;        /* where documents, findings and text were spilled, in that order */
+    char **paths;        /* convert: the output path of each document */
+    ps_error *write_err; /* convert: per document */
+    ps_buf documents;    /* JSON documents array (until spilled) */
+    ps_buf findings;     /* JSON finding objects, comma-separated (until spilled) */
+    ps_buf text;         /* text form (until spilled) */
+    off_t spill_at;      /* where documents, findings and text were spilled, in that order */
     size_t spill_len[3];
-    off_t *parked_at;      /* convert, merge: where each whole document was parked ... */
-    size_t *parked_len;    /* ... and its length (0: not parked, process the file again) */
-    bool first_finding;    /* no finding written to `findings` yet */
-    bool reportable;       /* an error or warning finding */
+    off_t *parked_at;   /* convert, merge: where each whole document was parked ... */
+    size_t *parked_len; /* ... and its length (0: not parked, process the file again) */
+    bool first_finding; /* no finding written to `findings` yet */
+    bool reportable;    /* an error or warning finding */
     size_t by_sev[3];
-    ps_buf templates;      /* template id of each document, NUL-separated */
+    ps_buf templates;         /* template id of each document, NUL-separated */
     ps_detection *detections; /* detect only */
     size_t ndetections;
-    ps_buf detect_names;   /* detect only: sheet names, NUL-separated */
+    ps_buf detect_names; /* detect only: sheet names, NUL-separated */
 } file_result;
 
 typedef struct tally {
@@ -341,9 +342,9 @@ typedef struct pipeline {
     progress *prog;
     int rc;
     tally t;
-    FILE *jsonl;          /* convert: findings.jsonl being written (temporary name) */
-    int spill_fd;         /* detect/extract/check: rendered outputs wait here, not in memory */
-    off_t spill_end;      /* next free offset (atomic) */
+    FILE *jsonl;     /* convert: findings.jsonl being written (temporary name) */
+    int spill_fd;    /* detect/extract/check: rendered outputs wait here, not in memory */
+    off_t spill_end; /* next free offset (atomic) */
     ps_merge *merge;
 } pipeline;
 
@@ -434,8 +435,9 @@ static void render_findings(const pipeline *p, file_result *r, ps_document *cons
         const ps_findings *fl = document_findings_const(docs[k]);
         for (int s = 0; s < 3; s++)
             r->by_sev[s] += findings_count_severity(fl, (ps_severity)s);
-        r->reportable = r->reportable ||
-                        findings_count_severity(fl, PS_SEV_ERROR) + findings_count_severity(fl, PS_SEV_WARNING) > 0;
+        r->reportable =
+            r->reportable ||
+            findings_count_severity(fl, PS_SEV_ERROR) + findings_count_severity(fl, PS_SEV_WARNING) > 0;
         if (p->opt->json)
             report_findings_items(&r->findings, fl, &r->first_finding);
         else if (p->stage == STAGE_CHECK)
@@ -473,7 +475,8 @@ static ps_status read_and_check(pipeline *p, size_t i, ps_document ***docs, size
     st = mapping_extract_workbook(p->mappings, wb, file, docs, ndocs, err);
     workbook_free(wb);
     if (st == PS_OK && deadline_passed())
-        st = error_set(err, PS_ERR_UNSUPPORTED, file, "处理超时（超过 %g 秒），已跳过此文件", deadline_seconds());
+        st = error_set(err, PS_ERR_UNSUPPORTED, file, "处理超时（超过 %g 秒），已跳过此文件",
+                       deadline_seconds());
     for (size_t k = 0; st == PS_OK && p->stage >= STAGE_CHECK && k < *ndocs; k++)
         st = checker_check_document(p->checker, (*docs)[k], err); /* extract: cleaning findings only */
     if (st != PS_OK)
@@ -490,7 +493,10 @@ static void keep_error(file_result *r, const ps_error *err)
         *r->err = *err;
 }
 
-static ps_status result_code(const file_result *r) { return r->err ? r->err->code : PS_OK; }
+static ps_status result_code(const file_result *r)
+{
+    return r->err ? r->err->code : PS_OK;
+}
 
 /* Writes len bytes at a freshly reserved place of the spill file; returns the place, or -1. */
 static off_t spill_write(pipeline *p, const char *data, size_t len)
@@ -691,7 +697,8 @@ static void tally_file(tally *t, const file_result *r)
 {
     for (int s = 0; s < 3; s++)
         t->by_sev[s] += r->by_sev[s];
-    for (const char *id = r->templates.data; id && id < r->templates.data + r->templates.len; id += strlen(id) + 1)
+    for (const char *id = r->templates.data; id && id < r->templates.data + r->templates.len;
+         id += strlen(id) + 1)
         for (int k = 0; k < 16; k++)
             if (!t->by_template[k].id[0] || !strcmp(t->by_template[k].id, id)) {
                 snprintf(t->by_template[k].id, sizeof t->by_template[k].id, "%s", id);
@@ -807,7 +814,8 @@ static bool plan_outputs(pipeline *p, size_t done)
                     *dot = '\0';
                 snprintf(path, sizeof path, "%s/%s_%d.xlsx", opt->output, stem, n);
                 if (n == 2) /* said even with -q: the officer must know */
-                    fprintf(stderr, "%s: 输出文件名 %s 已被占用，改为 %s\n", opt->inputs.files[i], name, path);
+                    fprintf(stderr, "%s: 输出文件名 %s 已被占用，改为 %s\n", opt->inputs.files[i], name,
+                            path);
             }
             if (ntaken == cap) {
                 cap = cap ? cap * 2 : 64;
@@ -838,8 +846,8 @@ static void print_summary(const pipeline *p, size_t done, size_t n, bool interru
         fputs(t->by_template[0].id[0] ? "；文档" : "；文档 0 份", stderr);
         for (int k = 0; k < 16 && t->by_template[k].id[0]; k++)
             fprintf(stderr, " %s %zu 份", t->by_template[k].id, t->by_template[k].n);
-        fprintf(stderr, "；error %zu，warning %zu，info %zu", t->by_sev[PS_SEV_ERROR], t->by_sev[PS_SEV_WARNING],
-                t->by_sev[PS_SEV_INFO]);
+        fprintf(stderr, "；error %zu，warning %zu，info %zu", t->by_sev[PS_SEV_ERROR],
+                t->by_sev[PS_SEV_WARNING], t->by_sev[PS_SEV_INFO]);
     }
     if (t->files_bad) {
         fprintf(stderr, "；无法处理的文件 %zu 个（", t->files_bad);
@@ -989,7 +997,12 @@ static int run_pipeline(options *opt, stage st, progress *prog)
         return EXIT_TROUBLE;
     }
     size_t n = opt->inputs.n;
-    pipeline p = {.opt = opt, .stage = st, .pass = 1, .mappings = set, .checker = checker, .prog = prog,
+    pipeline p = {.opt = opt,
+                  .stage = st,
+                  .pass = 1,
+                  .mappings = set,
+                  .checker = checker,
+                  .prog = prog,
                   .spill_fd = -1};
     /* unlinked temporary file (gone at exit) for rendered output or parked documents */
     FILE *spill_file = (st <= STAGE_CHECK && n > 64) || st >= STAGE_CONVERT ? tmpfile() : NULL;

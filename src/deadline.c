@@ -36,7 +36,10 @@ void deadline_arm(double seconds)
     }
 }
 
-void deadline_disarm(void) { dl.seconds = 0, dl.passed = false; }
+void deadline_disarm(void)
+{
+    dl.seconds = 0, dl.passed = false;
+}
 
 bool deadline_passed(void)
 {
@@ -52,4 +55,7 @@ bool deadline_passed(void)
     return dl.passed;
 }
 
-double deadline_seconds(void) { return dl.seconds; }
+double deadline_seconds(void)
+{
+    return dl.seconds;
+}

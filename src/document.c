@@ -75,10 +75,22 @@ void document_free(ps_document *d)
     free(d);
 }
 
-const char *document_template(const ps_document *d) { return d->template_id; }
-const char *document_mapping(const ps_document *d) { return d->mapping; }
-const char *document_file(const ps_document *d) { return d->file; }
-const char *document_sheet(const ps_document *d) { return d->sheet; }
+const char *document_template(const ps_document *d)
+{
+    return d->template_id;
+}
+const char *document_mapping(const ps_document *d)
+{
+    return d->mapping;
+}
+const char *document_file(const ps_document *d)
+{
+    return d->file;
+}
+const char *document_sheet(const ps_document *d)
+{
+    return d->sheet;
+}
 
 static uint32_t key_hash(const char *key)
 {
@@ -152,7 +164,10 @@ int document_year(const ps_document *d)
     return v && v->has_number ? (int)v->number : 0;
 }
 
-bool document_set(ps_document *d, const char *key, const ps_value *v) { return list_set(&d->values, &d->arena, key, v); }
+bool document_set(ps_document *d, const char *key, const ps_value *v)
+{
+    return list_set(&d->values, &d->arena, key, v);
+}
 
 void document_unset(ps_document *d, const char *key)
 {
@@ -170,9 +185,18 @@ const ps_value *document_get(const ps_document *d, const char *key)
     return kv && kv->present ? &kv->value : NULL;
 }
 
-size_t document_value_count(const ps_document *d) { return d->values.n; }
-const char *document_value_key(const ps_document *d, size_t i) { return d->values.items[i].key; }
-const ps_value *document_value_at(const ps_document *d, size_t i) { return &d->values.items[i].value; }
+size_t document_value_count(const ps_document *d)
+{
+    return d->values.n;
+}
+const char *document_value_key(const ps_document *d, size_t i)
+{
+    return d->values.items[i].key;
+}
+const ps_value *document_value_at(const ps_document *d, size_t i)
+{
+    return &d->values.items[i].value;
+}
 
 ps_table *document_add_table(ps_document *d, const char *name)
 {
@@ -205,11 +229,23 @@ const ps_table *document_table(const ps_document *d, const char *name)
     return NULL;
 }
 
-size_t document_table_count(const ps_document *d) { return d->ntables; }
-const ps_table *document_table_at(const ps_document *d, size_t i) { return i < d->ntables ? d->tables[i] : NULL; }
+size_t document_table_count(const ps_document *d)
+{
+    return d->ntables;
+}
+const ps_table *document_table_at(const ps_document *d, size_t i)
+{
+    return i < d->ntables ? d->tables[i] : NULL;
+}
 
-const char *table_name(const ps_table *t) { return t->name; }
-size_t table_row_count(const ps_table *t) { return t->nrows; }
+const char *table_name(const ps_table *t)
+{
+    return t->name;
+}
+size_t table_row_count(const ps_table *t)
+{
+    return t->nrows;
+}
 
 size_t table_add_row(ps_table *t)
 {
@@ -256,11 +292,23 @@ const ps_value *table_get(const ps_table *t, size_t row, const char *key)
     return kv && kv->present ? &kv->value : NULL;
 }
 
-size_t table_column_count(const ps_table *t) { return t->ncolumns; }
-const char *table_column(const ps_table *t, size_t i) { return i < t->ncolumns ? t->columns[i] : NULL; }
+size_t table_column_count(const ps_table *t)
+{
+    return t->ncolumns;
+}
+const char *table_column(const ps_table *t, size_t i)
+{
+    return i < t->ncolumns ? t->columns[i] : NULL;
+}
 
-ps_findings *document_findings(ps_document *d) { return d->findings; }
-const ps_findings *document_findings_const(const ps_document *d) { return d->findings; }
+ps_findings *document_findings(ps_document *d)
+{
+    return d->findings;
+}
+const ps_findings *document_findings_const(const ps_document *d)
+{
+    return d->findings;
+}
 
 bool document_set_blank_cell(ps_document *d, const char *key, uint32_t row, uint32_t col)
 {
@@ -319,9 +367,18 @@ static void put(enc *e, const void *src, size_t n)
     e->n += n;
 }
 
-static void put_u32(enc *e, uint32_t v) { put(e, &v, sizeof v); }
-static void put_u8(enc *e, uint8_t v) { put(e, &v, 1); }
-static void put_f64(enc *e, double v) { put(e, &v, sizeof v); }
+static void put_u32(enc *e, uint32_t v)
+{
+    put(e, &v, sizeof v);
+}
+static void put_u8(enc *e, uint8_t v)
+{
+    put(e, &v, 1);
+}
+static void put_f64(enc *e, double v)
+{
+    put(e, &v, sizeof v);
+}
 
 static void put_str(enc *e, const char *s)
 {
@@ -514,7 +571,10 @@ static bool get_list(dec *x, bool (*set)(void *, const char *, const ps_value *)
     return !x->bad;
 }
 
-static bool set_value(void *ctx, const char *key, const ps_value *v) { return document_set(ctx, key, v); }
+static bool set_value(void *ctx, const char *key, const ps_value *v)
+{
+    return document_set(ctx, key, v);
+}
 
 static bool set_blank(void *ctx, const char *key, const ps_value *v)
 {

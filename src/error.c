@@ -67,8 +67,8 @@ ps_status error_set(ps_error *err, ps_status code, const char *file, const char 
     return code;
 }
 
-ps_status error_at_cell(ps_error *err, ps_status code, const char *file, const char *sheet,
-                        const char *cell, const char *fmt, ...)
+ps_status error_at_cell(ps_error *err, ps_status code, const char *file, const char *sheet, const char *cell,
+                        const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -81,8 +81,8 @@ ps_status error_at_cell(ps_error *err, ps_status code, const char *file, const c
     return code;
 }
 
-ps_status error_at_line(ps_error *err, ps_status code, const char *file, int line, int col,
-                        const char *fmt, ...)
+ps_status error_at_line(ps_error *err, ps_status code, const char *file, int line, int col, const char *fmt,
+                        ...)
 {
     va_list ap;
     va_start(ap, fmt);

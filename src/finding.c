@@ -13,7 +13,10 @@ struct ps_findings {
     ps_arena arena;
 };
 
-ps_findings *findings_new(void) { return calloc(1, sizeof(ps_findings)); }
+ps_findings *findings_new(void)
+{
+    return calloc(1, sizeof(ps_findings));
+}
 
 void findings_free(ps_findings *list)
 {
@@ -55,7 +58,10 @@ ps_finding *findings_add(ps_findings *list, const char *rule, ps_severity severi
 }
 
 /* Strings added to a finding after findings_add go to the arena of the list that made it. */
-static ps_findings *list_of(ps_finding *f) { return f->owner_; }
+static ps_findings *list_of(ps_finding *f)
+{
+    return f->owner_;
+}
 
 bool finding_add_cell(ps_finding *f, const char *cell)
 {
@@ -75,8 +81,14 @@ bool finding_add_cell(ps_finding *f, const char *cell)
     return true;
 }
 
-void finding_set_expected_number(ps_finding *f, double v) { f->expected = (ps_scalar){PS_SCALAR_NUMBER, v, NULL}; }
-void finding_set_actual_number(ps_finding *f, double v) { f->actual = (ps_scalar){PS_SCALAR_NUMBER, v, NULL}; }
+void finding_set_expected_number(ps_finding *f, double v)
+{
+    f->expected = (ps_scalar){PS_SCALAR_NUMBER, v, NULL};
+}
+void finding_set_actual_number(ps_finding *f, double v)
+{
+    f->actual = (ps_scalar){PS_SCALAR_NUMBER, v, NULL};
+}
 
 static bool set_text(ps_finding *f, ps_scalar *s, const char *text)
 {
@@ -88,8 +100,14 @@ static bool set_text(ps_finding *f, ps_scalar *s, const char *text)
     return true;
 }
 
-bool finding_set_expected_text(ps_finding *f, const char *s) { return set_text(f, &f->expected, s); }
-bool finding_set_actual_text(ps_finding *f, const char *s) { return set_text(f, &f->actual, s); }
+bool finding_set_expected_text(ps_finding *f, const char *s)
+{
+    return set_text(f, &f->expected, s);
+}
+bool finding_set_actual_text(ps_finding *f, const char *s)
+{
+    return set_text(f, &f->actual, s);
+}
 
 bool finding_set_texts(ps_finding *f, const char *cell, const char *message)
 {
@@ -124,8 +142,14 @@ bool findings_append(ps_findings *dst, const ps_findings *src)
     return true;
 }
 
-size_t findings_count(const ps_findings *list) { return list ? list->n : 0; }
-const ps_finding *findings_at(const ps_findings *list, size_t i) { return i < list->n ? &list->items[i] : NULL; }
+size_t findings_count(const ps_findings *list)
+{
+    return list ? list->n : 0;
+}
+const ps_finding *findings_at(const ps_findings *list, size_t i)
+{
+    return i < list->n ? &list->items[i] : NULL;
+}
 
 size_t findings_count_severity(const ps_findings *list, ps_severity sev)
 {

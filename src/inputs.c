@@ -61,7 +61,10 @@ typedef struct walk {
     size_t nseen, cap;
 } walk;
 
-static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static int walk_dir(walk *w, const char *dir, int depth)
 {

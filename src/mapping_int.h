@@ -27,11 +27,11 @@ typedef struct map_matcher {
     bool set;
     match_kind kind;
     const char *text; /* normalised for EXACT/PREFIX/CONTAINS, the pattern for REGEX */
-    pcre2_code *re; /* REGEX: compiled (UTF-8, JIT when available) */
+    pcre2_code *re;   /* REGEX: compiled (UTF-8, JIT when available) */
     bool compiled;
     char must[64]; /* REGEX: a literal every match contains ("" when none): strstr rejects most
                       labels before regexec runs */
-    unsigned nth; /* 1-based occurrence in row-major order */
+    unsigned nth;  /* 1-based occurrence in row-major order */
     int line, col;
 } map_matcher;
 

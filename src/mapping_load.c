@@ -22,7 +22,6 @@ typedef struct loader {
 
 /* ---- positions and errors ------------------------------------------------------------ */
 
-
 static ps_status fail_at(loader *L, struct fy_node *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static ps_status fail_at(loader *L, struct fy_node *n, const char *fmt, ...)
@@ -253,8 +252,7 @@ static ps_status compile_matcher(loader *L, struct fy_node *at, map_matcher *m)
         return PS_OK;
     int code;
     PCRE2_SIZE where;
-    m->re = pcre2_compile((PCRE2_SPTR)m->text, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code,
-                          &where, NULL);
+    m->re = pcre2_compile((PCRE2_SPTR)m->text, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &where, NULL);
     if (!m->re) {
         PCRE2_UCHAR buf[200];
         pcre2_get_error_message(code, buf, sizeof buf);
@@ -294,7 +292,7 @@ static ps_status parse_matcher(loader *L, struct fy_node *n, match_kind scalar_k
     ps_status st;
     while ((p = fy_node_mapping_iterate(n, &it))) {
         struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
-        match_kind kind;
+        match_kind kind = MATCH_EXACT;
         bool is_text = true;
         if (key_is(k, "label"))
             kind = MATCH_EXACT;
@@ -453,7 +451,7 @@ static ps_status parse_field(loader *L, struct fy_node *n)
             if (!st)
                 f->take = TAKE_CAPTURE;
         } else if (key_is(k, "stop")) {
-            const char *s;
+            const char *s = NULL;
             st = want_string(L, v, "stop", &s);
             if (!st)
                 f->stop = normalised(L, s);

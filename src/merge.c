@@ -61,7 +61,7 @@ struct ps_merge {
     /* unit + year + template of every summed document, and the file that brought it */
     struct seen_entry {
         char *key, *file;
-    } *seen;
+    } * seen;
     size_t seen_n, seen_cap;
     size_t units, duplicates;
     lxw_error failed; /* the first write error */
@@ -80,7 +80,10 @@ static void note(ps_merge *m, lxw_error e)
         m->failed = e;
 }
 
-static bool is_summed(ps_field_type t) { return t == PS_TYPE_MONEY || t == PS_TYPE_NUMBER || t == PS_TYPE_INT; }
+static bool is_summed(ps_field_type t)
+{
+    return t == PS_TYPE_MONEY || t == PS_TYPE_NUMBER || t == PS_TYPE_INT;
+}
 
 static bool name_taken(const ps_merge *m, const char *name, bool fixed_ok)
 {
@@ -232,9 +235,11 @@ static ps_status build_sheets(ps_merge *m, ps_error *err)
         worksheet_freeze_panes(d->s.ws, 1, FIXED_DETAIL);
         worksheet_set_column(d->s.ws, 0, 0, 26, NULL);
         worksheet_set_column(d->s.ws, 1, (lxw_col_t)(FIXED_DETAIL + d->ncols - 1), 14, NULL);
-        worksheet_set_column(d->s.ws, (lxw_col_t)(FIXED_DETAIL + d->ncols), (lxw_col_t)(FIXED_DETAIL + d->ncols), 28, NULL);
+        worksheet_set_column(d->s.ws, (lxw_col_t)(FIXED_DETAIL + d->ncols),
+                             (lxw_col_t)(FIXED_DETAIL + d->ncols), 28, NULL);
     }
-    static const char *const fheads[] = {"文件", "填报单位", "工作表", "单元格", "规则", "严重程度", "说明", "期望值", "实际值"};
+    static const char *const fheads[] = {"文件",     "填报单位", "工作表", "单元格", "规则",
+                                         "严重程度", "说明",     "期望值", "实际值"};
     static const double fwidths[] = {28, 26, 14, 8, 22, 10, 70, 12, 12};
     if (!add_sheet(m, &m->findings, "校验结果", NULL, true))
         return error_set(err, PS_ERR_NOMEM, m->out_path, "无法创建工作表 校验结果");
@@ -242,7 +247,8 @@ static ps_status build_sheets(ps_merge *m, ps_error *err)
     for (uint16_t c = 0; c < 9; c++)
         worksheet_set_column(m->findings.ws, c, c, fwidths[c], NULL);
     worksheet_freeze_panes(m->findings.ws, 1, 0);
-    static const char *const files_heads[] = {"文件", "状态", "错误代码", "错误信息", "文档数", "错误", "警告", "提示"};
+    static const char *const files_heads[] = {"文件",   "状态", "错误代码", "错误信息",
+                                              "文档数", "错误", "警告",     "提示"};
     static const double files_widths[] = {40, 10, 18, 60, 8, 8, 8, 8};
     if (!add_sheet(m, &m->files, "文件", NULL, true))
         return error_set(err, PS_ERR_NOMEM, m->out_path, "无法创建工作表 文件");
@@ -391,7 +397,8 @@ static void write_summary_row(ps_merge *m, summary *s, const ps_document *doc, c
     note(m, wr_write_string(ws, r, 0, file, text));
     const ps_value *unit = document_get(doc, "unit_name");
     const ps_value *year = document_get(doc, "year");
-    int sev = unit && unit->row != PS_NO_CELL ? wr_cell_severity(fl, sheet, unit->row, unit->col, NULL, 0) : 0;
+    int sev =
+        unit && unit->row != PS_NO_CELL ? wr_cell_severity(fl, sheet, unit->row, unit->col, NULL, 0) : 0;
     note(m, wr_write_value(ws, r, 1, unit, PS_TYPE_TEXT, &m->fm, sev));
     sev = year && year->row != PS_NO_CELL ? wr_cell_severity(fl, sheet, year->row, year->col, NULL, 0) : 0;
     note(m, wr_write_value(ws, r, 2, year, PS_TYPE_YEAR, &m->fm, sev));
@@ -430,7 +437,8 @@ static void write_detail_rows(ps_merge *m, const ps_document *doc, const char *f
                 int sev = v->row != PS_NO_CELL ? wr_cell_severity(fl, sheet, v->row, v->col, NULL, 0) : 0;
                 note(m, wr_write_value(ws, r, (uint16_t)(FIXED_DETAIL + c), v, d->cols[c].type, &m->fm, sev));
             }
-            note(m, wr_write_string(ws, r, (uint16_t)(FIXED_DETAIL + c), file, wr_format(&m->fm, WR_K_TEXT, 0)));
+            note(m,
+                 wr_write_string(ws, r, (uint16_t)(FIXED_DETAIL + c), file, wr_format(&m->fm, WR_K_TEXT, 0)));
         }
     }
 }
@@ -456,7 +464,7 @@ static void write_finding(ps_merge *m, const ps_finding *f, const char *file, co
     note(m, wr_write_string(ws, r, 3, f->cell ? f->cell : "", text));
     note(m, wr_write_string(ws, r, 4, f->rule, text));
     note(m, wr_write_string(ws, r, 5, severity_name(f->severity),
-                                   wr_format(&m->fm, WR_K_TEXT, (int)f->severity + 1)));
+                            wr_format(&m->fm, WR_K_TEXT, (int)f->severity + 1)));
     note(m, wr_write_string(ws, r, 6, f->message, text));
     write_scalar(m, ws, r, 7, &f->expected);
     write_scalar(m, ws, r, 8, &f->actual);
@@ -495,8 +503,8 @@ ps_status merge_add_file(ps_merge *m, const char *file, ps_status status, const 
             }
             if (!fresh) {
                 char msg[1024];
-                snprintf(msg, sizeof msg, "重复：%s %d 年的%s已由 %s 提供，本文件的这份未计入汇总", document_unit(doc),
-                         document_year(doc), document_template(doc), first);
+                snprintf(msg, sizeof msg, "重复：%s %d 年的%s已由 %s 提供，本文件的这份未计入汇总",
+                         document_unit(doc), document_year(doc), document_template(doc), first);
                 ps_finding dup = {.rule = "merge.duplicate",
                                   .severity = PS_SEV_WARNING,
                                   .file = (char *)file,
@@ -524,7 +532,8 @@ ps_status merge_add_file(ps_merge *m, const char *file, ps_status status, const 
         note(m, wr_write_string(ws, r, 1, st, wr_format(&m->fm, WR_K_TEXT, sev)));
         if (status != PS_OK) {
             note(m, wr_write_string(ws, r, 2, error_code_name(status), text));
-            note(m, wr_write_string(ws, r, 3, file_err && file_err->message[0] ? file_err->message : "", text));
+            note(m,
+                 wr_write_string(ws, r, 3, file_err && file_err->message[0] ? file_err->message : "", text));
         }
         note(m, worksheet_write_number(ws, r, 4, status == PS_OK ? (double)ndocs : 0, num));
         for (int k = 0; k < 3; k++)
@@ -541,7 +550,7 @@ static void write_truncated(ps_merge *m, merge_sheet *s)
 {
     if (s->truncated)
         note(m, wr_write_string(s->ws, ROW_LIMIT, 0, "（已截断：超过 Excel 的行数上限）",
-                                       wr_format(&m->fm, WR_K_TOTAL, 3)));
+                                wr_format(&m->fm, WR_K_TOTAL, 3)));
 }
 
 static void write_totals(ps_merge *m, summary *s)
@@ -622,5 +631,11 @@ void merge_abort(ps_merge *m)
     merge_free(m);
 }
 
-size_t merge_unit_count(const ps_merge *m) { return m ? m->units : 0; }
-size_t merge_duplicate_count(const ps_merge *m) { return m ? m->duplicates : 0; }
+size_t merge_unit_count(const ps_merge *m)
+{
+    return m ? m->units : 0;
+}
+size_t merge_duplicate_count(const ps_merge *m)
+{
+    return m ? m->duplicates : 0;
+}

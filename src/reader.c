@@ -35,7 +35,10 @@ ps_limits reader_default_limits(void)
 
 /* ---- sniffing ---------------------------------------------------------------------------- */
 
-static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+static int lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
 
 /* Case-insensitive prefix test of an ASCII word against p[0..n). */
 static bool starts_with_ci(const unsigned char *p, size_t n, const char *word)
@@ -58,7 +61,10 @@ static bool contains_ci(const unsigned char *p, size_t n, const char *word)
     return false;
 }
 
-static bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+static bool is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
 
 /* Length of the valid UTF-8 sequence at p (1..4), 0 when invalid, -1 when cut by the end. */
 static int utf8_len(const unsigned char *p, size_t n)
@@ -183,7 +189,7 @@ static ps_sniffed sniff_markup(const unsigned char *p, size_t n)
     if (m == 0 || q[0] != '<')
         return PS_SNIFF_UNKNOWN;
     static const char *const html_starts[] = {"<html", "<!doctype html", "<table", "<meta",
-                                              "<head", "<body", "<style", "<title"};
+                                              "<head", "<body",          "<style", "<title"};
     for (size_t k = 0; k < sizeof html_starts / sizeof html_starts[0]; k++)
         if (starts_with_ci(q, m, html_starts[k]))
             return PS_SNIFF_HTML;
@@ -217,8 +223,8 @@ ps_sniffed reader_sniff(const unsigned char *head, size_t n)
             /* BOF: version at 4, document type at 6: 0x0010 worksheet, 0x0020 chart, 0x0040
              * macro sheet, 0x0100 workbook; BIFF5+ also 0x0005 workbook globals, 0x0006 VB */
             unsigned type = head[6] | head[7] << 8;
-            if (type == 0x0010 || type == 0x0020 || type == 0x0040 || type == 0x0100 ||
-                type == 0x0005 || type == 0x0006)
+            if (type == 0x0010 || type == 0x0020 || type == 0x0040 || type == 0x0100 || type == 0x0005 ||
+                type == 0x0006)
                 return PS_SNIFF_BIFF_BARE;
         }
     }
@@ -229,7 +235,7 @@ ps_sniffed reader_sniff(const unsigned char *head, size_t n)
 
     const unsigned char *p = head;
     size_t m = n;
-    unsigned char wide[SNIFF_BYTES / 2];
+    unsigned char wide[SNIFF_BYTES / 2] = {0};
     if (m >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF))) {
         bool be = p[0] == 0xFE;
         size_t take = m - 2 > sizeof wide * 2 ? sizeof wide * 2 : m - 2;
@@ -285,8 +291,8 @@ static ps_status io_error(ps_error *err, const char *path, int e)
     return error_set(err, PS_ERR_IO, path, "无法打开文件：%s（%s）", why, strerror(e));
 }
 
-static ps_status unsupported_kind(ps_error *err, const char *path, ps_sniffed kind,
-                                  const unsigned char *head, size_t n)
+static ps_status unsupported_kind(ps_error *err, const char *path, ps_sniffed kind, const unsigned char *head,
+                                  size_t n)
 {
     const char *ext = extension_of(path);
     char extnote[96] = "";
@@ -298,15 +304,15 @@ static ps_status unsupported_kind(ps_error *err, const char *path, ps_sniffed ki
         if (starts_with_ci(head, n, "MIME-Version:"))
             return error_set(err, PS_ERR_UNSUPPORTED, path,
                              "文件实为 MHTML 单个文件网页%s，不是 Excel 工作簿；%s", extnote, fix);
-        return error_set(err, PS_ERR_UNSUPPORTED, path,
-                         "文件实为 HTML 网页%s，不是 Excel 工作簿；%s", extnote, fix);
+        return error_set(err, PS_ERR_UNSUPPORTED, path, "文件实为 HTML 网页%s，不是 Excel 工作簿；%s",
+                         extnote, fix);
     case PS_SNIFF_XML:
         if (contains_ci(head, n, "urn:schemas-microsoft-com:office:spreadsheet"))
             return error_set(err, PS_ERR_UNSUPPORTED, path,
                              "文件实为 XML 电子表格 2003（Excel 2003 XML）%s，不是 .xls/.xlsx 工作簿；%s",
                              extnote, fix);
-        return error_set(err, PS_ERR_UNSUPPORTED, path, "文件实为 XML 文档%s，不是 Excel 工作簿；%s",
-                         extnote, fix);
+        return error_set(err, PS_ERR_UNSUPPORTED, path, "文件实为 XML 文档%s，不是 Excel 工作簿；%s", extnote,
+                         fix);
     case PS_SNIFF_TEXT: {
         const unsigned char *p = head;
         size_t m = n;
@@ -321,20 +327,20 @@ static ps_status unsupported_kind(ps_error *err, const char *path, ps_sniffed ki
         } else {
             sep = '\t'; /* Excel's "Unicode text" */
         }
-        const char *what = sep == '\t' ? "制表符分隔的文本" : sep == ';' ? "分号分隔的 CSV 文本"
-                                                                          : "CSV 逗号分隔的文本";
-        return error_set(err, PS_ERR_UNSUPPORTED, path,
-                         "文件实为 %s（%s 编码）%s，不是 Excel 工作簿；%s", what, enc, extnote, fix);
+        const char *what = sep == '\t'  ? "制表符分隔的文本"
+                           : sep == ';' ? "分号分隔的 CSV 文本"
+                                        : "CSV 逗号分隔的文本";
+        return error_set(err, PS_ERR_UNSUPPORTED, path, "文件实为 %s（%s 编码）%s，不是 Excel 工作簿；%s",
+                         what, enc, extnote, fix);
     }
     case PS_SNIFF_GZIP:
         return error_set(err, PS_ERR_UNSUPPORTED, path,
-                         "文件实为 gzip 压缩文件（可能是 Gnumeric 工作簿）%s，不是 Excel 工作簿；%s",
-                         extnote, fix);
+                         "文件实为 gzip 压缩文件（可能是 Gnumeric 工作簿）%s，不是 Excel 工作簿；%s", extnote,
+                         fix);
     case PS_SNIFF_PDF:
         return error_set(err, PS_ERR_UNSUPPORTED, path,
                          "文件实为 PDF 文档%s，不是 Excel 工作簿；请提交原始的 .xlsx 或 .xls 表格", extnote);
-    default:
-        return error_set(err, PS_ERR_UNSUPPORTED, path, "不支持的文件类型%s", extnote);
+    default: return error_set(err, PS_ERR_UNSUPPORTED, path, "不支持的文件类型%s", extnote);
     }
 }
 
@@ -365,8 +371,8 @@ ps_status reader_open(const char *path, const ps_limits *limits, ps_workbook **o
     if ((uint64_t)st.st_size > limits->max_file_bytes) {
         close(fd);
         return error_set(err, PS_ERR_UNSUPPORTED, path,
-                         "文件大小 %lld 字节超过上限 max_file_bytes（%llu 字节）",
-                         (long long)st.st_size, (unsigned long long)limits->max_file_bytes);
+                         "文件大小 %lld 字节超过上限 max_file_bytes（%llu 字节）", (long long)st.st_size,
+                         (unsigned long long)limits->max_file_bytes);
     }
     unsigned char head[SNIFF_BYTES];
     size_t n = 0;
@@ -388,18 +394,16 @@ ps_status reader_open(const char *path, const ps_limits *limits, ps_workbook **o
     ps_sniffed kind = reader_sniff(head, n);
     switch (kind) {
     case PS_SNIFF_OLE2:
-    case PS_SNIFF_BIFF_BARE:
-        return reader_open_xls(path, limits, out, err);
-    case PS_SNIFF_ZIP:
-        return reader_open_xlsx(path, limits, out, err);
+    case PS_SNIFF_BIFF_BARE: return reader_open_xls(path, limits, out, err);
+    case PS_SNIFF_ZIP: return reader_open_xlsx(path, limits, out, err);
     case PS_SNIFF_EMPTY:
         return error_set(err, PS_ERR_NOT_A_SPREADSHEET, path,
                          n == 0 ? "文件为空（0 字节），不是电子表格" : "文件开头只有空白字符，不是电子表格");
     case PS_SNIFF_UNKNOWN:
-        return error_set(err, PS_ERR_NOT_A_SPREADSHEET, path,
-                         "无法识别的文件内容（开头字节 %02X %02X %02X %02X），不是 Excel 工作簿（.xls/.xlsx）",
-                         n > 0 ? head[0] : 0, n > 1 ? head[1] : 0, n > 2 ? head[2] : 0, n > 3 ? head[3] : 0);
-    default:
-        return unsupported_kind(err, path, kind, head, n);
+        return error_set(
+            err, PS_ERR_NOT_A_SPREADSHEET, path,
+            "无法识别的文件内容（开头字节 %02X %02X %02X %02X），不是 Excel 工作簿（.xls/.xlsx）",
+            n > 0 ? head[0] : 0, n > 1 ? head[1] : 0, n > 2 ? head[2] : 0, n > 3 ? head[3] : 0);
+    default: return unsupported_kind(err, path, kind, head, n);
     }
 }

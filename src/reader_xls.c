@@ -58,12 +58,17 @@ static void xls_init_once(void)
 {
     xmlInitParser();
     gsf_init();
-    static const char *const domains[] = {"libgsf", "libgsf:msole", "libgsf:utils", "GLib", "GLib-GObject", "GLib-GIO"};
+    static const char *const domains[] = {"libgsf", "libgsf:msole", "libgsf:utils",
+                                          "GLib",   "GLib-GObject", "GLib-GIO"};
     for (size_t i = 0; i < sizeof domains / sizeof domains[0]; i++)
-        g_log_set_handler(domains[i], (GLogLevelFlags)(G_LOG_LEVEL_MASK & ~G_LOG_LEVEL_ERROR), xls_log_handler, NULL);
+        g_log_set_handler(domains[i], (GLogLevelFlags)(G_LOG_LEVEL_MASK & ~G_LOG_LEVEL_ERROR),
+                          xls_log_handler, NULL);
 }
 
-void reader_libs_init(void) { pthread_once(&xls_once, xls_init_once); }
+void reader_libs_init(void)
+{
+    pthread_once(&xls_once, xls_init_once);
+}
 
 /* ---- reading state ------------------------------------------------------------------------ */
 
@@ -101,7 +106,7 @@ typedef struct xls_ctx {
     bool date1904;
     const char *damaged; /* where the stream is cut short or broken (a sheet name or WB_GLOBALS) */
     size_t other_sheets; /* chart, macro and module sheets, which are not read */
-    bool sequential;   /* no workbook globals: substreams in a row, globals mixed with cells */
+    bool sequential;     /* no workbook globals: substreams in a row, globals mixed with cells */
     iconv_t cd;
     bool cd_tried;
     xf_info *xfs;
@@ -116,7 +121,8 @@ typedef struct xls_ctx {
     ps_status st; /* first hard error, PS_OK while reading goes on */
 } xls_ctx;
 
-static ps_status xls_fail(xls_ctx *x, ps_status code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static ps_status xls_fail(xls_ctx *x, ps_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static ps_status xls_fail(xls_ctx *x, ps_status code, const char *fmt, ...)
 {
     if (x->st != PS_OK)
@@ -205,7 +211,8 @@ static const char *codepage_name(int cp)
     case 1257: return "CP1257";
     case 1258: return "CP1258";
     case 1361: return "JOHAB";
-    case 10000: case 32768: return "MACINTOSH";
+    case 10000:
+    case 32768: return "MACINTOSH";
     case 10007: return "MAC-CYRILLIC";
     case 10029: return "MAC-CENTRALEUROPE";
     case 10079: return "MAC-IS";
@@ -501,8 +508,14 @@ static bool put_cell(xls_ctx *x, sheet_state *ss, uint32_t row, uint32_t col, ui
     if (!cell_limits(x, ss, row, col))
         return false;
     biff_numfmt f = format_of_xf(x, xf);
-    ps_cell c = {.row = row, .col = col, .type = (uint8_t)type, .format = f.cls, .decimals = f.decimals,
-                 .formula = formula, .number = number, .text = text};
+    ps_cell c = {.row = row,
+                 .col = col,
+                 .type = (uint8_t)type,
+                 .format = f.cls,
+                 .decimals = f.decimals,
+                 .formula = formula,
+                 .number = number,
+                 .text = text};
     if (type == PS_CELL_NUMBER && f.cls == PS_FMT_DATE) {
         double serial = x->date1904 ? number + 1462 : number;
         char iso[32];
@@ -527,7 +540,8 @@ static bool put_text(xls_ctx *x, sheet_state *ss, uint32_t row, uint32_t col, ui
         char ref[16];
         cell_ref(row, col, ref, sizeof ref);
         error_at_cell(x->err, PS_ERR_UNSUPPORTED, x->path, sheet_name(ss->sh), ref,
-                      "单元格文本超出限制 max_string_bytes（%llu 字节）", (unsigned long long)x->lim->max_string_bytes);
+                      "单元格文本超出限制 max_string_bytes（%llu 字节）",
+                      (unsigned long long)x->lim->max_string_bytes);
         x->st = PS_ERR_UNSUPPORTED;
         return false;
     }
@@ -547,7 +561,8 @@ static void flush_pending(xls_ctx *x, sheet_state *ss)
 }
 
 /* FORMULA: the cached result is 8 bytes at res. */
-static bool on_formula(xls_ctx *x, sheet_state *ss, uint32_t row, uint32_t col, uint32_t xf, const uint8_t *res)
+static bool on_formula(xls_ctx *x, sheet_state *ss, uint32_t row, uint32_t col, uint32_t xf,
+                       const uint8_t *res)
 {
     if (biff_u16(res + 6) != 0xFFFF)
         return put_cell(x, ss, row, col, xf, PS_CELL_NUMBER, biff_f64(res), NULL, true);
@@ -653,8 +668,8 @@ static size_t parse_sheet(xls_ctx *x, sheet_state *ss, size_t pos)
             continue; /* inside an embedded chart or other sub-substream */
         if (type != BIFF_STRING && type != BIFF_STRING2 && type != BIFF_CONTINUE && ss->pending_str &&
             (type == BIFF_NUMBER || type == BIFF_RK || type == BIFF_MULRK || type == BIFF_LABEL ||
-             type == BIFF_LABELSST || type == BIFF_FORMULA || type == BIFF_FORMULA3 || type == BIFF_FORMULA4 ||
-             type == BIFF_BOOLERR || type == BIFF_RSTRING))
+             type == BIFF_LABELSST || type == BIFF_FORMULA || type == BIFF_FORMULA3 ||
+             type == BIFF_FORMULA4 || type == BIFF_BOOLERR || type == BIFF_RSTRING))
             flush_pending(x, ss);
         if (x->sequential) {
             if (!on_global(x, type, rec, d, len))
@@ -663,8 +678,8 @@ static size_t parse_sheet(xls_ctx *x, sheet_state *ss, size_t pos)
         switch (type) {
         case BIFF_NUMBER:
             if (len >= 14) {
-                if (!put_cell(x, ss, biff_u16(d), biff_u16(d + 2), biff_u16(d + 4), PS_CELL_NUMBER, biff_f64(d + 6),
-                              NULL, false))
+                if (!put_cell(x, ss, biff_u16(d), biff_u16(d + 2), biff_u16(d + 4), PS_CELL_NUMBER,
+                              biff_f64(d + 6), NULL, false))
                     return pos;
             }
             break;
@@ -681,8 +696,8 @@ static size_t parse_sheet(xls_ctx *x, sheet_state *ss, size_t pos)
                 size_t n = (len - 6) / 6;
                 for (size_t i = 0; i < n; i++) {
                     const uint8_t *e = d + 4 + 6 * i;
-                    if (!put_cell(x, ss, row, col + (uint32_t)i, biff_u16(e), PS_CELL_NUMBER, biff_rk(biff_u32(e + 2)),
-                                  NULL, false))
+                    if (!put_cell(x, ss, row, col + (uint32_t)i, biff_u16(e), PS_CELL_NUMBER,
+                                  biff_rk(biff_u32(e + 2)), NULL, false))
                         return pos;
                 }
             }
@@ -704,8 +719,8 @@ static size_t parse_sheet(xls_ctx *x, sheet_state *ss, size_t pos)
                 uint32_t i = biff_u32(d + 6);
                 if (i >= x->nsst)
                     break; /* no such shared string: the cell is skipped */
-                if (!put_cell(x, ss, biff_u16(d), biff_u16(d + 2), biff_u16(d + 4), PS_CELL_TEXT, 0, x->sst[i].text,
-                              false))
+                if (!put_cell(x, ss, biff_u16(d), biff_u16(d + 2), biff_u16(d + 4), PS_CELL_TEXT, 0,
+                              x->sst[i].text, false))
                     return pos;
             }
             break;
@@ -718,11 +733,13 @@ static size_t parse_sheet(xls_ctx *x, sheet_state *ss, size_t pos)
                     return pos;
             }
             break;
-        case BIFF_FORMULA:  /* BIFF5/8 and BIFF2 share the id */
+        case BIFF_FORMULA: /* BIFF5/8 and BIFF2 share the id */
             if (x->biff == 2) {
-                if (len >= 15 && !on_formula(x, ss, biff_u16(d), biff_u16(d + 2), 0x10000u | (d[5] & 0x3F), d + 7))
+                if (len >= 15 &&
+                    !on_formula(x, ss, biff_u16(d), biff_u16(d + 2), 0x10000u | (d[5] & 0x3F), d + 7))
                     return pos;
-            } else if (len >= 14 && !on_formula(x, ss, biff_u16(d), biff_u16(d + 2), biff_u16(d + 4), d + 6)) {
+            } else if (len >= 14 &&
+                       !on_formula(x, ss, biff_u16(d), biff_u16(d + 2), biff_u16(d + 4), d + 6)) {
                 return pos;
             }
             break;
@@ -877,7 +894,8 @@ static bool add_sheet(xls_ctx *x, sheet_state *ss, const char *name)
 {
     memset(ss, 0, sizeof *ss);
     if (workbook_sheet_count(x->wb) >= x->lim->max_sheets)
-        return xls_fail(x, PS_ERR_UNSUPPORTED, "工作表数超出限制 max_sheets（%u）", x->lim->max_sheets), false;
+        return xls_fail(x, PS_ERR_UNSUPPORTED, "工作表数超出限制 max_sheets（%u）", x->lim->max_sheets),
+               false;
     ss->index = (uint32_t)workbook_sheet_count(x->wb);
     if (!(ss->sh = workbook_add_sheet(x->wb, name)))
         return xls_fail(x, PS_ERR_NOMEM, "内存不足"), false;
@@ -1002,7 +1020,8 @@ static void parse_workbook(xls_ctx *x)
 
 /* ---- the container ------------------------------------------------------------------------ */
 
-static ps_status read_file(const char *path, const ps_limits *lim, uint8_t **out, size_t *outlen, ps_error *err)
+static ps_status read_file(const char *path, const ps_limits *lim, uint8_t **out, size_t *outlen,
+                           ps_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -1044,7 +1063,10 @@ static ps_status read_file(const char *path, const ps_limits *lim, uint8_t **out
     return PS_OK;
 }
 
-static bool name_is(const char *a, const char *b) { return a && strcasecmp(a, b) == 0; }
+static bool name_is(const char *a, const char *b)
+{
+    return a && strcasecmp(a, b) == 0;
+}
 
 /* Finds the workbook stream of an OLE2 file and reads it into *out (caller frees). */
 static ps_status read_ole_stream(xls_ctx *x, const uint8_t *file, size_t flen, uint8_t **out, size_t *outlen,
@@ -1087,11 +1109,13 @@ static ps_status read_ole_stream(xls_ctx *x, const uint8_t *file, size_t flen, u
         if (word)
             st = error_set(x->err, PS_ERR_UNSUPPORTED, x->path, "这是 Word 文档，不是 Excel 工作簿");
         else if (ppt)
-            st = error_set(x->err, PS_ERR_UNSUPPORTED, x->path, "这是 PowerPoint 演示文稿，不是 Excel 工作簿");
+            st =
+                error_set(x->err, PS_ERR_UNSUPPORTED, x->path, "这是 PowerPoint 演示文稿，不是 Excel 工作簿");
         else if (n <= 0 && cap.count)
             st = error_set(x->err, PS_ERR_CORRUPT, x->path, "OLE2 复合文档已损坏（%s）", cap.first);
         else
-            st = error_set(x->err, PS_ERR_UNSUPPORTED, x->path, "OLE2 复合文档中没有 Excel 工作簿流（Workbook/Book）");
+            st = error_set(x->err, PS_ERR_UNSUPPORTED, x->path,
+                           "OLE2 复合文档中没有 Excel 工作簿流（Workbook/Book）");
         goto done;
     }
     *biff_hint = which == wb ? 8 : 5;
@@ -1169,7 +1193,8 @@ ps_status reader_open_xls(const char *path, const ps_limits *limits, ps_workbook
         x.size = flen;
     } else {
         free(file);
-        return error_set(err, PS_ERR_NOT_A_SPREADSHEET, path, "不是 Excel 文件（既非 OLE2 复合文档，也非 BIFF 流）");
+        return error_set(err, PS_ERR_NOT_A_SPREADSHEET, path,
+                         "不是 Excel 文件（既非 OLE2 复合文档，也非 BIFF 流）");
     }
     x.biff = hint;
     if (!detect_biff(&x)) {
@@ -1183,8 +1208,9 @@ ps_status reader_open_xls(const char *path, const ps_limits *limits, ps_workbook
     }
     parse_workbook(&x);
     if (x.st == PS_OK && x.damaged) {
-        x.st = error_at_cell(err, PS_ERR_CORRUPT, path, strcmp(x.damaged, WB_GLOBALS) ? x.damaged : NULL, NULL,
-                             "工作簿流在“%s”处不完整（记录超出流末尾或缺少 EOF），文件已截断或损坏", x.damaged);
+        x.st =
+            error_at_cell(err, PS_ERR_CORRUPT, path, strcmp(x.damaged, WB_GLOBALS) ? x.damaged : NULL, NULL,
+                          "工作簿流在“%s”处不完整（记录超出流末尾或缺少 EOF），文件已截断或损坏", x.damaged);
     }
     if (x.st == PS_OK && workbook_sheet_count(x.wb) == 0) {
         if (x.other_sheets)

@@ -77,14 +77,14 @@ typedef struct xlsx {
     const char *path;
     const ps_limits *lim;
     ps_error *err;
-    ps_status st; /* the first error; later ones are ignored */
+    ps_status st;        /* the first error; later ones are ignored */
     unsigned char *data; /* owns: the whole file */
     size_t size;
     zip_entry *entries; /* owns */
     size_t nentries;
     GsfInfile *zip; /* owns a reference */
     uint64_t inflated;
-    ps_workbook *wb; /* owns until handed out */
+    ps_workbook *wb;  /* owns until handed out */
     const char **sst; /* owns the array; strings live in wb's arena */
     size_t nsst, sst_cap;
     num_fmt *fmts; /* owns */
@@ -127,7 +127,10 @@ __attribute__((format(printf, 5, 6))) static ps_status fail_at(xlsx *x, ps_statu
     return x->st;
 }
 
-static ps_status nomem(xlsx *x) { return fail(x, PS_ERR_NOMEM, "内存不足"); }
+static ps_status nomem(xlsx *x)
+{
+    return fail(x, PS_ERR_NOMEM, "内存不足");
+}
 
 /* A growable byte buffer for text being collected. */
 typedef struct sbuf {
@@ -162,9 +165,18 @@ static void sbuf_clear(sbuf *b)
 
 /* ---- the ZIP central directory ----------------------------------------------------------- */
 
-static uint32_t rd16(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
-static uint32_t rd32(const unsigned char *p) { return rd16(p) | rd16(p + 2) << 16; }
-static uint64_t rd64(const unsigned char *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+static uint32_t rd16(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+static uint32_t rd32(const unsigned char *p)
+{
+    return rd16(p) | rd16(p + 2) << 16;
+}
+static uint64_t rd64(const unsigned char *p)
+{
+    return rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
 
 /* Walks the central directory: counts the entries against max_zip_entries and records the
  * names and sizes that the limits are checked against. */
@@ -240,7 +252,10 @@ static ps_status zip_scan(xlsx *x)
     return PS_OK;
 }
 
-static int ascii_lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+static int ascii_lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
 
 /* Part names compare case-insensitively (OPC), with '\' taken as '/' and no leading '/'. */
 static bool part_name_eq(const char *a, size_t an, const char *b)
@@ -318,11 +333,11 @@ struct sax_job {
     void (*end)(sax_job *job, const char *name);
     void *state;
     const char *sheet; /* location for messages */
-    bool in_cell; /* the cell being read, for messages (formatted only when needed) */
+    bool in_cell;      /* the cell being read, for messages (formatted only when needed) */
     uint32_t cell_row, cell_col;
     char xml_error[160];
     int xml_line;
-    GsfInput *in; /* borrowed: the part being read */
+    GsfInput *in;   /* borrowed: the part being read */
     gsf_off_t left; /* bytes of it not yet inflated */
 };
 
@@ -493,21 +508,25 @@ static int io_read(void *ctx, char *buf, int len)
 static ps_status parse_part(xlsx *x, const zip_entry *e, sax_job *job)
 {
     const ps_limits *lim = x->lim;
-    if (e->uncomp > lim->max_uncompressed - (x->inflated < lim->max_uncompressed ? x->inflated : lim->max_uncompressed))
-        return fail(x, PS_ERR_UNSUPPORTED,
-                    "%s 解压后有 %llu 字节，解压总量将超过上限 max_uncompressed（%llu 字节）：可能是 ZIP 炸弹",
-                    job->part, (unsigned long long)e->uncomp, (unsigned long long)lim->max_uncompressed);
+    if (e->uncomp >
+        lim->max_uncompressed - (x->inflated < lim->max_uncompressed ? x->inflated : lim->max_uncompressed))
+        return fail(
+            x, PS_ERR_UNSUPPORTED,
+            "%s 解压后有 %llu 字节，解压总量将超过上限 max_uncompressed（%llu 字节）：可能是 ZIP 炸弹",
+            job->part, (unsigned long long)e->uncomp, (unsigned long long)lim->max_uncompressed);
     /* deflate cannot shrink data more than 1032:1: beyond that the directory lies */
     if (e->uncomp > RATIO_FLOOR && e->uncomp / (e->comp ? e->comp : 1) > 1100)
-        return fail(x, PS_ERR_CORRUPT, "ZIP 目录中 %s 的大小（%llu 字节，压缩后 %llu 字节）不可能成立：文件已损坏",
-                    job->part, (unsigned long long)e->uncomp, (unsigned long long)e->comp);
+        return fail(x, PS_ERR_CORRUPT,
+                    "ZIP 目录中 %s 的大小（%llu 字节，压缩后 %llu 字节）不可能成立：文件已损坏", job->part,
+                    (unsigned long long)e->uncomp, (unsigned long long)e->comp);
     if (e->uncomp > RATIO_FLOOR && e->uncomp / (e->comp ? e->comp : 1) > lim->max_zip_ratio)
         return fail(x, PS_ERR_UNSUPPORTED,
                     "%s 的压缩比为 %llu:1，超过上限 max_zip_ratio（%u:1）：可能是 ZIP 炸弹", job->part,
                     (unsigned long long)(e->uncomp / (e->comp ? e->comp : 1)), lim->max_zip_ratio);
     if (e->method != 0 && e->method != 8)
-        return fail(x, PS_ERR_UNSUPPORTED, "ZIP 条目 %s 使用了不支持的压缩方式（%u），请用 Excel/WPS 重新保存",
-                    job->part, e->method);
+        return fail(x, PS_ERR_UNSUPPORTED,
+                    "ZIP 条目 %s 使用了不支持的压缩方式（%u），请用 Excel/WPS 重新保存", job->part,
+                    e->method);
     GsfInput *in = zip_open(x, e);
     if (!in)
         return fail(x, PS_ERR_CORRUPT, "无法读取 ZIP 条目 %s：本地文件头损坏", job->part);
@@ -517,8 +536,8 @@ static ps_status parse_part(xlsx *x, const zip_entry *e, sax_job *job)
         ((uint64_t)size > RATIO_FLOOR && (uint64_t)size / (e->comp ? e->comp : 1) > lim->max_zip_ratio)) {
         g_object_unref(in);
         return fail(x, PS_ERR_UNSUPPORTED,
-                    "%s 解压后有 %lld 字节，超过上限 max_uncompressed/max_zip_ratio：可能是 ZIP 炸弹", job->part,
-                    (long long)size);
+                    "%s 解压后有 %lld 字节，超过上限 max_uncompressed/max_zip_ratio：可能是 ZIP 炸弹",
+                    job->part, (long long)size);
     }
 
     xmlSAXHandler sax;
@@ -730,7 +749,8 @@ static void wb_start(sax_job *job, const char *name, int nattr, const xmlChar **
         const char *n = attr_get(nattr, attrs, "name", false, nm, sizeof nm);
         const char *r = attr_get(nattr, attrs, "id", true, rid, sizeof rid);
         if (w->n >= job->x->lim->max_sheets) {
-            fail(job->x, PS_ERR_UNSUPPORTED, "工作簿的工作表超过 %u 张（上限 max_sheets）", job->x->lim->max_sheets);
+            fail(job->x, PS_ERR_UNSUPPORTED, "工作簿的工作表超过 %u 张（上限 max_sheets）",
+                 job->x->lim->max_sheets);
             job_stop(job);
             return;
         }
@@ -912,11 +932,25 @@ static fmt_info builtin_format(uint32_t id)
     fmt_info f = {PS_FMT_GENERAL, 255};
     switch (id) {
     case 0: break;
-    case 1: case 3: case 5: case 6: case 37: case 38: case 41: case 42:
-        f.cls = PS_FMT_NUMBER, f.dec = 0; break;
-    case 2: case 4: case 7: case 8: case 11: case 39: case 40: case 43: case 44:
-        f.cls = PS_FMT_NUMBER, f.dec = 2; break;
-    case 12: case 13: f.cls = PS_FMT_NUMBER, f.dec = 0; break;
+    case 1:
+    case 3:
+    case 5:
+    case 6:
+    case 37:
+    case 38:
+    case 41:
+    case 42: f.cls = PS_FMT_NUMBER, f.dec = 0; break;
+    case 2:
+    case 4:
+    case 7:
+    case 8:
+    case 11:
+    case 39:
+    case 40:
+    case 43:
+    case 44: f.cls = PS_FMT_NUMBER, f.dec = 2; break;
+    case 12:
+    case 13: f.cls = PS_FMT_NUMBER, f.dec = 0; break;
     case 48: f.cls = PS_FMT_NUMBER, f.dec = 1; break;
     case 9: f.cls = PS_FMT_PERCENT, f.dec = 0; break;
     case 10: f.cls = PS_FMT_PERCENT, f.dec = 2; break;
@@ -924,7 +958,8 @@ static fmt_info builtin_format(uint32_t id)
     default:
         /* 14-22, 45-47 everywhere; 27-36 and 50-58 are the CJK locales' date formats
          * (yyyy"年"m"月"d"日", …) that Chinese Excel writes without defining them. */
-        if ((id >= 14 && id <= 22) || (id >= 45 && id <= 47) || (id >= 27 && id <= 36) || (id >= 50 && id <= 58))
+        if ((id >= 14 && id <= 22) || (id >= 45 && id <= 47) || (id >= 27 && id <= 36) ||
+            (id >= 50 && id <= 58))
             f.cls = PS_FMT_DATE;
         break;
     }
@@ -1134,7 +1169,8 @@ static bool serial_to_iso(double serial, char *buf, size_t size)
         days++, secs -= 86400;
     char time[16] = "";
     if (secs > 0)
-        snprintf(time, sizeof time, "%02d:%02d:%02d", (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+        snprintf(time, sizeof time, "%02d:%02d:%02d", (int)(secs / 3600), (int)(secs / 60 % 60),
+                 (int)(secs % 60));
     if (days == 0) {
         snprintf(buf, size, "%s", secs > 0 ? time : "00:00:00");
         return true;
@@ -1264,14 +1300,16 @@ static bool check_pos(sax_job *job, uint64_t row, uint64_t col)
 {
     const ps_limits *lim = job->x->lim;
     if (row >= lim->max_rows) {
-        fail_at(job->x, PS_ERR_UNSUPPORTED, job->sheet, NULL, "工作表使用到第 %llu 行，超过上限 max_rows（%u）",
-                (unsigned long long)row + 1, lim->max_rows);
+        fail_at(job->x, PS_ERR_UNSUPPORTED, job->sheet, NULL,
+                "工作表使用到第 %llu 行，超过上限 max_rows（%u）", (unsigned long long)row + 1,
+                lim->max_rows);
         job_stop(job);
         return false;
     }
     if (col >= lim->max_cols) {
-        fail_at(job->x, PS_ERR_UNSUPPORTED, job->sheet, NULL, "工作表使用到第 %llu 列，超过上限 max_cols（%u）",
-                (unsigned long long)col + 1, lim->max_cols);
+        fail_at(job->x, PS_ERR_UNSUPPORTED, job->sheet, NULL,
+                "工作表使用到第 %llu 列，超过上限 max_cols（%u）", (unsigned long long)col + 1,
+                lim->max_cols);
         job_stop(job);
         return false;
     }
@@ -1330,14 +1368,14 @@ static void sheet_start(sax_job *job, const char *name, int nattr, const xmlChar
         uint64_t style = 0;
         s->c_style = attr_u64(nattr, attrs, "s", &style) && style < UINT32_MAX ? (uint32_t)style : 0;
         const char *t = attr_get(nattr, attrs, "t", false, buf, sizeof buf);
-        s->kind = !t || strcmp(t, "n") == 0 ? K_NUMBER
-                  : strcmp(t, "s") == 0      ? K_SHARED
+        s->kind = !t || strcmp(t, "n") == 0     ? K_NUMBER
+                  : strcmp(t, "s") == 0         ? K_SHARED
                   : strcmp(t, "inlineStr") == 0 ? K_INLINE
-                  : strcmp(t, "str") == 0    ? K_STR
-                  : strcmp(t, "b") == 0      ? K_BOOL
-                  : strcmp(t, "e") == 0      ? K_ERROR
-                  : strcmp(t, "d") == 0      ? K_DATE
-                                             : K_NUMBER;
+                  : strcmp(t, "str") == 0       ? K_STR
+                  : strcmp(t, "b") == 0         ? K_BOOL
+                  : strcmp(t, "e") == 0         ? K_ERROR
+                  : strcmp(t, "d") == 0         ? K_DATE
+                                                : K_NUMBER;
         s->in_c = true;
         s->in_is = false;
         s->formula = s->has_v = s->has_is = false;
@@ -1402,7 +1440,8 @@ static const char *keep_text(sax_job *job, sbuf *b)
 static void finish_cell(sax_job *job, sheet_state *s)
 {
     xlsx *x = job->x;
-    ps_cell c = {.row = s->c_row, .col = s->c_col, .type = PS_CELL_BLANK, .decimals = 255, .formula = s->formula};
+    ps_cell c = {
+        .row = s->c_row, .col = s->c_col, .type = PS_CELL_BLANK, .decimals = 255, .formula = s->formula};
     if (s->c_style < x->nxf && x->xfs) {
         c.format = x->xfs[s->c_style].cls;
         c.decimals = x->xfs[s->c_style].dec;
@@ -1425,8 +1464,7 @@ static void finish_cell(sax_job *job, sheet_state *s)
         if (idx >= x->nsst) {
             char ref[16];
             fail_at(x, PS_ERR_CORRUPT, job->sheet, cell_ref(s->c_row, s->c_col, ref, sizeof ref),
-                    "单元格引用了不存在的共享字符串 #%llu（共 %zu 条）",
-                    (unsigned long long)idx, x->nsst);
+                    "单元格引用了不存在的共享字符串 #%llu（共 %zu 条）", (unsigned long long)idx, x->nsst);
             job_stop(job);
             return;
         }
@@ -1515,7 +1553,8 @@ static void finish_cell(sax_job *job, sheet_state *s)
     if (c.type == PS_CELL_BLANK)
         return; /* a styled empty cell */
     if (++s->cells > x->lim->max_cells_per_sheet) {
-        fail_at(x, PS_ERR_UNSUPPORTED, job->sheet, NULL, "工作表的非空单元格超过 %llu 个（上限 max_cells_per_sheet）",
+        fail_at(x, PS_ERR_UNSUPPORTED, job->sheet, NULL,
+                "工作表的非空单元格超过 %llu 个（上限 max_cells_per_sheet）",
                 (unsigned long long)x->lim->max_cells_per_sheet);
         job_stop(job);
         return;
@@ -1593,21 +1632,24 @@ static ps_status not_a_workbook(xlsx *x)
             return fail(x, PS_ERR_UNSUPPORTED,
                         "文件实为 OpenDocument 电子表格（.ods）%s，不是 Excel 工作簿；%s", extnote, fix);
         if (strstr(type, "opendocument.text"))
-            return fail(x, PS_ERR_UNSUPPORTED, "文件实为 OpenDocument 文本文档（.odt）%s，不是 Excel 工作簿；%s",
-                        extnote, fix);
+            return fail(x, PS_ERR_UNSUPPORTED,
+                        "文件实为 OpenDocument 文本文档（.odt）%s，不是 Excel 工作簿；%s", extnote, fix);
         return fail(x, PS_ERR_UNSUPPORTED, "文件实为 OpenDocument 文档（%.60s）%s，不是 Excel 工作簿；%s",
                     type[0] ? type : "未知类型", extnote, fix);
     }
     if (zip_find(x, "xl/workbook.bin"))
-        return fail(x, PS_ERR_UNSUPPORTED, "文件实为 Excel 二进制工作簿（.xlsb）%s，暂不支持；%s", extnote, fix);
+        return fail(x, PS_ERR_UNSUPPORTED, "文件实为 Excel 二进制工作簿（.xlsb）%s，暂不支持；%s", extnote,
+                    fix);
     if (zip_find(x, "word/document.xml"))
         return fail(x, PS_ERR_UNSUPPORTED, "文件实为 Word 文档（.docx）%s，不是 Excel 工作簿", extnote);
     if (zip_find(x, "ppt/presentation.xml"))
-        return fail(x, PS_ERR_UNSUPPORTED, "文件实为 PowerPoint 演示文稿（.pptx）%s，不是 Excel 工作簿", extnote);
-    if (zip_find(x, "[Content_Types].xml"))
-        return fail(x, PS_ERR_UNSUPPORTED, "文件是 Office Open XML 包%s，但其中没有工作簿（缺少 xl/workbook.xml）",
+        return fail(x, PS_ERR_UNSUPPORTED, "文件实为 PowerPoint 演示文稿（.pptx）%s，不是 Excel 工作簿",
                     extnote);
-    return fail(x, PS_ERR_UNSUPPORTED, "文件实为普通 ZIP 压缩包（%zu 个文件）%s，不是 Excel 工作簿；请解压后提交其中的表格",
+    if (zip_find(x, "[Content_Types].xml"))
+        return fail(x, PS_ERR_UNSUPPORTED,
+                    "文件是 Office Open XML 包%s，但其中没有工作簿（缺少 xl/workbook.xml）", extnote);
+    return fail(x, PS_ERR_UNSUPPORTED,
+                "文件实为普通 ZIP 压缩包（%zu 个文件）%s，不是 Excel 工作簿；请解压后提交其中的表格",
                 x->nentries, extnote);
 }
 
@@ -1711,8 +1753,8 @@ static ps_status read_sheets(xlsx *x, const char *wb_part, wb_state *w)
             goto done;
         }
         sheet_state ss = {.sh = sh, .row = -1};
-        sax_job job = {.part = target, .start = sheet_start, .end = sheet_end, .state = &ss,
-                       .sheet = w->v[i].name};
+        sax_job job = {
+            .part = target, .start = sheet_start, .end = sheet_end, .state = &ss, .sheet = w->v[i].name};
         parse_part(x, e, &job);
         free(ss.v.p);
         free(ss.is.p);

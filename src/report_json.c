@@ -40,7 +40,10 @@ void buf_append(ps_buf *b, const char *s, size_t n)
     b->data[b->len] = '\0';
 }
 
-void buf_puts(ps_buf *b, const char *s) { buf_append(b, s, strlen(s)); }
+void buf_puts(ps_buf *b, const char *s)
+{
+    buf_append(b, s, strlen(s));
+}
 
 void buf_printf(ps_buf *b, const char *fmt, ...)
 {
@@ -228,7 +231,8 @@ void report_inspect_json(ps_buf *b, const char *file, const ps_workbook *wb, con
         buf_printf(b, ",\"rows\":%u,\"cols\":%u,\"merges\":[", sheet_rows(sh), sheet_cols(sh));
         const ps_range *m = sheet_merges(sh);
         for (size_t i = 0; i < sheet_merge_count(sh); i++)
-            buf_printf(b, "%s\"%s:%s\"", i ? "," : "", cell_ref(m[i].first_row, m[i].first_col, ref, sizeof ref),
+            buf_printf(b, "%s\"%s:%s\"", i ? "," : "",
+                       cell_ref(m[i].first_row, m[i].first_col, ref, sizeof ref),
                        cell_ref(m[i].last_row, m[i].last_col, ref2, sizeof ref2));
         buf_puts(b, "],\"cells\":[");
         const ps_cell *cells = sheet_cells(sh);
@@ -258,7 +262,10 @@ void report_inspect_json(ps_buf *b, const char *file, const ps_workbook *wb, con
     buf_puts(b, "]}\n");
 }
 
-static bool is_int_type(ps_field_type t) { return t == PS_TYPE_INT || t == PS_TYPE_YEAR; }
+static bool is_int_type(ps_field_type t)
+{
+    return t == PS_TYPE_INT || t == PS_TYPE_YEAR;
+}
 
 void report_value_json(ps_buf *b, const ps_value *v)
 {
@@ -267,7 +274,8 @@ void report_value_json(ps_buf *b, const ps_value *v)
     if (textual && v->text)
         json_string(b, v->text);
     else if (v->has_number)
-        json_number(b, v->number, is_int_type(v->type) || (v->number == floor(v->number) && fabs(v->number) < 1e15));
+        json_number(b, v->number,
+                    is_int_type(v->type) || (v->number == floor(v->number) && fabs(v->number) < 1e15));
     else
         json_string(b, v->text ? v->text : v->raw);
 }
@@ -296,7 +304,8 @@ void report_finding_json(ps_buf *b, const ps_finding *f)
             continue;
         buf_printf(b, ",\"%s\":", names[i]);
         if (sc[i]->kind == PS_SCALAR_NUMBER)
-            json_number(b, sc[i]->number, sc[i]->number == floor(sc[i]->number) && fabs(sc[i]->number) < 1e15);
+            json_number(b, sc[i]->number,
+                        sc[i]->number == floor(sc[i]->number) && fabs(sc[i]->number) < 1e15);
         else
             json_string(b, sc[i]->text);
     }

@@ -60,7 +60,10 @@ void workbook_free(ps_workbook *wb)
     free(wb);
 }
 
-void workbook_set_codepage(ps_workbook *wb, int codepage) { wb->codepage = codepage; }
+void workbook_set_codepage(ps_workbook *wb, int codepage)
+{
+    wb->codepage = codepage;
+}
 
 const char *workbook_strndup(ps_workbook *wb, const char *s, size_t n)
 {
@@ -138,7 +141,10 @@ bool sheet_put(ps_sheet *sh, const ps_cell *cell)
     return true;
 }
 
-size_t sheet_pending_count(const ps_sheet *sh) { return sh->ncells; }
+size_t sheet_pending_count(const ps_sheet *sh)
+{
+    return sh->ncells;
+}
 
 bool sheet_add_merge(ps_sheet *sh, ps_range range)
 {
@@ -239,7 +245,10 @@ void workbook_finish(ps_workbook *wb)
     }
 }
 
-ps_file_format workbook_format(const ps_workbook *wb) { return wb->format; }
+ps_file_format workbook_format(const ps_workbook *wb)
+{
+    return wb->format;
+}
 
 const char *workbook_format_name(ps_file_format f)
 {
@@ -251,18 +260,51 @@ const char *workbook_format_name(ps_file_format f)
     }
 }
 
-int workbook_codepage(const ps_workbook *wb) { return wb->codepage; }
-size_t workbook_sheet_count(const ps_workbook *wb) { return wb->nsheets; }
-const ps_sheet *workbook_sheet(const ps_workbook *wb, size_t i) { return i < wb->nsheets ? wb->sheets[i] : NULL; }
+int workbook_codepage(const ps_workbook *wb)
+{
+    return wb->codepage;
+}
+size_t workbook_sheet_count(const ps_workbook *wb)
+{
+    return wb->nsheets;
+}
+const ps_sheet *workbook_sheet(const ps_workbook *wb, size_t i)
+{
+    return i < wb->nsheets ? wb->sheets[i] : NULL;
+}
 
-const char *sheet_name(const ps_sheet *sh) { return sh->name; }
-size_t sheet_index(const ps_sheet *sh) { return sh->index; }
-uint32_t sheet_rows(const ps_sheet *sh) { return sh->rows; }
-uint32_t sheet_cols(const ps_sheet *sh) { return sh->cols; }
-size_t sheet_cell_count(const ps_sheet *sh) { return sh->ncells; }
-const ps_cell *sheet_cells(const ps_sheet *sh) { return sh->cells; }
-size_t sheet_merge_count(const ps_sheet *sh) { return sh->nmerges; }
-const ps_range *sheet_merges(const ps_sheet *sh) { return sh->merges; }
+const char *sheet_name(const ps_sheet *sh)
+{
+    return sh->name;
+}
+size_t sheet_index(const ps_sheet *sh)
+{
+    return sh->index;
+}
+uint32_t sheet_rows(const ps_sheet *sh)
+{
+    return sh->rows;
+}
+uint32_t sheet_cols(const ps_sheet *sh)
+{
+    return sh->cols;
+}
+size_t sheet_cell_count(const ps_sheet *sh)
+{
+    return sh->ncells;
+}
+const ps_cell *sheet_cells(const ps_sheet *sh)
+{
+    return sh->cells;
+}
+size_t sheet_merge_count(const ps_sheet *sh)
+{
+    return sh->nmerges;
+}
+const ps_range *sheet_merges(const ps_sheet *sh)
+{
+    return sh->merges;
+}
 
 static ps_cell *find_cell(const ps_sheet *sh, uint32_t row, uint32_t col)
 {
@@ -280,7 +322,10 @@ static ps_cell *find_cell(const ps_sheet *sh, uint32_t row, uint32_t col)
     return NULL;
 }
 
-const ps_cell *sheet_cell(const ps_sheet *sh, uint32_t row, uint32_t col) { return find_cell(sh, row, col); }
+const ps_cell *sheet_cell(const ps_sheet *sh, uint32_t row, uint32_t col)
+{
+    return find_cell(sh, row, col);
+}
 
 ps_cell *sheet_cell_mut(ps_sheet *sh, uint32_t row, uint32_t col)
 {

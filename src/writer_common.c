@@ -22,19 +22,13 @@ static const lxw_color_t sev_fill[WR_SEV_LEVELS] = {0, 0xDDEBF7, 0xFFEB9C, 0xFFC
 wr_kind wr_kind_of(ps_field_type t)
 {
     switch (t) {
-    case PS_TYPE_MONEY:
-        return WR_K_MONEY;
+    case PS_TYPE_MONEY: return WR_K_MONEY;
     case PS_TYPE_INT:
-    case PS_TYPE_YEAR:
-        return WR_K_INT;
-    case PS_TYPE_NUMBER:
-        return WR_K_NUMBER;
-    case PS_TYPE_FRACTION:
-        return WR_K_RATE;
-    case PS_TYPE_DATE:
-        return WR_K_DATE;
-    default:
-        return WR_K_TEXT;
+    case PS_TYPE_YEAR: return WR_K_INT;
+    case PS_TYPE_NUMBER: return WR_K_NUMBER;
+    case PS_TYPE_FRACTION: return WR_K_RATE;
+    case PS_TYPE_DATE: return WR_K_DATE;
+    default: return WR_K_TEXT;
     }
 }
 
@@ -48,24 +42,12 @@ lxw_format *wr_format(wr_formats *fm, wr_kind kind, int sev)
     if (!f)
         return NULL;
     switch (kind) {
-    case WR_K_MONEY:
-        format_set_num_format(f, "0.00");
-        break;
-    case WR_K_INT:
-        format_set_num_format(f, "0");
-        break;
-    case WR_K_RATE:
-        format_set_num_format(f, "0.00%");
-        break;
-    case WR_K_DATE:
-        format_set_num_format(f, "yyyy-mm-dd");
-        break;
-    case WR_K_TEXT:
-        format_set_text_wrap(f);
-        break;
-    case WR_K_LABEL:
-        format_set_text_wrap(f);
-        break;
+    case WR_K_MONEY: format_set_num_format(f, "0.00"); break;
+    case WR_K_INT: format_set_num_format(f, "0"); break;
+    case WR_K_RATE: format_set_num_format(f, "0.00%"); break;
+    case WR_K_DATE: format_set_num_format(f, "yyyy-mm-dd"); break;
+    case WR_K_TEXT: format_set_text_wrap(f); break;
+    case WR_K_LABEL: format_set_text_wrap(f); break;
     case WR_K_HEADER:
         format_set_bold(f);
         format_set_text_wrap(f);
@@ -78,11 +60,8 @@ lxw_format *wr_format(wr_formats *fm, wr_kind kind, int sev)
         format_set_bold(f);
         format_set_font_size(f, 14);
         break;
-    case WR_K_TOTAL:
-        format_set_bold(f);
-        break;
-    default:
-        break;
+    case WR_K_TOTAL: format_set_bold(f); break;
+    default: break;
     }
     if (kind != WR_K_TITLE) {
         format_set_border(f, LXW_BORDER_THIN);
@@ -219,8 +198,8 @@ void wr_utf8_trim_tail(char *s)
     }
 }
 
-lxw_error wr_write_value(lxw_worksheet *ws, uint32_t row, uint16_t col, const ps_value *v,
-                         ps_field_type t, wr_formats *fm, int sev)
+lxw_error wr_write_value(lxw_worksheet *ws, uint32_t row, uint16_t col, const ps_value *v, ps_field_type t,
+                         wr_formats *fm, int sev)
 {
     wr_kind k = wr_kind_of(t);
     lxw_format *f = wr_format(fm, k, sev);
@@ -298,9 +277,8 @@ lxw_workbook *wr_workbook_new(const char *tmp, bool constant_memory, const char 
         return NULL;
     }
     close(fd);
-    lxw_workbook_options opt = {.constant_memory = constant_memory ? LXW_TRUE : LXW_FALSE,
-                                .tmpdir = NULL,
-                                .use_zip64 = LXW_FALSE};
+    lxw_workbook_options opt = {
+        .constant_memory = constant_memory ? LXW_TRUE : LXW_FALSE, .tmpdir = NULL, .use_zip64 = LXW_FALSE};
     lxw_workbook *wb = workbook_new_opt(tmp, &opt);
     if (!wb) {
         unlink(tmp);

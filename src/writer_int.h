@@ -23,8 +23,8 @@
 typedef enum wr_block_kind { WR_FIELDS, WR_GRID, WR_TABLE } wr_block_kind;
 
 typedef struct wr_item {
-    const char *key;   /* fields: the key; grid rows: the key prefix; grid columns: the suffix;
-                          table columns: the column key */
+    const char *key; /* fields: the key; grid rows: the key prefix; grid columns: the suffix;
+                        table columns: the column key */
     const char *label;
 } wr_item;
 
@@ -101,8 +101,8 @@ wr_kind wr_kind_of(ps_field_type t);
 
 /* Writes v in a cell of kind fitting type t: numbers as numbers, dates as dates, text always as
  * a string (never a formula). */
-lxw_error wr_write_value(lxw_worksheet *ws, uint32_t row, uint16_t col, const ps_value *v,
-                         ps_field_type t, wr_formats *fm, int sev);
+lxw_error wr_write_value(lxw_worksheet *ws, uint32_t row, uint16_t col, const ps_value *v, ps_field_type t,
+                         wr_formats *fm, int sev);
 /* Writes text as a string cell (never a formula): invalid UTF-8 becomes U+FFFD, control
  * characters XML cannot hold a space, and text beyond Excel's 32,767 characters is cut. */
 lxw_error wr_write_string(lxw_worksheet *ws, uint32_t row, uint16_t col, const char *text, lxw_format *f);

@@ -101,8 +101,10 @@ typedef struct builder {
     const char *file;
 } builder;
 
-static ps_status nomem(builder *b) { return error_set(b->err, PS_ERR_NOMEM, b->file, "内存不足"); }
-
+static ps_status nomem(builder *b)
+{
+    return error_set(b->err, PS_ERR_NOMEM, b->file, "内存不足");
+}
 
 static ps_status bad(builder *b, struct fy_node *n, const char *what)
 {

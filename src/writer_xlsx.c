@@ -150,8 +150,8 @@ static void plan_table(plan *p, const char *name, const wr_item *cols, size_t nc
             p->ranges = r;
             p->range_cap = cap;
         }
-        p->ranges[p->nranges++] = (plan_range){name, cols[c].key, (uint16_t)c, p->row,
-                                               (uint32_t)(p->row + rows) - 1};
+        p->ranges[p->nranges++] =
+            (plan_range){name, cols[c].key, (uint16_t)c, p->row, (uint32_t)(p->row + rows) - 1};
     }
     for (size_t r = 0; r < rows && p->row < LXW_ROW_MAX - 2; r++) {
         for (size_t c = 0; c < ncols && c < 16000; c++) {
@@ -199,7 +199,10 @@ static void skip_ws(expr_ctx *e)
         e->pos++;
 }
 
-static bool ident_char(char c) { return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '[' || c == ']'; }
+static bool ident_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '[' || c == ']';
+}
 
 static const plan_cell *find_key(const plan *p, const char *key)
 {
@@ -606,8 +609,7 @@ static lxw_error write_cell(lxw_worksheet *ws, const plan_cell *c, wr_formats *f
         return wr_write_string(ws, c->row, c->col, c->text ? c->text : "", wr_format(fm, WR_K_HEADER, 0));
     case P_BLOCK_TITLE:
         return wr_write_string(ws, c->row, c->col, c->text ? c->text : "", wr_format(fm, WR_K_TOTAL, 0));
-    case P_VALUE:
-        break;
+    case P_VALUE: break;
     }
     lxw_error e;
     if (c->formula) {
@@ -638,7 +640,8 @@ static lxw_error write_findings_sheet(lxw_workbook *wb, const plan *p, const cha
     lxw_worksheet *ws = workbook_add_worksheet(wb, "校验结果");
     if (!ws)
         return LXW_ERROR_MEMORY_MALLOC_FAILED;
-    static const char *const heads[] = {"严重程度", "规则", "工作表", "源单元格", "标准表单元格", "说明", "期望值", "实际值"};
+    static const char *const heads[] = {"严重程度",     "规则", "工作表", "源单元格",
+                                        "标准表单元格", "说明", "期望值", "实际值"};
     static const double widths[] = {10, 22, 14, 10, 14, 70, 14, 14};
     for (uint16_t c = 0; c < 8; c++) {
         wr_write_string(ws, 0, c, heads[c], wr_format(fm, WR_K_HEADER, 0));
@@ -721,7 +724,8 @@ ps_status writer_convert(const ps_mapping *m, const ps_document *doc, const char
         worksheet_set_column(ws, 0, 0, 34, NULL);
         worksheet_set_column(ws, 1, p.ncols > 1 ? p.ncols - 1 : 1, 16, NULL);
         if (p.ncols > 1)
-            e = worksheet_merge_range(ws, 0, 0, 0, (lxw_col_t)(p.ncols - 1), l->title, wr_format(&fm, WR_K_TITLE, 0));
+            e = worksheet_merge_range(ws, 0, 0, 0, (lxw_col_t)(p.ncols - 1), l->title,
+                                      wr_format(&fm, WR_K_TITLE, 0));
         else
             e = wr_write_string(ws, 0, 0, l->title, wr_format(&fm, WR_K_TITLE, 0));
         for (size_t i = 0; i < p.n && e == LXW_NO_ERROR; i++)

@@ -16,16 +16,16 @@ typedef enum ps_clean_note {
 } ps_clean_note;
 
 typedef struct ps_cleaned {
-    bool ok;               /* a number was found */
-    double number;         /* the number; a fraction for percentages (99.6% -> 0.996) */
-    bool percent;          /* the text carried a % sign */
-    char comparator[4];    /* UTF-8 "≥", "≤", ">", "<", "=" found before the number, else "" */
-    ps_clean_note note;    /* how much was normalised */
-    const char *message;   /* static Chinese text saying what was normalised or why it failed
-                              ("全角字符已转换", "无法识别的数值"), NULL when note is NONE; when
-                              several things were normalised, the most telling one of the
-                              highest severity (full-width > thousands > unit > % > spaces) */
-    unsigned decimals;     /* digits after the decimal point as typed (99.60% -> 2) */
+    bool ok;             /* a number was found */
+    double number;       /* the number; a fraction for percentages (99.6% -> 0.996) */
+    bool percent;        /* the text carried a % sign */
+    char comparator[4];  /* UTF-8 "≥", "≤", ">", "<", "=" found before the number, else "" */
+    ps_clean_note note;  /* how much was normalised */
+    const char *message; /* static Chinese text saying what was normalised or why it failed
+                            ("全角字符已转换", "无法识别的数值"), NULL when note is NONE; when
+                            several things were normalised, the most telling one of the
+                            highest severity (full-width > thousands > unit > % > spaces) */
+    unsigned decimals;   /* digits after the decimal point as typed (99.60% -> 2) */
 } ps_cleaned;
 /* number, percent and decimals mean something only when ok. Blank text (spaces only) gives
  * ok false with note NONE: callers treat it as a blank cell. */

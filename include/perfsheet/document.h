@@ -15,7 +15,7 @@
 
 typedef enum ps_field_type {
     PS_TYPE_TEXT = 0,
-    PS_TYPE_MONEY,    /* 万元, 2 decimals */
+    PS_TYPE_MONEY, /* 万元, 2 decimals */
     PS_TYPE_INT,
     PS_TYPE_NUMBER,   /* any number: weights, scores */
     PS_TYPE_FRACTION, /* rates: 0.996 for 99.6% */
@@ -30,7 +30,7 @@ typedef enum ps_field_type {
 
 typedef struct ps_value {
     ps_field_type type;
-    bool has_number;        /* number is meaningful (numeric types; a target with a number) */
+    bool has_number; /* number is meaningful (numeric types; a target with a number) */
     double number;
     const char *text;       /* text types: cleaned text; targets: the text as written (trimmed);
                                dates: ISO text; NULL for plain numbers */

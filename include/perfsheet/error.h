@@ -11,13 +11,13 @@ typedef enum ps_status {
     PS_OK = 0,
     PS_ERR_IO,                /* the file could not be opened or read */
     PS_ERR_NOT_A_SPREADSHEET, /* empty file, random bytes */
-    PS_ERR_UNSUPPORTED,       /* a real file of another kind (HTML, CSV, XML 2003, ODS, …) or beyond a limit */
-    PS_ERR_CORRUPT,           /* a spreadsheet container that is truncated or malformed */
-    PS_ERR_ENCRYPTED,         /* password-protected */
-    PS_ERR_NO_TEMPLATE,       /* no mapping matches the workbook */
-    PS_ERR_MAPPING,           /* a mapping file is invalid */
-    PS_ERR_RULE_SYNTAX,       /* an audit rule does not parse */
-    PS_ERR_USAGE,             /* bad command line */
+    PS_ERR_UNSUPPORTED, /* a real file of another kind (HTML, CSV, XML 2003, ODS, …) or beyond a limit */
+    PS_ERR_CORRUPT,     /* a spreadsheet container that is truncated or malformed */
+    PS_ERR_ENCRYPTED,   /* password-protected */
+    PS_ERR_NO_TEMPLATE, /* no mapping matches the workbook */
+    PS_ERR_MAPPING,     /* a mapping file is invalid */
+    PS_ERR_RULE_SYNTAX, /* an audit rule does not parse */
+    PS_ERR_USAGE,       /* bad command line */
     PS_ERR_NOMEM,
 } ps_status;
 
@@ -41,12 +41,12 @@ ps_status error_set(ps_error *err, ps_status code, const char *file, const char 
 ps_status error_setv(ps_error *err, ps_status code, const char *file, const char *fmt, va_list ap);
 
 /* As error_set, with a sheet and A1 cell (either may be NULL). */
-ps_status error_at_cell(ps_error *err, ps_status code, const char *file, const char *sheet,
-                        const char *cell, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+ps_status error_at_cell(ps_error *err, ps_status code, const char *file, const char *sheet, const char *cell,
+                        const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* As error_set, with a 1-based line and column in a text file (mapping, rules). */
-ps_status error_at_line(ps_error *err, ps_status code, const char *file, int line, int col,
-                        const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+ps_status error_at_line(ps_error *err, ps_status code, const char *file, int line, int col, const char *fmt,
+                        ...) __attribute__((format(printf, 6, 7)));
 
 /* Formats the location the way cli.c prints it: "file:sheet!cell", "file:line:col" or "file". */
 void error_location(const ps_error *err, char *buf, size_t size);

@@ -22,19 +22,19 @@ typedef struct ps_scalar {
 typedef struct ps_findings ps_findings;
 
 typedef struct ps_finding {
-    char *rule;    /* "zpb.rate", "clean.percent_text", "cross.basic" */
+    char *rule; /* "zpb.rate", "clean.percent_text", "cross.basic" */
     ps_severity severity;
-    char *file;    /* the input file the cell belongs to; may be NULL until set */
-    char *sheet;   /* sheet name */
-    char *cell;    /* A1 of the left-hand side; may be NULL for file-level findings */
-    char **cells;  /* every cell involved, the left-hand side first */
+    char *file;   /* the input file the cell belongs to; may be NULL until set */
+    char *sheet;  /* sheet name */
+    char *cell;   /* A1 of the left-hand side; may be NULL for file-level findings */
+    char **cells; /* every cell involved, the left-hand side first */
     size_t ncells;
     ps_scalar expected, actual;
-    char *message; /* Chinese */
+    char *message;              /* Chinese */
     struct ps_findings *owner_; /* private: the list whose arena holds the strings */
 } ps_finding;
 
-ps_findings *findings_new(void); /* NULL on out-of-memory */
+ps_findings *findings_new(void);       /* NULL on out-of-memory */
 void findings_free(ps_findings *list); /* takes NULL */
 
 /* Appends a finding; every string is copied (NULL allowed except rule and message).

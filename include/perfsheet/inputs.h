@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 typedef struct ps_inputs {
-    char **files;        /* owned; in batch order */
+    char **files; /* owned; in batch order */
     size_t n, cap;
     size_t skipped_lock; /* ~$x.xls */
     size_t skipped_hidden;

@@ -8,18 +8,18 @@
 
 /* Limits that turn absurd input into an error instead of a stall or an out-of-memory. */
 typedef struct ps_limits {
-    uint64_t max_cells_per_sheet;  /* default 2,000,000 */
-    uint64_t max_cells_per_file;   /* default 5,000,000 */
-    uint32_t max_sheets;           /* default 256 */
-    uint32_t max_rows;             /* a sheet may claim at most this many rows: 1,048,576 */
-    uint32_t max_cols;             /* and columns: 16,384 */
-    uint64_t max_string_bytes;     /* one cell's text: 1 MiB */
-    uint64_t max_sst_entries;      /* shared strings: 2,000,000 */
-    uint64_t max_uncompressed;     /* .xlsx: sum of inflated entry sizes, 256 MiB */
-    uint32_t max_zip_ratio;        /* .xlsx: inflated/compressed per entry, 200 */
-    uint32_t max_zip_entries;      /* .xlsx: 10,000 */
-    uint32_t max_xml_depth;        /* .xlsx: 256 */
-    uint64_t max_file_bytes;       /* the input file itself: 256 MiB */
+    uint64_t max_cells_per_sheet; /* default 2,000,000 */
+    uint64_t max_cells_per_file;  /* default 5,000,000 */
+    uint32_t max_sheets;          /* default 256 */
+    uint32_t max_rows;            /* a sheet may claim at most this many rows: 1,048,576 */
+    uint32_t max_cols;            /* and columns: 16,384 */
+    uint64_t max_string_bytes;    /* one cell's text: 1 MiB */
+    uint64_t max_sst_entries;     /* shared strings: 2,000,000 */
+    uint64_t max_uncompressed;    /* .xlsx: sum of inflated entry sizes, 256 MiB */
+    uint32_t max_zip_ratio;       /* .xlsx: inflated/compressed per entry, 200 */
+    uint32_t max_zip_entries;     /* .xlsx: 10,000 */
+    uint32_t max_xml_depth;       /* .xlsx: 256 */
+    uint64_t max_file_bytes;      /* the input file itself: 256 MiB */
 } ps_limits;
 
 /* The defaults above. */
@@ -27,12 +27,12 @@ ps_limits reader_default_limits(void);
 
 typedef enum ps_sniffed {
     PS_SNIFF_EMPTY,
-    PS_SNIFF_OLE2,    /* compound file: .xls (or .doc, encrypted .xlsx, …) */
-    PS_SNIFF_ZIP,     /* .xlsx (or .ods, .docx, …) */
+    PS_SNIFF_OLE2,      /* compound file: .xls (or .doc, encrypted .xlsx, …) */
+    PS_SNIFF_ZIP,       /* .xlsx (or .ods, .docx, …) */
     PS_SNIFF_BIFF_BARE, /* a BIFF2–4 stream without container */
     PS_SNIFF_HTML,
-    PS_SNIFF_XML,     /* XML Spreadsheet 2003 or other XML */
-    PS_SNIFF_TEXT,    /* CSV / tab-separated / other text */
+    PS_SNIFF_XML,  /* XML Spreadsheet 2003 or other XML */
+    PS_SNIFF_TEXT, /* CSV / tab-separated / other text */
     PS_SNIFF_GZIP,
     PS_SNIFF_PDF,
     PS_SNIFF_UNKNOWN, /* random bytes */

@@ -45,7 +45,10 @@ static inline const char *readback_python(void)
     return found;
 }
 
-static inline bool readback_available(void) { return readback_python() != NULL; }
+static inline bool readback_available(void)
+{
+    return readback_python() != NULL;
+}
 
 static inline char *rb_unescape(const char *s, size_t n)
 {

@@ -62,17 +62,17 @@ static void check_rows(const row *rows, size_t n, ps_cleaned (*fn)(const char *)
 static void test_samples_numbers(void **state)
 {
     static const row rows[] = {
-        {U3000 "114", true, 114, PS_CLEAN_INFO, "已去除空格", false, 0, NULL},         /* hengyang jcsj B5 */
-        {"10.5" U3000, true, 10.5, PS_CLEAN_INFO, "已去除空格", false, 1, NULL},       /* hengyang jcsj C9 */
+        {U3000 "114", true, 114, PS_CLEAN_INFO, "已去除空格", false, 0, NULL},          /* hengyang jcsj B5 */
+        {"10.5" U3000, true, 10.5, PS_CLEAN_INFO, "已去除空格", false, 1, NULL},        /* hengyang jcsj C9 */
         {"1,192.62", true, 1192.62, PS_CLEAN_INFO, "已去除千位分隔符", false, 2, NULL}, /* u06 jcsj B7 */
         {"1,006.35", true, 1006.35, PS_CLEAN_INFO, "已去除千位分隔符", false, 2, NULL}, /* u06 jcsj C7 */
         {"1,207.05", true, 1207.05, PS_CLEAN_INFO, "已去除千位分隔符", false, 2, NULL}, /* u06 jcsj D7 */
         {"1,209.50", true, 1209.5, PS_CLEAN_INFO, "已去除千位分隔符", false, 2, NULL},  /* u06 zpb C8 */
         {"922.21", true, 922.21, PS_CLEAN_NONE, NULL, false, 2, NULL},                  /* u06 zpb E9 */
         {"４．１８", true, 4.18, PS_CLEAN_INFO, "全角字符已转换", false, 2, NULL},      /* u07 jcsj B13 */
-        {"６５２．７７", true, 652.77, PS_CLEAN_INFO, "全角字符已转换", false, 2, NULL}, /* u07 zpb E9 */
-        {"４．９７", true, 4.97, PS_CLEAN_INFO, "全角字符已转换", false, 2, NULL},      /* u11 jcsj D13 */
-        {U3000 "257.67", true, 257.67, PS_CLEAN_INFO, "已去除空格", false, 2, NULL},   /* u11 jcsj D27 */
+        {"６５２．７７", true, 652.77, PS_CLEAN_INFO, "全角字符已转换", false, 2, NULL},    /* u07 zpb E9 */
+        {"４．９７", true, 4.97, PS_CLEAN_INFO, "全角字符已转换", false, 2, NULL},          /* u11 jcsj D13 */
+        {U3000 "257.67", true, 257.67, PS_CLEAN_INFO, "已去除空格", false, 2, NULL},        /* u11 jcsj D27 */
         {"１７１４．９１", true, 1714.91, PS_CLEAN_INFO, "全角字符已转换", false, 2, NULL}, /* u11 zpb C8 */
         {U3000, false, 0, PS_CLEAN_NONE, NULL, false, 0, NULL}, /* u08 blank=　 */
     };
@@ -93,24 +93,24 @@ static void test_samples_rates(void **state)
 static void test_samples_targets(void **state)
 {
     static const row rows[] = {
-        {U3000 "1458", true, 1458, PS_CLEAN_INFO, "已去除空格", false, 0, NULL},    /* u06 zpb E15 */
-        {U3000 "940812", true, 940812, PS_CLEAN_INFO, NULL, false, 0, NULL},        /* hengyang zpb E15 */
-        {U3000 "69486", true, 69486, PS_CLEAN_INFO, NULL, false, 0, NULL},          /* hengyang zpb E16 */
-        {"73", true, 73, PS_CLEAN_NONE, NULL, false, 0, NULL},                      /* u06 zpb E16 */
-        {"100%", true, 1.0, PS_CLEAN_NONE, NULL, true, 0, NULL},                    /* E18 everywhere */
-        {"≥98%", true, 0.98, PS_CLEAN_NONE, NULL, true, 0, "≥"},                    /* F26 */
-        {U3000 "≥98%", true, 0.98, PS_CLEAN_INFO, "已去除空格", true, 0, "≥"},      /* E26 */
-        {"≥95%", true, 0.95, PS_CLEAN_NONE, NULL, true, 0, "≥"},                    /* u02 E21 */
-        {"97.0%", true, 0.97, PS_CLEAN_NONE, NULL, true, 1, NULL},                  /* u02 F21 */
-        {"98.6%", true, 0.986, PS_CLEAN_NONE, NULL, true, 1, NULL},                 /* u02 F23 */
-        {"96.9%", true, 0.969, PS_CLEAN_NONE, NULL, true, 1, NULL},                 /* u08 F18 */
-        {"98.3%", true, 0.983, PS_CLEAN_NONE, NULL, true, 1, NULL},                 /* u08 F19 */
-        {"93%", true, 0.93, PS_CLEAN_NONE, NULL, true, 0, NULL},                    /* u02 F34 */
-        {"78家", true, 78, PS_CLEAN_NONE, NULL, false, 0, NULL},                    /* u02 E18 */
-        {"≥30万元", true, 30, PS_CLEAN_NONE, NULL, false, 0, "≥"},                  /* u02 E27 */
-        {"154.58万元", true, 154.58, PS_CLEAN_NONE, NULL, false, 2, NULL},          /* u02 F27 */
-        {"94.08万元", true, 94.08, PS_CLEAN_NONE, NULL, false, 2, NULL},            /* u08 F21 */
-        {"不超过预算数", false, 0, PS_CLEAN_NONE, NULL, false, 0, NULL},            /* u02 E24 */
+        {U3000 "1458", true, 1458, PS_CLEAN_INFO, "已去除空格", false, 0, NULL}, /* u06 zpb E15 */
+        {U3000 "940812", true, 940812, PS_CLEAN_INFO, NULL, false, 0, NULL},     /* hengyang zpb E15 */
+        {U3000 "69486", true, 69486, PS_CLEAN_INFO, NULL, false, 0, NULL},       /* hengyang zpb E16 */
+        {"73", true, 73, PS_CLEAN_NONE, NULL, false, 0, NULL},                   /* u06 zpb E16 */
+        {"100%", true, 1.0, PS_CLEAN_NONE, NULL, true, 0, NULL},                 /* E18 everywhere */
+        {"≥98%", true, 0.98, PS_CLEAN_NONE, NULL, true, 0, "≥"},                 /* F26 */
+        {U3000 "≥98%", true, 0.98, PS_CLEAN_INFO, "已去除空格", true, 0, "≥"},   /* E26 */
+        {"≥95%", true, 0.95, PS_CLEAN_NONE, NULL, true, 0, "≥"},                 /* u02 E21 */
+        {"97.0%", true, 0.97, PS_CLEAN_NONE, NULL, true, 1, NULL},               /* u02 F21 */
+        {"98.6%", true, 0.986, PS_CLEAN_NONE, NULL, true, 1, NULL},              /* u02 F23 */
+        {"96.9%", true, 0.969, PS_CLEAN_NONE, NULL, true, 1, NULL},              /* u08 F18 */
+        {"98.3%", true, 0.983, PS_CLEAN_NONE, NULL, true, 1, NULL},              /* u08 F19 */
+        {"93%", true, 0.93, PS_CLEAN_NONE, NULL, true, 0, NULL},                 /* u02 F34 */
+        {"78家", true, 78, PS_CLEAN_NONE, NULL, false, 0, NULL},                 /* u02 E18 */
+        {"≥30万元", true, 30, PS_CLEAN_NONE, NULL, false, 0, "≥"},               /* u02 E27 */
+        {"154.58万元", true, 154.58, PS_CLEAN_NONE, NULL, false, 2, NULL},       /* u02 F27 */
+        {"94.08万元", true, 94.08, PS_CLEAN_NONE, NULL, false, 2, NULL},         /* u08 F21 */
+        {"不超过预算数", false, 0, PS_CLEAN_NONE, NULL, false, 0, NULL},         /* u02 E24 */
         {"未超预算", false, 0, PS_CLEAN_NONE, NULL, false, 0, NULL},
         {"较上年下降", false, 0, PS_CLEAN_NONE, NULL, false, 0, NULL},
         {"平衡", false, 0, PS_CLEAN_NONE, NULL, false, 0, NULL},
@@ -211,8 +211,8 @@ static void test_rate_number(void **state)
     static const struct {
         double typed, want;
         ps_clean_note note;
-    } rows[] = {{0.996, 0.996, PS_CLEAN_NONE}, {1.0, 1.0, PS_CLEAN_NONE},         {1.2, 1.2, PS_CLEAN_NONE},
-                {1.5, 1.5, PS_CLEAN_NONE},     {99.6, 0.996, PS_CLEAN_WARNING},   {100, 1.0, PS_CLEAN_WARNING},
+    } rows[] = {{0.996, 0.996, PS_CLEAN_NONE}, {1.0, 1.0, PS_CLEAN_NONE},        {1.2, 1.2, PS_CLEAN_NONE},
+                {1.5, 1.5, PS_CLEAN_NONE},     {99.6, 0.996, PS_CLEAN_WARNING},  {100, 1.0, PS_CLEAN_WARNING},
                 {0, 0, PS_CLEAN_NONE},         {1.51, 0.0151, PS_CLEAN_WARNING}, {-0.5, -0.5, PS_CLEAN_NONE}};
     for (size_t i = 0; i < N(rows); i++) {
         ps_cleaned c = clean_rate_number(rows[i].typed);
@@ -347,8 +347,8 @@ static void test_dates(void **state)
     static const struct {
         const char *typed, *want; /* want NULL: rejected */
     } rows[] = {
-        {"2022年4月25日", "2022-04-25"}, /* hengyang jcsj D3 */
-        {"2022-04-08", "2022-04-08"},    /* u02 jcsj D3 */
+        {"2022年4月25日", "2022-04-25"},           /* hengyang jcsj D3 */
+        {"2022-04-08", "2022-04-08"},              /* u02 jcsj D3 */
         {"填报时间：2022年4月15日", "2022-04-15"}, /* u06 zpb F4 */
         {"2022/4/25", "2022-04-25"},
         {"2022.4.25", "2022-04-25"},
@@ -394,10 +394,20 @@ static void test_date_serial(void **state)
     static const struct {
         double serial;
         const char *want;
-    } rows[] = {{44676, "2022-04-25"}, {44676.75, "2022-04-25"}, {1, "1900-01-01"},  {59, "1900-02-28"},
-                {61, "1900-03-01"},    {36526, "2000-01-01"},   {43831, "2020-01-01"}, {2958465, "9999-12-31"},
-                {45351, "2024-02-29"},  {60, NULL},              {0, NULL},            {-1, NULL},
-                {2958466, NULL},       {NAN, NULL}};
+    } rows[] = {{44676, "2022-04-25"},
+                {44676.75, "2022-04-25"},
+                {1, "1900-01-01"},
+                {59, "1900-02-28"},
+                {61, "1900-03-01"},
+                {36526, "2000-01-01"},
+                {43831, "2020-01-01"},
+                {2958465, "9999-12-31"},
+                {45351, "2024-02-29"},
+                {60, NULL},
+                {0, NULL},
+                {-1, NULL},
+                {2958466, NULL},
+                {NAN, NULL}};
     char out[16];
     for (size_t i = 0; i < N(rows); i++) {
         bool ok = clean_date_serial(rows[i].serial, out, sizeof out);
@@ -416,8 +426,8 @@ static void test_year(void **state)
         int year;
         const char *digits;
     } rows[] = {
-        {"（ 2021 年度）", true, 2021, "2021"},      /* synthetic zpb A3 */
-        {"（ 20201 年度）", false, 0, "20201"},      /* hengyang zpb A3 */
+        {"（ 2021 年度）", true, 2021, "2021"}, /* synthetic zpb A3 */
+        {"（ 20201 年度）", false, 0, "20201"}, /* hengyang zpb A3 */
         {"2021年", true, 2021, "2021"},
         {"2021", true, 2021, "2021"},
         {"（２０２１年度）", true, 2021, "２０２１"},
@@ -452,8 +462,9 @@ static void test_year(void **state)
  * (ASan watches), and nothing taken for a number. */
 static void test_malformed(void **state)
 {
-    static const char *texts[] = {"\xef", "\xef\xbc", "1\xef\xbc", "\xe2\x89", "\xff\xfe", "12\xc2", "\xe3\x80",
-                                  "\x80\x80", "1,", "1,\xef", "≥", "99.6\xef\xbc"};
+    static const char *texts[] = {"\xef",     "\xef\xbc", "1\xef\xbc", "\xe2\x89",
+                                  "\xff\xfe", "12\xc2",   "\xe3\x80",  "\x80\x80",
+                                  "1,",       "1,\xef",   "≥",         "99.6\xef\xbc"};
     char out[8];
     for (size_t i = 0; i < N(texts); i++) {
         print_message("malformed row %zu\n", i);
@@ -486,9 +497,10 @@ static void test_malformed(void **state)
  * its size so ASan sees any read past the NUL; a fixed seed keeps the run reproducible. */
 static void test_random_fragments(void **state)
 {
-    static const char *frags[] = {"0", "9", "１", "．", ".", ",", "，", "、", " ", U3000, NBSP, "%", "％", "-", "－",
-                                  "+", "≥", "≧", "<", "=", "万元", "人", "年", "月", "日", ":", "：", "\r", "\n",
-                                  "\xe3", "\xe3\x80", "\xef\xbc", "\xc2", "\x80", "a", "不超过", "T"};
+    static const char *frags[] = {
+        "0",  "9",  "１", "．",   ".",        ",",        "，",   "、",   " ",  U3000,    NBSP, "%",  "％",
+        "-",  "－", "+",  "≥",    "≧",        "<",        "=",    "万元", "人", "年",     "月", "日", ":",
+        "：", "\r", "\n", "\xe3", "\xe3\x80", "\xef\xbc", "\xc2", "\x80", "a",  "不超过", "T"};
     uint32_t seed = 12345;
     char out[32];
     for (int iter = 0; iter < 20000; iter++) {
@@ -527,13 +539,20 @@ static void test_random_fragments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_samples_numbers), cmocka_unit_test(test_samples_rates),
-        cmocka_unit_test(test_samples_targets), cmocka_unit_test(test_numbers),
-        cmocka_unit_test(test_rate_text),       cmocka_unit_test(test_rate_number),
-        cmocka_unit_test(test_targets),         cmocka_unit_test(test_trim),
-        cmocka_unit_test(test_label),           cmocka_unit_test(test_blank),
-        cmocka_unit_test(test_dates),           cmocka_unit_test(test_date_serial),
-        cmocka_unit_test(test_year),            cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_samples_numbers),
+        cmocka_unit_test(test_samples_rates),
+        cmocka_unit_test(test_samples_targets),
+        cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_rate_text),
+        cmocka_unit_test(test_rate_number),
+        cmocka_unit_test(test_targets),
+        cmocka_unit_test(test_trim),
+        cmocka_unit_test(test_label),
+        cmocka_unit_test(test_blank),
+        cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_date_serial),
+        cmocka_unit_test(test_year),
+        cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_random_fragments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

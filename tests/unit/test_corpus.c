@@ -22,7 +22,10 @@
 
 enum { LIMIT_SECONDS = 10 };
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 /* The file names of dir, sorted; caller frees each and the array. */
 static size_t list_dir(const char *dir, char ***out)
@@ -138,7 +141,8 @@ static void test_corpus(void **state)
     for (int c = 0; c <= PS_ERR_NOMEM; c++)
         if (counts[c])
             print_message("  %-18s %zu\n", error_code_name((ps_status)c), counts[c]);
-    print_message("  crashed %zu, hung %zu, wrote to stderr %zu, other codes %zu\n", crashed, hung, noisy, odd_code);
+    print_message("  crashed %zu, hung %zu, wrote to stderr %zu, other codes %zu\n", crashed, hung, noisy,
+                  odd_code);
     print_message("  slowest: %s, %.3f s\n", slowest_file, slowest);
     assert_int_equal(crashed, 0);
     assert_int_equal(hung, 0);

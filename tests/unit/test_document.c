@@ -17,11 +17,11 @@
 #include "perfsheet/report_json.h"
 
 static const char *sample_files[] = {
-    "samples/hengyang-county-2021/both.xls",  "samples/hengyang-county-2021/zpb-biff5.xls",
-    "samples/hengyang-county-2021/jcsj.xlsx", "samples/synthetic/u04-shiwan/jcsj.xls",
-    "samples/synthetic/u04-shiwan/zpb.xls",   "samples/synthetic/u09-zhuyuan/zpb.xls",
+    "samples/hengyang-county-2021/both.xls",   "samples/hengyang-county-2021/zpb-biff5.xls",
+    "samples/hengyang-county-2021/jcsj.xlsx",  "samples/synthetic/u04-shiwan/jcsj.xls",
+    "samples/synthetic/u04-shiwan/zpb.xls",    "samples/synthetic/u09-zhuyuan/zpb.xls",
     "samples/synthetic/u10-guichuan/jcsj.xls", "samples/synthetic/u12-lanxi/zpb.xls",
-    "samples/synthetic/u08-songxi/jcsj.xls",  "samples/synthetic/u02-yuntai/zpb.xls",
+    "samples/synthetic/u08-songxi/jcsj.xls",   "samples/synthetic/u02-yuntai/zpb.xls",
 };
 
 /* The full JSON of a document (values, sources, tables, findings): what must survive. */

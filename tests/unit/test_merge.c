@@ -39,7 +39,8 @@ static const char *const inputs[] = {
 #define WANT_EXECUTED 6619.83
 #define WANT_INDICATORS 62
 
-static ps_status merge_samples(const ps_mapping_set *set, const ps_checker *ck, const char *out, size_t *ndups)
+static ps_status merge_samples(const ps_mapping_set *set, const ps_checker *ck, const char *out,
+                               size_t *ndups)
 {
     ps_merge *mg = NULL;
     ps_error err;

@@ -155,14 +155,16 @@ static const struct {
     {"\x1F\x8B\x08\x00", 4, PS_SNIFF_GZIP},
     {"%PDF-1.7\n", 0, PS_SNIFF_PDF},
     {"a,b,c\n1,2,3\n", 0, PS_SNIFF_TEXT},
-    {"\xCF\xEE\xC4\xBF,2021\xC4\xEA\r\n", 0, PS_SNIFF_TEXT},                /* GBK 项目,2021年 */
-    {"\xE9\xA1\xB9\xE7\x9B\xAE\t2021\n", 0, PS_SNIFF_TEXT},                 /* UTF-8 项目<TAB>2021 */
-    {"\xFF\xFE" "a\0,\0b\0\r\0\n\0", 12, PS_SNIFF_TEXT},                    /* UTF-16LE */
+    {"\xCF\xEE\xC4\xBF,2021\xC4\xEA\r\n", 0, PS_SNIFF_TEXT}, /* GBK 项目,2021年 */
+    {"\xE9\xA1\xB9\xE7\x9B\xAE\t2021\n", 0, PS_SNIFF_TEXT},  /* UTF-8 项目<TAB>2021 */
+    {"\xFF\xFE"
+     "a\0,\0b\0\r\0\n\0",
+     12, PS_SNIFF_TEXT}, /* UTF-16LE */
     {"\xFF\xFE<\0h\0t\0m\0l\0>\0", 14, PS_SNIFF_HTML},
     {"just words without separators", 0, PS_SNIFF_UNKNOWN},
-    {"a,b\x01\x02\x03\x04\x05\x06\x07", 0, PS_SNIFF_UNKNOWN},                /* control bytes */
-    {"a,b\0c", 5, PS_SNIFF_UNKNOWN},                                         /* NUL */
-    {"\x80\x81\xFF,\xFE", 0, PS_SNIFF_UNKNOWN},                              /* neither UTF-8 nor GBK */
+    {"a,b\x01\x02\x03\x04\x05\x06\x07", 0, PS_SNIFF_UNKNOWN}, /* control bytes */
+    {"a,b\0c", 5, PS_SNIFF_UNKNOWN},                          /* NUL */
+    {"\x80\x81\xFF,\xFE", 0, PS_SNIFF_UNKNOWN},               /* neither UTF-8 nor GBK */
 };
 
 static void test_sniff(void **state)
@@ -194,9 +196,9 @@ static void test_default_limits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_files),     cmocka_unit_test(test_messages),
-        cmocka_unit_test(test_io_errors),     cmocka_unit_test(test_file_untouched),
-        cmocka_unit_test(test_sniff),         cmocka_unit_test(test_default_limits),
+        cmocka_unit_test(test_bad_files), cmocka_unit_test(test_messages),
+        cmocka_unit_test(test_io_errors), cmocka_unit_test(test_file_untouched),
+        cmocka_unit_test(test_sniff),     cmocka_unit_test(test_default_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,12 +67,12 @@ static const ps_sheet *sheet_named(const ps_workbook *wb, const char *name)
 
 /* xlrd.open_workbook(f, formatting_info=True).sheet_by_index(0).merged_cells, made inclusive */
 static const ps_range zpb_merges[] = {
-    {1, 0, 1, 7}, {2, 0, 2, 7}, {3, 0, 3, 7}, {4, 0, 10, 0}, {6, 1, 6, 2}, {6, 3, 6, 7}, {7, 4, 7, 7},
-    {8, 4, 8, 7}, {9, 4, 9, 7}, {10, 4, 10, 7}, {11, 0, 12, 0}, {11, 1, 11, 3}, {11, 4, 11, 7},
-    {12, 1, 12, 3}, {12, 4, 12, 7}, {13, 0, 20, 0}, {14, 1, 20, 1}, {14, 2, 16, 2}, {14, 6, 20, 6},
-    {14, 7, 20, 7}, {17, 2, 18, 2}, {21, 0, 25, 0}, {21, 1, 24, 1}, {21, 6, 24, 6}, {21, 7, 24, 7},
-    {22, 2, 23, 2}, {26, 1, 26, 3}, {26, 4, 26, 5}, {27, 0, 28, 0}, {27, 1, 27, 3}, {27, 4, 27, 7},
-    {28, 1, 28, 3}, {28, 4, 28, 7}, {29, 0, 29, 7}, {30, 0, 30, 7}};
+    {1, 0, 1, 7},   {2, 0, 2, 7},   {3, 0, 3, 7},   {4, 0, 10, 0},  {6, 1, 6, 2},   {6, 3, 6, 7},
+    {7, 4, 7, 7},   {8, 4, 8, 7},   {9, 4, 9, 7},   {10, 4, 10, 7}, {11, 0, 12, 0}, {11, 1, 11, 3},
+    {11, 4, 11, 7}, {12, 1, 12, 3}, {12, 4, 12, 7}, {13, 0, 20, 0}, {14, 1, 20, 1}, {14, 2, 16, 2},
+    {14, 6, 20, 6}, {14, 7, 20, 7}, {17, 2, 18, 2}, {21, 0, 25, 0}, {21, 1, 24, 1}, {21, 6, 24, 6},
+    {21, 7, 24, 7}, {22, 2, 23, 2}, {26, 1, 26, 3}, {26, 4, 26, 5}, {27, 0, 28, 0}, {27, 1, 27, 3},
+    {27, 4, 27, 7}, {28, 1, 28, 3}, {28, 4, 28, 7}, {29, 0, 29, 7}, {30, 0, 30, 7}};
 
 static void check_zpb(const ps_workbook *wb)
 {
@@ -162,7 +162,8 @@ static void test_jcsj_text_kept_exactly(void **state)
     assert_string_equal(cell_at(sh, "B4")->text, "编制数");
     const ps_cell *b5 = cell_at(sh, "B5");
     assert_int_equal(b5->type, PS_CELL_TEXT);
-    assert_string_equal(b5->text, "\u3000" "114");
+    assert_string_equal(b5->text, "\u3000"
+                                  "114");
     assert_string_equal(cell_at(sh, "C9")->text, "10.5\u3000");
     workbook_free(wb);
 }
@@ -222,8 +223,8 @@ static void test_formula_cells(void **state)
 
 static void test_constants_match_freexl(void **state)
 {
-    static const char *files[] = {"hengyang-zpb.xls", "hengyang-jcsj.xls", "u08-jcsj.xls", "u08-zpb.xls",
-                                  "u10-jcsj.xls", "u10-zpb.xls"};
+    static const char *files[] = {"hengyang-zpb.xls", "hengyang-jcsj.xls", "u08-jcsj.xls",
+                                  "u08-zpb.xls",      "u10-jcsj.xls",      "u10-zpb.xls"};
     static const size_t nformulas[] = {1, 0, 7, 4, 9, 1}; /* formula_cells in expected.json */
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[256];
@@ -297,7 +298,7 @@ static void test_error_and_bool_cells(void **state)
     static const struct {
         const char *ref, *text;
     } errs[] = {{"A2", "#NULL!"}, {"A3", "#DIV/0!"}, {"A4", "#VALUE!"}, {"A5", "#REF!"},
-                {"A6", "#NAME?"}, {"A7", "#NUM!"},  {"A8", "#N/A"},    {"F9", "#N/A"}};
+                {"A6", "#NAME?"}, {"A7", "#NUM!"},   {"A8", "#N/A"},    {"F9", "#N/A"}};
     for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
         print_message("%s\n", errs[i].ref);
         const ps_cell *c = cell_at(sh, errs[i].ref);
@@ -401,7 +402,9 @@ static void *read_many(void *arg)
 {
     long bad = 0, id = (long)(intptr_t)arg;
     for (int i = 0; i < 40; i++) {
-        const char *path = (i + id) % 3 == 0 ? DATA "truncated.xls" : (i + id) % 3 == 1 ? DATA "hengyang-zpb.xls" : DATA "hengyang-zpb-biff5.xls";
+        const char *path = (i + id) % 3 == 0   ? DATA "truncated.xls"
+                           : (i + id) % 3 == 1 ? DATA "hengyang-zpb.xls"
+                                               : DATA "hengyang-zpb-biff5.xls";
         ps_workbook *wb = NULL;
         ps_error err;
         ps_status st = reader_open_xls(path, NULL, &wb, &err);
@@ -461,9 +464,21 @@ static void put(bytes *b, const void *p, size_t n)
     memcpy(b->p + b->n, p, n);
     b->n += n;
 }
-static void put8(bytes *b, unsigned v) { uint8_t c = (uint8_t)v; put(b, &c, 1); }
-static void put16(bytes *b, unsigned v) { put8(b, v & 0xFF); put8(b, v >> 8 & 0xFF); }
-static void put32(bytes *b, uint32_t v) { put16(b, v & 0xFFFF); put16(b, v >> 16); }
+static void put8(bytes *b, unsigned v)
+{
+    uint8_t c = (uint8_t)v;
+    put(b, &c, 1);
+}
+static void put16(bytes *b, unsigned v)
+{
+    put8(b, v & 0xFF);
+    put8(b, v >> 8 & 0xFF);
+}
+static void put32(bytes *b, uint32_t v)
+{
+    put16(b, v & 0xFFFF);
+    put16(b, v >> 16);
+}
 static void putf64(bytes *b, double d)
 {
     uint64_t u;
@@ -597,37 +612,114 @@ static bytes build_workbook(built opt)
     uint32_t sheet_at = (uint32_t)b.n;
     memcpy(b.p + bs_at + 4, &sheet_at, 4); /* little-endian host */
     bof(&b, 0x0010);
-    r.n = 0; cellhdr(&r, 0, 0, 0); put32(&r, 0); rec(&b, 0x00FD, &r);       /* A1 LABELSST 甲乙 */
-    r.n = 0; cellhdr(&r, 0, 1, 0); put32(&r, 1); rec(&b, 0x00FD, &r);       /* B1 hello世界 */
-    r.n = 0; cellhdr(&r, 1, 0, 1); putf64(&r, 44676); rec(&b, 0x0203, &r); /* A2 2022-04-25 */
-    r.n = 0; cellhdr(&r, 1, 1, 3); put32(&r, (44676u << 2) | 2); rec(&b, 0x027E, &r); /* B2 RK int */
-    r.n = 0; cellhdr(&r, 1, 2, 2); putf64(&r, 0.98765); rec(&b, 0x0203, &r); /* C2 0.000% */
-    r.n = 0; cellhdr(&r, 1, 3, 6); putf64(&r, 1.5); rec(&b, 0x0203, &r);   /* D2 [h]:mm:ss */
+    r.n = 0;
+    cellhdr(&r, 0, 0, 0);
+    put32(&r, 0);
+    rec(&b, 0x00FD, &r); /* A1 LABELSST 甲乙 */
+    r.n = 0;
+    cellhdr(&r, 0, 1, 0);
+    put32(&r, 1);
+    rec(&b, 0x00FD, &r); /* B1 hello世界 */
+    r.n = 0;
+    cellhdr(&r, 1, 0, 1);
+    putf64(&r, 44676);
+    rec(&b, 0x0203, &r); /* A2 2022-04-25 */
+    r.n = 0;
+    cellhdr(&r, 1, 1, 3);
+    put32(&r, (44676u << 2) | 2);
+    rec(&b, 0x027E, &r); /* B2 RK int */
+    r.n = 0;
+    cellhdr(&r, 1, 2, 2);
+    putf64(&r, 0.98765);
+    rec(&b, 0x0203, &r); /* C2 0.000% */
+    r.n = 0;
+    cellhdr(&r, 1, 3, 6);
+    putf64(&r, 1.5);
+    rec(&b, 0x0203, &r); /* D2 [h]:mm:ss */
     /* A3: MULRK 1.23 (RK x100), 5, over A3:B3 with XF 5 and 0 */
-    r.n = 0; put16(&r, 2); put16(&r, 0);
-    put16(&r, 5); put32(&r, (123u << 2) | 3);
-    put16(&r, 0); put32(&r, (5u << 2) | 2);
-    put16(&r, 1); rec(&b, 0x00BD, &r);
+    r.n = 0;
+    put16(&r, 2);
+    put16(&r, 0);
+    put16(&r, 5);
+    put32(&r, (123u << 2) | 3);
+    put16(&r, 0);
+    put32(&r, (5u << 2) | 2);
+    put16(&r, 1);
+    rec(&b, 0x00BD, &r);
     /* formulas in row 4: string (+STRING), bool, error, empty string, number */
     static const uint8_t tail[] = {0, 0, 0, 0, 0, 0, 3, 0, 0x1E, 1, 0}; /* flags, chn, cce=3, =1 */
-    r.n = 0; cellhdr(&r, 3, 0, 4); put8(&r, 0); for (int k = 0; k < 5; k++) put8(&r, 0); put16(&r, 0xFFFF);
-    put(&r, tail, sizeof tail); rec(&b, 0x0006, &r);
-    r.n = 0; ustr16(&r, "结果文本"); rec(&b, 0x0207, &r);
-    r.n = 0; cellhdr(&r, 3, 1, 0); put8(&r, 1); put8(&r, 0); put8(&r, 1); put8(&r, 0); put16(&r, 0); put16(&r, 0xFFFF);
-    put(&r, tail, sizeof tail); rec(&b, 0x0006, &r);
-    r.n = 0; cellhdr(&r, 3, 2, 0); put8(&r, 2); put8(&r, 0); put8(&r, 0x07); put8(&r, 0); put16(&r, 0); put16(&r, 0xFFFF);
-    put(&r, tail, sizeof tail); rec(&b, 0x0006, &r);
-    r.n = 0; cellhdr(&r, 3, 3, 0); put8(&r, 3); for (int k = 0; k < 5; k++) put8(&r, 0); put16(&r, 0xFFFF);
-    put(&r, tail, sizeof tail); rec(&b, 0x0006, &r);
-    r.n = 0; cellhdr(&r, 3, 4, 2); putf64(&r, 0.5); put(&r, tail, sizeof tail); rec(&b, 0x0006, &r);
+    r.n = 0;
+    cellhdr(&r, 3, 0, 4);
+    put8(&r, 0);
+    for (int k = 0; k < 5; k++)
+        put8(&r, 0);
+    put16(&r, 0xFFFF);
+    put(&r, tail, sizeof tail);
+    rec(&b, 0x0006, &r);
+    r.n = 0;
+    ustr16(&r, "结果文本");
+    rec(&b, 0x0207, &r);
+    r.n = 0;
+    cellhdr(&r, 3, 1, 0);
+    put8(&r, 1);
+    put8(&r, 0);
+    put8(&r, 1);
+    put8(&r, 0);
+    put16(&r, 0);
+    put16(&r, 0xFFFF);
+    put(&r, tail, sizeof tail);
+    rec(&b, 0x0006, &r);
+    r.n = 0;
+    cellhdr(&r, 3, 2, 0);
+    put8(&r, 2);
+    put8(&r, 0);
+    put8(&r, 0x07);
+    put8(&r, 0);
+    put16(&r, 0);
+    put16(&r, 0xFFFF);
+    put(&r, tail, sizeof tail);
+    rec(&b, 0x0006, &r);
+    r.n = 0;
+    cellhdr(&r, 3, 3, 0);
+    put8(&r, 3);
+    for (int k = 0; k < 5; k++)
+        put8(&r, 0);
+    put16(&r, 0xFFFF);
+    put(&r, tail, sizeof tail);
+    rec(&b, 0x0006, &r);
+    r.n = 0;
+    cellhdr(&r, 3, 4, 2);
+    putf64(&r, 0.5);
+    put(&r, tail, sizeof tail);
+    rec(&b, 0x0006, &r);
     /* BOOLERR: E1 TRUE, F1 #N/A; LABEL C1 (BIFF8 unicode) */
-    r.n = 0; cellhdr(&r, 0, 4, 0); put8(&r, 1); put8(&r, 0); rec(&b, 0x0205, &r);
-    r.n = 0; cellhdr(&r, 0, 5, 0); put8(&r, 0x2A); put8(&r, 1); rec(&b, 0x0205, &r);
-    r.n = 0; cellhdr(&r, 0, 2, 0); ustr16(&r, "标签"); rec(&b, 0x0204, &r);
+    r.n = 0;
+    cellhdr(&r, 0, 4, 0);
+    put8(&r, 1);
+    put8(&r, 0);
+    rec(&b, 0x0205, &r);
+    r.n = 0;
+    cellhdr(&r, 0, 5, 0);
+    put8(&r, 0x2A);
+    put8(&r, 1);
+    rec(&b, 0x0205, &r);
+    r.n = 0;
+    cellhdr(&r, 0, 2, 0);
+    ustr16(&r, "标签");
+    rec(&b, 0x0204, &r);
     /* MERGEDCELLS: A6:C7 */
-    r.n = 0; put16(&r, 1); put16(&r, 5); put16(&r, 6); put16(&r, 0); put16(&r, 2); rec(&b, 0x00E5, &r);
+    r.n = 0;
+    put16(&r, 1);
+    put16(&r, 5);
+    put16(&r, 6);
+    put16(&r, 0);
+    put16(&r, 2);
+    rec(&b, 0x00E5, &r);
     /* a cell far down: row 60000 */
-    r.n = 0; cellhdr(&r, 60000, 7, 0); putf64(&r, 7); rec(&b, 0x0203, &r);
+    r.n = 0;
+    cellhdr(&r, 60000, 7, 0);
+    putf64(&r, 7);
+    rec(&b, 0x0203, &r);
     eof(&b);
     if (opt.cut_sheet)
         b.n -= 12; /* into the NUMBER record before EOF */
@@ -704,7 +796,8 @@ static void test_built_workbook(void **state)
     assert_int_equal(cell_at(sh, "F1")->type, PS_CELL_ERROR);
     assert_string_equal(cell_at(sh, "F1")->text, "#N/A");
 
-    const ps_cell *a2 = cell_at(sh, "A2"), *b2 = cell_at(sh, "B2"), *c2 = cell_at(sh, "C2"), *d2 = cell_at(sh, "D2");
+    const ps_cell *a2 = cell_at(sh, "A2"), *b2 = cell_at(sh, "B2"), *c2 = cell_at(sh, "C2"),
+                  *d2 = cell_at(sh, "D2");
     assert_int_equal(a2->type, PS_CELL_DATE);
     assert_true(a2->number == 44676);
     assert_string_equal(a2->text, "2022-04-25");

@@ -324,9 +324,10 @@ static void test_limits(void **state)
 static void test_tiny_zips(void **state)
 {
     /* a ZIP64 locator pointing far away, in a 42-byte file: EOCD claims 0xFFFF entries */
-    unsigned char zip64[42] = {'P', 'K', 6, 7, 0, 0, 0, 0, 0xF0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 1, 0, 0, 0,
-                               'P', 'K', 5, 6, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                               0xFF, 0xFF, 0xFF, 0xFF, 0, 0};
+    unsigned char zip64[42] = {'P',  'K',  6,    7,    0,    0,    0,    0,    0xF0, 0xFF, 0xFF,
+                               0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 1,    0,    0,    0,    'P',  'K',
+                               5,    6,    0,    0,    0,    0,    0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                               0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0,    0};
     /* one directory entry whose name runs past the end of the directory */
     unsigned char name[22 + 46] = {'P', 'K', 1, 2};
     name[28] = 0xFF; /* name length 255 */

@@ -14,8 +14,13 @@ static void test_cell_refs(void **state)
     static const struct {
         uint32_t row, col;
         const char *ref;
-    } refs[] = {{0, 0, "A1"}, {5, 5, "F6"}, {0, 25, "Z1"}, {0, 26, "AA1"}, {9, 701, "ZZ10"},
-                {0, 702, "AAA1"}, {1048575, 16383, "XFD1048576"}};
+    } refs[] = {{0, 0, "A1"},
+                {5, 5, "F6"},
+                {0, 25, "Z1"},
+                {0, 26, "AA1"},
+                {9, 701, "ZZ10"},
+                {0, 702, "AAA1"},
+                {1048575, 16383, "XFD1048576"}};
     char buf[16];
     for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
         print_message("row %zu: %s\n", i, refs[i].ref);

@@ -37,7 +37,9 @@ static const struct {
     {"　青溪县/医保:局*?  ", 2020, "zpb", "青溪县_医保_局___2020_zpb.xlsx"},
     {"..\\..\\etc", 2021, "zpb", "_.._etc_2021_zpb.xlsx"},
     {"CON", 2021, "zpb", "_CON_2021_zpb.xlsx"}, /* harmless here, needed alone */
-    {"a\x01" "b\"c<d>e|f", 2021, "zpb", "a_b_c_d_e_f_2021_zpb.xlsx"},
+    {"a\x01"
+     "b\"c<d>e|f",
+     2021, "zpb", "a_b_c_d_e_f_2021_zpb.xlsx"},
     {"\xff\xfe单位", 2021, "zpb", "__单位_2021_zpb.xlsx"},
     {"   ", 2021, "zpb", "未知单位_2021_zpb.xlsx"},
 };
@@ -160,7 +162,8 @@ static ps_document *jcsj_doc(const char *file)
     finding_set_actual_number(f, 1.0);
     assert_non_null(findings_add(fl, "clean.percent_text", PS_SEV_WARNING, file, "基础数据表", "D5",
                                  "控制率以文本录入：'　100%'"));
-    assert_non_null(findings_add(fl, "clean.fullwidth", PS_SEV_INFO, file, "基础数据表", "B7", "全角数字已转换"));
+    assert_non_null(
+        findings_add(fl, "clean.fullwidth", PS_SEV_INFO, file, "基础数据表", "B7", "全角数字已转换"));
     assert_non_null(findings_add(fl, "jcsj.vehicle", PS_SEV_ERROR, file, "基础数据表", "B10",
                                  "公务用车购置和维护经费应为 6.85（公车购置+公车运行维护），表中为空"));
     return d;
@@ -185,14 +188,15 @@ static const char *const jcsj_yaml =
     "    columns:\n"
     "      - {key: name, label: 项目名称, header: 项目名称}\n"
     "      - {key: final, label: 决算数, type: money, header: 决算数}\n"
-"layout:\n"
+    "layout:\n"
     "  sheet: 基础数据表\n"
     "  blocks:\n"
     "    - title: 财政供养人员情况\n"
     "      fields: [staff_quota, staff_actual, {staff_control_rate: 控制率}]\n"
     "    - grid:\n"
     "        columns: {final: 决算数, budget: 预算数}\n"
-    "        rows: {basic_expense: 一、部门基本支出, three_public: 2、三公经费, vehicle: 公务用车购置和维护经费,\n"
+    "        rows: {basic_expense: 一、部门基本支出, three_public: 2、三公经费, vehicle: "
+    "公务用车购置和维护经费,\n"
     "               vehicle_purchase: 其中：公车购置, vehicle_operation: 公车运行维护, reception: 公务接待,\n"
     "               overseas: 出国经费, project_expense: 四、部门项目支出}\n"
     "    - table: projects\n"
@@ -546,7 +550,8 @@ static void test_convert_hostile_values(void **state)
     set_num(d, "funds.executed", PS_TYPE_MONEY, INFINITY, 5, 4);
     set_num(d, "funds.budget_full", PS_TYPE_MONEY, NAN, 5, 3);
     set_text(d, "grade", PS_TYPE_GRADE, "\xe4\xbc", 30, 1); /* a cut character */
-    assert_non_null(findings_add(document_findings(d), "x.long", PS_SEV_ERROR, "in.xls", "自评表", "A11", long_text));
+    assert_non_null(
+        findings_add(document_findings(d), "x.long", PS_SEV_ERROR, "in.xls", "自评表", "A11", long_text));
     char path[512];
     snprintf(path, sizeof path, "%s/hostile.xlsx", tmpdir);
     ps_error err;

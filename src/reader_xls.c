@@ -1079,9 +1079,12 @@ static ps_status read_ole_stream(xls_ctx *x, const uint8_t *file, size_t flen, u
     GsfInput *in = gsf_input_memory_new(file, (gsf_off_t)flen, FALSE);
     GsfInfile *ole = in ? gsf_infile_msole_new(in, &gerr) : NULL;
     if (!ole) {
-        st = error_set(x->err, PS_ERR_CORRUPT, x->path, "OLE2 复合文档已损坏（%s%s%s）",
-                       gerr && gerr->message ? gerr->message : "无法读取目录", cap.count ? "；" : "",
-                       cap.count ? cap.first : "");
+        st =
+            error_set(x->err, PS_ERR_CORRUPT, x->path,
+                      "文件已损坏或不完整（可能在下载、复制时被截断），无法读取其中的工作表；请重新获取原文件"
+                      "（技术细节：OLE2 复合文档目录无法读取：%s%s%s）",
+                      gerr && gerr->message ? gerr->message : "无法读取目录", cap.count ? "；" : "",
+                      cap.count ? cap.first : "");
         goto done;
     }
     int n = gsf_infile_num_children(ole);
@@ -1112,7 +1115,9 @@ static ps_status read_ole_stream(xls_ctx *x, const uint8_t *file, size_t flen, u
             st =
                 error_set(x->err, PS_ERR_UNSUPPORTED, x->path, "这是 PowerPoint 演示文稿，不是 Excel 工作簿");
         else if (n <= 0 && cap.count)
-            st = error_set(x->err, PS_ERR_CORRUPT, x->path, "OLE2 复合文档已损坏（%s）", cap.first);
+            st = error_set(x->err, PS_ERR_CORRUPT, x->path,
+                           "文件已损坏或不完整（可能在下载、复制时被截断）；请重新获取原文件（技术细节：%s）",
+                           cap.first);
         else
             st = error_set(x->err, PS_ERR_UNSUPPORTED, x->path,
                            "OLE2 复合文档中没有 Excel 工作簿流（Workbook/Book）");

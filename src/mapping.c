@@ -490,6 +490,25 @@ ps_status mapping_detect(const ps_mapping_set *set, const ps_workbook *wb, ps_de
     return PS_OK;
 }
 
+/* "jcsj（部门整体支出绩效评价基础数据表）、zpb（…）": the detectable mappings, for messages. */
+static const char *known_templates(const ps_mapping_set *set)
+{
+    static _Thread_local char buf[512];
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < mapping_set_count(set) && used < sizeof buf; i++) {
+        const ps_mapping *m = mapping_set_at(set, i);
+        if (!m->detectable)
+            continue;
+        int k = snprintf(buf + used, sizeof buf - used, "%s%s%s%s%s", used ? "、" : "", m->id,
+                         *mapping_title(m) ? "（" : "", mapping_title(m), *mapping_title(m) ? "）" : "");
+        if (k < 0)
+            break;
+        used += (size_t)k;
+    }
+    return buf;
+}
+
 ps_status mapping_extract_workbook(const ps_mapping_set *set, const ps_workbook *wb, const char *file,
                                    ps_document ***docs, size_t *ndocs, ps_error *err)
 {
@@ -532,7 +551,12 @@ ps_status mapping_extract_workbook(const ps_mapping_set *set, const ps_workbook 
         if (best) {
             const ps_sheet *sh = workbook_sheet(wb, best->sheet);
             const char *title = mapping_title(best->mapping);
-            if (best->score >= 1.0) /* every anchor found, by more than one mapping */
+            if (best->score < 0.5) /* not this template at all: say so, the closest as a hint */
+                st = error_at_cell(
+                    err, PS_ERR_NO_TEMPLATE, file, sheet_name(sh), NULL,
+                    "文件中没有可识别的模板（已知模板：%s）；最接近的是工作表「%s」与 %s，匹配度仅 %.0f%%",
+                    known_templates(set), sheet_name(sh), best->mapping->id, best->score * 100);
+            else if (best->score >= 1.0) /* every anchor found, by more than one mapping */
                 st = error_at_cell(err, PS_ERR_NO_TEMPLATE, file, sheet_name(sh), NULL, "工作表「%s」%s",
                                    sheet_name(sh), best->missing);
             else

@@ -82,6 +82,11 @@ assert [s['template'] for s in det[0]['sheets']] == ['jcsj', 'zpb'] and all(s['c
 assert det[1]['sheets'][0]['complete'] is False and '绩效指标' in det[1]['sheets'][0]['missing']
 print('extract and detect: ok')
 PY
+# a workbook of another kind (the 部门决算 公开01–09表) is said to hold no known template
+set +e; "$bin" check --json samples/juesuan/anhua-2021-juesuan.xls >"$tmp/juesuan.jsonl" 2>/dev/null; rc=$?; set -e
+[ $rc = 2 ] || fail "juesuan: exit $rc, want 2"
+grep -q '"code":"no_template","message":"文件中没有可识别的模板' "$tmp/juesuan.jsonl" || fail "juesuan: $(head -c 300 "$tmp/juesuan.jsonl")"
+
 # convert into the inputs' own folder, where an input already bears the output's name
 own=$tmp/own; mkdir -p "$own"
 cp samples/synthetic/u04-shiwan/zpb.xls "$own/石湾县医疗保障局_2021_zpb.xlsx"   # an .xls under that name

@@ -1015,8 +1015,24 @@ ps_status mapping_load_text(const char *name, const char *text, size_t len, ps_m
     dcfg.show_type = false;
     dcfg.show_module = false;
     struct fy_diag *diag = fy_diag_create(&dcfg);
+    /* errors located at a token are collected, not displayed: libfyaml 0.7.12 crashes
+     * displaying the source line of some (fy_diag_error_atom_display, found by fuzz_rules) */
+    if (diag)
+        fy_diag_set_collect_errors(diag, true);
     struct fy_parse_cfg cfg = {.flags = FYPCF_COLLECT_DIAG | FYPCF_JSON_NONE, .diag = diag};
     m->doc = diag ? fy_document_build_from_string(&cfg, copy, len) : NULL;
+    if (diag && !m->doc) {
+        void *eit = NULL;
+        struct fy_diag_error *e;
+        while ((e = fy_diag_errors_iterate(diag, &eit)))
+            if (e->type >= FYET_ERROR) {
+                yd->line = e->line;
+                yd->col = e->column;
+                snprintf(yd->msg, sizeof yd->msg, "%s", e->msg ? e->msg : "");
+                yd->have = true;
+                break;
+            }
+    }
     if (diag)
         fy_diag_destroy(diag);
     if (!m->doc) {

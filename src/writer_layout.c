@@ -27,6 +27,7 @@
 #include "yaml_pos.h"
 
 #include <libfyaml.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,6 +391,11 @@ static ps_status complete(builder *b)
     return PS_OK;
 }
 
+/* libfyaml materialises a scalar's text lazily and caches it in the token, so reading one
+ * mapping's YAML from two threads at once races (a formula's text came back empty under
+ * convert -j4). The layout is the only YAML read while files are processed: one at a time. */
+static pthread_mutex_t yaml_lock = PTHREAD_MUTEX_INITIALIZER;
+
 ps_status wr_layout_build(const ps_mapping *m, wr_layout **out, ps_error *err)
 {
     wr_layout *l = calloc(1, sizeof *l);
@@ -398,9 +404,11 @@ ps_status wr_layout_build(const ps_mapping *m, wr_layout **out, ps_error *err)
     l->mapping = m;
     builder b = {l, err, m ? mapping_path(m) : NULL};
     ps_status st = PS_OK;
+    pthread_mutex_lock(&yaml_lock);
     struct fy_node *sec = m ? mapping_section(m, "layout") : NULL;
     if (sec)
         st = parse_section(&b, sec);
+    pthread_mutex_unlock(&yaml_lock);
     if (st == PS_OK)
         st = complete(&b);
     if (st == PS_OK && !l->title) {

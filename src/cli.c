@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,41 +289,66 @@ static int run_inspect(options *opt, progress *prog)
 
 /* ---- detect, extract, check, convert, merge: one pipeline ----
  *
- * Pass 1 reads, matches and checks every file on the pool. detect, extract and check render
- * each file's output on the worker and keep only a projection of
- * their documents holding what the cross-table rules read;
- * the cross-table rules then run over the projections and their findings are appended to
- * the right file's output, printed in input order. convert and merge need whole documents
- * with every finding: pass 1 parks each whole document in the spill file (document_encode),
- * and pass 2 takes them back in input order through a bounded window, injects their
- * cross-table findings and writes or merges each at once. So no stage holds more than a
- * window of whole documents, however long the batch. */
+ * Pass 1 reads, matches and checks every file on the pool and keeps next to nothing of it in
+ * memory: each file's rendered output (detect, extract, check) and, per document, the
+ * projection the cross-table rules read (checker_cross_projection) go to an unlinked spill
+ * file; what stays is a small doc_ref per document (where those bytes are, and the unit,
+ * year and template that pair it). The cross-table rules then run on the pool, one group of
+ * documents sharing unit and year at a time, over projections read back; a projection that
+ * received findings is stored again and marked. detect, extract and check then put each
+ * file's output together on the pool and print it in input order. convert and merge also
+ * park each whole document (document_encode) in pass 1; pass 2 takes them back in input
+ * order through a bounded window, adds their cross-table findings and writes or merges each
+ * at once. So memory holds some 200 bytes per file (its name, its result, its doc_refs) plus
+ * a window of whole documents, however long the batch. */
 
 typedef enum stage { STAGE_DETECT, STAGE_EXTRACT, STAGE_CHECK, STAGE_CONVERT, STAGE_MERGE } stage;
 
+/* Bytes pass 1 keeps for later: in the spill file when there is one, else in memory. */
+typedef struct stored {
+    off_t at;     /* in the spill file (when mem is NULL) */
+    char *mem;    /* in memory */
+    uint32_t len; /* 0: nothing stored */
+} stored;
+
+/* What pass 1 keeps of one document. */
+typedef struct doc_ref {
+    stored proj;        /* check, convert, merge: its cross-table projection, encoded */
+    stored parked;      /* convert, merge: the whole document, encoded (len 0: read it again) */
+    char *path;         /* convert: its output file name, then path */
+    uint64_t unit_hash; /* of its unit_name, to group documents by */
+    int32_t year;
+    uint16_t tpl; /* its template's index in the mapping set */
+    bool paired;  /* has a unit_name and a projection: cross-table rules may pair it */
+    bool cross;   /* its projection holds cross-table findings */
+} doc_ref;
+
 typedef struct file_result {
-    ps_error *err;      /* owned; set when the file could not be read or matched */
-    ps_document **docs; /* pass 1: projections (check, convert, merge); pass 2: whole documents */
-    size_t ndocs;
+    ps_error *err; /* owned; set when the file could not be read, matched or written */
+    doc_ref *refs;
+    uint32_t nrefs;
+    uint32_t out_len[3]; /* rendered output: documents JSON, findings JSON items, text */
+    stored out;          /* ... those three, one after the other */
+    uint32_t by_sev[3];  /* findings by severity, cross-table ones included once known */
+} file_result;
+
+/* A file in flight in an ordered phase (output, pass 2): file i uses slot i % window, as
+ * batch_run_ordered never has two files that far apart in flight. */
+typedef struct slot {
     ps_document **full; /* pass 2: whole documents */
     size_t nfull;
-    char **paths;        /* convert: the output path of each document */
-    ps_error *write_err; /* convert: per document */
-    ps_buf documents;    /* JSON documents array (until spilled) */
-    ps_buf findings;     /* JSON finding objects, comma-separated (until spilled) */
-    ps_buf text;         /* text form (until spilled) */
-    off_t spill_at;      /* where documents, findings and text were spilled, in that order */
-    size_t spill_len[3];
-    off_t *parked_at;   /* convert, merge: where each whole document was parked ... */
-    size_t *parked_len; /* ... and its length (0: not parked, process the file again) */
-    bool first_finding; /* no finding written to `findings` yet */
-    bool reportable;    /* an error or warning finding */
-    size_t by_sev[3];
-    ps_buf templates;         /* template id of each document, NUL-separated */
-    ps_detection *detections; /* detect only */
-    size_t ndetections;
-    ps_buf detect_names; /* detect only: sheet names, NUL-separated */
-} file_result;
+    ps_error *write_err; /* convert: per document, when one failed */
+    ps_buf line;         /* what the main thread prints or writes for the file */
+} slot;
+
+enum { ORDERED_WINDOW = 32 };
+
+/* Rendered output of a file while it is being put together. */
+typedef struct rendered {
+    ps_buf documents; /* JSON documents array */
+    ps_buf findings;  /* JSON finding objects, comma-separated */
+    ps_buf text;      /* text form */
+} rendered;
 
 typedef struct tally {
     size_t by_sev[3], files_bad, by_code[PS_ERR_NOMEM + 1];
@@ -335,17 +361,20 @@ typedef struct tally {
 typedef struct pipeline {
     const options *opt;
     stage stage;
-    int pass;
     const ps_mapping_set *mappings;
     const ps_checker *checker;
     file_result *results;
+    slot slots[ORDERED_WINDOW];
     progress *prog;
     int rc;
     tally t;
     FILE *jsonl;     /* convert: findings.jsonl being written (temporary name) */
-    int spill_fd;    /* detect/extract/check: rendered outputs wait here, not in memory */
+    int spill_fd;    /* the spill file, or -1: then rendered output and projections stay in memory */
     off_t spill_end; /* next free offset (atomic) */
     ps_merge *merge;
+    size_t print_n;   /* detect, extract, check: the files to print */
+    int cross_failed; /* atomic: the first failing cross-table group fills cross_err */
+    ps_error cross_err;
 } pipeline;
 
 static void findings_text(ps_buf *b, const ps_document *d, bool with_info)
@@ -390,16 +419,17 @@ static void extract_text(ps_buf *b, const ps_document *d)
     }
 }
 
-static void detect_text(ps_buf *b, const char *file, const file_result *r, bool json)
+static void detect_text(ps_buf *b, const char *file, const ps_workbook *wb, const ps_detection *dets,
+                        size_t n, bool json)
 {
-    const char *name = r->detect_names.data;
     if (json) {
         buf_puts(b, "{\"file\":");
         json_string(b, file);
         buf_puts(b, ",\"status\":\"ok\",\"sheets\":[");
     }
-    for (size_t k = 0; k < r->ndetections; k++) {
-        const ps_detection *d = &r->detections[k];
+    for (size_t k = 0; k < n; k++) {
+        const ps_detection *d = &dets[k];
+        const char *name = sheet_name(workbook_sheet(wb, d->sheet));
         if (json) {
             buf_puts(b, k ? ",{\"sheet\":" : "{\"sheet\":");
             json_string(b, name);
@@ -422,26 +452,34 @@ static void detect_text(ps_buf *b, const char *file, const file_result *r, bool 
         } else {
             buf_printf(b, "%s:%s: 未识别的表%s%s\n", file, name, d->missing[0] ? "：" : "", d->missing);
         }
-        name += strlen(name) + 1;
     }
     if (json)
         buf_puts(b, "]}\n");
 }
 
-/* Counts and renders the findings of docs into r (JSON items or text lines). */
-static void render_findings(const pipeline *p, file_result *r, ps_document *const *docs, size_t n)
+/* Adds the findings of docs to r's counts. */
+static void count_findings(file_result *r, ps_document *const *docs, size_t n)
 {
-    for (size_t k = 0; k < n; k++) {
-        const ps_findings *fl = document_findings_const(docs[k]);
+    for (size_t k = 0; k < n; k++)
         for (int s = 0; s < 3; s++)
-            r->by_sev[s] += findings_count_severity(fl, (ps_severity)s);
-        r->reportable =
-            r->reportable ||
-            findings_count_severity(fl, PS_SEV_ERROR) + findings_count_severity(fl, PS_SEV_WARNING) > 0;
+            r->by_sev[s] +=
+                (uint32_t)findings_count_severity(document_findings_const(docs[k]), (ps_severity)s);
+}
+
+static bool reportable(const file_result *r)
+{
+    return r->by_sev[PS_SEV_ERROR] + r->by_sev[PS_SEV_WARNING] > 0;
+}
+
+/* Renders the findings of docs into out: JSON items or, for check, text lines. */
+static void render_findings(const pipeline *p, rendered *out, ps_document *const *docs, size_t n)
+{
+    bool first = out->findings.len == 0;
+    for (size_t k = 0; k < n; k++) {
         if (p->opt->json)
-            report_findings_items(&r->findings, fl, &r->first_finding);
+            report_findings_items(&out->findings, document_findings_const(docs[k]), &first);
         else if (p->stage == STAGE_CHECK)
-            findings_text(&r->text, docs[k], false);
+            findings_text(&out->text, docs[k], false);
     }
 }
 
@@ -454,8 +492,10 @@ static void free_docs(ps_document ***docs, size_t *n)
     *n = 0;
 }
 
-/* Reads, matches and checks file i into *docs under the armed deadline. */
-static ps_status read_and_check(pipeline *p, size_t i, ps_document ***docs, size_t *ndocs, ps_error *err)
+/* Reads, matches and checks file i into *docs under the armed deadline; detect renders its
+ * answer into *detected instead. */
+static ps_status read_and_check(pipeline *p, size_t i, ps_document ***docs, size_t *ndocs, ps_buf *detected,
+                                ps_error *err)
 {
     const char *file = p->opt->inputs.files[i];
     ps_workbook *wb = NULL;
@@ -463,12 +503,12 @@ static ps_status read_and_check(pipeline *p, size_t i, ps_document ***docs, size
     if (st != PS_OK)
         return st;
     if (p->stage == STAGE_DETECT) {
-        file_result *r = &p->results[i];
-        st = mapping_detect(p->mappings, wb, &r->detections, &r->ndetections, err);
-        for (size_t k = 0; st == PS_OK && k < r->ndetections; k++) {
-            const ps_sheet *sh = workbook_sheet(wb, r->detections[k].sheet);
-            buf_append(&r->detect_names, sheet_name(sh), strlen(sheet_name(sh)) + 1);
-        }
+        ps_detection *dets = NULL;
+        size_t ndets = 0;
+        st = mapping_detect(p->mappings, wb, &dets, &ndets, err);
+        if (st == PS_OK)
+            detect_text(detected, file, wb, dets, ndets, p->opt->json);
+        free(dets);
         workbook_free(wb);
         return st;
     }
@@ -497,6 +537,8 @@ static ps_status result_code(const file_result *r)
 {
     return r->err ? r->err->code : PS_OK;
 }
+
+/* ---- the spill file ---- */
 
 /* Writes len bytes at a freshly reserved place of the spill file; returns the place, or -1. */
 static off_t spill_write(pipeline *p, const char *data, size_t len)
@@ -535,85 +577,161 @@ static char *spill_read(const pipeline *p, off_t at, size_t len)
     return buf;
 }
 
-/* Parks r's whole documents in the spill file for pass 2; those that cannot be parked are
- * simply processed again there. */
-static void park(pipeline *p, file_result *r)
+static void store_free(stored *s)
 {
-    r->parked_at = calloc(r->ndocs, sizeof *r->parked_at);
-    r->parked_len = calloc(r->ndocs, sizeof *r->parked_len);
-    if (!r->parked_at || !r->parked_len)
-        return;
-    for (size_t k = 0; k < r->ndocs; k++) {
-        char *data = NULL;
-        size_t len = 0;
-        if (!document_encode(r->docs[k], &data, &len))
-            continue;
-        off_t at = spill_write(p, data, len);
-        free(data);
-        if (at >= 0) {
-            r->parked_at[k] = at;
-            r->parked_len[k] = len;
-        }
-    }
+    free(s->mem);
+    memset(s, 0, sizeof *s);
 }
 
-/* Pass 2: r's whole documents back from the spill file; false when one was not parked. */
-static bool unpark(const pipeline *p, file_result *r)
+/* Stores data in place of what s held: in the spill file, or else in memory when
+ * keep_in_memory. false when it could not be stored (s is then empty). */
+static bool store_put(pipeline *p, stored *s, const char *data, size_t len, bool keep_in_memory)
 {
-    if (!r->parked_len || r->ndocs == 0)
+    store_free(s);
+    if (len == 0)
+        return true;
+    if (len > UINT32_MAX)
         return false;
-    ps_document **docs = calloc(r->ndocs, sizeof *docs);
-    if (!docs)
-        return false;
-    size_t k = 0;
-    for (; k < r->ndocs; k++) {
-        char *data = r->parked_len[k] ? spill_read(p, r->parked_at[k], r->parked_len[k]) : NULL;
-        docs[k] = data ? document_decode(data, r->parked_len[k]) : NULL;
-        free(data);
-        if (!docs[k])
-            break;
+    off_t at = spill_write(p, data, len);
+    if (at >= 0) {
+        s->at = at;
+        s->len = (uint32_t)len;
+        return true;
     }
-    if (k < r->ndocs) {
-        for (size_t j = 0; j < k; j++)
-            document_free(docs[j]);
-        free(docs);
+    if (!keep_in_memory || !(s->mem = malloc(len)))
         return false;
-    }
-    r->full = docs;
-    r->nfull = r->ndocs;
+    memcpy(s->mem, data, len);
+    s->len = (uint32_t)len;
     return true;
 }
 
-/* Moves r's rendered output (documents, findings, text) to the spill file; it stays in
- * memory if the spill file cannot take it. */
-static void spill(pipeline *p, file_result *r)
+/* A copy of what s holds (caller frees); NULL when empty or on failure. */
+static char *store_get(const pipeline *p, const stored *s)
 {
-    ps_buf *parts[3] = {&r->documents, &r->findings, &r->text}, all = {0};
-    for (int k = 0; k < 3; k++)
-        if (parts[k]->len)
-            buf_append(&all, parts[k]->data, parts[k]->len);
-    off_t at = all.oom ? -1 : spill_write(p, all.data, all.len);
-    buf_free(&all);
-    if (at < 0)
-        return;
-    r->spill_at = at;
-    for (int k = 0; k < 3; k++) {
-        r->spill_len[k] = parts[k]->len;
-        buf_free(parts[k]);
-    }
+    if (!s->len)
+        return NULL;
+    if (!s->mem)
+        return spill_read(p, s->at, s->len);
+    char *copy = malloc(s->len);
+    if (copy)
+        memcpy(copy, s->mem, s->len);
+    return copy;
 }
 
-/* Brings spilled output back into r's buffers. */
-static void unspill(const pipeline *p, file_result *r)
+static bool store_document(pipeline *p, stored *s, const ps_document *doc, bool keep_in_memory)
 {
-    ps_buf *parts[3] = {&r->documents, &r->findings, &r->text};
-    size_t total = r->spill_len[0] + r->spill_len[1] + r->spill_len[2];
-    char *data = total ? spill_read(p, r->spill_at, total) : NULL;
-    for (int k = 0, off = 0; data && k < 3; off += (int)r->spill_len[k], k++)
-        if (r->spill_len[k])
-            buf_append(parts[k], data + off, r->spill_len[k]);
+    char *data = NULL;
+    size_t len = 0;
+    bool ok = doc && document_encode(doc, &data, &len) && store_put(p, s, data, len, keep_in_memory);
     free(data);
-    memset(r->spill_len, 0, sizeof r->spill_len);
+    if (!ok)
+        store_free(s);
+    return ok;
+}
+
+static ps_document *load_document(const pipeline *p, const stored *s)
+{
+    char *data = store_get(p, s);
+    ps_document *doc = data ? document_decode(data, s->len) : NULL;
+    free(data);
+    return doc;
+}
+
+/* Stores out's three parts as r's output and empties out. false when it could not. */
+static bool store_output(pipeline *p, file_result *r, rendered *out)
+{
+    ps_buf *parts[3] = {&out->documents, &out->findings, &out->text}, all = {0};
+    bool ok = true;
+    for (int k = 0; k < 3; k++) {
+        ok = ok && !parts[k]->oom && parts[k]->len <= UINT32_MAX;
+        r->out_len[k] = ok ? (uint32_t)parts[k]->len : 0;
+        if (ok && parts[k]->len)
+            buf_append(&all, parts[k]->data, parts[k]->len);
+        buf_free(parts[k]);
+    }
+    ok = ok && !all.oom && store_put(p, &r->out, all.data, all.len, true);
+    buf_free(&all);
+    if (!ok)
+        memset(r->out_len, 0, sizeof r->out_len);
+    return ok;
+}
+
+/* r's output back into out; false when it could not be read. */
+static bool load_output(const pipeline *p, const file_result *r, rendered *out)
+{
+    ps_buf *parts[3] = {&out->documents, &out->findings, &out->text};
+    char *data = store_get(p, &r->out);
+    if (!data && r->out.len)
+        return false;
+    size_t off = 0;
+    for (int k = 0; k < 3; off += r->out_len[k], k++)
+        if (r->out_len[k])
+            buf_append(parts[k], data + off, r->out_len[k]);
+    free(data);
+    return true;
+}
+
+static void free_result(file_result *r)
+{
+    free(r->err);
+    for (size_t k = 0; k < r->nrefs; k++) {
+        store_free(&r->refs[k].proj);
+        store_free(&r->refs[k].parked);
+        free(r->refs[k].path);
+    }
+    free(r->refs);
+    store_free(&r->out);
+    memset(r, 0, sizeof *r);
+}
+
+static void free_slot(slot *s)
+{
+    free_docs(&s->full, &s->nfull);
+    free(s->write_err);
+    buf_free(&s->line);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- pass 1 ---- */
+
+static uint64_t unit_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static uint16_t template_index(const ps_mapping_set *set, const char *id)
+{
+    for (size_t k = 0; k < mapping_set_count(set); k++)
+        if (!strcmp(mapping_id(mapping_set_at(set, k)), id))
+            return (uint16_t)k;
+    return 0; /* documents come from the set's mappings */
+}
+
+/* Fills ref for doc: template, unit and year, its cross-table projection, and for convert and
+ * merge the parked whole document and the output name. false on out-of-memory. */
+static bool keep_document(pipeline *p, doc_ref *ref, const ps_document *doc)
+{
+    ref->tpl = template_index(p->mappings, document_template(doc));
+    if (p->stage >= STAGE_CONVERT && p->spill_fd >= 0)
+        store_document(p, &ref->parked, doc, false); /* if not parked, pass 2 reads it again */
+    if (p->stage == STAGE_CONVERT) {
+        char name[256];
+        writer_document_name(doc, name, sizeof name);
+        if (!(ref->path = strdup(name)))
+            return false;
+    }
+    const char *unit = document_unit(doc);
+    if (p->stage < STAGE_CHECK || !unit || !*unit)
+        return true;
+    ps_document *proj = checker_cross_projection(p->checker, doc);
+    ref->paired = store_document(p, &ref->proj, proj, true);
+    document_free(proj);
+    ref->unit_hash = unit_hash(unit);
+    ref->year = document_year(doc);
+    return ref->paired;
 }
 
 /* Pass 1 on a worker. */
@@ -621,90 +739,177 @@ static void process_file(size_t i, void *ctx)
 {
     pipeline *p = ctx;
     file_result *r = &p->results[i];
+    const char *file = p->opt->inputs.files[i];
+    ps_document **docs = NULL;
+    size_t ndocs = 0;
+    rendered out = {0};
     ps_error err;
     deadline_arm(p->opt->timeout);
-    ps_status st = read_and_check(p, i, &r->docs, &r->ndocs, &err);
+    ps_status st = read_and_check(p, i, &docs, &ndocs, &out.text, &err);
     deadline_disarm();
+    if (st == PS_OK && p->stage != STAGE_DETECT) {
+        for (size_t k = 0; k < ndocs; k++)
+            findings_sort(document_findings(docs[k]));
+        count_findings(r, docs, ndocs);
+        if (p->opt->json && p->stage <= STAGE_CHECK)
+            report_documents_json(&out.documents, docs, ndocs, p->stage == STAGE_EXTRACT);
+        else if (p->stage == STAGE_EXTRACT)
+            for (size_t k = 0; k < ndocs; k++)
+                extract_text(&out.text, docs[k]);
+        if (p->stage <= STAGE_CHECK)
+            render_findings(p, &out, docs, ndocs);
+        if (ndocs && !(r->refs = calloc(ndocs, sizeof *r->refs)))
+            st = error_set(&err, PS_ERR_NOMEM, file, "内存不足");
+        r->nrefs = r->refs ? (uint32_t)ndocs : 0;
+        for (size_t k = 0; st == PS_OK && k < ndocs; k++)
+            if (!keep_document(p, &r->refs[k], docs[k]))
+                st = error_set(&err, PS_ERR_NOMEM, file, "内存不足");
+    }
+    if (st == PS_OK && p->stage <= STAGE_CHECK && !store_output(p, r, &out))
+        st = error_set(&err, PS_ERR_NOMEM, file, "内存不足：无法保存此文件的结果");
+    free_docs(&docs, &ndocs);
+    buf_free(&out.documents);
+    buf_free(&out.findings);
+    buf_free(&out.text);
     if (st != PS_OK) {
         keep_error(r, &err);
         __atomic_add_fetch(&p->prog->errors, 1, __ATOMIC_RELAXED);
-        return;
-    }
-    if (p->stage == STAGE_DETECT)
-        return;
-    r->first_finding = true;
-    for (size_t k = 0; k < r->ndocs; k++) {
-        findings_sort(document_findings(r->docs[k]));
-        buf_append(&r->templates, document_template(r->docs[k]), strlen(document_template(r->docs[k])) + 1);
-    }
-    if (p->opt->json && p->stage <= STAGE_CHECK)
-        report_documents_json(&r->documents, r->docs, r->ndocs, p->stage == STAGE_EXTRACT);
-    else if (p->stage == STAGE_EXTRACT)
-        for (size_t k = 0; k < r->ndocs; k++)
-            extract_text(&r->text, r->docs[k]);
-    if (p->stage <= STAGE_CHECK) {
-        render_findings(p, r, r->docs, r->ndocs);
-        spill(p, r);
-    }
-    if (p->stage == STAGE_EXTRACT) {
-        free_docs(&r->docs, &r->ndocs);
-        return;
-    }
-    if (p->stage >= STAGE_CONVERT)
-        park(p, r);
-    for (size_t k = 0; k < r->ndocs; k++) { /* keep only what cross-table rules read */
-        ps_document *proj = checker_cross_projection(p->checker, r->docs[k]);
-        document_free(r->docs[k]);
-        r->docs[k] = proj;
     }
 }
 
-/* Pass 2 on a worker (convert, merge): the whole documents again, with their cross-table
- * findings from pass 1; convert writes them at once. */
-static void reprocess_file(size_t i, void *ctx)
+/* ---- cross-table rules, one group of documents (same unit hash and year) at a time ---- */
+
+typedef struct cross_key {
+    uint64_t hash;
+    int32_t year;
+    uint32_t doc;
+    size_t file;
+} cross_key;
+
+typedef struct cross_run {
+    pipeline *p;
+    const cross_key *keys;
+    const size_t *groups; /* group g: keys[groups[2g] .. groups[2g+1]) */
+} cross_run;
+
+static int cmp_cross_key(const void *pa, const void *pb)
 {
-    pipeline *p = ctx;
-    file_result *r = &p->results[i];
-    if (r->err)
-        return;
-    ps_error err;
-    ps_status st = PS_OK;
-    if (!unpark(p, r)) { /* not parked: process the file again */
-        deadline_arm(p->opt->timeout * 2);
-        st = read_and_check(p, i, &r->full, &r->nfull, &err);
-        deadline_disarm();
-    }
-    if (st == PS_OK && r->nfull != r->ndocs)
-        st = error_set(&err, PS_ERR_IO, p->opt->inputs.files[i], "文件在处理过程中被修改，请重新运行");
-    if (st != PS_OK) {
-        keep_error(r, &err);
-        free_docs(&r->full, &r->nfull);
-        return;
-    }
-    for (size_t k = 0; k < r->nfull; k++) {
-        /* pass 1's projections hold only the cross-table findings */
-        findings_append(document_findings(r->full[k]), document_findings(r->docs[k]));
-        findings_sort(document_findings(r->full[k]));
-    }
-    if (p->stage == STAGE_CONVERT)
-        for (size_t k = 0; k < r->nfull; k++) {
-            const ps_mapping *m = mapping_set_find(p->mappings, document_template(r->full[k]));
-            writer_convert(m, r->full[k], r->paths[k], &r->write_err[k]);
-        }
+    const cross_key *a = pa, *b = pb;
+    if (a->hash != b->hash)
+        return a->hash < b->hash ? -1 : 1;
+    if (a->year != b->year)
+        return a->year < b->year ? -1 : 1;
+    if (a->file != b->file)
+        return a->file < b->file ? -1 : 1;
+    return a->doc < b->doc ? -1 : a->doc > b->doc;
 }
 
-static void tally_file(tally *t, const file_result *r)
+static void cross_group(size_t g, void *ctx)
+{
+    const cross_run *x = ctx;
+    pipeline *p = x->p;
+    size_t from = x->groups[2 * g], n = x->groups[2 * g + 1] - from;
+    ps_document **docs = calloc(n, sizeof *docs);
+    ps_error err;
+    ps_status st = docs ? PS_OK : error_set(&err, PS_ERR_NOMEM, NULL, "内存不足");
+    for (size_t k = 0; st == PS_OK && k < n; k++) {
+        const cross_key *key = &x->keys[from + k];
+        docs[k] = load_document(p, &p->results[key->file].refs[key->doc].proj);
+        if (!docs[k])
+            st = error_set(&err, PS_ERR_IO, p->opt->inputs.files[key->file], "无法读回临时文件中的数据");
+    }
+    /* the checker pairs by the unit's exact text: a hash collision only makes a larger group */
+    if (st == PS_OK)
+        st = checker_check_cross(p->checker, docs, n, &err);
+    for (size_t k = 0; st == PS_OK && k < n; k++) {
+        if (!findings_count(document_findings_const(docs[k])))
+            continue;
+        doc_ref *ref = &p->results[x->keys[from + k].file].refs[x->keys[from + k].doc];
+        findings_sort(document_findings(docs[k]));
+        if (!store_document(p, &ref->proj, docs[k], true))
+            st = error_set(&err, PS_ERR_NOMEM, NULL, "内存不足");
+        ref->cross = true;
+    }
+    if (st != PS_OK && __atomic_exchange_n(&p->cross_failed, 1, __ATOMIC_ACQ_REL) == 0)
+        p->cross_err = err;
+    for (size_t k = 0; docs && k < n; k++)
+        document_free(docs[k]);
+    free(docs);
+}
+
+/* Runs the cross-table rules over the first `done` files. false when interrupted. */
+static bool cross_check(pipeline *p, size_t done)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < done; i++)
+        for (uint32_t d = 0; d < p->results[i].nrefs; d++)
+            n += p->results[i].refs[d].paired;
+    cross_key *keys = malloc((n ? n : 1) * sizeof *keys);
+    size_t *groups = malloc((n ? n : 1) * sizeof *groups); /* at most n/2 groups of two or more */
+    if (!keys || !groups) {
+        free(keys);
+        free(groups);
+        p->cross_failed = 1;
+        error_set(&p->cross_err, PS_ERR_NOMEM, NULL, "内存不足");
+        return true;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < done; i++)
+        for (uint32_t d = 0; d < p->results[i].nrefs; d++)
+            if (p->results[i].refs[d].paired)
+                keys[k++] = (cross_key){p->results[i].refs[d].unit_hash, p->results[i].refs[d].year, d, i};
+    qsort(keys, n, sizeof *keys, cmp_cross_key);
+    size_t ngroups = 0;
+    for (size_t g = 0; g < n;) {
+        size_t end = g + 1;
+        while (end < n && keys[end].hash == keys[g].hash && keys[end].year == keys[g].year)
+            end++;
+        if (end - g > 1) { /* a document alone has nothing to be compared with */
+            groups[2 * ngroups] = g;
+            groups[2 * ngroups + 1] = end;
+            ngroups++;
+        }
+        g = end;
+    }
+    cross_run x = {p, keys, groups};
+    size_t ran = batch_run(ngroups, p->opt->jobs, cross_group, &x, NULL, NULL);
+    free(keys);
+    free(groups);
+    return ran == ngroups;
+}
+
+/* The cross-table findings of r's documents, counted and passed to fn (NULL: only counted). */
+static void add_cross_findings(const pipeline *p, file_result *r,
+                               void (*fn)(const pipeline *, void *, ps_document *), void *arg)
+{
+    for (uint32_t k = 0; k < r->nrefs; k++) {
+        if (!r->refs[k].cross)
+            continue;
+        ps_document *proj = load_document(p, &r->refs[k].proj);
+        if (!proj)
+            continue;
+        count_findings(r, &proj, 1);
+        if (fn)
+            fn(p, arg, proj);
+        document_free(proj);
+    }
+}
+
+static void tally_file(pipeline *p, const file_result *r)
 {
     for (int s = 0; s < 3; s++)
-        t->by_sev[s] += r->by_sev[s];
-    for (const char *id = r->templates.data; id && id < r->templates.data + r->templates.len;
-         id += strlen(id) + 1)
+        p->t.by_sev[s] += r->by_sev[s];
+    for (uint32_t d = 0; d < r->nrefs; d++) {
+        const char *id = mapping_id(mapping_set_at(p->mappings, r->refs[d].tpl));
         for (int k = 0; k < 16; k++)
-            if (!t->by_template[k].id[0] || !strcmp(t->by_template[k].id, id)) {
-                snprintf(t->by_template[k].id, sizeof t->by_template[k].id, "%s", id);
-                t->by_template[k].n++;
+            if (!p->t.by_template[k].id[0] || !strcmp(p->t.by_template[k].id, id)) {
+                snprintf(p->t.by_template[k].id, sizeof p->t.by_template[k].id, "%s", id);
+                p->t.by_template[k].n++;
                 break;
             }
+    }
+    if (r->by_sev[PS_SEV_ERROR] && p->rc == EXIT_CLEAN)
+        p->rc = EXIT_FINDINGS;
 }
 
 static void file_failed(pipeline *p, const file_result *r)
@@ -717,61 +922,178 @@ static void file_failed(pipeline *p, const file_result *r)
         print_error(r->err);
 }
 
+/* ---- detect, extract, check: each file's output, put together on the pool, printed in order ---- */
+
+static void render_cross(const pipeline *p, void *out, ps_document *proj)
+{
+    render_findings(p, out, &proj, 1);
+}
+
+/* Puts file i's output together, appended to s->line. */
+static void finish_file(pipeline *p, size_t i, slot *s)
+{
+    file_result *r = &p->results[i];
+    const char *file = p->opt->inputs.files[i];
+    rendered out = {0};
+    if (!r->err && !load_output(p, r, &out)) {
+        ps_error err;
+        error_set(&err, PS_ERR_IO, file, "无法读回临时文件中的结果");
+        keep_error(r, &err);
+    }
+    if (r->err) {
+        if (p->opt->json)
+            report_file_json(&s->line, file, r->err, NULL, 0, false, false);
+    } else if (p->stage == STAGE_DETECT) {
+        buf_append(&s->line, out.text.data, out.text.len);
+    } else {
+        add_cross_findings(p, r, render_cross, &out);
+        if (p->opt->json)
+            report_file_line(&s->line, file, &out.documents, &out.findings, true, reportable(r));
+        else if (out.text.len)
+            buf_append(&s->line, out.text.data, out.text.len);
+    }
+    buf_free(&out.documents);
+    buf_free(&out.findings);
+    buf_free(&out.text);
+}
+
+/* The output is put together and printed by chunks of files: per file, handing work over
+ * between threads would cost more than the work. */
+enum { PRINT_CHUNK = 64, PRINT_WINDOW = 4 };
+
+static void finish_chunk(size_t c, void *ctx)
+{
+    pipeline *p = ctx;
+    for (size_t i = c * PRINT_CHUNK; i < p->print_n && i < (c + 1) * PRINT_CHUNK; i++)
+        finish_file(p, i, &p->slots[c % PRINT_WINDOW]);
+}
+
+static void print_chunk(size_t c, void *ctx)
+{
+    pipeline *p = ctx;
+    slot *s = &p->slots[c % PRINT_WINDOW];
+    for (size_t i = c * PRINT_CHUNK; i < p->print_n && i < (c + 1) * PRINT_CHUNK; i++) {
+        file_result *r = &p->results[i];
+        if (r->err)
+            file_failed(p, r);
+        else if (p->stage != STAGE_DETECT)
+            tally_file(p, r);
+        free_result(r); /* put together: nothing of it is needed any more */
+    }
+    if (s->line.len)
+        fwrite(s->line.data, 1, s->line.len, stdout);
+    free_slot(s);
+}
+
+/* Prints the first `done` files; returns how many were printed. */
+static size_t print_outputs(pipeline *p, size_t done, bool interrupted)
+{
+    p->print_n = done;
+    size_t chunks = (done + PRINT_CHUNK - 1) / PRINT_CHUNK;
+    if (!interrupted) {
+        size_t printed =
+            batch_run_ordered(chunks, p->opt->jobs, PRINT_WINDOW, finish_chunk, print_chunk, p, NULL, NULL);
+        return printed * PRINT_CHUNK < done ? printed * PRINT_CHUNK : done;
+    }
+    for (size_t c = 0; c < chunks; c++) { /* a stop was asked: the pool would start nothing */
+        finish_chunk(c, p);
+        print_chunk(c, p);
+    }
+    return done;
+}
+
+/* ---- convert and merge: pass 2 ---- */
+
+static void append_cross(const pipeline *p, void *target, ps_document *proj)
+{
+    (void)p;
+    findings_append(document_findings(target), document_findings_const(proj));
+}
+
+/* Pass 2 on a worker: the whole documents again, with their cross-table findings from the
+ * projections; convert writes them at once. */
+static void reprocess_file(size_t i, void *ctx)
+{
+    pipeline *p = ctx;
+    file_result *r = &p->results[i];
+    slot *s = &p->slots[i % ORDERED_WINDOW];
+    if (r->err)
+        return;
+    ps_error err;
+    ps_status st = PS_OK;
+    bool parked = r->nrefs > 0 && (s->full = calloc(r->nrefs, sizeof *s->full));
+    for (uint32_t k = 0; parked && k < r->nrefs; k++) {
+        s->full[s->nfull] = load_document(p, &r->refs[k].parked);
+        parked = s->full[s->nfull] != NULL;
+        s->nfull += parked;
+    }
+    if (!parked) { /* not parked: process the file again */
+        free_docs(&s->full, &s->nfull);
+        deadline_arm(p->opt->timeout * 2);
+        st = read_and_check(p, i, &s->full, &s->nfull, NULL, &err);
+        deadline_disarm();
+    }
+    if (st == PS_OK && s->nfull != r->nrefs)
+        st = error_set(&err, PS_ERR_IO, p->opt->inputs.files[i], "文件在处理过程中被修改，请重新运行");
+    if (st != PS_OK) {
+        keep_error(r, &err);
+        free_docs(&s->full, &s->nfull);
+        return;
+    }
+    for (uint32_t k = 0; k < r->nrefs; k++) {
+        if (!r->refs[k].cross)
+            continue;
+        ps_document *proj = load_document(p, &r->refs[k].proj);
+        if (!proj)
+            continue;
+        count_findings(r, &proj, 1);
+        append_cross(p, s->full[k], proj);
+        findings_sort(document_findings(s->full[k]));
+        document_free(proj);
+    }
+    if (p->stage != STAGE_CONVERT)
+        return;
+    for (size_t k = 0; k < s->nfull; k++) {
+        const ps_mapping *m = mapping_set_find(p->mappings, document_template(s->full[k]));
+        if (writer_convert(m, s->full[k], r->refs[k].path, &err) == PS_OK)
+            continue;
+        if (!s->write_err)
+            s->write_err = calloc(s->nfull, sizeof *s->write_err);
+        if (s->write_err)
+            s->write_err[k] = err;
+    }
+}
+
 /* Pass 2's consumer, on the main thread in input order: findings.jsonl, merge, counts. */
 static void consume_file(size_t i, void *ctx)
 {
     pipeline *p = ctx;
     file_result *r = &p->results[i];
+    slot *s = &p->slots[i % ORDERED_WINDOW];
     const char *file = p->opt->inputs.files[i];
-    ps_buf line = {0};
     if (r->err) {
         file_failed(p, r);
-        report_file_json(&line, file, r->err, NULL, 0, false, false);
+        report_file_json(&s->line, file, r->err, NULL, 0, false, false);
         if (p->merge && merge_add_file(p->merge, file, r->err->code, r->err, NULL, 0) != PS_OK)
             p->rc = EXIT_TROUBLE;
     } else {
-        r->first_finding = true;
-        render_findings(p, r, r->full, r->nfull);
-        tally_file(&p->t, r);
-        if (r->by_sev[PS_SEV_ERROR] && p->rc == EXIT_CLEAN)
-            p->rc = EXIT_FINDINGS;
-        report_file_json(&line, file, NULL, r->full, r->nfull, false, true);
-        if (p->merge && merge_add_file(p->merge, file, PS_OK, NULL, r->full, r->nfull) != PS_OK)
+        tally_file(p, r);
+        report_file_json(&s->line, file, NULL, s->full, s->nfull, false, true);
+        if (p->merge && merge_add_file(p->merge, file, PS_OK, NULL, s->full, s->nfull) != PS_OK)
             p->rc = EXIT_TROUBLE;
-        for (size_t k = 0; p->stage == STAGE_CONVERT && k < r->nfull; k++) {
-            if (r->write_err[k].code != PS_OK) {
-                print_error(&r->write_err[k]);
+        for (size_t k = 0; p->stage == STAGE_CONVERT && k < s->nfull; k++) {
+            if (s->write_err && s->write_err[k].code != PS_OK) {
+                print_error(&s->write_err[k]);
                 p->rc = EXIT_TROUBLE;
             } else if (!p->opt->quiet) {
-                printf("%s\n", r->paths[k]);
+                printf("%s\n", r->refs[k].path);
             }
         }
     }
-    if (p->jsonl && line.data)
-        fwrite(line.data, 1, line.len, p->jsonl);
-    buf_free(&line);
-    free_docs(&r->full, &r->nfull);
-    free_docs(&r->docs, &r->ndocs);
-}
-
-static void free_result(file_result *r)
-{
-    free(r->err);
-    free(r->parked_at);
-    free(r->parked_len);
-    free_docs(&r->docs, &r->ndocs);
-    free_docs(&r->full, &r->nfull);
-    for (size_t k = 0; r->paths && r->paths[k]; k++)
-        free(r->paths[k]);
-    free(r->paths);
-    free(r->write_err);
-    free(r->detections);
-    buf_free(&r->detect_names);
-    buf_free(&r->documents);
-    buf_free(&r->findings);
-    buf_free(&r->text);
-    buf_free(&r->templates);
-    memset(r, 0, sizeof *r);
+    if (p->jsonl && s->line.len)
+        fwrite(s->line.data, 1, s->line.len, p->jsonl);
+    free_slot(s);
+    free_result(r);
 }
 
 static bool same_file(const char *a, const char *b)
@@ -780,9 +1102,10 @@ static bool same_file(const char *a, const char *b)
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* convert: the output path of every document, decided in input order so that the same
- * inputs always get the same names: two documents that would share a name (same unit, year
- * and template) or a name that is an input file get _2, _3, … and it is said. */
+/* convert: the output path of every document (its name is in refs[].path), decided in input
+ * order so that the same inputs always get the same names: two documents that would share a
+ * name (same unit, year and template) or a name that is an input file get _2, _3, … and it
+ * is said. */
 static bool plan_outputs(pipeline *p, size_t done)
 {
     const options *opt = p->opt;
@@ -791,15 +1114,9 @@ static bool plan_outputs(pipeline *p, size_t done)
     bool ok = true;
     for (size_t i = 0; i < done && ok; i++) {
         file_result *r = &p->results[i];
-        if (r->err || !r->ndocs)
-            continue;
-        r->paths = calloc(r->ndocs + 1, sizeof *r->paths);
-        r->write_err = calloc(r->ndocs, sizeof *r->write_err);
-        if (!r->paths || !r->write_err)
-            return false;
-        for (size_t k = 0; k < r->ndocs && ok; k++) {
-            char name[256], path[4096];
-            writer_document_name(r->docs[k], name, sizeof name);
+        for (uint32_t k = 0; !r->err && k < r->nrefs && ok; k++) {
+            const char *name = r->refs[k].path;
+            char path[4096];
             snprintf(path, sizeof path, "%s/%s", opt->output, name);
             for (int n = 2;; n++) {
                 bool clash = same_file(path, opt->inputs.files[i]);
@@ -826,9 +1143,14 @@ static bool plan_outputs(pipeline *p, size_t done)
                 }
                 taken = t;
             }
-            r->paths[k] = strdup(path);
-            taken[ntaken++] = r->paths[k];
-            ok = r->paths[k] != NULL;
+            char *full = strdup(path);
+            if (!full) {
+                ok = false;
+                break;
+            }
+            free(r->refs[k].path);
+            r->refs[k].path = full;
+            taken[ntaken++] = full;
         }
     }
     free(taken); /* the strings belong to the results */
@@ -865,59 +1187,6 @@ static void print_summary(const pipeline *p, size_t done, size_t n, bool interru
     fputs("\n", stderr);
 }
 
-/* detect, extract, check: pass 1's rendered output plus the cross-table findings, in order. */
-static void print_pass1(pipeline *p, size_t done)
-{
-    for (size_t i = 0; i < done; i++) {
-        const char *file = p->opt->inputs.files[i];
-        file_result *r = &p->results[i];
-        ps_buf out = {0};
-        if (r->err) {
-            file_failed(p, r);
-            if (p->opt->json)
-                report_file_json(&out, file, r->err, NULL, 0, false, false);
-        } else if (p->stage == STAGE_DETECT) {
-            detect_text(&out, file, r, p->opt->json);
-        } else {
-            unspill(p, r);
-            render_findings(p, r, r->docs, r->ndocs); /* the projections' cross-table findings */
-            tally_file(&p->t, r);
-            if (r->by_sev[PS_SEV_ERROR] && p->rc == EXIT_CLEAN)
-                p->rc = EXIT_FINDINGS;
-            if (p->opt->json)
-                report_file_line(&out, file, &r->documents, &r->findings, true, r->reportable);
-            else if (r->text.data)
-                buf_append(&out, r->text.data, r->text.len);
-        }
-        if (out.data)
-            fwrite(out.data, 1, out.len, stdout);
-        buf_free(&out);
-        free_result(r); /* printed: nothing of it is needed any more */
-    }
-}
-
-static void cross_check(pipeline *p, size_t done)
-{
-    size_t ndocs = 0;
-    for (size_t i = 0; i < done; i++)
-        ndocs += p->results[i].ndocs;
-    ps_document **all = calloc(ndocs ? ndocs : 1, sizeof *all);
-    if (!all)
-        return;
-    size_t k = 0;
-    for (size_t i = 0; i < done; i++)
-        for (size_t d = 0; d < p->results[i].ndocs; d++)
-            all[k++] = p->results[i].docs[d];
-    ps_error err;
-    if (checker_check_cross(p->checker, all, ndocs, &err) != PS_OK) {
-        print_error(&err);
-        p->rc = EXIT_TROUBLE;
-    }
-    for (size_t d = 0; d < ndocs; d++)
-        findings_sort(document_findings(all[d]));
-    free(all);
-}
-
 /* convert and merge: pass 2, writing as files come. Returns false when interrupted. */
 static bool write_outputs(pipeline *p, size_t n)
 {
@@ -947,7 +1216,7 @@ static bool write_outputs(pipeline *p, size_t n)
         p->rc = EXIT_TROUBLE;
         return true;
     }
-    size_t done = batch_run_ordered(n, opt->jobs, 32, reprocess_file, consume_file, p,
+    size_t done = batch_run_ordered(n, opt->jobs, ORDERED_WINDOW, reprocess_file, consume_file, p,
                                     p->prog->enabled ? show_progress : NULL, p->prog);
     bool interrupted = done < n || batch_stop_requested();
     if (p->jsonl) {
@@ -997,48 +1266,59 @@ static int run_pipeline(options *opt, stage st, progress *prog)
         return EXIT_TROUBLE;
     }
     size_t n = opt->inputs.n;
-    pipeline p = {.opt = opt,
-                  .stage = st,
-                  .pass = 1,
-                  .mappings = set,
-                  .checker = checker,
-                  .prog = prog,
-                  .spill_fd = -1};
-    /* unlinked temporary file (gone at exit) for rendered output or parked documents */
-    FILE *spill_file = (st <= STAGE_CHECK && n > 64) || st >= STAGE_CONVERT ? tmpfile() : NULL;
-    if (spill_file)
-        p.spill_fd = fileno(spill_file);
-    p.results = calloc(n, sizeof(file_result));
-    if (!p.results) {
+    pipeline *p = calloc(1, sizeof *p);
+    if (p)
+        p->results = calloc(n, sizeof(file_result));
+    if (!p || !p->results) {
         fprintf(stderr, "perfsheet: 内存不足\n");
+        free(p);
         checker_free(checker);
         mapping_set_free(set);
         return EXIT_TROUBLE;
     }
-    size_t done = batch_run(n, opt->jobs, process_file, &p, prog->enabled ? show_progress : NULL, prog);
+    p->opt = opt;
+    p->stage = st;
+    p->mappings = set;
+    p->checker = checker;
+    p->prog = prog;
+    p->spill_fd = -1;
+    /* unlinked temporary file (gone at exit) for rendered output, projections and parked
+     * documents; a few files keep theirs in memory */
+    FILE *spill_file = n > 64 || st >= STAGE_CONVERT ? tmpfile() : NULL;
+    if (spill_file)
+        p->spill_fd = fileno(spill_file);
+    size_t done = batch_run(n, opt->jobs, process_file, p, prog->enabled ? show_progress : NULL, prog);
     bool interrupted = done < n || batch_stop_requested();
     if (st >= STAGE_CHECK && !interrupted)
-        cross_check(&p, done);
+        interrupted = !cross_check(p, done);
+    if (p->cross_failed) {
+        print_error(&p->cross_err);
+        p->rc = EXIT_TROUBLE;
+    }
     if (st <= STAGE_CHECK) {
-        print_pass1(&p, done);
+        done = print_outputs(p, done, interrupted);
     } else if (interrupted) {
         fprintf(stderr, "perfsheet %s: 已中断，未写出任何文件\n", opt->command);
     } else {
-        p.pass = 2;
-        interrupted = !write_outputs(&p, n);
+        interrupted = !write_outputs(p, n);
     }
+    interrupted = interrupted || batch_stop_requested();
     if (interrupted)
-        p.rc = EXIT_TROUBLE;
+        p->rc = EXIT_TROUBLE;
     if (!opt->quiet)
-        print_summary(&p, done, n, interrupted);
+        print_summary(p, done, n, interrupted);
+    int rc = p->rc;
     for (size_t i = 0; i < n; i++)
-        free_result(&p.results[i]);
-    free(p.results);
+        free_result(&p->results[i]);
+    for (size_t k = 0; k < ORDERED_WINDOW; k++)
+        free_slot(&p->slots[k]);
+    free(p->results);
+    free(p);
     if (spill_file)
         fclose(spill_file);
     checker_free(checker);
     mapping_set_free(set);
-    return p.rc;
+    return rc;
 }
 
 /* ---- argument parsing ---- */

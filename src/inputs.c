@@ -61,9 +61,15 @@ typedef struct walk {
     size_t nseen, cap;
 } walk;
 
-static int cmp_names(const void *a, const void *b)
+/* A directory entry: its name and what readdir says it is (DT_UNKNOWN: ask stat). */
+typedef struct entry {
+    char *name;
+    unsigned char type;
+} entry;
+
+static int cmp_entries(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return strcmp(((const entry *)a)->name, ((const entry *)b)->name);
 }
 
 static int walk_dir(walk *w, const char *dir, int depth)
@@ -87,7 +93,7 @@ static int walk_dir(walk *w, const char *dir, int depth)
     DIR *d = opendir(dir);
     if (!d)
         return push(w->in, dir); /* reported as unreadable later */
-    char **names = NULL;
+    entry *names = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;
     for (struct dirent *e; (e = readdir(d));) {
@@ -95,24 +101,24 @@ static int walk_dir(walk *w, const char *dir, int depth)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
-            char **nn = realloc(names, cap * sizeof *nn);
+            entry *nn = realloc(names, cap * sizeof *nn);
             if (!nn) {
                 rc = -1;
                 break;
             }
             names = nn;
         }
-        if (!(names[n] = strdup(e->d_name))) {
+        if (!(names[n].name = strdup(e->d_name))) {
             rc = -1;
             break;
         }
-        n++;
+        names[n++].type = e->d_type;
     }
     closedir(d);
     if (n)
-        qsort(names, n, sizeof *names, cmp_names);
+        qsort(names, n, sizeof *names, cmp_entries);
     for (size_t i = 0; i < n && rc == 0; i++) {
-        const char *name = names[i];
+        const char *name = names[i].name;
         size_t len = strlen(dir) + strlen(name) + 2;
         char *path = malloc(len);
         if (!path) {
@@ -120,16 +126,22 @@ static int walk_dir(walk *w, const char *dir, int depth)
             break;
         }
         snprintf(path, len, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
-        if (stat(path, &st) != 0) {
-            free(path);
-            continue; /* a dangling link */
+        /* a regular file or a directory as readdir says: no stat (links and the unknown: stat) */
+        bool is_dir = names[i].type == DT_DIR, is_file = names[i].type == DT_REG;
+        if (!is_dir && !is_file) {
+            if (stat(path, &st) != 0) {
+                free(path);
+                continue; /* a dangling link */
+            }
+            is_dir = S_ISDIR(st.st_mode);
+            is_file = S_ISREG(st.st_mode);
         }
-        if (S_ISDIR(st.st_mode)) {
+        if (is_dir) {
             if (name[0] == '.')
                 w->in->skipped_hidden++;
             else
                 rc = walk_dir(w, path, depth + 1);
-        } else if (S_ISREG(st.st_mode)) {
+        } else if (is_file) {
             if (!strncmp(name, "~$", 2))
                 w->in->skipped_lock++;
             else if (name[0] == '.')
@@ -142,7 +154,7 @@ static int walk_dir(walk *w, const char *dir, int depth)
         free(path);
     }
     for (size_t i = 0; i < n; i++)
-        free(names[i]);
+        free(names[i].name);
     free(names);
     return rc;
 }

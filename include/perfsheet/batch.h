@@ -17,7 +17,8 @@ size_t batch_run(size_t n, int jobs, ps_job_fn fn, void *ctx, ps_progress_fn pro
 /* As batch_run, but consume(i, ctx) is called on the calling thread in index order as soon
  * as job i and every job before it are done, and no job runs more than `window` indexes
  * ahead of the next one to consume: results stream out in order while memory holds at most
- * `window` of them. Returns the number of jobs consumed. */
+ * `window` of them: job i starts only after job i - window was consumed, so i % window can
+ * name a slot of per-job state. Returns the number of jobs consumed. */
 size_t batch_run_ordered(size_t n, int jobs, size_t window, ps_job_fn fn, ps_job_fn consume, void *ctx,
                          ps_progress_fn progress, void *pctx);
 

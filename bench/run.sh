@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # perfsheet's benchmarks beside the yardsticks of ../shared/bench, same files, same session.
 #   bench/run.sh [BUILD_DIR] [what...]   what: read extract check convert merge batch (default: all)
-# Each figure is the median wall time of 3 runs (whole process) and the peak RSS, one core
+# Each figure is the median wall time of RUNS (default 3) runs (whole process) and the peak RSS, one core
 # unless said. Files: copies of the synthetic units under bench/work/ (made once).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -30,11 +30,20 @@ limit=$work/limit
 [ -x "$limit" ] || cc -O2 "$shared/bench/limit.c" -o "$limit" -lfreexl -lxlsxwriter
 bin=$build/perfsheet
 
-# measure LABEL CMD...: median wall of 3 runs, max RSS
+# 5,000 distinct units (renamed copies), each a jcsj and a zpb: 10,000 files
+make_units() {
+  if [ ! -f "$work/units5000/.complete" ]; then
+    rm -rf "$work/units5000"; /usr/bin/python3 bench/make_units.py samples/synthetic "$work/units5000" 5000
+    touch "$work/units5000/.complete"
+  fi
+}
+
+# measure LABEL CMD...: median wall of RUNS runs (default 3; 5 steadies the -j comparisons on a
+# shared machine), max RSS
 measure() {
   local label=$1; shift
   local walls=() rss=0
-  for run in 1 2 3; do
+  for ((run = 0; run < ${RUNS:-3}; run++)); do
     local out
     /usr/bin/time -o "$work/.time" -f '%e %M' "$@" >/dev/null 2>/dev/null
     out=$(tail -1 "$work/.time")
@@ -43,8 +52,8 @@ measure() {
     [ "$r" -gt "$rss" ] && rss=$r
   done
   local med
-  med=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n 2p)
-  printf '%-46s %8.3f s  %7.1f MB\n' "$label" "$med" "$(echo "$rss / 1024" | bc -l)"
+  med=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(( (${#walls[@]} + 1) / 2 ))p")
+  printf '%-50s %8.3f s  %7.1f MB\n' "$label" "$med" "$(echo "$rss / 1024" | bc -l)"
 }
 
 files=("$work"/files1000/*.xls)
@@ -71,19 +80,18 @@ for w in $what; do
     ;;
   merge)
     [ -x "$build/bench_merge" ] && measure "bench_merge (10,000 documents, writing only)" "$build/bench_merge" 10000 "$work/merge.xlsx"
-    # 5,000 distinct units (renamed copies), each a jcsj and a zpb: 10,000 files, 10,000 汇总 rows
-    if [ ! -f "$work/units5000/.complete" ]; then
-      rm -rf "$work/units5000"; /usr/bin/python3 bench/make_units.py samples/synthetic "$work/units5000" 5000
-      touch "$work/units5000/.complete"
-    fi
+    make_units
     measure "perfsheet merge 10,000 files (5,000 units) -j1" "$bin" merge -j1 -q -o "$work/merged.xlsx" "$work/units5000"
     measure "perfsheet merge 10,000 files (5,000 units) -j2" "$bin" merge -j2 -q -o "$work/merged.xlsx" "$work/units5000"
     ;;
   batch)
-    make_copies 5000 "$work/files5000"
-    measure "perfsheet check 1,000 files -j1" "$bin" check --json -j1 -q "$work/files1000"
-    measure "perfsheet check 5,000 files -j1" "$bin" check --json -j1 -q "$work/files5000"
-    measure "perfsheet check 5,000 files -j2" "$bin" check --json -j2 -q "$work/files5000"
+    # distinct units, as a province receives them (copies of one unit would all pair up)
+    make_units
+    mapfile -t units < <(ls -d "$work"/units5000/*.xls | sort)
+    measure "perfsheet check 1,000 files (500 units) -j1" "$bin" check --json -j1 -q "${units[@]:0:1000}"
+    measure "perfsheet check 5,000 files (2,500 units) -j1" "$bin" check --json -j1 -q "${units[@]:0:5000}"
+    measure "perfsheet check 5,000 files (2,500 units) -j2" "$bin" check --json -j2 -q "${units[@]:0:5000}"
+    measure "perfsheet check 10,000 files (5,000 units) -j1" "$bin" check --json -j1 -q "$work/units5000"
     ;;
   esac
 done

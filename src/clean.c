@@ -16,7 +16,7 @@
 
 /* Length of the sequence at s (s[0] != 0): 1 for ASCII, for a stray continuation byte, an
  * invalid lead byte or a sequence cut short (the NUL stops the check); else 2..4. */
-static size_t seq_len(const unsigned char *s)
+static inline size_t seq_len(const unsigned char *s)
 {
     size_t n;
     if (s[0] < 0x80)
@@ -36,7 +36,7 @@ static size_t seq_len(const unsigned char *s)
 }
 
 /* The code point at s and its length; an opaque byte decodes as 0xFFFD. */
-static uint32_t decode(const unsigned char *s, size_t *len)
+static inline uint32_t decode(const unsigned char *s, size_t *len)
 {
     size_t n = seq_len(s);
     *len = n;
@@ -51,7 +51,7 @@ static uint32_t decode(const unsigned char *s, size_t *len)
 }
 
 /* Bytes of the space at s, or 0: ASCII blanks and line breaks, U+00A0, U+3000. */
-static size_t space_at(const unsigned char *s)
+static inline size_t space_at(const unsigned char *s)
 {
     if (s[0] == ' ' || s[0] == '\t' || s[0] == '\n' || s[0] == '\r' || s[0] == '\v' || s[0] == '\f')
         return 1;
@@ -421,6 +421,12 @@ ps_cleaned clean_target(const char *text)
 
 /* ---- text ----------------------------------------------------------------------------- */
 
+/* An ASCII blank or line break (the one-byte spaces of space_at). */
+static bool ascii_space(unsigned char b)
+{
+    return b == ' ' || (b >= '\t' && b <= '\r');
+}
+
 size_t clean_trim(const char *text, char *out, size_t size)
 {
     if (!out || size == 0)
@@ -431,6 +437,16 @@ size_t clean_trim(const char *text, char *out, size_t size)
     const unsigned char *p = skip_spaces((const unsigned char *)text, NULL);
     const unsigned char *end = p;
     for (const unsigned char *q = p; *q;) {
+        if (*q < 0x80) { /* ASCII: one byte, a space or not */
+            if (!ascii_space(*q++))
+                end = q;
+            continue;
+        }
+        if (*q >= 0xE4 && *q <= 0xE9 && (q[1] & 0xC0) == 0x80 && (q[2] & 0xC0) == 0x80) {
+            q += 3; /* U+4000..U+9FFF: no space there */
+            end = q;
+            continue;
+        }
         size_t sp = space_at(q);
         if (sp) {
             q += sp;
@@ -438,6 +454,12 @@ size_t clean_trim(const char *text, char *out, size_t size)
         }
         q += seq_len(q);
         end = q;
+    }
+    size_t len = (size_t)(end - p);
+    if (len < size && !memchr(p, '\r', len)) { /* the usual case: one copy */
+        memcpy(out, p, len);
+        out[len] = '\0';
+        return len;
     }
     size_t w = 0;
     while (p < end) {
@@ -465,6 +487,45 @@ size_t clean_label(const char *text, char *out, size_t size)
         return 0;
     size_t w = 0;
     for (const unsigned char *p = (const unsigned char *)text; *p;) {
+        if (*p < 0x80) { /* ASCII: dropped when a space, else kept as is */
+            if (!ascii_space(*p)) {
+                if (w + 2 > size)
+                    break;
+                out[w++] = (char)*p;
+            }
+            p++;
+            continue;
+        }
+        if (*p >= 0xE4 && *p <= 0xE9 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+            /* U+4000..U+9FFF, most of a Chinese label: kept as they are */
+            if (w + 4 > size)
+                break;
+            memcpy(out + w, p, 3);
+            w += 3;
+            p += 3;
+            continue;
+        }
+        if (*p >= 0xE0 && *p <= 0xEF && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+            /* other three bytes: full-width forms, U+3000 and the other spaces */
+            uint32_t cp = (uint32_t)(p[0] & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+            if (cp == 0x3000 || (cp >= 0x2000 && cp <= 0x200B) || cp == 0xFEFF || cp == 0x202F) {
+                p += 3;
+                continue;
+            }
+            if (cp >= 0xFF01 && cp <= 0xFF5E) {
+                if (w + 2 > size)
+                    break;
+                out[w++] = (char)(cp - 0xFEE0);
+            } else {
+                if (w + 4 > size)
+                    break;
+                out[w++] = (char)p[0];
+                out[w++] = (char)p[1];
+                out[w++] = (char)p[2];
+            }
+            p += 3;
+            continue;
+        }
         size_t n = space_at(p);
         if (n) {
             p += n;
@@ -475,14 +536,16 @@ size_t clean_label(const char *text, char *out, size_t size)
             p += n;
             continue;
         }
-        bool ok;
-        if (cp >= 0xFF01 && cp <= 0xFF5E) {
-            unsigned char ch = (unsigned char)(cp - 0xFEE0);
-            ok = put(out, size, &w, &ch, 1);
-        } else
-            ok = put(out, size, &w, p, n);
-        if (!ok)
-            break;
+        if (cp >= 0xFF01 && cp <= 0xFF5E) { /* full-width ASCII form */
+            if (w + 2 > size)
+                break;
+            out[w++] = (char)(cp - 0xFEE0);
+        } else {
+            if (w + n + 1 > size)
+                break;
+            for (size_t i = 0; i < n; i++)
+                out[w++] = (char)p[i];
+        }
         p += n;
     }
     out[w] = '\0';

@@ -278,6 +278,10 @@ static void test_trim(void **state)
         {"中" U3000 "间", "中" U3000 "间"},
         {U3000 U3000, ""},
         {"", ""},
+        /* the one-copy path (no CR) and the byte-wise one agree at both ends */
+        {"医疗\t保障" U3000 "局 ", "医疗\t保障" U3000 "局"},
+        {" 局\r", "局"},
+        {"\xe0\x80\x80" U3000, "\xe0\x80\x80"}, /* overlong: copied, not a space */
     };
     char out[64];
     for (size_t i = 0; i < N(rows); i++) {
@@ -314,6 +318,14 @@ static void test_label(void **state)
         {"ＡＢＣ１２３", "ABC123"},
         {"其中： 1、压缩一般性支出", "其中:1、压缩一般性支出"},
         {"", ""},
+        /* every three-byte path: CJK, the other spaces and the BOM dropped, full-width forms */
+        {"编\xe2\x80\x8b制\xe2\x80\xaf数\xef\xbb\xbf\xe2\x80\x80", "编制数"},
+        {"\xef\xbd\x9e\xef\xbc\x81\xef\xbd\x9f", "~!\xef\xbd\x9f"}, /* U+FF5E, U+FF01 in, U+FF5F out */
+        {"\xe0\x80\x80\xed\xa0\x80", "\xe0\x80\x80\xed\xa0\x80"},   /* malformed: copied as is */
+        {"\xe4\xb8", "\xe4\xb8"},                                   /* cut by the NUL: bytes */
+        {"\xc2\xa0"
+         "a\xc3\xa9",
+         "a\xc3\xa9"},
     };
     char out[64];
     for (size_t i = 0; i < N(rows); i++) {
@@ -329,6 +341,13 @@ static void test_label(void **state)
     char small[5];
     assert_int_equal(clean_label("单位：", small, sizeof small), 3);
     assert_string_equal(small, "单");
+    /* a full buffer stops at a whole character, whichever path copies it */
+    assert_int_equal(clean_label("ab单", small, sizeof small), 2);
+    assert_string_equal(small, "ab");
+    assert_int_equal(clean_label("abc：", small, sizeof small), 4);
+    assert_string_equal(small, "abc:");
+    assert_int_equal(clean_label("ａｂｃｄｅ", small, sizeof small), 4);
+    assert_string_equal(small, "abcd");
 }
 
 static void test_blank(void **state)

@@ -5,6 +5,7 @@
 #include "mapping_int.h"
 
 #include "perfsheet/clean.h"
+#include "utf8.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -233,7 +234,16 @@ bool map_sheet_init(map_sheet *ms, const ps_sheet *sh)
     ms->joined = malloc(bytes ? bytes : 1);
     ms->text_off = malloc((ntext ? ntext : 1) * sizeof *ms->text_off);
     ms->text_idx = malloc((ntext ? ntext : 1) * sizeof *ms->text_idx);
-    if (!ms->cells || !ms->labels || !ms->joined || !ms->text_off || !ms->text_idx) {
+    ms->nslots = 8;
+    while (ms->nslots < 2 * ntext)
+        ms->nslots *= 2;
+    ms->slots = calloc(ms->nslots, sizeof *ms->slots);
+    ms->same_next = malloc((ntext ? ntext : 1) * sizeof *ms->same_next);
+    ms->text_hash = malloc((ntext ? ntext : 1) * sizeof *ms->text_hash);
+    ms->utf8 = calloc(n ? n : 1, sizeof *ms->utf8);
+    ms->md = pcre2_match_data_create(MAP_MD_PAIRS, NULL); /* NULL: each match makes its own */
+    if (!ms->cells || !ms->labels || !ms->joined || !ms->text_off || !ms->text_idx || !ms->slots ||
+        !ms->same_next || !ms->text_hash || !ms->utf8 || ntext >= UINT32_MAX) {
         map_sheet_release(ms);
         return false;
     }
@@ -251,12 +261,52 @@ bool map_sheet_init(map_sheet *ms, const ps_sheet *sh)
             len = MAX_LABEL_BYTES;
         ms->labels[k] = ms->joined + pos;
         size_t used = clean_label(c->text, ms->labels[k], len);
+        ms->text_hash[ms->ntext] = map_label_hash(ms->labels[k], used);
         ms->text_off[ms->ntext] = pos;
         ms->text_idx[ms->ntext++] = k;
         pos += used + 1;
     }
     ms->joined_len = pos;
+    /* backwards, so that each chain of equal labels ends up in cell order */
+    for (size_t t = ms->ntext; t-- > 0;) {
+        const char *label = ms->joined + ms->text_off[t];
+        size_t mask = ms->nslots - 1, s = ms->text_hash[t] & mask;
+        while (ms->slots[s] && (ms->text_hash[ms->slots[s] - 1] != ms->text_hash[t] ||
+                                strcmp(ms->joined + ms->text_off[ms->slots[s] - 1], label)))
+            s = (s + 1) & mask;
+        ms->same_next[t] = ms->slots[s];
+        ms->slots[s] = (uint32_t)t + 1;
+    }
     return true;
+}
+
+uint32_t map_label_hash(const char *s, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15u ^ n;
+    for (; n >= 8; s += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0x100000001B3u;
+        h ^= h >> 29;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0x100000001B3u;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+
+/* 1 + the first text label whose normalised text is needle (nlen bytes), or 0. */
+static uint32_t exact_first(const map_sheet *ms, const char *needle, size_t nlen)
+{
+    uint32_t h = map_label_hash(needle, nlen);
+    size_t mask = ms->nslots - 1;
+    for (size_t s = h & mask; ms->slots[s]; s = (s + 1) & mask) {
+        uint32_t t = ms->slots[s] - 1;
+        if (ms->text_hash[t] == h && !strcmp(ms->joined + ms->text_off[t], needle))
+            return t + 1;
+    }
+    return 0;
 }
 
 void map_sheet_release(map_sheet *ms)
@@ -266,6 +316,11 @@ void map_sheet_release(map_sheet *ms)
     free(ms->joined);
     free(ms->text_off);
     free(ms->text_idx);
+    free(ms->slots);
+    free(ms->same_next);
+    free(ms->text_hash);
+    free(ms->utf8);
+    pcre2_match_data_free(ms->md); /* takes NULL */
     memset(ms, 0, sizeof *ms);
 }
 
@@ -283,15 +338,21 @@ static void make_match_ctx(void)
     }
 }
 
-/* Runs re on label; fills pm[0..nmatch) like regexec (-1 for groups that did not take part). */
-static bool regex_match(const pcre2_code *re, const char *label, regmatch_t *pm, size_t nmatch)
+/* Runs re on label; fills pm[0..nmatch) like regexec (-1 for groups that did not take part).
+ * reuse (may be NULL) is match data of MAP_MD_PAIRS pairs to use instead of making one; opts
+ * is 0 or PCRE2_NO_UTF_CHECK for a label known to be UTF-8. */
+static bool regex_match(const pcre2_code *re, const char *label, pcre2_match_data *reuse, uint32_t opts,
+                        regmatch_t *pm, size_t nmatch)
 {
     pthread_once(&match_ctx_once, make_match_ctx);
-    pcre2_match_data *md = pcre2_match_data_create(nmatch ? (uint32_t)nmatch : 1, NULL);
+    pcre2_match_data *md = reuse && nmatch <= MAP_MD_PAIRS
+                               ? reuse
+                               : pcre2_match_data_create(nmatch ? (uint32_t)nmatch : 1, NULL);
     if (!md)
         return false;
-    /* labels come from our readers as valid UTF-8; PCRE2 checks anyway and fails cleanly */
-    int rc = pcre2_match(re, (PCRE2_SPTR)label, PCRE2_ZERO_TERMINATED, 0, 0, md, match_ctx);
+    /* labels come from our readers as valid UTF-8; unless told it is, PCRE2 checks and fails
+     * cleanly. The ovector's size changes no match, only how many groups it can report. */
+    int rc = pcre2_match(re, (PCRE2_SPTR)label, PCRE2_ZERO_TERMINATED, 0, opts, md, match_ctx);
     if (rc >= 0 && nmatch && pm) {
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         uint32_t pairs = pcre2_get_ovector_count(md);
@@ -301,7 +362,8 @@ static bool regex_match(const pcre2_code *re, const char *label, regmatch_t *pm,
             pm[i].rm_eo = set ? (regoff_t)ov[2 * i + 1] : -1;
         }
     }
-    pcre2_match_data_free(md);
+    if (md != reuse)
+        pcre2_match_data_free(md);
     return rc >= 0;
 }
 
@@ -316,9 +378,43 @@ bool map_match(const map_matcher *m, const char *label, regmatch_t *pm, size_t n
     case MATCH_REGEX:
         if (m->must[0] && !strstr(label, m->must))
             return false; /* cannot match: saves regexec on most labels */
-        return m->compiled && regex_match(m->re, label, pm, nmatch);
+        return m->compiled && regex_match(m->re, label, NULL, 0, pm, nmatch);
     }
     return false;
+}
+
+/* PCRE2_NO_UTF_CHECK when the label of cell i is well-formed UTF-8, else 0 (PCRE2 then finds
+ * it is not and the regex does not match, as before). Checked once per label and sheet
+ * instead of by PCRE2 on every match; utf8_find_invalid accepts only what PCRE2 accepts. */
+static uint32_t utf_opts(const map_sheet *ms, size_t i)
+{
+    if (!ms->utf8[i]) {
+        int line, col;
+        const char *label = ms->labels[i];
+        ms->utf8[i] = utf8_find_invalid(label, strlen(label), &line, &col) ? -1 : 1;
+    }
+    return ms->utf8[i] > 0 ? PCRE2_NO_UTF_CHECK : 0;
+}
+
+bool map_match_cell(const map_sheet *ms, size_t i, const map_matcher *m, regmatch_t *pm, size_t nmatch)
+{
+    const char *label = ms->labels[i];
+    if (!m->set || m->kind != MATCH_REGEX || !label || !*label)
+        return map_match(m, label, pm, nmatch);
+    if (m->must[0] && !strstr(label, m->must))
+        return false;
+    return m->compiled && regex_match(m->re, label, ms->md, utf_opts(ms, i), pm, nmatch);
+}
+
+/* map_match_cell for a cell whose label holds m's needle (its text, or `must` for a regex):
+ * that settles CONTAINS and spares a regex its strstr. */
+static bool candidate_matches(const map_sheet *ms, size_t i, const map_matcher *m)
+{
+    if (m->kind == MATCH_CONTAINS)
+        return true;
+    if (m->kind == MATCH_REGEX)
+        return m->compiled && regex_match(m->re, ms->labels[i], ms->md, utf_opts(ms, i), NULL, 0);
+    return map_match(m, ms->labels[i], NULL, 0);
 }
 
 /* The text label whose bytes hold joined offset off (labels are in increasing offsets). */
@@ -342,13 +438,29 @@ size_t map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uin
     if (needle && *needle && ms->ntext) {
         /* only labels holding the needle can match: find them with memmem, in cell order */
         size_t nlen = strlen(needle), pos = 0;
+        if (m->kind == MATCH_EXACT) { /* the labels equal to the needle, from the index */
+            for (uint32_t t1 = exact_first(ms, needle, nlen); t1; t1 = ms->same_next[t1 - 1]) {
+                size_t i = ms->text_idx[t1 - 1];
+                const ps_cell *c = ms->cells[i];
+                if (c->row < min_row)
+                    continue;
+                if (row_only != UINT32_MAX && c->row != row_only) {
+                    if (c->row > row_only)
+                        break;
+                    continue;
+                }
+                if (++seen == m->nth)
+                    return i;
+            }
+            return SIZE_MAX;
+        }
         while (pos < ms->joined_len) {
             const char *hit = memmem(ms->joined + pos, ms->joined_len - pos, needle, nlen);
             if (!hit)
                 break;
             size_t t = label_at(ms, (size_t)(hit - ms->joined));
             size_t i = ms->text_idx[t];
-            pos = ms->text_off[t] + strlen(ms->labels[i]) + 1;
+            pos = t + 1 < ms->ntext ? ms->text_off[t + 1] : ms->joined_len; /* the next label */
             const ps_cell *c = ms->cells[i];
             if (c->row < min_row)
                 continue;
@@ -357,7 +469,7 @@ size_t map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uin
                     break;
                 continue;
             }
-            if (map_match(m, ms->labels[i], NULL, 0) && ++seen == m->nth)
+            if (candidate_matches(ms, i, m) && ++seen == m->nth)
                 return i;
         }
         return SIZE_MAX;
@@ -371,7 +483,7 @@ size_t map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uin
                 break;
             continue;
         }
-        if (map_match(m, ms->labels[i], NULL, 0) && ++seen == m->nth)
+        if (map_match_cell(ms, i, m, NULL, 0) && ++seen == m->nth)
             return i;
     }
     return SIZE_MAX;

@@ -311,12 +311,13 @@ static bool take_from(xctx *x, take_kind take, const map_field *f, const ps_cell
     return false;
 }
 
-/* The captured group of f's regex in the label of lc, cut at f->stop and trimmed; NULL when
- * empty. Caller frees. */
-static char *capture(const map_field *f, const char *label)
+/* The captured group of f's regex in the label of cell idx, cut at f->stop and trimmed; NULL
+ * when empty. Caller frees. */
+static char *capture(const xctx *x, const map_field *f, size_t idx)
 {
     regmatch_t pm[10];
-    if (!map_match(&f->find, label, pm, 10))
+    const char *label = x->ms->labels[idx];
+    if (!map_match_cell(x->ms, idx, &f->find, pm, 10))
         return NULL;
     regmatch_t g = pm[f->capture];
     if (g.rm_so < 0 || g.rm_eo <= g.rm_so)
@@ -377,7 +378,7 @@ static void extract_field(xctx *x, const map_field *f)
             col = label_cell(x, h)->col;
             cell = sheet_cell(x->sh, row, col);
         } else if (f->take == TAKE_CAPTURE) {
-            captured = capture(f, x->ms->labels[idx]);
+            captured = capture(x, f, idx);
             row = lc->row;
             col = lc->col;
             cell = lc;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mapping_int.h"
 #include "perfsheet/mapping.h"
 #include "workbook_int.h"
 
@@ -490,6 +491,136 @@ static void test_fallback_stops_at_next_label(void **state)
     mapping_free(m);
 }
 
+/* ---- the label index ---------------------------------------------------------------- */
+
+/* map_find by its definition: every cell of the window in order, tested with map_match. */
+static size_t find_by_scan(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uint32_t row_only)
+{
+    unsigned seen = 0;
+    for (size_t i = 0; i < ms->n; i++) {
+        const ps_cell *c = ms->cells[i];
+        if (c->row < min_row || (row_only != UINT32_MAX && c->row != row_only))
+            continue;
+        if (map_match(m, ms->labels[i], NULL, 0) && ++seen == m->nth)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+/* map_find (exact labels from the hash index, the others from memmem, regexes on labels
+ * checked for UTF-8 once) finds what a scan of every cell finds, and map_match_cell answers
+ * as map_match does, captures included. */
+static void test_label_index(void **state)
+{
+    ps_workbook *wb = workbook_new(PS_FORMAT_XLSX);
+    ps_sheet *sh = workbook_add_sheet(wb, "表");
+    static const char *const texts[] = {
+        "年度资金总额",
+        "年度资金总额 ",
+        "年度资金总额：",
+        "其中：一般公共预算",
+        "一般公共预算",
+        "填报单位（盖章）：某局",
+        "填报单位:",
+        "分值",
+        "得分",
+        " ",
+        "\xe5\xb9\xb4\xed\xa0\x80一般公共预算", /* not UTF-8 (a surrogate), holds the needle */
+        "\xef\xbc\x88盖章\xef\xbc\x89",
+        "总分",
+        "总分合计",
+        "年度",
+        "(2022年度)",
+    };
+    char buf[64];
+    uint32_t row = 0;
+    for (int k = 0; k < 300; k++) { /* enough labels for the index to probe past collisions */
+        const char *t = texts[k % (int)(sizeof texts / sizeof texts[0])];
+        if (k % 7 == 3) {
+            snprintf(buf, sizeof buf, "标签%d", k);
+            t = buf;
+        }
+        ps_cell c = {.row = row, .col = (uint32_t)(k % 5), .type = PS_CELL_TEXT, .decimals = 255};
+        c.text = workbook_strndup(wb, t, strlen(t));
+        assert_true(sheet_put(sh, &c));
+        if (k % 5 == 4)
+            row += 1 + (uint32_t)(k % 3);
+    }
+    ps_cell num = {.row = 1, .col = 6, .type = PS_CELL_NUMBER, .number = 1, .decimals = 255};
+    assert_true(sheet_put(sh, &num));
+    workbook_finish(wb);
+    map_sheet ms;
+    assert_true(map_sheet_init(&ms, workbook_sheet(wb, 0)));
+
+    static const struct {
+        match_kind kind;
+        const char *text, *must;
+    } matchers[] = {
+        {MATCH_EXACT, "年度资金总额", ""},
+        {MATCH_EXACT, "年度资金总额:", ""},
+        {MATCH_EXACT, "一般公共预算", ""},
+        {MATCH_EXACT, "标签101", ""},
+        {MATCH_EXACT, "没有的标签", ""},
+        {MATCH_EXACT, "", ""},
+        {MATCH_EXACT, "(盖章)", ""},
+        {MATCH_PREFIX, "年度", ""},
+        {MATCH_PREFIX, "填报单位", ""},
+        {MATCH_CONTAINS, "一般公共预算", ""},
+        {MATCH_CONTAINS, "总分", ""},
+        {MATCH_REGEX, "^(其中:)?一般公共预算$", "一般公共预算"},
+        {MATCH_REGEX, "一般公共预算$", "一般公共预算"},
+        {MATCH_REGEX, "^填报单位(\\(盖章\\))?:(.*)$", "填报单位"},
+        {MATCH_REGEX, "^\\(([0-9]+)年度?\\)$", ""},
+    };
+    static const uint32_t min_rows[] = {0, 1, 7, 90};
+    static const uint32_t row_onlys[] = {UINT32_MAX, 0, 2, 7, 400};
+    for (size_t k = 0; k < sizeof matchers / sizeof matchers[0]; k++) {
+        map_matcher m = {.set = true, .kind = matchers[k].kind, .text = matchers[k].text};
+        snprintf(m.must, sizeof m.must, "%s", matchers[k].must);
+        if (m.kind == MATCH_REGEX) {
+            int code;
+            PCRE2_SIZE where;
+            m.re = pcre2_compile((PCRE2_SPTR)m.text, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &where, NULL);
+            assert_non_null(m.re);
+            m.compiled = true;
+        }
+        size_t found = 0;
+        for (m.nth = 1; m.nth <= 4; m.nth++)
+            for (size_t a = 0; a < sizeof min_rows / sizeof min_rows[0]; a++)
+                for (size_t b = 0; b < sizeof row_onlys / sizeof row_onlys[0]; b++) {
+                    size_t want = find_by_scan(&ms, &m, min_rows[a], row_onlys[b]);
+                    size_t got = map_find(&ms, &m, min_rows[a], row_onlys[b]);
+                    if (got != want)
+                        print_message("matcher %zu '%s' nth %u min_row %u row_only %u: %zu, want %zu\n", k,
+                                      m.text, m.nth, min_rows[a], row_onlys[b], got, want);
+                    assert_int_equal(got, want);
+                    found += want != SIZE_MAX;
+                }
+        print_message("matcher %zu '%s': found in %zu of 80 searches\n", k, m.text, found);
+        for (size_t i = 0; i < ms.n; i++) {
+            regmatch_t want[10], got[10];
+            memset(want, 0x55, sizeof want);
+            memset(got, 0x55, sizeof got);
+            bool w = map_match(&m, ms.labels[i], want, 10);
+            assert_int_equal(map_match_cell(&ms, i, &m, got, 10), w);
+            if (w)
+                assert_memory_equal(got, want, sizeof want);
+        }
+        pcre2_code_free(m.re);
+    }
+    /* the index itself: one chain per distinct label, in cell order, each label once */
+    size_t chained = 0;
+    for (size_t s = 0; s < ms.nslots; s++)
+        for (uint32_t t1 = ms.slots[s], prev = 0; t1; prev = t1, t1 = ms.same_next[t1 - 1]) {
+            assert_true(t1 > prev);
+            assert_string_equal(ms.joined + ms.text_off[t1 - 1], ms.joined + ms.text_off[ms.slots[s] - 1]);
+            chained++;
+        }
+    assert_int_equal(chained, ms.ntext);
+    map_sheet_release(&ms);
+    workbook_free(wb);
+}
+
 /* docs/mapping.md shows the example file verbatim, so the documented mapping is the tested one. */
 static void test_docs_show_the_tested_example(void **state)
 {
@@ -520,6 +651,7 @@ int main(void)
         cmocka_unit_test(test_detection),
         cmocka_unit_test(test_specific_mapping_wins),
         cmocka_unit_test(test_fallback_stops_at_next_label),
+        cmocka_unit_test(test_label_index),
         cmocka_unit_test(test_docs_show_the_tested_example),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,10 +13,17 @@ typedef struct keyed_value {
     bool present;
 } keyed_value;
 
+/* Values in insertion order (the order they are written out). A list longer than
+ * LIST_LINEAR also has an index: open addressing on the key's hash, each slot 1 + an item
+ * (0 empty), at most half full. Without it (short lists, or no memory for it) lookups scan. */
 typedef struct value_list {
     keyed_value *items;
     size_t n, cap;
+    uint32_t *index;
+    size_t nindex; /* slots, a power of two */
 } value_list;
+
+#define LIST_LINEAR 8
 
 struct ps_table {
     const char *name;
@@ -36,6 +43,12 @@ struct ps_document {
     ps_findings *findings;
     value_list blanks; /* cells of keys whose cell is blank (document_set_blank_cell) */
 };
+
+static void list_release(value_list *l)
+{
+    free(l->items);
+    free(l->index);
+}
 
 ps_document *document_new(const char *template_id, const char *mapping_path, const char *file,
                           const char *sheet)
@@ -59,12 +72,12 @@ void document_free(ps_document *d)
 {
     if (!d)
         return;
-    free(d->values.items);
-    free(d->blanks.items);
+    list_release(&d->values);
+    list_release(&d->blanks);
     for (size_t i = 0; i < d->ntables; i++) {
         ps_table *t = d->tables[i];
         for (size_t r = 0; r < t->nrows; r++)
-            free(t->rows[r].items);
+            list_release(&t->rows[r]);
         free(t->rows);
         free(t->columns);
         free(t);
@@ -102,6 +115,15 @@ static uint32_t key_hash(const char *key)
 
 static keyed_value *list_find_hashed(const value_list *l, const char *key, uint32_t h)
 {
+    if (l->index) {
+        size_t mask = l->nindex - 1;
+        for (size_t s = h & mask; l->index[s]; s = (s + 1) & mask) {
+            keyed_value *kv = &l->items[l->index[s] - 1];
+            if (kv->hash == h && strcmp(kv->key, key) == 0)
+                return kv;
+        }
+        return NULL;
+    }
     for (size_t i = 0; i < l->n; i++)
         if (l->items[i].hash == h && strcmp(l->items[i].key, key) == 0)
             return &l->items[i];
@@ -111,6 +133,40 @@ static keyed_value *list_find_hashed(const value_list *l, const char *key, uint3
 static keyed_value *list_find(const value_list *l, const char *key)
 {
     return list_find_hashed(l, key, key_hash(key));
+}
+
+static void index_put(value_list *l, size_t i)
+{
+    size_t mask = l->nindex - 1, s = l->items[i].hash & mask;
+    while (l->index[s])
+        s = (s + 1) & mask;
+    l->index[s] = (uint32_t)i + 1;
+}
+
+/* Makes the index fit l->n items (none while the list is short). Without memory for it, the
+ * list goes without: lookups scan, as they do on short lists. */
+static void list_reindex(value_list *l)
+{
+    if (l->n <= LIST_LINEAR || l->n >= UINT32_MAX / 4) {
+        if (!l->index)
+            return;
+        free(l->index);
+        l->index = NULL;
+        l->nindex = 0;
+        return;
+    }
+    if (l->index && 2 * l->n <= l->nindex) {
+        index_put(l, l->n - 1); /* the item just added */
+        return;
+    }
+    size_t nindex = 32;
+    while (nindex < 4 * l->n)
+        nindex *= 2;
+    free(l->index);
+    l->index = calloc(nindex, sizeof *l->index);
+    l->nindex = l->index ? nindex : 0;
+    for (size_t i = 0; l->index && i < l->n; i++)
+        index_put(l, i);
 }
 
 /* Copies v's strings into the arena. */
@@ -145,6 +201,8 @@ static bool list_set(value_list *l, ps_arena *a, const char *key, const ps_value
         kv->hash = h;
         kv->present = false;
         l->n++;
+        list_reindex(l);
+        kv = &l->items[l->n - 1];
     }
     if (!copy_value(a, &kv->value, v))
         return false;
@@ -176,6 +234,9 @@ void document_unset(ps_document *d, const char *key)
         size_t i = (size_t)(kv - d->values.items);
         memmove(kv, kv + 1, (d->values.n - i - 1) * sizeof *kv);
         d->values.n--;
+        free(d->values.index); /* the items moved: index them again */
+        d->values.index = NULL;
+        list_reindex(&d->values);
     }
 }
 

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,10 +90,75 @@ static void test_round_trip_on_samples(void **state)
     mapping_set_free(set);
 }
 
+/* Lists of every length, so that both lookups (a scan while short, the hash index once
+ * longer) and the index's growth and rebuild after document_unset are exercised; a model
+ * (an array of what each key should hold) says what every lookup must find. */
+static void test_many_keys(void **state)
+{
+    enum { NKEYS = 300 };
+    ps_document *d = document_new("t", "m.yaml", "f.xls", "表");
+    assert_non_null(d);
+    ps_table *tab = document_add_table(d, "rows");
+    assert_int_equal(table_add_row(tab), 0);
+    static double want[NKEYS]; /* 0: absent */
+    char key[32];
+    for (int round = 0; round < 3; round++) {
+        for (int k = 0; k < NKEYS; k++) {
+            if ((k + round) % 3)
+                continue;
+            snprintf(key, sizeof key, "field.%d", k);
+            ps_value v = value_number(PS_TYPE_NUMBER, k * 10.0 + round + 1, 1, 2);
+            assert_true(document_set(d, key, &v));
+            assert_true(table_set(tab, 0, key, &v));
+            want[k] = v.number;
+        }
+        for (int k = 0; k < NKEYS; k += 7) { /* from the middle of the list: the rest moves up */
+            snprintf(key, sizeof key, "field.%d", k);
+            document_unset(d, key);
+            want[k] = 0;
+        }
+        size_t present = 0;
+        for (int k = 0; k < NKEYS; k++) {
+            snprintf(key, sizeof key, "field.%d", k);
+            const ps_value *v = document_get(d, key);
+            if (!want[k]) {
+                assert_null(v);
+                continue;
+            }
+            present++;
+            assert_non_null(v);
+            if (v->number != want[k])
+                print_message("round %d: %s is %g, want %g\n", round, key, v->number, want[k]);
+            assert_true(v->number == want[k]);
+            const ps_value *t = table_get(tab, 0, key);
+            assert_non_null(t);
+            assert_true(t->number == want[k]);
+        }
+        assert_int_equal(document_value_count(d), present);
+        assert_null(document_get(d, "field.x"));
+    }
+    /* first set, first written: the values keep their insertion order (round by round) */
+    size_t i = 0;
+    for (int round = 0; round < 3; round++)
+        for (int k = 0; k < NKEYS; k++)
+            if ((k + round) % 3 == 0 && k % 7) {
+                snprintf(key, sizeof key, "field.%d", k);
+                assert_string_equal(document_value_key(d, i), key);
+                i++;
+            }
+    assert_int_equal(i, document_value_count(d));
+    assert_true(document_set_blank_cell(d, "blank.1", 4, 5));
+    uint32_t r, c;
+    assert_true(document_blank_cell(d, "blank.1", &r, &c));
+    assert_int_equal(r * 100 + c, 405);
+    document_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_on_samples),
+        cmocka_unit_test(test_many_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

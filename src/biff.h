@@ -80,24 +80,7 @@ bool biff_cursor_u16(biff_cursor *c, uint16_t *v);
 bool biff_cursor_u32(biff_cursor *c, uint32_t *v);
 bool biff_cursor_skip(biff_cursor *c, uint64_t n);
 
-/* What a number format shows. */
-typedef struct biff_numfmt {
-    uint8_t cls;      /* ps_format_class */
-    uint8_t decimals; /* 255 when not a fixed count */
-    bool has_time;    /* a date format showing h/m/s */
-} biff_numfmt;
-
-/* Classifies a format string (UTF-8, n bytes): % outside quotes → percent, y/m/d/h/s outside
- * quotes and brackets → date, @ → text, 0/#/? → number, "General" → general. */
-biff_numfmt biff_classify_format(const char *s, size_t n);
-/* The class of a BIFF5/8 built-in format id that has no FORMAT record. */
-biff_numfmt biff_builtin_format(unsigned id);
-
 /* The Excel error literal for a BOOLERR/FORMULA error code ("#DIV/0!"). Never NULL. */
 const char *biff_error_text(unsigned code);
-
-/* Writes the ISO form of an Excel serial (1900 system) into buf: "YYYY-MM-DD" or, with
- * time, "YYYY-MM-DDTHH:MM:SS". False when the serial is not a representable date. */
-bool biff_serial_iso(double serial, bool with_time, char *buf, size_t size);
 
 #endif

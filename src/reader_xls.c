@@ -28,6 +28,8 @@
 #include <unistd.h>
 
 #include "biff.h"
+#include "numfmt.h"
+#include "numfmt.h"
 #include "reader_int.h"
 #include <libxml/parser.h>
 #include "perfsheet/deadline.h"
@@ -80,12 +82,12 @@ typedef struct strbuf {
 typedef struct xf_info {
     uint16_t ifmt;
     bool resolved;
-    biff_numfmt fmt;
+    numfmt fmt;
 } xf_info;
 
 typedef struct fmt_entry {
     uint16_t id;
-    biff_numfmt fmt;
+    numfmt fmt;
 } fmt_entry;
 
 typedef struct sst_entry {
@@ -367,7 +369,7 @@ static const char *sb_dup(xls_ctx *x)
 
 /* ---- formats ------------------------------------------------------------------------------ */
 
-static bool add_format(xls_ctx *x, unsigned id, biff_numfmt f)
+static bool add_format(xls_ctx *x, unsigned id, numfmt f)
 {
     for (size_t i = 0; i < x->nfmt; i++)
         if (x->fmts[i].id == id) {
@@ -392,24 +394,24 @@ static bool add_format(xls_ctx *x, unsigned id, biff_numfmt f)
     return true;
 }
 
-static biff_numfmt format_of_id(xls_ctx *x, unsigned id)
+static numfmt format_of_id(xls_ctx *x, unsigned id)
 {
     for (size_t i = 0; i < x->nfmt; i++)
         if (x->fmts[i].id == id)
             return x->fmts[i].fmt;
     if (x->biff >= 5)
-        return biff_builtin_format(id);
-    biff_numfmt g = {PS_FMT_GENERAL, 255, false};
+        return numfmt_builtin(id);
+    numfmt g = {PS_FMT_GENERAL, 255, false};
     return g;
 }
 
 /* BIFF2 cells name their format directly: xf is then 0x10000 | format index. */
-static biff_numfmt format_of_xf(xls_ctx *x, uint32_t xf)
+static numfmt format_of_xf(xls_ctx *x, uint32_t xf)
 {
     if (xf & 0x10000)
         return format_of_id(x, xf & 0x3F);
     if (xf >= x->nxf) {
-        biff_numfmt g = {PS_FMT_GENERAL, 255, false};
+        numfmt g = {PS_FMT_GENERAL, 255, false};
         return g;
     }
     xf_info *e = &x->xfs[xf];
@@ -461,7 +463,7 @@ static bool on_format(xls_ctx *x, size_t rec)
     }
     if (!read_string(x, &c, x->biff < 8))
         return true; /* an unreadable format string: the format stays General */
-    return add_format(x, id, biff_classify_format(x->sb.p ? x->sb.p : "", x->sb.n));
+    return add_format(x, id, numfmt_classify(x->sb.p ? x->sb.p : "", x->sb.n));
 }
 
 /* ---- cells -------------------------------------------------------------------------------- */
@@ -507,7 +509,7 @@ static bool put_cell(xls_ctx *x, sheet_state *ss, uint32_t row, uint32_t col, ui
         return true;
     if (!cell_limits(x, ss, row, col))
         return false;
-    biff_numfmt f = format_of_xf(x, xf);
+    numfmt f = format_of_xf(x, xf);
     ps_cell c = {.row = row,
                  .col = col,
                  .type = (uint8_t)type,
@@ -519,7 +521,7 @@ static bool put_cell(xls_ctx *x, sheet_state *ss, uint32_t row, uint32_t col, ui
     if (type == PS_CELL_NUMBER && f.cls == PS_FMT_DATE) {
         double serial = x->date1904 ? number + 1462 : number;
         char iso[32];
-        if (biff_serial_iso(serial, f.has_time, iso, sizeof iso)) {
+        if (numfmt_serial_iso(serial, f.has_time, iso, sizeof iso)) {
             c.type = PS_CELL_DATE;
             c.number = serial;
             c.text = workbook_strndup(x->wb, iso, strlen(iso));

@@ -15,6 +15,7 @@
  *
  * Order of reading, each part at most once: _rels/.rels -> the workbook part (sheet names,
  * r:id, date1904) -> its .rels (targets) -> sharedStrings -> styles -> each worksheet. */
+#include "numfmt.h"
 #include "perfsheet/deadline.h"
 #include "reader_int.h"
 #include "workbook_int.h"
@@ -57,12 +58,8 @@ typedef struct zip_entry {
 
 typedef struct num_fmt {
     uint32_t id;
-    uint8_t cls, dec;
+    numfmt f;
 } num_fmt;
-
-typedef struct xf_fmt {
-    uint8_t cls, dec;
-} xf_fmt;
 
 typedef struct rel {
     char *id, *type, *target; /* owns */
@@ -91,7 +88,7 @@ typedef struct xlsx {
     size_t nfmts, fmt_cap;
     uint32_t *xf_ids; /* owns: numFmtId per cellXfs entry */
     size_t nxf, xf_cap;
-    xf_fmt *xfs; /* owns: resolved format class per cellXfs entry */
+    numfmt *xfs; /* owns: resolved format per cellXfs entry */
     bool date1904;
     uint64_t file_cells;
 } xlsx;
@@ -923,129 +920,6 @@ static void sst_end(sax_job *job, const char *name)
 
 /* ---- styles: number formats -------------------------------------------------------------- */
 
-typedef struct fmt_info {
-    uint8_t cls, dec;
-} fmt_info;
-
-static fmt_info builtin_format(uint32_t id)
-{
-    fmt_info f = {PS_FMT_GENERAL, 255};
-    switch (id) {
-    case 0: break;
-    case 1:
-    case 3:
-    case 5:
-    case 6:
-    case 37:
-    case 38:
-    case 41:
-    case 42: f.cls = PS_FMT_NUMBER, f.dec = 0; break;
-    case 2:
-    case 4:
-    case 7:
-    case 8:
-    case 11:
-    case 39:
-    case 40:
-    case 43:
-    case 44: f.cls = PS_FMT_NUMBER, f.dec = 2; break;
-    case 12:
-    case 13: f.cls = PS_FMT_NUMBER, f.dec = 0; break;
-    case 48: f.cls = PS_FMT_NUMBER, f.dec = 1; break;
-    case 9: f.cls = PS_FMT_PERCENT, f.dec = 0; break;
-    case 10: f.cls = PS_FMT_PERCENT, f.dec = 2; break;
-    case 49: f.cls = PS_FMT_TEXT; break;
-    default:
-        /* 14-22, 45-47 everywhere; 27-36 and 50-58 are the CJK locales' date formats
-         * (yyyy"年"m"月"d"日", …) that Chinese Excel writes without defining them. */
-        if ((id >= 14 && id <= 22) || (id >= 45 && id <= 47) || (id >= 27 && id <= 36) ||
-            (id >= 50 && id <= 58))
-            f.cls = PS_FMT_DATE;
-        break;
-    }
-    return f;
-}
-
-/* The class of a custom format code: '%' outside quotes -> percent; y m d h s outside quotes
- * and [..] (or elapsed [h] [m] [s]) -> date; '@' without digit placeholders -> text; digit
- * placeholders -> number. Decimals are the placeholders after the first section's '.'. */
-static fmt_info classify_code(const char *code)
-{
-    bool pct = false, date = false, at = false, digit = false, first = true, counting = false;
-    int dec = -1;
-    for (size_t i = 0; code[i]; i++) {
-        char c = code[i];
-        if (c == '"') {
-            while (code[i + 1] && code[i + 1] != '"')
-                i++;
-            if (code[i + 1])
-                i++;
-            counting = false;
-            continue;
-        }
-        if (c == '\\' || c == '_' || c == '*') {
-            if (code[i + 1])
-                i++;
-            counting = false;
-            continue;
-        }
-        if (c == '[') {
-            size_t j = i + 1;
-            int l = ascii_lower((unsigned char)code[j]);
-            if (l == 'h' || l == 'm' || l == 's') {
-                bool elapsed = true;
-                for (size_t k = j; code[k] && code[k] != ']'; k++)
-                    if (ascii_lower((unsigned char)code[k]) != l)
-                        elapsed = false;
-                date = date || elapsed;
-            }
-            while (code[i + 1] && code[i + 1] != ']')
-                i++;
-            if (code[i + 1])
-                i++;
-            counting = false;
-            continue;
-        }
-        if (c == ';') {
-            first = false;
-            counting = false;
-            continue;
-        }
-        if (strncasecmp(code + i, "general", 7) == 0) {
-            i += 6;
-            counting = false;
-            continue;
-        }
-        int l = ascii_lower((unsigned char)c);
-        if (c == '%')
-            pct = true;
-        else if (l == 'y' || l == 'm' || l == 'd' || l == 'h' || l == 's')
-            date = true;
-        else if (c == '@')
-            at = true;
-        if (c == '0' || c == '#' || c == '?') {
-            digit = true;
-            if (first && counting)
-                dec++;
-        } else if (c == '.' && first && dec < 0) {
-            dec = 0;
-            counting = true;
-        } else if (c != ',') {
-            counting = false;
-        }
-    }
-    fmt_info f = {PS_FMT_GENERAL, 255};
-    if (pct)
-        f.cls = PS_FMT_PERCENT, f.dec = (uint8_t)(dec < 0 ? 0 : dec);
-    else if (date)
-        f.cls = PS_FMT_DATE;
-    else if (at && !digit)
-        f.cls = PS_FMT_TEXT;
-    else if (digit)
-        f.cls = PS_FMT_NUMBER, f.dec = (uint8_t)(dec < 0 ? 0 : dec);
-    return f;
-}
-
 typedef struct styles_state {
     uint32_t xfs_depth; /* depth of <cellXfs>, 0 when outside */
 } styles_state;
@@ -1076,8 +950,7 @@ static void styles_start(sax_job *job, const char *name, int nattr, const xmlCha
             x->fmts = v;
             x->fmt_cap = cap;
         }
-        fmt_info f = classify_code(c);
-        x->fmts[x->nfmts++] = (num_fmt){(uint32_t)id, f.cls, f.dec};
+        x->fmts[x->nfmts++] = (num_fmt){(uint32_t)id, numfmt_classify(c, strlen(c))};
     } else if (strcmp(name, "cellXfs") == 0) {
         s->xfs_depth = job->depth;
     } else if (strcmp(name, "xf") == 0 && s->xfs_depth && job->depth == s->xfs_depth + 1) {
@@ -1119,138 +992,18 @@ static ps_status resolve_xfs(xlsx *x)
     if (!x->xfs)
         return nomem(x);
     for (size_t i = 0; i < x->nxf; i++) {
-        fmt_info f = builtin_format(x->xf_ids[i]);
+        numfmt f = numfmt_builtin(x->xf_ids[i]);
         for (size_t k = x->nfmts; k-- > 0;) /* a custom definition wins, even for a built-in id */
             if (x->fmts[k].id == x->xf_ids[i]) {
-                f.cls = x->fmts[k].cls;
-                f.dec = x->fmts[k].dec;
+                f = x->fmts[k].f;
                 break;
             }
-        x->xfs[i] = (xf_fmt){f.cls, f.dec};
+        x->xfs[i] = f;
     }
     return PS_OK;
 }
 
 /* ---- dates ------------------------------------------------------------------------------- */
-
-/* Howard Hinnant's civil_from_days / days_from_civil; days are counted from 1970-01-01. */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-/* ISO text of an Excel serial (1900 system, with its phantom 1900-02-29): "2022-04-25",
- * "2022-04-25T08:30:00", or "08:30:00" for a time without a day. False when out of range. */
-static bool serial_to_iso(double serial, char *buf, size_t size)
-{
-    if (!(serial >= 0 && serial < 2958466.0))
-        return false;
-    int64_t days = (int64_t)floor(serial);
-    int64_t secs = (int64_t)llround((serial - (double)days) * 86400.0);
-    if (secs >= 86400)
-        days++, secs -= 86400;
-    char time[16] = "";
-    if (secs > 0)
-        snprintf(time, sizeof time, "%02d:%02d:%02d", (int)(secs / 3600), (int)(secs / 60 % 60),
-                 (int)(secs % 60));
-    if (days == 0) {
-        snprintf(buf, size, "%s", secs > 0 ? time : "00:00:00");
-        return true;
-    }
-    int64_t y;
-    unsigned m, d;
-    if (days == 60) {
-        y = 1900, m = 2, d = 29;
-    } else {
-        civil_from_days(days < 60 ? days - 25568 : days - 25569, &y, &m, &d);
-    }
-    if (secs > 0)
-        snprintf(buf, size, "%04d-%02u-%02uT%s", (int)y, m, d, time);
-    else
-        snprintf(buf, size, "%04d-%02u-%02u", (int)y, m, d);
-    return true;
-}
-
-static bool parse_digits(const char **p, int count, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < count; i++) {
-        if ((*p)[i] < '0' || (*p)[i] > '9')
-            return false;
-        v = v * 10 + (unsigned)((*p)[i] - '0');
-    }
-    *p += count;
-    *out = v;
-    return true;
-}
-
-/* t="d" cells: "YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±hh:mm]" or "HH:MM[:SS]" -> 1900 serial. */
-static bool iso_to_serial(const char *s, double *serial)
-{
-    unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
-    double frac = 0;
-    const char *p = s;
-    bool has_date = false;
-    if (strlen(p) >= 10 && p[4] == '-') {
-        if (!parse_digits(&p, 4, &y) || *p++ != '-' || !parse_digits(&p, 2, &mo) || *p++ != '-' ||
-            !parse_digits(&p, 2, &d))
-            return false;
-        if (mo < 1 || mo > 12 || d < 1 || d > 31 || y < 1900)
-            return false;
-        has_date = true;
-        if (*p == 'T' || *p == ' ')
-            p++;
-        else if (*p && *p != 'Z' && *p != '+' && *p != '-')
-            return false;
-    }
-    if (*p >= '0' && *p <= '9') {
-        if (!parse_digits(&p, 2, &h) || *p++ != ':' || !parse_digits(&p, 2, &mi))
-            return false;
-        if (*p == ':') {
-            p++;
-            if (!parse_digits(&p, 2, &se))
-                return false;
-            if (*p == '.') {
-                double scale = 0.1;
-                for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
-                    frac += (*p - '0') * scale;
-            }
-        }
-        if (h > 24 || mi > 59 || se > 60)
-            return false;
-    } else if (!has_date) {
-        return false;
-    }
-    double day_frac = (h * 3600.0 + mi * 60.0 + se + frac) / 86400.0;
-    if (!has_date) {
-        *serial = day_frac;
-        return true;
-    }
-    int64_t days = days_from_civil(y, mo, d);
-    int64_t ser = days + 25569;
-    if (ser < 61) /* before 1900-03-01: Excel's phantom leap day shifts nothing before it */
-        ser = days + 25568;
-    *serial = (double)ser + day_frac;
-    return true;
-}
 
 /* ---- worksheets -------------------------------------------------------------------------- */
 
@@ -1442,9 +1195,11 @@ static void finish_cell(sax_job *job, sheet_state *s)
     xlsx *x = job->x;
     ps_cell c = {
         .row = s->c_row, .col = s->c_col, .type = PS_CELL_BLANK, .decimals = 255, .formula = s->formula};
+    bool has_time = false;
     if (s->c_style < x->nxf && x->xfs) {
         c.format = x->xfs[s->c_style].cls;
-        c.decimals = x->xfs[s->c_style].dec;
+        c.decimals = x->xfs[s->c_style].decimals;
+        has_time = x->xfs[s->c_style].has_time;
     }
     const char *v = s->v.n ? s->v.p : "";
     double num;
@@ -1509,7 +1264,7 @@ static void finish_cell(sax_job *job, sheet_state *s)
     case K_DATE:
         if (!s->has_v)
             break;
-        if (iso_to_serial(v, &num) && serial_to_iso(num, iso, sizeof iso)) {
+        if (numfmt_iso_serial(v, &num) && numfmt_serial_iso(num, false, iso, sizeof iso)) {
             c.type = PS_CELL_DATE;
             c.format = PS_FMT_DATE; /* whatever the style says, the cell holds a date */
             c.number = num;
@@ -1538,7 +1293,7 @@ static void finish_cell(sax_job *job, sheet_state *s)
         c.number = num;
         if (c.format == PS_FMT_DATE) {
             double serial = x->date1904 ? num + 1462 : num;
-            if (serial_to_iso(serial, iso, sizeof iso)) {
+            if (numfmt_serial_iso(serial, has_time, iso, sizeof iso)) {
                 c.type = PS_CELL_DATE;
                 c.number = serial;
                 if (!(c.text = workbook_strndup(x->wb, iso, strlen(iso)))) {

@@ -878,9 +878,10 @@ static bool cross_check(pipeline *p, size_t done)
     return ran == ngroups;
 }
 
-/* The cross-table findings of r's documents, counted and passed to fn (NULL: only counted). */
+/* The cross-table findings of r's documents, counted and passed to fn with the document's
+ * index (NULL: only counted). */
 static void add_cross_findings(const pipeline *p, file_result *r,
-                               void (*fn)(const pipeline *, void *, ps_document *), void *arg)
+                               void (*fn)(const pipeline *, void *, uint32_t, ps_document *), void *arg)
 {
     for (uint32_t k = 0; k < r->nrefs; k++) {
         if (!r->refs[k].cross)
@@ -890,7 +891,7 @@ static void add_cross_findings(const pipeline *p, file_result *r,
             continue;
         count_findings(r, &proj, 1);
         if (fn)
-            fn(p, arg, proj);
+            fn(p, arg, k, proj);
         document_free(proj);
     }
 }
@@ -924,8 +925,9 @@ static void file_failed(pipeline *p, const file_result *r)
 
 /* ---- detect, extract, check: each file's output, put together on the pool, printed in order ---- */
 
-static void render_cross(const pipeline *p, void *out, ps_document *proj)
+static void render_cross(const pipeline *p, void *out, uint32_t k, ps_document *proj)
 {
+    (void)k;
     render_findings(p, out, &proj, 1);
 }
 
@@ -1004,10 +1006,13 @@ static size_t print_outputs(pipeline *p, size_t done, bool interrupted)
 
 /* ---- convert and merge: pass 2 ---- */
 
-static void append_cross(const pipeline *p, void *target, ps_document *proj)
+/* Adds a projection's cross-table findings to the whole document k of the slot. */
+static void append_cross(const pipeline *p, void *slot_, uint32_t k, ps_document *proj)
 {
     (void)p;
-    findings_append(document_findings(target), document_findings_const(proj));
+    slot *s = slot_;
+    findings_append(document_findings(s->full[k]), document_findings_const(proj));
+    findings_sort(document_findings(s->full[k]));
 }
 
 /* Pass 2 on a worker: the whole documents again, with their cross-table findings from the
@@ -1040,17 +1045,7 @@ static void reprocess_file(size_t i, void *ctx)
         free_docs(&s->full, &s->nfull);
         return;
     }
-    for (uint32_t k = 0; k < r->nrefs; k++) {
-        if (!r->refs[k].cross)
-            continue;
-        ps_document *proj = load_document(p, &r->refs[k].proj);
-        if (!proj)
-            continue;
-        count_findings(r, &proj, 1);
-        append_cross(p, s->full[k], proj);
-        findings_sort(document_findings(s->full[k]));
-        document_free(proj);
-    }
+    add_cross_findings(p, r, append_cross, s);
     if (p->stage != STAGE_CONVERT)
         return;
     for (size_t k = 0; k < s->nfull; k++) {

@@ -431,6 +431,17 @@ static size_t label_at(const map_sheet *ms, size_t off)
     return lo;
 }
 
+/* Whether a label on row may be taken: 0 yes, -1 not this one, 1 none after it either (the
+ * labels come in cell order). */
+static int row_wanted(uint32_t row, uint32_t min_row, uint32_t row_only)
+{
+    if (row < min_row)
+        return -1;
+    if (row_only != UINT32_MAX && row != row_only)
+        return row > row_only ? 1 : -1;
+    return 0;
+}
+
 size_t map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uint32_t row_only)
 {
     unsigned seen = 0;
@@ -441,15 +452,10 @@ size_t map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uin
         if (m->kind == MATCH_EXACT) { /* the labels equal to the needle, from the index */
             for (uint32_t t1 = exact_first(ms, needle, nlen); t1; t1 = ms->same_next[t1 - 1]) {
                 size_t i = ms->text_idx[t1 - 1];
-                const ps_cell *c = ms->cells[i];
-                if (c->row < min_row)
-                    continue;
-                if (row_only != UINT32_MAX && c->row != row_only) {
-                    if (c->row > row_only)
-                        break;
-                    continue;
-                }
-                if (++seen == m->nth)
+                int where = row_wanted(ms->cells[i]->row, min_row, row_only);
+                if (where > 0)
+                    break;
+                if (where == 0 && ++seen == m->nth)
                     return i;
             }
             return SIZE_MAX;
@@ -461,29 +467,19 @@ size_t map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uin
             size_t t = label_at(ms, (size_t)(hit - ms->joined));
             size_t i = ms->text_idx[t];
             pos = t + 1 < ms->ntext ? ms->text_off[t + 1] : ms->joined_len; /* the next label */
-            const ps_cell *c = ms->cells[i];
-            if (c->row < min_row)
-                continue;
-            if (row_only != UINT32_MAX && c->row != row_only) {
-                if (c->row > row_only)
-                    break;
-                continue;
-            }
-            if (candidate_matches(ms, i, m) && ++seen == m->nth)
+            int where = row_wanted(ms->cells[i]->row, min_row, row_only);
+            if (where > 0)
+                break;
+            if (where == 0 && candidate_matches(ms, i, m) && ++seen == m->nth)
                 return i;
         }
         return SIZE_MAX;
     }
     for (size_t i = 0; i < ms->n; i++) {
-        const ps_cell *c = ms->cells[i];
-        if (c->row < min_row)
-            continue;
-        if (row_only != UINT32_MAX && c->row != row_only) {
-            if (c->row > row_only)
-                break;
-            continue;
-        }
-        if (map_match_cell(ms, i, m, NULL, 0) && ++seen == m->nth)
+        int where = row_wanted(ms->cells[i]->row, min_row, row_only);
+        if (where > 0)
+            break;
+        if (where == 0 && map_match_cell(ms, i, m, NULL, 0) && ++seen == m->nth)
             return i;
     }
     return SIZE_MAX;

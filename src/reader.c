@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -344,6 +346,40 @@ static ps_status unsupported_kind(ps_error *err, const char *path, ps_sniffed ki
     }
 }
 
+/* The error for a file whose first n bytes (head) say it is no workbook. */
+static ps_status not_a_workbook(const char *path, ps_sniffed kind, const unsigned char *head, size_t n,
+                                ps_error *err)
+{
+    switch (kind) {
+    case PS_SNIFF_EMPTY:
+        return error_set(err, PS_ERR_NOT_A_SPREADSHEET, path,
+                         n == 0 ? "文件为空（0 字节），不是电子表格" : "文件开头只有空白字符，不是电子表格");
+    case PS_SNIFF_UNKNOWN:
+        return error_set(
+            err, PS_ERR_NOT_A_SPREADSHEET, path,
+            "无法识别的文件内容（开头字节 %02X %02X %02X %02X），不是 Excel 工作簿（.xls/.xlsx）",
+            n > 0 ? head[0] : 0, n > 1 ? head[1] : 0, n > 2 ? head[2] : 0, n > 3 ? head[3] : 0);
+    default: return unsupported_kind(err, path, kind, head, n);
+    }
+}
+
+/* Reads up to n bytes into buf (*got: how many); 0, or the errno of a failed read. */
+static int read_fully(int fd, uint8_t *buf, size_t n, size_t *got)
+{
+    *got = 0;
+    while (*got < n) {
+        ssize_t r = read(fd, buf + *got, n - *got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return errno;
+        if (r == 0)
+            break;
+        *got += (size_t)r;
+    }
+    return 0;
+}
+
 ps_status reader_open(const char *path, const ps_limits *limits, ps_workbook **out, ps_error *err)
 {
     reader_libs_init(); /* once per process, before any reader runs on any thread */
@@ -374,36 +410,39 @@ ps_status reader_open(const char *path, const ps_limits *limits, ps_workbook **o
                          "文件大小 %lld 字节超过上限 max_file_bytes（%llu 字节）", (long long)st.st_size,
                          (unsigned long long)limits->max_file_bytes);
     }
-    unsigned char head[SNIFF_BYTES];
-    size_t n = 0;
-    while (n < sizeof head) {
-        ssize_t r = pread(fd, head + n, sizeof head - n, (off_t)n);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = errno;
-            close(fd);
-            return io_error(err, path, e);
+    /* The whole file is read here, once: the first bytes say what it is, and the format
+     * readers parse the same buffer. One read for most files; past 1 MB, the first 4 KB
+     * decide whether the rest is worth reading. */
+    size_t size = (size_t)st.st_size, n = 0, want = size <= (1u << 20) ? size : SNIFF_BYTES;
+    uint8_t *data = malloc(size ? size : 1);
+    if (!data) {
+        close(fd);
+        return error_set(err, PS_ERR_NOMEM, path, "内存不足");
+    }
+    int rd_errno = read_fully(fd, data, want, &n);
+    if (rd_errno == 0 && n == want && want < size) {
+        ps_sniffed first = reader_sniff(data, n);
+        if (first == PS_SNIFF_OLE2 || first == PS_SNIFF_BIFF_BARE || first == PS_SNIFF_ZIP) {
+            size_t more = 0;
+            rd_errno = read_fully(fd, data + n, size - n, &more);
+            n += more; /* a file that shrank meanwhile: what is there */
         }
-        if (r == 0)
-            break;
-        n += (size_t)r;
     }
     close(fd);
-
-    ps_sniffed kind = reader_sniff(head, n);
+    if (rd_errno != 0) {
+        free(data);
+        return io_error(err, path, rd_errno);
+    }
+    const unsigned char *head = data;
+    size_t nhead = n < SNIFF_BYTES ? n : SNIFF_BYTES;
+    ps_sniffed kind = reader_sniff(head, nhead);
     switch (kind) {
     case PS_SNIFF_OLE2:
-    case PS_SNIFF_BIFF_BARE: return reader_open_xls(path, limits, out, err);
-    case PS_SNIFF_ZIP: return reader_open_xlsx(path, limits, out, err);
-    case PS_SNIFF_EMPTY:
-        return error_set(err, PS_ERR_NOT_A_SPREADSHEET, path,
-                         n == 0 ? "文件为空（0 字节），不是电子表格" : "文件开头只有空白字符，不是电子表格");
-    case PS_SNIFF_UNKNOWN:
-        return error_set(
-            err, PS_ERR_NOT_A_SPREADSHEET, path,
-            "无法识别的文件内容（开头字节 %02X %02X %02X %02X），不是 Excel 工作簿（.xls/.xlsx）",
-            n > 0 ? head[0] : 0, n > 1 ? head[1] : 0, n > 2 ? head[2] : 0, n > 3 ? head[3] : 0);
-    default: return unsupported_kind(err, path, kind, head, n);
+    case PS_SNIFF_BIFF_BARE: return reader_open_xls(path, data, n, limits, out, err);
+    case PS_SNIFF_ZIP: return reader_open_xlsx(path, data, n, limits, out, err);
+    default: break;
     }
+    ps_status code = not_a_workbook(path, kind, head, nhead, err);
+    free(data);
+    return code;
 }

@@ -1022,49 +1022,6 @@ static void parse_workbook(xls_ctx *x)
 
 /* ---- the container ------------------------------------------------------------------------ */
 
-static ps_status read_file(const char *path, const ps_limits *lim, uint8_t **out, size_t *outlen,
-                           ps_error *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return error_set(err, PS_ERR_IO, path, "无法打开文件：%s", strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return error_set(err, PS_ERR_IO, path, "不是可读的普通文件");
-    }
-    if ((uint64_t)st.st_size > lim->max_file_bytes) {
-        close(fd);
-        return error_set(err, PS_ERR_UNSUPPORTED, path, "文件大小 %lld 字节超出限制 max_file_bytes（%llu）",
-                         (long long)st.st_size, (unsigned long long)lim->max_file_bytes);
-    }
-    size_t n = (size_t)st.st_size;
-    uint8_t *buf = malloc(n ? n : 1);
-    if (!buf) {
-        close(fd);
-        return error_set(err, PS_ERR_NOMEM, path, "内存不足");
-    }
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, buf + got, n - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = errno;
-            close(fd);
-            free(buf);
-            return error_set(err, PS_ERR_IO, path, "读取文件失败：%s", strerror(e));
-        }
-        if (r == 0)
-            break; /* the file shrank meanwhile: read what is there */
-        got += (size_t)r;
-    }
-    close(fd);
-    *out = buf;
-    *outlen = got;
-    return PS_OK;
-}
-
 static bool name_is(const char *a, const char *b)
 {
     return a && strcasecmp(a, b) == 0;
@@ -1166,18 +1123,16 @@ done:
     return st;
 }
 
-ps_status reader_open_xls(const char *path, const ps_limits *limits, ps_workbook **out, ps_error *err)
+ps_status reader_open_xls(const char *path, uint8_t *file, size_t flen, const ps_limits *limits,
+                          ps_workbook **out, ps_error *err)
 {
     ps_limits deflim;
     if (!limits) {
         deflim = reader_default_limits();
         limits = &deflim;
     }
-    uint8_t *file = NULL, *stream = NULL;
-    size_t flen = 0;
-    ps_status st = read_file(path, limits, &file, &flen, err);
-    if (st != PS_OK)
-        return st;
+    uint8_t *stream = NULL;
+    ps_status st = PS_OK;
     if (flen == 0) {
         free(file);
         return error_set(err, PS_ERR_NOT_A_SPREADSHEET, path, "文件为空（0 字节）");

@@ -1408,42 +1408,6 @@ static ps_status not_a_workbook(xlsx *x)
                 x->nentries, extnote);
 }
 
-/* Reads the whole file (its size is checked against max_file_bytes first). */
-static ps_status read_file(xlsx *x)
-{
-    int fd = open(x->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return fail(x, PS_ERR_IO, "无法打开文件：%s", strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return fail(x, PS_ERR_IO, "无法打开文件：不是普通文件");
-    }
-    if ((uint64_t)st.st_size > x->lim->max_file_bytes) {
-        close(fd);
-        return fail(x, PS_ERR_UNSUPPORTED, "文件大小 %lld 字节超过上限 max_file_bytes（%llu 字节）",
-                    (long long)st.st_size, (unsigned long long)x->lim->max_file_bytes);
-    }
-    size_t size = (size_t)st.st_size;
-    x->data = malloc(size ? size : 1);
-    if (!x->data) {
-        close(fd);
-        return nomem(x);
-    }
-    size_t n = 0;
-    while (n < size) {
-        ssize_t r = pread(fd, x->data + n, size - n, (off_t)n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    x->size = n;
-    return PS_OK;
-}
-
 static ps_status read_sheets(xlsx *x, const char *wb_part, wb_state *w)
 {
     char dir[MAX_NAME], rels_name[MAX_NAME + 16], target[MAX_NAME + 64];
@@ -1521,16 +1485,17 @@ done:
     return x->st;
 }
 
-ps_status reader_open_xlsx(const char *path, const ps_limits *limits, ps_workbook **out, ps_error *err)
+ps_status reader_open_xlsx(const char *path, uint8_t *data, size_t len, const ps_limits *limits,
+                           ps_workbook **out, ps_error *err)
 {
     reader_libs_init();
     ps_limits defaults = reader_default_limits();
-    xlsx x = {.path = path, .lim = limits ? limits : &defaults, .err = err};
+    xlsx x = {.path = path, .lim = limits ? limits : &defaults, .err = err, .data = data, .size = len};
     wb_state w = {0};
     rel_list root = {0};
     char wb_part[MAX_NAME];
 
-    if (read_file(&x) != PS_OK || zip_scan(&x) != PS_OK)
+    if (zip_scan(&x) != PS_OK)
         goto done;
     if (x.nentries == 0) {
         fail(&x, PS_ERR_CORRUPT, "ZIP 压缩包是空的，没有工作簿内容（文件可能保存失败或已损坏）");

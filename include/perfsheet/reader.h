@@ -46,8 +46,12 @@ ps_sniffed reader_sniff(const unsigned char *head, size_t n);
  * *err naming the file, and the sheet/cell where it applies); *out is left untouched. */
 ps_status reader_open(const char *path, const ps_limits *limits, ps_workbook **out, ps_error *err);
 
-/* Format readers, called by reader_open once the content is known. */
-ps_status reader_open_xls(const char *path, const ps_limits *limits, ps_workbook **out, ps_error *err);
-ps_status reader_open_xlsx(const char *path, const ps_limits *limits, ps_workbook **out, ps_error *err);
+/* Format readers, called by reader_open once the content is known, on the whole file's bytes:
+ * data (len bytes, malloc'd) is taken and freed by the reader, whatever the outcome; path
+ * only names the file in errors. */
+ps_status reader_open_xls(const char *path, uint8_t *data, size_t len, const ps_limits *limits,
+                          ps_workbook **out, ps_error *err);
+ps_status reader_open_xlsx(const char *path, uint8_t *data, size_t len, const ps_limits *limits,
+                           ps_workbook **out, ps_error *err);
 
 #endif

@@ -1,9 +1,8 @@
 /* reader_xlsx.c - reading an Office Open XML workbook (.xlsx, .xlsm) into a ps_workbook.
  *
- * The ZIP container is read with libgsf's GsfInfileZip (libgsf is already linked for the OLE2
- * compound files of .xls, so .xlsx costs no new dependency) and every XML part is parsed with
- * libxml2's SAX2 parser, which pulls the inflated bytes as it needs them: no DOM of a sheet is
- * ever built. The
+ * The ZIP container is walked here (central directory, local headers) and each part is
+ * inflated with zlib as libxml2's SAX2 parser pulls the bytes it needs: no part is held
+ * inflated in memory and no DOM of a sheet is ever built. The
  * parser never loads DTDs or the network (XML_PARSE_NONET, no XML_PARSE_NOENT, no
  * XML_PARSE_HUGE), and a part that declares a DTD is refused outright (OOXML forbids them), so
  * entity expansion attacks cannot start.
@@ -22,11 +21,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <gsf/gsf-infile-zip.h>
-#include <gsf/gsf-infile.h>
-#include <gsf/gsf-input-memory.h>
-#include <gsf/gsf-input.h>
-#include <gsf/gsf-utils.h>
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 #include <math.h>
@@ -38,6 +32,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 enum {
     RATIO_FLOOR = 1024 * 1024, /* max_zip_ratio applies to entries inflating beyond this */
@@ -79,7 +74,6 @@ typedef struct xlsx {
     size_t size;
     zip_entry *entries; /* owns */
     size_t nentries;
-    GsfInfile *zip; /* owns a reference */
     uint64_t inflated;
     ps_workbook *wb;  /* owns until handed out */
     const char **sst; /* owns the array; strings live in wb's arena */
@@ -281,40 +275,78 @@ static const zip_entry *zip_find(const xlsx *x, const char *part)
     return NULL;
 }
 
-/* The libgsf child for an entry: GsfInfileZip keeps a tree split at '/'. The local header is
- * checked here first, because libgsf prints to stderr when it is damaged. */
-static GsfInput *zip_open(const xlsx *x, const zip_entry *e)
+/* An entry being inflated: the bytes after its local header, up to the size the central
+ * directory declares (as Excel reads them). */
+typedef struct zip_reader {
+    const unsigned char *src; /* compressed (or stored) bytes not yet consumed */
+    size_t src_left;
+    uint64_t left; /* uncompressed bytes still to come */
+    bool deflated;
+    z_stream z;
+} zip_reader;
+
+/* Opens e for reading; false when its local header is damaged or its method unknown. */
+static bool zip_open(const xlsx *x, const zip_entry *e, zip_reader *r)
 {
-    char buf[MAX_NAME];
-    const char *parts[64];
-    if (e->name_len >= sizeof buf || (e->method != 0 && e->method != 8))
-        return NULL;
+    memset(r, 0, sizeof *r);
+    if (e->method != 0 && e->method != 8)
+        return false;
     if (e->local > x->size || x->size - e->local < 30 || memcmp(x->data + e->local, "PK\x03\x04", 4) != 0)
-        return NULL;
+        return false;
     const unsigned char *lh = x->data + e->local;
-    if (x->size - e->local - 30 < (uint64_t)rd16(lh + 26) + rd16(lh + 28))
-        return NULL;
-    memcpy(buf, e->name, e->name_len);
-    buf[e->name_len] = '\0';
-    size_t np = 0;
-    char *s = buf;
-    while (*s) {
-        char *slash = strchr(s, '/');
-        if (slash)
-            *slash = '\0';
-        if (*s) {
-            if (np + 1 >= sizeof parts / sizeof parts[0])
-                return NULL;
-            parts[np++] = s;
-        }
-        if (!slash)
-            break;
-        s = slash + 1;
+    uint64_t skip = 30 + (uint64_t)rd16(lh + 26) + rd16(lh + 28);
+    if (x->size - e->local < skip)
+        return false;
+    size_t start = (size_t)(e->local + skip), avail = x->size - start;
+    r->src = x->data + start;
+    r->src_left = e->comp < avail ? (size_t)e->comp : avail;
+    r->left = e->uncomp;
+    r->deflated = e->method == 8;
+    if (r->deflated && inflateInit2(&r->z, -MAX_WBITS) != Z_OK)
+        return false;
+    return true;
+}
+
+/* Inflates up to len bytes into buf; returns how many (0 at the declared end), -1 when the
+ * data is damaged or ends before the declared size. */
+static long zip_read(zip_reader *r, unsigned char *buf, size_t len)
+{
+    if (r->left == 0 || len == 0)
+        return 0;
+    if (len > r->left)
+        len = (size_t)r->left;
+    if (!r->deflated) {
+        if (r->src_left < len)
+            return -1;
+        memcpy(buf, r->src, len);
+        r->src += len, r->src_left -= len, r->left -= len;
+        return (long)len;
     }
-    if (np == 0)
-        return NULL;
-    parts[np] = NULL;
-    return gsf_infile_child_by_aname(x->zip, parts);
+    r->z.next_out = buf;
+    r->z.avail_out = (uInt)(len > UINT32_MAX ? UINT32_MAX : len);
+    while (r->z.avail_out > 0) {
+        uInt in = r->src_left > UINT32_MAX ? UINT32_MAX : (uInt)r->src_left;
+        r->z.next_in = (Bytef *)r->src;
+        r->z.avail_in = in;
+        int zr = inflate(&r->z, Z_NO_FLUSH);
+        size_t used = in - r->z.avail_in;
+        r->src += used, r->src_left -= used;
+        if (zr == Z_STREAM_END || zr == Z_BUF_ERROR || (zr == Z_OK && used == 0 && r->src_left == 0))
+            break; /* no more input or the stream's end: less than declared unless buf is full */
+        if (zr != Z_OK)
+            return -1;
+    }
+    size_t got = len - r->z.avail_out;
+    if (got < len)
+        return -1; /* the stream ended before its declared size */
+    r->left -= got;
+    return (long)got;
+}
+
+static void zip_close(zip_reader *r)
+{
+    if (r->deflated)
+        inflateEnd(&r->z);
 }
 
 /* ---- XML parts through SAX2 -------------------------------------------------------------- */
@@ -334,8 +366,7 @@ struct sax_job {
     uint32_t cell_row, cell_col;
     char xml_error[160];
     int xml_line;
-    GsfInput *in;   /* borrowed: the part being read */
-    gsf_off_t left; /* bytes of it not yet inflated */
+    zip_reader *in; /* borrowed: the part being read */
 };
 
 static void job_stop(sax_job *job)
@@ -481,22 +512,17 @@ static int io_read(void *ctx, char *buf, int len)
     xlsx *x = job->x;
     if (x->st != PS_OK || len <= 0)
         return x->st != PS_OK ? -1 : 0;
-    if (job->left <= 0)
-        return 0;
-    size_t take = job->left > len ? (size_t)len : (size_t)job->left;
-    const guint8 *data = gsf_input_read(job->in, take, NULL);
-    if (!data) {
+    long take = zip_read(job->in, (unsigned char *)buf, (size_t)len);
+    if (take < 0) {
         fail(x, PS_ERR_CORRUPT, "ZIP 条目 %s 的压缩数据损坏，无法解压", job->part);
         return -1;
     }
-    job->left -= (gsf_off_t)take;
-    x->inflated += take;
+    x->inflated += (uint64_t)take;
     if (x->inflated > x->lim->max_uncompressed) {
         fail(x, PS_ERR_UNSUPPORTED, "解压总量超过上限 max_uncompressed（%llu 字节）：可能是 ZIP 炸弹",
              (unsigned long long)x->lim->max_uncompressed);
         return -1;
     }
-    memcpy(buf, data, take);
     return (int)take;
 }
 
@@ -524,18 +550,9 @@ static ps_status parse_part(xlsx *x, const zip_entry *e, sax_job *job)
         return fail(x, PS_ERR_UNSUPPORTED,
                     "ZIP 条目 %s 使用了不支持的压缩方式（%u），请用 Excel/WPS 重新保存", job->part,
                     e->method);
-    GsfInput *in = zip_open(x, e);
-    if (!in)
+    zip_reader in;
+    if (!zip_open(x, e, &in))
         return fail(x, PS_ERR_CORRUPT, "无法读取 ZIP 条目 %s：本地文件头损坏", job->part);
-    /* What libgsf will inflate: it stops at the size it read from the directory. */
-    gsf_off_t size = gsf_input_size(in);
-    if (size < 0 || (uint64_t)size > lim->max_uncompressed - x->inflated ||
-        ((uint64_t)size > RATIO_FLOOR && (uint64_t)size / (e->comp ? e->comp : 1) > lim->max_zip_ratio)) {
-        g_object_unref(in);
-        return fail(x, PS_ERR_UNSUPPORTED,
-                    "%s 解压后有 %lld 字节，超过上限 max_uncompressed/max_zip_ratio：可能是 ZIP 炸弹",
-                    job->part, (long long)size);
-    }
 
     xmlSAXHandler sax;
     memset(&sax, 0, sizeof sax);
@@ -549,11 +566,10 @@ static ps_status parse_part(xlsx *x, const zip_entry *e, sax_job *job)
     sax.externalSubset = on_dtd;
     sax.serror = on_error;
     job->x = x;
-    job->in = in;
-    job->left = size;
+    job->in = &in;
     job->ctxt = xmlCreateIOParserCtxt(&sax, job, io_read, NULL, job, XML_CHAR_ENCODING_NONE);
     if (!job->ctxt) {
-        g_object_unref(in);
+        zip_close(&in);
         return nomem(x);
     }
     xmlCtxtUseOptions(job->ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
@@ -569,7 +585,7 @@ static ps_status parse_part(xlsx *x, const zip_entry *e, sax_job *job)
         xmlFreeDoc(job->ctxt->myDoc);
     xmlFreeParserCtxt(job->ctxt);
     job->ctxt = NULL;
-    g_object_unref(in);
+    zip_close(&in);
     return x->st;
 }
 
@@ -1371,17 +1387,11 @@ static ps_status not_a_workbook(xlsx *x)
     const zip_entry *mt = zip_find(x, "mimetype");
     if (mt) {
         char type[128] = "";
-        GsfInput *in = mt->uncomp < sizeof type ? zip_open(x, mt) : NULL;
-        if (in) {
-            gsf_off_t size = gsf_input_size(in);
-            if (size > 0 && (size_t)size < sizeof type) {
-                const guint8 *d = gsf_input_read(in, (size_t)size, NULL);
-                if (d) {
-                    memcpy(type, d, (size_t)size);
-                    type[size] = '\0';
-                }
-            }
-            g_object_unref(in);
+        zip_reader in;
+        if (mt->uncomp < sizeof type && zip_open(x, mt, &in)) {
+            long got = zip_read(&in, (unsigned char *)type, (size_t)mt->uncomp);
+            type[got > 0 ? got : 0] = '\0';
+            zip_close(&in);
         }
         if (strstr(type, "opendocument.spreadsheet"))
             return fail(x, PS_ERR_UNSUPPORTED,
@@ -1501,23 +1511,6 @@ ps_status reader_open_xlsx(const char *path, uint8_t *data, size_t len, const ps
         fail(&x, PS_ERR_CORRUPT, "ZIP 压缩包是空的，没有工作簿内容（文件可能保存失败或已损坏）");
         goto done;
     }
-    GsfInput *mem = gsf_input_memory_new(x.data, (gsf_off_t)x.size, FALSE);
-    if (!mem) {
-        nomem(&x);
-        goto done;
-    }
-    GError *gerr = NULL;
-    x.zip = gsf_infile_zip_new(mem, &gerr);
-    g_object_unref(mem);
-    if (!x.zip) {
-        fail(&x, PS_ERR_CORRUPT, "ZIP 结构损坏：%s", gerr && gerr->message ? gerr->message : "无法读取目录");
-        if (gerr)
-            g_error_free(gerr);
-        goto done;
-    }
-    if (gerr)
-        g_error_free(gerr);
-
     /* the workbook part: the package's officeDocument relationship, else xl/workbook.xml */
     if (read_rels(&x, "_rels/.rels", &root) != PS_OK)
         goto done;
@@ -1552,8 +1545,6 @@ done:
     free(w.v);
     rels_free(&root);
     workbook_free(x.wb);
-    if (x.zip)
-        g_object_unref(x.zip);
     free(x.entries);
     free(x.data);
     free(x.sst);

@@ -31,11 +31,13 @@ run: build
 	-@$(BUILD)/perfsheet merge samples/hengyang-county-2021 samples/synthetic samples/bad -o out/汇总.xlsx
 
 test: deps-test build
+	cmake -S . -B $(BUILD) -DPS_REQUIRE_UNIT_TESTS=ON >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 # The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-sanitize: deps-test
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPS_SANITIZE=ON >/dev/null
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPS_SANITIZE=ON -DPS_REQUIRE_UNIT_TESTS=ON >/dev/null
 	cmake --build build-asan -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -j $(JOBS)
 

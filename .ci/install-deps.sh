@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages perfsheet needs, only those missing.
-#   runtime: build and run;  test: plus cmocka, python3-openpyxl/xlrd and LibreOffice for read-back tests.
+#   runtime: build and run;  test: plus cmocka, freexl (an oracle) and libgsf (writes crafted
+#   OLE2 files) for the unit tests, python3-openpyxl/xlrd and LibreOffice for read-back tests.
 set -euo pipefail
-want=(cmake make gcc pkg-config libfreexl-dev libxlsxwriter-dev libfyaml-dev libgsf-1-dev libxml2-dev libglib2.0-dev libpcre2-dev)
+want=(cmake make gcc pkg-config libxlsxwriter-dev libfyaml-dev libxml2-dev libpcre2-dev zlib1g-dev)
 if [ "${1:-runtime}" = test ]; then
-  want+=(libcmocka-dev python3 python3-openpyxl python3-xlrd libreoffice-calc-nogui)
+  want+=(libcmocka-dev libfreexl-dev libgsf-1-dev libglib2.0-dev python3 python3-openpyxl python3-xlrd
+         libreoffice-calc-nogui)
 fi
 missing=()
 for p in "${want[@]}"; do

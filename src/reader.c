@@ -6,6 +6,8 @@
 #include "workbook_int.h"
 
 #include <errno.h>
+#include <libxml/parser.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -378,6 +380,18 @@ static int read_fully(int fd, uint8_t *buf, size_t n, size_t *got)
         *got += (size_t)r;
     }
     return 0;
+}
+
+static pthread_once_t libs_once = PTHREAD_ONCE_INIT;
+
+static void libs_init_once(void)
+{
+    xmlInitParser();
+}
+
+void reader_libs_init(void)
+{
+    pthread_once(&libs_once, libs_init_once);
 }
 
 ps_status reader_open(const char *path, const ps_limits *limits, ps_workbook **out, ps_error *err)

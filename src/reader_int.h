@@ -2,9 +2,8 @@
 #ifndef PERFSHEET_READER_INT_H
 #define PERFSHEET_READER_INT_H
 
-/* Initialises libgsf, libxml2 and the GLib log capture exactly once per process, whichever
- * reader and thread comes first: gsf_init() itself is not thread-safe, so both readers must
- * go through this one pthread_once. Defined in reader_xls.c next to the log capture. */
+/* Initialises libxml2 exactly once per process, whichever reader and thread comes first
+ * (xmlInitParser is not thread-safe when raced). Defined in reader.c. */
 void reader_libs_init(void);
 
 #endif

@@ -1,7 +1,7 @@
 /* reader_xls.c - .xls files (BIFF8 and BIFF5 in an OLE2 container, bare BIFF2–5 streams) into
  * a ps_workbook.
  *
- * libgsf opens the OLE2 container; one pass over the BIFF records of the Workbook/Book stream
+ * cfb.c opens the OLE2 container; one pass over the BIFF records of the Workbook/Book stream
  * reads every cell: constants (NUMBER, RK, MULRK, LABEL, LABELSST, RSTRING, BOOLERR), FORMULA
  * cached results (number, STRING, bool, error, empty), the XF → FORMAT class of each cell,
  * MERGEDCELLS and FILEPASS. Every length is checked against the stream, every count against
@@ -13,12 +13,9 @@
  * a NULL handle on ~40 valid files, and would double the reading time. tests/unit/
  * test_reader_xls.c keeps it as an oracle for the constant cells of the samples.
  *
- * Thread safety: no global mutable state besides the one-time libgsf/GLib set-up
- * (pthread_once); GLib log messages raised by libgsf while a file is read are captured into
- * that file's error through a thread-local pointer, never printed. */
+ * Thread safety: no global mutable state. */
 #include <errno.h>
 #include <fcntl.h>
-#include <gsf/gsf.h>
 #include <iconv.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -28,49 +25,11 @@
 #include <unistd.h>
 
 #include "biff.h"
-#include "numfmt.h"
+#include "cfb.h"
 #include "numfmt.h"
 #include "reader_int.h"
-#include <libxml/parser.h>
 #include "perfsheet/deadline.h"
 #include "workbook_int.h"
-
-/* ---- one-time set-up and GLib log capture ---------------------------------------------- */
-
-typedef struct log_capture {
-    int count;
-    char first[200];
-} log_capture;
-
-static _Thread_local log_capture *tl_capture;
-static pthread_once_t xls_once = PTHREAD_ONCE_INIT;
-
-static void xls_log_handler(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer data)
-{
-    log_capture *cap = tl_capture;
-    if (!cap) {
-        g_log_default_handler(domain, level, msg, data);
-        return;
-    }
-    if (cap->count++ == 0)
-        snprintf(cap->first, sizeof cap->first, "%s", msg ? msg : "");
-}
-
-static void xls_init_once(void)
-{
-    xmlInitParser();
-    gsf_init();
-    static const char *const domains[] = {"libgsf", "libgsf:msole", "libgsf:utils",
-                                          "GLib",   "GLib-GObject", "GLib-GIO"};
-    for (size_t i = 0; i < sizeof domains / sizeof domains[0]; i++)
-        g_log_set_handler(domains[i], (GLogLevelFlags)(G_LOG_LEVEL_MASK & ~G_LOG_LEVEL_ERROR),
-                          xls_log_handler, NULL);
-}
-
-void reader_libs_init(void)
-{
-    pthread_once(&xls_once, xls_init_once);
-}
 
 /* ---- reading state ------------------------------------------------------------------------ */
 
@@ -1031,29 +990,22 @@ static bool name_is(const char *a, const char *b)
 static ps_status read_ole_stream(xls_ctx *x, const uint8_t *file, size_t flen, uint8_t **out, size_t *outlen,
                                  int *biff_hint)
 {
-    log_capture cap = {0};
-    tl_capture = &cap;
+    char why[160] = "";
+    cfb *ole = cfb_open(file, flen, why, sizeof why);
+    if (!ole)
+        return error_set(
+            x->err, PS_ERR_CORRUPT, x->path,
+            "文件已损坏或不完整（可能在下载、复制时被截断），无法读取其中的工作表；请重新获取原文件"
+            "（技术细节：OLE2 复合文档目录无法读取：%s）",
+            why);
     ps_status st = PS_OK;
-    GError *gerr = NULL;
-    GsfInput *in = gsf_input_memory_new(file, (gsf_off_t)flen, FALSE);
-    GsfInfile *ole = in ? gsf_infile_msole_new(in, &gerr) : NULL;
-    if (!ole) {
-        st =
-            error_set(x->err, PS_ERR_CORRUPT, x->path,
-                      "文件已损坏或不完整（可能在下载、复制时被截断），无法读取其中的工作表；请重新获取原文件"
-                      "（技术细节：OLE2 复合文档目录无法读取：%s%s%s）",
-                      gerr && gerr->message ? gerr->message : "无法读取目录", cap.count ? "；" : "",
-                      cap.count ? cap.first : "");
-        goto done;
-    }
-    int n = gsf_infile_num_children(ole);
-    int wb = -1, book = -1;
+    size_t n = cfb_root_count(ole), wb = SIZE_MAX, book = SIZE_MAX;
     bool word = false, ppt = false, encrypted = false;
-    for (int i = 0; i < n; i++) {
-        const char *nm = gsf_infile_name_by_index(ole, i);
-        if (name_is(nm, "Workbook"))
+    for (size_t i = 0; i < n; i++) {
+        const char *nm = cfb_root_name(ole, i);
+        if (name_is(nm, "Workbook") && cfb_root_is_stream(ole, i))
             wb = i;
-        else if (name_is(nm, "Book"))
+        else if (name_is(nm, "Book") && cfb_root_is_stream(ole, i))
             book = i;
         else if (name_is(nm, "EncryptionInfo") || name_is(nm, "EncryptedPackage"))
             encrypted = true;
@@ -1062,64 +1014,30 @@ static ps_status read_ole_stream(xls_ctx *x, const uint8_t *file, size_t flen, u
         else if (name_is(nm, "PowerPoint Document"))
             ppt = true;
     }
+    size_t which = wb != SIZE_MAX ? wb : book;
     if (encrypted) {
         st = error_set(x->err, PS_ERR_ENCRYPTED, x->path, "文件已加密（设有打开密码），请提交未加密的文件");
-        goto done;
-    }
-    int which = wb >= 0 ? wb : book;
-    if (which < 0) {
+    } else if (which == SIZE_MAX) {
         if (word)
             st = error_set(x->err, PS_ERR_UNSUPPORTED, x->path, "这是 Word 文档，不是 Excel 工作簿");
         else if (ppt)
             st =
                 error_set(x->err, PS_ERR_UNSUPPORTED, x->path, "这是 PowerPoint 演示文稿，不是 Excel 工作簿");
-        else if (n <= 0 && cap.count)
-            st = error_set(x->err, PS_ERR_CORRUPT, x->path,
-                           "文件已损坏或不完整（可能在下载、复制时被截断）；请重新获取原文件（技术细节：%s）",
-                           cap.first);
         else
             st = error_set(x->err, PS_ERR_UNSUPPORTED, x->path,
                            "OLE2 复合文档中没有 Excel 工作簿流（Workbook/Book）");
-        goto done;
+    } else {
+        *biff_hint = which == wb ? 8 : 5;
+        if (!cfb_read_root_stream(ole, which, out, outlen, why, sizeof why))
+            st = error_set(x->err, PS_ERR_CORRUPT, x->path,
+                           "工作簿流不完整，文件已截断或损坏（技术细节：%s）", why);
+        else if (*outlen == 0) {
+            free(*out);
+            *out = NULL;
+            st = error_set(x->err, PS_ERR_CORRUPT, x->path, "工作簿流长度为 0，文件已损坏");
+        }
     }
-    *biff_hint = which == wb ? 8 : 5;
-    GsfInput *child = gsf_infile_child_by_index(ole, which);
-    if (!child) {
-        st = error_set(x->err, PS_ERR_CORRUPT, x->path, "无法打开工作簿流，OLE2 复合文档已损坏%s%s",
-                       cap.count ? "：" : "", cap.count ? cap.first : "");
-        goto done;
-    }
-    gsf_off_t size = gsf_input_size(child);
-    if (size <= 0 || (uint64_t)size > flen) { /* a stream cannot be larger than its file */
-        st = error_set(x->err, PS_ERR_CORRUPT, x->path, "工作簿流长度 %lld 与文件大小不符，文件已损坏",
-                       (long long)size);
-        g_object_unref(child);
-        goto done;
-    }
-    uint8_t *buf = malloc((size_t)size);
-    if (!buf) {
-        st = error_set(x->err, PS_ERR_NOMEM, x->path, "内存不足");
-        g_object_unref(child);
-        goto done;
-    }
-    if (!gsf_input_read(child, (size_t)size, buf)) {
-        free(buf);
-        st = error_set(x->err, PS_ERR_CORRUPT, x->path, "工作簿流不完整，文件已截断或损坏%s%s",
-                       cap.count ? "：" : "", cap.count ? cap.first : "");
-        g_object_unref(child);
-        goto done;
-    }
-    g_object_unref(child);
-    *out = buf;
-    *outlen = (size_t)size;
-done:
-    if (gerr)
-        g_error_free(gerr);
-    if (ole)
-        g_object_unref(ole);
-    if (in)
-        g_object_unref(in);
-    tl_capture = NULL;
+    cfb_close(ole);
     return st;
 }
 
@@ -1141,7 +1059,6 @@ ps_status reader_open_xls(const char *path, uint8_t *file, size_t flen, const ps
     static const uint8_t ole_magic[8] = {0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1};
     int hint = 0;
     if (flen >= 8 && memcmp(file, ole_magic, 8) == 0) {
-        reader_libs_init();
         size_t slen = 0;
         st = read_ole_stream(&x, file, flen, &stream, &slen, &hint);
         free(file);

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <libfyaml.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,11 @@ static ps_status fail_at(loader *L, struct fy_node *n, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     return error_at_line(L->err, PS_ERR_MAPPING, L->name, line, col, "%s", msg);
+}
+
+static ps_status nomem(loader *L)
+{
+    return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
 }
 
 /* ---- scalars ----------------------------------------------------------------------- */
@@ -348,6 +354,65 @@ void map_matcher_free(map_matcher *m)
     m->compiled = false;
 }
 
+/* ---- keys of a YAML mapping ---------------------------------------------------------- */
+
+/* How the value of one known key is read into the object being built (a field, a column …). */
+typedef enum key_kind {
+    KEY_NODE,    /* only kept in seen[]: the caller reads it after all keys */
+    KEY_STRING,  /* want_string into a const char * */
+    KEY_BOOL,    /* want_bool into a bool */
+    KEY_TYPE,    /* want_type into a ps_field_type */
+    KEY_TAKE,    /* want_take into a take_kind */
+    KEY_MATCHER, /* parse_matcher (a plain text is an exact label) into a map_matcher */
+    KEY_READ,    /* read(L, obj, value): anything else */
+} key_kind;
+
+typedef struct key_rule {
+    const char *name;
+    key_kind kind;
+    size_t off; /* where the value goes: offset in the object (not KEY_NODE or KEY_READ) */
+    ps_status (*read)(loader *L, void *obj, struct fy_node *v);
+} key_rule;
+
+/* Reads mapping n into obj by the table `keys`, one key at a time in the file's order, and stops
+ * at the first error; a key not in the table is “<where>中未知的键”. seen (NULL, or as long as
+ * keys) gets the value node of each key, NULL for those absent. */
+static ps_status read_keys(loader *L, struct fy_node *n, const key_rule *keys, size_t nkeys, void *obj,
+                           struct fy_node **seen, const char *where)
+{
+    for (size_t i = 0; seen && i < nkeys; i++)
+        seen[i] = NULL;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(n, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        const key_rule *r = keys;
+        while (r < keys + nkeys && !key_is(k, r->name))
+            r++;
+        if (r == keys + nkeys)
+            return unknown_key(L, k, where);
+        if (seen)
+            seen[r - keys] = v;
+        void *dst = (char *)obj + r->off;
+        ps_status st = PS_OK;
+        switch (r->kind) {
+        case KEY_NODE: break;
+        case KEY_STRING: st = want_string(L, v, r->name, dst); break;
+        case KEY_BOOL: st = want_bool(L, v, r->name, dst); break;
+        case KEY_TYPE: st = want_type(L, v, dst); break;
+        case KEY_TAKE: st = want_take(L, v, dst); break;
+        case KEY_MATCHER: st = parse_matcher(L, v, MATCH_EXACT, 0, dst, NULL); break;
+        case KEY_READ: st = r->read(L, obj, v); break;
+        }
+        if (st)
+            return st;
+    }
+    return PS_OK;
+}
+
+#define NKEYS(keys) (sizeof keys / sizeof keys[0])
+#define READ_KEYS(L, n, keys, obj, seen, where) read_keys(L, n, keys, NKEYS(keys), obj, seen, where)
+
 /* ---- growing arrays ---------------------------------------------------------------- */
 
 /* Capacity is the next power of two of n (at least 4): grows when n reaches it. */
@@ -388,7 +453,7 @@ static ps_status add_spec(loader *L, const char *key, const char *label, ps_fiel
             return fail_at(L, at, "键“%s”重复定义", key);
     ps_field_spec *s = PUSH(L, m->specs, m->nspecs);
     if (!s)
-        return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+        return nomem(L);
     s->key = key;
     s->label = label ? label : key;
     s->type = type;
@@ -397,77 +462,94 @@ static ps_status add_spec(loader *L, const char *key, const char *label, ps_fiel
     return PS_OK;
 }
 
+static ps_status read_at(loader *L, void *obj, struct fy_node *v)
+{
+    map_field *f = obj;
+    const char *s = scalar(L, v);
+    f->has_at = true;
+    if (!s || !cell_ref_parse(s, &f->at_row, &f->at_col))
+        return fail_at(L, v, "“at”应为单元格地址，如 B5");
+    return PS_OK;
+}
+
+static ps_status read_offset(loader *L, void *obj, struct fy_node *v)
+{
+    map_field *f = obj;
+    struct fy_node *a = fy_node_is_sequence(v) && fy_node_sequence_item_count(v) == 2
+                            ? fy_node_sequence_get_by_index(v, 0)
+                            : NULL;
+    ps_status st;
+    if (!a)
+        return fail_at(L, v, "“offset”应为 [行, 列]");
+    if ((st = want_int(L, a, "offset", -100, 100, &f->dr)) ||
+        (st = want_int(L, fy_node_sequence_get_by_index(v, 1), "offset", -100, 100, &f->dc)))
+        return st;
+    if (f->take == TAKE_NONE)
+        f->take = TAKE_OFFSET;
+    return PS_OK;
+}
+
+static ps_status read_capture(loader *L, void *obj, struct fy_node *v)
+{
+    map_field *f = obj;
+    ps_status st = want_int(L, v, "capture", 1, 9, &f->capture);
+    if (!st)
+        f->take = TAKE_CAPTURE;
+    return st;
+}
+
+static ps_status read_stop(loader *L, void *obj, struct fy_node *v)
+{
+    map_field *f = obj;
+    const char *s = NULL;
+    ps_status st = want_string(L, v, "stop", &s);
+    if (!st)
+        f->stop = normalised(L, s);
+    return st;
+}
+
+static ps_status read_fallback(loader *L, void *obj, struct fy_node *v)
+{
+    map_field *f = obj;
+    ps_status st = want_take(L, v, &f->fallback);
+    if (!st && (f->fallback == TAKE_CAPTURE || f->fallback == TAKE_OFFSET))
+        st = fail_at(L, v, "“fallback”只能是 self、right、right_nonblank 或 below");
+    return st;
+}
+
+enum { FIELD_KEY, FIELD_FIND, FIELD_TAKE, FIELD_CAPTURE };
+static const key_rule field_keys[] = {
+    [FIELD_KEY] = {"key", KEY_STRING, offsetof(map_field, key)},
+    [FIELD_FIND] = {"find", KEY_MATCHER, offsetof(map_field, find)},
+    [FIELD_TAKE] = {"take", KEY_TAKE, offsetof(map_field, take)},
+    [FIELD_CAPTURE] = {"capture", KEY_READ, 0, read_capture},
+    {"label", KEY_STRING, offsetof(map_field, label)},
+    {"type", KEY_TYPE, offsetof(map_field, type)},
+    {"required", KEY_BOOL, offsetof(map_field, required)},
+    {"at", KEY_READ, 0, read_at},
+    {"column", KEY_MATCHER, offsetof(map_field, column)},
+    {"offset", KEY_READ, 0, read_offset},
+    {"stop", KEY_READ, 0, read_stop},
+    {"fallback", KEY_READ, 0, read_fallback},
+};
+
 static ps_status parse_field(loader *L, struct fy_node *n)
 {
     ps_mapping *m = L->m;
     map_field *f = PUSH(L, m->fields, m->nfields);
     if (!f)
-        return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+        return nomem(L);
     yaml_node_position(n, &f->line, &f->col);
     f->type = PS_TYPE_TEXT;
     f->fallback = TAKE_NONE;
-    struct fy_node *keynode = NULL, *findnode = NULL, *takenode = NULL, *capnode = NULL;
-    void *it = NULL;
-    struct fy_node_pair *p;
-    ps_status st = PS_OK;
-    while (!st && (p = fy_node_mapping_iterate(n, &it))) {
-        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
-        if (key_is(k, "key")) {
-            keynode = v;
-            st = want_string(L, v, "key", &f->key);
-        } else if (key_is(k, "label")) {
-            st = want_string(L, v, "label", &f->label);
-        } else if (key_is(k, "type")) {
-            st = want_type(L, v, &f->type);
-        } else if (key_is(k, "required")) {
-            st = want_bool(L, v, "required", &f->required);
-        } else if (key_is(k, "at")) {
-            const char *s = scalar(L, v);
-            if (!s || !cell_ref_parse(s, &f->at_row, &f->at_col))
-                st = fail_at(L, v, "“at”应为单元格地址，如 B5");
-            f->has_at = true;
-        } else if (key_is(k, "find")) {
-            findnode = v;
-            st = parse_matcher(L, v, MATCH_EXACT, 0, &f->find, NULL);
-        } else if (key_is(k, "column")) {
-            st = parse_matcher(L, v, MATCH_EXACT, 0, &f->column, NULL);
-        } else if (key_is(k, "take")) {
-            takenode = v;
-            st = want_take(L, v, &f->take);
-        } else if (key_is(k, "offset")) {
-            struct fy_node *a = fy_node_is_sequence(v) && fy_node_sequence_item_count(v) == 2
-                                    ? fy_node_sequence_get_by_index(v, 0)
-                                    : NULL;
-            struct fy_node *b = a ? fy_node_sequence_get_by_index(v, 1) : NULL;
-            if (!a)
-                st = fail_at(L, v, "“offset”应为 [行, 列]");
-            else if (!(st = want_int(L, a, "offset", -100, 100, &f->dr)))
-                st = want_int(L, b, "offset", -100, 100, &f->dc);
-            if (!st && f->take == TAKE_NONE)
-                f->take = TAKE_OFFSET;
-        } else if (key_is(k, "capture")) {
-            capnode = v;
-            st = want_int(L, v, "capture", 1, 9, &f->capture);
-            if (!st)
-                f->take = TAKE_CAPTURE;
-        } else if (key_is(k, "stop")) {
-            const char *s = NULL;
-            st = want_string(L, v, "stop", &s);
-            if (!st)
-                f->stop = normalised(L, s);
-        } else if (key_is(k, "fallback")) {
-            st = want_take(L, v, &f->fallback);
-            if (!st && (f->fallback == TAKE_CAPTURE || f->fallback == TAKE_OFFSET))
-                st = fail_at(L, v, "“fallback”只能是 self、right、right_nonblank 或 below");
-        } else {
-            st = unknown_key(L, k, "字段");
-        }
-    }
+    struct fy_node *seen[NKEYS(field_keys)];
+    ps_status st = READ_KEYS(L, n, field_keys, f, seen, "字段");
     if (st)
         return st;
+    struct fy_node *keynode = seen[FIELD_KEY], *capnode = seen[FIELD_CAPTURE];
     if (!keynode)
         return fail_at(L, n, "字段缺少“key”");
-    if (f->has_at == (findnode != NULL))
+    if (f->has_at == (seen[FIELD_FIND] != NULL))
         return fail_at(L, keynode, "字段“%s”需要 at 或 find 之一", f->key);
     if (f->take == TAKE_CAPTURE && (!f->find.set || f->find.kind != MATCH_REGEX))
         return fail_at(L, capnode ? capnode : keynode, "字段“%s”的 capture 需要 find: {regex: …}", f->key);
@@ -478,34 +560,31 @@ static ps_status parse_field(loader *L, struct fy_node *n)
         return fail_at(L, capnode ? capnode : keynode, "字段“%s”的 capture %d 超出正则的分组数 %u", f->key,
                        f->capture, groups);
     if (f->column.set && f->take != TAKE_NONE)
-        return fail_at(L, takenode ? takenode : keynode, "字段“%s”有 column 时不能再指定取值方式", f->key);
+        return fail_at(L, seen[FIELD_TAKE] ? seen[FIELD_TAKE] : keynode,
+                       "字段“%s”有 column 时不能再指定取值方式", f->key);
     if (f->take == TAKE_NONE)
         f->take = f->has_at ? TAKE_SELF : TAKE_RIGHT;
     return add_spec(L, f->key, f->label, f->type, NULL, f->required, keynode);
 }
 
 /* - grid: {type: money, rows: {basic_expense: {label: …, name: 部门基本支出}, …},
- *          columns: {final: {regex: …, name: 决算数}, …}}  ->  basic_expense.final, … */
+ *          columns: {final: {regex: …, name: 决算数}, …}}  ->  basic_expense.final, …
+ * Its keys are read into the grid's ps_field_type. */
+enum { GRID_ROWS, GRID_COLUMNS };
+static const key_rule grid_keys[] = {
+    [GRID_ROWS] = {"rows", KEY_NODE},
+    [GRID_COLUMNS] = {"columns", KEY_NODE},
+    {"type", KEY_TYPE, 0},
+};
+
 static ps_status parse_grid(loader *L, struct fy_node *n)
 {
     ps_field_type type = PS_TYPE_MONEY;
-    struct fy_node *rows = NULL, *cols = NULL;
-    void *it = NULL;
-    struct fy_node_pair *p;
-    ps_status st = PS_OK;
-    while (!st && (p = fy_node_mapping_iterate(n, &it))) {
-        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
-        if (key_is(k, "type"))
-            st = want_type(L, v, &type);
-        else if (key_is(k, "rows"))
-            rows = v;
-        else if (key_is(k, "columns"))
-            cols = v;
-        else
-            st = unknown_key(L, k, "grid");
-    }
+    struct fy_node *seen[NKEYS(grid_keys)];
+    ps_status st = READ_KEYS(L, n, grid_keys, &type, seen, "grid");
     if (st)
         return st;
+    struct fy_node *rows = seen[GRID_ROWS], *cols = seen[GRID_COLUMNS];
     if (!rows || !fy_node_is_mapping(rows) || !cols || !fy_node_is_mapping(cols))
         return fail_at(L, n, "grid 需要 rows: {键: 标签} 和 columns: {键: 表头}");
     void *ri = NULL;
@@ -521,7 +600,7 @@ static ps_status parse_grid(loader *L, struct fy_node *n)
             ps_mapping *m = L->m;
             map_field *f = PUSH(L, m->fields, m->nfields);
             if (!f)
-                return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+                return nomem(L);
             matcher_extras rx, cx;
             if ((st = parse_matcher(L, fy_node_pair_value(rp), MATCH_EXACT, EXTRA_NAME, &f->find, &rx)) ||
                 (st = parse_matcher(L, fy_node_pair_value(cp), MATCH_EXACT, EXTRA_NAME, &f->column, &cx)))
@@ -532,7 +611,7 @@ static ps_status parse_grid(loader *L, struct fy_node *n)
             size_t llen = strlen(rn) + strlen(cn) + 8;
             char *label = arena_alloc(&m->arena, llen);
             if (!key || !label)
-                return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+                return nomem(L);
             snprintf(key, klen, "%s.%s", rkey, ckey);
             snprintf(label, llen, "%s（%s）", rn, cn);
             f->key = key;
@@ -547,7 +626,7 @@ static ps_status parse_grid(loader *L, struct fy_node *n)
     return PS_OK;
 }
 
-static ps_status parse_fields(loader *L, struct fy_node *n)
+static ps_status parse_fields(loader *L, void *obj, struct fy_node *n)
 {
     if (!fy_node_is_sequence(n))
         return fail_at(L, n, "fields 应为列表");
@@ -582,7 +661,7 @@ static ps_status parse_key_list(loader *L, struct fy_node *n, const char ***out,
     int cnt = fy_node_sequence_item_count(n);
     const char **arr = arena_alloc(&L->m->arena, sizeof *arr * (size_t)(cnt > 0 ? cnt : 1));
     if (!arr)
-        return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+        return nomem(L);
     for (int i = 0; i < cnt; i++) {
         struct fy_node *v = fy_node_sequence_get_by_index(n, i);
         ps_status st = want_string(L, v, "键", &arr[i]);
@@ -602,45 +681,41 @@ static bool table_has_col(const map_table *t, const char *key)
     return false;
 }
 
+static ps_status read_from(loader *L, void *obj, struct fy_node *v)
+{
+    map_column *c = obj;
+    const char *s = scalar(L, v);
+    c->from_anchor = true;
+    if (!s || strcmp(s, "anchor"))
+        return fail_at(L, v, "“from”只能是 anchor（起始标签所在的列）");
+    return PS_OK;
+}
+
+enum { COLUMN_KEY };
+static const key_rule column_keys[] = {
+    [COLUMN_KEY] = {"key", KEY_STRING, offsetof(map_column, key)},
+    {"label", KEY_STRING, offsetof(map_column, label)},
+    {"type", KEY_TYPE, offsetof(map_column, type)},
+    {"header", KEY_MATCHER, offsetof(map_column, header)},
+    {"from", KEY_READ, 0, read_from},
+    {"fill_down", KEY_BOOL, offsetof(map_column, fill_down)},
+    {"weight_key", KEY_STRING, offsetof(map_column, weight_key)},
+};
+
 static ps_status parse_column(loader *L, map_table *t, struct fy_node *n)
 {
     if (!fy_node_is_mapping(n))
         return fail_at(L, n, "列应为 {key: …, header: …}");
     map_column *c = PUSH(L, t->cols, t->ncols);
     if (!c)
-        return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+        return nomem(L);
     yaml_node_position(n, &c->line, &c->col);
     c->type = PS_TYPE_TEXT;
-    struct fy_node *keynode = NULL;
-    void *it = NULL;
-    struct fy_node_pair *p;
-    ps_status st = PS_OK;
-    while (!st && (p = fy_node_mapping_iterate(n, &it))) {
-        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
-        if (key_is(k, "key")) {
-            keynode = v;
-            st = want_string(L, v, "key", &c->key);
-        } else if (key_is(k, "label")) {
-            st = want_string(L, v, "label", &c->label);
-        } else if (key_is(k, "type")) {
-            st = want_type(L, v, &c->type);
-        } else if (key_is(k, "header")) {
-            st = parse_matcher(L, v, MATCH_EXACT, 0, &c->header, NULL);
-        } else if (key_is(k, "from")) {
-            const char *s = scalar(L, v);
-            if (!s || strcmp(s, "anchor"))
-                st = fail_at(L, v, "“from”只能是 anchor（起始标签所在的列）");
-            c->from_anchor = true;
-        } else if (key_is(k, "fill_down")) {
-            st = want_bool(L, v, "fill_down", &c->fill_down);
-        } else if (key_is(k, "weight_key")) {
-            st = want_string(L, v, "weight_key", &c->weight_key);
-        } else {
-            st = unknown_key(L, k, "列");
-        }
-    }
+    struct fy_node *seen[NKEYS(column_keys)];
+    ps_status st = READ_KEYS(L, n, column_keys, c, seen, "列");
     if (st)
         return st;
+    struct fy_node *keynode = seen[COLUMN_KEY];
     if (!keynode)
         return fail_at(L, n, "列缺少“key”");
     if (c->header.set == c->from_anchor)
@@ -652,7 +727,7 @@ static ps_status parse_column(loader *L, map_table *t, struct fy_node *n)
         size_t size = strlen(base) + sizeof "分值";
         char *label = arena_alloc(&L->m->arena, size);
         if (!label)
-            return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+            return nomem(L);
         snprintf(label, size, "%s分值", base);
         st = add_spec(L, c->weight_key, label, PS_TYPE_NUMBER, t->name, false, keynode);
     }
@@ -676,44 +751,52 @@ static ps_status add_block_spec(loader *L, const map_table *t, const char *key, 
     return add_spec(L, key, s ? s->label : key, s ? s->type : PS_TYPE_NUMBER, t->blocks_table, false, at);
 }
 
+static ps_status read_keep(loader *L, void *obj, struct fy_node *v)
+{
+    map_table *t = obj;
+    return parse_key_list(L, v, &t->blocks_keep, &t->nblocks_keep);
+}
+
+static ps_status read_values(loader *L, void *obj, struct fy_node *v)
+{
+    map_table *t = obj;
+    ps_status st = parse_key_list(L, v, &t->blocks_values, &t->nblocks_values);
+    for (size_t i = 0; !st && i < t->nblocks_values; i++)
+        if (!table_has_col(t, t->blocks_values[i]))
+            st = fail_at(L, v, "blocks 的值“%s”不是本表的列", t->blocks_values[i]);
+    return st;
+}
+
+static ps_status read_weights(loader *L, void *obj, struct fy_node *v)
+{
+    static const char *const modes[] = {"auto", "row", "block"}; /* weights_mode 0, 1, 2 */
+    const char *s = scalar(L, v);
+    for (int i = 0; s && i < 3; i++)
+        if (!strcmp(s, modes[i])) {
+            ((map_table *)obj)->weights_mode = i;
+            return PS_OK;
+        }
+    return fail_at(L, v, "“weights”只能是 auto、row 或 block");
+}
+
+enum { BLOCKS_BY };
+static const key_rule blocks_keys[] = {
+    [BLOCKS_BY] = {"by", KEY_STRING, offsetof(map_table, blocks_by)},
+    {"table", KEY_STRING, offsetof(map_table, blocks_table)},
+    {"keep", KEY_READ, 0, read_keep},
+    {"values", KEY_READ, 0, read_values},
+    {"weights", KEY_READ, 0, read_weights},
+};
+
 static ps_status parse_blocks(loader *L, map_table *t, struct fy_node *n)
 {
     if (!fy_node_is_mapping(n))
         return fail_at(L, n, "blocks 应为映射");
-    void *it = NULL;
-    struct fy_node_pair *p;
-    ps_status st = PS_OK;
-    struct fy_node *bynode = NULL;
-    while (!st && (p = fy_node_mapping_iterate(n, &it))) {
-        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
-        if (key_is(k, "table")) {
-            st = want_string(L, v, "table", &t->blocks_table);
-        } else if (key_is(k, "by")) {
-            bynode = v;
-            st = want_string(L, v, "by", &t->blocks_by);
-        } else if (key_is(k, "keep")) {
-            st = parse_key_list(L, v, &t->blocks_keep, &t->nblocks_keep);
-        } else if (key_is(k, "values")) {
-            st = parse_key_list(L, v, &t->blocks_values, &t->nblocks_values);
-            for (size_t i = 0; !st && i < t->nblocks_values; i++)
-                if (!table_has_col(t, t->blocks_values[i]))
-                    st = fail_at(L, v, "blocks 的值“%s”不是本表的列", t->blocks_values[i]);
-        } else if (key_is(k, "weights")) {
-            const char *s = scalar(L, v);
-            if (s && !strcmp(s, "auto"))
-                t->weights_mode = 0;
-            else if (s && !strcmp(s, "row"))
-                t->weights_mode = 1;
-            else if (s && !strcmp(s, "block"))
-                t->weights_mode = 2;
-            else
-                st = fail_at(L, v, "“weights”只能是 auto、row 或 block");
-        } else {
-            st = unknown_key(L, k, "blocks");
-        }
-    }
+    struct fy_node *seen[NKEYS(blocks_keys)];
+    ps_status st = READ_KEYS(L, n, blocks_keys, t, seen, "blocks");
     if (st)
         return st;
+    struct fy_node *bynode = seen[BLOCKS_BY];
     if (!t->blocks_table || !t->blocks_by)
         return fail_at(L, n, "blocks 需要 table 和 by");
     if (!table_has_col(t, t->blocks_by))
@@ -729,6 +812,21 @@ static ps_status parse_blocks(loader *L, map_table *t, struct fy_node *n)
     return PS_OK;
 }
 
+enum { TABLE_COLUMNS, TABLE_SECTIONS, TABLE_ROW_KEY, TABLE_BLOCKS };
+static const key_rule table_keys[] = {
+    [TABLE_COLUMNS] = {"columns", KEY_NODE},
+    [TABLE_SECTIONS] = {"sections", KEY_NODE},
+    [TABLE_ROW_KEY] = {"row_key", KEY_STRING, offsetof(map_table, row_key)},
+    [TABLE_BLOCKS] = {"blocks", KEY_NODE},
+    {"name", KEY_NODE}, /* read first */
+    {"header", KEY_MATCHER, offsetof(map_table, header)},
+    {"start", KEY_MATCHER, offsetof(map_table, start)},
+    {"end", KEY_MATCHER, offsetof(map_table, end)},
+    {"skip", KEY_MATCHER, offsetof(map_table, skip)},
+    {"section_key", KEY_STRING, offsetof(map_table, section_key)},
+    {"count", KEY_STRING, offsetof(map_table, count_key)},
+};
+
 static ps_status parse_table(loader *L, struct fy_node *n)
 {
     if (!fy_node_is_mapping(n))
@@ -736,45 +834,18 @@ static ps_status parse_table(loader *L, struct fy_node *n)
     ps_mapping *m = L->m;
     map_table *t = PUSH(L, m->tables, m->ntables);
     if (!t)
-        return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+        return nomem(L);
     yaml_node_position(n, &t->line, &t->col);
     struct fy_node *name = fy_node_mapping_lookup_by_string(n, "name", (size_t)-1);
     if (!name)
         return fail_at(L, n, "表缺少“name”");
+    struct fy_node *seen[NKEYS(table_keys)];
     ps_status st = want_string(L, name, "name", &t->name);
-    struct fy_node *cols = NULL, *blocks = NULL, *rowkey = NULL, *sections = NULL;
-    void *it = NULL;
-    struct fy_node_pair *p;
-    while (!st && (p = fy_node_mapping_iterate(n, &it))) {
-        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
-        if (key_is(k, "name"))
-            continue;
-        if (key_is(k, "header"))
-            st = parse_matcher(L, v, MATCH_EXACT, 0, &t->header, NULL);
-        else if (key_is(k, "start"))
-            st = parse_matcher(L, v, MATCH_EXACT, 0, &t->start, NULL);
-        else if (key_is(k, "end"))
-            st = parse_matcher(L, v, MATCH_EXACT, 0, &t->end, NULL);
-        else if (key_is(k, "skip"))
-            st = parse_matcher(L, v, MATCH_EXACT, 0, &t->skip, NULL);
-        else if (key_is(k, "columns"))
-            cols = v;
-        else if (key_is(k, "sections"))
-            sections = v;
-        else if (key_is(k, "section_key"))
-            st = want_string(L, v, "section_key", &t->section_key);
-        else if (key_is(k, "row_key")) {
-            rowkey = v;
-            st = want_string(L, v, "row_key", &t->row_key);
-        } else if (key_is(k, "count"))
-            st = want_string(L, v, "count", &t->count_key);
-        else if (key_is(k, "blocks"))
-            blocks = v;
-        else
-            st = unknown_key(L, k, "表");
-    }
+    if (!st)
+        st = READ_KEYS(L, n, table_keys, t, seen, "表");
     if (st)
         return st;
+    struct fy_node *cols = seen[TABLE_COLUMNS], *sections = seen[TABLE_SECTIONS];
     if (t->header.set == t->start.set)
         return fail_at(L, n, "表“%s”需要 header 或 start 之一", t->name);
     if (t->section_key && (st = add_spec(L, t->section_key, t->section_key, PS_TYPE_TEXT, t->name, false, n)))
@@ -796,7 +867,7 @@ static ps_status parse_table(loader *L, struct fy_node *n)
         while ((s = fy_node_sequence_iterate(sections, &si))) {
             map_section *sec = PUSH(L, t->sections, t->nsections);
             if (!sec)
-                return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+                return nomem(L);
             matcher_extras ex;
             if ((st = parse_matcher(L, s, MATCH_EXACT, EXTRA_VALUE, &sec->m, &ex)))
                 return st;
@@ -808,15 +879,15 @@ static ps_status parse_table(loader *L, struct fy_node *n)
     if (!t->row_key)
         return fail_at(L, n, "表“%s”需要 row_key（判断一行是否有数据的列）", t->name);
     if (!table_has_col(t, t->row_key))
-        return fail_at(L, rowkey, "row_key“%s”不是本表的列", t->row_key);
-    if (blocks && (st = parse_blocks(L, t, blocks)))
+        return fail_at(L, seen[TABLE_ROW_KEY], "row_key“%s”不是本表的列", t->row_key);
+    if (seen[TABLE_BLOCKS] && (st = parse_blocks(L, t, seen[TABLE_BLOCKS])))
         return st;
     if (t->count_key)
         st = add_spec(L, t->count_key, t->count_key, PS_TYPE_INT, NULL, false, n);
     return st;
 }
 
-static ps_status parse_tables(loader *L, struct fy_node *n)
+static ps_status parse_tables(loader *L, void *obj, struct fy_node *n)
 {
     if (!fy_node_is_sequence(n))
         return fail_at(L, n, "tables 应为列表");
@@ -837,7 +908,7 @@ static ps_status add_detect(loader *L, struct fy_node *n, match_kind scalar_kind
     ps_mapping *m = L->m;
     map_detect_item *d = PUSH(L, m->items, m->nitems);
     if (!d)
-        return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+        return nomem(L);
     matcher_extras ex;
     ps_status st = parse_matcher(L, n, scalar_kind, EXTRA_NAME | EXTRA_WEIGHT, &d->m, &ex);
     if (st)
@@ -847,28 +918,33 @@ static ps_status add_detect(loader *L, struct fy_node *n, match_kind scalar_kind
     return PS_OK;
 }
 
-static ps_status parse_detect(loader *L, struct fy_node *n)
+static ps_status read_title(loader *L, void *obj, struct fy_node *v)
+{
+    return add_detect(L, v, MATCH_CONTAINS, 2.0, "标题");
+}
+
+static ps_status read_require(loader *L, void *obj, struct fy_node *v)
+{
+    if (!fy_node_is_sequence(v))
+        return fail_at(L, v, "require 应为标签列表");
+    void *it = NULL;
+    struct fy_node *r;
+    ps_status st = PS_OK;
+    while (!st && (r = fy_node_sequence_iterate(v, &it)))
+        st = add_detect(L, r, MATCH_EXACT, 1.0, NULL);
+    return st;
+}
+
+static const key_rule detect_keys[] = {
+    {"title", KEY_READ, 0, read_title},
+    {"require", KEY_READ, 0, read_require},
+};
+
+static ps_status parse_detect(loader *L, void *obj, struct fy_node *n)
 {
     if (!fy_node_is_mapping(n))
         return fail_at(L, n, "detect 应为映射");
-    void *it = NULL;
-    struct fy_node_pair *p;
-    ps_status st = PS_OK;
-    while (!st && (p = fy_node_mapping_iterate(n, &it))) {
-        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
-        if (key_is(k, "title")) {
-            st = add_detect(L, v, MATCH_CONTAINS, 2.0, "标题");
-        } else if (key_is(k, "require")) {
-            if (!fy_node_is_sequence(v))
-                return fail_at(L, v, "require 应为标签列表");
-            void *ri = NULL;
-            struct fy_node *r;
-            while (!st && (r = fy_node_sequence_iterate(v, &ri)))
-                st = add_detect(L, r, MATCH_EXACT, 1.0, NULL);
-        } else {
-            st = unknown_key(L, k, "detect");
-        }
-    }
+    ps_status st = READ_KEYS(L, n, detect_keys, obj, NULL, "detect");
     if (!st && L->m->nitems == 0)
         return fail_at(L, n, "detect 至少需要 title 或 require");
     L->m->detectable = true;
@@ -887,41 +963,43 @@ static bool valid_id(const char *s)
     return true;
 }
 
+static ps_status read_id(loader *L, void *obj, struct fy_node *v)
+{
+    ps_mapping *m = obj;
+    ps_status st = want_string(L, v, "id", &m->id);
+    if (!st && !valid_id(m->id))
+        st = fail_at(L, v, "id“%s”只能由小写字母、数字、_ 和 - 组成", m->id);
+    return st;
+}
+
+static ps_status read_version(loader *L, void *obj, struct fy_node *v)
+{
+    return want_int(L, v, "version", 0, 1000000, &((ps_mapping *)obj)->version);
+}
+
+/* detect, fields and tables: read into L->m, which is also obj */
+enum { FILE_ID };
+static const key_rule file_keys[] = {
+    [FILE_ID] = {"id", KEY_READ, 0, read_id},
+    {"title", KEY_STRING, offsetof(ps_mapping, title)},
+    {"version", KEY_READ, 0, read_version},
+    {"detect", KEY_READ, 0, parse_detect},
+    {"fields", KEY_READ, 0, parse_fields},
+    {"tables", KEY_READ, 0, parse_tables},
+    {"rules", KEY_NODE}, /* parsed by checks and writers through mapping_section() */
+    {"layout", KEY_NODE},
+};
+
 static ps_status build(loader *L, struct fy_node *root)
 {
     ps_mapping *m = L->m;
     if (!root || !fy_node_is_mapping(root))
         return fail_at(L, root, "映射文件的顶层应为键值映射（id、title、detect、fields …）");
-    struct fy_node *idnode = NULL;
-    void *it = NULL;
-    struct fy_node_pair *p;
-    ps_status st = PS_OK;
-    while (!st && (p = fy_node_mapping_iterate(root, &it))) {
-        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
-        if (key_is(k, "id")) {
-            idnode = v;
-            st = want_string(L, v, "id", &m->id);
-            if (!st && !valid_id(m->id))
-                st = fail_at(L, v, "id“%s”只能由小写字母、数字、_ 和 - 组成", m->id);
-        } else if (key_is(k, "title")) {
-            st = want_string(L, v, "title", &m->title);
-        } else if (key_is(k, "version")) {
-            st = want_int(L, v, "version", 0, 1000000, &m->version);
-        } else if (key_is(k, "detect")) {
-            st = parse_detect(L, v);
-        } else if (key_is(k, "fields")) {
-            st = parse_fields(L, v);
-        } else if (key_is(k, "tables")) {
-            st = parse_tables(L, v);
-        } else if (key_is(k, "rules") || key_is(k, "layout")) {
-            continue; /* parsed by checks and writers through mapping_section() */
-        } else {
-            st = unknown_key(L, k, "映射文件");
-        }
-    }
+    struct fy_node *seen[NKEYS(file_keys)];
+    ps_status st = READ_KEYS(L, root, file_keys, m, seen, "映射文件");
     if (st)
         return st;
-    if (!idnode)
+    if (!seen[FILE_ID])
         return fail_at(L, root, "映射文件缺少“id”");
     if (!m->title)
         m->title = "";

@@ -64,6 +64,11 @@ static const struct {
      "有 column 时不能再指定取值方式"},
     /* unknown take, fallback */
     {"id: x\nfields:\n  - {key: a, find: x, take: left}\n", 3, 29, "未知的取值方式“left”"},
+    /* keys are read in the file's order: the first bad one is reported, a later key overrides */
+    {"id: x\nfields:\n  - {key: a, at: ZZ, type: moneyy}\n", 3, 18, "单元格地址"},
+    {"id: x\nfields:\n  - {key: a, type: moneyy, at: ZZ}\n", 3, 20, "未知的类型“moneyy”"},
+    {"id: x\nfields:\n  - {key: a, find: x, take: right, capture: 1}\n", 3, 45, "需要 find: {regex"},
+    {"id: x\ndetect: {title: t, foo: 1}\n", 2, 20, "detect中未知的键“foo”"},
 };
 
 static void test_load_errors_are_located(void **state)

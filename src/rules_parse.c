@@ -152,6 +152,20 @@ static rnode *binary(rparser *p, rnode_kind kind, int op, size_t pos, rnode *l, 
     return n;
 }
 
+/* A node of one operand (NEG, NOT); takes arg, also when it fails. */
+static rnode *unary(rparser *p, rnode_kind kind, size_t pos, rnode *arg)
+{
+    rnode *n = new_node(p, kind, pos);
+    if (!n || !push_arg(p, n, arg)) {
+        if (!n)
+            rnode_free(arg);
+        rnode_free(n);
+        return NULL;
+    }
+    n->depth = height(n);
+    return n;
+}
+
 static const struct {
     const char *name;
     rfunc fn;
@@ -392,17 +406,7 @@ static rnode *parse_unary(rparser *p)
         else
             arg = parse_unary(p);
         p->depth--;
-        if (!arg || !neg)
-            return arg;
-        rnode *n = new_node(p, N_NEG, pos);
-        if (!n || !push_arg(p, n, arg)) {
-            if (!n)
-                rnode_free(arg);
-            rnode_free(n);
-            return NULL;
-        }
-        n->depth = height(n);
-        return n;
+        return arg && neg ? unary(p, N_NEG, pos, arg) : arg;
     }
     return parse_primary(p);
 }
@@ -416,38 +420,34 @@ static rnode *parse_binary_rhs(rparser *p, rnode *(*next)(rparser *), const char
     return next(p);
 }
 
-static rnode *parse_mul(rparser *p)
+/* A level of left-associative operators: operands from next, joined while the token is a or b
+ * (N_ARITH nodes keep the operator's character). */
+static rnode *parse_left(rparser *p, rnode *(*next)(rparser *), rnode_kind kind, rtok_kind a, rtok_kind b)
 {
-    rnode *l = parse_unary(p);
-    while (l && (p->tok.kind == T_STAR || p->tok.kind == T_SLASH)) {
-        int op = p->tok.kind == T_STAR ? '*' : '/';
+    static const char arith[] = {[T_PLUS] = '+', [T_MINUS] = '-', [T_STAR] = '*', [T_SLASH] = '/'};
+    rnode *l = next(p);
+    while (l && (p->tok.kind == a || p->tok.kind == b)) {
+        int op = kind == N_ARITH ? arith[p->tok.kind] : 0;
         size_t pos = p->tok.pos;
         const char *name = rtok_name(p->tok.kind);
         if (!advance(p)) {
             rnode_free(l);
             return NULL;
         }
-        rnode *r = parse_binary_rhs(p, parse_unary, name, pos);
-        l = binary(p, N_ARITH, op, pos, l, r);
+        rnode *r = parse_binary_rhs(p, next, name, pos);
+        l = binary(p, kind, op, pos, l, r);
     }
     return l;
 }
 
+static rnode *parse_mul(rparser *p)
+{
+    return parse_left(p, parse_unary, N_ARITH, T_STAR, T_SLASH);
+}
+
 static rnode *parse_add(rparser *p)
 {
-    rnode *l = parse_mul(p);
-    while (l && (p->tok.kind == T_PLUS || p->tok.kind == T_MINUS)) {
-        int op = p->tok.kind == T_PLUS ? '+' : '-';
-        size_t pos = p->tok.pos;
-        const char *name = rtok_name(p->tok.kind);
-        if (!advance(p)) {
-            rnode_free(l);
-            return NULL;
-        }
-        rnode *r = parse_binary_rhs(p, parse_mul, name, pos);
-        l = binary(p, N_ARITH, op, pos, l, r);
-    }
-    return l;
+    return parse_left(p, parse_mul, N_ARITH, T_PLUS, T_MINUS);
 }
 
 static bool is_cmp(rtok_kind k)
@@ -488,49 +488,19 @@ static rnode *parse_not(rparser *p)
     if (advance(p))
         arg = parse_binary_rhs(p, parse_not, "NOT", pos);
     p->depth--;
-    if (!arg)
-        return NULL;
-    rnode *n = new_node(p, N_NOT, pos);
-    if (!n || !push_arg(p, n, arg)) {
-        if (!n)
-            rnode_free(arg);
-        rnode_free(n);
-        return NULL;
-    }
-    n->depth = height(n);
-    return n;
+    return arg ? unary(p, N_NOT, pos, arg) : NULL;
 }
 
 static rnode *parse_and(rparser *p)
 {
-    rnode *l = parse_not(p);
-    while (l && p->tok.kind == T_AND) {
-        size_t pos = p->tok.pos;
-        if (!advance(p)) {
-            rnode_free(l);
-            return NULL;
-        }
-        rnode *r = parse_binary_rhs(p, parse_not, "AND", pos);
-        l = binary(p, N_AND, 0, pos, l, r);
-    }
-    return l;
+    return parse_left(p, parse_not, N_AND, T_AND, T_AND);
 }
 
 static rnode *parse_or(rparser *p)
 {
     if (!enter(p))
         return NULL;
-    rnode *l = parse_and(p);
-    while (l && p->tok.kind == T_OR) {
-        size_t pos = p->tok.pos;
-        if (!advance(p)) {
-            rnode_free(l);
-            l = NULL;
-            break;
-        }
-        rnode *r = parse_binary_rhs(p, parse_and, "OR", pos);
-        l = binary(p, N_OR, 0, pos, l, r);
-    }
+    rnode *l = parse_left(p, parse_and, N_OR, T_OR, T_OR);
     p->depth--;
     return l;
 }
@@ -987,6 +957,16 @@ static ps_status check_template(const char *tpl, struct fy_node *n, const char *
     return PS_OK;
 }
 
+/* The index of the scalar v's text in words (ending with NULL), or -1. */
+static int word_index(struct fy_node *v, const char *const *words)
+{
+    const char *s = fy_node_get_scalar0(v);
+    for (int i = 0; s && words[i]; i++)
+        if (strcmp(s, words[i]) == 0)
+            return i;
+    return -1;
+}
+
 static ps_status compile_expr(ps_rule *r, struct fy_node *v, const char *file, const char *key, rnode **out,
                               ps_error *err)
 {
@@ -1037,15 +1017,12 @@ ps_rule *rule_from_node(struct fy_node *node, const char *file, ps_error *err)
             if (!(r->id = scalar_dup(v, file, key, err)))
                 st = err->code;
         } else if (strcmp(key, "severity") == 0) {
-            const char *s = fy_node_get_scalar0(v);
-            if (s && strcmp(s, "error") == 0)
-                r->severity = PS_SEV_ERROR;
-            else if (s && strcmp(s, "warning") == 0)
-                r->severity = PS_SEV_WARNING;
-            else if (s && strcmp(s, "info") == 0)
-                r->severity = PS_SEV_INFO;
-            else
+            static const ps_severity severities[] = {PS_SEV_ERROR, PS_SEV_WARNING, PS_SEV_INFO};
+            int i = word_index(v, (const char *const[]){"error", "warning", "info", NULL});
+            if (i < 0)
                 st = node_error(err, v, file, "%s", "severity 应为 error、warning 或 info");
+            else
+                r->severity = severities[i];
         } else if (strcmp(key, "check") == 0) {
             check_node = v;
         } else if (strcmp(key, "when") == 0) {
@@ -1106,21 +1083,17 @@ ps_rule *rule_from_node(struct fy_node *node, const char *file, ps_error *err)
                 st = node_error(err, v, file, "%s", "tolerance 应为非负数、money、rate 或 exact");
             }
         } else if (strcmp(key, "computed") == 0) {
-            const char *s = fy_node_get_scalar0(v);
-            if (s && strcmp(s, "true") == 0)
-                r->computed = true;
-            else if (s && strcmp(s, "false") == 0)
-                r->computed = false;
-            else
+            int i = word_index(v, (const char *const[]){"false", "true", NULL});
+            if (i < 0)
                 st = node_error(err, v, file, "%s", "computed 应为 true 或 false");
-        } else if (strcmp(key, "blank") == 0) {
-            const char *s = fy_node_get_scalar0(v);
-            if (s && strcmp(s, "report") == 0)
-                r->blank_report = true;
-            else if (s && strcmp(s, "skip") == 0)
-                r->blank_report = false;
             else
+                r->computed = i;
+        } else if (strcmp(key, "blank") == 0) {
+            int i = word_index(v, (const char *const[]){"skip", "report", NULL});
+            if (i < 0)
                 st = node_error(err, v, file, "%s", "blank 应为 report 或 skip");
+            else
+                r->blank_report = i;
         } else {
             st = node_error(err, k, file, "未知的规则键 “%s”", key);
         }

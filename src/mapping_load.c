@@ -519,18 +519,18 @@ static ps_status read_fallback(loader *L, void *obj, struct fy_node *v)
 
 enum { FIELD_KEY, FIELD_FIND, FIELD_TAKE, FIELD_CAPTURE };
 static const key_rule field_keys[] = {
-    [FIELD_KEY] = {"key", KEY_STRING, offsetof(map_field, key)},
-    [FIELD_FIND] = {"find", KEY_MATCHER, offsetof(map_field, find)},
-    [FIELD_TAKE] = {"take", KEY_TAKE, offsetof(map_field, take)},
-    [FIELD_CAPTURE] = {"capture", KEY_READ, 0, read_capture},
-    {"label", KEY_STRING, offsetof(map_field, label)},
-    {"type", KEY_TYPE, offsetof(map_field, type)},
-    {"required", KEY_BOOL, offsetof(map_field, required)},
-    {"at", KEY_READ, 0, read_at},
-    {"column", KEY_MATCHER, offsetof(map_field, column)},
-    {"offset", KEY_READ, 0, read_offset},
-    {"stop", KEY_READ, 0, read_stop},
-    {"fallback", KEY_READ, 0, read_fallback},
+    [FIELD_KEY] = {.name = "key", .kind = KEY_STRING, .off = offsetof(map_field, key)},
+    [FIELD_FIND] = {.name = "find", .kind = KEY_MATCHER, .off = offsetof(map_field, find)},
+    [FIELD_TAKE] = {.name = "take", .kind = KEY_TAKE, .off = offsetof(map_field, take)},
+    [FIELD_CAPTURE] = {.name = "capture", .kind = KEY_READ, .read = read_capture},
+    {.name = "label", .kind = KEY_STRING, .off = offsetof(map_field, label)},
+    {.name = "type", .kind = KEY_TYPE, .off = offsetof(map_field, type)},
+    {.name = "required", .kind = KEY_BOOL, .off = offsetof(map_field, required)},
+    {.name = "at", .kind = KEY_READ, .read = read_at},
+    {.name = "column", .kind = KEY_MATCHER, .off = offsetof(map_field, column)},
+    {.name = "offset", .kind = KEY_READ, .read = read_offset},
+    {.name = "stop", .kind = KEY_READ, .read = read_stop},
+    {.name = "fallback", .kind = KEY_READ, .read = read_fallback},
 };
 
 static ps_status parse_field(loader *L, struct fy_node *n)
@@ -572,9 +572,9 @@ static ps_status parse_field(loader *L, struct fy_node *n)
  * Its keys are read into the grid's ps_field_type. */
 enum { GRID_ROWS, GRID_COLUMNS };
 static const key_rule grid_keys[] = {
-    [GRID_ROWS] = {"rows", KEY_NODE},
-    [GRID_COLUMNS] = {"columns", KEY_NODE},
-    {"type", KEY_TYPE, 0},
+    [GRID_ROWS] = {.name = "rows", .kind = KEY_NODE},
+    [GRID_COLUMNS] = {.name = "columns", .kind = KEY_NODE},
+    {.name = "type", .kind = KEY_TYPE, .off = 0},
 };
 
 static ps_status parse_grid(loader *L, struct fy_node *n)
@@ -693,13 +693,13 @@ static ps_status read_from(loader *L, void *obj, struct fy_node *v)
 
 enum { COLUMN_KEY };
 static const key_rule column_keys[] = {
-    [COLUMN_KEY] = {"key", KEY_STRING, offsetof(map_column, key)},
-    {"label", KEY_STRING, offsetof(map_column, label)},
-    {"type", KEY_TYPE, offsetof(map_column, type)},
-    {"header", KEY_MATCHER, offsetof(map_column, header)},
-    {"from", KEY_READ, 0, read_from},
-    {"fill_down", KEY_BOOL, offsetof(map_column, fill_down)},
-    {"weight_key", KEY_STRING, offsetof(map_column, weight_key)},
+    [COLUMN_KEY] = {.name = "key", .kind = KEY_STRING, .off = offsetof(map_column, key)},
+    {.name = "label", .kind = KEY_STRING, .off = offsetof(map_column, label)},
+    {.name = "type", .kind = KEY_TYPE, .off = offsetof(map_column, type)},
+    {.name = "header", .kind = KEY_MATCHER, .off = offsetof(map_column, header)},
+    {.name = "from", .kind = KEY_READ, .read = read_from},
+    {.name = "fill_down", .kind = KEY_BOOL, .off = offsetof(map_column, fill_down)},
+    {.name = "weight_key", .kind = KEY_STRING, .off = offsetof(map_column, weight_key)},
 };
 
 static ps_status parse_column(loader *L, map_table *t, struct fy_node *n)
@@ -781,11 +781,11 @@ static ps_status read_weights(loader *L, void *obj, struct fy_node *v)
 
 enum { BLOCKS_BY };
 static const key_rule blocks_keys[] = {
-    [BLOCKS_BY] = {"by", KEY_STRING, offsetof(map_table, blocks_by)},
-    {"table", KEY_STRING, offsetof(map_table, blocks_table)},
-    {"keep", KEY_READ, 0, read_keep},
-    {"values", KEY_READ, 0, read_values},
-    {"weights", KEY_READ, 0, read_weights},
+    [BLOCKS_BY] = {.name = "by", .kind = KEY_STRING, .off = offsetof(map_table, blocks_by)},
+    {.name = "table", .kind = KEY_STRING, .off = offsetof(map_table, blocks_table)},
+    {.name = "keep", .kind = KEY_READ, .read = read_keep},
+    {.name = "values", .kind = KEY_READ, .read = read_values},
+    {.name = "weights", .kind = KEY_READ, .read = read_weights},
 };
 
 static ps_status parse_blocks(loader *L, map_table *t, struct fy_node *n)
@@ -814,17 +814,17 @@ static ps_status parse_blocks(loader *L, map_table *t, struct fy_node *n)
 
 enum { TABLE_COLUMNS, TABLE_SECTIONS, TABLE_ROW_KEY, TABLE_BLOCKS };
 static const key_rule table_keys[] = {
-    [TABLE_COLUMNS] = {"columns", KEY_NODE},
-    [TABLE_SECTIONS] = {"sections", KEY_NODE},
-    [TABLE_ROW_KEY] = {"row_key", KEY_STRING, offsetof(map_table, row_key)},
-    [TABLE_BLOCKS] = {"blocks", KEY_NODE},
-    {"name", KEY_NODE}, /* read first */
-    {"header", KEY_MATCHER, offsetof(map_table, header)},
-    {"start", KEY_MATCHER, offsetof(map_table, start)},
-    {"end", KEY_MATCHER, offsetof(map_table, end)},
-    {"skip", KEY_MATCHER, offsetof(map_table, skip)},
-    {"section_key", KEY_STRING, offsetof(map_table, section_key)},
-    {"count", KEY_STRING, offsetof(map_table, count_key)},
+    [TABLE_COLUMNS] = {.name = "columns", .kind = KEY_NODE},
+    [TABLE_SECTIONS] = {.name = "sections", .kind = KEY_NODE},
+    [TABLE_ROW_KEY] = {.name = "row_key", .kind = KEY_STRING, .off = offsetof(map_table, row_key)},
+    [TABLE_BLOCKS] = {.name = "blocks", .kind = KEY_NODE},
+    {.name = "name", .kind = KEY_NODE}, /* read first */
+    {.name = "header", .kind = KEY_MATCHER, .off = offsetof(map_table, header)},
+    {.name = "start", .kind = KEY_MATCHER, .off = offsetof(map_table, start)},
+    {.name = "end", .kind = KEY_MATCHER, .off = offsetof(map_table, end)},
+    {.name = "skip", .kind = KEY_MATCHER, .off = offsetof(map_table, skip)},
+    {.name = "section_key", .kind = KEY_STRING, .off = offsetof(map_table, section_key)},
+    {.name = "count", .kind = KEY_STRING, .off = offsetof(map_table, count_key)},
 };
 
 static ps_status parse_table(loader *L, struct fy_node *n)
@@ -936,8 +936,8 @@ static ps_status read_require(loader *L, void *obj, struct fy_node *v)
 }
 
 static const key_rule detect_keys[] = {
-    {"title", KEY_READ, 0, read_title},
-    {"require", KEY_READ, 0, read_require},
+    {.name = "title", .kind = KEY_READ, .read = read_title},
+    {.name = "require", .kind = KEY_READ, .read = read_require},
 };
 
 static ps_status parse_detect(loader *L, void *obj, struct fy_node *n)
@@ -980,14 +980,14 @@ static ps_status read_version(loader *L, void *obj, struct fy_node *v)
 /* detect, fields and tables: read into L->m, which is also obj */
 enum { FILE_ID };
 static const key_rule file_keys[] = {
-    [FILE_ID] = {"id", KEY_READ, 0, read_id},
-    {"title", KEY_STRING, offsetof(ps_mapping, title)},
-    {"version", KEY_READ, 0, read_version},
-    {"detect", KEY_READ, 0, parse_detect},
-    {"fields", KEY_READ, 0, parse_fields},
-    {"tables", KEY_READ, 0, parse_tables},
-    {"rules", KEY_NODE}, /* parsed by checks and writers through mapping_section() */
-    {"layout", KEY_NODE},
+    [FILE_ID] = {.name = "id", .kind = KEY_READ, .read = read_id},
+    {.name = "title", .kind = KEY_STRING, .off = offsetof(ps_mapping, title)},
+    {.name = "version", .kind = KEY_READ, .read = read_version},
+    {.name = "detect", .kind = KEY_READ, .read = parse_detect},
+    {.name = "fields", .kind = KEY_READ, .read = parse_fields},
+    {.name = "tables", .kind = KEY_READ, .read = parse_tables},
+    {.name = "rules", .kind = KEY_NODE}, /* parsed by checks and writers through mapping_section() */
+    {.name = "layout", .kind = KEY_NODE},
 };
 
 static ps_status build(loader *L, struct fy_node *root)

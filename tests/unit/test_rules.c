@@ -555,8 +555,8 @@ static void test_mutated_rules(void **state)
 {
     (void)state;
     static const char *const seeds[] = {
-        "three_public.{c} = COALESCE(vehicle.{c}, vehicle_purchase.{c} + vehicle_operation.{c}) + "
-        "reception.{c}",
+        ("three_public.{c} = COALESCE(vehicle.{c}, vehicle_purchase.{c} + vehicle_operation.{c}) + "
+         "reception.{c}"),
         "w = SUM(indicators[].weight WHERE level1 = \"产出指标\") AND COUNT(indicators[]) > 0",
         "grade = IF(total.score >= 90, \"优秀\", total.score >= 80, \"良好\", \"差\") OR NOT PRESENT(x)",
         "MATCHES(DIGITS(year), \"^[0-9]{4}$\") AND year >= 2000 AND year <= THIS_YEAR()",

@@ -44,16 +44,18 @@ measure() {
   local label=$1; shift
   local walls=() rss=0
   for ((run = 0; run < ${RUNS:-3}; run++)); do
-    local out
-    /usr/bin/time -o "$work/.time" -f '%e %M' "$@" >/dev/null 2>/dev/null
-    out=$(tail -1 "$work/.time")
-    walls+=("${out% *}")
-    local r=${out#* }
+    local t0 t1
+    t0=$(date +%s%N)
+    /usr/bin/time -o "$work/.time" -f '%M' "$@" >/dev/null 2>/dev/null
+    t1=$(date +%s%N)
+    walls+=("$(( (t1 - t0) / 1000 ))") # microseconds: /usr/bin/time's %e has 10 ms steps
+    local r
+    r=$(tail -1 "$work/.time")
     [ "$r" -gt "$rss" ] && rss=$r
   done
   local med
   med=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(( (${#walls[@]} + 1) / 2 ))p")
-  printf '%-50s %8.3f s  %7.1f MB\n' "$label" "$med" "$(echo "$rss / 1024" | bc -l)"
+  printf '%-50s %8.3f s  %7.1f MB\n' "$label" "$(echo "$med / 1000000" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
 }
 
 files=("$work"/files1000/*.xls)

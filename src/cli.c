@@ -1091,10 +1091,48 @@ static void consume_file(size_t i, void *ctx)
     free_result(r);
 }
 
-static bool same_file(const char *a, const char *b)
+/* The output paths decided so far, as a set (open addressing over FNV-1a hashes). */
+typedef struct path_set {
+    char **slot; /* borrowed strings: they belong to the results */
+    size_t cap, n;
+} path_set;
+
+static uint64_t path_hash(const char *s)
 {
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    uint64_t h = 14695981039346656037ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static bool path_set_has(const path_set *ps, const char *path)
+{
+    for (size_t i = ps->cap ? path_hash(path) & (ps->cap - 1) : 0; ps->cap && ps->slot[i];
+         i = (i + 1) & (ps->cap - 1))
+        if (!strcmp(ps->slot[i], path))
+            return true;
+    return false;
+}
+
+static bool path_set_add(path_set *ps, char *path)
+{
+    if ((ps->n + 1) * 2 > ps->cap) {
+        path_set bigger = {calloc(ps->cap ? ps->cap * 2 : 256, sizeof(char *)), ps->cap ? ps->cap * 2 : 256,
+                           0};
+        if (!bigger.slot)
+            return false;
+        for (size_t i = 0; i < ps->cap; i++)
+            if (ps->slot[i])
+                path_set_add(&bigger, ps->slot[i]);
+        free(ps->slot);
+        *ps = bigger;
+    }
+    size_t i = path_hash(path) & (ps->cap - 1);
+    while (ps->slot[i])
+        i = (i + 1) & (ps->cap - 1);
+    ps->slot[i] = path;
+    ps->n++;
+    return true;
 }
 
 /* convert: the output path of every document (its name is in refs[].path), decided in input
@@ -1104,19 +1142,21 @@ static bool same_file(const char *a, const char *b)
 static bool plan_outputs(pipeline *p, size_t done)
 {
     const options *opt = p->opt;
-    char **taken = NULL;
-    size_t ntaken = 0, cap = 0;
+    path_set taken = {0};
     bool ok = true;
     for (size_t i = 0; i < done && ok; i++) {
         file_result *r = &p->results[i];
+        struct stat in;
+        bool have_in = !r->err && r->nrefs && stat(opt->inputs.files[i], &in) == 0;
         for (uint32_t k = 0; !r->err && k < r->nrefs && ok; k++) {
             const char *name = r->refs[k].path;
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", opt->output, name);
             for (int n = 2;; n++) {
-                bool clash = same_file(path, opt->inputs.files[i]);
-                for (size_t t = 0; t < ntaken && !clash; t++)
-                    clash = strcmp(taken[t], path) == 0;
+                struct stat out;
+                bool clash =
+                    path_set_has(&taken, path) ||
+                    (have_in && stat(path, &out) == 0 && out.st_dev == in.st_dev && out.st_ino == in.st_ino);
                 if (!clash)
                     break;
                 char stem[256];
@@ -1129,26 +1169,15 @@ static bool plan_outputs(pipeline *p, size_t done)
                     fprintf(stderr, "%s: 输出文件名 %s 已被占用，改为 %s\n", opt->inputs.files[i], name,
                             path);
             }
-            if (ntaken == cap) {
-                cap = cap ? cap * 2 : 64;
-                char **t = realloc(taken, cap * sizeof *t);
-                if (!t) {
-                    ok = false;
-                    break;
-                }
-                taken = t;
-            }
             char *full = strdup(path);
-            if (!full) {
-                ok = false;
+            ok = full && path_set_add(&taken, full);
+            if (!full)
                 break;
-            }
             free(r->refs[k].path);
             r->refs[k].path = full;
-            taken[ntaken++] = full;
         }
     }
-    free(taken); /* the strings belong to the results */
+    free(taken.slot); /* the strings belong to the results */
     return ok;
 }
 

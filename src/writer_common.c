@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <math.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,8 +270,34 @@ void wr_temp_path(const char *path, char *buf, size_t size)
     snprintf(buf, size, "%.*s.%.64s.tmp-%ld-%u.xlsx", dirlen, path, name, (long)getpid(), n);
 }
 
+/* Where libxlsxwriter puts the temporary file of each part it assembles (a dozen per
+ * workbook, each written, read back into the ZIP and deleted at once): $TMPDIR when set,
+ * else /dev/shm, which is memory, when it is a writable folder, else libxlsxwriter's own
+ * choice (tmpfile(), in /tmp). */
+static char parts_dir_buf[4096];
+static char *parts_dir; /* NULL: libxlsxwriter's choice */
+static pthread_once_t parts_dir_once = PTHREAD_ONCE_INIT;
+
+static bool writable_dir(const char *d)
+{
+    struct stat st;
+    return d && *d && stat(d, &st) == 0 && S_ISDIR(st.st_mode) && access(d, W_OK | X_OK) == 0;
+}
+
+static void find_parts_dir(void)
+{
+    const char *env = getenv("TMPDIR"), *dir = writable_dir(env)          ? env
+                                               : writable_dir("/dev/shm") ? "/dev/shm"
+                                                                          : NULL;
+    if (dir && strlen(dir) < sizeof parts_dir_buf) {
+        strcpy(parts_dir_buf, dir);
+        parts_dir = parts_dir_buf;
+    }
+}
+
 lxw_workbook *wr_workbook_new(const char *tmp, bool constant_memory, const char *title, ps_error *err)
 {
+    pthread_once(&parts_dir_once, find_parts_dir);
     /* Create the file first: it reserves the name and reports a bad folder in our words. */
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
     if (fd < 0) {
@@ -277,8 +305,9 @@ lxw_workbook *wr_workbook_new(const char *tmp, bool constant_memory, const char 
         return NULL;
     }
     close(fd);
-    lxw_workbook_options opt = {
-        .constant_memory = constant_memory ? LXW_TRUE : LXW_FALSE, .tmpdir = NULL, .use_zip64 = LXW_FALSE};
+    lxw_workbook_options opt = {.constant_memory = constant_memory ? LXW_TRUE : LXW_FALSE,
+                                .tmpdir = parts_dir,
+                                .use_zip64 = LXW_FALSE};
     lxw_workbook *wb = workbook_new_opt(tmp, &opt);
     if (!wb) {
         unlink(tmp);

@@ -273,9 +273,12 @@ void wr_temp_path(const char *path, char *buf, size_t size)
 /* Where libxlsxwriter puts the temporary file of each part it assembles (a dozen per
  * workbook, each written, read back into the ZIP and deleted at once): $TMPDIR when set,
  * else /dev/shm, which is memory, when it is a writable folder, else libxlsxwriter's own
- * choice (tmpfile(), in /tmp). */
+ * choice (tmpfile(), in /tmp). A constant-memory workbook (the merge) spills its rows to
+ * such a file as it grows: that one stays on $TMPDIR or /tmp, never in /dev/shm, which
+ * containers often keep small. */
 static char parts_dir_buf[4096];
-static char *parts_dir; /* NULL: libxlsxwriter's choice */
+static char *parts_dir;  /* NULL: libxlsxwriter's choice */
+static char *tmpdir_env; /* $TMPDIR when it is a writable folder */
 static pthread_once_t parts_dir_once = PTHREAD_ONCE_INIT;
 
 static bool writable_dir(const char *d)
@@ -292,6 +295,7 @@ static void find_parts_dir(void)
     if (dir && strlen(dir) < sizeof parts_dir_buf) {
         strcpy(parts_dir_buf, dir);
         parts_dir = parts_dir_buf;
+        tmpdir_env = dir == env ? parts_dir_buf : NULL;
     }
 }
 
@@ -306,7 +310,7 @@ lxw_workbook *wr_workbook_new(const char *tmp, bool constant_memory, const char 
     }
     close(fd);
     lxw_workbook_options opt = {.constant_memory = constant_memory ? LXW_TRUE : LXW_FALSE,
-                                .tmpdir = parts_dir,
+                                .tmpdir = constant_memory ? tmpdir_env : parts_dir,
                                 .use_zip64 = LXW_FALSE};
     lxw_workbook *wb = workbook_new_opt(tmp, &opt);
     if (!wb) {

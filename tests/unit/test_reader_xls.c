@@ -20,28 +20,13 @@
 #include <unistd.h>
 
 #include "perfsheet/reader.h"
+#include "format_reader.h"
 
 #define DATA "tests/data/xls/"
 
-/* The format reader on a file's bytes, as reader_open hands them over (it takes them). */
 static ps_status open_xls_file(const char *path, const ps_limits *lim, ps_workbook **wb, ps_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) /* a file that cannot be read is reader_open's to report */
-        return reader_open(path, lim, wb, err);
-    uint8_t *data = NULL;
-    size_t len = 0, cap = 0;
-    for (size_t got = 1; got;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 65536;
-            data = realloc(data, cap);
-            assert_non_null(data);
-        }
-        got = fread(data + len, 1, cap - len, f);
-        len += got;
-    }
-    fclose(f);
-    return reader_open_xls(path, data, len, lim, wb, err);
+    return open_with(reader_open_xls, path, lim, wb, err);
 }
 
 static ps_workbook *open_ok(const char *path)

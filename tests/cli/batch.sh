@@ -60,6 +60,11 @@ grep -q '无法处理的文件 3 个' "$tmp/check1.err" || fail "summary does no
 [ -s "$tmp/conv1/findings.jsonl" ] || fail "convert wrote no findings.jsonl"
 [ "$(wc -l <"$tmp/conv1/findings.jsonl")" = 10 ] || fail "findings.jsonl should have one line per input file"
 ls "$tmp/conv1" | grep -q '石湾县医疗保障局_2021_zpb.xlsx' || fail "converted file name"
+# the duplicate (衡阳市/zpb-副本.xls, same unit, year and template) gets _2, and it is said
+[ -f "$tmp/conv1/衡阳县医疗保障事务中心_2021_zpb.xlsx" ] && [ -f "$tmp/conv1/衡阳县医疗保障事务中心_2021_zpb_2.xlsx" ] ||
+  fail "duplicate unit: $(ls "$tmp/conv1" | grep 衡阳)"
+grep -q 'zpb.xls: 输出文件名 衡阳县医疗保障事务中心_2021_zpb.xlsx 已被占用，改为 .*_2.xlsx' "$tmp/conv1.err" ||
+  fail "the renamed duplicate is not reported: $(cat "$tmp/conv1.err")"
 ! ls -A "$tmp/conv1" | grep -q tmp || fail "temporary files left in the output folder"
 
 # ---- over 64 files, results wait in a spill file: the same answers as in memory ----

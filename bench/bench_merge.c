@@ -48,22 +48,22 @@ static size_t load_samples(const ps_mapping_set *set, const ps_checker *ck, ps_d
             ps_error err;
             ps_document **got = NULL;
             size_t ng = 0;
-            if (reader_open(path, NULL, &wb, &err) != PS_OK)
+            if (ps_reader_open(path, NULL, &wb, &err) != PS_OK)
                 continue;
-            if (mapping_extract_workbook(set, wb, path, &got, &ng, &err) == PS_OK) {
+            if (ps_mapping_extract_workbook(set, wb, path, &got, &ng, &err) == PS_OK) {
                 for (size_t k = 0; k < ng; k++) {
-                    checker_check_document(ck, got[k], &err);
+                    ps_checker_check_document(ck, got[k], &err);
                     if (n < MAX_DOCS) {
-                        const char *u = document_unit(got[k]);
+                        const char *u = ps_document_unit(got[k]);
                         units[n] = strdup(u ? u : "单位");
                         docs[n++] = got[k];
                     } else {
-                        document_free(got[k]);
+                        ps_document_free(got[k]);
                     }
                 }
                 free(got);
             }
-            workbook_free(wb);
+            ps_workbook_free(wb);
         }
         free(names[i]);
     }
@@ -78,7 +78,7 @@ int main(int argc, char **argv)
     ps_mapping_set *set;
     ps_checker *ck;
     ps_error err;
-    if (mapping_set_load(NULL, &set, &err) != PS_OK || checker_new(set, &ck, &err) != PS_OK) {
+    if (ps_mapping_set_load(NULL, &set, &err) != PS_OK || ps_checker_new(set, &ck, &err) != PS_OK) {
         fprintf(stderr, "mappings: %s\n", err.message);
         return 2;
     }
@@ -93,27 +93,27 @@ int main(int argc, char **argv)
     /* merge */
     double t0 = now();
     ps_merge *mg;
-    if (merge_open(set, out, &err, &mg) != PS_OK) {
-        fprintf(stderr, "merge_open: %s\n", err.message);
+    if (ps_merge_open(set, out, &err, &mg) != PS_OK) {
+        fprintf(stderr, "ps_merge_open: %s\n", err.message);
         return 2;
     }
     for (long i = 0; i < units; i++) {
         ps_document *doc = docs[(size_t)i % ndocs];
-        const ps_value *u = document_get(doc, "unit_name");
+        const ps_value *u = ps_document_get(doc, "unit_name");
         char unit[256], file[64];
         snprintf(unit, sizeof unit, "%s-%05ld", names[(size_t)i % ndocs], i / (long)ndocs);
         ps_value v = u ? *u : (ps_value){.type = PS_TYPE_TEXT, .row = PS_NO_CELL, .col = PS_NO_CELL};
         v.text = unit;
-        document_set(doc, "unit_name", &v);
+        ps_document_set(doc, "unit_name", &v);
         snprintf(file, sizeof file, "units/%06ld.xls", i);
-        if (merge_add_file(mg, file, PS_OK, NULL, &doc, 1) != PS_OK) {
-            fprintf(stderr, "merge_add_file failed\n");
-            merge_abort(mg);
+        if (ps_merge_add_file(mg, file, PS_OK, NULL, &doc, 1) != PS_OK) {
+            fprintf(stderr, "ps_merge_add_file failed\n");
+            ps_merge_abort(mg);
             return 2;
         }
     }
-    if (merge_close(mg, &err) != PS_OK) {
-        fprintf(stderr, "merge_close: %s\n", err.message);
+    if (ps_merge_close(mg, &err) != PS_OK) {
+        fprintf(stderr, "ps_merge_close: %s\n", err.message);
         return 2;
     }
     double merge_s = now() - t0;
@@ -127,7 +127,7 @@ int main(int argc, char **argv)
         t0 = now();
         for (long i = 0; i < converts; i++) {
             ps_document *doc = docs[(size_t)i % ndocs];
-            if (writer_convert(mapping_set_find(set, document_template(doc)), doc, path, &err) != PS_OK) {
+            if (ps_writer_convert(ps_mapping_set_find(set, ps_document_template(doc)), doc, path, &err) != PS_OK) {
                 fprintf(stderr, "convert: %s\n", err.message);
                 return 2;
             }
@@ -142,10 +142,10 @@ int main(int argc, char **argv)
            "\"peak_rss_mb\": %.1f}\n",
            units, merge_s, converts, conv_ms, ru.ru_maxrss / 1024.0);
     for (size_t i = 0; i < ndocs; i++) {
-        document_free(docs[i]);
+        ps_document_free(docs[i]);
         free(names[i]);
     }
-    checker_free(ck);
-    mapping_set_free(set);
+    ps_checker_free(ck);
+    ps_mapping_set_free(set);
     return 0;
 }

@@ -1,4 +1,4 @@
-/* bench_read.c - the reader alone: open each file with reader_open and touch every cell, as
+/* bench_read.c - the reader alone: open each file with ps_reader_open and touch every cell, as
  * ../shared/bench/limit.c does with bare freexl. usage: bench_read FILE... */
 #include "perfsheet/reader.h"
 
@@ -11,20 +11,20 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         ps_workbook *wb = NULL;
         ps_error err;
-        if (reader_open(argv[i], NULL, &wb, &err) != PS_OK) {
+        if (ps_reader_open(argv[i], NULL, &wb, &err) != PS_OK) {
             bad++;
             continue;
         }
-        for (size_t s = 0; s < workbook_sheet_count(wb); s++) {
-            const ps_sheet *sh = workbook_sheet(wb, s);
-            const ps_cell *c = sheet_cells(sh);
-            for (size_t k = 0; k < sheet_cell_count(sh); k++) {
+        for (size_t s = 0; s < ps_workbook_sheet_count(wb); s++) {
+            const ps_sheet *sh = ps_workbook_sheet(wb, s);
+            const ps_cell *c = ps_sheet_cells(sh);
+            for (size_t k = 0; k < ps_sheet_cell_count(sh); k++) {
                 cells++;
                 formulas += c[k].formula;
             }
-            merges += (long)sheet_merge_count(sh);
+            merges += (long)ps_sheet_merge_count(sh);
         }
-        workbook_free(wb);
+        ps_workbook_free(wb);
     }
     printf("{\"cells\": %ld, \"formulas\": %ld, \"merges\": %ld, \"unreadable\": %d}\n", cells, formulas,
            merges, bad);

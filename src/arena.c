@@ -10,7 +10,7 @@ struct arena_chunk {
     _Alignas(16) char data[];
 };
 
-void *arena_alloc(ps_arena *a, size_t n)
+void *ps_arena_alloc(ps_arena *a, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
     struct arena_chunk *c = a->head;
@@ -33,9 +33,9 @@ void *arena_alloc(ps_arena *a, size_t n)
     return p;
 }
 
-char *arena_strndup(ps_arena *a, const char *s, size_t n)
+char *ps_arena_strndup(ps_arena *a, const char *s, size_t n)
 {
-    char *p = arena_alloc(a, n + 1);
+    char *p = ps_arena_alloc(a, n + 1);
     if (!p)
         return NULL;
     if (n)
@@ -44,12 +44,12 @@ char *arena_strndup(ps_arena *a, const char *s, size_t n)
     return p;
 }
 
-char *arena_strdup(ps_arena *a, const char *s)
+char *ps_arena_strdup(ps_arena *a, const char *s)
 {
-    return s ? arena_strndup(a, s, strlen(s)) : NULL;
+    return s ? ps_arena_strndup(a, s, strlen(s)) : NULL;
 }
 
-void arena_release(ps_arena *a)
+void ps_arena_release(ps_arena *a)
 {
     for (struct arena_chunk *c = a->head, *next; c; c = next) {
         next = c->next;

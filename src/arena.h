@@ -11,10 +11,10 @@ typedef struct ps_arena {
 } ps_arena;
 
 /* Copies n bytes of s plus a NUL; NULL on out-of-memory. s may be NULL when n is 0. */
-char *arena_strndup(ps_arena *a, const char *s, size_t n);
-/* As arena_strndup(s, strlen(s)); returns NULL for a NULL s. */
-char *arena_strdup(ps_arena *a, const char *s);
-void *arena_alloc(ps_arena *a, size_t n); /* aligned to 16 */
-void arena_release(ps_arena *a);          /* frees every chunk; the arena is empty again */
+char *ps_arena_strndup(ps_arena *a, const char *s, size_t n);
+/* As ps_arena_strndup(s, strlen(s)); returns NULL for a NULL s. */
+char *ps_arena_strdup(ps_arena *a, const char *s);
+void *ps_arena_alloc(ps_arena *a, size_t n); /* aligned to 16 */
+void ps_arena_release(ps_arena *a);          /* frees every chunk; the arena is empty again */
 
 #endif

@@ -10,16 +10,16 @@
 
 static volatile sig_atomic_t stop_flag;
 
-void batch_request_stop(void)
+void ps_batch_request_stop(void)
 {
     stop_flag = 1;
 }
-bool batch_stop_requested(void)
+bool ps_batch_stop_requested(void)
 {
     return stop_flag != 0;
 }
 
-int batch_default_jobs(void)
+int ps_batch_default_jobs(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
@@ -48,7 +48,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-size_t batch_run(size_t n, int jobs, ps_job_fn fn, void *ctx, ps_progress_fn progress, void *pctx)
+size_t ps_batch_run(size_t n, int jobs, ps_job_fn fn, void *ctx, ps_progress_fn progress, void *pctx)
 {
     pool p = {.n = n, .fn = fn, .ctx = ctx};
     atomic_init(&p.next, 0);
@@ -136,8 +136,8 @@ static void *ordered_worker(void *arg)
     return NULL;
 }
 
-size_t batch_run_ordered(size_t n, int jobs, size_t window, ps_job_fn fn, ps_job_fn consume, void *ctx,
-                         ps_progress_fn progress, void *pctx)
+size_t ps_batch_run_ordered(size_t n, int jobs, size_t window, ps_job_fn fn, ps_job_fn consume, void *ctx,
+                            ps_progress_fn progress, void *pctx)
 {
     if (window < 1)
         window = 1;
@@ -167,7 +167,7 @@ size_t batch_run_ordered(size_t n, int jobs, size_t window, ps_job_fn fn, ps_job
     if (!o.ready || !threads) {
         free(o.ready);
         free(threads);
-        return batch_run_ordered(n, 1, window, fn, consume, ctx, progress, pctx);
+        return ps_batch_run_ordered(n, 1, window, fn, consume, ctx, progress, pctx);
     }
     pthread_mutex_init(&o.lock, NULL);
     pthread_cond_init(&o.changed, NULL);

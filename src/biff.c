@@ -8,7 +8,7 @@
 
 #include "perfsheet/workbook.h"
 
-double biff_f64(const uint8_t *p)
+double ps_biff_f64(const uint8_t *p)
 {
     uint64_t bits = (uint64_t)biff_u32(p) | (uint64_t)biff_u32(p + 4) << 32;
     double v;
@@ -16,7 +16,7 @@ double biff_f64(const uint8_t *p)
     return v;
 }
 
-double biff_rk(uint32_t rk)
+double ps_biff_rk(uint32_t rk)
 {
     double v;
     if (rk & 2) {
@@ -30,7 +30,7 @@ double biff_rk(uint32_t rk)
     return v;
 }
 
-bool biff_cursor_at(biff_cursor *c, const uint8_t *s, size_t size, size_t rec)
+bool ps_biff_cursor_at(biff_cursor *c, const uint8_t *s, size_t size, size_t rec)
 {
     if (rec > size || size - rec < 4)
         return false;
@@ -44,7 +44,7 @@ bool biff_cursor_at(biff_cursor *c, const uint8_t *s, size_t size, size_t rec)
     return true;
 }
 
-bool biff_cursor_continue(biff_cursor *c)
+bool ps_biff_cursor_continue(biff_cursor *c)
 {
     if (c->size - c->end < 4)
         return false;
@@ -57,16 +57,16 @@ bool biff_cursor_continue(biff_cursor *c)
     return true;
 }
 
-bool biff_cursor_u8(biff_cursor *c, uint8_t *v)
+bool ps_biff_cursor_u8(biff_cursor *c, uint8_t *v)
 {
     while (c->pos == c->end)
-        if (!biff_cursor_continue(c))
+        if (!ps_biff_cursor_continue(c))
             return false;
     *v = c->s[c->pos++];
     return true;
 }
 
-bool biff_cursor_u16(biff_cursor *c, uint16_t *v)
+bool ps_biff_cursor_u16(biff_cursor *c, uint16_t *v)
 {
     if (c->end - c->pos >= 2) {
         *v = biff_u16(c->s + c->pos);
@@ -74,26 +74,26 @@ bool biff_cursor_u16(biff_cursor *c, uint16_t *v)
         return true;
     }
     uint8_t a, b;
-    if (!biff_cursor_u8(c, &a) || !biff_cursor_u8(c, &b))
+    if (!ps_biff_cursor_u8(c, &a) || !ps_biff_cursor_u8(c, &b))
         return false;
     *v = (uint16_t)(a | b << 8);
     return true;
 }
 
-bool biff_cursor_u32(biff_cursor *c, uint32_t *v)
+bool ps_biff_cursor_u32(biff_cursor *c, uint32_t *v)
 {
     uint16_t lo, hi;
-    if (!biff_cursor_u16(c, &lo) || !biff_cursor_u16(c, &hi))
+    if (!ps_biff_cursor_u16(c, &lo) || !ps_biff_cursor_u16(c, &hi))
         return false;
     *v = (uint32_t)lo | (uint32_t)hi << 16;
     return true;
 }
 
-bool biff_cursor_skip(biff_cursor *c, uint64_t n)
+bool ps_biff_cursor_skip(biff_cursor *c, uint64_t n)
 {
     while (n > 0) {
         while (c->pos == c->end)
-            if (!biff_cursor_continue(c))
+            if (!ps_biff_cursor_continue(c))
                 return false;
         size_t k = c->end - c->pos;
         if (k > n)
@@ -104,7 +104,7 @@ bool biff_cursor_skip(biff_cursor *c, uint64_t n)
     return true;
 }
 
-const char *biff_error_text(unsigned code)
+const char *ps_biff_error_text(unsigned code)
 {
     switch (code) {
     case 0x00: return "#NULL!";

@@ -58,9 +58,9 @@ static inline uint32_t biff_u32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
-double biff_f64(const uint8_t *p);
+double ps_biff_f64(const uint8_t *p);
 /* The number an RK value stands for. */
-double biff_rk(uint32_t rk);
+double ps_biff_rk(uint32_t rk);
 
 /* Reads bytes of a record and the CONTINUE records that follow it, as one sequence.
  * pos/end are offsets into s: end is the end of the current record's data. */
@@ -72,15 +72,15 @@ typedef struct biff_cursor {
 
 /* A cursor over the data of the record whose header starts at offset rec. False when the
  * record does not fit in the stream. */
-bool biff_cursor_at(biff_cursor *c, const uint8_t *s, size_t size, size_t rec);
+bool ps_biff_cursor_at(biff_cursor *c, const uint8_t *s, size_t size, size_t rec);
 /* Moves into the next CONTINUE record when the current one is used up. False at the end. */
-bool biff_cursor_continue(biff_cursor *c);
-bool biff_cursor_u8(biff_cursor *c, uint8_t *v);
-bool biff_cursor_u16(biff_cursor *c, uint16_t *v);
-bool biff_cursor_u32(biff_cursor *c, uint32_t *v);
-bool biff_cursor_skip(biff_cursor *c, uint64_t n);
+bool ps_biff_cursor_continue(biff_cursor *c);
+bool ps_biff_cursor_u8(biff_cursor *c, uint8_t *v);
+bool ps_biff_cursor_u16(biff_cursor *c, uint16_t *v);
+bool ps_biff_cursor_u32(biff_cursor *c, uint32_t *v);
+bool ps_biff_cursor_skip(biff_cursor *c, uint64_t n);
 
 /* The Excel error literal for a BOOLERR/FORMULA error code ("#DIV/0!"). Never NULL. */
-const char *biff_error_text(unsigned code);
+const char *ps_biff_error_text(unsigned code);
 
 #endif

@@ -272,7 +272,7 @@ static bool list_root(cfb *c, char *why, size_t ws)
     return true;
 }
 
-cfb *cfb_open(const uint8_t *data, size_t len, char *why, size_t ws)
+cfb *ps_cfb_open(const uint8_t *data, size_t len, char *why, size_t ws)
 {
     static const uint8_t magic[8] = {0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1};
     if (len < 512 || memcmp(data, magic, 8) != 0) {
@@ -291,14 +291,14 @@ cfb *cfb_open(const uint8_t *data, size_t len, char *why, size_t ws)
     c->cutoff = u32(data + 0x38);
     if (c->shift < 7 || c->shift > 16 || c->mini_shift < 2 || c->mini_shift >= c->shift) {
         fail(why, ws, "unreasonable sector sizes (2^%u, mini 2^%u)", c->shift, c->mini_shift);
-        cfb_close(c);
+        ps_cfb_close(c);
         return NULL;
     }
     c->ssize = (size_t)1 << c->shift;
     bool v3 = u16(data + 0x1A) == 3;
     if (!load_fat(c, why, ws) || !load_directory(c, u32(data + 0x30), v3, why, ws) ||
         !list_root(c, why, ws)) {
-        cfb_close(c);
+        ps_cfb_close(c);
         return NULL;
     }
     /* the mini FAT: a chain of regular sectors */
@@ -313,7 +313,7 @@ cfb *cfb_open(const uint8_t *data, size_t len, char *why, size_t ws)
             if (!raw || !c->minifat)
                 fail(why, ws, "out of memory");
             free(raw);
-            cfb_close(c);
+            ps_cfb_close(c);
             return NULL;
         }
         for (size_t i = 0; i < c->nminifat; i++)
@@ -323,7 +323,7 @@ cfb *cfb_open(const uint8_t *data, size_t len, char *why, size_t ws)
     return c;
 }
 
-void cfb_close(cfb *c)
+void ps_cfb_close(cfb *c)
 {
     if (!c)
         return;
@@ -335,25 +335,25 @@ void cfb_close(cfb *c)
     free(c);
 }
 
-size_t cfb_root_count(const cfb *c)
+size_t ps_cfb_root_count(const cfb *c)
 {
     return c->nroot;
 }
 
-const char *cfb_root_name(const cfb *c, size_t i)
+const char *ps_cfb_root_name(const cfb *c, size_t i)
 {
     return i < c->nroot ? c->dir[c->root[i]].name : "";
 }
 
-bool cfb_root_is_stream(const cfb *c, size_t i)
+bool ps_cfb_root_is_stream(const cfb *c, size_t i)
 {
     return i < c->nroot && c->dir[c->root[i]].type == TYPE_STREAM;
 }
 
-bool cfb_read_root_stream(const cfb *cc, size_t i, uint8_t **out, size_t *len, char *why, size_t ws)
+bool ps_cfb_read_root_stream(const cfb *cc, size_t i, uint8_t **out, size_t *len, char *why, size_t ws)
 {
     cfb *c = (cfb *)cc; /* the mini stream is read on first need */
-    if (!cfb_root_is_stream(c, i))
+    if (!ps_cfb_root_is_stream(c, i))
         return fail(why, ws, "not a stream");
     const dir_entry *d = &c->dir[c->root[i]];
     if (d->size > c->len)

@@ -18,66 +18,66 @@ struct ps_checker {
     size_t n;
 };
 
-void checker_free(ps_checker *c)
+void ps_checker_free(ps_checker *c)
 {
     if (!c)
         return;
     for (size_t i = 0; i < c->n; i++) {
         free(c->sets[i].template_id);
-        ruleset_free(c->sets[i].rules);
+        ps_ruleset_free(c->sets[i].rules);
     }
     free(c->sets);
     free(c);
 }
 
-ps_status checker_new(const ps_mapping_set *set, ps_checker **out, ps_error *err)
+ps_status ps_checker_new(const ps_mapping_set *set, ps_checker **out, ps_error *err)
 {
     ps_checker *c = calloc(1, sizeof *c);
-    size_t n = set ? mapping_set_count(set) : 0;
+    size_t n = set ? ps_mapping_set_count(set) : 0;
     if (!c || (n && !(c->sets = calloc(n, sizeof *c->sets)))) {
         free(c);
-        return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+        return ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     }
     for (size_t i = 0; i < n; i++) {
-        const ps_mapping *m = mapping_set_at(set, i);
+        const ps_mapping *m = ps_mapping_set_at(set, i);
         ps_ruleset *rs = NULL;
-        ps_status st = ruleset_from_node(mapping_section(m, "rules"), mapping_path(m), &rs, err);
+        ps_status st = ps_ruleset_from_node(ps_mapping_section(m, "rules"), ps_mapping_path(m), &rs, err);
         if (st != PS_OK) {
-            checker_free(c);
+            ps_checker_free(c);
             return st;
         }
         checker_set *cs = &c->sets[c->n++];
         cs->rules = rs;
-        if (!(cs->template_id = strdup(mapping_id(m)))) {
-            checker_free(c);
-            return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+        if (!(cs->template_id = strdup(ps_mapping_id(m)))) {
+            ps_checker_free(c);
+            return ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
         }
     }
     *out = c;
     return PS_OK;
 }
 
-size_t checker_rule_count(const ps_checker *c)
+size_t ps_checker_rule_count(const ps_checker *c)
 {
     size_t n = 0;
     for (size_t i = 0; c && i < c->n; i++)
-        n += ruleset_count(c->sets[i].rules);
+        n += ps_ruleset_count(c->sets[i].rules);
     return n;
 }
 
-ps_status checker_check_document(const ps_checker *c, ps_document *doc, ps_error *err)
+ps_status ps_checker_check_document(const ps_checker *c, ps_document *doc, ps_error *err)
 {
     if (!c || !doc)
         return PS_OK;
-    const char *tpl = document_template(doc);
+    const char *tpl = ps_document_template(doc);
     for (size_t i = 0; i < c->n; i++) {
         if (strcmp(c->sets[i].template_id, tpl) != 0)
             continue;
-        for (size_t k = 0; k < ruleset_count(c->sets[i].rules); k++) {
-            const ps_rule *r = ruleset_at(c->sets[i].rules, k);
-            if (rule_namespace_count(r) > 0)
+        for (size_t k = 0; k < ps_ruleset_count(c->sets[i].rules); k++) {
+            const ps_rule *r = ps_ruleset_at(c->sets[i].rules, k);
+            if (ps_rule_namespace_count(r) > 0)
                 continue;
-            ps_status st = rule_eval(r, doc, err);
+            ps_status st = ps_rule_eval(r, doc, err);
             if (st != PS_OK)
                 return st;
         }
@@ -108,7 +108,7 @@ static int cmp_unit_key(const void *pa, const void *pb)
 static ps_status cross_rule(const ps_rule *r, ps_document *const *docs, const unit_key *keys, size_t nkeys,
                             ps_error *err)
 {
-    size_t k = rule_namespace_count(r);
+    size_t k = ps_rule_namespace_count(r);
     if (k == 0 || k > 8)
         return PS_OK;
     for (size_t g = 0; g < nkeys;) {
@@ -117,20 +117,21 @@ static ps_status cross_rule(const ps_rule *r, ps_document *const *docs, const un
             end++;
         for (size_t i = g; i < end; i++) {
             ps_document *first = docs[keys[i].idx];
-            if (strcmp(document_template(first), rule_namespace(r, 0)) != 0)
+            if (strcmp(ps_document_template(first), ps_rule_namespace(r, 0)) != 0)
                 continue;
             ps_document *pick[8] = {first};
             bool complete = true;
             for (size_t t = 1; t < k && complete; t++) {
                 pick[t] = NULL;
                 for (size_t j = g; j < end && !pick[t]; j++)
-                    if (j != i && strcmp(document_template(docs[keys[j].idx]), rule_namespace(r, t)) == 0)
+                    if (j != i &&
+                        strcmp(ps_document_template(docs[keys[j].idx]), ps_rule_namespace(r, t)) == 0)
                         pick[t] = docs[keys[j].idx];
                 complete = pick[t] != NULL;
             }
             if (!complete)
                 continue;
-            ps_status st = rule_eval_cross(r, pick, k, err);
+            ps_status st = ps_rule_eval_cross(r, pick, k, err);
             if (st != PS_OK)
                 return st;
         }
@@ -139,25 +140,25 @@ static ps_status cross_rule(const ps_rule *r, ps_document *const *docs, const un
     return PS_OK;
 }
 
-ps_status checker_check_cross(const ps_checker *c, ps_document *const *docs, size_t n, ps_error *err)
+ps_status ps_checker_check_cross(const ps_checker *c, ps_document *const *docs, size_t n, ps_error *err)
 {
     if (!c || !docs || n == 0)
         return PS_OK;
     unit_key *keys = malloc(n * sizeof *keys);
     if (!keys)
-        return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+        return ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     size_t nkeys = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *u = docs[i] ? document_unit(docs[i]) : NULL;
+        const char *u = docs[i] ? ps_document_unit(docs[i]) : NULL;
         if (u && *u)
-            keys[nkeys++] = (unit_key){u, document_year(docs[i]), i};
+            keys[nkeys++] = (unit_key){u, ps_document_year(docs[i]), i};
     }
     qsort(keys, nkeys, sizeof *keys, cmp_unit_key);
     ps_status st = PS_OK;
     for (size_t i = 0; i < c->n && st == PS_OK; i++)
-        for (size_t k = 0; k < ruleset_count(c->sets[i].rules) && st == PS_OK; k++) {
-            const ps_rule *r = ruleset_at(c->sets[i].rules, k);
-            if (rule_namespace_count(r) > 0)
+        for (size_t k = 0; k < ps_ruleset_count(c->sets[i].rules) && st == PS_OK; k++) {
+            const ps_rule *r = ps_ruleset_at(c->sets[i].rules, k);
+            if (ps_rule_namespace_count(r) > 0)
                 st = cross_rule(r, docs, keys, nkeys, err);
         }
     free(keys);
@@ -167,12 +168,12 @@ ps_status checker_check_cross(const ps_checker *c, ps_document *const *docs, siz
 /* Copies into dst what src holds of key: its value or the address of its blank cell. */
 static bool copy_key(ps_document *dst, const ps_document *src, const char *key)
 {
-    const ps_value *v = document_get(src, key);
+    const ps_value *v = ps_document_get(src, key);
     if (v)
-        return document_set(dst, key, v);
+        return ps_document_set(dst, key, v);
     uint32_t row, col;
-    if (document_blank_cell(src, key, &row, &col))
-        return document_set_blank_cell(dst, key, row, col);
+    if (ps_document_blank_cell(src, key, &row, &col))
+        return ps_document_set_blank_cell(dst, key, row, col);
     return true;
 }
 
@@ -193,28 +194,29 @@ static bool copy_fields(const rnode *n, const char *tpl, ps_document *dst, const
     return copy_fields(n->where, tpl, dst, src, all);
 }
 
-ps_document *checker_cross_projection(const ps_checker *c, const ps_document *doc)
+ps_document *ps_checker_cross_projection(const ps_checker *c, const ps_document *doc)
 {
-    const char *tpl = document_template(doc);
-    ps_document *p = document_new(tpl, document_mapping(doc), document_file(doc), document_sheet(doc));
+    const char *tpl = ps_document_template(doc);
+    ps_document *p =
+        ps_document_new(tpl, ps_document_mapping(doc), ps_document_file(doc), ps_document_sheet(doc));
     if (!p || !copy_key(p, doc, "unit_name") || !copy_key(p, doc, "year")) {
-        document_free(p);
+        ps_document_free(p);
         return NULL;
     }
     bool all = false, ok = true;
     for (size_t i = 0; c && i < c->n && ok; i++)
-        for (size_t k = 0; k < ruleset_count(c->sets[i].rules) && ok; k++) {
-            const ps_rule *r = ruleset_at(c->sets[i].rules, k);
-            if (rule_namespace_count(r) == 0)
+        for (size_t k = 0; k < ps_ruleset_count(c->sets[i].rules) && ok; k++) {
+            const ps_rule *r = ps_ruleset_at(c->sets[i].rules, k);
+            if (ps_rule_namespace_count(r) == 0)
                 continue;
             const rnode *parts[] = {r->check, r->when, r->expected, r->actual};
             for (size_t q = 0; q < 4 && ok; q++)
                 ok = copy_fields(parts[q], tpl, p, doc, &all);
         }
-    for (size_t k = 0; ok && all && k < document_value_count(doc); k++)
-        ok = document_set(p, document_value_key(doc, k), document_value_at(doc, k));
+    for (size_t k = 0; ok && all && k < ps_document_value_count(doc); k++)
+        ok = ps_document_set(p, ps_document_value_key(doc, k), ps_document_value_at(doc, k));
     if (!ok) {
-        document_free(p);
+        ps_document_free(p);
         return NULL;
     }
     return p;

@@ -353,7 +353,7 @@ static ps_cleaned from_scan(const scan *s)
     return c;
 }
 
-/* clean_number and clean_rate_text share everything but the rate's notes. */
+/* ps_clean_number and ps_clean_rate_text share everything but the rate's notes. */
 static ps_cleaned number_from_text(const char *text, bool rate)
 {
     scan s = scan_number(text);
@@ -383,17 +383,17 @@ static ps_cleaned number_from_text(const char *text, bool rate)
     return c;
 }
 
-ps_cleaned clean_number(const char *text)
+ps_cleaned ps_clean_number(const char *text)
 {
     return number_from_text(text, false);
 }
 
-ps_cleaned clean_rate_text(const char *text)
+ps_cleaned ps_clean_rate_text(const char *text)
 {
     return number_from_text(text, true);
 }
 
-ps_cleaned clean_rate_number(double number)
+ps_cleaned ps_clean_rate_number(double number)
 {
     ps_cleaned c = {0};
     if (!isfinite(number)) {
@@ -409,7 +409,7 @@ ps_cleaned clean_rate_number(double number)
     return c;
 }
 
-ps_cleaned clean_target(const char *text)
+ps_cleaned ps_clean_target(const char *text)
 {
     scan s = scan_number(text);
     if (!s.number)
@@ -427,7 +427,7 @@ static bool ascii_space(unsigned char b)
     return b == ' ' || (b >= '\t' && b <= '\r');
 }
 
-size_t clean_trim(const char *text, char *out, size_t size)
+size_t ps_clean_trim(const char *text, char *out, size_t size)
 {
     if (!out || size == 0)
         return 0;
@@ -478,7 +478,7 @@ size_t clean_trim(const char *text, char *out, size_t size)
     return w;
 }
 
-size_t clean_label(const char *text, char *out, size_t size)
+size_t ps_clean_label(const char *text, char *out, size_t size)
 {
     if (!out || size == 0)
         return 0;
@@ -552,7 +552,7 @@ size_t clean_label(const char *text, char *out, size_t size)
     return w;
 }
 
-bool clean_is_blank(const char *text)
+bool ps_clean_is_blank(const char *text)
 {
     if (!text)
         return true;
@@ -627,7 +627,7 @@ static char date_sep(const unsigned char *p, size_t *len)
     return 0;
 }
 
-bool clean_date(const char *text, char *out, size_t size)
+bool ps_clean_date(const char *text, char *out, size_t size)
 {
     if (!text || !out || size < 11)
         return false;
@@ -709,7 +709,7 @@ static void civil_from_days(long z, int *y, int *m, int *d)
     *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-bool clean_date_serial(double serial, char *out, size_t size)
+bool ps_clean_date_serial(double serial, char *out, size_t size)
 {
     /* 1 is 1900-01-01; Excel counts a 1900-02-29 that never was as 60, so from 61 on the
      * serial is the number of days since 1899-12-30. 2958465 is 9999-12-31. */
@@ -725,7 +725,7 @@ bool clean_date_serial(double serial, char *out, size_t size)
     return write_date(y, m, d, out, size);
 }
 
-bool clean_year(const char *text, int *year, char *out_digits, size_t digits_size)
+bool ps_clean_year(const char *text, int *year, char *out_digits, size_t digits_size)
 {
     if (out_digits && digits_size)
         out_digits[0] = '\0';

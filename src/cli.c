@@ -56,8 +56,8 @@ static const char usage_text[] =
 static void print_error(const ps_error *err)
 {
     char where[1024];
-    error_location(err, where, sizeof where);
-    fprintf(stderr, "%s: %s [%s]\n", where, err->message, error_code_name(err->code));
+    ps_error_location(err, where, sizeof where);
+    fprintf(stderr, "%s: %s [%s]\n", where, err->message, ps_error_code_name(err->code));
 }
 
 /* ---- progress on a terminal ---- */
@@ -145,43 +145,43 @@ static void text_value(ps_buf *b, const ps_cell *c)
     char disp[64];
     switch (c->type) {
     case PS_CELL_NUMBER:
-        if (cell_display(c, disp, sizeof disp))
-            buf_puts(b, disp);
+        if (ps_cell_display(c, disp, sizeof disp))
+            ps_buf_puts(b, disp);
         else
-            buf_printf(b, "%.15g", c->number);
+            ps_buf_printf(b, "%.15g", c->number);
         break;
-    case PS_CELL_BOOL: buf_puts(b, c->number != 0 ? "TRUE" : "FALSE"); break;
-    default: buf_puts(b, c->text ? c->text : ""); break;
+    case PS_CELL_BOOL: ps_buf_puts(b, c->number != 0 ? "TRUE" : "FALSE"); break;
+    default: ps_buf_puts(b, c->text ? c->text : ""); break;
     }
 }
 
 static void inspect_grid(ps_buf *b, const ps_sheet *sh)
 {
     enum { WIDTH = 14 };
-    uint32_t cols = sheet_cols(sh);
+    uint32_t cols = ps_sheet_cols(sh);
     if (cols > 26)
         cols = 26;
-    buf_puts(b, "     ");
+    ps_buf_puts(b, "     ");
     char ref[16];
     for (uint32_t c = 0; c < cols; c++) {
-        cell_ref(0, c, ref, sizeof ref);
+        ps_cell_ref(0, c, ref, sizeof ref);
         ref[strcspn(ref, "0123456789")] = '\0';
-        buf_printf(b, "|%-*s", WIDTH, ref);
+        ps_buf_printf(b, "|%-*s", WIDTH, ref);
     }
-    buf_puts(b, "\n");
-    const ps_cell *cells = sheet_cells(sh);
-    size_t n = sheet_cell_count(sh), i = 0;
-    for (uint32_t r = 0; r < sheet_rows(sh) && r < 500; r++) {
-        buf_printf(b, "%4u ", r + 1);
+    ps_buf_puts(b, "\n");
+    const ps_cell *cells = ps_sheet_cells(sh);
+    size_t n = ps_sheet_cell_count(sh), i = 0;
+    for (uint32_t r = 0; r < ps_sheet_rows(sh) && r < 500; r++) {
+        ps_buf_printf(b, "%4u ", r + 1);
         for (uint32_t c = 0; c < cols; c++) {
             while (i < n && (cells[i].row < r || (cells[i].row == r && cells[i].col < c)))
                 i++;
             ps_buf v = {0};
-            const ps_range *m = sheet_merge_at(sh, r, c);
+            const ps_range *m = ps_sheet_merge_at(sh, r, c);
             if (i < n && cells[i].row == r && cells[i].col == c)
                 text_value(&v, &cells[i]);
             else if (m && !(m->first_row == r && m->first_col == c))
-                buf_puts(&v, m->first_row == r ? "<" : "^");
+                ps_buf_puts(&v, m->first_row == r ? "<" : "^");
             const char *s = v.data ? v.data : "";
             /* squash newlines so one row stays one line */
             for (char *p = v.data; p && *p; p++)
@@ -189,53 +189,54 @@ static void inspect_grid(ps_buf *b, const ps_sheet *sh)
                     *p = ' ';
             size_t bytes;
             size_t w = display_width(s, strlen(s), &bytes, WIDTH);
-            buf_puts(b, "|");
-            buf_append(b, s, bytes);
+            ps_buf_puts(b, "|");
+            ps_buf_append(b, s, bytes);
             for (size_t k = w; k < WIDTH; k++)
-                buf_puts(b, " ");
-            buf_free(&v);
+                ps_buf_puts(b, " ");
+            ps_buf_free(&v);
         }
-        buf_puts(b, "\n");
+        ps_buf_puts(b, "\n");
     }
 }
 
 static void inspect_text(ps_buf *b, const char *file, const ps_workbook *wb, bool grid)
 {
-    buf_printf(b, "%s: %s", file, workbook_format_name(workbook_format(wb)));
-    if (workbook_codepage(wb))
-        buf_printf(b, " (codepage %d)", workbook_codepage(wb));
-    buf_printf(b, ", %zu sheet%s\n", workbook_sheet_count(wb), workbook_sheet_count(wb) == 1 ? "" : "s");
+    ps_buf_printf(b, "%s: %s", file, ps_workbook_format_name(ps_workbook_format(wb)));
+    if (ps_workbook_codepage(wb))
+        ps_buf_printf(b, " (codepage %d)", ps_workbook_codepage(wb));
+    ps_buf_printf(b, ", %zu sheet%s\n", ps_workbook_sheet_count(wb),
+                  ps_workbook_sheet_count(wb) == 1 ? "" : "s");
     char ref[16], ref2[16];
-    for (size_t s = 0; s < workbook_sheet_count(wb); s++) {
-        const ps_sheet *sh = workbook_sheet(wb, s);
-        buf_printf(b, "\n== sheet %zu 「%s」: %u rows × %u cols, %zu cells\n", s + 1, sheet_name(sh),
-                   sheet_rows(sh), sheet_cols(sh), sheet_cell_count(sh));
-        if (sheet_merge_count(sh)) {
-            buf_puts(b, "merged:");
-            const ps_range *m = sheet_merges(sh);
-            for (size_t i = 0; i < sheet_merge_count(sh); i++)
-                buf_printf(b, " %s:%s", cell_ref(m[i].first_row, m[i].first_col, ref, sizeof ref),
-                           cell_ref(m[i].last_row, m[i].last_col, ref2, sizeof ref2));
-            buf_puts(b, "\n");
+    for (size_t s = 0; s < ps_workbook_sheet_count(wb); s++) {
+        const ps_sheet *sh = ps_workbook_sheet(wb, s);
+        ps_buf_printf(b, "\n== sheet %zu 「%s」: %u rows × %u cols, %zu cells\n", s + 1, ps_sheet_name(sh),
+                      ps_sheet_rows(sh), ps_sheet_cols(sh), ps_sheet_cell_count(sh));
+        if (ps_sheet_merge_count(sh)) {
+            ps_buf_puts(b, "merged:");
+            const ps_range *m = ps_sheet_merges(sh);
+            for (size_t i = 0; i < ps_sheet_merge_count(sh); i++)
+                ps_buf_printf(b, " %s:%s", ps_cell_ref(m[i].first_row, m[i].first_col, ref, sizeof ref),
+                              ps_cell_ref(m[i].last_row, m[i].last_col, ref2, sizeof ref2));
+            ps_buf_puts(b, "\n");
         }
         if (grid) {
             inspect_grid(b, sh);
             continue;
         }
-        const ps_cell *cells = sheet_cells(sh);
-        for (size_t i = 0; i < sheet_cell_count(sh); i++) {
+        const ps_cell *cells = ps_sheet_cells(sh);
+        for (size_t i = 0; i < ps_sheet_cell_count(sh); i++) {
             const ps_cell *c = &cells[i];
-            buf_printf(b, "  %-6s %-6s %-7s %s ", cell_ref(c->row, c->col, ref, sizeof ref),
-                       cell_type_word(c), format_word(c), c->formula ? "=" : " ");
+            ps_buf_printf(b, "  %-6s %-6s %-7s %s ", ps_cell_ref(c->row, c->col, ref, sizeof ref),
+                          cell_type_word(c), format_word(c), c->formula ? "=" : " ");
             if (c->type == PS_CELL_TEXT)
-                json_string(b, c->text); /* quoted, so '　114' shows its padding */
+                ps_json_string(b, c->text); /* quoted, so '　114' shows its padding */
             else
                 text_value(b, c);
-            const ps_range *m = sheet_merge_at(sh, c->row, c->col);
+            const ps_range *m = ps_sheet_merge_at(sh, c->row, c->col);
             if (m)
-                buf_printf(b, "  [merged %s:%s]", cell_ref(m->first_row, m->first_col, ref, sizeof ref),
-                           cell_ref(m->last_row, m->last_col, ref2, sizeof ref2));
-            buf_puts(b, "\n");
+                ps_buf_printf(b, "  [merged %s:%s]", ps_cell_ref(m->first_row, m->first_col, ref, sizeof ref),
+                              ps_cell_ref(m->last_row, m->last_col, ref2, sizeof ref2));
+            ps_buf_puts(b, "\n");
         }
     }
 }
@@ -246,16 +247,16 @@ static void inspect_one(size_t i, void *ctx)
     const char *file = job->opt->inputs.files[i];
     ps_workbook *wb = NULL;
     ps_error *err = &job->errors[i];
-    deadline_arm(job->opt->timeout);
-    job->status[i] = reader_open(file, &job->opt->limits, &wb, err);
-    deadline_disarm();
+    ps_deadline_arm(job->opt->timeout);
+    job->status[i] = ps_reader_open(file, &job->opt->limits, &wb, err);
+    ps_deadline_disarm();
     if (job->status[i] != PS_OK)
         __atomic_add_fetch(&job->prog->errors, 1, __ATOMIC_RELAXED);
     if (job->opt->json)
-        report_inspect_json(&job->out[i], file, wb, err);
+        ps_report_inspect_json(&job->out[i], file, wb, err);
     else if (wb)
         inspect_text(&job->out[i], file, wb, job->opt->grid);
-    workbook_free(wb);
+    ps_workbook_free(wb);
 }
 
 static int run_inspect(options *opt, progress *prog)
@@ -267,7 +268,7 @@ static int run_inspect(options *opt, progress *prog)
         fprintf(stderr, "perfsheet: 内存不足\n");
         return EXIT_TROUBLE;
     }
-    size_t done = batch_run(n, opt->jobs, inspect_one, &job, prog->enabled ? show_progress : NULL, prog);
+    size_t done = ps_batch_run(n, opt->jobs, inspect_one, &job, prog->enabled ? show_progress : NULL, prog);
     int rc = EXIT_CLEAN;
     for (size_t i = 0; i < done; i++) {
         if (job.out[i].data)
@@ -277,7 +278,7 @@ static int run_inspect(options *opt, progress *prog)
                 print_error(&job.errors[i]);
             rc = EXIT_TROUBLE;
         }
-        buf_free(&job.out[i]);
+        ps_buf_free(&job.out[i]);
     }
     if (done < n)
         rc = EXIT_TROUBLE;
@@ -291,13 +292,13 @@ static int run_inspect(options *opt, progress *prog)
  *
  * Pass 1 reads, matches and checks every file on the pool and keeps next to nothing of it in
  * memory: each file's rendered output (detect, extract, check) and, per document, the
- * projection the cross-table rules read (checker_cross_projection) go to an unlinked spill
+ * projection the cross-table rules read (ps_checker_cross_projection) go to an unlinked spill
  * file; what stays is a small doc_ref per document (where those bytes are, and the unit,
  * year and template that pair it). The cross-table rules then run on the pool, one group of
  * documents sharing unit and year at a time, over projections read back; a projection that
  * received findings is stored again and marked. detect, extract and check then put each
  * file's output together on the pool and print it in input order. convert and merge also
- * park each whole document (document_encode) in pass 1; pass 2 takes them back in input
+ * park each whole document (ps_document_encode) in pass 1; pass 2 takes them back in input
  * order through a bounded window, adds their cross-table findings and writes or merges each
  * at once. So memory holds some 200 bytes per file (its name, its result, its doc_refs) plus
  * a window of whole documents, however long the batch. */
@@ -333,7 +334,7 @@ typedef struct file_result {
 } file_result;
 
 /* A file in flight in an ordered phase (output, pass 2): file i uses slot i % window, as
- * batch_run_ordered never has two files that far apart in flight. */
+ * ps_batch_run_ordered never has two files that far apart in flight. */
 typedef struct slot {
     ps_document **full; /* pass 2: whole documents */
     size_t nfull;
@@ -379,42 +380,44 @@ typedef struct pipeline {
 
 static void findings_text(ps_buf *b, const ps_document *d, bool with_info)
 {
-    const ps_findings *fl = document_findings_const(d);
-    for (size_t k = 0; k < findings_count(fl); k++) {
-        const ps_finding *f = findings_at(fl, k);
+    const ps_findings *fl = ps_document_findings_const(d);
+    for (size_t k = 0; k < ps_findings_count(fl); k++) {
+        const ps_finding *f = ps_findings_at(fl, k);
         if (f->severity == PS_SEV_INFO && !with_info)
             continue;
-        buf_printf(b, "%s:%s!%s: %s [%s] %s\n", document_file(d), f->sheet ? f->sheet : document_sheet(d),
-                   f->cell ? f->cell : "-", severity_name(f->severity), f->rule, f->message);
+        ps_buf_printf(b, "%s:%s!%s: %s [%s] %s\n", ps_document_file(d),
+                      f->sheet ? f->sheet : ps_document_sheet(d), f->cell ? f->cell : "-",
+                      ps_severity_name(f->severity), f->rule, f->message);
     }
 }
 
 static void extract_text(ps_buf *b, const ps_document *d)
 {
     char ref[16];
-    buf_printf(b, "%s:%s: %s (%s) %s %d\n", document_file(d), document_sheet(d), document_template(d),
-               document_mapping(d), document_unit(d) ? document_unit(d) : "?", document_year(d));
-    for (size_t k = 0; k < document_value_count(d); k++) {
-        const ps_value *v = document_value_at(d, k);
-        buf_printf(b, "  %-28s ", document_value_key(d, k));
-        report_value_json(b, v);
+    ps_buf_printf(b, "%s:%s: %s (%s) %s %d\n", ps_document_file(d), ps_document_sheet(d),
+                  ps_document_template(d), ps_document_mapping(d),
+                  ps_document_unit(d) ? ps_document_unit(d) : "?", ps_document_year(d));
+    for (size_t k = 0; k < ps_document_value_count(d); k++) {
+        const ps_value *v = ps_document_value_at(d, k);
+        ps_buf_printf(b, "  %-28s ", ps_document_value_key(d, k));
+        ps_report_value_json(b, v);
         if (v->row != PS_NO_CELL)
-            buf_printf(b, "  ← %s", cell_ref(v->row, v->col, ref, sizeof ref));
-        buf_puts(b, "\n");
+            ps_buf_printf(b, "  ← %s", ps_cell_ref(v->row, v->col, ref, sizeof ref));
+        ps_buf_puts(b, "\n");
     }
-    for (size_t t = 0; t < document_table_count(d); t++) {
-        const ps_table *tb = document_table_at(d, t);
-        buf_printf(b, "  table %s: %zu rows\n", table_name(tb), table_row_count(tb));
-        for (size_t r = 0; r < table_row_count(tb); r++) {
-            buf_printf(b, "    %3zu", r + 1);
-            for (size_t c = 0; c < table_column_count(tb); c++) {
-                const ps_value *v = table_get(tb, r, table_column(tb, c));
+    for (size_t t = 0; t < ps_document_table_count(d); t++) {
+        const ps_table *tb = ps_document_table_at(d, t);
+        ps_buf_printf(b, "  table %s: %zu rows\n", ps_table_name(tb), ps_table_row_count(tb));
+        for (size_t r = 0; r < ps_table_row_count(tb); r++) {
+            ps_buf_printf(b, "    %3zu", r + 1);
+            for (size_t c = 0; c < ps_table_column_count(tb); c++) {
+                const ps_value *v = ps_table_get(tb, r, ps_table_column(tb, c));
                 if (!v)
                     continue;
-                buf_printf(b, " %s=", table_column(tb, c));
-                report_value_json(b, v);
+                ps_buf_printf(b, " %s=", ps_table_column(tb, c));
+                ps_report_value_json(b, v);
             }
-            buf_puts(b, "\n");
+            ps_buf_puts(b, "\n");
         }
     }
 }
@@ -423,38 +426,38 @@ static void detect_text(ps_buf *b, const char *file, const ps_workbook *wb, cons
                         size_t n, bool json)
 {
     if (json) {
-        buf_puts(b, "{\"file\":");
-        json_string(b, file);
-        buf_puts(b, ",\"status\":\"ok\",\"sheets\":[");
+        ps_buf_puts(b, "{\"file\":");
+        ps_json_string(b, file);
+        ps_buf_puts(b, ",\"status\":\"ok\",\"sheets\":[");
     }
     for (size_t k = 0; k < n; k++) {
         const ps_detection *d = &dets[k];
-        const char *name = sheet_name(workbook_sheet(wb, d->sheet));
+        const char *name = ps_sheet_name(ps_workbook_sheet(wb, d->sheet));
         if (json) {
-            buf_puts(b, k ? ",{\"sheet\":" : "{\"sheet\":");
-            json_string(b, name);
-            buf_puts(b, ",\"template\":");
-            json_string(b, d->mapping ? mapping_id(d->mapping) : NULL);
-            buf_puts(b, ",\"mapping\":");
-            json_string(b, d->mapping ? mapping_path(d->mapping) : NULL);
-            buf_puts(b, ",\"score\":");
-            json_number(b, d->score, false);
-            buf_printf(b, ",\"complete\":%s", d->complete ? "true" : "false");
+            ps_buf_puts(b, k ? ",{\"sheet\":" : "{\"sheet\":");
+            ps_json_string(b, name);
+            ps_buf_puts(b, ",\"template\":");
+            ps_json_string(b, d->mapping ? ps_mapping_id(d->mapping) : NULL);
+            ps_buf_puts(b, ",\"mapping\":");
+            ps_json_string(b, d->mapping ? ps_mapping_path(d->mapping) : NULL);
+            ps_buf_puts(b, ",\"score\":");
+            ps_json_number(b, d->score, false);
+            ps_buf_printf(b, ",\"complete\":%s", d->complete ? "true" : "false");
             if (d->missing[0]) {
-                buf_puts(b, ",\"missing\":");
-                json_string(b, d->missing);
+                ps_buf_puts(b, ",\"missing\":");
+                ps_json_string(b, d->missing);
             }
-            buf_puts(b, "}");
+            ps_buf_puts(b, "}");
         } else if (d->mapping) {
-            buf_printf(b, "%s:%s: %s (%s) 匹配度 %.0f%%%s%s\n", file, name, mapping_id(d->mapping),
-                       mapping_path(d->mapping), d->score * 100, d->complete ? "" : "，不完整：缺少 ",
-                       d->complete ? "" : d->missing);
+            ps_buf_printf(b, "%s:%s: %s (%s) 匹配度 %.0f%%%s%s\n", file, name, ps_mapping_id(d->mapping),
+                          ps_mapping_path(d->mapping), d->score * 100, d->complete ? "" : "，不完整：缺少 ",
+                          d->complete ? "" : d->missing);
         } else {
-            buf_printf(b, "%s:%s: 未识别的表%s%s\n", file, name, d->missing[0] ? "：" : "", d->missing);
+            ps_buf_printf(b, "%s:%s: 未识别的表%s%s\n", file, name, d->missing[0] ? "：" : "", d->missing);
         }
     }
     if (json)
-        buf_puts(b, "]}\n");
+        ps_buf_puts(b, "]}\n");
 }
 
 /* Adds the findings of docs to r's counts. */
@@ -463,7 +466,7 @@ static void count_findings(file_result *r, ps_document *const *docs, size_t n)
     for (size_t k = 0; k < n; k++)
         for (int s = 0; s < 3; s++)
             r->by_sev[s] +=
-                (uint32_t)findings_count_severity(document_findings_const(docs[k]), (ps_severity)s);
+                (uint32_t)ps_findings_count_severity(ps_document_findings_const(docs[k]), (ps_severity)s);
 }
 
 static bool reportable(const file_result *r)
@@ -477,7 +480,7 @@ static void render_findings(const pipeline *p, rendered *out, ps_document *const
     bool first = out->findings.len == 0;
     for (size_t k = 0; k < n; k++) {
         if (p->opt->json)
-            report_findings_items(&out->findings, document_findings_const(docs[k]), &first);
+            ps_report_findings_items(&out->findings, ps_document_findings_const(docs[k]), &first);
         else if (p->stage == STAGE_CHECK)
             findings_text(&out->text, docs[k], false);
     }
@@ -486,7 +489,7 @@ static void render_findings(const pipeline *p, rendered *out, ps_document *const
 static void free_docs(ps_document ***docs, size_t *n)
 {
     for (size_t k = 0; k < *n; k++)
-        document_free((*docs)[k]);
+        ps_document_free((*docs)[k]);
     free(*docs);
     *docs = NULL;
     *n = 0;
@@ -499,26 +502,26 @@ static ps_status read_and_check(pipeline *p, size_t i, ps_document ***docs, size
 {
     const char *file = p->opt->inputs.files[i];
     ps_workbook *wb = NULL;
-    ps_status st = reader_open(file, &p->opt->limits, &wb, err);
+    ps_status st = ps_reader_open(file, &p->opt->limits, &wb, err);
     if (st != PS_OK)
         return st;
     if (p->stage == STAGE_DETECT) {
         ps_detection *dets = NULL;
         size_t ndets = 0;
-        st = mapping_detect(p->mappings, wb, &dets, &ndets, err);
+        st = ps_mapping_detect(p->mappings, wb, &dets, &ndets, err);
         if (st == PS_OK)
             detect_text(detected, file, wb, dets, ndets, p->opt->json);
         free(dets);
-        workbook_free(wb);
+        ps_workbook_free(wb);
         return st;
     }
-    st = mapping_extract_workbook(p->mappings, wb, file, docs, ndocs, err);
-    workbook_free(wb);
-    if (st == PS_OK && deadline_passed())
-        st = error_set(err, PS_ERR_UNSUPPORTED, file, "处理超时（超过 %g 秒），已跳过此文件",
-                       deadline_seconds());
+    st = ps_mapping_extract_workbook(p->mappings, wb, file, docs, ndocs, err);
+    ps_workbook_free(wb);
+    if (st == PS_OK && ps_deadline_passed())
+        st = ps_error_set(err, PS_ERR_UNSUPPORTED, file, "处理超时（超过 %g 秒），已跳过此文件",
+                          ps_deadline_seconds());
     for (size_t k = 0; st == PS_OK && p->stage >= STAGE_CHECK && k < *ndocs; k++)
-        st = checker_check_document(p->checker, (*docs)[k], err); /* extract: cleaning findings only */
+        st = ps_checker_check_document(p->checker, (*docs)[k], err); /* extract: cleaning findings only */
     if (st != PS_OK)
         free_docs(docs, ndocs);
     return st;
@@ -622,7 +625,7 @@ static bool store_document(pipeline *p, stored *s, const ps_document *doc, bool 
 {
     char *data = NULL;
     size_t len = 0;
-    bool ok = doc && document_encode(doc, &data, &len) && store_put(p, s, data, len, keep_in_memory);
+    bool ok = doc && ps_document_encode(doc, &data, &len) && store_put(p, s, data, len, keep_in_memory);
     free(data);
     if (!ok)
         store_free(s);
@@ -632,7 +635,7 @@ static bool store_document(pipeline *p, stored *s, const ps_document *doc, bool 
 static ps_document *load_document(const pipeline *p, const stored *s)
 {
     char *data = store_get(p, s);
-    ps_document *doc = data ? document_decode(data, s->len) : NULL;
+    ps_document *doc = data ? ps_document_decode(data, s->len) : NULL;
     free(data);
     return doc;
 }
@@ -646,11 +649,11 @@ static bool store_output(pipeline *p, file_result *r, rendered *out)
         ok = ok && !parts[k]->oom && parts[k]->len <= UINT32_MAX;
         r->out_len[k] = ok ? (uint32_t)parts[k]->len : 0;
         if (ok && parts[k]->len)
-            buf_append(&all, parts[k]->data, parts[k]->len);
-        buf_free(parts[k]);
+            ps_buf_append(&all, parts[k]->data, parts[k]->len);
+        ps_buf_free(parts[k]);
     }
     ok = ok && !all.oom && store_put(p, &r->out, all.data, all.len, true);
-    buf_free(&all);
+    ps_buf_free(&all);
     if (!ok)
         memset(r->out_len, 0, sizeof r->out_len);
     return ok;
@@ -666,7 +669,7 @@ static bool load_output(const pipeline *p, const file_result *r, rendered *out)
     size_t off = 0;
     for (int k = 0; k < 3; off += r->out_len[k], k++)
         if (r->out_len[k])
-            buf_append(parts[k], data + off, r->out_len[k]);
+            ps_buf_append(parts[k], data + off, r->out_len[k]);
     free(data);
     return true;
 }
@@ -688,7 +691,7 @@ static void free_slot(slot *s)
 {
     free_docs(&s->full, &s->nfull);
     free(s->write_err);
-    buf_free(&s->line);
+    ps_buf_free(&s->line);
     memset(s, 0, sizeof *s);
 }
 
@@ -704,8 +707,8 @@ static uint64_t unit_hash(const char *s)
 
 static uint16_t template_index(const ps_mapping_set *set, const char *id)
 {
-    for (size_t k = 0; k < mapping_set_count(set); k++)
-        if (!strcmp(mapping_id(mapping_set_at(set, k)), id))
+    for (size_t k = 0; k < ps_mapping_set_count(set); k++)
+        if (!strcmp(ps_mapping_id(ps_mapping_set_at(set, k)), id))
             return (uint16_t)k;
     return 0; /* documents come from the set's mappings */
 }
@@ -714,23 +717,23 @@ static uint16_t template_index(const ps_mapping_set *set, const char *id)
  * merge the parked whole document and the output name. false on out-of-memory. */
 static bool keep_document(pipeline *p, doc_ref *ref, const ps_document *doc)
 {
-    ref->tpl = template_index(p->mappings, document_template(doc));
+    ref->tpl = template_index(p->mappings, ps_document_template(doc));
     if (p->stage >= STAGE_CONVERT && p->spill_fd >= 0)
         store_document(p, &ref->parked, doc, false); /* if not parked, pass 2 reads it again */
     if (p->stage == STAGE_CONVERT) {
         char name[256];
-        writer_document_name(doc, name, sizeof name);
+        ps_writer_document_name(doc, name, sizeof name);
         if (!(ref->path = strdup(name)))
             return false;
     }
-    const char *unit = document_unit(doc);
+    const char *unit = ps_document_unit(doc);
     if (p->stage < STAGE_CHECK || !unit || !*unit)
         return true;
-    ps_document *proj = checker_cross_projection(p->checker, doc);
+    ps_document *proj = ps_checker_cross_projection(p->checker, doc);
     ref->paired = store_document(p, &ref->proj, proj, true);
-    document_free(proj);
+    ps_document_free(proj);
     ref->unit_hash = unit_hash(unit);
-    ref->year = document_year(doc);
+    ref->year = ps_document_year(doc);
     return ref->paired;
 }
 
@@ -744,33 +747,33 @@ static void process_file(size_t i, void *ctx)
     size_t ndocs = 0;
     rendered out = {0};
     ps_error err;
-    deadline_arm(p->opt->timeout);
+    ps_deadline_arm(p->opt->timeout);
     ps_status st = read_and_check(p, i, &docs, &ndocs, &out.text, &err);
-    deadline_disarm();
+    ps_deadline_disarm();
     if (st == PS_OK && p->stage != STAGE_DETECT) {
         for (size_t k = 0; k < ndocs; k++)
-            findings_sort(document_findings(docs[k]));
+            ps_findings_sort(ps_document_findings(docs[k]));
         count_findings(r, docs, ndocs);
         if (p->opt->json && p->stage <= STAGE_CHECK)
-            report_documents_json(&out.documents, docs, ndocs, p->stage == STAGE_EXTRACT);
+            ps_report_documents_json(&out.documents, docs, ndocs, p->stage == STAGE_EXTRACT);
         else if (p->stage == STAGE_EXTRACT)
             for (size_t k = 0; k < ndocs; k++)
                 extract_text(&out.text, docs[k]);
         if (p->stage <= STAGE_CHECK)
             render_findings(p, &out, docs, ndocs);
         if (ndocs && !(r->refs = calloc(ndocs, sizeof *r->refs)))
-            st = error_set(&err, PS_ERR_NOMEM, file, "内存不足");
+            st = ps_error_set(&err, PS_ERR_NOMEM, file, "内存不足");
         r->nrefs = r->refs ? (uint32_t)ndocs : 0;
         for (size_t k = 0; st == PS_OK && k < ndocs; k++)
             if (!keep_document(p, &r->refs[k], docs[k]))
-                st = error_set(&err, PS_ERR_NOMEM, file, "内存不足");
+                st = ps_error_set(&err, PS_ERR_NOMEM, file, "内存不足");
     }
     if (st == PS_OK && p->stage <= STAGE_CHECK && !store_output(p, r, &out))
-        st = error_set(&err, PS_ERR_NOMEM, file, "内存不足：无法保存此文件的结果");
+        st = ps_error_set(&err, PS_ERR_NOMEM, file, "内存不足：无法保存此文件的结果");
     free_docs(&docs, &ndocs);
-    buf_free(&out.documents);
-    buf_free(&out.findings);
-    buf_free(&out.text);
+    ps_buf_free(&out.documents);
+    ps_buf_free(&out.findings);
+    ps_buf_free(&out.text);
     if (st != PS_OK) {
         keep_error(r, &err);
         __atomic_add_fetch(&p->prog->errors, 1, __ATOMIC_RELAXED);
@@ -811,29 +814,29 @@ static void cross_group(size_t g, void *ctx)
     size_t from = x->groups[2 * g], n = x->groups[2 * g + 1] - from;
     ps_document **docs = calloc(n, sizeof *docs);
     ps_error err;
-    ps_status st = docs ? PS_OK : error_set(&err, PS_ERR_NOMEM, NULL, "内存不足");
+    ps_status st = docs ? PS_OK : ps_error_set(&err, PS_ERR_NOMEM, NULL, "内存不足");
     for (size_t k = 0; st == PS_OK && k < n; k++) {
         const cross_key *key = &x->keys[from + k];
         docs[k] = load_document(p, &p->results[key->file].refs[key->doc].proj);
         if (!docs[k])
-            st = error_set(&err, PS_ERR_IO, p->opt->inputs.files[key->file], "无法读回临时文件中的数据");
+            st = ps_error_set(&err, PS_ERR_IO, p->opt->inputs.files[key->file], "无法读回临时文件中的数据");
     }
     /* the checker pairs by the unit's exact text: a hash collision only makes a larger group */
     if (st == PS_OK)
-        st = checker_check_cross(p->checker, docs, n, &err);
+        st = ps_checker_check_cross(p->checker, docs, n, &err);
     for (size_t k = 0; st == PS_OK && k < n; k++) {
-        if (!findings_count(document_findings_const(docs[k])))
+        if (!ps_findings_count(ps_document_findings_const(docs[k])))
             continue;
         doc_ref *ref = &p->results[x->keys[from + k].file].refs[x->keys[from + k].doc];
-        findings_sort(document_findings(docs[k]));
+        ps_findings_sort(ps_document_findings(docs[k]));
         if (!store_document(p, &ref->proj, docs[k], true))
-            st = error_set(&err, PS_ERR_NOMEM, NULL, "内存不足");
+            st = ps_error_set(&err, PS_ERR_NOMEM, NULL, "内存不足");
         ref->cross = true;
     }
     if (st != PS_OK && __atomic_exchange_n(&p->cross_failed, 1, __ATOMIC_ACQ_REL) == 0)
         p->cross_err = err;
     for (size_t k = 0; docs && k < n; k++)
-        document_free(docs[k]);
+        ps_document_free(docs[k]);
     free(docs);
 }
 
@@ -850,7 +853,7 @@ static bool cross_check(pipeline *p, size_t done)
         free(keys);
         free(groups);
         p->cross_failed = 1;
-        error_set(&p->cross_err, PS_ERR_NOMEM, NULL, "内存不足");
+        ps_error_set(&p->cross_err, PS_ERR_NOMEM, NULL, "内存不足");
         return true;
     }
     size_t k = 0;
@@ -872,7 +875,7 @@ static bool cross_check(pipeline *p, size_t done)
         g = end;
     }
     cross_run x = {p, keys, groups};
-    size_t ran = batch_run(ngroups, p->opt->jobs, cross_group, &x, NULL, NULL);
+    size_t ran = ps_batch_run(ngroups, p->opt->jobs, cross_group, &x, NULL, NULL);
     free(keys);
     free(groups);
     return ran == ngroups;
@@ -892,7 +895,7 @@ static void add_cross_findings(const pipeline *p, file_result *r,
         count_findings(r, &proj, 1);
         if (fn)
             fn(p, arg, k, proj);
-        document_free(proj);
+        ps_document_free(proj);
     }
 }
 
@@ -901,7 +904,7 @@ static void tally_file(pipeline *p, const file_result *r)
     for (int s = 0; s < 3; s++)
         p->t.by_sev[s] += r->by_sev[s];
     for (uint32_t d = 0; d < r->nrefs; d++) {
-        const char *id = mapping_id(mapping_set_at(p->mappings, r->refs[d].tpl));
+        const char *id = ps_mapping_id(ps_mapping_set_at(p->mappings, r->refs[d].tpl));
         for (int k = 0; k < 16; k++)
             if (!p->t.by_template[k].id[0] || !strcmp(p->t.by_template[k].id, id)) {
                 snprintf(p->t.by_template[k].id, sizeof p->t.by_template[k].id, "%s", id);
@@ -939,24 +942,24 @@ static void finish_file(pipeline *p, size_t i, slot *s)
     rendered out = {0};
     if (!r->err && !load_output(p, r, &out)) {
         ps_error err;
-        error_set(&err, PS_ERR_IO, file, "无法读回临时文件中的结果");
+        ps_error_set(&err, PS_ERR_IO, file, "无法读回临时文件中的结果");
         keep_error(r, &err);
     }
     if (r->err) {
         if (p->opt->json)
-            report_file_json(&s->line, file, r->err, NULL, 0, false, false);
+            ps_report_file_json(&s->line, file, r->err, NULL, 0, false, false);
     } else if (p->stage == STAGE_DETECT) {
-        buf_append(&s->line, out.text.data, out.text.len);
+        ps_buf_append(&s->line, out.text.data, out.text.len);
     } else {
         add_cross_findings(p, r, render_cross, &out);
         if (p->opt->json)
-            report_file_line(&s->line, file, &out.documents, &out.findings, true, reportable(r));
+            ps_report_file_line(&s->line, file, &out.documents, &out.findings, true, reportable(r));
         else if (out.text.len)
-            buf_append(&s->line, out.text.data, out.text.len);
+            ps_buf_append(&s->line, out.text.data, out.text.len);
     }
-    buf_free(&out.documents);
-    buf_free(&out.findings);
-    buf_free(&out.text);
+    ps_buf_free(&out.documents);
+    ps_buf_free(&out.findings);
+    ps_buf_free(&out.text);
 }
 
 /* The output is put together and printed by chunks of files: per file, handing work over
@@ -993,8 +996,8 @@ static size_t print_outputs(pipeline *p, size_t done, bool interrupted)
     p->print_n = done;
     size_t chunks = (done + PRINT_CHUNK - 1) / PRINT_CHUNK;
     if (!interrupted) {
-        size_t printed =
-            batch_run_ordered(chunks, p->opt->jobs, PRINT_WINDOW, finish_chunk, print_chunk, p, NULL, NULL);
+        size_t printed = ps_batch_run_ordered(chunks, p->opt->jobs, PRINT_WINDOW, finish_chunk, print_chunk,
+                                              p, NULL, NULL);
         return printed * PRINT_CHUNK < done ? printed * PRINT_CHUNK : done;
     }
     for (size_t c = 0; c < chunks; c++) { /* a stop was asked: the pool would start nothing */
@@ -1011,8 +1014,8 @@ static void append_cross(const pipeline *p, void *slot_, uint32_t k, ps_document
 {
     (void)p;
     slot *s = slot_;
-    findings_append(document_findings(s->full[k]), document_findings_const(proj));
-    findings_sort(document_findings(s->full[k]));
+    ps_findings_append(ps_document_findings(s->full[k]), ps_document_findings_const(proj));
+    ps_findings_sort(ps_document_findings(s->full[k]));
 }
 
 /* Pass 2 on a worker: the whole documents again, with their cross-table findings from the
@@ -1034,12 +1037,12 @@ static void reprocess_file(size_t i, void *ctx)
     }
     if (!parked) { /* not parked: process the file again */
         free_docs(&s->full, &s->nfull);
-        deadline_arm(p->opt->timeout * 2);
+        ps_deadline_arm(p->opt->timeout * 2);
         st = read_and_check(p, i, &s->full, &s->nfull, NULL, &err);
-        deadline_disarm();
+        ps_deadline_disarm();
     }
     if (st == PS_OK && s->nfull != r->nrefs)
-        st = error_set(&err, PS_ERR_IO, p->opt->inputs.files[i], "文件在处理过程中被修改，请重新运行");
+        st = ps_error_set(&err, PS_ERR_IO, p->opt->inputs.files[i], "文件在处理过程中被修改，请重新运行");
     if (st != PS_OK) {
         keep_error(r, &err);
         free_docs(&s->full, &s->nfull);
@@ -1049,8 +1052,8 @@ static void reprocess_file(size_t i, void *ctx)
     if (p->stage != STAGE_CONVERT)
         return;
     for (size_t k = 0; k < s->nfull; k++) {
-        const ps_mapping *m = mapping_set_find(p->mappings, document_template(s->full[k]));
-        if (writer_convert(m, s->full[k], r->refs[k].path, &err) == PS_OK)
+        const ps_mapping *m = ps_mapping_set_find(p->mappings, ps_document_template(s->full[k]));
+        if (ps_writer_convert(m, s->full[k], r->refs[k].path, &err) == PS_OK)
             continue;
         if (!s->write_err)
             s->write_err = calloc(s->nfull, sizeof *s->write_err);
@@ -1068,13 +1071,13 @@ static void consume_file(size_t i, void *ctx)
     const char *file = p->opt->inputs.files[i];
     if (r->err) {
         file_failed(p, r);
-        report_file_json(&s->line, file, r->err, NULL, 0, false, false);
-        if (p->merge && merge_add_file(p->merge, file, r->err->code, r->err, NULL, 0) != PS_OK)
+        ps_report_file_json(&s->line, file, r->err, NULL, 0, false, false);
+        if (p->merge && ps_merge_add_file(p->merge, file, r->err->code, r->err, NULL, 0) != PS_OK)
             p->rc = EXIT_TROUBLE;
     } else {
         tally_file(p, r);
-        report_file_json(&s->line, file, NULL, s->full, s->nfull, false, true);
-        if (p->merge && merge_add_file(p->merge, file, PS_OK, NULL, s->full, s->nfull) != PS_OK)
+        ps_report_file_json(&s->line, file, NULL, s->full, s->nfull, false, true);
+        if (p->merge && ps_merge_add_file(p->merge, file, PS_OK, NULL, s->full, s->nfull) != PS_OK)
             p->rc = EXIT_TROUBLE;
         for (size_t k = 0; p->stage == STAGE_CONVERT && k < s->nfull; k++) {
             if (s->write_err && s->write_err[k].code != PS_OK) {
@@ -1200,7 +1203,8 @@ static void print_summary(const pipeline *p, size_t done, size_t n, bool interru
         bool first = true;
         for (int c = 1; c <= PS_ERR_NOMEM; c++)
             if (t->by_code[c]) {
-                fprintf(stderr, "%s%s %zu", first ? "" : "，", error_code_name((ps_status)c), t->by_code[c]);
+                fprintf(stderr, "%s%s %zu", first ? "" : "，", ps_error_code_name((ps_status)c),
+                        t->by_code[c]);
                 first = false;
             }
         fputs("）", stderr);
@@ -1235,14 +1239,14 @@ static bool write_outputs(pipeline *p, size_t n)
             p->rc = EXIT_TROUBLE;
             return true;
         }
-    } else if (merge_open(p->mappings, opt->output, &err, &p->merge) != PS_OK) {
+    } else if (ps_merge_open(p->mappings, opt->output, &err, &p->merge) != PS_OK) {
         print_error(&err);
         p->rc = EXIT_TROUBLE;
         return true;
     }
-    size_t done = batch_run_ordered(n, opt->jobs, ORDERED_WINDOW, reprocess_file, consume_file, p,
-                                    p->prog->enabled ? show_progress : NULL, p->prog);
-    bool interrupted = done < n || batch_stop_requested();
+    size_t done = ps_batch_run_ordered(n, opt->jobs, ORDERED_WINDOW, reprocess_file, consume_file, p,
+                                       p->prog->enabled ? show_progress : NULL, p->prog);
+    bool interrupted = done < n || ps_batch_stop_requested();
     if (p->jsonl) {
         bool bad = fclose(p->jsonl) != 0;
         p->jsonl = NULL;
@@ -1258,9 +1262,9 @@ static bool write_outputs(pipeline *p, size_t n)
     }
     if (p->merge) {
         if (interrupted) {
-            merge_abort(p->merge);
+            ps_merge_abort(p->merge);
             fprintf(stderr, "perfsheet merge: 已中断，未写出 %s\n", opt->output);
-        } else if (merge_close(p->merge, &err) != PS_OK) {
+        } else if (ps_merge_close(p->merge, &err) != PS_OK) {
             print_error(&err);
             p->rc = EXIT_TROUBLE;
         } else if (!opt->quiet) {
@@ -1279,14 +1283,14 @@ static int run_pipeline(options *opt, stage st, progress *prog)
     }
     ps_error err;
     ps_mapping_set *set = NULL;
-    if (mapping_set_load(opt->mapping_dir, &set, &err) != PS_OK) {
+    if (ps_mapping_set_load(opt->mapping_dir, &set, &err) != PS_OK) {
         print_error(&err);
         return EXIT_TROUBLE;
     }
     ps_checker *checker = NULL;
-    if (st != STAGE_DETECT && checker_new(set, &checker, &err) != PS_OK) {
+    if (st != STAGE_DETECT && ps_checker_new(set, &checker, &err) != PS_OK) {
         print_error(&err);
-        mapping_set_free(set);
+        ps_mapping_set_free(set);
         return EXIT_TROUBLE;
     }
     size_t n = opt->inputs.n;
@@ -1296,8 +1300,8 @@ static int run_pipeline(options *opt, stage st, progress *prog)
     if (!p || !p->results) {
         fprintf(stderr, "perfsheet: 内存不足\n");
         free(p);
-        checker_free(checker);
-        mapping_set_free(set);
+        ps_checker_free(checker);
+        ps_mapping_set_free(set);
         return EXIT_TROUBLE;
     }
     p->opt = opt;
@@ -1311,8 +1315,8 @@ static int run_pipeline(options *opt, stage st, progress *prog)
     FILE *spill_file = n > 64 || st >= STAGE_CONVERT ? tmpfile() : NULL;
     if (spill_file)
         p->spill_fd = fileno(spill_file);
-    size_t done = batch_run(n, opt->jobs, process_file, p, prog->enabled ? show_progress : NULL, prog);
-    bool interrupted = done < n || batch_stop_requested();
+    size_t done = ps_batch_run(n, opt->jobs, process_file, p, prog->enabled ? show_progress : NULL, prog);
+    bool interrupted = done < n || ps_batch_stop_requested();
     if (st >= STAGE_CHECK && !interrupted)
         interrupted = !cross_check(p, done);
     if (p->cross_failed) {
@@ -1326,7 +1330,7 @@ static int run_pipeline(options *opt, stage st, progress *prog)
     } else {
         interrupted = !write_outputs(p, n);
     }
-    interrupted = interrupted || batch_stop_requested();
+    interrupted = interrupted || ps_batch_stop_requested();
     if (interrupted)
         p->rc = EXIT_TROUBLE;
     if (!opt->quiet)
@@ -1340,8 +1344,8 @@ static int run_pipeline(options *opt, stage st, progress *prog)
     free(p);
     if (spill_file)
         fclose(spill_file);
-    checker_free(checker);
-    mapping_set_free(set);
+    ps_checker_free(checker);
+    ps_mapping_set_free(set);
     return rc;
 }
 
@@ -1352,15 +1356,15 @@ static volatile sig_atomic_t caught_signal;
 static void on_signal(int sig)
 {
     caught_signal = sig;
-    batch_request_stop();
+    ps_batch_request_stop();
 }
 
 static int parse_args(int argc, char **argv, options *opt)
 {
     memset(opt, 0, sizeof *opt);
-    opt->jobs = batch_default_jobs();
+    opt->jobs = ps_batch_default_jobs();
     opt->timeout = 60;
-    opt->limits = reader_default_limits();
+    opt->limits = ps_reader_default_limits();
     if (argc < 2)
         return -1;
     opt->command = argv[1];
@@ -1419,7 +1423,7 @@ static int parse_args(int argc, char **argv, options *opt)
                 fprintf(stderr, "perfsheet: 未知选项 %s\n", a);
                 return -1;
             }
-        } else if (inputs_add(&opt->inputs, a) != 0) {
+        } else if (ps_inputs_add(&opt->inputs, a) != 0) {
             fprintf(stderr, "perfsheet: 内存不足\n");
             return -1;
         }
@@ -1427,7 +1431,7 @@ static int parse_args(int argc, char **argv, options *opt)
     return 0;
 }
 
-int cli_main(int argc, char **argv)
+int ps_cli_main(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
         fputs(usage_text, stdout);
@@ -1440,19 +1444,19 @@ int cli_main(int argc, char **argv)
     options opt;
     if (parse_args(argc, argv, &opt) != 0) {
         fputs(usage_text, stderr);
-        inputs_free(&opt.inputs);
+        ps_inputs_free(&opt.inputs);
         return EXIT_TROUBLE;
     }
     for (int i = 2; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(usage_text, stdout);
-            inputs_free(&opt.inputs);
+            ps_inputs_free(&opt.inputs);
             return EXIT_CLEAN;
         }
     if (opt.inputs.n == 0) {
         fprintf(stderr, "perfsheet %s: 没有输入文件\n", opt.command);
         fputs(usage_text, stderr);
-        inputs_free(&opt.inputs);
+        ps_inputs_free(&opt.inputs);
         return EXIT_TROUBLE;
     }
     struct sigaction sa = {0};
@@ -1480,7 +1484,7 @@ int cli_main(int argc, char **argv)
         fputs(usage_text, stderr);
         rc = EXIT_TROUBLE;
     }
-    inputs_free(&opt.inputs);
+    ps_inputs_free(&opt.inputs);
     if (caught_signal)
         return 128 + caught_signal; /* interrupted: what was done is in the summary */
     return rc;

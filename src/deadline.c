@@ -19,7 +19,7 @@ static void now(struct timespec *t)
 #endif
 }
 
-void deadline_arm(double seconds)
+void ps_deadline_arm(double seconds)
 {
     dl.seconds = seconds > 0 ? seconds : 0;
     dl.passed = false;
@@ -36,12 +36,12 @@ void deadline_arm(double seconds)
     }
 }
 
-void deadline_disarm(void)
+void ps_deadline_disarm(void)
 {
     dl.seconds = 0, dl.passed = false;
 }
 
-bool deadline_passed(void)
+bool ps_deadline_passed(void)
 {
     if (dl.seconds <= 0)
         return false;
@@ -55,7 +55,7 @@ bool deadline_passed(void)
     return dl.passed;
 }
 
-double deadline_seconds(void)
+double ps_deadline_seconds(void)
 {
     return dl.seconds;
 }

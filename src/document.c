@@ -41,7 +41,7 @@ struct ps_document {
     ps_table **tables;
     size_t ntables, table_cap;
     ps_findings *findings;
-    value_list blanks; /* cells of keys whose cell is blank (document_set_blank_cell) */
+    value_list blanks; /* cells of keys whose cell is blank (ps_document_set_blank_cell) */
 };
 
 static void list_release(value_list *l)
@@ -50,25 +50,25 @@ static void list_release(value_list *l)
     free(l->index);
 }
 
-ps_document *document_new(const char *template_id, const char *mapping_path, const char *file,
-                          const char *sheet)
+ps_document *ps_document_new(const char *template_id, const char *ps_mapping_path, const char *file,
+                             const char *sheet)
 {
     ps_document *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
-    d->template_id = arena_strdup(&d->arena, template_id ? template_id : "");
-    d->mapping = arena_strdup(&d->arena, mapping_path ? mapping_path : "");
-    d->file = arena_strdup(&d->arena, file ? file : "");
-    d->sheet = arena_strdup(&d->arena, sheet ? sheet : "");
-    d->findings = findings_new();
+    d->template_id = ps_arena_strdup(&d->arena, template_id ? template_id : "");
+    d->mapping = ps_arena_strdup(&d->arena, ps_mapping_path ? ps_mapping_path : "");
+    d->file = ps_arena_strdup(&d->arena, file ? file : "");
+    d->sheet = ps_arena_strdup(&d->arena, sheet ? sheet : "");
+    d->findings = ps_findings_new();
     if (!d->template_id || !d->mapping || !d->file || !d->sheet || !d->findings) {
-        document_free(d);
+        ps_document_free(d);
         return NULL;
     }
     return d;
 }
 
-void document_free(ps_document *d)
+void ps_document_free(ps_document *d)
 {
     if (!d)
         return;
@@ -83,24 +83,24 @@ void document_free(ps_document *d)
         free(t);
     }
     free(d->tables);
-    findings_free(d->findings);
-    arena_release(&d->arena);
+    ps_findings_free(d->findings);
+    ps_arena_release(&d->arena);
     free(d);
 }
 
-const char *document_template(const ps_document *d)
+const char *ps_document_template(const ps_document *d)
 {
     return d->template_id;
 }
-const char *document_mapping(const ps_document *d)
+const char *ps_document_mapping(const ps_document *d)
 {
     return d->mapping;
 }
-const char *document_file(const ps_document *d)
+const char *ps_document_file(const ps_document *d)
 {
     return d->file;
 }
-const char *document_sheet(const ps_document *d)
+const char *ps_document_sheet(const ps_document *d)
 {
     return d->sheet;
 }
@@ -173,11 +173,11 @@ static void list_reindex(value_list *l)
 static bool copy_value(ps_arena *a, ps_value *dst, const ps_value *v)
 {
     *dst = *v;
-    if (v->text && !(dst->text = arena_strdup(a, v->text)))
+    if (v->text && !(dst->text = ps_arena_strdup(a, v->text)))
         return false;
-    if (v->raw && !(dst->raw = arena_strdup(a, v->raw)))
+    if (v->raw && !(dst->raw = ps_arena_strdup(a, v->raw)))
         return false;
-    if (v->comparator && !(dst->comparator = arena_strdup(a, v->comparator)))
+    if (v->comparator && !(dst->comparator = ps_arena_strdup(a, v->comparator)))
         return false;
     return true;
 }
@@ -196,7 +196,7 @@ static bool list_set(value_list *l, ps_arena *a, const char *key, const ps_value
             l->cap = cap;
         }
         kv = &l->items[l->n];
-        if (!(kv->key = arena_strdup(a, key)))
+        if (!(kv->key = ps_arena_strdup(a, key)))
             return false;
         kv->hash = h;
         kv->present = false;
@@ -210,24 +210,24 @@ static bool list_set(value_list *l, ps_arena *a, const char *key, const ps_value
     return true;
 }
 
-const char *document_unit(const ps_document *d)
+const char *ps_document_unit(const ps_document *d)
 {
-    const ps_value *v = document_get(d, "unit_name");
+    const ps_value *v = ps_document_get(d, "unit_name");
     return v ? v->text : NULL;
 }
 
-int document_year(const ps_document *d)
+int ps_document_year(const ps_document *d)
 {
-    const ps_value *v = document_get(d, "year");
+    const ps_value *v = ps_document_get(d, "year");
     return v && v->has_number ? (int)v->number : 0;
 }
 
-bool document_set(ps_document *d, const char *key, const ps_value *v)
+bool ps_document_set(ps_document *d, const char *key, const ps_value *v)
 {
     return list_set(&d->values, &d->arena, key, v);
 }
 
-void document_unset(ps_document *d, const char *key)
+void ps_document_unset(ps_document *d, const char *key)
 {
     keyed_value *kv = list_find(&d->values, key);
     if (kv) {
@@ -240,26 +240,26 @@ void document_unset(ps_document *d, const char *key)
     }
 }
 
-const ps_value *document_get(const ps_document *d, const char *key)
+const ps_value *ps_document_get(const ps_document *d, const char *key)
 {
     keyed_value *kv = list_find(&d->values, key);
     return kv && kv->present ? &kv->value : NULL;
 }
 
-size_t document_value_count(const ps_document *d)
+size_t ps_document_value_count(const ps_document *d)
 {
     return d->values.n;
 }
-const char *document_value_key(const ps_document *d, size_t i)
+const char *ps_document_value_key(const ps_document *d, size_t i)
 {
     return d->values.items[i].key;
 }
-const ps_value *document_value_at(const ps_document *d, size_t i)
+const ps_value *ps_document_value_at(const ps_document *d, size_t i)
 {
     return &d->values.items[i].value;
 }
 
-ps_table *document_add_table(ps_document *d, const char *name)
+ps_table *ps_document_add_table(ps_document *d, const char *name)
 {
     for (size_t i = 0; i < d->ntables; i++)
         if (strcmp(d->tables[i]->name, name) == 0)
@@ -273,7 +273,7 @@ ps_table *document_add_table(ps_document *d, const char *name)
         d->table_cap = cap;
     }
     ps_table *t = calloc(1, sizeof *t);
-    if (!t || !(t->name = arena_strdup(&d->arena, name))) {
+    if (!t || !(t->name = ps_arena_strdup(&d->arena, name))) {
         free(t);
         return NULL;
     }
@@ -282,7 +282,7 @@ ps_table *document_add_table(ps_document *d, const char *name)
     return t;
 }
 
-const ps_table *document_table(const ps_document *d, const char *name)
+const ps_table *ps_document_table(const ps_document *d, const char *name)
 {
     for (size_t i = 0; i < d->ntables; i++)
         if (strcmp(d->tables[i]->name, name) == 0)
@@ -290,25 +290,25 @@ const ps_table *document_table(const ps_document *d, const char *name)
     return NULL;
 }
 
-size_t document_table_count(const ps_document *d)
+size_t ps_document_table_count(const ps_document *d)
 {
     return d->ntables;
 }
-const ps_table *document_table_at(const ps_document *d, size_t i)
+const ps_table *ps_document_table_at(const ps_document *d, size_t i)
 {
     return i < d->ntables ? d->tables[i] : NULL;
 }
 
-const char *table_name(const ps_table *t)
+const char *ps_table_name(const ps_table *t)
 {
     return t->name;
 }
-size_t table_row_count(const ps_table *t)
+size_t ps_table_row_count(const ps_table *t)
 {
     return t->nrows;
 }
 
-size_t table_add_row(ps_table *t)
+size_t ps_table_add_row(ps_table *t)
 {
     if (t->nrows == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 16;
@@ -322,7 +322,7 @@ size_t table_add_row(ps_table *t)
     return t->nrows++;
 }
 
-bool table_set(ps_table *t, size_t row, const char *key, const ps_value *v)
+bool ps_table_set(ps_table *t, size_t row, const char *key, const ps_value *v)
 {
     if (row >= t->nrows)
         return false;
@@ -338,14 +338,14 @@ bool table_set(ps_table *t, size_t row, const char *key, const ps_value *v)
             t->columns = c;
             t->column_cap = cap;
         }
-        if (!(t->columns[t->ncolumns] = arena_strdup(t->arena, key)))
+        if (!(t->columns[t->ncolumns] = ps_arena_strdup(t->arena, key)))
             return false;
         t->ncolumns++;
     }
     return list_set(&t->rows[row], t->arena, key, v);
 }
 
-const ps_value *table_get(const ps_table *t, size_t row, const char *key)
+const ps_value *ps_table_get(const ps_table *t, size_t row, const char *key)
 {
     if (row >= t->nrows)
         return NULL;
@@ -353,42 +353,42 @@ const ps_value *table_get(const ps_table *t, size_t row, const char *key)
     return kv && kv->present ? &kv->value : NULL;
 }
 
-size_t table_column_count(const ps_table *t)
+size_t ps_table_column_count(const ps_table *t)
 {
     return t->ncolumns;
 }
-const char *table_column(const ps_table *t, size_t i)
+const char *ps_table_column(const ps_table *t, size_t i)
 {
     return i < t->ncolumns ? t->columns[i] : NULL;
 }
 
-ps_findings *document_findings(ps_document *d)
+ps_findings *ps_document_findings(ps_document *d)
 {
     return d->findings;
 }
-const ps_findings *document_findings_const(const ps_document *d)
+const ps_findings *ps_document_findings_const(const ps_document *d)
 {
     return d->findings;
 }
 
-bool document_set_blank_cell(ps_document *d, const char *key, uint32_t row, uint32_t col)
+bool ps_document_set_blank_cell(ps_document *d, const char *key, uint32_t row, uint32_t col)
 {
-    ps_value v = value_number(PS_TYPE_TEXT, 0, row, col);
+    ps_value v = ps_value_number(PS_TYPE_TEXT, 0, row, col);
     v.has_number = false;
     return list_set(&d->blanks, &d->arena, key, &v);
 }
 
-bool document_blank_cell(const ps_document *d, const char *key, uint32_t *row, uint32_t *col)
+bool ps_document_blank_cell(const ps_document *d, const char *key, uint32_t *row, uint32_t *col)
 {
     keyed_value *kv = list_find(&d->blanks, key);
-    if (!kv || document_get(d, key))
+    if (!kv || ps_document_get(d, key))
         return false;
     *row = kv->value.row;
     *col = kv->value.col;
     return true;
 }
 
-ps_value value_number(ps_field_type type, double number, uint32_t row, uint32_t col)
+ps_value ps_value_number(ps_field_type type, double number, uint32_t row, uint32_t col)
 {
     ps_value v = {0};
     v.type = type;
@@ -485,7 +485,7 @@ static void put_scalar(enc *e, const ps_scalar *sc)
     put_str(e, sc->kind == PS_SCALAR_TEXT ? sc->text : NULL);
 }
 
-bool document_encode(const ps_document *d, char **data, size_t *len)
+bool ps_document_encode(const ps_document *d, char **data, size_t *len)
 {
     enc e = {0};
     put_u32(&e, 0x50534431); /* "PSD1" */
@@ -506,10 +506,10 @@ bool document_encode(const ps_document *d, char **data, size_t *len)
         for (size_t r = 0; r < tb->nrows; r++)
             put_list(&e, &tb->rows[r]);
     }
-    size_t nf = findings_count(d->findings);
+    size_t nf = ps_findings_count(d->findings);
     put_u32(&e, (uint32_t)nf);
     for (size_t i = 0; i < nf; i++) {
-        const ps_finding *f = findings_at(d->findings, i);
+        const ps_finding *f = ps_findings_at(d->findings, i);
         put_str(&e, f->rule);
         put_u8(&e, (uint8_t)f->severity);
         put_str(&e, f->file);
@@ -634,12 +634,12 @@ static bool get_list(dec *x, bool (*set)(void *, const char *, const ps_value *)
 
 static bool set_value(void *ctx, const char *key, const ps_value *v)
 {
-    return document_set(ctx, key, v);
+    return ps_document_set(ctx, key, v);
 }
 
 static bool set_blank(void *ctx, const char *key, const ps_value *v)
 {
-    return document_set_blank_cell(ctx, key, v->row, v->col);
+    return ps_document_set_blank_cell(ctx, key, v->row, v->col);
 }
 
 typedef struct row_ctx {
@@ -650,7 +650,7 @@ typedef struct row_ctx {
 static bool set_cell(void *ctx, const char *key, const ps_value *v)
 {
     row_ctx *rc = ctx;
-    return table_set(rc->t, rc->row, key, v);
+    return ps_table_set(rc->t, rc->row, key, v);
 }
 
 static ps_scalar get_scalar(dec *x)
@@ -662,13 +662,13 @@ static ps_scalar get_scalar(dec *x)
     return sc;
 }
 
-ps_document *document_decode(const char *data, size_t len)
+ps_document *ps_document_decode(const char *data, size_t len)
 {
     dec x = {.p = data, .n = len};
     if (get_u32(&x) != 0x50534431)
         return NULL;
     const char *tpl = get_str(&x), *map = get_str(&x), *file = get_str(&x), *sheet = get_str(&x);
-    ps_document *d = x.bad ? NULL : document_new(tpl, map, file, sheet);
+    ps_document *d = x.bad ? NULL : ps_document_new(tpl, map, file, sheet);
     release_scratch(&x);
     if (!d)
         return NULL;
@@ -677,7 +677,7 @@ ps_document *document_decode(const char *data, size_t len)
     uint32_t nt = x.bad ? 0 : get_u32(&x);
     for (uint32_t t = 0; t < nt && !x.bad; t++) {
         const char *name = get_str(&x);
-        ps_table *tb = name ? document_add_table(d, name) : NULL;
+        ps_table *tb = name ? ps_document_add_table(d, name) : NULL;
         release_scratch(&x);
         if (!tb) {
             x.bad = true;
@@ -688,7 +688,7 @@ ps_document *document_decode(const char *data, size_t len)
             const char *col = get_str(&x);
             /* the column order as first set, before any row */
             const char **cols = col ? realloc(tb->columns, (tb->ncolumns + 1) * sizeof *cols) : NULL;
-            if (!cols || !(cols[tb->ncolumns] = arena_strdup(tb->arena, col)))
+            if (!cols || !(cols[tb->ncolumns] = ps_arena_strdup(tb->arena, col)))
                 x.bad = true;
             if (cols) {
                 tb->columns = cols;
@@ -700,7 +700,7 @@ ps_document *document_decode(const char *data, size_t len)
         }
         uint32_t nr = get_u32(&x);
         for (uint32_t r = 0; r < nr && !x.bad; r++) {
-            row_ctx rc = {tb, table_add_row(tb)};
+            row_ctx rc = {tb, ps_table_add_row(tb)};
             if (rc.row == SIZE_MAX)
                 x.bad = true;
             else
@@ -717,13 +717,14 @@ ps_document *document_decode(const char *data, size_t len)
         if (has_cell)
             memcpy(cell, fcell, strlen(fcell) + 1);
         uint32_t ncells = get_u32(&x);
-        ps_finding *f = x.bad || !rule ? NULL : findings_add(d->findings, rule, sev, ffile, fsheet, NULL, "");
+        ps_finding *f =
+            x.bad || !rule ? NULL : ps_findings_add(d->findings, rule, sev, ffile, fsheet, NULL, "");
         if (!f)
             x.bad = true;
         release_scratch(&x);
         for (uint32_t c = 0; c < ncells && !x.bad; c++) {
             const char *involved = get_str(&x);
-            if (!involved || !finding_add_cell(f, involved))
+            if (!involved || !ps_finding_add_cell(f, involved))
                 x.bad = true;
             release_scratch(&x);
         }
@@ -731,21 +732,21 @@ ps_document *document_decode(const char *data, size_t len)
         const char *msg = get_str(&x);
         if (!x.bad) {
             if (ex.kind == PS_SCALAR_NUMBER)
-                finding_set_expected_number(f, ex.number);
+                ps_finding_set_expected_number(f, ex.number);
             else if (ex.kind == PS_SCALAR_TEXT && ex.text)
-                finding_set_expected_text(f, ex.text);
+                ps_finding_set_expected_text(f, ex.text);
             if (ac.kind == PS_SCALAR_NUMBER)
-                finding_set_actual_number(f, ac.number);
+                ps_finding_set_actual_number(f, ac.number);
             else if (ac.kind == PS_SCALAR_TEXT && ac.text)
-                finding_set_actual_text(f, ac.text);
-            if (!finding_set_texts(f, has_cell ? cell : NULL, msg))
+                ps_finding_set_actual_text(f, ac.text);
+            if (!ps_finding_set_texts(f, has_cell ? cell : NULL, msg))
                 x.bad = true;
         }
         release_scratch(&x);
     }
     release_scratch(&x);
     if (x.bad) {
-        document_free(d);
+        ps_document_free(d);
         return NULL;
     }
     return d;

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *error_code_name(ps_status code)
+const char *ps_error_code_name(ps_status code)
 {
     switch (code) {
     case PS_OK: return "ok";
@@ -22,7 +22,7 @@ const char *error_code_name(ps_status code)
     return "unknown";
 }
 
-void error_clear(ps_error *err)
+void ps_error_clear(ps_error *err)
 {
     if (err)
         memset(err, 0, sizeof *err);
@@ -45,7 +45,7 @@ static void copy_str(char *dst, size_t size, const char *src)
     dst[n] = '\0';
 }
 
-ps_status error_setv(ps_error *err, ps_status code, const char *file, const char *fmt, va_list ap)
+ps_status ps_error_setv(ps_error *err, ps_status code, const char *file, const char *fmt, va_list ap)
 {
     if (!err)
         return code;
@@ -58,21 +58,21 @@ ps_status error_setv(ps_error *err, ps_status code, const char *file, const char
     return code;
 }
 
-ps_status error_set(ps_error *err, ps_status code, const char *file, const char *fmt, ...)
+ps_status ps_error_set(ps_error *err, ps_status code, const char *file, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    error_setv(err, code, file, fmt, ap);
+    ps_error_setv(err, code, file, fmt, ap);
     va_end(ap);
     return code;
 }
 
-ps_status error_at_cell(ps_error *err, ps_status code, const char *file, const char *sheet, const char *cell,
-                        const char *fmt, ...)
+ps_status ps_error_at_cell(ps_error *err, ps_status code, const char *file, const char *sheet,
+                           const char *cell, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    error_setv(err, code, file, fmt, ap);
+    ps_error_setv(err, code, file, fmt, ap);
     va_end(ap);
     if (err) {
         copy_str(err->sheet, sizeof err->sheet, sheet);
@@ -81,12 +81,12 @@ ps_status error_at_cell(ps_error *err, ps_status code, const char *file, const c
     return code;
 }
 
-ps_status error_at_line(ps_error *err, ps_status code, const char *file, int line, int col, const char *fmt,
-                        ...)
+ps_status ps_error_at_line(ps_error *err, ps_status code, const char *file, int line, int col,
+                           const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    error_setv(err, code, file, fmt, ap);
+    ps_error_setv(err, code, file, fmt, ap);
     va_end(ap);
     if (err) {
         err->line = line;
@@ -95,7 +95,7 @@ ps_status error_at_line(ps_error *err, ps_status code, const char *file, int lin
     return code;
 }
 
-void error_location(const ps_error *err, char *buf, size_t size)
+void ps_error_location(const ps_error *err, char *buf, size_t size)
 {
     if (err->line > 0)
         snprintf(buf, size, "%s:%d:%d", err->file, err->line, err->col);

@@ -13,24 +13,24 @@ struct ps_findings {
     ps_arena arena;
 };
 
-ps_findings *findings_new(void)
+ps_findings *ps_findings_new(void)
 {
     return calloc(1, sizeof(ps_findings));
 }
 
-void findings_free(ps_findings *list)
+void ps_findings_free(ps_findings *list)
 {
     if (!list)
         return;
     for (size_t i = 0; i < list->n; i++)
         free(list->items[i].cells);
     free(list->items);
-    arena_release(&list->arena);
+    ps_arena_release(&list->arena);
     free(list);
 }
 
-ps_finding *findings_add(ps_findings *list, const char *rule, ps_severity severity, const char *file,
-                         const char *sheet, const char *cell, const char *message)
+ps_finding *ps_findings_add(ps_findings *list, const char *rule, ps_severity severity, const char *file,
+                            const char *sheet, const char *cell, const char *message)
 {
     if (list->n == list->cap) {
         size_t cap = list->cap ? list->cap * 2 : 16;
@@ -42,28 +42,28 @@ ps_finding *findings_add(ps_findings *list, const char *rule, ps_severity severi
     }
     ps_finding *f = &list->items[list->n];
     memset(f, 0, sizeof *f);
-    f->rule = arena_strdup(&list->arena, rule);
+    f->rule = ps_arena_strdup(&list->arena, rule);
     f->severity = severity;
-    f->file = arena_strdup(&list->arena, file);
-    f->sheet = arena_strdup(&list->arena, sheet);
-    f->cell = arena_strdup(&list->arena, cell);
-    f->message = arena_strdup(&list->arena, message ? message : "");
+    f->file = ps_arena_strdup(&list->arena, file);
+    f->sheet = ps_arena_strdup(&list->arena, sheet);
+    f->cell = ps_arena_strdup(&list->arena, cell);
+    f->message = ps_arena_strdup(&list->arena, message ? message : "");
     if (!f->rule || !f->message)
         return NULL;
     f->owner_ = list;
     list->n++;
-    if (cell && !finding_add_cell(f, cell))
+    if (cell && !ps_finding_add_cell(f, cell))
         return NULL;
     return f;
 }
 
-/* Strings added to a finding after findings_add go to the arena of the list that made it. */
+/* Strings added to a finding after ps_findings_add go to the arena of the list that made it. */
 static ps_findings *list_of(ps_finding *f)
 {
     return f->owner_;
 }
 
-bool finding_add_cell(ps_finding *f, const char *cell)
+bool ps_finding_add_cell(ps_finding *f, const char *cell)
 {
     ps_findings *l = list_of(f);
     if (!l || !cell)
@@ -75,17 +75,17 @@ bool finding_add_cell(ps_finding *f, const char *cell)
     if (!cells)
         return false;
     f->cells = cells;
-    if (!(f->cells[f->ncells] = arena_strdup(&l->arena, cell)))
+    if (!(f->cells[f->ncells] = ps_arena_strdup(&l->arena, cell)))
         return false;
     f->ncells++;
     return true;
 }
 
-void finding_set_expected_number(ps_finding *f, double v)
+void ps_finding_set_expected_number(ps_finding *f, double v)
 {
     f->expected = (ps_scalar){PS_SCALAR_NUMBER, v, NULL};
 }
-void finding_set_actual_number(ps_finding *f, double v)
+void ps_finding_set_actual_number(ps_finding *f, double v)
 {
     f->actual = (ps_scalar){PS_SCALAR_NUMBER, v, NULL};
 }
@@ -93,27 +93,27 @@ void finding_set_actual_number(ps_finding *f, double v)
 static bool set_text(ps_finding *f, ps_scalar *s, const char *text)
 {
     ps_findings *l = list_of(f);
-    char *copy = l ? arena_strdup(&l->arena, text) : NULL;
+    char *copy = l ? ps_arena_strdup(&l->arena, text) : NULL;
     if (!copy)
         return false;
     *s = (ps_scalar){PS_SCALAR_TEXT, 0, copy};
     return true;
 }
 
-bool finding_set_expected_text(ps_finding *f, const char *s)
+bool ps_finding_set_expected_text(ps_finding *f, const char *s)
 {
     return set_text(f, &f->expected, s);
 }
-bool finding_set_actual_text(ps_finding *f, const char *s)
+bool ps_finding_set_actual_text(ps_finding *f, const char *s)
 {
     return set_text(f, &f->actual, s);
 }
 
-bool finding_set_texts(ps_finding *f, const char *cell, const char *message)
+bool ps_finding_set_texts(ps_finding *f, const char *cell, const char *message)
 {
     ps_findings *l = list_of(f);
-    char *c = cell ? arena_strdup(&l->arena, cell) : NULL;
-    char *m = arena_strdup(&l->arena, message ? message : "");
+    char *c = cell ? ps_arena_strdup(&l->arena, cell) : NULL;
+    char *m = ps_arena_strdup(&l->arena, message ? message : "");
     if ((cell && !c) || !m)
         return false;
     f->cell = c;
@@ -121,17 +121,17 @@ bool finding_set_texts(ps_finding *f, const char *cell, const char *message)
     return true;
 }
 
-bool findings_append(ps_findings *dst, const ps_findings *src)
+bool ps_findings_append(ps_findings *dst, const ps_findings *src)
 {
     for (size_t i = 0; i < src->n; i++) {
         const ps_finding *s = &src->items[i];
-        ps_finding *f = findings_add(dst, s->rule, s->severity, s->file, s->sheet, NULL, s->message);
+        ps_finding *f = ps_findings_add(dst, s->rule, s->severity, s->file, s->sheet, NULL, s->message);
         if (!f)
             return false;
         for (size_t c = 0; c < s->ncells; c++)
-            if (!finding_add_cell(f, s->cells[c]))
+            if (!ps_finding_add_cell(f, s->cells[c]))
                 return false;
-        f->cell = s->cell ? arena_strdup(&dst->arena, s->cell) : NULL;
+        f->cell = s->cell ? ps_arena_strdup(&dst->arena, s->cell) : NULL;
         f->expected = s->expected;
         f->actual = s->actual;
         if (s->expected.kind == PS_SCALAR_TEXT && !set_text(f, &f->expected, s->expected.text))
@@ -142,16 +142,16 @@ bool findings_append(ps_findings *dst, const ps_findings *src)
     return true;
 }
 
-size_t findings_count(const ps_findings *list)
+size_t ps_findings_count(const ps_findings *list)
 {
     return list ? list->n : 0;
 }
-const ps_finding *findings_at(const ps_findings *list, size_t i)
+const ps_finding *ps_findings_at(const ps_findings *list, size_t i)
 {
     return i < list->n ? &list->items[i] : NULL;
 }
 
-size_t findings_count_severity(const ps_findings *list, ps_severity sev)
+size_t ps_findings_count_severity(const ps_findings *list, ps_severity sev)
 {
     size_t n = 0;
     for (size_t i = 0; list && i < list->n; i++)
@@ -174,9 +174,9 @@ static int cmp_finding(const void *pa, const void *pb)
         return c;
     uint32_t ar = UINT32_MAX, ac = UINT32_MAX, br = UINT32_MAX, bc = UINT32_MAX;
     if (a->cell)
-        cell_ref_parse(a->cell, &ar, &ac);
+        ps_cell_ref_parse(a->cell, &ar, &ac);
     if (b->cell)
-        cell_ref_parse(b->cell, &br, &bc);
+        ps_cell_ref_parse(b->cell, &br, &bc);
     if (ar != br)
         return ar < br ? -1 : 1;
     if (ac != bc)
@@ -186,13 +186,13 @@ static int cmp_finding(const void *pa, const void *pb)
     return cmp_str(a->message, b->message);
 }
 
-void findings_sort(ps_findings *list)
+void ps_findings_sort(ps_findings *list)
 {
     if (list && list->n > 1)
         qsort(list->items, list->n, sizeof *list->items, cmp_finding);
 }
 
-const char *severity_name(ps_severity sev)
+const char *ps_severity_name(ps_severity sev)
 {
     switch (sev) {
     case PS_SEV_INFO: return "info";

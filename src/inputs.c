@@ -159,7 +159,7 @@ static int walk_dir(walk *w, const char *dir, int depth)
     return rc;
 }
 
-int inputs_add(ps_inputs *in, const char *path)
+int ps_inputs_add(ps_inputs *in, const char *path)
 {
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -171,7 +171,7 @@ int inputs_add(ps_inputs *in, const char *path)
     return push(in, path);
 }
 
-void inputs_free(ps_inputs *in)
+void ps_inputs_free(ps_inputs *in)
 {
     for (size_t i = 0; i < in->n; i++)
         free(in->files[i]);

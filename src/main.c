@@ -4,7 +4,7 @@
 #include <malloc.h>
 #endif
 
-int cli_main(int argc, char **argv);
+int ps_cli_main(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
@@ -18,5 +18,5 @@ int main(int argc, char **argv)
     mallopt(M_TOP_PAD, 1 << 20);
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
 #endif
-    return cli_main(argc, argv);
+    return ps_cli_main(argc, argv);
 }

@@ -27,37 +27,37 @@ struct ps_mapping_set {
 
 /* ---- accessors --------------------------------------------------------------------- */
 
-const char *mapping_id(const ps_mapping *m)
+const char *ps_mapping_id(const ps_mapping *m)
 {
     return m->id;
 }
-const char *mapping_title(const ps_mapping *m)
+const char *ps_mapping_title(const ps_mapping *m)
 {
     return m->title ? m->title : "";
 }
-const char *mapping_path(const ps_mapping *m)
+const char *ps_mapping_path(const ps_mapping *m)
 {
     return m->path;
 }
-int mapping_version(const ps_mapping *m)
+int ps_mapping_version(const ps_mapping *m)
 {
     return m->version;
 }
-bool mapping_detectable(const ps_mapping *m)
+bool ps_mapping_detectable(const ps_mapping *m)
 {
     return m->detectable;
 }
-size_t mapping_field_count(const ps_mapping *m)
+size_t ps_mapping_field_count(const ps_mapping *m)
 {
     return m->nspecs;
 }
 
-const ps_field_spec *mapping_field(const ps_mapping *m, size_t i)
+const ps_field_spec *ps_mapping_field(const ps_mapping *m, size_t i)
 {
     return i < m->nspecs ? &m->specs[i] : NULL;
 }
 
-struct fy_node *mapping_section(const ps_mapping *m, const char *key)
+struct fy_node *ps_mapping_section(const ps_mapping *m, const char *key)
 {
     struct fy_node *root = m->doc ? fy_document_root(m->doc) : NULL;
     if (!root || !fy_node_is_mapping(root))
@@ -67,17 +67,17 @@ struct fy_node *mapping_section(const ps_mapping *m, const char *key)
 
 /* ---- sets -------------------------------------------------------------------------- */
 
-size_t mapping_set_count(const ps_mapping_set *set)
+size_t ps_mapping_set_count(const ps_mapping_set *set)
 {
     return set ? set->n : 0;
 }
 
-const ps_mapping *mapping_set_at(const ps_mapping_set *set, size_t i)
+const ps_mapping *ps_mapping_set_at(const ps_mapping_set *set, size_t i)
 {
     return set && i < set->n ? set->items[i] : NULL;
 }
 
-const ps_mapping *mapping_set_find(const ps_mapping_set *set, const char *id)
+const ps_mapping *ps_mapping_set_find(const ps_mapping_set *set, const char *id)
 {
     for (size_t i = 0; set && id && i < set->n; i++)
         if (!strcmp(set->items[i]->id, id))
@@ -85,12 +85,12 @@ const ps_mapping *mapping_set_find(const ps_mapping_set *set, const char *id)
     return NULL;
 }
 
-void mapping_set_free(ps_mapping_set *set)
+void ps_mapping_set_free(ps_mapping_set *set)
 {
     if (!set)
         return;
     for (size_t i = 0; i < set->n; i++)
-        mapping_free(set->items[i]);
+        ps_mapping_free(set->items[i]);
     free(set->items);
     free(set);
 }
@@ -124,7 +124,7 @@ static ps_status load_user_dir(ps_mapping_set *set, size_t nbuiltin, const char 
 {
     DIR *d = opendir(dir);
     if (!d)
-        return error_set(err, PS_ERR_IO, dir, "无法打开映射目录");
+        return ps_error_set(err, PS_ERR_IO, dir, "无法打开映射目录");
     char **names = NULL;
     size_t n = 0, cap = 0;
     ps_status st = PS_OK;
@@ -136,7 +136,7 @@ static ps_status load_user_dir(ps_mapping_set *set, size_t nbuiltin, const char 
             cap = cap ? cap * 2 : 16;
             char **p = realloc(names, cap * sizeof *p);
             if (!p) {
-                st = error_set(err, PS_ERR_NOMEM, dir, "内存不足");
+                st = ps_error_set(err, PS_ERR_NOMEM, dir, "内存不足");
                 break;
             }
             names = p;
@@ -144,7 +144,7 @@ static ps_status load_user_dir(ps_mapping_set *set, size_t nbuiltin, const char 
         size_t len = strlen(dir) + strlen(e->d_name) + 2;
         names[n] = malloc(len);
         if (!names[n]) {
-            st = error_set(err, PS_ERR_NOMEM, dir, "内存不足");
+            st = ps_error_set(err, PS_ERR_NOMEM, dir, "内存不足");
             break;
         }
         snprintf(names[n], len, "%s/%s", dir, e->d_name);
@@ -155,7 +155,7 @@ static ps_status load_user_dir(ps_mapping_set *set, size_t nbuiltin, const char 
         qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; !st && i < n; i++) {
         ps_mapping *m = NULL;
-        st = mapping_load_file(names[i], &m, err);
+        st = ps_mapping_load_file(names[i], &m, err);
         if (st)
             break;
         size_t j;
@@ -163,15 +163,15 @@ static ps_status load_user_dir(ps_mapping_set *set, size_t nbuiltin, const char 
             if (!strcmp(set->items[j]->id, m->id))
                 break;
         if (j < set->n && j >= nbuiltin) {
-            st = error_set(err, PS_ERR_MAPPING, names[i], "模板 id“%s”已由 %s 定义", m->id,
-                           set->items[j]->path);
-            mapping_free(m);
+            st = ps_error_set(err, PS_ERR_MAPPING, names[i], "模板 id“%s”已由 %s 定义", m->id,
+                              set->items[j]->path);
+            ps_mapping_free(m);
         } else if (j < set->n) {
-            mapping_free(set->items[j]); /* a user file replaces the built-in mapping */
+            ps_mapping_free(set->items[j]); /* a user file replaces the built-in mapping */
             set->items[j] = m;
         } else if (!set_push(set, m)) {
-            mapping_free(m);
-            st = error_set(err, PS_ERR_NOMEM, names[i], "内存不足");
+            ps_mapping_free(m);
+            st = ps_error_set(err, PS_ERR_NOMEM, names[i], "内存不足");
         }
     }
     for (size_t i = 0; i < n; i++)
@@ -180,29 +180,29 @@ static ps_status load_user_dir(ps_mapping_set *set, size_t nbuiltin, const char 
     return st;
 }
 
-ps_status mapping_set_load(const char *user_dir, ps_mapping_set **out, ps_error *err)
+ps_status ps_mapping_set_load(const char *user_dir, ps_mapping_set **out, ps_error *err)
 {
     ps_mapping_set *set = calloc(1, sizeof *set);
     if (!set)
-        return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+        return ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     ps_status st = PS_OK;
     for (size_t i = 0; !st && ps_builtin_mappings[i].name; i++) {
         ps_mapping *m = NULL;
-        st = mapping_load_text(ps_builtin_mappings[i].name, ps_builtin_mappings[i].text,
-                               ps_builtin_mappings[i].size, &m, err);
-        if (!st && mapping_set_find(set, m->id)) {
-            st = error_set(err, PS_ERR_MAPPING, m->path, "模板 id“%s”重复", m->id);
-            mapping_free(m);
+        st = ps_mapping_load_text(ps_builtin_mappings[i].name, ps_builtin_mappings[i].text,
+                                  ps_builtin_mappings[i].size, &m, err);
+        if (!st && ps_mapping_set_find(set, m->id)) {
+            st = ps_error_set(err, PS_ERR_MAPPING, m->path, "模板 id“%s”重复", m->id);
+            ps_mapping_free(m);
         } else if (!st && !set_push(set, m)) {
-            mapping_free(m);
-            st = error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+            ps_mapping_free(m);
+            st = ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
         }
     }
     size_t nbuiltin = set->n;
     if (!st && user_dir)
         st = load_user_dir(set, nbuiltin, user_dir, err);
     if (st) {
-        mapping_set_free(set);
+        ps_mapping_set_free(set);
         return st;
     }
     *out = set;
@@ -213,12 +213,12 @@ ps_status mapping_set_load(const char *user_dir, ps_mapping_set **out, ps_error 
 
 #define MAX_LABEL_BYTES 4096
 
-bool map_sheet_init(map_sheet *ms, const ps_sheet *sh)
+bool ps_map_sheet_init(map_sheet *ms, const ps_sheet *sh)
 {
     memset(ms, 0, sizeof *ms);
     ms->sh = sh;
-    size_t total = sheet_cell_count(sh);
-    const ps_cell *cells = sheet_cells(sh);
+    size_t total = ps_sheet_cell_count(sh);
+    const ps_cell *cells = ps_sheet_cells(sh);
     size_t n = 0, ntext = 0, bytes = 0;
     for (size_t i = 0; i < total; i++)
         if (cells[i].row < MAP_MAX_ROWS && cells[i].col < MAP_MAX_COLS) {
@@ -244,7 +244,7 @@ bool map_sheet_init(map_sheet *ms, const ps_sheet *sh)
     ms->md = pcre2_match_data_create(MAP_MD_PAIRS, NULL); /* NULL: each match makes its own */
     if (!ms->cells || !ms->labels || !ms->joined || !ms->text_off || !ms->text_idx || !ms->slots ||
         !ms->same_next || !ms->text_hash || !ms->utf8 || ntext >= UINT32_MAX) {
-        map_sheet_release(ms);
+        ps_map_sheet_release(ms);
         return false;
     }
     size_t pos = 0;
@@ -260,8 +260,8 @@ bool map_sheet_init(map_sheet *ms, const ps_sheet *sh)
         if (len > MAX_LABEL_BYTES)
             len = MAX_LABEL_BYTES;
         ms->labels[k] = ms->joined + pos;
-        size_t used = clean_label(c->text, ms->labels[k], len);
-        ms->text_hash[ms->ntext] = map_label_hash(ms->labels[k], used);
+        size_t used = ps_clean_label(c->text, ms->labels[k], len);
+        ms->text_hash[ms->ntext] = ps_map_label_hash(ms->labels[k], used);
         ms->text_off[ms->ntext] = pos;
         ms->text_idx[ms->ntext++] = k;
         pos += used + 1;
@@ -280,7 +280,7 @@ bool map_sheet_init(map_sheet *ms, const ps_sheet *sh)
     return true;
 }
 
-uint32_t map_label_hash(const char *s, size_t n)
+uint32_t ps_map_label_hash(const char *s, size_t n)
 {
     uint64_t h = 0x9E3779B97F4A7C15u ^ n;
     for (; n >= 8; s += 8, n -= 8) {
@@ -299,7 +299,7 @@ uint32_t map_label_hash(const char *s, size_t n)
 /* 1 + the first text label whose normalised text is needle (nlen bytes), or 0. */
 static uint32_t exact_first(const map_sheet *ms, const char *needle, size_t nlen)
 {
-    uint32_t h = map_label_hash(needle, nlen);
+    uint32_t h = ps_map_label_hash(needle, nlen);
     size_t mask = ms->nslots - 1;
     for (size_t s = h & mask; ms->slots[s]; s = (s + 1) & mask) {
         uint32_t t = ms->slots[s] - 1;
@@ -309,7 +309,7 @@ static uint32_t exact_first(const map_sheet *ms, const char *needle, size_t nlen
     return 0;
 }
 
-void map_sheet_release(map_sheet *ms)
+void ps_map_sheet_release(map_sheet *ms)
 {
     free(ms->labels);
     free(ms->cells);
@@ -367,7 +367,7 @@ static bool regex_match(const pcre2_code *re, const char *label, pcre2_match_dat
     return rc >= 0;
 }
 
-bool map_match(const map_matcher *m, const char *label, regmatch_t *pm, size_t nmatch)
+bool ps_map_match(const map_matcher *m, const char *label, regmatch_t *pm, size_t nmatch)
 {
     if (!m->set || !label || !*label)
         return false;
@@ -385,28 +385,28 @@ bool map_match(const map_matcher *m, const char *label, regmatch_t *pm, size_t n
 
 /* PCRE2_NO_UTF_CHECK when the label of cell i is well-formed UTF-8, else 0 (PCRE2 then finds
  * it is not and the regex does not match, as before). Checked once per label and sheet
- * instead of by PCRE2 on every match; utf8_find_invalid accepts only what PCRE2 accepts. */
+ * instead of by PCRE2 on every match; ps_utf8_find_invalid accepts only what PCRE2 accepts. */
 static uint32_t utf_opts(const map_sheet *ms, size_t i)
 {
     if (!ms->utf8[i]) {
         int line, col;
         const char *label = ms->labels[i];
-        ms->utf8[i] = utf8_find_invalid(label, strlen(label), &line, &col) ? -1 : 1;
+        ms->utf8[i] = ps_utf8_find_invalid(label, strlen(label), &line, &col) ? -1 : 1;
     }
     return ms->utf8[i] > 0 ? PCRE2_NO_UTF_CHECK : 0;
 }
 
-bool map_match_cell(const map_sheet *ms, size_t i, const map_matcher *m, regmatch_t *pm, size_t nmatch)
+bool ps_map_match_cell(const map_sheet *ms, size_t i, const map_matcher *m, regmatch_t *pm, size_t nmatch)
 {
     const char *label = ms->labels[i];
     if (!m->set || m->kind != MATCH_REGEX || !label || !*label)
-        return map_match(m, label, pm, nmatch);
+        return ps_map_match(m, label, pm, nmatch);
     if (m->must[0] && !strstr(label, m->must))
         return false;
     return m->compiled && regex_match(m->re, label, ms->md, utf_opts(ms, i), pm, nmatch);
 }
 
-/* map_match_cell for a cell whose label holds m's needle (its text, or `must` for a regex):
+/* ps_map_match_cell for a cell whose label holds m's needle (its text, or `must` for a regex):
  * that settles CONTAINS and spares a regex its strstr. */
 static bool candidate_matches(const map_sheet *ms, size_t i, const map_matcher *m)
 {
@@ -414,7 +414,7 @@ static bool candidate_matches(const map_sheet *ms, size_t i, const map_matcher *
         return true;
     if (m->kind == MATCH_REGEX)
         return m->compiled && regex_match(m->re, ms->labels[i], ms->md, utf_opts(ms, i), NULL, 0);
-    return map_match(m, ms->labels[i], NULL, 0);
+    return ps_map_match(m, ms->labels[i], NULL, 0);
 }
 
 /* The text label whose bytes hold joined offset off (labels are in increasing offsets). */
@@ -442,7 +442,7 @@ static int row_wanted(uint32_t row, uint32_t min_row, uint32_t row_only)
     return 0;
 }
 
-size_t map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uint32_t row_only)
+size_t ps_map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uint32_t row_only)
 {
     unsigned seen = 0;
     const char *needle = !m->set ? NULL : m->kind == MATCH_REGEX ? m->must : m->text;
@@ -479,7 +479,7 @@ size_t map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uin
         int where = row_wanted(ms->cells[i]->row, min_row, row_only);
         if (where > 0)
             break;
-        if (where == 0 && map_match_cell(ms, i, m, NULL, 0) && ++seen == m->nth)
+        if (where == 0 && ps_map_match_cell(ms, i, m, NULL, 0) && ++seen == m->nth)
             return i;
     }
     return SIZE_MAX;
@@ -497,7 +497,7 @@ static double score_sheet(const ps_mapping *m, const map_sheet *ms, bool *comple
     for (size_t i = 0; i < m->nitems; i++) {
         const map_detect_item *d = &m->items[i];
         total += d->weight;
-        if (map_find(ms, &d->m, 0, UINT32_MAX) != SIZE_MAX) {
+        if (ps_map_find(ms, &d->m, 0, UINT32_MAX) != SIZE_MAX) {
             found += d->weight;
             continue;
         }
@@ -505,8 +505,8 @@ static double score_sheet(const ps_mapping *m, const map_sheet *ms, bool *comple
         /* names are listed once each, separated by 、 */
         bool dup = false;
         for (size_t j = 0; j < i && !dup; j++)
-            dup =
-                !strcmp(m->items[j].name, d->name) && map_find(ms, &m->items[j].m, 0, UINT32_MAX) == SIZE_MAX;
+            dup = !strcmp(m->items[j].name, d->name) &&
+                  ps_map_find(ms, &m->items[j].m, 0, UINT32_MAX) == SIZE_MAX;
         if (dup)
             continue;
         int w = snprintf(missing + used, missing_size - used, "%s%s", used ? "、" : "", d->name);
@@ -533,7 +533,7 @@ static void detect_indexed(const ps_mapping_set *set, const map_sheet *ms, ps_de
 {
     const ps_mapping *tie = NULL;
     double best_weight = 0;
-    for (size_t i = 0; i < mapping_set_count(set); i++) {
+    for (size_t i = 0; i < ps_mapping_set_count(set); i++) {
         const ps_mapping *m = set->items[i];
         if (!m->detectable)
             continue;
@@ -571,23 +571,23 @@ static void detect_indexed(const ps_mapping_set *set, const map_sheet *ms, ps_de
 static ps_status detect_sheet(const ps_mapping_set *set, const ps_sheet *sh, ps_detection *d, ps_error *err)
 {
     map_sheet ms;
-    if (!map_sheet_init(&ms, sh))
-        return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+    if (!ps_map_sheet_init(&ms, sh))
+        return ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     detect_indexed(set, &ms, d);
-    map_sheet_release(&ms);
+    ps_map_sheet_release(&ms);
     return PS_OK;
 }
 
-ps_status mapping_detect(const ps_mapping_set *set, const ps_workbook *wb, ps_detection **out, size_t *n,
-                         ps_error *err)
+ps_status ps_mapping_detect(const ps_mapping_set *set, const ps_workbook *wb, ps_detection **out, size_t *n,
+                            ps_error *err)
 {
-    size_t ns = workbook_sheet_count(wb);
+    size_t ns = ps_workbook_sheet_count(wb);
     ps_detection *d = calloc(ns ? ns : 1, sizeof *d);
     if (!d)
-        return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+        return ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     for (size_t i = 0; i < ns; i++) {
         d[i].sheet = i;
-        ps_status st = detect_sheet(set, workbook_sheet(wb, i), &d[i], err);
+        ps_status st = detect_sheet(set, ps_workbook_sheet(wb, i), &d[i], err);
         if (st) {
             free(d);
             return st;
@@ -604,12 +604,13 @@ static const char *known_templates(const ps_mapping_set *set)
     static _Thread_local char buf[512];
     size_t used = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < mapping_set_count(set) && used < sizeof buf; i++) {
-        const ps_mapping *m = mapping_set_at(set, i);
+    for (size_t i = 0; i < ps_mapping_set_count(set) && used < sizeof buf; i++) {
+        const ps_mapping *m = ps_mapping_set_at(set, i);
         if (!m->detectable)
             continue;
-        int k = snprintf(buf + used, sizeof buf - used, "%s%s%s%s%s", used ? "、" : "", m->id,
-                         *mapping_title(m) ? "（" : "", mapping_title(m), *mapping_title(m) ? "）" : "");
+        int k =
+            snprintf(buf + used, sizeof buf - used, "%s%s%s%s%s", used ? "、" : "", m->id,
+                     *ps_mapping_title(m) ? "（" : "", ps_mapping_title(m), *ps_mapping_title(m) ? "）" : "");
         if (k < 0)
             break;
         used += (size_t)k;
@@ -617,16 +618,16 @@ static const char *known_templates(const ps_mapping_set *set)
     return buf;
 }
 
-ps_status mapping_extract_workbook(const ps_mapping_set *set, const ps_workbook *wb, const char *file,
-                                   ps_document ***docs, size_t *ndocs, ps_error *err)
+ps_status ps_mapping_extract_workbook(const ps_mapping_set *set, const ps_workbook *wb, const char *file,
+                                      ps_document ***docs, size_t *ndocs, ps_error *err)
 {
-    size_t nd = workbook_sheet_count(wb);
+    size_t nd = ps_workbook_sheet_count(wb);
     ps_detection *det = calloc(nd ? nd : 1, sizeof *det);
     ps_document **out = calloc(nd ? nd : 1, sizeof *out);
     if (!det || !out) {
         free(det);
         free(out);
-        return error_set(err, PS_ERR_NOMEM, file, "内存不足");
+        return ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
     }
     ps_status st = PS_OK;
     size_t n = 0;
@@ -635,52 +636,52 @@ ps_status mapping_extract_workbook(const ps_mapping_set *set, const ps_workbook 
         /* one label index per sheet serves both detection and extraction */
         map_sheet ms;
         det[i].sheet = i;
-        if (!map_sheet_init(&ms, workbook_sheet(wb, i))) {
-            st = error_set(err, PS_ERR_NOMEM, file, "内存不足");
+        if (!ps_map_sheet_init(&ms, ps_workbook_sheet(wb, i))) {
+            st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
             break;
         }
         detect_indexed(set, &ms, &det[i]);
         if (det[i].mapping && det[i].complete) {
-            ps_document *doc = map_extract_indexed(det[i].mapping, &ms, file);
-            map_sheet_release(&ms);
+            ps_document *doc = ps_map_extract_indexed(det[i].mapping, &ms, file);
+            ps_map_sheet_release(&ms);
             if (!doc) {
-                st = error_set(err, PS_ERR_NOMEM, file, "内存不足");
+                st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
                 break;
             }
             out[n++] = doc;
             continue;
         }
-        map_sheet_release(&ms);
+        ps_map_sheet_release(&ms);
         if (det[i].mapping && (!best || det[i].score > best->score)) {
             best = &det[i];
         }
     }
     if (!st && n == 0) {
         if (best) {
-            const ps_sheet *sh = workbook_sheet(wb, best->sheet);
-            const char *title = mapping_title(best->mapping);
+            const ps_sheet *sh = ps_workbook_sheet(wb, best->sheet);
+            const char *title = ps_mapping_title(best->mapping);
             if (best->score < 0.5) /* not this template at all: say so, the closest as a hint */
-                st = error_at_cell(
-                    err, PS_ERR_NO_TEMPLATE, file, sheet_name(sh), NULL,
+                st = ps_error_at_cell(
+                    err, PS_ERR_NO_TEMPLATE, file, ps_sheet_name(sh), NULL,
                     "文件中没有可识别的模板（已知模板：%s）；最接近的是工作表「%s」与 %s，匹配度仅 %.0f%%",
-                    known_templates(set), sheet_name(sh), best->mapping->id, best->score * 100);
+                    known_templates(set), ps_sheet_name(sh), best->mapping->id, best->score * 100);
             else if (best->score >= 1.0) /* every anchor found, by more than one mapping */
-                st = error_at_cell(err, PS_ERR_NO_TEMPLATE, file, sheet_name(sh), NULL, "工作表「%s」%s",
-                                   sheet_name(sh), best->missing);
+                st = ps_error_at_cell(err, PS_ERR_NO_TEMPLATE, file, ps_sheet_name(sh), NULL,
+                                      "工作表「%s」%s", ps_sheet_name(sh), best->missing);
             else
-                st = error_at_cell(err, PS_ERR_NO_TEMPLATE, file, sheet_name(sh), NULL,
-                                   "工作表「%s」与模板 %s%s%s%s 不完全匹配（匹配度 %.0f%%），缺少：%s",
-                                   sheet_name(sh), best->mapping->id, *title ? "（" : "", title,
-                                   *title ? "）" : "", best->score * 100, best->missing);
+                st = ps_error_at_cell(err, PS_ERR_NO_TEMPLATE, file, ps_sheet_name(sh), NULL,
+                                      "工作表「%s」与模板 %s%s%s%s 不完全匹配（匹配度 %.0f%%），缺少：%s",
+                                      ps_sheet_name(sh), best->mapping->id, *title ? "（" : "", title,
+                                      *title ? "）" : "", best->score * 100, best->missing);
         } else {
-            st = error_set(err, PS_ERR_NO_TEMPLATE, file,
-                           "没有工作表与任何模板匹配（未找到模板的标题和标签）");
+            st = ps_error_set(err, PS_ERR_NO_TEMPLATE, file,
+                              "没有工作表与任何模板匹配（未找到模板的标题和标签）");
         }
     }
     free(det);
     if (st) {
         for (size_t i = 0; i < n; i++)
-            document_free(out[i]);
+            ps_document_free(out[i]);
         free(out);
         return st;
     }

@@ -45,8 +45,8 @@ static void note(xctx *x, const char *rule, ps_severity sev, uint32_t row, uint3
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    cell_ref(row, col, ref, sizeof ref);
-    ps_finding *f = findings_add(document_findings(x->doc), rule, sev, x->file, x->sheet, ref, msg);
+    ps_cell_ref(row, col, ref, sizeof ref);
+    ps_finding *f = ps_findings_add(ps_document_findings(x->doc), rule, sev, x->file, x->sheet, ref, msg);
     if (!f)
         x->oom = true;
 }
@@ -65,7 +65,7 @@ static char *trimmed_copy(const char *s)
     size_t n = strlen(s) + 1;
     char *out = malloc(n);
     if (out)
-        clean_trim(s, out, n);
+        ps_clean_trim(s, out, n);
     return out;
 }
 
@@ -113,14 +113,14 @@ static bool convert(xctx *x, const ps_cell *cell, const char *captured, uint32_t
             break;
         case PS_CELL_TEXT:
         case PS_CELL_ERROR:
-            if (!cell->text || clean_is_blank(cell->text))
+            if (!cell->text || ps_clean_is_blank(cell->text))
                 return false;
             text = cell->text;
             v->raw = cell->text;
             break;
         }
     }
-    if (text && clean_is_blank(text))
+    if (text && ps_clean_is_blank(text))
         return false;
     if (text) {
         c->text = trimmed_copy(text);
@@ -143,7 +143,7 @@ static bool convert(xctx *x, const ps_cell *cell, const char *captured, uint32_t
         return true;
     case PS_TYPE_TARGET:
         if (text) {
-            ps_cleaned cl = clean_target(c->text);
+            ps_cleaned cl = ps_clean_target(c->text);
             v->text = c->text;
             if (cl.ok) {
                 v->has_number = true;
@@ -162,13 +162,13 @@ static bool convert(xctx *x, const ps_cell *cell, const char *captured, uint32_t
         return true;
     case PS_TYPE_DATE:
         if (is_number) {
-            if (plausible_serial(number) && clean_date_serial(number, c->iso, sizeof c->iso)) {
+            if (plausible_serial(number) && ps_clean_date_serial(number, c->iso, sizeof c->iso)) {
                 v->text = c->iso;
                 return true;
             }
             format_number(number, c->num, sizeof c->num);
             v->text = c->num;
-        } else if (clean_date(c->text, c->iso, sizeof c->iso)) {
+        } else if (ps_clean_date(c->text, c->iso, sizeof c->iso)) {
             v->text = c->iso;
             return true;
         } else {
@@ -185,7 +185,7 @@ static bool convert(xctx *x, const ps_cell *cell, const char *captured, uint32_t
             v->text = c->digits;
         } else {
             int y = 0;
-            if (clean_year(c->text, &y, c->digits, sizeof c->digits)) {
+            if (ps_clean_year(c->text, &y, c->digits, sizeof c->digits)) {
                 v->has_number = true;
                 v->number = y;
                 snprintf(c->digits, sizeof c->digits, "%d", y);
@@ -195,7 +195,7 @@ static bool convert(xctx *x, const ps_cell *cell, const char *captured, uint32_t
         return true;
     case PS_TYPE_FRACTION:
         if (is_number) {
-            ps_cleaned cl = clean_rate_number(number);
+            ps_cleaned cl = ps_clean_rate_number(number);
             v->has_number = cl.ok;
             v->number = cl.ok ? cl.number : number;
             if (cl.note == PS_CLEAN_WARNING)
@@ -203,7 +203,7 @@ static bool convert(xctx *x, const ps_cell *cell, const char *captured, uint32_t
                      label, number, number);
             return true;
         } else {
-            ps_cleaned cl = clean_rate_text(text);
+            ps_cleaned cl = ps_clean_rate_text(text);
             if (cl.ok) {
                 v->has_number = true;
                 v->number = cl.number;
@@ -231,7 +231,7 @@ static bool convert(xctx *x, const ps_cell *cell, const char *captured, uint32_t
             v->number = number;
             return true;
         } else {
-            ps_cleaned cl = clean_number(text);
+            ps_cleaned cl = ps_clean_number(text);
             if (cl.ok) {
                 v->has_number = true;
                 v->number = cl.number;
@@ -259,7 +259,7 @@ static const ps_cell *label_cell(const xctx *x, size_t idx)
 
 static void after_merge(const ps_sheet *sh, const ps_cell *c, uint32_t *last_row, uint32_t *last_col)
 {
-    const ps_range *r = sheet_merge_at(sh, c->row, c->col);
+    const ps_range *r = ps_sheet_merge_at(sh, c->row, c->col);
     *last_row = r ? r->last_row : c->row;
     *last_col = r ? r->last_col : c->col;
 }
@@ -267,7 +267,7 @@ static void after_merge(const ps_sheet *sh, const ps_cell *c, uint32_t *last_row
 static bool cell_blank(const ps_cell *c)
 {
     return !c || c->type == PS_CELL_BLANK ||
-           (c->type == PS_CELL_TEXT && (!c->text || clean_is_blank(c->text)));
+           (c->type == PS_CELL_TEXT && (!c->text || ps_clean_is_blank(c->text)));
 }
 
 static bool take_from(xctx *x, take_kind take, const map_field *f, const ps_cell *lc, uint32_t *row,
@@ -290,7 +290,7 @@ static bool take_from(xctx *x, take_kind take, const map_field *f, const ps_cell
         return true;
     case TAKE_RIGHT_NONBLANK:
         for (uint32_t c = lcol + 1; c < MAP_MAX_COLS; c++) {
-            if (!cell_blank(sheet_cell(x->sh, lc->row, c))) {
+            if (!cell_blank(ps_sheet_cell(x->sh, lc->row, c))) {
                 *row = lc->row;
                 *col = c;
                 return true;
@@ -317,7 +317,7 @@ static char *capture(const xctx *x, const map_field *f, size_t idx)
 {
     regmatch_t pm[10];
     const char *label = x->ms->labels[idx];
-    if (!map_match_cell(x->ms, idx, &f->find, pm, 10))
+    if (!ps_map_match_cell(x->ms, idx, &f->find, pm, 10))
         return NULL;
     regmatch_t g = pm[f->capture];
     if (g.rm_so < 0 || g.rm_eo <= g.rm_so)
@@ -333,7 +333,7 @@ static char *capture(const xctx *x, const map_field *f, size_t idx)
         if (cut)
             *cut = '\0';
     }
-    if (clean_is_blank(s)) {
+    if (ps_clean_is_blank(s)) {
         free(s);
         return NULL;
     }
@@ -346,13 +346,13 @@ static bool starts_with_label(const ps_cell *cell, const char *label)
     if (!cell || cell->type != PS_CELL_TEXT || !cell->text)
         return false;
     char buf[256];
-    clean_label(cell->text, buf, sizeof buf);
+    ps_clean_label(cell->text, buf, sizeof buf);
     return !strncmp(buf, label, strlen(label));
 }
 
 static void set_value(xctx *x, const char *key, conv *c)
 {
-    if (!document_set(x->doc, key, &c->v))
+    if (!ps_document_set(x->doc, key, &c->v))
         x->oom = true;
 }
 
@@ -364,19 +364,19 @@ static void extract_field(xctx *x, const map_field *f)
     if (f->has_at) {
         row = f->at_row;
         col = f->at_col;
-        cell = sheet_cell(x->sh, row, col);
+        cell = ps_sheet_cell(x->sh, row, col);
     } else {
-        size_t idx = map_find(x->ms, &f->find, 0, UINT32_MAX);
+        size_t idx = ps_map_find(x->ms, &f->find, 0, UINT32_MAX);
         if (idx == SIZE_MAX)
             return;
         const ps_cell *lc = label_cell(x, idx);
         if (f->column.set) {
-            size_t h = map_find(x->ms, &f->column, 0, UINT32_MAX);
+            size_t h = ps_map_find(x->ms, &f->column, 0, UINT32_MAX);
             if (h == SIZE_MAX)
                 return;
             row = lc->row;
             col = label_cell(x, h)->col;
-            cell = sheet_cell(x->sh, row, col);
+            cell = ps_sheet_cell(x->sh, row, col);
         } else if (f->take == TAKE_CAPTURE) {
             captured = capture(x, f, idx);
             row = lc->row;
@@ -385,20 +385,20 @@ static void extract_field(xctx *x, const map_field *f)
             if (!captured) {
                 if (f->fallback == TAKE_NONE || !take_from(x, f->fallback, f, lc, &row, &col))
                     return;
-                cell = sheet_cell(x->sh, row, col);
+                cell = ps_sheet_cell(x->sh, row, col);
                 if (f->stop && starts_with_label(cell, f->stop))
                     return; /* the next label (填报时间：), not a value */
             }
         } else {
             if (!take_from(x, f->take, f, lc, &row, &col))
                 return;
-            cell = sheet_cell(x->sh, row, col);
+            cell = ps_sheet_cell(x->sh, row, col);
         }
     }
     conv c;
     if (convert(x, cell, captured, row, col, f->type, f->label ? f->label : f->key, &c))
         set_value(x, f->key, &c);
-    else if (!captured && !document_set_blank_cell(x->doc, f->key, row, col))
+    else if (!captured && !ps_document_set_blank_cell(x->doc, f->key, row, col))
         x->oom = true; /* a blank total keeps its cell, for 「…表中为空」 */
     conv_release(&c);
     free(captured);
@@ -411,7 +411,7 @@ static int fill_year(const xctx *x)
     for (size_t i = 0; i < x->m->nfields; i++) {
         if (x->m->fields[i].type != PS_TYPE_DATE)
             continue;
-        const ps_value *v = document_get(x->doc, x->m->fields[i].key);
+        const ps_value *v = ps_document_get(x->doc, x->m->fields[i].key);
         if (v && v->text && strlen(v->text) >= 10 && v->text[4] == '-')
             return atoi(v->text);
     }
@@ -428,7 +428,7 @@ static void fix_years(xctx *x)
         const map_field *f = &x->m->fields[i];
         if (f->type != PS_TYPE_YEAR)
             continue;
-        const ps_value *old = document_get(x->doc, f->key);
+        const ps_value *old = ps_document_get(x->doc, f->key);
         if (!old || old->has_number || !old->text)
             continue;
         const char *d = old->text;
@@ -465,7 +465,7 @@ static void fix_years(xctx *x)
         ps_value v = *old;
         v.has_number = true;
         v.number = pick;
-        if (!document_set(x->doc, f->key, &v))
+        if (!ps_document_set(x->doc, f->key, &v))
             x->oom = true;
     }
 }
@@ -534,9 +534,9 @@ static const ps_cell *table_cell(xctx *x, const map_column *mc, uint32_t col, ui
     if (!mc->fill_down) {
         *sr = r;
         *sc = col;
-        return sheet_cell(x->sh, r, col);
+        return ps_sheet_cell(x->sh, r, col);
     }
-    const ps_cell *c = sheet_cell_shown(x->sh, r, col);
+    const ps_cell *c = ps_sheet_cell_shown(x->sh, r, col);
     if (cell_blank(c))
         c = *carry;
     else
@@ -565,27 +565,27 @@ static void put_column(xctx *x, ps_table *tab, size_t ri, const map_column *mc, 
             x->oom = true;
             return;
         }
-        clean_label(c->text, norm, n);
+        ps_clean_label(c->text, norm, n);
         double w = 0;
         bool has_w = split_weight(norm, plain, n, &w);
-        if (!clean_is_blank(plain) && convert(x, c, plain, sr, sc, mc->type, label, &cv)) {
+        if (!ps_clean_is_blank(plain) && convert(x, c, plain, sr, sc, mc->type, label, &cv)) {
             cv.v.raw = c->text;
-            if (!table_set(tab, ri, mc->key, &cv.v))
+            if (!ps_table_set(tab, ri, mc->key, &cv.v))
                 x->oom = true;
         }
         conv_release(&cv);
         if (has_w) {
-            ps_value wv = value_number(PS_TYPE_NUMBER, w, sr, sc);
+            ps_value wv = ps_value_number(PS_TYPE_NUMBER, w, sr, sc);
             wv.raw = c->text;
             wv.decimals = 255;
-            if (!table_set(tab, ri, mc->weight_key, &wv))
+            if (!ps_table_set(tab, ri, mc->weight_key, &wv))
                 x->oom = true;
         }
         free(norm);
         free(plain);
         return;
     }
-    if (convert(x, c, NULL, sr, sc, mc->type, label, &cv) && !table_set(tab, ri, mc->key, &cv.v))
+    if (convert(x, c, NULL, sr, sc, mc->type, label, &cv) && !ps_table_set(tab, ri, mc->key, &cv.v))
         x->oom = true;
     conv_release(&cv);
 }
@@ -593,17 +593,17 @@ static void put_column(xctx *x, ps_table *tab, size_t ri, const map_column *mc, 
 static void extract_table(xctx *x, const map_table *t)
 {
     const ps_sheet *sh = x->sh;
-    size_t aidx = map_find(x->ms, t->header.set ? &t->header : &t->start, 0, UINT32_MAX);
+    size_t aidx = ps_map_find(x->ms, t->header.set ? &t->header : &t->start, 0, UINT32_MAX);
     if (aidx == SIZE_MAX)
         return;
     const ps_cell *anchor = label_cell(x, aidx);
     uint32_t arow_last, acol_last;
     after_merge(sh, anchor, &arow_last, &acol_last);
-    uint32_t first = arow_last + 1, last = sheet_rows(sh);
+    uint32_t first = arow_last + 1, last = ps_sheet_rows(sh);
     if (last > MAP_MAX_ROWS)
         last = MAP_MAX_ROWS;
     if (t->end.set) {
-        size_t e = map_find(x->ms, &t->end, first, UINT32_MAX);
+        size_t e = ps_map_find(x->ms, &t->end, first, UINT32_MAX);
         if (e != SIZE_MAX)
             last = label_cell(x, e)->row;
     }
@@ -623,7 +623,7 @@ static void extract_table(xctx *x, const map_table *t)
             found[i] = true;
             continue;
         }
-        size_t h = map_find(x->ms, &mc->header, 0, t->header.set ? anchor->row : UINT32_MAX);
+        size_t h = ps_map_find(x->ms, &mc->header, 0, t->header.set ? anchor->row : UINT32_MAX);
         if (h != SIZE_MAX) {
             cols[i] = label_cell(x, h)->col;
             found[i] = true;
@@ -646,13 +646,13 @@ static void extract_table(xctx *x, const map_table *t)
     int section = -1;
     const ps_cell *bycarry = NULL;
     for (uint32_t r = first; r < last; r++) {
-        const ps_cell *sc = sheet_cell(sh, r, seccol);
+        const ps_cell *sc = ps_sheet_cell(sh, r, seccol);
         if (t->nsections && sc && sc->type == PS_CELL_TEXT && sc->text) {
             char lab[512];
-            clean_label(sc->text, lab, sizeof lab);
+            ps_clean_label(sc->text, lab, sizeof lab);
             bool is_section = false;
             for (size_t s = 0; s < t->nsections && !is_section; s++) {
-                if (map_match(&t->sections[s].m, lab, NULL, 0)) {
+                if (ps_map_match(&t->sections[s].m, lab, NULL, 0)) {
                     section = (int)s;
                     is_section = true;
                 }
@@ -661,13 +661,13 @@ static void extract_table(xctx *x, const map_table *t)
                 continue;
         }
         const ps_cell *kc =
-            t->cols[key].fill_down ? sheet_cell_shown(sh, r, cols[key]) : sheet_cell(sh, r, cols[key]);
+            t->cols[key].fill_down ? ps_sheet_cell_shown(sh, r, cols[key]) : ps_sheet_cell(sh, r, cols[key]);
         if (cell_blank(kc))
             continue;
         if (t->skip.set && kc->type == PS_CELL_TEXT) {
             char lab[512];
-            clean_label(kc->text, lab, sizeof lab);
-            if (map_match(&t->skip, lab, NULL, 0))
+            ps_clean_label(kc->text, lab, sizeof lab);
+            if (ps_map_match(&t->skip, lab, NULL, 0))
                 continue;
         }
         trow *tr = &rows[nrows++];
@@ -691,7 +691,7 @@ static void extract_table(xctx *x, const map_table *t)
         for (size_t i = 0; i < nrows && !per_row;) {
             size_t j = i, filled = 0;
             while (j < nrows && rows[j].block_r == rows[i].block_r && rows[j].block_c == rows[i].block_c) {
-                if (!cell_blank(sheet_cell(sh, rows[j].row, cols[wcol])))
+                if (!cell_blank(ps_sheet_cell(sh, rows[j].row, cols[wcol])))
                     filled++;
                 j++;
             }
@@ -702,14 +702,14 @@ static void extract_table(xctx *x, const map_table *t)
     }
 
     /* pass 2: the table */
-    ps_table *tab = document_add_table(x->doc, t->name);
+    ps_table *tab = ps_document_add_table(x->doc, t->name);
     if (!tab) {
         x->oom = true;
         goto out;
     }
     memset(carry, 0, t->ncols * sizeof *carry);
     for (size_t i = 0; i < nrows && !x->oom; i++) {
-        size_t ri = table_add_row(tab);
+        size_t ri = ps_table_add_row(tab);
         if (ri == SIZE_MAX) {
             x->oom = true;
             break;
@@ -722,7 +722,7 @@ static void extract_table(xctx *x, const map_table *t)
                            .row = PS_NO_CELL,
                            .col = PS_NO_CELL,
                            .decimals = 255};
-            if (!table_set(tab, ri, t->section_key, &sv))
+            if (!ps_table_set(tab, ri, t->section_key, &sv))
                 x->oom = true;
         }
         for (size_t ci = 0; ci < t->ncols; ci++) {
@@ -737,15 +737,15 @@ static void extract_table(xctx *x, const map_table *t)
         }
     }
     if (t->count_key) {
-        ps_value cv = value_number(PS_TYPE_INT, (double)table_row_count(tab), PS_NO_CELL, PS_NO_CELL);
+        ps_value cv = ps_value_number(PS_TYPE_INT, (double)ps_table_row_count(tab), PS_NO_CELL, PS_NO_CELL);
         cv.decimals = 255;
-        if (!document_set(x->doc, t->count_key, &cv))
+        if (!ps_document_set(x->doc, t->count_key, &cv))
             x->oom = true;
     }
 
     /* the blocks: one row per run of rows sharing the `by` cell */
     if (t->blocks_table && by >= 0 && !x->oom) {
-        ps_table *bt = document_add_table(x->doc, t->blocks_table);
+        ps_table *bt = ps_document_add_table(x->doc, t->blocks_table);
         if (!bt) {
             x->oom = true;
             goto out;
@@ -754,17 +754,17 @@ static void extract_table(xctx *x, const map_table *t)
             size_t j = i;
             while (j < nrows && rows[j].block_r == rows[i].block_r && rows[j].block_c == rows[i].block_c)
                 j++;
-            size_t bi = table_add_row(bt);
+            size_t bi = ps_table_add_row(bt);
             if (bi == SIZE_MAX) {
                 x->oom = true;
                 break;
             }
-            const ps_value *bv = table_get(tab, i, t->blocks_by);
-            if (bv && !table_set(bt, bi, t->blocks_by, bv))
+            const ps_value *bv = ps_table_get(tab, i, t->blocks_by);
+            if (bv && !ps_table_set(bt, bi, t->blocks_by, bv))
                 x->oom = true;
             for (size_t k = 0; k < t->nblocks_keep; k++) {
-                const ps_value *kv = table_get(tab, i, t->blocks_keep[k]);
-                if (kv && !table_set(bt, bi, t->blocks_keep[k], kv))
+                const ps_value *kv = ps_table_get(tab, i, t->blocks_keep[k]);
+                if (kv && !ps_table_set(bt, bi, t->blocks_keep[k], kv))
                     x->oom = true;
             }
             for (size_t k = 0; !per_row && k < t->nblocks_values; k++) {
@@ -773,13 +773,13 @@ static void extract_table(xctx *x, const map_table *t)
                     continue;
                 const ps_cell *c = NULL;
                 for (size_t q = i; q < j && cell_blank(c); q++)
-                    c = sheet_cell_shown(sh, rows[q].row, cols[ci]);
+                    c = ps_sheet_cell_shown(sh, rows[q].row, cols[ci]);
                 if (cell_blank(c))
                     continue;
                 const map_column *mc = &t->cols[ci];
                 conv cv;
                 if (convert(x, c, NULL, c->row, c->col, mc->type, mc->label ? mc->label : mc->key, &cv) &&
-                    !table_set(bt, bi, mc->key, &cv.v))
+                    !ps_table_set(bt, bi, mc->key, &cv.v))
                     x->oom = true;
                 conv_release(&cv);
             }
@@ -795,10 +795,10 @@ out:
 
 /* ---- the sheet --------------------------------------------------------------------- */
 
-ps_document *map_extract_indexed(const ps_mapping *m, const map_sheet *ms, const char *file)
+ps_document *ps_map_extract_indexed(const ps_mapping *m, const map_sheet *ms, const char *file)
 {
-    xctx x = {.m = m, .sh = ms->sh, .ms = ms, .file = file, .sheet = sheet_name(ms->sh)};
-    x.doc = document_new(m->id, m->path, file, x.sheet);
+    xctx x = {.m = m, .sh = ms->sh, .ms = ms, .file = file, .sheet = ps_sheet_name(ms->sh)};
+    x.doc = ps_document_new(m->id, m->path, file, x.sheet);
     if (!x.doc)
         return NULL;
     for (size_t i = 0; i < m->nfields && !x.oom; i++)
@@ -808,20 +808,20 @@ ps_document *map_extract_indexed(const ps_mapping *m, const map_sheet *ms, const
     for (size_t i = 0; i < m->ntables && !x.oom; i++)
         extract_table(&x, &m->tables[i]);
     if (x.oom) {
-        document_free(x.doc);
+        ps_document_free(x.doc);
         return NULL;
     }
     return x.doc;
 }
 
-ps_document *mapping_extract_sheet(const ps_mapping *m, const ps_workbook *wb, const ps_sheet *sh,
-                                   const char *file)
+ps_document *ps_mapping_extract_sheet(const ps_mapping *m, const ps_workbook *wb, const ps_sheet *sh,
+                                      const char *file)
 {
     (void)wb;
     map_sheet ms;
-    if (!map_sheet_init(&ms, sh))
+    if (!ps_map_sheet_init(&ms, sh))
         return NULL;
-    ps_document *doc = map_extract_indexed(m, &ms, file);
-    map_sheet_release(&ms);
+    ps_document *doc = ps_map_extract_indexed(m, &ms, file);
+    ps_map_sheet_release(&ms);
     return doc;
 }

@@ -10,7 +10,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
-#include <regex.h> /* regmatch_t: the capture spans map_match reports */
+#include <regex.h> /* regmatch_t: the capture spans ps_map_match reports */
 #include <stdint.h>
 
 struct fy_document;
@@ -22,7 +22,7 @@ struct fy_document;
 
 typedef enum match_kind { MATCH_EXACT = 0, MATCH_PREFIX, MATCH_CONTAINS, MATCH_REGEX } match_kind;
 
-/* A label test on the normalised text of a cell (clean_label). */
+/* A label test on the normalised text of a cell (ps_clean_label). */
 typedef struct map_matcher {
     bool set;
     match_kind kind;
@@ -139,27 +139,27 @@ typedef struct map_sheet {
     uint32_t *slots;
     size_t nslots; /* a power of two, at least twice ntext */
     uint32_t *same_next;
-    uint32_t *text_hash;  /* map_label_hash of the t-th text label */
+    uint32_t *text_hash;  /* ps_map_label_hash of the t-th text label */
     signed char *utf8;    /* per cell: 0 not checked yet, 1 its label is UTF-8, -1 it is not */
     pcre2_match_data *md; /* MAP_MD_PAIRS pairs, reused by the regexes run on this sheet; may be NULL */
 } map_sheet;
 
 #define MAP_MD_PAIRS 10
 
-bool map_sheet_init(map_sheet *ms, const ps_sheet *sh);
-/* mapping_extract_sheet on a sheet whose label index is already built. */
-ps_document *map_extract_indexed(const ps_mapping *m, const map_sheet *ms, const char *file);
-void map_sheet_release(map_sheet *ms);
+bool ps_map_sheet_init(map_sheet *ms, const ps_sheet *sh);
+/* ps_mapping_extract_sheet on a sheet whose label index is already built. */
+ps_document *ps_map_extract_indexed(const ps_mapping *m, const map_sheet *ms, const char *file);
+void ps_map_sheet_release(map_sheet *ms);
 /* True when the normalised label matches; captures (if regex) into pm (nmatch entries). */
-bool map_match(const map_matcher *m, const char *label, regmatch_t *pm, size_t nmatch);
-/* map_match on the label of ms's cell i, with less work: PCRE2's UTF-8 check is done once per
+bool ps_map_match(const map_matcher *m, const char *label, regmatch_t *pm, size_t nmatch);
+/* ps_map_match on the label of ms's cell i, with less work: PCRE2's UTF-8 check is done once per
  * label, its match data made once per sheet. */
-bool map_match_cell(const map_sheet *ms, size_t i, const map_matcher *m, regmatch_t *pm, size_t nmatch);
+bool ps_map_match_cell(const map_sheet *ms, size_t i, const map_matcher *m, regmatch_t *pm, size_t nmatch);
 /* The hash of the n bytes of a normalised label, as the exact-label index keys it. */
-uint32_t map_label_hash(const char *s, size_t n);
+uint32_t ps_map_label_hash(const char *s, size_t n);
 /* The index in ms of the nth cell matching m (searching rows >= min_row, and only row `row_only`
  * when it is not UINT32_MAX), or SIZE_MAX. */
-size_t map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uint32_t row_only);
-void map_matcher_free(map_matcher *m);
+size_t ps_map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uint32_t row_only);
+void ps_map_matcher_free(map_matcher *m);
 
 #endif

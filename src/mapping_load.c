@@ -28,18 +28,18 @@ static ps_status fail_at(loader *L, struct fy_node *n, const char *fmt, ...)
 static ps_status fail_at(loader *L, struct fy_node *n, const char *fmt, ...)
 {
     int line, col;
-    yaml_node_position(n, &line, &col);
+    ps_yaml_node_position(n, &line, &col);
     char msg[400];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return error_at_line(L->err, PS_ERR_MAPPING, L->name, line, col, "%s", msg);
+    return ps_error_at_line(L->err, PS_ERR_MAPPING, L->name, line, col, "%s", msg);
 }
 
 static ps_status nomem(loader *L)
 {
-    return error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
+    return ps_error_set(L->err, PS_ERR_NOMEM, L->name, "内存不足");
 }
 
 /* ---- scalars ----------------------------------------------------------------------- */
@@ -50,7 +50,7 @@ static const char *scalar(loader *L, struct fy_node *n)
         return NULL;
     size_t len = 0;
     const char *s = fy_node_get_scalar(n, &len);
-    return s ? arena_strndup(&L->m->arena, s, len) : NULL;
+    return s ? ps_arena_strndup(&L->m->arena, s, len) : NULL;
 }
 
 static ps_status want_string(loader *L, struct fy_node *n, const char *what, const char **out)
@@ -91,10 +91,10 @@ static ps_status want_bool(loader *L, struct fy_node *n, const char *what, bool 
 static const char *normalised(loader *L, const char *s)
 {
     size_t n = strlen(s) + 1;
-    char *out = arena_alloc(&L->m->arena, n);
+    char *out = ps_arena_alloc(&L->m->arena, n);
     if (!out)
         return NULL;
-    clean_label(s, out, n);
+    ps_clean_label(s, out, n);
     return out;
 }
 
@@ -276,7 +276,7 @@ static ps_status parse_matcher(loader *L, struct fy_node *n, match_kind scalar_k
 {
     memset(m, 0, sizeof *m);
     m->nth = 1;
-    yaml_node_position(n, &m->line, &m->col);
+    ps_yaml_node_position(n, &m->line, &m->col);
     if (ex) {
         ex->name = ex->value = NULL;
         ex->weight = 1.0;
@@ -347,7 +347,7 @@ static ps_status parse_matcher(loader *L, struct fy_node *n, match_kind scalar_k
     return compile_matcher(L, textnode, m);
 }
 
-void map_matcher_free(map_matcher *m)
+void ps_map_matcher_free(map_matcher *m)
 {
     pcre2_code_free(m->re); /* takes NULL */
     m->re = NULL;
@@ -470,7 +470,7 @@ static ps_status read_at(loader *L, void *obj, struct fy_node *v)
     map_field *f = obj;
     const char *s = scalar(L, v);
     f->has_at = true;
-    if (!s || !cell_ref_parse(s, &f->at_row, &f->at_col))
+    if (!s || !ps_cell_ref_parse(s, &f->at_row, &f->at_col))
         return fail_at(L, v, "“at”应为单元格地址，如 B5");
     return PS_OK;
 }
@@ -542,7 +542,7 @@ static ps_status parse_field(loader *L, struct fy_node *n)
     map_field *f = PUSH(L, m->fields, m->nfields);
     if (!f)
         return nomem(L);
-    yaml_node_position(n, &f->line, &f->col);
+    ps_yaml_node_position(n, &f->line, &f->col);
     f->type = PS_TYPE_TEXT;
     f->fallback = TAKE_NONE;
     struct fy_node *seen[NKEYS(field_keys)];
@@ -614,10 +614,10 @@ static ps_status parse_grid(loader *L, struct fy_node *n)
                 (st = parse_matcher(L, fy_node_pair_value(cp), MATCH_EXACT, EXTRA_NAME, &f->column, &cx)))
                 return st;
             size_t klen = strlen(rkey) + strlen(ckey) + 2;
-            char *key = arena_alloc(&m->arena, klen);
+            char *key = ps_arena_alloc(&m->arena, klen);
             const char *rn = rx.name ? rx.name : f->find.text, *cn = cx.name ? cx.name : f->column.text;
             size_t llen = strlen(rn) + strlen(cn) + 8;
-            char *label = arena_alloc(&m->arena, llen);
+            char *label = ps_arena_alloc(&m->arena, llen);
             if (!key || !label)
                 return nomem(L);
             snprintf(key, klen, "%s.%s", rkey, ckey);
@@ -626,7 +626,7 @@ static ps_status parse_grid(loader *L, struct fy_node *n)
             f->label = label;
             f->type = type;
             f->take = TAKE_NONE;
-            yaml_node_position(fy_node_pair_key(rp), &f->line, &f->col);
+            ps_yaml_node_position(fy_node_pair_key(rp), &f->line, &f->col);
             if ((st = add_spec(L, key, label, type, NULL, false, fy_node_pair_key(rp))))
                 return st;
         }
@@ -667,7 +667,7 @@ static ps_status parse_key_list(loader *L, struct fy_node *n, const char ***out,
     if (!fy_node_is_sequence(n))
         return fail_at(L, n, "应为键的列表");
     int cnt = fy_node_sequence_item_count(n);
-    const char **arr = arena_alloc(&L->m->arena, sizeof *arr * (size_t)(cnt > 0 ? cnt : 1));
+    const char **arr = ps_arena_alloc(&L->m->arena, sizeof *arr * (size_t)(cnt > 0 ? cnt : 1));
     if (!arr)
         return nomem(L);
     for (int i = 0; i < cnt; i++) {
@@ -717,7 +717,7 @@ static ps_status parse_column(loader *L, map_table *t, struct fy_node *n)
     map_column *c = PUSH(L, t->cols, t->ncols);
     if (!c)
         return nomem(L);
-    yaml_node_position(n, &c->line, &c->col);
+    ps_yaml_node_position(n, &c->line, &c->col);
     c->type = PS_TYPE_TEXT;
     struct fy_node *seen[NKEYS(column_keys)];
     ps_status st = READ_KEYS(L, n, column_keys, c, seen, "列");
@@ -733,7 +733,7 @@ static ps_status parse_column(loader *L, map_table *t, struct fy_node *n)
     if (c->weight_key) {
         const char *base = c->label ? c->label : c->key;
         size_t size = strlen(base) + sizeof "分值";
-        char *label = arena_alloc(&L->m->arena, size);
+        char *label = ps_arena_alloc(&L->m->arena, size);
         if (!label)
             return nomem(L);
         snprintf(label, size, "%s分值", base);
@@ -843,7 +843,7 @@ static ps_status parse_table(loader *L, struct fy_node *n)
     map_table *t = PUSH(L, m->tables, m->ntables);
     if (!t)
         return nomem(L);
-    yaml_node_position(n, &t->line, &t->col);
+    ps_yaml_node_position(n, &t->line, &t->col);
     struct fy_node *name = fy_node_mapping_lookup_by_string(n, "name", (size_t)-1);
     if (!name)
         return fail_at(L, n, "表缺少“name”");
@@ -994,7 +994,7 @@ static const key_rule file_keys[] = {
     {.name = "detect", .kind = KEY_READ, .read = parse_detect},
     {.name = "fields", .kind = KEY_READ, .read = parse_fields},
     {.name = "tables", .kind = KEY_READ, .read = parse_tables},
-    {.name = "rules", .kind = KEY_NODE}, /* parsed by checks and writers through mapping_section() */
+    {.name = "rules", .kind = KEY_NODE}, /* parsed by checks and writers through ps_mapping_section() */
     {.name = "layout", .kind = KEY_NODE},
 };
 
@@ -1061,33 +1061,34 @@ static void diag_output(struct fy_diag *diag, void *user, const char *buf, size_
     yd->have = true;
 }
 
-ps_status mapping_load_text(const char *name, const char *text, size_t len, ps_mapping **out, ps_error *err)
+ps_status ps_mapping_load_text(const char *name, const char *text, size_t len, ps_mapping **out,
+                               ps_error *err)
 {
     if (!name)
         name = "(mapping)";
     if (len > MAX_MAPPING_BYTES)
-        return error_set(err, PS_ERR_MAPPING, name, "映射文件过大（超过 4 MiB）");
+        return ps_error_set(err, PS_ERR_MAPPING, name, "映射文件过大（超过 4 MiB）");
     int bad_line, bad_col;
-    if (utf8_find_invalid(text, len, &bad_line, &bad_col))
-        return error_at_line(err, PS_ERR_MAPPING, name, bad_line, bad_col,
-                             "不是 UTF-8 编码的文本：映射文件应以 UTF-8 保存");
+    if (ps_utf8_find_invalid(text, len, &bad_line, &bad_col))
+        return ps_error_at_line(err, PS_ERR_MAPPING, name, bad_line, bad_col,
+                                "不是 UTF-8 编码的文本：映射文件应以 UTF-8 保存");
     ps_mapping *m = calloc(1, sizeof *m);
     if (!m)
-        return error_set(err, PS_ERR_NOMEM, name, "内存不足");
+        return ps_error_set(err, PS_ERR_NOMEM, name, "内存不足");
     loader L = {m, name, err};
-    m->path = arena_strdup(&m->arena, name);
-    char *copy = arena_strndup(&m->arena, text, len);
+    m->path = ps_arena_strdup(&m->arena, name);
+    char *copy = ps_arena_strndup(&m->arena, text, len);
     if (!m->path || !copy) {
-        mapping_free(m);
-        return error_set(err, PS_ERR_NOMEM, name, "内存不足");
+        ps_mapping_free(m);
+        return ps_error_set(err, PS_ERR_NOMEM, name, "内存不足");
     }
 
     /* in the mapping's arena: the document may keep the diagnostic object (and so this
      * user pointer) for its lifetime */
-    yaml_diag *yd = arena_alloc(&m->arena, sizeof *yd);
+    yaml_diag *yd = ps_arena_alloc(&m->arena, sizeof *yd);
     if (!yd) {
-        mapping_free(m);
-        return error_set(err, PS_ERR_NOMEM, name, "内存不足");
+        ps_mapping_free(m);
+        return ps_error_set(err, PS_ERR_NOMEM, name, "内存不足");
     }
     memset(yd, 0, sizeof *yd);
     struct fy_diag_cfg dcfg;
@@ -1123,66 +1124,66 @@ ps_status mapping_load_text(const char *name, const char *text, size_t len, ps_m
         fy_diag_destroy(diag);
     if (!m->doc) {
         if (yd->have)
-            error_at_line(err, PS_ERR_MAPPING, name, yd->line, yd->col, "不是有效的 YAML：%s", yd->msg);
+            ps_error_at_line(err, PS_ERR_MAPPING, name, yd->line, yd->col, "不是有效的 YAML：%s", yd->msg);
         else
-            error_set(err, PS_ERR_MAPPING, name, "不是有效的 YAML");
-        mapping_free(m);
+            ps_error_set(err, PS_ERR_MAPPING, name, "不是有效的 YAML");
+        ps_mapping_free(m);
         return PS_ERR_MAPPING;
     }
     yd->have = true; /* later diagnostics (other modules' sections) are not ours */
     ps_status st = build(&L, fy_document_root(m->doc));
     if (st) {
-        mapping_free(m);
+        ps_mapping_free(m);
         return st;
     }
     *out = m;
     return PS_OK;
 }
 
-ps_status mapping_load_file(const char *path, ps_mapping **out, ps_error *err)
+ps_status ps_mapping_load_file(const char *path, ps_mapping **out, ps_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return error_set(err, PS_ERR_IO, path, "无法打开映射文件：%s", strerror(errno));
+        return ps_error_set(err, PS_ERR_IO, path, "无法打开映射文件：%s", strerror(errno));
     char *buf = malloc(MAX_MAPPING_BYTES + 1);
     if (!buf) {
         fclose(f);
-        return error_set(err, PS_ERR_NOMEM, path, "内存不足");
+        return ps_error_set(err, PS_ERR_NOMEM, path, "内存不足");
     }
     size_t n = fread(buf, 1, MAX_MAPPING_BYTES + 1, f);
     bool bad = ferror(f);
     fclose(f);
     ps_status st;
     if (bad)
-        st = error_set(err, PS_ERR_IO, path, "读取映射文件失败");
+        st = ps_error_set(err, PS_ERR_IO, path, "读取映射文件失败");
     else if (n > MAX_MAPPING_BYTES)
-        st = error_set(err, PS_ERR_MAPPING, path, "映射文件过大（超过 4 MiB）");
+        st = ps_error_set(err, PS_ERR_MAPPING, path, "映射文件过大（超过 4 MiB）");
     else
-        st = mapping_load_text(path, buf, n, out, err);
+        st = ps_mapping_load_text(path, buf, n, out, err);
     free(buf);
     return st;
 }
 
-void mapping_free(ps_mapping *m)
+void ps_mapping_free(ps_mapping *m)
 {
     if (!m)
         return;
     for (size_t i = 0; i < m->nitems; i++)
-        map_matcher_free(&m->items[i].m);
+        ps_map_matcher_free(&m->items[i].m);
     for (size_t i = 0; i < m->nfields; i++) {
-        map_matcher_free(&m->fields[i].find);
-        map_matcher_free(&m->fields[i].column);
+        ps_map_matcher_free(&m->fields[i].find);
+        ps_map_matcher_free(&m->fields[i].column);
     }
     for (size_t i = 0; i < m->ntables; i++) {
         map_table *t = &m->tables[i];
-        map_matcher_free(&t->header);
-        map_matcher_free(&t->start);
-        map_matcher_free(&t->end);
-        map_matcher_free(&t->skip);
+        ps_map_matcher_free(&t->header);
+        ps_map_matcher_free(&t->start);
+        ps_map_matcher_free(&t->end);
+        ps_map_matcher_free(&t->skip);
         for (size_t j = 0; j < t->ncols; j++)
-            map_matcher_free(&t->cols[j].header);
+            ps_map_matcher_free(&t->cols[j].header);
         for (size_t j = 0; j < t->nsections; j++)
-            map_matcher_free(&t->sections[j].m);
+            ps_map_matcher_free(&t->sections[j].m);
         free(t->cols);
         free(t->sections);
     }
@@ -1192,6 +1193,6 @@ void mapping_free(ps_mapping *m)
     free(m->specs);
     if (m->doc)
         fy_document_destroy(m->doc);
-    arena_release(&m->arena);
+    ps_arena_release(&m->arena);
     free(m);
 }

@@ -19,7 +19,7 @@ static bool ieq(const char *s, size_t n, const char *word)
     return true;
 }
 
-numfmt numfmt_classify(const char *s, size_t n)
+numfmt ps_numfmt_classify(const char *s, size_t n)
 {
     bool date = false, time = false, pct = false, at = false, digit = false, general = false;
     bool in_dec = false, dec_done = false;
@@ -127,7 +127,7 @@ numfmt numfmt_classify(const char *s, size_t n)
     return f;
 }
 
-numfmt numfmt_builtin(unsigned id)
+numfmt ps_numfmt_builtin(unsigned id)
 {
     numfmt f = {PS_FMT_GENERAL, 255, false};
     switch (id) {
@@ -209,7 +209,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-bool numfmt_serial_iso(double serial, bool with_time, char *buf, size_t size)
+bool ps_numfmt_serial_iso(double serial, bool with_time, char *buf, size_t size)
 {
     if (!(serial >= 0 && serial < 2958466.0)) /* 9999-12-31 is the last Excel date */
         return false;
@@ -250,7 +250,7 @@ static bool parse_digits(const char **p, int count, unsigned *out)
     return true;
 }
 
-bool numfmt_iso_serial(const char *s, double *serial)
+bool ps_numfmt_iso_serial(const char *s, double *serial)
 {
     unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
     double frac = 0;

@@ -18,7 +18,7 @@
 
 enum { SNIFF_BYTES = 4096 };
 
-ps_limits reader_default_limits(void)
+ps_limits ps_reader_default_limits(void)
 {
     ps_limits l = {
         .max_cells_per_sheet = 2000000,
@@ -211,7 +211,7 @@ static ps_sniffed sniff_markup(const unsigned char *p, size_t n)
     return PS_SNIFF_UNKNOWN;
 }
 
-ps_sniffed reader_sniff(const unsigned char *head, size_t n)
+ps_sniffed ps_reader_sniff(const unsigned char *head, size_t n)
 {
     static const unsigned char ole2[8] = {0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1};
     if (n == 0)
@@ -292,7 +292,7 @@ static ps_status io_error(ps_error *err, const char *path, int e)
     case EIO: why = "磁盘读取错误"; break;
     default: why = "无法读取"; break;
     }
-    return error_set(err, PS_ERR_IO, path, "无法打开文件：%s（%s）", why, strerror(e));
+    return ps_error_set(err, PS_ERR_IO, path, "无法打开文件：%s（%s）", why, strerror(e));
 }
 
 static ps_status unsupported_kind(ps_error *err, const char *path, ps_sniffed kind, const unsigned char *head,
@@ -306,17 +306,17 @@ static ps_status unsupported_kind(ps_error *err, const char *path, ps_sniffed ki
     switch (kind) {
     case PS_SNIFF_HTML:
         if (starts_with_ci(head, n, "MIME-Version:"))
-            return error_set(err, PS_ERR_UNSUPPORTED, path,
-                             "文件实为 MHTML 单个文件网页%s，不是 Excel 工作簿；%s", extnote, fix);
-        return error_set(err, PS_ERR_UNSUPPORTED, path, "文件实为 HTML 网页%s，不是 Excel 工作簿；%s",
-                         extnote, fix);
+            return ps_error_set(err, PS_ERR_UNSUPPORTED, path,
+                                "文件实为 MHTML 单个文件网页%s，不是 Excel 工作簿；%s", extnote, fix);
+        return ps_error_set(err, PS_ERR_UNSUPPORTED, path, "文件实为 HTML 网页%s，不是 Excel 工作簿；%s",
+                            extnote, fix);
     case PS_SNIFF_XML:
         if (contains_ci(head, n, "urn:schemas-microsoft-com:office:spreadsheet"))
-            return error_set(err, PS_ERR_UNSUPPORTED, path,
-                             "文件实为 XML 电子表格 2003（Excel 2003 XML）%s，不是 .xls/.xlsx 工作簿；%s",
-                             extnote, fix);
-        return error_set(err, PS_ERR_UNSUPPORTED, path, "文件实为 XML 文档%s，不是 Excel 工作簿；%s", extnote,
-                         fix);
+            return ps_error_set(err, PS_ERR_UNSUPPORTED, path,
+                                "文件实为 XML 电子表格 2003（Excel 2003 XML）%s，不是 .xls/.xlsx 工作簿；%s",
+                                extnote, fix);
+        return ps_error_set(err, PS_ERR_UNSUPPORTED, path, "文件实为 XML 文档%s，不是 Excel 工作簿；%s",
+                            extnote, fix);
     case PS_SNIFF_TEXT: {
         const unsigned char *p = head;
         size_t m = n;
@@ -334,17 +334,18 @@ static ps_status unsupported_kind(ps_error *err, const char *path, ps_sniffed ki
         const char *what = sep == '\t'  ? "制表符分隔的文本"
                            : sep == ';' ? "分号分隔的 CSV 文本"
                                         : "CSV 逗号分隔的文本";
-        return error_set(err, PS_ERR_UNSUPPORTED, path, "文件实为 %s（%s 编码）%s，不是 Excel 工作簿；%s",
-                         what, enc, extnote, fix);
+        return ps_error_set(err, PS_ERR_UNSUPPORTED, path, "文件实为 %s（%s 编码）%s，不是 Excel 工作簿；%s",
+                            what, enc, extnote, fix);
     }
     case PS_SNIFF_GZIP:
-        return error_set(err, PS_ERR_UNSUPPORTED, path,
-                         "文件实为 gzip 压缩文件（可能是 Gnumeric 工作簿）%s，不是 Excel 工作簿；%s", extnote,
-                         fix);
+        return ps_error_set(err, PS_ERR_UNSUPPORTED, path,
+                            "文件实为 gzip 压缩文件（可能是 Gnumeric 工作簿）%s，不是 Excel 工作簿；%s",
+                            extnote, fix);
     case PS_SNIFF_PDF:
-        return error_set(err, PS_ERR_UNSUPPORTED, path,
-                         "文件实为 PDF 文档%s，不是 Excel 工作簿；请提交原始的 .xlsx 或 .xls 表格", extnote);
-    default: return error_set(err, PS_ERR_UNSUPPORTED, path, "不支持的文件类型%s", extnote);
+        return ps_error_set(err, PS_ERR_UNSUPPORTED, path,
+                            "文件实为 PDF 文档%s，不是 Excel 工作簿；请提交原始的 .xlsx 或 .xls 表格",
+                            extnote);
+    default: return ps_error_set(err, PS_ERR_UNSUPPORTED, path, "不支持的文件类型%s", extnote);
     }
 }
 
@@ -354,10 +355,11 @@ static ps_status not_a_workbook(const char *path, ps_sniffed kind, const unsigne
 {
     switch (kind) {
     case PS_SNIFF_EMPTY:
-        return error_set(err, PS_ERR_NOT_A_SPREADSHEET, path,
-                         n == 0 ? "文件为空（0 字节），不是电子表格" : "文件开头只有空白字符，不是电子表格");
+        return ps_error_set(err, PS_ERR_NOT_A_SPREADSHEET, path,
+                            n == 0 ? "文件为空（0 字节），不是电子表格"
+                                   : "文件开头只有空白字符，不是电子表格");
     case PS_SNIFF_UNKNOWN:
-        return error_set(
+        return ps_error_set(
             err, PS_ERR_NOT_A_SPREADSHEET, path,
             "无法识别的文件内容（开头字节 %02X %02X %02X %02X），不是 Excel 工作簿（.xls/.xlsx）",
             n > 0 ? head[0] : 0, n > 1 ? head[1] : 0, n > 2 ? head[2] : 0, n > 3 ? head[3] : 0);
@@ -389,15 +391,15 @@ static void libs_init_once(void)
     xmlInitParser();
 }
 
-void reader_libs_init(void)
+void ps_reader_libs_init(void)
 {
     pthread_once(&libs_once, libs_init_once);
 }
 
-ps_status reader_open(const char *path, const ps_limits *limits, ps_workbook **out, ps_error *err)
+ps_status ps_reader_open(const char *path, const ps_limits *limits, ps_workbook **out, ps_error *err)
 {
-    reader_libs_init(); /* once per process, before any reader runs on any thread */
-    ps_limits defaults = reader_default_limits();
+    ps_reader_libs_init(); /* once per process, before any reader runs on any thread */
+    ps_limits defaults = ps_reader_default_limits();
     if (!limits)
         limits = &defaults;
     /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
@@ -416,13 +418,13 @@ ps_status reader_open(const char *path, const ps_limits *limits, ps_workbook **o
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return error_set(err, PS_ERR_IO, path, "无法打开文件：不是普通文件（设备、管道或套接字）");
+        return ps_error_set(err, PS_ERR_IO, path, "无法打开文件：不是普通文件（设备、管道或套接字）");
     }
     if ((uint64_t)st.st_size > limits->max_file_bytes) {
         close(fd);
-        return error_set(err, PS_ERR_UNSUPPORTED, path,
-                         "文件大小 %lld 字节超过上限 max_file_bytes（%llu 字节）", (long long)st.st_size,
-                         (unsigned long long)limits->max_file_bytes);
+        return ps_error_set(err, PS_ERR_UNSUPPORTED, path,
+                            "文件大小 %lld 字节超过上限 max_file_bytes（%llu 字节）", (long long)st.st_size,
+                            (unsigned long long)limits->max_file_bytes);
     }
     /* The whole file is read here, once: the first bytes say what it is, and the format
      * readers parse the same buffer. One read for most files; past 1 MB, the first 4 KB
@@ -431,11 +433,11 @@ ps_status reader_open(const char *path, const ps_limits *limits, ps_workbook **o
     uint8_t *data = malloc(size ? size : 1);
     if (!data) {
         close(fd);
-        return error_set(err, PS_ERR_NOMEM, path, "内存不足");
+        return ps_error_set(err, PS_ERR_NOMEM, path, "内存不足");
     }
     int rd_errno = read_fully(fd, data, want, &n);
     if (rd_errno == 0 && n == want && want < size) {
-        ps_sniffed first = reader_sniff(data, n);
+        ps_sniffed first = ps_reader_sniff(data, n);
         if (first == PS_SNIFF_OLE2 || first == PS_SNIFF_BIFF_BARE || first == PS_SNIFF_ZIP) {
             size_t more = 0;
             rd_errno = read_fully(fd, data + n, size - n, &more);
@@ -449,11 +451,11 @@ ps_status reader_open(const char *path, const ps_limits *limits, ps_workbook **o
     }
     const unsigned char *head = data;
     size_t nhead = n < SNIFF_BYTES ? n : SNIFF_BYTES;
-    ps_sniffed kind = reader_sniff(head, nhead);
+    ps_sniffed kind = ps_reader_sniff(head, nhead);
     switch (kind) {
     case PS_SNIFF_OLE2:
-    case PS_SNIFF_BIFF_BARE: return reader_open_xls(path, data, n, limits, out, err);
-    case PS_SNIFF_ZIP: return reader_open_xlsx(path, data, n, limits, out, err);
+    case PS_SNIFF_BIFF_BARE: return ps_reader_open_xls(path, data, n, limits, out, err);
+    case PS_SNIFF_ZIP: return ps_reader_open_xlsx(path, data, n, limits, out, err);
     default: break;
     }
     ps_status code = not_a_workbook(path, kind, head, nhead, err);

@@ -4,6 +4,6 @@
 
 /* Initialises libxml2 exactly once per process, whichever reader and thread comes first
  * (xmlInitParser is not thread-safe when raced). Defined in reader.c. */
-void reader_libs_init(void);
+void ps_reader_libs_init(void);
 
 #endif

@@ -90,7 +90,7 @@ static ps_status xls_fail(xls_ctx *x, ps_status code, const char *fmt, ...)
         return x->st;
     va_list ap;
     va_start(ap, fmt);
-    error_setv(x->err, code, x->path, fmt, ap);
+    ps_error_setv(x->err, code, x->path, fmt, ap);
     va_end(ap);
     x->st = code;
     return code;
@@ -232,15 +232,15 @@ static bool read_ustr(xls_ctx *x, biff_cursor *c, uint32_t cch, uint8_t flags)
 {
     uint16_t runs = 0;
     uint32_t ext = 0;
-    if ((flags & 0x08) && !biff_cursor_u16(c, &runs))
+    if ((flags & 0x08) && !ps_biff_cursor_u16(c, &runs))
         return false;
-    if ((flags & 0x04) && !biff_cursor_u32(c, &ext))
+    if ((flags & 0x04) && !ps_biff_cursor_u32(c, &ext))
         return false;
     bool wide = flags & 1;
     uint32_t hi = 0; /* a pending high surrogate */
     while (cch > 0) {
         if (c->pos == c->end) {
-            if (!biff_cursor_continue(c) || c->pos == c->end)
+            if (!ps_biff_cursor_continue(c) || c->pos == c->end)
                 return false;
             wide = c->s[c->pos++] & 1; /* a string continued in a CONTINUE restates its width */
             continue;
@@ -286,7 +286,7 @@ static bool read_ustr(xls_ctx *x, biff_cursor *c, uint32_t cch, uint8_t flags)
         sb_put_cp(&x->sb, 0xFFFD);
     }
     /* runs and extended data may be cut short at the end of a record: not an error */
-    biff_cursor_skip(c, (uint64_t)runs * 4 + ext);
+    ps_biff_cursor_skip(c, (uint64_t)runs * 4 + ext);
     return true;
 }
 
@@ -298,18 +298,18 @@ static bool read_string(xls_ctx *x, biff_cursor *c, bool short_len)
     uint32_t cch;
     if (short_len) {
         uint8_t n8;
-        if (!biff_cursor_u8(c, &n8))
+        if (!ps_biff_cursor_u8(c, &n8))
             return false;
         cch = n8;
     } else {
         uint16_t n16;
-        if (!biff_cursor_u16(c, &n16))
+        if (!ps_biff_cursor_u16(c, &n16))
             return false;
         cch = n16;
     }
     if (x->biff == 8) {
         uint8_t flags;
-        if (!biff_cursor_u8(c, &flags)) /* an empty string may end here */
+        if (!ps_biff_cursor_u8(c, &flags)) /* an empty string may end here */
             return cch == 0;
         return read_ustr(x, c, cch, flags);
     }
@@ -323,7 +323,7 @@ static bool read_string(xls_ctx *x, biff_cursor *c, bool short_len)
 
 static const char *sb_dup(xls_ctx *x)
 {
-    return workbook_strndup(x->wb, x->sb.p ? x->sb.p : "", x->sb.n);
+    return ps_workbook_strndup(x->wb, x->sb.p ? x->sb.p : "", x->sb.n);
 }
 
 /* ---- formats ------------------------------------------------------------------------------ */
@@ -359,7 +359,7 @@ static numfmt format_of_id(xls_ctx *x, unsigned id)
         if (x->fmts[i].id == id)
             return x->fmts[i].fmt;
     if (x->biff >= 5)
-        return numfmt_builtin(id);
+        return ps_numfmt_builtin(id);
     numfmt g = {PS_FMT_GENERAL, 255, false};
     return g;
 }
@@ -404,12 +404,12 @@ static bool add_xf(xls_ctx *x, unsigned ifmt)
 static bool on_format(xls_ctx *x, size_t rec)
 {
     biff_cursor c;
-    if (!biff_cursor_at(&c, x->s, x->size, rec))
+    if (!ps_biff_cursor_at(&c, x->s, x->size, rec))
         return true;
     unsigned id;
     uint16_t v = 0;
     if (x->biff >= 5) {
-        if (!biff_cursor_u16(&c, &v))
+        if (!ps_biff_cursor_u16(&c, &v))
             return true;
         id = v;
     } else {
@@ -417,12 +417,12 @@ static bool on_format(xls_ctx *x, size_t rec)
         for (size_t i = 0; i < x->nfmt; i++)
             if (x->fmts[i].id >= id)
                 id = x->fmts[i].id + 1u;
-        if (x->biff == 4 && !biff_cursor_skip(&c, 2))
+        if (x->biff == 4 && !ps_biff_cursor_skip(&c, 2))
             return true;
     }
     if (!read_string(x, &c, x->biff < 8))
         return true; /* an unreadable format string: the format stays General */
-    return add_format(x, id, numfmt_classify(x->sb.p ? x->sb.p : "", x->sb.n));
+    return add_format(x, id, ps_numfmt_classify(x->sb.p ? x->sb.p : "", x->sb.n));
 }
 
 /* ---- cells -------------------------------------------------------------------------------- */
@@ -439,17 +439,17 @@ static bool cell_limits(xls_ctx *x, sheet_state *ss, uint32_t row, uint32_t col)
 {
     char ref[16];
     if (row >= x->lim->max_rows || col >= x->lim->max_cols) {
-        cell_ref(row, col, ref, sizeof ref);
-        error_at_cell(x->err, PS_ERR_UNSUPPORTED, x->path, sheet_name(ss->sh), ref,
-                      "单元格 %s 超出限制（max_rows %u 行 / max_cols %u 列）", ref, x->lim->max_rows,
-                      x->lim->max_cols);
+        ps_cell_ref(row, col, ref, sizeof ref);
+        ps_error_at_cell(x->err, PS_ERR_UNSUPPORTED, x->path, ps_sheet_name(ss->sh), ref,
+                         "单元格 %s 超出限制（max_rows %u 行 / max_cols %u 列）", ref, x->lim->max_rows,
+                         x->lim->max_cols);
         x->st = PS_ERR_UNSUPPORTED;
         return false;
     }
     if (++ss->cells > x->lim->max_cells_per_sheet) {
-        error_at_cell(x->err, PS_ERR_UNSUPPORTED, x->path, sheet_name(ss->sh), NULL,
-                      "工作表的单元格数超出限制 max_cells_per_sheet（%llu）",
-                      (unsigned long long)x->lim->max_cells_per_sheet);
+        ps_error_at_cell(x->err, PS_ERR_UNSUPPORTED, x->path, ps_sheet_name(ss->sh), NULL,
+                         "工作表的单元格数超出限制 max_cells_per_sheet（%llu）",
+                         (unsigned long long)x->lim->max_cells_per_sheet);
         x->st = PS_ERR_UNSUPPORTED;
         return false;
     }
@@ -480,15 +480,15 @@ static bool put_cell(xls_ctx *x, sheet_state *ss, uint32_t row, uint32_t col, ui
     if (type == PS_CELL_NUMBER && f.cls == PS_FMT_DATE) {
         double serial = x->date1904 ? number + 1462 : number;
         char iso[32];
-        if (numfmt_serial_iso(serial, f.has_time, iso, sizeof iso)) {
+        if (ps_numfmt_serial_iso(serial, f.has_time, iso, sizeof iso)) {
             c.type = PS_CELL_DATE;
             c.number = serial;
-            c.text = workbook_strndup(x->wb, iso, strlen(iso));
+            c.text = ps_workbook_strndup(x->wb, iso, strlen(iso));
             if (!c.text)
                 return xls_fail(x, PS_ERR_NOMEM, "内存不足"), false;
         }
     }
-    if (!sheet_put(ss->sh, &c))
+    if (!ps_sheet_put(ss->sh, &c))
         return xls_fail(x, PS_ERR_NOMEM, "内存不足"), false;
     return true;
 }
@@ -499,10 +499,10 @@ static bool put_text(xls_ctx *x, sheet_state *ss, uint32_t row, uint32_t col, ui
         return true;
     if (x->sb.n > x->lim->max_string_bytes) {
         char ref[16];
-        cell_ref(row, col, ref, sizeof ref);
-        error_at_cell(x->err, PS_ERR_UNSUPPORTED, x->path, sheet_name(ss->sh), ref,
-                      "单元格文本超出限制 max_string_bytes（%llu 字节）",
-                      (unsigned long long)x->lim->max_string_bytes);
+        ps_cell_ref(row, col, ref, sizeof ref);
+        ps_error_at_cell(x->err, PS_ERR_UNSUPPORTED, x->path, ps_sheet_name(ss->sh), ref,
+                         "单元格文本超出限制 max_string_bytes（%llu 字节）",
+                         (unsigned long long)x->lim->max_string_bytes);
         x->st = PS_ERR_UNSUPPORTED;
         return false;
     }
@@ -526,7 +526,7 @@ static bool on_formula(xls_ctx *x, sheet_state *ss, uint32_t row, uint32_t col, 
                        const uint8_t *res)
 {
     if (biff_u16(res + 6) != 0xFFFF)
-        return put_cell(x, ss, row, col, xf, PS_CELL_NUMBER, biff_f64(res), NULL, true);
+        return put_cell(x, ss, row, col, xf, PS_CELL_NUMBER, ps_biff_f64(res), NULL, true);
     switch (res[0]) {
     case 0: /* string: in the STRING record that follows */
         ss->pending_str = true;
@@ -535,7 +535,7 @@ static bool on_formula(xls_ctx *x, sheet_state *ss, uint32_t row, uint32_t col, 
         ss->pxf = xf;
         return true;
     case 1: return put_cell(x, ss, row, col, xf, PS_CELL_BOOL, res[2] ? 1 : 0, NULL, true);
-    case 2: return put_cell(x, ss, row, col, xf, PS_CELL_ERROR, 0, biff_error_text(res[2]), true);
+    case 2: return put_cell(x, ss, row, col, xf, PS_CELL_ERROR, 0, ps_biff_error_text(res[2]), true);
     case 3: x->sb.n = 0; return put_text(x, ss, row, col, xf, true);
     default: return true;
     }
@@ -591,21 +591,21 @@ static size_t parse_sheet(xls_ctx *x, sheet_state *ss, size_t pos)
     const uint8_t *s = x->s;
     int depth = 0;
     while (x->st == PS_OK) {
-        if (deadline_passed()) {
-            x->st = error_set(x->err, PS_ERR_UNSUPPORTED, x->path, "处理超时（超过 %g 秒），已跳过此文件",
-                              deadline_seconds());
+        if (ps_deadline_passed()) {
+            x->st = ps_error_set(x->err, PS_ERR_UNSUPPORTED, x->path, "处理超时（超过 %g 秒），已跳过此文件",
+                                 ps_deadline_seconds());
             break;
         }
         if (x->size - pos < 4) {
             if (pos != x->size || depth > 0)
-                x->damaged = ss->sh ? sheet_name(ss->sh) : WB_GLOBALS; /* ends before EOF */
+                x->damaged = ss->sh ? ps_sheet_name(ss->sh) : WB_GLOBALS; /* ends before EOF */
             break;
         }
         unsigned type = biff_u16(s + pos);
         size_t len = biff_u16(s + pos + 2);
         size_t rec = pos;
         if (x->size - pos - 4 < len) {
-            x->damaged = ss->sh ? sheet_name(ss->sh) : WB_GLOBALS; /* a record runs past the end */
+            x->damaged = ss->sh ? ps_sheet_name(ss->sh) : WB_GLOBALS; /* a record runs past the end */
             pos = x->size;
             break;
         }
@@ -640,14 +640,14 @@ static size_t parse_sheet(xls_ctx *x, sheet_state *ss, size_t pos)
         case BIFF_NUMBER:
             if (len >= 14) {
                 if (!put_cell(x, ss, biff_u16(d), biff_u16(d + 2), biff_u16(d + 4), PS_CELL_NUMBER,
-                              biff_f64(d + 6), NULL, false))
+                              ps_biff_f64(d + 6), NULL, false))
                     return pos;
             }
             break;
         case BIFF_RK:
             if (len >= 10) {
                 if (!put_cell(x, ss, biff_u16(d), biff_u16(d + 2), biff_u16(d + 4), PS_CELL_NUMBER,
-                              biff_rk(biff_u32(d + 6)), NULL, false))
+                              ps_biff_rk(biff_u32(d + 6)), NULL, false))
                     return pos;
             }
             break;
@@ -658,7 +658,7 @@ static size_t parse_sheet(xls_ctx *x, sheet_state *ss, size_t pos)
                 for (size_t i = 0; i < n; i++) {
                     const uint8_t *e = d + 4 + 6 * i;
                     if (!put_cell(x, ss, row, col + (uint32_t)i, biff_u16(e), PS_CELL_NUMBER,
-                                  biff_rk(biff_u32(e + 2)), NULL, false))
+                                  ps_biff_rk(biff_u32(e + 2)), NULL, false))
                         return pos;
                 }
             }
@@ -667,7 +667,7 @@ static size_t parse_sheet(xls_ctx *x, sheet_state *ss, size_t pos)
         case BIFF_RSTRING:
             if (len >= 8 && ss->sh) {
                 biff_cursor c;
-                biff_cursor_at(&c, s, x->size, rec);
+                ps_biff_cursor_at(&c, s, x->size, rec);
                 c.pos += 6;
                 if (!read_string(x, &c, false))
                     break; /* a broken string: the cell is skipped */
@@ -688,8 +688,9 @@ static size_t parse_sheet(xls_ctx *x, sheet_state *ss, size_t pos)
         case BIFF_BOOLERR:
             if (len >= 8) {
                 uint32_t row = biff_u16(d), col = biff_u16(d + 2), xf = biff_u16(d + 4);
-                bool ok = d[7] ? put_cell(x, ss, row, col, xf, PS_CELL_ERROR, 0, biff_error_text(d[6]), false)
-                               : put_cell(x, ss, row, col, xf, PS_CELL_BOOL, d[6] ? 1 : 0, NULL, false);
+                bool ok =
+                    d[7] ? put_cell(x, ss, row, col, xf, PS_CELL_ERROR, 0, ps_biff_error_text(d[6]), false)
+                         : put_cell(x, ss, row, col, xf, PS_CELL_BOOL, d[6] ? 1 : 0, NULL, false);
                 if (!ok)
                     return pos;
             }
@@ -713,7 +714,7 @@ static size_t parse_sheet(xls_ctx *x, sheet_state *ss, size_t pos)
         case BIFF_STRING2:
             if (ss->pending_str && (type == BIFF_STRING) == (x->biff != 2)) {
                 biff_cursor c;
-                biff_cursor_at(&c, s, x->size, rec);
+                ps_biff_cursor_at(&c, s, x->size, rec);
                 ss->pending_str = false;
                 if (!read_string(x, &c, type == BIFF_STRING2))
                     x->sb.n = 0;
@@ -731,7 +732,7 @@ static size_t parse_sheet(xls_ctx *x, sheet_state *ss, size_t pos)
                     ps_range r = {biff_u16(e), biff_u16(e + 4), biff_u16(e + 2), biff_u16(e + 6)};
                     if (r.last_row >= x->lim->max_rows || r.last_col >= x->lim->max_cols)
                         continue;
-                    if (!sheet_add_merge(ss->sh, r)) {
+                    if (!ps_sheet_add_merge(ss->sh, r)) {
                         xls_fail(x, PS_ERR_NOMEM, "内存不足");
                         return pos;
                     }
@@ -748,7 +749,7 @@ static size_t parse_sheet(xls_ctx *x, sheet_state *ss, size_t pos)
         case BIFF_NUMBER2:
             if (x->biff == 2 && len >= 15 &&
                 !put_cell(x, ss, biff_u16(d), biff_u16(d + 2), 0x10000u | (d[5] & 0x3F), PS_CELL_NUMBER,
-                          biff_f64(d + 7), NULL, false))
+                          ps_biff_f64(d + 7), NULL, false))
                 return pos;
             break;
         case BIFF_LABEL2:
@@ -766,8 +767,9 @@ static size_t parse_sheet(xls_ctx *x, sheet_state *ss, size_t pos)
         case BIFF_BOOLERR2:
             if (x->biff == 2 && len >= 9) {
                 uint32_t row = biff_u16(d), col = biff_u16(d + 2), xf = 0x10000u | (d[5] & 0x3F);
-                bool ok = d[8] ? put_cell(x, ss, row, col, xf, PS_CELL_ERROR, 0, biff_error_text(d[7]), false)
-                               : put_cell(x, ss, row, col, xf, PS_CELL_BOOL, d[7] ? 1 : 0, NULL, false);
+                bool ok =
+                    d[8] ? put_cell(x, ss, row, col, xf, PS_CELL_ERROR, 0, ps_biff_error_text(d[7]), false)
+                         : put_cell(x, ss, row, col, xf, PS_CELL_BOOL, d[7] ? 1 : 0, NULL, false);
                 if (!ok)
                     return pos;
             }
@@ -792,8 +794,8 @@ static bool on_sst(xls_ctx *x, size_t rec)
 {
     biff_cursor c;
     uint32_t total, unique;
-    if (x->sst || !biff_cursor_at(&c, x->s, x->size, rec) || !biff_cursor_u32(&c, &total) ||
-        !biff_cursor_u32(&c, &unique))
+    if (x->sst || !ps_biff_cursor_at(&c, x->s, x->size, rec) || !ps_biff_cursor_u32(&c, &total) ||
+        !ps_biff_cursor_u32(&c, &unique))
         return true; /* a second or headless SST: ignored */
     if (unique > x->lim->max_sst_entries) {
         xls_fail(x, PS_ERR_UNSUPPORTED, "共享字符串表的条目数 %u 超出限制 max_sst_entries（%llu）", unique,
@@ -808,7 +810,7 @@ static bool on_sst(xls_ctx *x, size_t rec)
     for (size_t i = 0; i < cap; i++) {
         uint16_t cch;
         uint8_t flags;
-        if (!biff_cursor_u16(&c, &cch) || !biff_cursor_u8(&c, &flags))
+        if (!ps_biff_cursor_u16(&c, &cch) || !ps_biff_cursor_u8(&c, &flags))
             break; /* fewer strings than announced, as some writers do */
         x->sb.n = 0;
         if (!read_ustr(x, &c, cch, flags))
@@ -854,11 +856,11 @@ static bool on_boundsheet(xls_ctx *x, const uint8_t *d, size_t len, boundsheet *
 static bool add_sheet(xls_ctx *x, sheet_state *ss, const char *name)
 {
     memset(ss, 0, sizeof *ss);
-    if (workbook_sheet_count(x->wb) >= x->lim->max_sheets)
+    if (ps_workbook_sheet_count(x->wb) >= x->lim->max_sheets)
         return xls_fail(x, PS_ERR_UNSUPPORTED, "工作表数超出限制 max_sheets（%u）", x->lim->max_sheets),
                false;
-    ss->index = (uint32_t)workbook_sheet_count(x->wb);
-    if (!(ss->sh = workbook_add_sheet(x->wb, name)))
+    ss->index = (uint32_t)ps_workbook_sheet_count(x->wb);
+    if (!(ss->sh = ps_workbook_add_sheet(x->wb, name)))
         return xls_fail(x, PS_ERR_NOMEM, "内存不足"), false;
     return true;
 }
@@ -971,7 +973,7 @@ static void parse_workbook(xls_ctx *x)
         if (!add_sheet(x, &ss, nm))
             break;
         if (!ok) {
-            x->damaged = sheet_name(ss.sh); /* its offset does not point at a BOF */
+            x->damaged = ps_sheet_name(ss.sh); /* its offset does not point at a BOF */
             continue;
         }
         parse_sheet(x, &ss, at);
@@ -991,21 +993,21 @@ static ps_status read_ole_stream(xls_ctx *x, const uint8_t *file, size_t flen, u
                                  int *biff_hint)
 {
     char why[160] = "";
-    cfb *ole = cfb_open(file, flen, why, sizeof why);
+    cfb *ole = ps_cfb_open(file, flen, why, sizeof why);
     if (!ole)
-        return error_set(
+        return ps_error_set(
             x->err, PS_ERR_CORRUPT, x->path,
             "文件已损坏或不完整（可能在下载、复制时被截断），无法读取其中的工作表；请重新获取原文件"
             "（技术细节：OLE2 复合文档目录无法读取：%s）",
             why);
     ps_status st = PS_OK;
-    size_t n = cfb_root_count(ole), wb = SIZE_MAX, book = SIZE_MAX;
+    size_t n = ps_cfb_root_count(ole), wb = SIZE_MAX, book = SIZE_MAX;
     bool word = false, ppt = false, encrypted = false;
     for (size_t i = 0; i < n; i++) {
-        const char *nm = cfb_root_name(ole, i);
-        if (name_is(nm, "Workbook") && cfb_root_is_stream(ole, i))
+        const char *nm = ps_cfb_root_name(ole, i);
+        if (name_is(nm, "Workbook") && ps_cfb_root_is_stream(ole, i))
             wb = i;
-        else if (name_is(nm, "Book") && cfb_root_is_stream(ole, i))
+        else if (name_is(nm, "Book") && ps_cfb_root_is_stream(ole, i))
             book = i;
         else if (name_is(nm, "EncryptionInfo") || name_is(nm, "EncryptedPackage"))
             encrypted = true;
@@ -1016,44 +1018,45 @@ static ps_status read_ole_stream(xls_ctx *x, const uint8_t *file, size_t flen, u
     }
     size_t which = wb != SIZE_MAX ? wb : book;
     if (encrypted) {
-        st = error_set(x->err, PS_ERR_ENCRYPTED, x->path, "文件已加密（设有打开密码），请提交未加密的文件");
+        st =
+            ps_error_set(x->err, PS_ERR_ENCRYPTED, x->path, "文件已加密（设有打开密码），请提交未加密的文件");
     } else if (which == SIZE_MAX) {
         if (word)
-            st = error_set(x->err, PS_ERR_UNSUPPORTED, x->path, "这是 Word 文档，不是 Excel 工作簿");
+            st = ps_error_set(x->err, PS_ERR_UNSUPPORTED, x->path, "这是 Word 文档，不是 Excel 工作簿");
         else if (ppt)
-            st =
-                error_set(x->err, PS_ERR_UNSUPPORTED, x->path, "这是 PowerPoint 演示文稿，不是 Excel 工作簿");
+            st = ps_error_set(x->err, PS_ERR_UNSUPPORTED, x->path,
+                              "这是 PowerPoint 演示文稿，不是 Excel 工作簿");
         else
-            st = error_set(x->err, PS_ERR_UNSUPPORTED, x->path,
-                           "OLE2 复合文档中没有 Excel 工作簿流（Workbook/Book）");
+            st = ps_error_set(x->err, PS_ERR_UNSUPPORTED, x->path,
+                              "OLE2 复合文档中没有 Excel 工作簿流（Workbook/Book）");
     } else {
         *biff_hint = which == wb ? 8 : 5;
-        if (!cfb_read_root_stream(ole, which, out, outlen, why, sizeof why))
-            st = error_set(x->err, PS_ERR_CORRUPT, x->path,
-                           "工作簿流不完整，文件已截断或损坏（技术细节：%s）", why);
+        if (!ps_cfb_read_root_stream(ole, which, out, outlen, why, sizeof why))
+            st = ps_error_set(x->err, PS_ERR_CORRUPT, x->path,
+                              "工作簿流不完整，文件已截断或损坏（技术细节：%s）", why);
         else if (*outlen == 0) {
             free(*out);
             *out = NULL;
-            st = error_set(x->err, PS_ERR_CORRUPT, x->path, "工作簿流长度为 0，文件已损坏");
+            st = ps_error_set(x->err, PS_ERR_CORRUPT, x->path, "工作簿流长度为 0，文件已损坏");
         }
     }
-    cfb_close(ole);
+    ps_cfb_close(ole);
     return st;
 }
 
-ps_status reader_open_xls(const char *path, uint8_t *file, size_t flen, const ps_limits *limits,
-                          ps_workbook **out, ps_error *err)
+ps_status ps_reader_open_xls(const char *path, uint8_t *file, size_t flen, const ps_limits *limits,
+                             ps_workbook **out, ps_error *err)
 {
     ps_limits deflim;
     if (!limits) {
-        deflim = reader_default_limits();
+        deflim = ps_reader_default_limits();
         limits = &deflim;
     }
     uint8_t *stream = NULL;
     ps_status st = PS_OK;
     if (flen == 0) {
         free(file);
-        return error_set(err, PS_ERR_NOT_A_SPREADSHEET, path, "文件为空（0 字节）");
+        return ps_error_set(err, PS_ERR_NOT_A_SPREADSHEET, path, "文件为空（0 字节）");
     }
     xls_ctx x = {.path = path, .lim = limits, .err = err, .cd = (iconv_t)-1, .codepage = 1252};
     static const uint8_t ole_magic[8] = {0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1};
@@ -1072,26 +1075,26 @@ ps_status reader_open_xls(const char *path, uint8_t *file, size_t flen, const ps
         x.size = flen;
     } else {
         free(file);
-        return error_set(err, PS_ERR_NOT_A_SPREADSHEET, path,
-                         "不是 Excel 文件（既非 OLE2 复合文档，也非 BIFF 流）");
+        return ps_error_set(err, PS_ERR_NOT_A_SPREADSHEET, path,
+                            "不是 Excel 文件（既非 OLE2 复合文档，也非 BIFF 流）");
     }
     x.biff = hint;
     if (!detect_biff(&x)) {
-        st = error_set(err, PS_ERR_CORRUPT, path, "工作簿流不以 BOF 记录开头，文件已损坏");
+        st = ps_error_set(err, PS_ERR_CORRUPT, path, "工作簿流不以 BOF 记录开头，文件已损坏");
         goto done;
     }
-    x.wb = workbook_new(x.biff == 8 ? PS_FORMAT_XLS_BIFF8 : PS_FORMAT_XLS_BIFF5);
+    x.wb = ps_workbook_new(x.biff == 8 ? PS_FORMAT_XLS_BIFF8 : PS_FORMAT_XLS_BIFF5);
     if (!x.wb) {
-        st = error_set(err, PS_ERR_NOMEM, path, "内存不足");
+        st = ps_error_set(err, PS_ERR_NOMEM, path, "内存不足");
         goto done;
     }
     parse_workbook(&x);
     if (x.st == PS_OK && x.damaged) {
-        x.st =
-            error_at_cell(err, PS_ERR_CORRUPT, path, strcmp(x.damaged, WB_GLOBALS) ? x.damaged : NULL, NULL,
-                          "工作簿流在“%s”处不完整（记录超出流末尾或缺少 EOF），文件已截断或损坏", x.damaged);
+        x.st = ps_error_at_cell(err, PS_ERR_CORRUPT, path, strcmp(x.damaged, WB_GLOBALS) ? x.damaged : NULL,
+                                NULL, "工作簿流在“%s”处不完整（记录超出流末尾或缺少 EOF），文件已截断或损坏",
+                                x.damaged);
     }
-    if (x.st == PS_OK && workbook_sheet_count(x.wb) == 0) {
+    if (x.st == PS_OK && ps_workbook_sheet_count(x.wb) == 0) {
         if (x.other_sheets)
             xls_fail(&x, PS_ERR_UNSUPPORTED, "工作簿中没有工作表，只有图表、宏表或模块");
         else
@@ -1100,8 +1103,8 @@ ps_status reader_open_xls(const char *path, uint8_t *file, size_t flen, const ps
     st = x.st;
     if (st == PS_OK) {
         if (x.biff < 8)
-            workbook_set_codepage(x.wb, x.codepage);
-        workbook_finish(x.wb);
+            ps_workbook_set_codepage(x.wb, x.codepage);
+        ps_workbook_finish(x.wb);
     }
 done:
     if (x.cd != (iconv_t)-1)
@@ -1113,7 +1116,7 @@ done:
     free(stream);
     free(file);
     if (st != PS_OK) {
-        workbook_free(x.wb);
+        ps_workbook_free(x.wb);
         return st;
     }
     *out = x.wb;

@@ -95,7 +95,7 @@ static ps_status failv(xlsx *x, ps_status code, const char *sheet, const char *c
     x->st = code;
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    error_at_cell(x->err, code, x->path, sheet, cell, "%s", msg);
+    ps_error_at_cell(x->err, code, x->path, sheet, cell, "%s", msg);
     return code;
 }
 
@@ -436,8 +436,8 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
     sax_job *job = ctx;
     if (job->x->st != PS_OK)
         return;
-    if (deadline_passed()) {
-        fail(job->x, PS_ERR_UNSUPPORTED, "处理超时（超过 %g 秒），已跳过此文件", deadline_seconds());
+    if (ps_deadline_passed()) {
+        fail(job->x, PS_ERR_UNSUPPORTED, "处理超时（超过 %g 秒），已跳过此文件", ps_deadline_seconds());
         job_stop(job);
         return;
     }
@@ -470,7 +470,7 @@ static void on_chars(void *ctx, const xmlChar *ch, int len)
     if (job->collect->n + (size_t)len > job->x->lim->max_string_bytes) {
         char ref[16];
         fail_at(job->x, PS_ERR_UNSUPPORTED, job->sheet,
-                job->in_cell ? cell_ref(job->cell_row, job->cell_col, ref, sizeof ref) : NULL,
+                job->in_cell ? ps_cell_ref(job->cell_row, job->cell_col, ref, sizeof ref) : NULL,
                 "%s 中的一段文本超过 %llu 字节（上限 max_string_bytes）", job->part,
                 (unsigned long long)job->x->lim->max_string_bytes);
         job_stop(job);
@@ -924,7 +924,7 @@ static void sst_end(sax_job *job, const char *name)
             x->sst_cap = cap;
         }
         size_t n = s->text.n ? unescape_x(s->text.p, s->text.n) : 0;
-        const char *str = workbook_strndup(x->wb, n ? s->text.p : "", n);
+        const char *str = ps_workbook_strndup(x->wb, n ? s->text.p : "", n);
         if (!str) {
             nomem(x);
             job_stop(job);
@@ -966,7 +966,7 @@ static void styles_start(sax_job *job, const char *name, int nattr, const xmlCha
             x->fmts = v;
             x->fmt_cap = cap;
         }
-        x->fmts[x->nfmts++] = (num_fmt){(uint32_t)id, numfmt_classify(c, strlen(c))};
+        x->fmts[x->nfmts++] = (num_fmt){(uint32_t)id, ps_numfmt_classify(c, strlen(c))};
     } else if (strcmp(name, "cellXfs") == 0) {
         s->xfs_depth = job->depth;
     } else if (strcmp(name, "xf") == 0 && s->xfs_depth && job->depth == s->xfs_depth + 1) {
@@ -1008,7 +1008,7 @@ static ps_status resolve_xfs(xlsx *x)
     if (!x->xfs)
         return nomem(x);
     for (size_t i = 0; i < x->nxf; i++) {
-        numfmt f = numfmt_builtin(x->xf_ids[i]);
+        numfmt f = ps_numfmt_builtin(x->xf_ids[i]);
         for (size_t k = x->nfmts; k-- > 0;) /* a custom definition wins, even for a built-in id */
             if (x->fmts[k].id == x->xf_ids[i]) {
                 f = x->fmts[k].f;
@@ -1172,7 +1172,7 @@ static void sheet_start(sax_job *job, const char *name, int nattr, const xmlChar
             job_stop(job);
             return;
         }
-        if (!sheet_add_merge(s->sh, (ps_range){(uint32_t)r1, (uint32_t)c1, (uint32_t)r2, (uint32_t)c2})) {
+        if (!ps_sheet_add_merge(s->sh, (ps_range){(uint32_t)r1, (uint32_t)c1, (uint32_t)r2, (uint32_t)c2})) {
             nomem(job->x);
             job_stop(job);
         }
@@ -1198,7 +1198,7 @@ static bool parse_number(const char *s, double *out)
 static const char *keep_text(sax_job *job, sbuf *b)
 {
     size_t n = b->n ? unescape_x(b->p, b->n) : 0;
-    const char *t = workbook_strndup(job->x->wb, n ? b->p : "", n);
+    const char *t = ps_workbook_strndup(job->x->wb, n ? b->p : "", n);
     if (!t) {
         nomem(job->x);
         job_stop(job);
@@ -1234,7 +1234,7 @@ static void finish_cell(sax_job *job, sheet_state *s)
             break;
         if (idx >= x->nsst) {
             char ref[16];
-            fail_at(x, PS_ERR_CORRUPT, job->sheet, cell_ref(s->c_row, s->c_col, ref, sizeof ref),
+            fail_at(x, PS_ERR_CORRUPT, job->sheet, ps_cell_ref(s->c_row, s->c_col, ref, sizeof ref),
                     "单元格引用了不存在的共享字符串 #%llu（共 %zu 条）", (unsigned long long)idx, x->nsst);
             job_stop(job);
             return;
@@ -1271,7 +1271,7 @@ static void finish_cell(sax_job *job, sheet_state *s)
         if (!s->has_v)
             break;
         c.type = PS_CELL_ERROR;
-        if (!(c.text = workbook_strndup(x->wb, v, strlen(v)))) {
+        if (!(c.text = ps_workbook_strndup(x->wb, v, strlen(v)))) {
             nomem(x);
             job_stop(job);
             return;
@@ -1280,14 +1280,14 @@ static void finish_cell(sax_job *job, sheet_state *s)
     case K_DATE:
         if (!s->has_v)
             break;
-        if (numfmt_iso_serial(v, &num) && numfmt_serial_iso(num, false, iso, sizeof iso)) {
+        if (ps_numfmt_iso_serial(v, &num) && ps_numfmt_serial_iso(num, false, iso, sizeof iso)) {
             c.type = PS_CELL_DATE;
             c.format = PS_FMT_DATE; /* whatever the style says, the cell holds a date */
             c.number = num;
-            c.text = workbook_strndup(x->wb, iso, strlen(iso));
+            c.text = ps_workbook_strndup(x->wb, iso, strlen(iso));
         } else {
             c.type = PS_CELL_TEXT;
-            c.text = workbook_strndup(x->wb, v, strlen(v));
+            c.text = ps_workbook_strndup(x->wb, v, strlen(v));
         }
         if (!c.text) {
             nomem(x);
@@ -1309,10 +1309,10 @@ static void finish_cell(sax_job *job, sheet_state *s)
         c.number = num;
         if (c.format == PS_FMT_DATE) {
             double serial = x->date1904 ? num + 1462 : num;
-            if (numfmt_serial_iso(serial, has_time, iso, sizeof iso)) {
+            if (ps_numfmt_serial_iso(serial, has_time, iso, sizeof iso)) {
                 c.type = PS_CELL_DATE;
                 c.number = serial;
-                if (!(c.text = workbook_strndup(x->wb, iso, strlen(iso)))) {
+                if (!(c.text = ps_workbook_strndup(x->wb, iso, strlen(iso)))) {
                     nomem(x);
                     job_stop(job);
                     return;
@@ -1336,7 +1336,7 @@ static void finish_cell(sax_job *job, sheet_state *s)
         job_stop(job);
         return;
     }
-    if (!sheet_put(s->sh, &c)) {
+    if (!ps_sheet_put(s->sh, &c)) {
         nomem(x);
         job_stop(job);
     }
@@ -1460,7 +1460,7 @@ static ps_status read_sheets(xlsx *x, const char *wb_part, wb_state *w)
     }
 
     for (size_t i = 0; i < w->n; i++) {
-        ps_sheet *sh = workbook_add_sheet(x->wb, w->v[i].name);
+        ps_sheet *sh = ps_workbook_add_sheet(x->wb, w->v[i].name);
         if (!sh) {
             nomem(x);
             goto done;
@@ -1495,11 +1495,11 @@ done:
     return x->st;
 }
 
-ps_status reader_open_xlsx(const char *path, uint8_t *data, size_t len, const ps_limits *limits,
-                           ps_workbook **out, ps_error *err)
+ps_status ps_reader_open_xlsx(const char *path, uint8_t *data, size_t len, const ps_limits *limits,
+                              ps_workbook **out, ps_error *err)
 {
-    reader_libs_init();
-    ps_limits defaults = reader_default_limits();
+    ps_reader_libs_init();
+    ps_limits defaults = ps_reader_default_limits();
     xlsx x = {.path = path, .lim = limits ? limits : &defaults, .err = err, .data = data, .size = len};
     wb_state w = {0};
     rel_list root = {0};
@@ -1526,14 +1526,14 @@ ps_status reader_open_xlsx(const char *path, uint8_t *data, size_t len, const ps
         not_a_workbook(&x);
         goto done;
     }
-    if (!(x.wb = workbook_new(PS_FORMAT_XLSX))) {
+    if (!(x.wb = ps_workbook_new(PS_FORMAT_XLSX))) {
         nomem(&x);
         goto done;
     }
     sax_job job = {.part = wb_part, .start = wb_start, .state = &w};
     if (parse_part(&x, e, &job) != PS_OK || read_sheets(&x, wb_part, &w) != PS_OK)
         goto done;
-    workbook_finish(x.wb);
+    ps_workbook_finish(x.wb);
     *out = x.wb;
     x.wb = NULL;
 
@@ -1544,7 +1544,7 @@ done:
     }
     free(w.v);
     rels_free(&root);
-    workbook_free(x.wb);
+    ps_workbook_free(x.wb);
     free(x.entries);
     free(x.data);
     free(x.sst);

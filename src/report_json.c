@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void buf_free(ps_buf *b)
+void ps_buf_free(ps_buf *b)
 {
     free(b->data);
     memset(b, 0, sizeof *b);
@@ -31,7 +31,7 @@ static bool buf_reserve(ps_buf *b, size_t extra)
     return true;
 }
 
-void buf_append(ps_buf *b, const char *s, size_t n)
+void ps_buf_append(ps_buf *b, const char *s, size_t n)
 {
     if (!buf_reserve(b, n))
         return;
@@ -40,12 +40,12 @@ void buf_append(ps_buf *b, const char *s, size_t n)
     b->data[b->len] = '\0';
 }
 
-void buf_puts(ps_buf *b, const char *s)
+void ps_buf_puts(ps_buf *b, const char *s)
 {
-    buf_append(b, s, strlen(s));
+    ps_buf_append(b, s, strlen(s));
 }
 
-void buf_printf(ps_buf *b, const char *fmt, ...)
+void ps_buf_printf(ps_buf *b, const char *fmt, ...)
 {
     char small[256];
     va_list ap;
@@ -55,7 +55,7 @@ void buf_printf(ps_buf *b, const char *fmt, ...)
     if (n < 0)
         return;
     if ((size_t)n < sizeof small) {
-        buf_append(b, small, (size_t)n);
+        ps_buf_append(b, small, (size_t)n);
         return;
     }
     if (!buf_reserve(b, (size_t)n))
@@ -92,14 +92,14 @@ static size_t utf8_len(const unsigned char *s)
     return 0;
 }
 
-void json_string(ps_buf *b, const char *str)
+void ps_json_string(ps_buf *b, const char *str)
 {
     if (!str) {
-        buf_puts(b, "null");
+        ps_buf_puts(b, "null");
         return;
     }
     const unsigned char *s = (const unsigned char *)str;
-    buf_append(b, "\"", 1);
+    ps_buf_append(b, "\"", 1);
     const unsigned char *run = s;
     while (*s) {
         if (*s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\') {
@@ -111,34 +111,34 @@ void json_string(ps_buf *b, const char *str)
             s += n;
             continue;
         }
-        buf_append(b, (const char *)run, (size_t)(s - run));
+        ps_buf_append(b, (const char *)run, (size_t)(s - run));
         switch (*s) {
-        case '"': buf_puts(b, "\\\""); break;
-        case '\\': buf_puts(b, "\\\\"); break;
-        case '\n': buf_puts(b, "\\n"); break;
-        case '\r': buf_puts(b, "\\r"); break;
-        case '\t': buf_puts(b, "\\t"); break;
+        case '"': ps_buf_puts(b, "\\\""); break;
+        case '\\': ps_buf_puts(b, "\\\\"); break;
+        case '\n': ps_buf_puts(b, "\\n"); break;
+        case '\r': ps_buf_puts(b, "\\r"); break;
+        case '\t': ps_buf_puts(b, "\\t"); break;
         default:
             if (*s < 0x20)
-                buf_printf(b, "\\u%04x", *s);
+                ps_buf_printf(b, "\\u%04x", *s);
             else
-                buf_puts(b, "\xEF\xBF\xBD"); /* invalid UTF-8 byte */
+                ps_buf_puts(b, "\xEF\xBF\xBD"); /* invalid UTF-8 byte */
         }
         s++;
         run = s;
     }
-    buf_append(b, (const char *)run, (size_t)(s - run));
-    buf_append(b, "\"", 1);
+    ps_buf_append(b, (const char *)run, (size_t)(s - run));
+    ps_buf_append(b, "\"", 1);
 }
 
-void json_number(ps_buf *b, double v, bool as_int)
+void ps_json_number(ps_buf *b, double v, bool as_int)
 {
     if (!isfinite(v)) {
-        buf_puts(b, "null");
+        ps_buf_puts(b, "null");
         return;
     }
     if (as_int && fabs(v) < 9e15 && v == floor(v)) {
-        buf_printf(b, "%.0f", v);
+        ps_buf_printf(b, "%.0f", v);
         return;
     }
     char tmp[40];
@@ -147,9 +147,9 @@ void json_number(ps_buf *b, double v, bool as_int)
         if (strtod(tmp, NULL) == v)
             break;
     }
-    buf_puts(b, tmp);
+    ps_buf_puts(b, tmp);
     if (!strpbrk(tmp, ".eEn"))
-        buf_puts(b, ".0");
+        ps_buf_puts(b, ".0");
 }
 
 static const char *type_name(ps_cell_type t)
@@ -175,7 +175,7 @@ static const char *format_name(ps_format_class f)
     }
 }
 
-bool cell_display(const ps_cell *c, char *buf, size_t size)
+bool ps_cell_display(const ps_cell *c, char *buf, size_t size)
 {
     if (c->type != PS_CELL_NUMBER || c->decimals == 255)
         return false;
@@ -193,73 +193,73 @@ bool cell_display(const ps_cell *c, char *buf, size_t size)
 
 static void error_json(ps_buf *b, const ps_error *err)
 {
-    buf_puts(b, ",\"error\":{\"code\":");
-    json_string(b, error_code_name(err->code));
-    buf_puts(b, ",\"message\":");
-    json_string(b, err->message);
+    ps_buf_puts(b, ",\"error\":{\"code\":");
+    ps_json_string(b, ps_error_code_name(err->code));
+    ps_buf_puts(b, ",\"message\":");
+    ps_json_string(b, err->message);
     if (err->sheet[0]) {
-        buf_puts(b, ",\"sheet\":");
-        json_string(b, err->sheet);
+        ps_buf_puts(b, ",\"sheet\":");
+        ps_json_string(b, err->sheet);
     }
     if (err->cell[0]) {
-        buf_puts(b, ",\"cell\":");
-        json_string(b, err->cell);
+        ps_buf_puts(b, ",\"cell\":");
+        ps_json_string(b, err->cell);
     }
-    buf_puts(b, "}");
+    ps_buf_puts(b, "}");
 }
 
-void report_inspect_json(ps_buf *b, const char *file, const ps_workbook *wb, const ps_error *err)
+void ps_report_inspect_json(ps_buf *b, const char *file, const ps_workbook *wb, const ps_error *err)
 {
-    buf_puts(b, "{\"file\":");
-    json_string(b, file);
+    ps_buf_puts(b, "{\"file\":");
+    ps_json_string(b, file);
     if (!wb) {
-        buf_puts(b, ",\"status\":\"error\"");
+        ps_buf_puts(b, ",\"status\":\"error\"");
         error_json(b, err);
-        buf_puts(b, "}\n");
+        ps_buf_puts(b, "}\n");
         return;
     }
-    buf_puts(b, ",\"status\":\"ok\",\"format\":");
-    json_string(b, workbook_format_name(workbook_format(wb)));
-    if (workbook_format(wb) == PS_FORMAT_XLS_BIFF5 && workbook_codepage(wb))
-        buf_printf(b, ",\"codepage\":%d", workbook_codepage(wb));
-    buf_puts(b, ",\"sheets\":[");
+    ps_buf_puts(b, ",\"status\":\"ok\",\"format\":");
+    ps_json_string(b, ps_workbook_format_name(ps_workbook_format(wb)));
+    if (ps_workbook_format(wb) == PS_FORMAT_XLS_BIFF5 && ps_workbook_codepage(wb))
+        ps_buf_printf(b, ",\"codepage\":%d", ps_workbook_codepage(wb));
+    ps_buf_puts(b, ",\"sheets\":[");
     char ref[16], ref2[16], disp[64];
-    for (size_t s = 0; s < workbook_sheet_count(wb); s++) {
-        const ps_sheet *sh = workbook_sheet(wb, s);
-        buf_puts(b, s ? ",{\"name\":" : "{\"name\":");
-        json_string(b, sheet_name(sh));
-        buf_printf(b, ",\"rows\":%u,\"cols\":%u,\"merges\":[", sheet_rows(sh), sheet_cols(sh));
-        const ps_range *m = sheet_merges(sh);
-        for (size_t i = 0; i < sheet_merge_count(sh); i++)
-            buf_printf(b, "%s\"%s:%s\"", i ? "," : "",
-                       cell_ref(m[i].first_row, m[i].first_col, ref, sizeof ref),
-                       cell_ref(m[i].last_row, m[i].last_col, ref2, sizeof ref2));
-        buf_puts(b, "],\"cells\":[");
-        const ps_cell *cells = sheet_cells(sh);
-        for (size_t i = 0; i < sheet_cell_count(sh); i++) {
+    for (size_t s = 0; s < ps_workbook_sheet_count(wb); s++) {
+        const ps_sheet *sh = ps_workbook_sheet(wb, s);
+        ps_buf_puts(b, s ? ",{\"name\":" : "{\"name\":");
+        ps_json_string(b, ps_sheet_name(sh));
+        ps_buf_printf(b, ",\"rows\":%u,\"cols\":%u,\"merges\":[", ps_sheet_rows(sh), ps_sheet_cols(sh));
+        const ps_range *m = ps_sheet_merges(sh);
+        for (size_t i = 0; i < ps_sheet_merge_count(sh); i++)
+            ps_buf_printf(b, "%s\"%s:%s\"", i ? "," : "",
+                          ps_cell_ref(m[i].first_row, m[i].first_col, ref, sizeof ref),
+                          ps_cell_ref(m[i].last_row, m[i].last_col, ref2, sizeof ref2));
+        ps_buf_puts(b, "],\"cells\":[");
+        const ps_cell *cells = ps_sheet_cells(sh);
+        for (size_t i = 0; i < ps_sheet_cell_count(sh); i++) {
             const ps_cell *c = &cells[i];
-            buf_printf(b, "%s{\"ref\":\"%s\",\"type\":\"%s\",\"value\":", i ? "," : "",
-                       cell_ref(c->row, c->col, ref, sizeof ref), type_name(c->type));
+            ps_buf_printf(b, "%s{\"ref\":\"%s\",\"type\":\"%s\",\"value\":", i ? "," : "",
+                          ps_cell_ref(c->row, c->col, ref, sizeof ref), type_name(c->type));
             switch (c->type) {
-            case PS_CELL_NUMBER: json_number(b, c->number, false); break;
-            case PS_CELL_BOOL: buf_puts(b, c->number != 0 ? "true" : "false"); break;
-            default: json_string(b, c->text ? c->text : ""); break;
+            case PS_CELL_NUMBER: ps_json_number(b, c->number, false); break;
+            case PS_CELL_BOOL: ps_buf_puts(b, c->number != 0 ? "true" : "false"); break;
+            default: ps_json_string(b, c->text ? c->text : ""); break;
             }
             if (c->formula)
-                buf_puts(b, ",\"formula\":true");
+                ps_buf_puts(b, ",\"formula\":true");
             if (c->format != PS_FMT_GENERAL) {
-                buf_puts(b, ",\"format\":");
-                json_string(b, format_name(c->format));
+                ps_buf_puts(b, ",\"format\":");
+                ps_json_string(b, format_name(c->format));
             }
-            if (cell_display(c, disp, sizeof disp)) {
-                buf_puts(b, ",\"display\":");
-                json_string(b, disp);
+            if (ps_cell_display(c, disp, sizeof disp)) {
+                ps_buf_puts(b, ",\"display\":");
+                ps_json_string(b, disp);
             }
-            buf_puts(b, "}");
+            ps_buf_puts(b, "}");
         }
-        buf_puts(b, "]}");
+        ps_buf_puts(b, "]}");
     }
-    buf_puts(b, "]}\n");
+    ps_buf_puts(b, "]}\n");
 }
 
 static bool is_int_type(ps_field_type t)
@@ -267,191 +267,191 @@ static bool is_int_type(ps_field_type t)
     return t == PS_TYPE_INT || t == PS_TYPE_YEAR;
 }
 
-void report_value_json(ps_buf *b, const ps_value *v)
+void ps_report_value_json(ps_buf *b, const ps_value *v)
 {
     bool textual = v->type == PS_TYPE_TEXT || v->type == PS_TYPE_DATE || v->type == PS_TYPE_PHONE ||
                    v->type == PS_TYPE_GRADE || v->type == PS_TYPE_TARGET;
     if (textual && v->text)
-        json_string(b, v->text);
+        ps_json_string(b, v->text);
     else if (v->has_number)
-        json_number(b, v->number,
-                    is_int_type(v->type) || (v->number == floor(v->number) && fabs(v->number) < 1e15));
+        ps_json_number(b, v->number,
+                       is_int_type(v->type) || (v->number == floor(v->number) && fabs(v->number) < 1e15));
     else
-        json_string(b, v->text ? v->text : v->raw);
+        ps_json_string(b, v->text ? v->text : v->raw);
 }
 
-void report_finding_json(ps_buf *b, const ps_finding *f)
+void ps_report_finding_json(ps_buf *b, const ps_finding *f)
 {
-    buf_puts(b, "{\"rule\":");
-    json_string(b, f->rule);
-    buf_puts(b, ",\"severity\":");
-    json_string(b, severity_name(f->severity));
-    buf_puts(b, ",\"sheet\":");
-    json_string(b, f->sheet);
-    buf_puts(b, ",\"cell\":");
-    json_string(b, f->cell);
-    buf_puts(b, ",\"cells\":[");
+    ps_buf_puts(b, "{\"rule\":");
+    ps_json_string(b, f->rule);
+    ps_buf_puts(b, ",\"severity\":");
+    ps_json_string(b, ps_severity_name(f->severity));
+    ps_buf_puts(b, ",\"sheet\":");
+    ps_json_string(b, f->sheet);
+    ps_buf_puts(b, ",\"cell\":");
+    ps_json_string(b, f->cell);
+    ps_buf_puts(b, ",\"cells\":[");
     for (size_t i = 0; i < f->ncells; i++) {
         if (i)
-            buf_puts(b, ",");
-        json_string(b, f->cells[i]);
+            ps_buf_puts(b, ",");
+        ps_json_string(b, f->cells[i]);
     }
-    buf_puts(b, "]");
+    ps_buf_puts(b, "]");
     const ps_scalar *sc[2] = {&f->expected, &f->actual};
     const char *names[2] = {"expected", "actual"};
     for (int i = 0; i < 2; i++) {
         if (sc[i]->kind == PS_SCALAR_NONE)
             continue;
-        buf_printf(b, ",\"%s\":", names[i]);
+        ps_buf_printf(b, ",\"%s\":", names[i]);
         if (sc[i]->kind == PS_SCALAR_NUMBER)
-            json_number(b, sc[i]->number,
-                        sc[i]->number == floor(sc[i]->number) && fabs(sc[i]->number) < 1e15);
+            ps_json_number(b, sc[i]->number,
+                           sc[i]->number == floor(sc[i]->number) && fabs(sc[i]->number) < 1e15);
         else
-            json_string(b, sc[i]->text);
+            ps_json_string(b, sc[i]->text);
     }
-    buf_puts(b, ",\"message\":");
-    json_string(b, f->message);
-    buf_puts(b, "}");
+    ps_buf_puts(b, ",\"message\":");
+    ps_json_string(b, f->message);
+    ps_buf_puts(b, "}");
 }
 
 static void sources_json(ps_buf *b, const ps_document *d)
 {
     char ref[16];
-    buf_puts(b, ",\"sources\":{");
+    ps_buf_puts(b, ",\"sources\":{");
     bool first = true;
-    for (size_t i = 0; i < document_value_count(d); i++) {
-        const ps_value *v = document_value_at(d, i);
+    for (size_t i = 0; i < ps_document_value_count(d); i++) {
+        const ps_value *v = ps_document_value_at(d, i);
         if (v->row == PS_NO_CELL)
             continue;
         if (!first)
-            buf_puts(b, ",");
+            ps_buf_puts(b, ",");
         first = false;
-        json_string(b, document_value_key(d, i));
-        buf_puts(b, ":");
-        json_string(b, cell_ref(v->row, v->col, ref, sizeof ref));
+        ps_json_string(b, ps_document_value_key(d, i));
+        ps_buf_puts(b, ":");
+        ps_json_string(b, ps_cell_ref(v->row, v->col, ref, sizeof ref));
     }
-    buf_puts(b, "}");
+    ps_buf_puts(b, "}");
 }
 
 static void tables_json(ps_buf *b, const ps_document *d)
 {
-    buf_puts(b, ",\"tables\":{");
-    for (size_t t = 0; t < document_table_count(d); t++) {
-        const ps_table *tb = document_table_at(d, t);
+    ps_buf_puts(b, ",\"tables\":{");
+    for (size_t t = 0; t < ps_document_table_count(d); t++) {
+        const ps_table *tb = ps_document_table_at(d, t);
         if (t)
-            buf_puts(b, ",");
-        json_string(b, table_name(tb));
-        buf_puts(b, ":[");
-        for (size_t r = 0; r < table_row_count(tb); r++) {
-            buf_puts(b, r ? ",{" : "{");
+            ps_buf_puts(b, ",");
+        ps_json_string(b, ps_table_name(tb));
+        ps_buf_puts(b, ":[");
+        for (size_t r = 0; r < ps_table_row_count(tb); r++) {
+            ps_buf_puts(b, r ? ",{" : "{");
             bool first = true;
-            for (size_t c = 0; c < table_column_count(tb); c++) {
-                const ps_value *v = table_get(tb, r, table_column(tb, c));
+            for (size_t c = 0; c < ps_table_column_count(tb); c++) {
+                const ps_value *v = ps_table_get(tb, r, ps_table_column(tb, c));
                 if (!v)
                     continue;
                 if (!first)
-                    buf_puts(b, ",");
+                    ps_buf_puts(b, ",");
                 first = false;
-                json_string(b, table_column(tb, c));
-                buf_puts(b, ":");
-                report_value_json(b, v);
+                ps_json_string(b, ps_table_column(tb, c));
+                ps_buf_puts(b, ":");
+                ps_report_value_json(b, v);
             }
-            buf_puts(b, "}");
+            ps_buf_puts(b, "}");
         }
-        buf_puts(b, "]");
+        ps_buf_puts(b, "]");
     }
-    buf_puts(b, "}");
+    ps_buf_puts(b, "}");
 }
 
-void report_documents_json(ps_buf *b, ps_document *const *docs, size_t n, bool with_values)
+void ps_report_documents_json(ps_buf *b, ps_document *const *docs, size_t n, bool with_values)
 {
-    buf_puts(b, "[");
+    ps_buf_puts(b, "[");
     for (size_t i = 0; i < n; i++) {
         const ps_document *d = docs[i];
-        buf_puts(b, i ? ",{\"sheet\":" : "{\"sheet\":");
-        json_string(b, document_sheet(d));
-        buf_puts(b, ",\"template\":");
-        json_string(b, document_template(d));
-        buf_puts(b, ",\"mapping\":");
-        json_string(b, document_mapping(d));
-        buf_puts(b, ",\"unit\":");
-        json_string(b, document_unit(d));
-        buf_puts(b, ",\"year\":");
-        if (document_year(d))
-            buf_printf(b, "%d", document_year(d));
+        ps_buf_puts(b, i ? ",{\"sheet\":" : "{\"sheet\":");
+        ps_json_string(b, ps_document_sheet(d));
+        ps_buf_puts(b, ",\"template\":");
+        ps_json_string(b, ps_document_template(d));
+        ps_buf_puts(b, ",\"mapping\":");
+        ps_json_string(b, ps_document_mapping(d));
+        ps_buf_puts(b, ",\"unit\":");
+        ps_json_string(b, ps_document_unit(d));
+        ps_buf_puts(b, ",\"year\":");
+        if (ps_document_year(d))
+            ps_buf_printf(b, "%d", ps_document_year(d));
         else
-            buf_puts(b, "null");
+            ps_buf_puts(b, "null");
         if (with_values) {
-            buf_puts(b, ",\"values\":{");
-            for (size_t k = 0; k < document_value_count(d); k++) {
+            ps_buf_puts(b, ",\"values\":{");
+            for (size_t k = 0; k < ps_document_value_count(d); k++) {
                 if (k)
-                    buf_puts(b, ",");
-                json_string(b, document_value_key(d, k));
-                buf_puts(b, ":");
-                report_value_json(b, document_value_at(d, k));
+                    ps_buf_puts(b, ",");
+                ps_json_string(b, ps_document_value_key(d, k));
+                ps_buf_puts(b, ":");
+                ps_report_value_json(b, ps_document_value_at(d, k));
             }
-            buf_puts(b, "}");
+            ps_buf_puts(b, "}");
             sources_json(b, d);
             tables_json(b, d);
         }
-        buf_puts(b, "}");
+        ps_buf_puts(b, "}");
     }
-    buf_puts(b, "]");
+    ps_buf_puts(b, "]");
 }
 
-void report_findings_items(ps_buf *b, const ps_findings *list, bool *first)
+void ps_report_findings_items(ps_buf *b, const ps_findings *list, bool *first)
 {
-    for (size_t k = 0; k < findings_count(list); k++) {
+    for (size_t k = 0; k < ps_findings_count(list); k++) {
         if (!*first)
-            buf_puts(b, ",");
+            ps_buf_puts(b, ",");
         *first = false;
-        report_finding_json(b, findings_at(list, k));
+        ps_report_finding_json(b, ps_findings_at(list, k));
     }
 }
 
-void report_file_line(ps_buf *b, const char *file, const ps_buf *documents, const ps_buf *findings,
-                      bool with_findings, bool has_findings)
+void ps_report_file_line(ps_buf *b, const char *file, const ps_buf *documents, const ps_buf *findings,
+                         bool with_findings, bool has_findings)
 {
-    buf_puts(b, "{\"file\":");
-    json_string(b, file);
-    buf_puts(b, with_findings && has_findings ? ",\"status\":\"findings\"" : ",\"status\":\"ok\"");
-    buf_puts(b, ",\"documents\":");
-    buf_append(b, documents->data ? documents->data : "[]", documents->data ? documents->len : 2);
+    ps_buf_puts(b, "{\"file\":");
+    ps_json_string(b, file);
+    ps_buf_puts(b, with_findings && has_findings ? ",\"status\":\"findings\"" : ",\"status\":\"ok\"");
+    ps_buf_puts(b, ",\"documents\":");
+    ps_buf_append(b, documents->data ? documents->data : "[]", documents->data ? documents->len : 2);
     if (with_findings) {
-        buf_puts(b, ",\"findings\":[");
+        ps_buf_puts(b, ",\"findings\":[");
         if (findings->data)
-            buf_append(b, findings->data, findings->len);
-        buf_puts(b, "]");
+            ps_buf_append(b, findings->data, findings->len);
+        ps_buf_puts(b, "]");
     }
-    buf_puts(b, "}\n");
+    ps_buf_puts(b, "}\n");
 }
 
 static bool worth_reporting(const ps_document *d)
 {
-    const ps_findings *fl = document_findings_const(d);
-    return findings_count_severity(fl, PS_SEV_ERROR) + findings_count_severity(fl, PS_SEV_WARNING) > 0;
+    const ps_findings *fl = ps_document_findings_const(d);
+    return ps_findings_count_severity(fl, PS_SEV_ERROR) + ps_findings_count_severity(fl, PS_SEV_WARNING) > 0;
 }
 
-void report_file_json(ps_buf *b, const char *file, const ps_error *err, ps_document *const *docs, size_t n,
-                      bool with_values, bool with_findings)
+void ps_report_file_json(ps_buf *b, const char *file, const ps_error *err, ps_document *const *docs, size_t n,
+                         bool with_values, bool with_findings)
 {
     if (err && err->code != PS_OK) {
-        buf_puts(b, "{\"file\":");
-        json_string(b, file);
-        buf_puts(b, ",\"status\":\"error\"");
+        ps_buf_puts(b, "{\"file\":");
+        ps_json_string(b, file);
+        ps_buf_puts(b, ",\"status\":\"error\"");
         error_json(b, err);
-        buf_puts(b, ",\"documents\":[],\"findings\":[]}\n");
+        ps_buf_puts(b, ",\"documents\":[],\"findings\":[]}\n");
         return;
     }
     ps_buf documents = {0}, findings = {0};
     bool has = false, first = true;
-    report_documents_json(&documents, docs, n, with_values);
+    ps_report_documents_json(&documents, docs, n, with_values);
     for (size_t i = 0; i < n; i++) {
         has = has || worth_reporting(docs[i]);
         if (with_findings)
-            report_findings_items(&findings, document_findings_const(docs[i]), &first);
+            ps_report_findings_items(&findings, ps_document_findings_const(docs[i]), &first);
     }
-    report_file_line(b, file, &documents, &findings, with_findings, has);
-    buf_free(&documents);
-    buf_free(&findings);
+    ps_report_file_line(b, file, &documents, &findings, with_findings, has);
+    ps_buf_free(&documents);
+    ps_buf_free(&findings);
 }

@@ -198,16 +198,16 @@ static rval eval_field(rctx *c, const rnode *n)
     char buf[256];
     const char *key = resolve(c, n->str, buf, sizeof buf);
     if (c->in_filter && !n->ns)
-        return from_value(c, 0, table_get(c->filter_t, c->filter_row, key));
+        return from_value(c, 0, ps_table_get(c->filter_t, c->filter_row, key));
     int doc = 0;
     if (n->ns) {
         doc = ns_index(c, n->ns);
         if (doc < 0 || (size_t)doc >= c->ndocs || !c->docs[doc])
             return blank();
     }
-    const ps_value *v = document_get(c->docs[doc], key);
+    const ps_value *v = ps_document_get(c->docs[doc], key);
     uint32_t row, col;
-    if (!v && c->probing && !c->probe_found && document_blank_cell(c->docs[doc], key, &row, &col)) {
+    if (!v && c->probing && !c->probe_found && ps_document_blank_cell(c->docs[doc], key, &row, &col)) {
         c->probe_found = true; /* a blank total still has a cell to point at */
         c->probe = (rcell){doc, row, col};
         c->probe_src = NULL;
@@ -223,12 +223,12 @@ static rval eval_col(rctx *c, const rnode *n)
     const char *col = n->str ? resolve(c, n->str, buf, sizeof buf) : NULL;
     if (!col)
         return blank();
-    if (c->in_filter && strcmp(table_name(c->filter_t), n->table) == 0)
-        return from_value(c, 0, table_get(c->filter_t, c->filter_row, col));
-    if (!c->each_t || strcmp(table_name(c->each_t), n->table) != 0)
+    if (c->in_filter && strcmp(ps_table_name(c->filter_t), n->table) == 0)
+        return from_value(c, 0, ps_table_get(c->filter_t, c->filter_row, col));
+    if (!c->each_t || strcmp(ps_table_name(c->each_t), n->table) != 0)
         return blank();
     for (size_t i = 0; i < c->nrows; i++) {
-        rval v = from_value(c, 0, table_get(c->each_t, c->rows[i], col));
+        rval v = from_value(c, 0, ps_table_get(c->each_t, c->rows[i], col));
         if (v.k != V_BLANK)
             return v;
     }
@@ -251,14 +251,14 @@ static bool truth(rval v, bool *known)
 static rval eval_aggregate(rctx *c, const rnode *n)
 {
     const rnode *col = n->args[0];
-    const ps_table *t = document_table(c->docs[0], col->table);
+    const ps_table *t = ps_document_table(c->docs[0], col->table);
     if (!t)
         return n->fn == F_COUNT ? num(0) : blank();
     char buf[256];
     const char *key = col->str ? resolve(c, col->str, buf, sizeof buf) : NULL;
     /* inside a grouped each: over the same table, only the group's rows */
-    bool group = c->each_t && c->r->each_group && strcmp(table_name(c->each_t), col->table) == 0;
-    size_t total = group ? c->nrows : table_row_count(t);
+    bool group = c->each_t && c->r->each_group && strcmp(ps_table_name(c->each_t), col->table) == 0;
+    size_t total = group ? c->nrows : ps_table_row_count(t);
     double acc = 0;
     size_t count = 0;
     int terms = 0;
@@ -286,7 +286,7 @@ static rval eval_aggregate(rctx *c, const rnode *n)
             count++;
             continue;
         }
-        rval v = from_value(c, 0, table_get(t, row, key));
+        rval v = from_value(c, 0, ps_table_get(t, row, key));
         if (n->fn == F_COUNT) {
             count += v.k != V_BLANK;
             continue;
@@ -868,14 +868,14 @@ static void set_scalar(ps_finding *f, rval v, bool expected)
 {
     if (v.k == V_NUM) {
         if (expected)
-            finding_set_expected_number(f, v.num);
+            ps_finding_set_expected_number(f, v.num);
         else
-            finding_set_actual_number(f, v.num);
+            ps_finding_set_actual_number(f, v.num);
     } else if (v.k == V_TEXT) {
         if (expected)
-            finding_set_expected_text(f, v.text);
+            ps_finding_set_expected_text(f, v.text);
         else
-            finding_set_actual_text(f, v.text);
+            ps_finding_set_actual_text(f, v.text);
     }
 }
 
@@ -952,20 +952,20 @@ static ps_status run_once(rctx *c, ps_error *err)
         append(msg, sizeof msg, &o, "（公式结果未更新）", strlen("（公式结果未更新）"));
     }
     char a1[16];
-    const char *cell = have_cell ? cell_ref(lhs_cell.row, lhs_cell.col, a1, sizeof a1) : NULL;
-    ps_finding *f =
-        findings_add(document_findings(d), r->id, sev, document_file(d), document_sheet(d), cell, msg);
+    const char *cell = have_cell ? ps_cell_ref(lhs_cell.row, lhs_cell.col, a1, sizeof a1) : NULL;
+    ps_finding *f = ps_findings_add(ps_document_findings(d), r->id, sev, ps_document_file(d),
+                                    ps_document_sheet(d), cell, msg);
     if (!f)
-        return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
-    if (cell && !finding_add_cell(f, cell))
-        st = error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+        return ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+    if (cell && !ps_finding_add_cell(f, cell))
+        st = ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     for (size_t i = 0; st == PS_OK && i < ncells; i++) {
         if (cells[i].doc != doc ||
             (have_cell && cells[i].row == lhs_cell.row && cells[i].col == lhs_cell.col))
             continue;
         char ref[16];
-        if (!finding_add_cell(f, cell_ref(cells[i].row, cells[i].col, ref, sizeof ref)))
-            st = error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+        if (!ps_finding_add_cell(f, ps_cell_ref(cells[i].row, cells[i].col, ref, sizeof ref)))
+            st = ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     }
     set_scalar(f, expected, true);
     set_scalar(f, actual, false);
@@ -974,7 +974,7 @@ done:
         free(c->pool[i]);
     c->npool = 0;
     if (st == PS_OK && c->nomem)
-        st = error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+        st = ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     c->nomem = false;
     return st;
 }
@@ -1005,15 +1005,15 @@ static ps_status run_binding(rctx *c, ps_error *err)
     const ps_rule *r = c->r;
     if (!r->each_table)
         return run_once(c, err);
-    const ps_table *t = document_table(c->docs[0], r->each_table);
+    const ps_table *t = ps_document_table(c->docs[0], r->each_table);
     if (!t)
         return PS_OK;
-    size_t n = table_row_count(t);
+    size_t n = ps_table_row_count(t);
     if (n == 0)
         return PS_OK;
     size_t *rows = malloc(n * sizeof *rows);
     if (!rows)
-        return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+        return ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     ps_status st = PS_OK;
     c->each_t = t;
     if (!r->each_group) {
@@ -1029,20 +1029,20 @@ static ps_status run_binding(rctx *c, ps_error *err)
          * O(n log n) for tables of any size. */
         group_row *g = calloc(n, sizeof *g);
         if (!g)
-            st = error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+            st = ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
         const char *prev = NULL;
         size_t ng = 0;
         char numbuf[64];
         char **owned = g ? calloc(n, sizeof *owned) : NULL;
         if (g && !owned)
-            st = error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+            st = ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
         for (size_t i = 0; st == PS_OK && i < n; i++) {
-            const ps_value *v = table_get(t, i, r->each_group);
+            const ps_value *v = ps_table_get(t, i, r->each_group);
             const char *k = v ? (v->text ? v->text : v->raw) : NULL;
             if (v && !k && v->has_number) {
                 snprintf(numbuf, sizeof numbuf, "%.10g", v->number);
                 if (!(owned[i] = strdup(numbuf)))
-                    st = error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+                    st = ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
                 k = owned[i];
             }
             if (k && blank_text(k))
@@ -1083,7 +1083,7 @@ static ps_status run_rule(const ps_rule *r, ps_document *const *docs, size_t n, 
 {
     rctx *c = malloc(sizeof *c);
     if (!c)
-        return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+        return ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     memset(c, 0, offsetof(rctx, cells));
     c->r = r;
     c->docs = docs;
@@ -1099,14 +1099,14 @@ static ps_status run_rule(const ps_rule *r, ps_document *const *docs, size_t n, 
     return st;
 }
 
-ps_status rule_eval(const ps_rule *r, ps_document *doc, ps_error *err)
+ps_status ps_rule_eval(const ps_rule *r, ps_document *doc, ps_error *err)
 {
     if (!r || !doc || r->nns > 0)
         return PS_OK;
     return run_rule(r, &doc, 1, err);
 }
 
-ps_status rule_eval_cross(const ps_rule *r, ps_document *const *docs, size_t n, ps_error *err)
+ps_status ps_rule_eval_cross(const ps_rule *r, ps_document *const *docs, size_t n, ps_error *err)
 {
     if (!r || !docs || n != r->nns || n == 0)
         return PS_OK;

@@ -52,12 +52,12 @@ typedef struct rlexer {
 } rlexer;
 
 /* Reads the next token; on a lexing error returns T_BAD and fills lx->errmsg. Caller frees
- * tok->text/text2 with rtok_clear. */
-rtok_kind rlex_next(rlexer *lx, rtok *tok);
-void rtok_clear(rtok *tok);
-const char *rtok_name(rtok_kind k); /* "“/”" for error messages */
+ * tok->text/text2 with ps_rtok_clear. */
+rtok_kind ps_rlex_next(rlexer *lx, rtok *tok);
+void ps_rtok_clear(rtok *tok);
+const char *ps_rtok_name(rtok_kind k); /* "“/”" for error messages */
 /* Line and 1-based character column of byte offset pos in src. */
-void rlex_position(const char *src, size_t pos, int *line, int *col);
+void ps_rlex_position(const char *src, size_t pos, int *line, int *col);
 
 /* ---- syntax tree ---- */
 typedef enum rnode_kind {
@@ -114,10 +114,10 @@ struct rnode {
     int depth;    /* height of the subtree: evaluation recurses this deep */
 };
 
-void rnode_free(rnode *n);
+void ps_rnode_free(rnode *n);
 
 /* Parses an expression. Returns NULL and fills *err with origin-relative line:col. */
-rnode *rparse_expr(const char *text, ps_origin origin, ps_error *err);
+rnode *ps_rparse_expr(const char *text, ps_origin origin, ps_error *err);
 
 /* ---- compiled rules ---- */
 typedef enum rtol_kind { TOL_AUTO = 0, TOL_MONEY, TOL_RATE, TOL_FIXED } rtol_kind;

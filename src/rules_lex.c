@@ -34,7 +34,7 @@ static char *dup_range(const char *s, size_t n)
     return p;
 }
 
-void rtok_clear(rtok *tok)
+void ps_rtok_clear(rtok *tok)
 {
     free(tok->text);
     free(tok->text2);
@@ -138,7 +138,7 @@ static rtok_kind lex_string(rlexer *lx, rtok *tok)
     return lex_error(lx, tok, start, "字符串缺少结束引号");
 }
 
-rtok_kind rlex_next(rlexer *lx, rtok *tok)
+rtok_kind ps_rlex_next(rlexer *lx, rtok *tok)
 {
     memset(tok, 0, sizeof *tok);
     skip_space(lx);
@@ -245,7 +245,7 @@ rtok_kind rlex_next(rlexer *lx, rtok *tok)
     return k;
 }
 
-const char *rtok_name(rtok_kind k)
+const char *ps_rtok_name(rtok_kind k)
 {
     switch (k) {
     case T_END: return "规则结尾";
@@ -276,7 +276,7 @@ const char *rtok_name(rtok_kind k)
     return "?";
 }
 
-void rlex_position(const char *src, size_t pos, int *line, int *col)
+void ps_rlex_position(const char *src, size_t pos, int *line, int *col)
 {
     int l = 1, c = 1;
     for (size_t i = 0; i < pos && src[i]; i++) {
@@ -309,7 +309,7 @@ static int char_width(const unsigned char *s, size_t n)
     return 1;
 }
 
-size_t rule_caret(const char *source_line, int col, int width, char *buf, size_t size)
+size_t ps_rule_caret(const char *source_line, int col, int width, char *buf, size_t size)
 {
     const char *s = source_line ? source_line : "";
     size_t line_len = strcspn(s, "\n");

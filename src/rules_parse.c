@@ -25,7 +25,7 @@ typedef struct rparser {
 static void place(const rparser *p, size_t pos, int *line, int *col)
 {
     int l, c;
-    rlex_position(p->lx.src, pos, &l, &c);
+    ps_rlex_position(p->lx.src, pos, &l, &c);
     if (p->origin.line > 0) {
         c = l == 1 && p->origin.col > 0 ? p->origin.col + c - 1 : c;
         l = p->origin.line + l - 1;
@@ -42,7 +42,7 @@ static rnode *fail_at(rparser *p, size_t pos, const char *fmt, const char *a)
     place(p, pos, &line, &col);
     char msg[400];
     snprintf(msg, sizeof msg, fmt, a ? a : "");
-    error_at_line(p->err, PS_ERR_RULE_SYNTAX, p->origin.file, line, col, "%s", msg);
+    ps_error_at_line(p->err, PS_ERR_RULE_SYNTAX, p->origin.file, line, col, "%s", msg);
     p->failed = true;
     return NULL;
 }
@@ -50,29 +50,29 @@ static rnode *fail_at(rparser *p, size_t pos, const char *fmt, const char *a)
 static rnode *fail_nomem(rparser *p)
 {
     if (!p->failed)
-        error_set(p->err, PS_ERR_NOMEM, p->origin.file, "内存不足");
+        ps_error_set(p->err, PS_ERR_NOMEM, p->origin.file, "内存不足");
     p->failed = true;
     return NULL;
 }
 
 static bool advance(rparser *p)
 {
-    rtok_clear(&p->tok);
-    if (rlex_next(&p->lx, &p->tok) == T_BAD) {
+    ps_rtok_clear(&p->tok);
+    if (ps_rlex_next(&p->lx, &p->tok) == T_BAD) {
         fail_at(p, p->lx.errpos, "%s", p->lx.errmsg);
         return false;
     }
     return true;
 }
 
-void rnode_free(rnode *n)
+void ps_rnode_free(rnode *n)
 {
     if (!n)
         return;
     for (size_t i = 0; i < n->nargs; i++)
-        rnode_free(n->args[i]);
+        ps_rnode_free(n->args[i]);
     free(n->args);
-    rnode_free(n->where);
+    ps_rnode_free(n->where);
     if (n->re) {
         regfree(n->re);
         free(n->re);
@@ -98,7 +98,7 @@ static bool push_arg(rparser *p, rnode *n, rnode *arg)
 {
     rnode **a = realloc(n->args, (n->nargs + 1) * sizeof *a);
     if (!a) {
-        rnode_free(arg);
+        ps_rnode_free(arg);
         fail_nomem(p);
         return false;
     }
@@ -134,8 +134,8 @@ static rnode *binary(rparser *p, rnode_kind kind, int op, size_t pos, rnode *l, 
         if (n)
             fail_nomem(p);
         free(n);
-        rnode_free(l);
-        rnode_free(r);
+        ps_rnode_free(l);
+        ps_rnode_free(r);
         return NULL;
     }
     args[0] = l;
@@ -146,7 +146,7 @@ static rnode *binary(rparser *p, rnode_kind kind, int op, size_t pos, rnode *l, 
     /* a long chain (a + b + c …) is a deep tree too: evaluation recurses its height */
     n->depth = 1 + (l->depth > r->depth ? l->depth : r->depth);
     if (n->depth > PS_RULE_MAX_DEPTH) {
-        rnode_free(n);
+        ps_rnode_free(n);
         return too_deep(p, pos);
     }
     return n;
@@ -158,8 +158,8 @@ static rnode *unary(rparser *p, rnode_kind kind, size_t pos, rnode *arg)
     rnode *n = new_node(p, kind, pos);
     if (!n || !push_arg(p, n, arg)) {
         if (!n)
-            rnode_free(arg);
-        rnode_free(n);
+            ps_rnode_free(arg);
+        ps_rnode_free(n);
         return NULL;
     }
     n->depth = height(n);
@@ -210,7 +210,7 @@ static rnode *operand_missing(rparser *p, const char *after, size_t op_pos)
     if (p->tok.kind == T_END)
         return fail_at(p, op_pos, "%s 后缺少数值", after);
     char what[96];
-    snprintf(what, sizeof what, "%s 后应为数值、字段或 “(”，而不是 %s", after, rtok_name(p->tok.kind));
+    snprintf(what, sizeof what, "%s 后应为数值、字段或 “(”，而不是 %s", after, ps_rtok_name(p->tok.kind));
     return fail_at(p, p->tok.pos, "%s", what);
 }
 
@@ -260,7 +260,7 @@ static rnode *parse_call(rparser *p, char *name, size_t pos)
         if (p->tok.kind == T_END)
             fail_at(p, open, "%s", "“(” 没有对应的 “)”");
         else
-            fail_at(p, p->tok.pos, "函数参数之间应为 “,” 或 “)”，而不是 %s", rtok_name(p->tok.kind));
+            fail_at(p, p->tok.pos, "函数参数之间应为 “,” 或 “)”，而不是 %s", ps_rtok_name(p->tok.kind));
         goto fail;
     }
     int nargs = (int)n->nargs;
@@ -305,7 +305,7 @@ static rnode *parse_call(rparser *p, char *name, size_t pos)
     }
     return n;
 fail:
-    rnode_free(n);
+    ps_rnode_free(n);
     return NULL;
 }
 
@@ -320,7 +320,7 @@ static rnode *parse_primary(rparser *p)
         if ((n = new_node(p, N_NUM, pos)))
             n->num = p->tok.num;
         if (n && !advance(p)) {
-            rnode_free(n);
+            ps_rnode_free(n);
             n = NULL;
         }
         break;
@@ -331,18 +331,18 @@ static rnode *parse_primary(rparser *p)
         rtok t = p->tok;
         memset(&p->tok, 0, sizeof p->tok);
         if (!advance(p)) {
-            rtok_clear(&t);
+            ps_rtok_clear(&t);
             break;
         }
         if (t.kind == T_IDENT && p->tok.kind == T_LPAREN) {
             n = parse_call(p, t.text, pos);
             t.text = NULL;
-            rtok_clear(&t);
+            ps_rtok_clear(&t);
             break;
         }
         n = new_node(p, t.kind == T_STR ? N_STR : t.kind == T_COL ? N_COL : N_FIELD, pos);
         if (!n) {
-            rtok_clear(&t);
+            ps_rtok_clear(&t);
             break;
         }
         if (t.kind == T_COL) {
@@ -370,19 +370,19 @@ static rnode *parse_primary(rparser *p)
             if (p->tok.kind == T_END)
                 fail_at(p, open, "%s", "“(” 没有对应的 “)”");
             else
-                fail_at(p, p->tok.pos, "此处应为 “)”，而不是 %s", rtok_name(p->tok.kind));
-            rnode_free(n);
+                fail_at(p, p->tok.pos, "此处应为 “)”，而不是 %s", ps_rtok_name(p->tok.kind));
+            ps_rnode_free(n);
             n = NULL;
             break;
         }
         if (!advance(p)) {
-            rnode_free(n);
+            ps_rnode_free(n);
             n = NULL;
         }
         break;
     }
     case T_END: fail_at(p, pos, "%s", "规则不完整：缺少数值或字段"); break;
-    default: fail_at(p, pos, "此处应为数值、字段或 “(”，而不是 %s", rtok_name(p->tok.kind)); break;
+    default: fail_at(p, pos, "此处应为数值、字段或 “(”，而不是 %s", ps_rtok_name(p->tok.kind)); break;
     }
     p->depth--;
     return n;
@@ -395,7 +395,7 @@ static rnode *parse_unary(rparser *p)
             return NULL;
         bool neg = p->tok.kind == T_MINUS;
         size_t pos = p->tok.pos;
-        const char *name = rtok_name(p->tok.kind);
+        const char *name = ps_rtok_name(p->tok.kind);
         if (!advance(p)) {
             p->depth--;
             return NULL;
@@ -429,9 +429,9 @@ static rnode *parse_left(rparser *p, rnode *(*next)(rparser *), rnode_kind kind,
     while (l && (p->tok.kind == a || p->tok.kind == b)) {
         int op = kind == N_ARITH ? arith[p->tok.kind] : 0;
         size_t pos = p->tok.pos;
-        const char *name = rtok_name(p->tok.kind);
+        const char *name = ps_rtok_name(p->tok.kind);
         if (!advance(p)) {
-            rnode_free(l);
+            ps_rnode_free(l);
             return NULL;
         }
         rnode *r = parse_binary_rhs(p, next, name, pos);
@@ -461,16 +461,16 @@ static rnode *parse_cmp(rparser *p)
     if (l && is_cmp(p->tok.kind)) {
         rtok_kind op = p->tok.kind;
         size_t pos = p->tok.pos;
-        const char *name = rtok_name(op);
+        const char *name = ps_rtok_name(op);
         if (!advance(p)) {
-            rnode_free(l);
+            ps_rnode_free(l);
             return NULL;
         }
         rnode *r = parse_binary_rhs(p, parse_add, name, pos);
         l = binary(p, N_CMP, (int)op, pos, l, r);
         if (l && is_cmp(p->tok.kind)) {
             fail_at(p, p->tok.pos, "%s", "比较不能连写（a = b = c）：请用 AND 连接两个比较");
-            rnode_free(l);
+            ps_rnode_free(l);
             return NULL;
         }
     }
@@ -505,7 +505,7 @@ static rnode *parse_or(rparser *p)
     return l;
 }
 
-rnode *rparse_expr(const char *text, ps_origin origin, ps_error *err)
+rnode *ps_rparse_expr(const char *text, ps_origin origin, ps_error *err)
 {
     rparser p = {0};
     p.origin = origin;
@@ -527,11 +527,11 @@ rnode *rparse_expr(const char *text, ps_origin origin, ps_error *err)
         if (p.tok.kind == T_RPAREN)
             fail_at(&p, p.tok.pos, "%s", "多余的 “)”");
         else
-            fail_at(&p, p.tok.pos, "此处应为运算符或规则结尾，而不是 %s", rtok_name(p.tok.kind));
-        rnode_free(n);
+            fail_at(&p, p.tok.pos, "此处应为运算符或规则结尾，而不是 %s", ps_rtok_name(p.tok.kind));
+        ps_rnode_free(n);
         n = NULL;
     }
-    rtok_clear(&p.tok);
+    ps_rtok_clear(&p.tok);
     return n;
 }
 
@@ -587,16 +587,16 @@ static rnode *walk_check(ps_rule *r, rnode *n, bool in_aggregate, bool *nomem)
     return NULL;
 }
 
-void rule_free(ps_rule *r)
+void ps_rule_free(ps_rule *r)
 {
     if (!r)
         return;
     free(r->id);
     free(r->check_text);
-    rnode_free(r->check);
-    rnode_free(r->when);
-    rnode_free(r->expected);
-    rnode_free(r->actual);
+    ps_rnode_free(r->check);
+    ps_rnode_free(r->when);
+    ps_rnode_free(r->expected);
+    ps_rnode_free(r->actual);
     free(r->message);
     free(r->blank_message);
     free(r->formula_message);
@@ -616,19 +616,19 @@ void rule_free(ps_rule *r)
     free(r);
 }
 
-const char *rule_id(const ps_rule *r)
+const char *ps_rule_id(const ps_rule *r)
 {
     return r->id;
 }
-ps_severity rule_severity(const ps_rule *r)
+ps_severity ps_rule_severity(const ps_rule *r)
 {
     return r->severity;
 }
-size_t rule_namespace_count(const ps_rule *r)
+size_t ps_rule_namespace_count(const ps_rule *r)
 {
     return r->nns;
 }
-const char *rule_namespace(const ps_rule *r, size_t i)
+const char *ps_rule_namespace(const ps_rule *r, size_t i)
 {
     return i < r->nns ? r->ns[i] : NULL;
 }
@@ -642,7 +642,7 @@ static ps_status finish_rule(ps_rule *r, ps_origin origin, ps_error *err)
         bool nomem = false;
         rnode *bad = walk_check(r, parts[i], false, &nomem);
         if (nomem)
-            return error_set(err, PS_ERR_NOMEM, origin.file, "内存不足");
+            return ps_error_set(err, PS_ERR_NOMEM, origin.file, "内存不足");
         if (bad && i == 0) {
             rparser p = {0};
             p.origin = origin;
@@ -655,18 +655,18 @@ static ps_status finish_rule(ps_rule *r, ps_origin origin, ps_error *err)
             return PS_ERR_RULE_SYNTAX;
         }
         if (bad)
-            return error_at_line(err, PS_ERR_RULE_SYNTAX, origin.file, origin.line, origin.col,
-                                 "表列 %s[] 只能用在 SUM/COUNT/MIN/MAX 中，或用在 each: 该表的规则里",
-                                 bad->table);
+            return ps_error_at_line(err, PS_ERR_RULE_SYNTAX, origin.file, origin.line, origin.col,
+                                    "表列 %s[] 只能用在 SUM/COUNT/MIN/MAX 中，或用在 each: 该表的规则里",
+                                    bad->table);
     }
     return PS_OK;
 }
 
-ps_rule *rule_compile(const char *id, const char *text, ps_origin origin, ps_error *err)
+ps_rule *ps_rule_compile(const char *id, const char *text, ps_origin origin, ps_error *err)
 {
     ps_rule *r = calloc(1, sizeof *r);
     if (!r) {
-        error_set(err, PS_ERR_NOMEM, origin.file, "内存不足");
+        ps_error_set(err, PS_ERR_NOMEM, origin.file, "内存不足");
         return NULL;
     }
     r->severity = PS_SEV_ERROR;
@@ -675,13 +675,13 @@ ps_rule *rule_compile(const char *id, const char *text, ps_origin origin, ps_err
     r->check_text = strdup(text ? text : "");
     r->message = strdup("规则 {id} 不成立：应为 {expected}，表中为 {actual}");
     if (!r->id || !r->check_text || !r->message) {
-        rule_free(r);
-        error_set(err, PS_ERR_NOMEM, origin.file, "内存不足");
+        ps_rule_free(r);
+        ps_error_set(err, PS_ERR_NOMEM, origin.file, "内存不足");
         return NULL;
     }
-    r->check = rparse_expr(r->check_text, origin, err);
+    r->check = ps_rparse_expr(r->check_text, origin, err);
     if (!r->check || finish_rule(r, origin, err) != PS_OK) {
-        rule_free(r);
+        ps_rule_free(r);
         return NULL;
     }
     return r;
@@ -736,7 +736,7 @@ static ps_status node_error(ps_error *err, struct fy_node *n, const char *file, 
     node_position(n, &line, &col, &ccol);
     char msg[400];
     snprintf(msg, sizeof msg, fmt, a ? a : "");
-    return error_at_line(err, PS_ERR_MAPPING, file, line, col, "%s", msg);
+    return ps_error_at_line(err, PS_ERR_MAPPING, file, line, col, "%s", msg);
 }
 
 /* A copy of a scalar node's text, or NULL (and *err) when it is not a scalar. */
@@ -756,7 +756,7 @@ static char *scalar_dup(struct fy_node *n, const char *file, const char *key, ps
     }
     char *p = malloc(len + 1);
     if (!p) {
-        error_set(err, PS_ERR_NOMEM, file, "内存不足");
+        ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
         return NULL;
     }
     memcpy(p, s, len);
@@ -828,7 +828,7 @@ static ps_status parse_for(ps_rule *r, struct fy_node *n, const char *file, ps_e
             if (values)
                 b->values = values;
             if (!names || !values || !(b->names[nclauses] = trim_dup(clause, (size_t)(in - clause)))) {
-                st = error_set(err, PS_ERR_NOMEM, file, "内存不足");
+                st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
                 break;
             }
             b->values[nclauses] = NULL;
@@ -845,7 +845,7 @@ static ps_status parse_for(ps_rule *r, struct fy_node *n, const char *file, ps_e
                 }
                 char *v = trim_dup(s, len);
                 if (!v) {
-                    st = error_set(err, PS_ERR_NOMEM, file, "内存不足");
+                    st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
                     break;
                 }
                 lists[c][lens[c]++] = v;
@@ -862,7 +862,7 @@ static ps_status parse_for(ps_rule *r, struct fy_node *n, const char *file, ps_e
         /* the cartesian product, the last variable varying fastest */
         for (size_t c = 0; st == PS_OK && c < nclauses; c++)
             if (!(b->values[c] = calloc(total, sizeof(char *))))
-                st = error_set(err, PS_ERR_NOMEM, file, "内存不足");
+                st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
         if (st == PS_OK) {
             b->count = total;
             for (size_t i = 0; i < total && st == PS_OK; i++) {
@@ -870,7 +870,7 @@ static ps_status parse_for(ps_rule *r, struct fy_node *n, const char *file, ps_e
                 for (size_t c = nclauses; c-- > 0;) {
                     char *v = strdup(lists[c][(i / stride) % lens[c]]);
                     if (!v)
-                        st = error_set(err, PS_ERR_NOMEM, file, "内存不足");
+                        st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
                     b->values[c][i] = v;
                     stride *= lens[c];
                 }
@@ -879,7 +879,7 @@ static ps_status parse_for(ps_rule *r, struct fy_node *n, const char *file, ps_e
         for (size_t c = 0; c < nclauses; c++)
             for (size_t i = 0; i < lens[c]; i++)
                 free(lists[c][i]);
-        b->count = total; /* rule_free frees what was filled, even on error */
+        b->count = total; /* ps_rule_free frees what was filled, even on error */
         free(text);
         return st;
     }
@@ -891,7 +891,7 @@ static ps_status parse_for(ps_rule *r, struct fy_node *n, const char *file, ps_e
     b->names = calloc((size_t)nvars, sizeof *b->names);
     b->values = calloc((size_t)nvars, sizeof *b->values);
     if (!b->names || !b->values)
-        return error_set(err, PS_ERR_NOMEM, file, "内存不足");
+        return ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
     void *it = NULL;
     struct fy_node_pair *pair;
     size_t count = SIZE_MAX;
@@ -913,7 +913,7 @@ static ps_status parse_for(ps_rule *r, struct fy_node *n, const char *file, ps_e
             return node_error(err, v, file, "for: 变量 %s 的值个数与前一个变量不同", name);
         count = (size_t)nv;
         if (!(b->values[vi] = calloc(count, sizeof(char *))))
-            return error_set(err, PS_ERR_NOMEM, file, "内存不足");
+            return ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
         b->count = count;
         void *it2 = NULL;
         struct fy_node *item;
@@ -973,7 +973,7 @@ static ps_status compile_expr(ps_rule *r, struct fy_node *v, const char *file, c
     char *text = scalar_dup(v, file, key, err);
     if (!text)
         return err->code;
-    rnode *e = rparse_expr(text, node_origin(v, file), err);
+    rnode *e = ps_rparse_expr(text, node_origin(v, file), err);
     if (strcmp(key, "check") == 0)
         r->check_text = text;
     else
@@ -984,7 +984,7 @@ static ps_status compile_expr(ps_rule *r, struct fy_node *v, const char *file, c
     return PS_OK;
 }
 
-ps_rule *rule_from_node(struct fy_node *node, const char *file, ps_error *err)
+ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err)
 {
     if (!node || !fy_node_is_mapping(node)) {
         node_error(err, node, file, "%s", "每条规则应为一个映射（id、check、message …）");
@@ -992,7 +992,7 @@ ps_rule *rule_from_node(struct fy_node *node, const char *file, ps_error *err)
     }
     ps_rule *r = calloc(1, sizeof *r);
     if (!r) {
-        error_set(err, PS_ERR_NOMEM, file, "内存不足");
+        ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
         return NULL;
     }
     r->severity = PS_SEV_ERROR;
@@ -1063,7 +1063,7 @@ ps_rule *rule_from_node(struct fy_node *node, const char *file, ps_error *err)
             r->each_table = trim_dup(e, strlen(e));
             free(e);
             if (!r->each_table || (by && !r->each_group))
-                st = error_set(err, PS_ERR_NOMEM, file, "内存不足");
+                st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
             else if (!valid_name(r->each_table) || (r->each_group && !valid_name(r->each_group)))
                 st = node_error(err, v, file, "%s", "each: 应写成 “表名” 或 “表名 by 列名”");
         } else if (strcmp(key, "tolerance") == 0) {
@@ -1107,7 +1107,7 @@ ps_rule *rule_from_node(struct fy_node *node, const char *file, ps_error *err)
     if (st == PS_OK && (st = compile_expr(r, check_node, file, "check", &r->check, err)) == PS_OK)
         st = finish_rule(r, node_origin(check_node, file), err);
     if (st != PS_OK) {
-        rule_free(r);
+        ps_rule_free(r);
         return NULL;
     }
     return r;
@@ -1115,26 +1115,26 @@ ps_rule *rule_from_node(struct fy_node *node, const char *file, ps_error *err)
 
 /* ---------------------------------------------------------------- rule sets */
 
-void ruleset_free(ps_ruleset *set)
+void ps_ruleset_free(ps_ruleset *set)
 {
     if (!set)
         return;
     for (size_t i = 0; i < set->n; i++)
-        rule_free(set->rules[i]);
+        ps_rule_free(set->rules[i]);
     free(set->rules);
     free(set);
 }
 
-size_t ruleset_count(const ps_ruleset *set)
+size_t ps_ruleset_count(const ps_ruleset *set)
 {
     return set ? set->n : 0;
 }
-const ps_rule *ruleset_at(const ps_ruleset *set, size_t i)
+const ps_rule *ps_ruleset_at(const ps_ruleset *set, size_t i)
 {
     return set && i < set->n ? set->rules[i] : NULL;
 }
 
-const ps_rule *ruleset_find(const ps_ruleset *set, const char *id)
+const ps_rule *ps_ruleset_find(const ps_ruleset *set, const char *id)
 {
     for (size_t i = 0; set && i < set->n; i++)
         if (strcmp(set->rules[i]->id, id) == 0)
@@ -1144,31 +1144,31 @@ const ps_rule *ruleset_find(const ps_ruleset *set, const char *id)
 
 /* One id may name several entries (zpb.score_le_weight checks the money row, the blocks and
  * the rows): they are one rule of checks.md written in parts. */
-ps_status ruleset_from_node(struct fy_node *seq, const char *file, ps_ruleset **out, ps_error *err)
+ps_status ps_ruleset_from_node(struct fy_node *seq, const char *file, ps_ruleset **out, ps_error *err)
 {
     ps_ruleset *set = calloc(1, sizeof *set);
     if (!set)
-        return error_set(err, PS_ERR_NOMEM, file, "内存不足");
+        return ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
     if (seq && !fy_node_is_sequence(seq)) {
         ps_status st = node_error(err, seq, file, "%s", "rules: 应为规则列表（每项以 “- id:” 开始）");
-        ruleset_free(set);
+        ps_ruleset_free(set);
         return st;
     }
     void *it = NULL;
     struct fy_node *item;
     while (seq && (item = fy_node_sequence_iterate(seq, &it))) {
-        ps_rule *r = rule_from_node(item, file, err);
+        ps_rule *r = ps_rule_from_node(item, file, err);
         if (!r) {
-            ruleset_free(set);
+            ps_ruleset_free(set);
             return err->code;
         }
         if (set->n == set->cap) {
             size_t cap = set->cap ? set->cap * 2 : 16;
             ps_rule **a = realloc(set->rules, cap * sizeof *a);
             if (!a) {
-                rule_free(r);
-                ruleset_free(set);
-                return error_set(err, PS_ERR_NOMEM, file, "内存不足");
+                ps_rule_free(r);
+                ps_ruleset_free(set);
+                return ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
             }
             set->rules = a;
             set->cap = cap;
@@ -1187,11 +1187,12 @@ static void diag_discard(struct fy_diag *diag, void *user, const char *buf, size
     (void)len;
 }
 
-ps_status ruleset_from_string(const char *yaml, size_t len, const char *file, ps_ruleset **out, ps_error *err)
+ps_status ps_ruleset_from_string(const char *yaml, size_t len, const char *file, ps_ruleset **out,
+                                 ps_error *err)
 {
     int bad_line, bad_col;
-    if (utf8_find_invalid(yaml, len, &bad_line, &bad_col))
-        return error_at_line(err, PS_ERR_MAPPING, file, bad_line, bad_col, "%s", "不是 UTF-8 编码的文本");
+    if (ps_utf8_find_invalid(yaml, len, &bad_line, &bad_col))
+        return ps_error_at_line(err, PS_ERR_MAPPING, file, bad_line, bad_col, "%s", "不是 UTF-8 编码的文本");
     /* errors collected, never displayed: libfyaml 0.7.12 crashes displaying the source line
      * of some (fy_diag_error_atom_display, found by fuzz_rules) */
     struct fy_diag_cfg dcfg;
@@ -1200,17 +1201,17 @@ ps_status ruleset_from_string(const char *yaml, size_t len, const char *file, ps
     dcfg.output_fn = diag_discard;
     struct fy_diag *diag = fy_diag_create(&dcfg);
     if (!diag)
-        return error_set(err, PS_ERR_NOMEM, file, "内存不足");
+        return ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
     fy_diag_set_collect_errors(diag, true);
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET, .diag = diag};
     struct fy_document *d = fy_document_build_from_string(&cfg, yaml, len);
     fy_diag_destroy(diag); /* the document keeps its own reference */
     if (!d)
-        return error_set(err, PS_ERR_MAPPING, file, "%s", "不是有效的 YAML 文本");
+        return ps_error_set(err, PS_ERR_MAPPING, file, "%s", "不是有效的 YAML 文本");
     struct fy_node *root = fy_document_root(d);
     if (root && fy_node_is_mapping(root))
         root = fy_node_mapping_lookup_by_string(root, "rules", FY_NT);
-    ps_status st = ruleset_from_node(root, file, out, err);
+    ps_status st = ps_ruleset_from_node(root, file, out, err);
     fy_document_destroy(d);
     return st;
 }

@@ -121,7 +121,7 @@ static bool is_reserved(const char *stem, size_t len)
     return false;
 }
 
-size_t writer_safe_file_part(const char *in, char *buf, size_t size)
+size_t ps_writer_safe_file_part(const char *in, char *buf, size_t size)
 {
     if (size == 0)
         return 0;
@@ -138,21 +138,21 @@ size_t writer_safe_file_part(const char *in, char *buf, size_t size)
     return n;
 }
 
-ps_status writer_document_name(const ps_document *doc, char *buf, size_t size)
+ps_status ps_writer_document_name(const ps_document *doc, char *buf, size_t size)
 {
     char unit[WRITER_NAME_MAX + 1], tmpl[64], year[32], tail[128];
     if (!buf || size < 16)
         return PS_ERR_USAGE;
-    const char *u = document_unit(doc);
-    size_t ul = writer_safe_file_part(u, unit, sizeof unit);
+    const char *u = ps_document_unit(doc);
+    size_t ul = ps_writer_safe_file_part(u, unit, sizeof unit);
     if (ul == 0)
         snprintf(unit, sizeof unit, "未知单位");
-    int y = document_year(doc);
+    int y = ps_document_year(doc);
     if (y > 0)
         snprintf(year, sizeof year, "%d", y);
     else
         snprintf(year, sizeof year, "未知年度");
-    if (writer_safe_file_part(document_template(doc), tmpl, sizeof tmpl) == 0)
+    if (ps_writer_safe_file_part(ps_document_template(doc), tmpl, sizeof tmpl) == 0)
         snprintf(tmpl, sizeof tmpl, "未知模板");
     snprintf(tail, sizeof tail, "_%s_%s.xlsx", year, tmpl);
     size_t max = size - 1 < WRITER_NAME_MAX ? size - 1 : WRITER_NAME_MAX;
@@ -170,7 +170,7 @@ ps_status writer_document_name(const ps_document *doc, char *buf, size_t size)
     return PS_OK;
 }
 
-size_t writer_sheet_name(const char *in, char *buf, size_t size)
+size_t ps_writer_sheet_name(const char *in, char *buf, size_t size)
 {
     char tmp[WRITER_SHEET_BYTES + 1];
     if (size == 0)

@@ -1,7 +1,7 @@
 /* utf8.c - UTF-8 checks; see utf8.h. */
 #include "utf8.h"
 
-bool utf8_find_invalid(const char *text, size_t len, int *line, int *col)
+bool ps_utf8_find_invalid(const char *text, size_t len, int *line, int *col)
 {
     const unsigned char *p = (const unsigned char *)text;
     size_t i = 0, line_start = 0;

@@ -9,6 +9,6 @@
  * 1-based line and column (in characters); false when the text is all UTF-8. libfyaml 0.7.12
  * loops forever on a directive line ("%…") holding a malformed sequence, so YAML text (mapping
  * files, rules) is checked with this before it is parsed. */
-bool utf8_find_invalid(const char *text, size_t len, int *line, int *col);
+bool ps_utf8_find_invalid(const char *text, size_t len, int *line, int *col);
 
 #endif

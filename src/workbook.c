@@ -32,7 +32,7 @@ struct ps_workbook {
     arena_block *arena;
 };
 
-ps_workbook *workbook_new(ps_file_format format)
+ps_workbook *ps_workbook_new(ps_file_format format)
 {
     ps_workbook *wb = calloc(1, sizeof *wb);
     if (wb)
@@ -40,7 +40,7 @@ ps_workbook *workbook_new(ps_file_format format)
     return wb;
 }
 
-void workbook_free(ps_workbook *wb)
+void ps_workbook_free(ps_workbook *wb)
 {
     if (!wb)
         return;
@@ -60,12 +60,12 @@ void workbook_free(ps_workbook *wb)
     free(wb);
 }
 
-void workbook_set_codepage(ps_workbook *wb, int codepage)
+void ps_workbook_set_codepage(ps_workbook *wb, int codepage)
 {
     wb->codepage = codepage;
 }
 
-const char *workbook_strndup(ps_workbook *wb, const char *s, size_t n)
+const char *ps_workbook_strndup(ps_workbook *wb, const char *s, size_t n)
 {
     arena_block *b = wb->arena;
     if (!b || b->size - b->used < n + 1) {
@@ -91,7 +91,7 @@ const char *workbook_strndup(ps_workbook *wb, const char *s, size_t n)
     return p;
 }
 
-ps_sheet *workbook_add_sheet(ps_workbook *wb, const char *name)
+ps_sheet *ps_workbook_add_sheet(ps_workbook *wb, const char *name)
 {
     if (wb->nsheets == wb->sheet_cap) {
         size_t cap = wb->sheet_cap ? wb->sheet_cap * 2 : 4;
@@ -112,12 +112,12 @@ ps_sheet *workbook_add_sheet(ps_workbook *wb, const char *name)
     return sh;
 }
 
-ps_sheet *workbook_sheet_mut(ps_workbook *wb, size_t index)
+ps_sheet *ps_workbook_sheet_mut(ps_workbook *wb, size_t index)
 {
     return index < wb->nsheets ? wb->sheets[index] : NULL;
 }
 
-bool sheet_put(ps_sheet *sh, const ps_cell *cell)
+bool ps_sheet_put(ps_sheet *sh, const ps_cell *cell)
 {
     if (sh->ncells == sh->cap) {
         size_t cap = sh->cap ? sh->cap * 2 : 64;
@@ -141,12 +141,12 @@ bool sheet_put(ps_sheet *sh, const ps_cell *cell)
     return true;
 }
 
-size_t sheet_pending_count(const ps_sheet *sh)
+size_t ps_sheet_pending_count(const ps_sheet *sh)
 {
     return sh->ncells;
 }
 
-bool sheet_add_merge(ps_sheet *sh, ps_range range)
+bool ps_sheet_add_merge(ps_sheet *sh, ps_range range)
 {
     if (range.last_row < range.first_row || range.last_col < range.first_col)
         return true; /* ignore inverted ranges */
@@ -211,7 +211,7 @@ static int cmp_range(const void *a, const void *b)
     return x->first_col < y->first_col ? -1 : x->first_col > y->first_col;
 }
 
-void workbook_finish(ps_workbook *wb)
+void ps_workbook_finish(ps_workbook *wb)
 {
     for (size_t s = 0; s < wb->nsheets; s++) {
         ps_sheet *sh = wb->sheets[s];
@@ -245,12 +245,12 @@ void workbook_finish(ps_workbook *wb)
     }
 }
 
-ps_file_format workbook_format(const ps_workbook *wb)
+ps_file_format ps_workbook_format(const ps_workbook *wb)
 {
     return wb->format;
 }
 
-const char *workbook_format_name(ps_file_format f)
+const char *ps_workbook_format_name(ps_file_format f)
 {
     switch (f) {
     case PS_FORMAT_XLS_BIFF8: return "xls-biff8";
@@ -260,48 +260,48 @@ const char *workbook_format_name(ps_file_format f)
     }
 }
 
-int workbook_codepage(const ps_workbook *wb)
+int ps_workbook_codepage(const ps_workbook *wb)
 {
     return wb->codepage;
 }
-size_t workbook_sheet_count(const ps_workbook *wb)
+size_t ps_workbook_sheet_count(const ps_workbook *wb)
 {
     return wb->nsheets;
 }
-const ps_sheet *workbook_sheet(const ps_workbook *wb, size_t i)
+const ps_sheet *ps_workbook_sheet(const ps_workbook *wb, size_t i)
 {
     return i < wb->nsheets ? wb->sheets[i] : NULL;
 }
 
-const char *sheet_name(const ps_sheet *sh)
+const char *ps_sheet_name(const ps_sheet *sh)
 {
     return sh->name;
 }
-size_t sheet_index(const ps_sheet *sh)
+size_t ps_sheet_index(const ps_sheet *sh)
 {
     return sh->index;
 }
-uint32_t sheet_rows(const ps_sheet *sh)
+uint32_t ps_sheet_rows(const ps_sheet *sh)
 {
     return sh->rows;
 }
-uint32_t sheet_cols(const ps_sheet *sh)
+uint32_t ps_sheet_cols(const ps_sheet *sh)
 {
     return sh->cols;
 }
-size_t sheet_cell_count(const ps_sheet *sh)
+size_t ps_sheet_cell_count(const ps_sheet *sh)
 {
     return sh->ncells;
 }
-const ps_cell *sheet_cells(const ps_sheet *sh)
+const ps_cell *ps_sheet_cells(const ps_sheet *sh)
 {
     return sh->cells;
 }
-size_t sheet_merge_count(const ps_sheet *sh)
+size_t ps_sheet_merge_count(const ps_sheet *sh)
 {
     return sh->nmerges;
 }
-const ps_range *sheet_merges(const ps_sheet *sh)
+const ps_range *ps_sheet_merges(const ps_sheet *sh)
 {
     return sh->merges;
 }
@@ -322,18 +322,18 @@ static ps_cell *find_cell(const ps_sheet *sh, uint32_t row, uint32_t col)
     return NULL;
 }
 
-const ps_cell *sheet_cell(const ps_sheet *sh, uint32_t row, uint32_t col)
+const ps_cell *ps_sheet_cell(const ps_sheet *sh, uint32_t row, uint32_t col)
 {
     return find_cell(sh, row, col);
 }
 
-ps_cell *sheet_cell_mut(ps_sheet *sh, uint32_t row, uint32_t col)
+ps_cell *ps_sheet_cell_mut(ps_sheet *sh, uint32_t row, uint32_t col)
 {
     sheet_sort(sh);
     return find_cell(sh, row, col);
 }
 
-const ps_range *sheet_merge_at(const ps_sheet *sh, uint32_t row, uint32_t col)
+const ps_range *ps_sheet_merge_at(const ps_sheet *sh, uint32_t row, uint32_t col)
 {
     for (size_t i = 0; i < sh->nmerges; i++) {
         const ps_range *m = &sh->merges[i];
@@ -345,15 +345,15 @@ const ps_range *sheet_merge_at(const ps_sheet *sh, uint32_t row, uint32_t col)
     return NULL;
 }
 
-const ps_cell *sheet_cell_shown(const ps_sheet *sh, uint32_t row, uint32_t col)
+const ps_cell *ps_sheet_cell_shown(const ps_sheet *sh, uint32_t row, uint32_t col)
 {
-    const ps_range *m = sheet_merge_at(sh, row, col);
+    const ps_range *m = ps_sheet_merge_at(sh, row, col);
     if (m)
         return find_cell(sh, m->first_row, m->first_col);
     return find_cell(sh, row, col);
 }
 
-char *cell_ref(uint32_t row, uint32_t col, char *buf, size_t size)
+char *ps_cell_ref(uint32_t row, uint32_t col, char *buf, size_t size)
 {
     char letters[8];
     int n = 0;
@@ -371,7 +371,7 @@ char *cell_ref(uint32_t row, uint32_t col, char *buf, size_t size)
     return buf;
 }
 
-bool cell_ref_parse(const char *ref, uint32_t *row, uint32_t *col)
+bool ps_cell_ref_parse(const char *ref, uint32_t *row, uint32_t *col)
 {
     const char *p = ref;
     if (*p == '$')

@@ -21,7 +21,7 @@
 
 static const lxw_color_t sev_fill[WR_SEV_LEVELS] = {0, 0xDDEBF7, 0xFFEB9C, 0xFFC7CE};
 
-wr_kind wr_kind_of(ps_field_type t)
+wr_kind ps_wr_kind_of(ps_field_type t)
 {
     switch (t) {
     case PS_TYPE_MONEY: return WR_K_MONEY;
@@ -34,7 +34,7 @@ wr_kind wr_kind_of(ps_field_type t)
     }
 }
 
-lxw_format *wr_format(wr_formats *fm, wr_kind kind, int sev)
+lxw_format *ps_wr_format(wr_formats *fm, wr_kind kind, int sev)
 {
     if (sev < 0 || sev >= WR_SEV_LEVELS)
         sev = 0;
@@ -75,7 +75,7 @@ lxw_format *wr_format(wr_formats *fm, wr_kind kind, int sev)
     return f;
 }
 
-bool wr_parse_date(const char *s, lxw_datetime *dt)
+bool ps_wr_parse_date(const char *s, lxw_datetime *dt)
 {
     if (!s)
         return false;
@@ -122,7 +122,7 @@ static size_t utf8_len(const unsigned char *s, size_t n, size_t *units)
     return len;
 }
 
-lxw_error wr_write_string(lxw_worksheet *ws, uint32_t row, uint16_t col, const char *text, lxw_format *f)
+lxw_error ps_wr_write_string(lxw_worksheet *ws, uint32_t row, uint16_t col, const char *text, lxw_format *f)
 {
     if (!text)
         return worksheet_write_blank(ws, row, col, f);
@@ -172,7 +172,7 @@ lxw_error wr_write_string(lxw_worksheet *ws, uint32_t row, uint16_t col, const c
     return e;
 }
 
-void wr_sanitize(char *s)
+void ps_wr_sanitize(char *s)
 {
     size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
@@ -187,7 +187,7 @@ void wr_sanitize(char *s)
     }
 }
 
-void wr_utf8_trim_tail(char *s)
+void ps_wr_utf8_trim_tail(char *s)
 {
     size_t n = strlen(s), i = n;
     /* back to the start of the last character */
@@ -200,11 +200,11 @@ void wr_utf8_trim_tail(char *s)
     }
 }
 
-lxw_error wr_write_value(lxw_worksheet *ws, uint32_t row, uint16_t col, const ps_value *v, ps_field_type t,
-                         wr_formats *fm, int sev)
+lxw_error ps_wr_write_value(lxw_worksheet *ws, uint32_t row, uint16_t col, const ps_value *v, ps_field_type t,
+                            wr_formats *fm, int sev)
 {
-    wr_kind k = wr_kind_of(t);
-    lxw_format *f = wr_format(fm, k, sev);
+    wr_kind k = ps_wr_kind_of(t);
+    lxw_format *f = ps_wr_format(fm, k, sev);
     if (!v)
         return worksheet_write_blank(ws, row, col, f);
     const char *text = v->text ? v->text : v->raw;
@@ -218,7 +218,7 @@ lxw_error wr_write_value(lxw_worksheet *ws, uint32_t row, uint16_t col, const ps
         break;
     case WR_K_DATE: {
         lxw_datetime dt;
-        if (wr_parse_date(v->text, &dt))
+        if (ps_wr_parse_date(v->text, &dt))
             return worksheet_write_datetime(ws, row, col, &dt, f);
         if (!text && v->has_number && isfinite(v->number))
             return worksheet_write_number(ws, row, col, v->number, f);
@@ -226,23 +226,23 @@ lxw_error wr_write_value(lxw_worksheet *ws, uint32_t row, uint16_t col, const ps
     }
     default:
         if (!text && v->has_number && isfinite(v->number))
-            return worksheet_write_number(ws, row, col, v->number, wr_format(fm, WR_K_NUMBER, sev));
+            return worksheet_write_number(ws, row, col, v->number, ps_wr_format(fm, WR_K_NUMBER, sev));
         break;
     }
     if (text) /* text is data, never a formula, even when it starts with = + - @ */
-        return wr_write_string(ws, row, col, text, wr_format(fm, WR_K_TEXT, sev));
+        return ps_wr_write_string(ws, row, col, text, ps_wr_format(fm, WR_K_TEXT, sev));
     return worksheet_write_blank(ws, row, col, f);
 }
 
-int wr_cell_severity(const ps_findings *fl, const char *sheet, uint32_t row, uint32_t col, char *msg,
-                     size_t msg_size)
+int ps_wr_cell_severity(const ps_findings *fl, const char *sheet, uint32_t row, uint32_t col, char *msg,
+                        size_t msg_size)
 {
     int level = 0;
-    size_t n = fl ? findings_count(fl) : 0;
+    size_t n = fl ? ps_findings_count(fl) : 0;
     for (size_t i = 0; i < n; i++) {
-        const ps_finding *f = findings_at(fl, i);
+        const ps_finding *f = ps_findings_at(fl, i);
         uint32_t r, c;
-        if (!f->cell || !cell_ref_parse(f->cell, &r, &c) || r != row || c != col)
+        if (!f->cell || !ps_cell_ref_parse(f->cell, &r, &c) || r != row || c != col)
             continue;
         if (f->sheet && sheet && strcmp(f->sheet, sheet) != 0)
             continue;
@@ -252,15 +252,15 @@ int wr_cell_severity(const ps_findings *fl, const char *sheet, uint32_t row, uin
             size_t used = strlen(msg);
             if (used + 1 < msg_size) {
                 snprintf(msg + used, msg_size - used, "%s[%s] %s: %s", used ? "\n" : "",
-                         severity_name(f->severity), f->rule, f->message);
-                wr_utf8_trim_tail(msg);
+                         ps_severity_name(f->severity), f->rule, f->message);
+                ps_wr_utf8_trim_tail(msg);
             }
         }
     }
     return level;
 }
 
-void wr_temp_path(const char *path, char *buf, size_t size)
+void ps_wr_temp_path(const char *path, char *buf, size_t size)
 {
     static atomic_uint counter;
     unsigned n = atomic_fetch_add(&counter, 1u);
@@ -299,13 +299,13 @@ static void find_parts_dir(void)
     }
 }
 
-lxw_workbook *wr_workbook_new(const char *tmp, bool constant_memory, const char *title, ps_error *err)
+lxw_workbook *ps_wr_workbook_new(const char *tmp, bool constant_memory, const char *title, ps_error *err)
 {
     pthread_once(&parts_dir_once, find_parts_dir);
     /* Create the file first: it reserves the name and reports a bad folder in our words. */
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
     if (fd < 0) {
-        error_set(err, PS_ERR_IO, tmp, "无法创建输出文件：%s", strerror(errno));
+        ps_error_set(err, PS_ERR_IO, tmp, "无法创建输出文件：%s", strerror(errno));
         return NULL;
     }
     close(fd);
@@ -315,7 +315,7 @@ lxw_workbook *wr_workbook_new(const char *tmp, bool constant_memory, const char 
     lxw_workbook *wb = workbook_new_opt(tmp, &opt);
     if (!wb) {
         unlink(tmp);
-        error_set(err, PS_ERR_NOMEM, tmp, "无法创建工作簿");
+        ps_error_set(err, PS_ERR_NOMEM, tmp, "无法创建工作簿");
         return NULL;
     }
     lxw_doc_properties props = {0};
@@ -326,17 +326,17 @@ lxw_workbook *wr_workbook_new(const char *tmp, bool constant_memory, const char 
     return wb;
 }
 
-ps_status wr_workbook_commit(lxw_workbook *wb, const char *tmp, const char *path, ps_error *err)
+ps_status ps_wr_workbook_commit(lxw_workbook *wb, const char *tmp, const char *path, ps_error *err)
 {
     lxw_error e = workbook_close(wb);
     if (e != LXW_NO_ERROR) {
         unlink(tmp);
-        return error_set(err, PS_ERR_IO, path, "无法写入工作簿：%s", lxw_strerror(e));
+        return ps_error_set(err, PS_ERR_IO, path, "无法写入工作簿：%s", lxw_strerror(e));
     }
     if (rename(tmp, path) != 0) {
         int saved = errno;
         unlink(tmp);
-        return error_set(err, PS_ERR_IO, path, "无法改名为目标文件：%s", strerror(saved));
+        return ps_error_set(err, PS_ERR_IO, path, "无法改名为目标文件：%s", strerror(saved));
     }
     return PS_OK;
 }

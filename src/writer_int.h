@@ -60,16 +60,16 @@ typedef struct wr_layout {
 
 /* Builds the layout of mapping m (NULL: an empty layout, filled from documents). Fills *err
  * (PS_ERR_MAPPING with the mapping file and line) when the `layout:` section is invalid. */
-ps_status wr_layout_build(const ps_mapping *m, wr_layout **out, ps_error *err);
-void wr_layout_free(wr_layout *l);
+ps_status ps_wr_layout_build(const ps_mapping *m, wr_layout **out, ps_error *err);
+void ps_wr_layout_free(wr_layout *l);
 /* Label and type of a key per the mapping; key itself and PS_TYPE_TEXT when unknown. */
-const char *wr_label(const wr_layout *l, const char *key, const char *table);
-ps_field_type wr_type(const wr_layout *l, const char *key, const char *table, const ps_value *v);
-/* The label the layout gives a plain key (header and fields blocks), else wr_label's. */
-const char *wr_field_label(const wr_layout *l, const char *key);
+const char *ps_wr_label(const wr_layout *l, const char *key, const char *table);
+ps_field_type ps_wr_type(const wr_layout *l, const char *key, const char *table, const ps_value *v);
+/* The label the layout gives a plain key (header and fields blocks), else ps_wr_label's. */
+const char *ps_wr_field_label(const wr_layout *l, const char *key);
 /* The column key of a table field spec as stored in a document ("indicators[].name" →
  * "name"). */
-const char *wr_table_column_key(const char *key, const char *table);
+const char *ps_wr_table_column_key(const char *key, const char *table);
 
 /* ---- formats ---- */
 
@@ -96,38 +96,38 @@ typedef struct wr_formats {
 
 /* The format of kind with the fill of severity level sev (0 none, 1 + ps_severity), created on
  * first use. */
-lxw_format *wr_format(wr_formats *fm, wr_kind kind, int sev);
-wr_kind wr_kind_of(ps_field_type t);
+lxw_format *ps_wr_format(wr_formats *fm, wr_kind kind, int sev);
+wr_kind ps_wr_kind_of(ps_field_type t);
 
 /* Writes v in a cell of kind fitting type t: numbers as numbers, dates as dates, text always as
  * a string (never a formula). */
-lxw_error wr_write_value(lxw_worksheet *ws, uint32_t row, uint16_t col, const ps_value *v, ps_field_type t,
-                         wr_formats *fm, int sev);
+lxw_error ps_wr_write_value(lxw_worksheet *ws, uint32_t row, uint16_t col, const ps_value *v, ps_field_type t,
+                            wr_formats *fm, int sev);
 /* Writes text as a string cell (never a formula): invalid UTF-8 becomes U+FFFD, control
  * characters XML cannot hold a space, and text beyond Excel's 32,767 characters is cut. */
-lxw_error wr_write_string(lxw_worksheet *ws, uint32_t row, uint16_t col, const char *text, lxw_format *f);
+lxw_error ps_wr_write_string(lxw_worksheet *ws, uint32_t row, uint16_t col, const char *text, lxw_format *f);
 /* In place: invalid UTF-8 bytes become '?', control characters but \n and \t a space. */
-void wr_sanitize(char *s);
+void ps_wr_sanitize(char *s);
 /* Drops an incomplete UTF-8 sequence at the end of s (after a byte-bounded snprintf). */
-void wr_utf8_trim_tail(char *s);
+void ps_wr_utf8_trim_tail(char *s);
 /* Parses ISO "YYYY-MM-DD[THH:MM[:SS]]" into *dt. */
-bool wr_parse_date(const char *s, lxw_datetime *dt);
+bool ps_wr_parse_date(const char *s, lxw_datetime *dt);
 
 /* ---- findings on cells ---- */
 
 /* The highest severity level (0 none, 1 + ps_severity) of findings of fl pointing at source
  * cell (row, col) of sheet; messages (each on its own line) appended to msg when not NULL. */
-int wr_cell_severity(const ps_findings *fl, const char *sheet, uint32_t row, uint32_t col, char *msg,
-                     size_t msg_size);
+int ps_wr_cell_severity(const ps_findings *fl, const char *sheet, uint32_t row, uint32_t col, char *msg,
+                        size_t msg_size);
 
 /* ---- atomic output ---- */
 
 /* A fresh temporary name next to path: "<dir>/.<name>.tmp-<pid>-<n>.xlsx". */
-void wr_temp_path(const char *path, char *buf, size_t size);
+void ps_wr_temp_path(const char *path, char *buf, size_t size);
 /* A new workbook at tmp (created now, exclusively) with fixed document properties
  * (deterministic output). NULL with *err filled when tmp cannot be created. */
-lxw_workbook *wr_workbook_new(const char *tmp, bool constant_memory, const char *title, ps_error *err);
+lxw_workbook *ps_wr_workbook_new(const char *tmp, bool constant_memory, const char *title, ps_error *err);
 /* Closes wb and renames tmp over path; removes tmp on any failure. */
-ps_status wr_workbook_commit(lxw_workbook *wb, const char *tmp, const char *path, ps_error *err);
+ps_status ps_wr_workbook_commit(lxw_workbook *wb, const char *tmp, const char *path, ps_error *err);
 
 #endif

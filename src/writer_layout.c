@@ -32,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *wr_table_column_key(const char *key, const char *table)
+const char *ps_wr_table_column_key(const char *key, const char *table)
 {
     if (!key || !table)
         return key;
@@ -50,29 +50,29 @@ static const ps_field_spec *find_spec(const wr_layout *l, const char *key, const
 {
     if (!l || !l->mapping || !key)
         return NULL;
-    size_t n = mapping_field_count(l->mapping);
+    size_t n = ps_mapping_field_count(l->mapping);
     for (size_t i = 0; i < n; i++) {
-        const ps_field_spec *f = mapping_field(l->mapping, i);
+        const ps_field_spec *f = ps_mapping_field(l->mapping, i);
         if (!f || !f->key)
             continue;
         if (!table) {
             if (!f->table && strcmp(f->key, key) == 0)
                 return f;
         } else if (f->table && strcmp(f->table, table) == 0 &&
-                   strcmp(wr_table_column_key(f->key, table), key) == 0) {
+                   strcmp(ps_wr_table_column_key(f->key, table), key) == 0) {
             return f;
         }
     }
     return NULL;
 }
 
-const char *wr_label(const wr_layout *l, const char *key, const char *table)
+const char *ps_wr_label(const wr_layout *l, const char *key, const char *table)
 {
     const ps_field_spec *f = find_spec(l, key, table);
     return f && f->label && f->label[0] ? f->label : key;
 }
 
-const char *wr_field_label(const wr_layout *l, const char *key)
+const char *ps_wr_field_label(const wr_layout *l, const char *key)
 {
     for (size_t i = 0; i < l->nheader; i++)
         if (strcmp(l->header[i].key, key) == 0 && l->header[i].label)
@@ -83,10 +83,10 @@ const char *wr_field_label(const wr_layout *l, const char *key)
             if (strcmp(blk->rows[i].key, key) == 0 && blk->rows[i].label)
                 return blk->rows[i].label;
     }
-    return wr_label(l, key, NULL);
+    return ps_wr_label(l, key, NULL);
 }
 
-ps_field_type wr_type(const wr_layout *l, const char *key, const char *table, const ps_value *v)
+ps_field_type ps_wr_type(const wr_layout *l, const char *key, const char *table, const ps_value *v)
 {
     const ps_field_spec *f = find_spec(l, key, table);
     if (f)
@@ -104,14 +104,14 @@ typedef struct builder {
 
 static ps_status nomem(builder *b)
 {
-    return error_set(b->err, PS_ERR_NOMEM, b->file, "内存不足");
+    return ps_error_set(b->err, PS_ERR_NOMEM, b->file, "内存不足");
 }
 
 static ps_status bad(builder *b, struct fy_node *n, const char *what)
 {
     int line, col;
-    yaml_node_position(n, &line, &col);
-    return error_at_line(b->err, PS_ERR_MAPPING, b->file, line, col, "layout: %s", what);
+    ps_yaml_node_position(n, &line, &col);
+    return ps_error_at_line(b->err, PS_ERR_MAPPING, b->file, line, col, "layout: %s", what);
 }
 
 static const char *scalar(builder *b, struct fy_node *n)
@@ -120,7 +120,7 @@ static const char *scalar(builder *b, struct fy_node *n)
         return NULL;
     size_t len = 0;
     const char *s = fy_node_get_scalar(n, &len);
-    return s ? arena_strndup(&b->l->arena, s, len) : NULL;
+    return s ? ps_arena_strndup(&b->l->arena, s, len) : NULL;
 }
 
 static bool push_item(builder *b, wr_item **items, size_t *n, const char *key, const char *label)
@@ -162,7 +162,7 @@ static ps_status parse_items(builder *b, struct fy_node *n, const char *table, b
             if (!key)
                 return bad(b, e, "键名应为文本");
             if (!label)
-                label = from_mapping ? wr_label(b->l, key, table) : NULL;
+                label = from_mapping ? ps_wr_label(b->l, key, table) : NULL;
             if (!push_item(b, items, count, key, label))
                 return nomem(b);
         }
@@ -202,11 +202,11 @@ static wr_block *add_block(builder *b, wr_block_kind kind)
 static ps_status table_columns_from_mapping(builder *b, wr_block *blk)
 {
     const ps_mapping *m = b->l->mapping;
-    size_t n = m ? mapping_field_count(m) : 0;
+    size_t n = m ? ps_mapping_field_count(m) : 0;
     for (size_t i = 0; i < n; i++) {
-        const ps_field_spec *f = mapping_field(m, i);
+        const ps_field_spec *f = ps_mapping_field(m, i);
         if (f && f->key && f->table && strcmp(f->table, blk->table) == 0) {
-            const char *key = wr_table_column_key(f->key, blk->table);
+            const char *key = ps_wr_table_column_key(f->key, blk->table);
             if (!push_item(b, &blk->rows, &blk->nrows, key, f->label && f->label[0] ? f->label : key))
                 return nomem(b);
         }
@@ -354,25 +354,25 @@ static ps_status complete(builder *b)
 {
     wr_layout *l = b->l;
     const ps_mapping *m = l->mapping;
-    size_t n = m ? mapping_field_count(m) : 0;
+    size_t n = m ? ps_mapping_field_count(m) : 0;
     if (!l->header) {
         static const char *const keys[] = {"unit_name", "year", "fill_date"};
         static const char *const labels[] = {"填报单位", "年度", "填报时间"};
         for (size_t i = 0; i < 3; i++) {
-            const char *lab = wr_label(l, keys[i], NULL);
+            const char *lab = ps_wr_label(l, keys[i], NULL);
             if (!push_item(b, &l->header, &l->nheader, keys[i], strcmp(lab, keys[i]) ? lab : labels[i]))
                 return nomem(b);
         }
     }
     wr_block *rest = NULL;
     for (size_t i = 0; i < n; i++) {
-        const ps_field_spec *f = mapping_field(m, i);
+        const ps_field_spec *f = ps_mapping_field(m, i);
         if (!f || !f->key)
             continue;
         if (f->table) {
             if (!table_placed(l, f->table)) {
                 wr_block *blk = add_block(b, WR_TABLE);
-                if (!blk || !(blk->table = arena_strdup(&l->arena, f->table)))
+                if (!blk || !(blk->table = ps_arena_strdup(&l->arena, f->table)))
                     return nomem(b);
                 ps_status st = table_columns_from_mapping(b, blk);
                 if (st != PS_OK)
@@ -396,38 +396,38 @@ static ps_status complete(builder *b)
  * convert -j4). The layout is the only YAML read while files are processed: one at a time. */
 static pthread_mutex_t yaml_lock = PTHREAD_MUTEX_INITIALIZER;
 
-ps_status wr_layout_build(const ps_mapping *m, wr_layout **out, ps_error *err)
+ps_status ps_wr_layout_build(const ps_mapping *m, wr_layout **out, ps_error *err)
 {
     wr_layout *l = calloc(1, sizeof *l);
     if (!l)
-        return error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+        return ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     l->mapping = m;
-    builder b = {l, err, m ? mapping_path(m) : NULL};
+    builder b = {l, err, m ? ps_mapping_path(m) : NULL};
     ps_status st = PS_OK;
     pthread_mutex_lock(&yaml_lock);
-    struct fy_node *sec = m ? mapping_section(m, "layout") : NULL;
+    struct fy_node *sec = m ? ps_mapping_section(m, "layout") : NULL;
     if (sec)
         st = parse_section(&b, sec);
     pthread_mutex_unlock(&yaml_lock);
     if (st == PS_OK)
         st = complete(&b);
     if (st == PS_OK && !l->title) {
-        const char *t = m ? mapping_title(m) : NULL;
+        const char *t = m ? ps_mapping_title(m) : NULL;
         if (!t || !t[0])
-            t = m ? mapping_id(m) : "";
+            t = m ? ps_mapping_id(m) : "";
         l->title = t;
     }
     if (st == PS_OK && !l->sheet)
-        l->sheet = l->title && l->title[0] ? l->title : (m ? mapping_id(m) : "数据");
+        l->sheet = l->title && l->title[0] ? l->title : (m ? ps_mapping_id(m) : "数据");
     if (st != PS_OK) {
-        wr_layout_free(l);
+        ps_wr_layout_free(l);
         return st;
     }
     *out = l;
     return PS_OK;
 }
 
-void wr_layout_free(wr_layout *l)
+void ps_wr_layout_free(wr_layout *l)
 {
     if (!l)
         return;
@@ -438,14 +438,14 @@ void wr_layout_free(wr_layout *l)
     free(l->blocks);
     free(l->header);
     free(l->formulas);
-    arena_release(&l->arena);
+    ps_arena_release(&l->arena);
     free(l);
 }
 
-ps_status writer_layout_check(const ps_mapping *m, ps_error *err)
+ps_status ps_writer_layout_check(const ps_mapping *m, ps_error *err)
 {
     wr_layout *l = NULL;
-    ps_status st = wr_layout_build(m, &l, err);
-    wr_layout_free(l);
+    ps_status st = ps_wr_layout_build(m, &l, err);
+    ps_wr_layout_free(l);
     return st;
 }

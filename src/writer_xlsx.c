@@ -89,8 +89,8 @@ static void add_value(plan *p, uint32_t row, uint16_t col, const char *key)
     if (!c)
         return;
     c->key = key;
-    c->v = document_get(p->doc, key);
-    c->type = wr_type(p->l, key, NULL, c->v);
+    c->v = ps_document_get(p->doc, key);
+    c->type = ps_wr_type(p->l, key, NULL, c->v);
 }
 
 static bool key_in_plan(const plan *p, const char *key)
@@ -120,7 +120,7 @@ static void plan_grid(plan *p, const wr_block *blk, ps_arena *a)
         add_label(p, p->row, 0, P_LABEL, blk->rows[r].label);
         for (size_t c = 0; c < blk->ncols; c++) {
             size_t len = strlen(blk->rows[r].key) + strlen(blk->cols[c].key) + 2;
-            char *key = arena_alloc(a, len);
+            char *key = ps_arena_alloc(a, len);
             if (!key) {
                 p->nomem = true;
                 return;
@@ -134,8 +134,8 @@ static void plan_grid(plan *p, const wr_block *blk, ps_arena *a)
 
 static void plan_table(plan *p, const char *name, const wr_item *cols, size_t ncols)
 {
-    const ps_table *t = document_table(p->doc, name);
-    size_t rows = t ? table_row_count(t) : 0;
+    const ps_table *t = ps_document_table(p->doc, name);
+    size_t rows = t ? ps_table_row_count(t) : 0;
     for (size_t c = 0; c < ncols && c < 16000; c++)
         add_label(p, p->row, (uint16_t)c, P_HEADER, cols[c].label);
     p->row++;
@@ -161,8 +161,8 @@ static void plan_table(plan *p, const char *name, const wr_item *cols, size_t nc
             pc->key = cols[c].key;
             pc->table = name;
             pc->trow = r;
-            pc->v = table_get(t, r, cols[c].key);
-            pc->type = wr_type(p->l, cols[c].key, name, pc->v);
+            pc->v = ps_table_get(t, r, cols[c].key);
+            pc->type = ps_wr_type(p->l, cols[c].key, name, pc->v);
         }
         p->row++;
     }
@@ -275,7 +275,7 @@ static double expr_ident(expr_ctx *e, const char *ident, bool in_sum)
     char ref[40];
     const plan_cell *c = find_key(e->p, ident);
     if (c) {
-        cell_ref(c->row, c->col, ref, sizeof ref);
+        ps_cell_ref(c->row, c->col, ref, sizeof ref);
         emit(e, ref);
         if (c->v && c->v->has_number) {
             e->any = true;
@@ -286,13 +286,13 @@ static double expr_ident(expr_ctx *e, const char *ident, bool in_sum)
     const plan_range *r = in_sum ? find_range(e->p, ident) : NULL;
     if (r && r->last >= r->first) {
         char a[20], b[20];
-        snprintf(ref, sizeof ref, "%s:%s", cell_ref(r->first, r->col, a, sizeof a),
-                 cell_ref(r->last, r->col, b, sizeof b));
+        snprintf(ref, sizeof ref, "%s:%s", ps_cell_ref(r->first, r->col, a, sizeof a),
+                 ps_cell_ref(r->last, r->col, b, sizeof b));
         emit(e, ref);
-        const ps_table *t = document_table(e->p->doc, r->table);
+        const ps_table *t = ps_document_table(e->p->doc, r->table);
         double sum = 0;
-        for (size_t i = 0; t && i < table_row_count(t); i++) {
-            const ps_value *v = table_get(t, i, r->key);
+        for (size_t i = 0; t && i < ps_table_row_count(t); i++) {
+            const ps_value *v = ps_table_get(t, i, r->key);
             if (v && v->has_number) {
                 sum += v->number;
                 e->any = true;
@@ -493,18 +493,18 @@ static void plan_formulas(plan *p)
 /* Fills and comments of value cells whose source cell has findings. */
 static void plan_findings(plan *p)
 {
-    const ps_findings *fl = document_findings_const(p->doc);
-    if (!fl || findings_count(fl) == 0)
+    const ps_findings *fl = ps_document_findings_const(p->doc);
+    if (!fl || ps_findings_count(fl) == 0)
         return;
-    const char *sheet = document_sheet(p->doc);
+    const char *sheet = ps_document_sheet(p->doc);
     char msg[MSG_MAX];
     for (size_t i = 0; i < p->n; i++) {
         plan_cell *c = &p->cells[i];
         if (c->what != P_VALUE || !c->v || c->v->row == PS_NO_CELL)
             continue;
         msg[0] = '\0';
-        c->sev = wr_cell_severity(fl, sheet, c->v->row, c->v->col, msg, sizeof msg);
-        wr_sanitize(msg);
+        c->sev = ps_wr_cell_severity(fl, sheet, c->v->row, c->v->col, msg, sizeof msg);
+        ps_wr_sanitize(msg);
         if (c->sev && !(c->comment = strdup(msg)))
             p->nomem = true;
     }
@@ -513,7 +513,7 @@ static void plan_findings(plan *p)
 static const plan_cell *cell_of_source(const plan *p, const char *a1)
 {
     uint32_t r, c;
-    if (!a1 || !cell_ref_parse(a1, &r, &c))
+    if (!a1 || !ps_cell_ref_parse(a1, &r, &c))
         return NULL;
     for (size_t i = 0; i < p->n; i++) {
         const plan_cell *pc = &p->cells[i];
@@ -546,8 +546,8 @@ static ps_status build_plan(plan *p, ps_arena *a)
     }
     /* Values the layout does not know (a mapping with extra keys): under 其他. */
     bool other = false;
-    for (size_t i = 0; i < document_value_count(p->doc) && !p->nomem; i++) {
-        const char *key = document_value_key(p->doc, i);
+    for (size_t i = 0; i < ps_document_value_count(p->doc) && !p->nomem; i++) {
+        const char *key = ps_document_value_key(p->doc, i);
         if (key_in_plan(p, key))
             continue;
         if (!other) {
@@ -555,28 +555,28 @@ static ps_status build_plan(plan *p, ps_arena *a)
             add_label(p, p->row++, 0, P_BLOCK_TITLE, "其他");
             other = true;
         }
-        add_label(p, p->row, 0, P_LABEL, wr_label(l, key, NULL));
+        add_label(p, p->row, 0, P_LABEL, ps_wr_label(l, key, NULL));
         add_value(p, p->row, 1, key);
         p->row++;
     }
     /* Tables the layout does not know: their own columns. */
-    for (size_t i = 0; i < document_table_count(p->doc) && !p->nomem; i++) {
-        const ps_table *t = document_table_at(p->doc, i);
-        const char *name = table_name(t);
+    for (size_t i = 0; i < ps_document_table_count(p->doc) && !p->nomem; i++) {
+        const ps_table *t = ps_document_table_at(p->doc, i);
+        const char *name = ps_table_name(t);
         bool known = false;
         for (size_t b = 0; b < l->nblocks; b++)
             if (l->blocks[b].kind == WR_TABLE && strcmp(l->blocks[b].table, name) == 0)
                 known = true;
-        if (known || table_column_count(t) == 0)
+        if (known || ps_table_column_count(t) == 0)
             continue;
-        size_t nc = table_column_count(t);
-        wr_item *cols = arena_alloc(a, nc * sizeof *cols);
+        size_t nc = ps_table_column_count(t);
+        wr_item *cols = ps_arena_alloc(a, nc * sizeof *cols);
         if (!cols) {
             p->nomem = true;
             break;
         }
         for (size_t c = 0; c < nc; c++)
-            cols[c] = (wr_item){table_column(t, c), wr_label(l, table_column(t, c), name)};
+            cols[c] = (wr_item){ps_table_column(t, c), ps_wr_label(l, ps_table_column(t, c), name)};
         p->row++;
         add_label(p, p->row++, 0, P_BLOCK_TITLE, name);
         plan_table(p, name, cols, nc);
@@ -604,21 +604,25 @@ static lxw_error write_cell(lxw_worksheet *ws, const plan_cell *c, wr_formats *f
 {
     switch (c->what) {
     case P_LABEL:
-        return wr_write_string(ws, c->row, c->col, c->text ? c->text : "", wr_format(fm, WR_K_LABEL, 0));
+        return ps_wr_write_string(ws, c->row, c->col, c->text ? c->text : "",
+                                  ps_wr_format(fm, WR_K_LABEL, 0));
     case P_HEADER:
-        return wr_write_string(ws, c->row, c->col, c->text ? c->text : "", wr_format(fm, WR_K_HEADER, 0));
+        return ps_wr_write_string(ws, c->row, c->col, c->text ? c->text : "",
+                                  ps_wr_format(fm, WR_K_HEADER, 0));
     case P_BLOCK_TITLE:
-        return wr_write_string(ws, c->row, c->col, c->text ? c->text : "", wr_format(fm, WR_K_TOTAL, 0));
+        return ps_wr_write_string(ws, c->row, c->col, c->text ? c->text : "",
+                                  ps_wr_format(fm, WR_K_TOTAL, 0));
     case P_VALUE: break;
     }
     lxw_error e;
     if (c->formula) {
-        wr_kind k = wr_kind_of(c->type);
+        wr_kind k = ps_wr_kind_of(c->type);
         if (k == WR_K_TEXT || k == WR_K_DATE)
             k = WR_K_NUMBER;
-        e = worksheet_write_formula_num(ws, c->row, c->col, c->formula, wr_format(fm, k, c->sev), c->cached);
+        e = worksheet_write_formula_num(ws, c->row, c->col, c->formula, ps_wr_format(fm, k, c->sev),
+                                        c->cached);
     } else {
-        e = wr_write_value(ws, c->row, c->col, c->v, c->type, fm, c->sev);
+        e = ps_wr_write_value(ws, c->row, c->col, c->v, c->type, fm, c->sev);
     }
     if (e == LXW_NO_ERROR && c->comment)
         e = worksheet_write_comment(ws, c->row, c->col, c->comment);
@@ -630,7 +634,7 @@ static void write_scalar(lxw_worksheet *ws, uint32_t row, uint16_t col, const ps
     if (s->kind == PS_SCALAR_NUMBER)
         worksheet_write_number(ws, row, col, s->number, f);
     else if (s->kind == PS_SCALAR_TEXT && s->text)
-        wr_write_string(ws, row, col, s->text, f);
+        ps_wr_write_string(ws, row, col, s->text, f);
     else
         worksheet_write_blank(ws, row, col, f);
 }
@@ -644,29 +648,29 @@ static lxw_error write_findings_sheet(lxw_workbook *wb, const plan *p, const cha
                                         "标准表单元格", "说明", "期望值", "实际值"};
     static const double widths[] = {10, 22, 14, 10, 14, 70, 14, 14};
     for (uint16_t c = 0; c < 8; c++) {
-        wr_write_string(ws, 0, c, heads[c], wr_format(fm, WR_K_HEADER, 0));
+        ps_wr_write_string(ws, 0, c, heads[c], ps_wr_format(fm, WR_K_HEADER, 0));
         worksheet_set_column(ws, c, c, widths[c], NULL);
     }
     worksheet_freeze_panes(ws, 1, 0);
-    const ps_findings *fl = document_findings_const(p->doc);
-    size_t n = fl ? findings_count(fl) : 0;
-    lxw_format *text = wr_format(fm, WR_K_TEXT, 0), *num = wr_format(fm, WR_K_NUMBER, 0);
+    const ps_findings *fl = ps_document_findings_const(p->doc);
+    size_t n = fl ? ps_findings_count(fl) : 0;
+    lxw_format *text = ps_wr_format(fm, WR_K_TEXT, 0), *num = ps_wr_format(fm, WR_K_NUMBER, 0);
     for (size_t i = 0; i < n && i < LXW_ROW_MAX - 2; i++) {
-        const ps_finding *f = findings_at(fl, i);
+        const ps_finding *f = ps_findings_at(fl, i);
         uint32_t r = (uint32_t)i + 1;
         int sev = (int)f->severity + 1;
-        wr_write_string(ws, r, 0, severity_name(f->severity), wr_format(fm, WR_K_TEXT, sev));
-        wr_write_string(ws, r, 1, f->rule, text);
-        wr_write_string(ws, r, 2, f->sheet ? f->sheet : "", text);
-        wr_write_string(ws, r, 3, f->cell ? f->cell : "", text);
+        ps_wr_write_string(ws, r, 0, ps_severity_name(f->severity), ps_wr_format(fm, WR_K_TEXT, sev));
+        ps_wr_write_string(ws, r, 1, f->rule, text);
+        ps_wr_write_string(ws, r, 2, f->sheet ? f->sheet : "", text);
+        ps_wr_write_string(ws, r, 3, f->cell ? f->cell : "", text);
         const plan_cell *pc = cell_of_source(p, f->cell);
         char ref[80] = "";
         if (pc) {
             char a1[20];
-            snprintf(ref, sizeof ref, "%s!%s", data_sheet, cell_ref(pc->row, pc->col, a1, sizeof a1));
+            snprintf(ref, sizeof ref, "%s!%s", data_sheet, ps_cell_ref(pc->row, pc->col, a1, sizeof a1));
         }
-        wr_write_string(ws, r, 4, ref, text);
-        wr_write_string(ws, r, 5, f->message, text);
+        ps_wr_write_string(ws, r, 4, ref, text);
+        ps_wr_write_string(ws, r, 5, f->message, text);
         write_scalar(ws, r, 6, &f->expected, num);
         write_scalar(ws, r, 7, &f->actual, num);
     }
@@ -683,14 +687,14 @@ static bool same_file(const char *a, const char *b)
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-ps_status writer_convert(const ps_mapping *m, const ps_document *doc, const char *path, ps_error *err)
+ps_status ps_writer_convert(const ps_mapping *m, const ps_document *doc, const char *path, ps_error *err)
 {
     if (!doc || !path || !*path)
-        return error_set(err, PS_ERR_USAGE, path, "writer_convert: 缺少文档或输出路径");
-    if (same_file(path, document_file(doc)))
-        return error_set(err, PS_ERR_IO, path, "输出文件与输入文件相同，拒绝覆盖输入");
+        return ps_error_set(err, PS_ERR_USAGE, path, "ps_writer_convert: 缺少文档或输出路径");
+    if (same_file(path, ps_document_file(doc)))
+        return ps_error_set(err, PS_ERR_IO, path, "输出文件与输入文件相同，拒绝覆盖输入");
     wr_layout *l = NULL;
-    ps_status st = wr_layout_build(m, &l, err);
+    ps_status st = ps_wr_layout_build(m, &l, err);
     if (st != PS_OK)
         return st;
     ps_arena arena = {0};
@@ -698,23 +702,23 @@ ps_status writer_convert(const ps_mapping *m, const ps_document *doc, const char
     st = build_plan(&p, &arena);
     if (st != PS_OK) {
         plan_free(&p);
-        arena_release(&arena);
-        wr_layout_free(l);
-        return error_set(err, PS_ERR_NOMEM, path, "内存不足");
+        ps_arena_release(&arena);
+        ps_wr_layout_free(l);
+        return ps_error_set(err, PS_ERR_NOMEM, path, "内存不足");
     }
 
     char tmp[PATH_MAX + 128];
-    wr_temp_path(path, tmp, sizeof tmp);
-    lxw_workbook *wb = wr_workbook_new(tmp, false, l->title, err);
+    ps_wr_temp_path(path, tmp, sizeof tmp);
+    lxw_workbook *wb = ps_wr_workbook_new(tmp, false, l->title, err);
     if (!wb) {
         plan_free(&p);
-        arena_release(&arena);
-        wr_layout_free(l);
+        ps_arena_release(&arena);
+        ps_wr_layout_free(l);
         return err ? err->code : PS_ERR_IO;
     }
     wr_formats fm = {.wb = wb};
     char sheet[WRITER_SHEET_BYTES + 8];
-    writer_sheet_name(l->sheet, sheet, sizeof sheet);
+    ps_writer_sheet_name(l->sheet, sheet, sizeof sheet);
     if (strcmp(sheet, "校验结果") == 0)
         snprintf(sheet, sizeof sheet, "数据");
     lxw_worksheet *ws = workbook_add_worksheet(wb, sheet);
@@ -725,21 +729,21 @@ ps_status writer_convert(const ps_mapping *m, const ps_document *doc, const char
         worksheet_set_column(ws, 1, p.ncols > 1 ? p.ncols - 1 : 1, 16, NULL);
         if (p.ncols > 1)
             e = worksheet_merge_range(ws, 0, 0, 0, (lxw_col_t)(p.ncols - 1), l->title,
-                                      wr_format(&fm, WR_K_TITLE, 0));
+                                      ps_wr_format(&fm, WR_K_TITLE, 0));
         else
-            e = wr_write_string(ws, 0, 0, l->title, wr_format(&fm, WR_K_TITLE, 0));
+            e = ps_wr_write_string(ws, 0, 0, l->title, ps_wr_format(&fm, WR_K_TITLE, 0));
         for (size_t i = 0; i < p.n && e == LXW_NO_ERROR; i++)
             e = write_cell(ws, &p.cells[i], &fm);
     }
     if (e == LXW_NO_ERROR)
         e = write_findings_sheet(wb, &p, sheet, &fm);
     plan_free(&p);
-    arena_release(&arena);
-    wr_layout_free(l);
+    ps_arena_release(&arena);
+    ps_wr_layout_free(l);
     if (e != LXW_NO_ERROR) {
         workbook_close(wb);
         unlink(tmp);
-        return error_set(err, PS_ERR_IO, path, "无法写入工作簿：%s", lxw_strerror(e));
+        return ps_error_set(err, PS_ERR_IO, path, "无法写入工作簿：%s", lxw_strerror(e));
     }
-    return wr_workbook_commit(wb, tmp, path, err);
+    return ps_wr_workbook_commit(wb, tmp, path, err);
 }

@@ -3,7 +3,7 @@
 
 #include <libfyaml.h>
 
-void yaml_node_position(struct fy_node *n, int *line, int *col)
+void ps_yaml_node_position(struct fy_node *n, int *line, int *col)
 {
     *line = 0;
     *col = 0;

@@ -6,6 +6,6 @@ struct fy_node;
 
 /* 1-based line and column of n: its scalar's token, else the first scalar inside it (0, 0
  * when unknown). */
-void yaml_node_position(struct fy_node *n, int *line, int *col);
+void ps_yaml_node_position(struct fy_node *n, int *line, int *col);
 
 #endif

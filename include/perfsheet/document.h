@@ -3,7 +3,7 @@
  * ("funds.rate", "staff_quota", …); tables ("indicators", "projects") hold rows of keyed
  * values. A blank cell gives no key. Every value remembers the cell it came from.
  * A document owns all its strings (copied in); pointers it returns are borrowed until
- * document_free(). */
+ * ps_document_free(). */
 #ifndef PERFSHEET_DOCUMENT_H
 #define PERFSHEET_DOCUMENT_H
 
@@ -45,65 +45,65 @@ typedef struct ps_value {
 typedef struct ps_document ps_document;
 typedef struct ps_table ps_table;
 
-/* A new, empty document for template_id found in sheet of file, extracted with mapping_path.
+/* A new, empty document for template_id found in sheet of file, extracted with ps_mapping_path.
  * Strings are copied. NULL on out-of-memory. */
-ps_document *document_new(const char *template_id, const char *mapping_path, const char *file,
-                          const char *sheet);
-void document_free(ps_document *doc); /* takes NULL */
+ps_document *ps_document_new(const char *template_id, const char *ps_mapping_path, const char *file,
+                             const char *sheet);
+void ps_document_free(ps_document *doc); /* takes NULL */
 
-const char *document_template(const ps_document *doc);
-const char *document_mapping(const ps_document *doc);
-const char *document_file(const ps_document *doc);
-const char *document_sheet(const ps_document *doc);
+const char *ps_document_template(const ps_document *doc);
+const char *ps_document_mapping(const ps_document *doc);
+const char *ps_document_file(const ps_document *doc);
+const char *ps_document_sheet(const ps_document *doc);
 /* unit_name's text and year's number, or NULL / 0 when absent. */
-const char *document_unit(const ps_document *doc);
-int document_year(const ps_document *doc);
+const char *ps_document_unit(const ps_document *doc);
+int ps_document_year(const ps_document *doc);
 
 /* Sets key to a copy of *v (strings copied); replaces an earlier value of key, keeping its
  * position. Keys keep the order in which they were first set. false on out-of-memory. */
-bool document_set(ps_document *doc, const char *key, const ps_value *v);
+bool ps_document_set(ps_document *doc, const char *key, const ps_value *v);
 /* Removes key if present. */
-void document_unset(ps_document *doc, const char *key);
-const ps_value *document_get(const ps_document *doc, const char *key); /* NULL when absent */
-size_t document_value_count(const ps_document *doc);
-const char *document_value_key(const ps_document *doc, size_t i);
-const ps_value *document_value_at(const ps_document *doc, size_t i);
+void ps_document_unset(ps_document *doc, const char *key);
+const ps_value *ps_document_get(const ps_document *doc, const char *key); /* NULL when absent */
+size_t ps_document_value_count(const ps_document *doc);
+const char *ps_document_value_key(const ps_document *doc, size_t i);
+const ps_value *ps_document_value_at(const ps_document *doc, size_t i);
 
 /* Remembers the cell of key when that cell is blank (so there is no value), so that a rule can
  * point at a missing total (「…表中为空」). false on out-of-memory. */
-bool document_set_blank_cell(ps_document *doc, const char *key, uint32_t row, uint32_t col);
+bool ps_document_set_blank_cell(ps_document *doc, const char *key, uint32_t row, uint32_t col);
 /* The cell remembered for key, when key has no value: true and *row, *col set. */
-bool document_blank_cell(const ps_document *doc, const char *key, uint32_t *row, uint32_t *col);
+bool ps_document_blank_cell(const ps_document *doc, const char *key, uint32_t *row, uint32_t *col);
 
 /* The table named name, created (empty) when absent. NULL on out-of-memory. */
-ps_table *document_add_table(ps_document *doc, const char *name);
-const ps_table *document_table(const ps_document *doc, const char *name); /* NULL when absent */
-size_t document_table_count(const ps_document *doc);
-const ps_table *document_table_at(const ps_document *doc, size_t i);
+ps_table *ps_document_add_table(ps_document *doc, const char *name);
+const ps_table *ps_document_table(const ps_document *doc, const char *name); /* NULL when absent */
+size_t ps_document_table_count(const ps_document *doc);
+const ps_table *ps_document_table_at(const ps_document *doc, size_t i);
 
-const char *table_name(const ps_table *t);
-size_t table_row_count(const ps_table *t);
+const char *ps_table_name(const ps_table *t);
+size_t ps_table_row_count(const ps_table *t);
 /* Appends an empty row; returns its index, or SIZE_MAX on out-of-memory. */
-size_t table_add_row(ps_table *t);
-bool table_set(ps_table *t, size_t row, const char *key, const ps_value *v);
-const ps_value *table_get(const ps_table *t, size_t row, const char *key); /* NULL when absent */
+size_t ps_table_add_row(ps_table *t);
+bool ps_table_set(ps_table *t, size_t row, const char *key, const ps_value *v);
+const ps_value *ps_table_get(const ps_table *t, size_t row, const char *key); /* NULL when absent */
 /* Column keys in the order first set. */
-size_t table_column_count(const ps_table *t);
-const char *table_column(const ps_table *t, size_t i);
+size_t ps_table_column_count(const ps_table *t);
+const char *ps_table_column(const ps_table *t, size_t i);
 
 /* Findings about this document (cleaning notes, rule results). Owned by the document. */
-ps_findings *document_findings(ps_document *doc);
-const ps_findings *document_findings_const(const ps_document *doc);
+ps_findings *ps_document_findings(ps_document *doc);
+const ps_findings *ps_document_findings_const(const ps_document *doc);
 
 /* doc, whole (values, blank cells, tables, findings), in a compact private form that only
- * document_decode of the same build reads: for batches that park documents on disk between
+ * ps_document_decode of the same build reads: for batches that park documents on disk between
  * passes instead of extracting them twice. *data is malloc'd (caller frees). false on
  * out-of-memory. */
-bool document_encode(const ps_document *doc, char **data, size_t *len);
-/* The document document_encode wrote, or NULL when data is not one (or out of memory). */
-ps_document *document_decode(const char *data, size_t len);
+bool ps_document_encode(const ps_document *doc, char **data, size_t *len);
+/* The document ps_document_encode wrote, or NULL when data is not one (or out of memory). */
+ps_document *ps_document_decode(const char *data, size_t len);
 
 /* Convenience constructors for a value with no strings. */
-ps_value value_number(ps_field_type type, double number, uint32_t row, uint32_t col);
+ps_value ps_value_number(ps_field_type type, double number, uint32_t row, uint32_t col);
 
 #endif

@@ -29,26 +29,26 @@ typedef struct ps_error {
 } ps_error;
 
 /* The JSON code of a status ("corrupt", "no_template", …). Never NULL. */
-const char *error_code_name(ps_status code);
+const char *ps_error_code_name(ps_status code);
 
 /* Clears *err (code PS_OK, empty strings). err may be NULL. */
-void error_clear(ps_error *err);
+void ps_error_clear(ps_error *err);
 
 /* Fills *err (when err is not NULL) with code, file and a printf-style message; returns code.
  * file may be NULL. */
-ps_status error_set(ps_error *err, ps_status code, const char *file, const char *fmt, ...)
+ps_status ps_error_set(ps_error *err, ps_status code, const char *file, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-ps_status error_setv(ps_error *err, ps_status code, const char *file, const char *fmt, va_list ap);
+ps_status ps_error_setv(ps_error *err, ps_status code, const char *file, const char *fmt, va_list ap);
 
-/* As error_set, with a sheet and A1 cell (either may be NULL). */
-ps_status error_at_cell(ps_error *err, ps_status code, const char *file, const char *sheet, const char *cell,
-                        const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* As ps_error_set, with a sheet and A1 cell (either may be NULL). */
+ps_status ps_error_at_cell(ps_error *err, ps_status code, const char *file, const char *sheet,
+                           const char *cell, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-/* As error_set, with a 1-based line and column in a text file (mapping, rules). */
-ps_status error_at_line(ps_error *err, ps_status code, const char *file, int line, int col, const char *fmt,
-                        ...) __attribute__((format(printf, 6, 7)));
+/* As ps_error_set, with a 1-based line and column in a text file (mapping, rules). */
+ps_status ps_error_at_line(ps_error *err, ps_status code, const char *file, int line, int col,
+                           const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* Formats the location the way cli.c prints it: "file:sheet!cell", "file:line:col" or "file". */
-void error_location(const ps_error *err, char *buf, size_t size);
+void ps_error_location(const ps_error *err, char *buf, size_t size);
 
 #endif

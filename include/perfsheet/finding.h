@@ -34,34 +34,34 @@ typedef struct ps_finding {
     struct ps_findings *owner_; /* private: the list whose arena holds the strings */
 } ps_finding;
 
-ps_findings *findings_new(void);       /* NULL on out-of-memory */
-void findings_free(ps_findings *list); /* takes NULL */
+ps_findings *ps_findings_new(void);       /* NULL on out-of-memory */
+void ps_findings_free(ps_findings *list); /* takes NULL */
 
 /* Appends a finding; every string is copied (NULL allowed except rule and message).
- * Returns the new finding (borrowed until the next findings_add or findings_sort on the list),
+ * Returns the new finding (borrowed until the next ps_findings_add or ps_findings_sort on the list),
  * NULL on out-of-memory. */
-ps_finding *findings_add(ps_findings *list, const char *rule, ps_severity severity, const char *file,
-                         const char *sheet, const char *cell, const char *message);
-bool finding_add_cell(ps_finding *f, const char *cell);
-void finding_set_expected_number(ps_finding *f, double v);
-void finding_set_actual_number(ps_finding *f, double v);
-bool finding_set_expected_text(ps_finding *f, const char *s);
-bool finding_set_actual_text(ps_finding *f, const char *s);
+ps_finding *ps_findings_add(ps_findings *list, const char *rule, ps_severity severity, const char *file,
+                            const char *sheet, const char *cell, const char *message);
+bool ps_finding_add_cell(ps_finding *f, const char *cell);
+void ps_finding_set_expected_number(ps_finding *f, double v);
+void ps_finding_set_actual_number(ps_finding *f, double v);
+bool ps_finding_set_expected_text(ps_finding *f, const char *s);
+bool ps_finding_set_actual_text(ps_finding *f, const char *s);
 
 /* Replaces f's cell (NULL: none) and message with copies, leaving `cells` as it is. */
-bool finding_set_texts(ps_finding *f, const char *cell, const char *message);
+bool ps_finding_set_texts(ps_finding *f, const char *cell, const char *message);
 
 /* Appends copies of every finding of src to dst. */
-bool findings_append(ps_findings *dst, const ps_findings *src);
+bool ps_findings_append(ps_findings *dst, const ps_findings *src);
 
-size_t findings_count(const ps_findings *list);
-const ps_finding *findings_at(const ps_findings *list, size_t i);
+size_t ps_findings_count(const ps_findings *list);
+const ps_finding *ps_findings_at(const ps_findings *list, size_t i);
 /* How many findings of the given severity. */
-size_t findings_count_severity(const ps_findings *list, ps_severity sev);
+size_t ps_findings_count_severity(const ps_findings *list, ps_severity sev);
 
 /* Stable, deterministic order: file, sheet, row, column of the cell, rule. */
-void findings_sort(ps_findings *list);
+void ps_findings_sort(ps_findings *list);
 
-const char *severity_name(ps_severity sev); /* "info", "warning", "error" */
+const char *ps_severity_name(ps_severity sev); /* "info", "warning", "error" */
 
 #endif

@@ -17,7 +17,7 @@ typedef struct ps_inputs {
 
 /* Adds path: a file as given (even if it does not exist: its read fails later, reported), or
  * a directory walked. Returns 0, or -1 on out-of-memory. */
-int inputs_add(ps_inputs *in, const char *path);
-void inputs_free(ps_inputs *in);
+int ps_inputs_add(ps_inputs *in, const char *path);
+void ps_inputs_free(ps_inputs *in);
 
 #endif

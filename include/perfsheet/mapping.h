@@ -24,30 +24,31 @@ typedef struct ps_mapping_set ps_mapping_set; /* built-ins + user dir */
  * "mappings/zpb.yaml"), then every *.yaml of user_dir (may be NULL), in sorted order; a user
  * file with the same template id replaces the built-in one, two user files with one id are an
  * error. On failure *err says file:line:column; *out is untouched. Caller owns *out. */
-ps_status mapping_set_load(const char *user_dir, ps_mapping_set **out, ps_error *err);
-void mapping_set_free(ps_mapping_set *set); /* takes NULL */
-size_t mapping_set_count(const ps_mapping_set *set);
-const ps_mapping *mapping_set_at(const ps_mapping_set *set, size_t i);
+ps_status ps_mapping_set_load(const char *user_dir, ps_mapping_set **out, ps_error *err);
+void ps_mapping_set_free(ps_mapping_set *set); /* takes NULL */
+size_t ps_mapping_set_count(const ps_mapping_set *set);
+const ps_mapping *ps_mapping_set_at(const ps_mapping_set *set, size_t i);
 /* The mapping whose id is id (detectable or rules-only), or NULL. */
-const ps_mapping *mapping_set_find(const ps_mapping_set *set, const char *id);
+const ps_mapping *ps_mapping_set_find(const ps_mapping_set *set, const char *id);
 
 /* Parses one mapping from text (len bytes, need not be NUL-terminated); name is used in error
- * locations and as mapping_path(). Errors carry name:line:column (1-based). Caller owns *out. */
-ps_status mapping_load_text(const char *name, const char *text, size_t len, ps_mapping **out, ps_error *err);
-/* As mapping_load_text, reading path (at most 4 MiB). */
-ps_status mapping_load_file(const char *path, ps_mapping **out, ps_error *err);
-void mapping_free(ps_mapping *m); /* takes NULL */
+ * locations and as ps_mapping_path(). Errors carry name:line:column (1-based). Caller owns *out. */
+ps_status ps_mapping_load_text(const char *name, const char *text, size_t len, ps_mapping **out,
+                               ps_error *err);
+/* As ps_mapping_load_text, reading path (at most 4 MiB). */
+ps_status ps_mapping_load_file(const char *path, ps_mapping **out, ps_error *err);
+void ps_mapping_free(ps_mapping *m); /* takes NULL */
 
-const char *mapping_id(const ps_mapping *m);    /* "zpb" */
-const char *mapping_title(const ps_mapping *m); /* "部门整体支出绩效自评表"; "" when absent */
-const char *mapping_path(const ps_mapping *m);  /* "mappings/zpb.yaml" or the user file */
-int mapping_version(const ps_mapping *m);       /* `version:`, 0 when absent */
+const char *ps_mapping_id(const ps_mapping *m);    /* "zpb" */
+const char *ps_mapping_title(const ps_mapping *m); /* "部门整体支出绩效自评表"; "" when absent */
+const char *ps_mapping_path(const ps_mapping *m);  /* "mappings/zpb.yaml" or the user file */
+int ps_mapping_version(const ps_mapping *m);       /* `version:`, 0 when absent */
 /* False for a rules-only mapping (no `detect:` section, e.g. mappings/cross.yaml). */
-bool mapping_detectable(const ps_mapping *m);
+bool ps_mapping_detectable(const ps_mapping *m);
 
 /* The YAML node of a top-level key ("rules", "layout"), borrowed while m lives; NULL when
  * absent. Other modules parse their own sections: checks parse `rules:`, writers `layout:`. */
-struct fy_node *mapping_section(const ps_mapping *m, const char *key);
+struct fy_node *ps_mapping_section(const ps_mapping *m, const char *key);
 
 /* Canonical fields in the mapping's declaration order (the standard order of fields.md for the
  * built-in mappings), for writers: key, Chinese label, type, the table name for table columns
@@ -59,8 +60,8 @@ typedef struct ps_field_spec {
     const char *table;
     bool required;
 } ps_field_spec;
-size_t mapping_field_count(const ps_mapping *m);
-const ps_field_spec *mapping_field(const ps_mapping *m, size_t i); /* NULL when i is too big */
+size_t ps_mapping_field_count(const ps_mapping *m);
+const ps_field_spec *ps_mapping_field(const ps_mapping *m, size_t i); /* NULL when i is too big */
 
 /* Detection per sheet, for `detect`: the best mapping of each sheet with its score in [0, 1]
  * (the weighted share of the mapping's detect anchors found), complete when every anchor was
@@ -74,20 +75,20 @@ typedef struct ps_detection {
     bool complete;
     char missing[256];
 } ps_detection;
-ps_status mapping_detect(const ps_mapping_set *set, const ps_workbook *wb, ps_detection **out, size_t *n,
-                         ps_error *err);
+ps_status ps_mapping_detect(const ps_mapping_set *set, const ps_workbook *wb, ps_detection **out, size_t *n,
+                            ps_error *err);
 
 /* Extracts the template m from sheet sh of wb (no detection): a new document (caller frees)
- * whose values, tables and cleaning findings (document_findings) come from the sheet. file is
+ * whose values, tables and cleaning findings (ps_document_findings) come from the sheet. file is
  * the input's name as the caller wants it reported. NULL on out-of-memory. */
-ps_document *mapping_extract_sheet(const ps_mapping *m, const ps_workbook *wb, const ps_sheet *sh,
-                                   const char *file);
+ps_document *ps_mapping_extract_sheet(const ps_mapping *m, const ps_workbook *wb, const ps_sheet *sh,
+                                      const char *file);
 
 /* Detects and extracts every template found in wb: one document per completely matched sheet
- * (a workbook with both templates yields two), in sheet order. Caller owns *docs (document_free
+ * (a workbook with both templates yields two), in sheet order. Caller owns *docs (ps_document_free
  * each, free the array). PS_ERR_NO_TEMPLATE, with err naming the file and saying what is
  * missing, when no sheet matches completely. */
-ps_status mapping_extract_workbook(const ps_mapping_set *set, const ps_workbook *wb, const char *file,
-                                   ps_document ***docs, size_t *ndocs, ps_error *err);
+ps_status ps_mapping_extract_workbook(const ps_mapping_set *set, const ps_workbook *wb, const char *file,
+                                      ps_document ***docs, size_t *ndocs, ps_error *err);
 
 #endif

@@ -22,26 +22,26 @@
 typedef struct ps_merge ps_merge;
 
 /* Starts the workbook for out_path, its sheets laid out from set (borrowed until
- * merge_close/merge_abort). Output goes to a temporary file next to out_path until
- * merge_close. Caller owns *out (set on success only). */
-ps_status merge_open(const ps_mapping_set *set, const char *out_path, ps_error *err, ps_merge **out);
+ * ps_merge_close/ps_merge_abort). Output goes to a temporary file next to out_path until
+ * ps_merge_close. Caller owns *out (set on success only). */
+ps_status ps_merge_open(const ps_mapping_set *set, const char *out_path, ps_error *err, ps_merge **out);
 
 /* One input file, in the final (sorted) order: its status and, when PS_OK, its documents
  * (borrowed for the call; already checked, so their findings are present). file_err (may be
  * NULL) says why a file failed. Returns PS_OK, or the error that makes the output unusable
- * (out of memory, a write failure); then call merge_abort. */
-ps_status merge_add_file(ps_merge *m, const char *file, ps_status status, const ps_error *file_err,
-                         ps_document *const *docs, size_t ndocs);
+ * (out of memory, a write failure); then call ps_merge_abort. */
+ps_status ps_merge_add_file(ps_merge *m, const char *file, ps_status status, const ps_error *file_err,
+                            ps_document *const *docs, size_t ndocs);
 
 /* Writes the totals, closes the workbook and renames it over out_path (atomic). Frees m,
  * whatever the result; on failure nothing is left at out_path's temporary name. */
-ps_status merge_close(ps_merge *m, ps_error *err);
+ps_status ps_merge_close(ps_merge *m, ps_error *err);
 
 /* Drops the output (removes the temporary file) and frees m. Takes NULL. */
-void merge_abort(ps_merge *m);
+void ps_merge_abort(ps_merge *m);
 
 /* Counts so far, for the caller's summary line. */
-size_t merge_unit_count(const ps_merge *m);      /* documents summed into 汇总 */
-size_t merge_duplicate_count(const ps_merge *m); /* documents left out as duplicates */
+size_t ps_merge_unit_count(const ps_merge *m);      /* documents summed into 汇总 */
+size_t ps_merge_duplicate_count(const ps_merge *m); /* documents left out as duplicates */
 
 #endif

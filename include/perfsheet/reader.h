@@ -23,7 +23,7 @@ typedef struct ps_limits {
 } ps_limits;
 
 /* The defaults above. */
-ps_limits reader_default_limits(void);
+ps_limits ps_reader_default_limits(void);
 
 typedef enum ps_sniffed {
     PS_SNIFF_EMPTY,
@@ -39,19 +39,19 @@ typedef enum ps_sniffed {
 } ps_sniffed;
 
 /* What the first bytes of a file say it is. */
-ps_sniffed reader_sniff(const unsigned char *head, size_t n);
+ps_sniffed ps_reader_sniff(const unsigned char *head, size_t n);
 
 /* Opens path, whatever its extension. limits may be NULL (defaults). On success *out owns a
- * new workbook (caller frees with workbook_free). On failure returns the code (and fills
+ * new workbook (caller frees with ps_workbook_free). On failure returns the code (and fills
  * *err naming the file, and the sheet/cell where it applies); *out is left untouched. */
-ps_status reader_open(const char *path, const ps_limits *limits, ps_workbook **out, ps_error *err);
+ps_status ps_reader_open(const char *path, const ps_limits *limits, ps_workbook **out, ps_error *err);
 
-/* Format readers, called by reader_open once the content is known, on the whole file's bytes:
+/* Format readers, called by ps_reader_open once the content is known, on the whole file's bytes:
  * data (len bytes, malloc'd) is taken and freed by the reader, whatever the outcome; path
  * only names the file in errors. */
-ps_status reader_open_xls(const char *path, uint8_t *data, size_t len, const ps_limits *limits,
-                          ps_workbook **out, ps_error *err);
-ps_status reader_open_xlsx(const char *path, uint8_t *data, size_t len, const ps_limits *limits,
-                           ps_workbook **out, ps_error *err);
+ps_status ps_reader_open_xls(const char *path, uint8_t *data, size_t len, const ps_limits *limits,
+                             ps_workbook **out, ps_error *err);
+ps_status ps_reader_open_xlsx(const char *path, uint8_t *data, size_t len, const ps_limits *limits,
+                              ps_workbook **out, ps_error *err);
 
 #endif

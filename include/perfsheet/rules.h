@@ -38,50 +38,50 @@ typedef struct ps_ruleset ps_ruleset;
 
 /* Compiles a bare check expression into a rule with id `id`, severity error and a generic
  * message. Returns NULL and fills *err (PS_ERR_RULE_SYNTAX, line:col of the culprit) on a
- * syntax error, or PS_ERR_NOMEM. Caller owns it: rule_free(). */
-ps_rule *rule_compile(const char *id, const char *text, ps_origin origin, ps_error *err);
+ * syntax error, or PS_ERR_NOMEM. Caller owns it: ps_rule_free(). */
+ps_rule *ps_rule_compile(const char *id, const char *text, ps_origin origin, ps_error *err);
 
 /* Compiles one rule given as a YAML mapping node (keys: docs/rules.md). file names the YAML
- * file for error locations (borrowed, may be NULL). Caller owns the result: rule_free(). */
-ps_rule *rule_from_node(struct fy_node *node, const char *file, ps_error *err);
+ * file for error locations (borrowed, may be NULL). Caller owns the result: ps_rule_free(). */
+ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err);
 
-void rule_free(ps_rule *r); /* takes NULL */
+void ps_rule_free(ps_rule *r); /* takes NULL */
 
-const char *rule_id(const ps_rule *r); /* borrowed until rule_free */
-ps_severity rule_severity(const ps_rule *r);
+const char *ps_rule_id(const ps_rule *r); /* borrowed until ps_rule_free */
+ps_severity ps_rule_severity(const ps_rule *r);
 
 /* Template ids a cross-table rule refers to ("jcsj", "zpb" for `jcsj:basic_expense.final`), in
- * order of first use; 0 for a rule about one document. Borrowed until rule_free. */
-size_t rule_namespace_count(const ps_rule *r);
-const char *rule_namespace(const ps_rule *r, size_t i);
+ * order of first use; 0 for a rule about one document. Borrowed until ps_rule_free. */
+size_t ps_rule_namespace_count(const ps_rule *r);
+const char *ps_rule_namespace(const ps_rule *r, size_t i);
 
-/* Evaluates a one-document rule on doc and appends its findings to document_findings(doc).
+/* Evaluates a one-document rule on doc and appends its findings to ps_document_findings(doc).
  * Returns PS_OK, or PS_ERR_NOMEM / PS_ERR_RULE_SYNTAX (a rule that cannot run, e.g. a bad
  * regular expression) with *err filled. A cross-table rule is skipped here. */
-ps_status rule_eval(const ps_rule *r, ps_document *doc, ps_error *err);
+ps_status ps_rule_eval(const ps_rule *r, ps_document *doc, ps_error *err);
 
-/* Evaluates a cross-table rule: docs[i] is the document for rule_namespace(r, i) (n must equal
- * rule_namespace_count). Findings go on the document holding the left-hand side. */
-ps_status rule_eval_cross(const ps_rule *r, ps_document *const *docs, size_t n, ps_error *err);
+/* Evaluates a cross-table rule: docs[i] is the document for ps_rule_namespace(r, i) (n must equal
+ * ps_rule_namespace_count). Findings go on the document holding the left-hand side. */
+ps_status ps_rule_eval_cross(const ps_rule *r, ps_document *const *docs, size_t n, ps_error *err);
 
 /* A list of rules: the `rules:` sequence of one mapping file. */
 /* Compiles every rule of the YAML sequence node seq (NULL: an empty set). On error returns the
  * first failing rule's status with *err at its line:column; *out is set on success only and
- * owned by the caller: ruleset_free(). */
-ps_status ruleset_from_node(struct fy_node *seq, const char *file, ps_ruleset **out, ps_error *err);
+ * owned by the caller: ps_ruleset_free(). */
+ps_status ps_ruleset_from_node(struct fy_node *seq, const char *file, ps_ruleset **out, ps_error *err);
 /* Parses YAML text holding either a sequence of rules or a mapping with a `rules:` key
  * (tests, docs). */
-ps_status ruleset_from_string(const char *yaml, size_t len, const char *file, ps_ruleset **out,
-                              ps_error *err);
-void ruleset_free(ps_ruleset *set); /* takes NULL */
-size_t ruleset_count(const ps_ruleset *set);
-const ps_rule *ruleset_at(const ps_ruleset *set, size_t i);
-const ps_rule *ruleset_find(const ps_ruleset *set, const char *id); /* NULL when absent */
+ps_status ps_ruleset_from_string(const char *yaml, size_t len, const char *file, ps_ruleset **out,
+                                 ps_error *err);
+void ps_ruleset_free(ps_ruleset *set); /* takes NULL */
+size_t ps_ruleset_count(const ps_ruleset *set);
+const ps_rule *ps_ruleset_at(const ps_ruleset *set, size_t i);
+const ps_rule *ps_ruleset_find(const ps_ruleset *set, const char *id); /* NULL when absent */
 
 /* Formats the error display of jq and cmark: the source line (tabs kept), then a line of
  * spaces and `^` under the 1-based character column col, `width` carets long (at least 1),
  * counting CJK and full-width characters as two columns. Writes at most size bytes (always
  * NUL-terminated); returns the length it needed. */
-size_t rule_caret(const char *source_line, int col, int width, char *buf, size_t size);
+size_t ps_rule_caret(const char *source_line, int col, int width, char *buf, size_t size);
 
 #endif

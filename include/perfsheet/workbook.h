@@ -3,7 +3,7 @@
  * a formula (the value is then the formula's cached result), its number-format class and,
  * through the sheet, the merged range it belongs to.
  * Ownership: the workbook owns its sheets, their cells and every string they point to;
- * all pointers handed out are borrowed until workbook_free(). */
+ * all pointers handed out are borrowed until ps_workbook_free(). */
 #ifndef PERFSHEET_WORKBOOK_H
 #define PERFSHEET_WORKBOOK_H
 
@@ -55,35 +55,35 @@ typedef struct ps_range {
 typedef struct ps_workbook ps_workbook;
 typedef struct ps_sheet ps_sheet;
 
-void workbook_free(ps_workbook *wb); /* takes NULL */
+void ps_workbook_free(ps_workbook *wb); /* takes NULL */
 
-ps_file_format workbook_format(const ps_workbook *wb);
-const char *workbook_format_name(ps_file_format f); /* "xls-biff8", "xls-biff5", "xlsx" */
-int workbook_codepage(const ps_workbook *wb);       /* BIFF5's CODEPAGE (936 = GBK), else 0 */
-size_t workbook_sheet_count(const ps_workbook *wb);
-const ps_sheet *workbook_sheet(const ps_workbook *wb, size_t index);
+ps_file_format ps_workbook_format(const ps_workbook *wb);
+const char *ps_workbook_format_name(ps_file_format f); /* "xls-biff8", "xls-biff5", "xlsx" */
+int ps_workbook_codepage(const ps_workbook *wb);       /* BIFF5's CODEPAGE (936 = GBK), else 0 */
+size_t ps_workbook_sheet_count(const ps_workbook *wb);
+const ps_sheet *ps_workbook_sheet(const ps_workbook *wb, size_t index);
 
-const char *sheet_name(const ps_sheet *sh);
-size_t sheet_index(const ps_sheet *sh);
+const char *ps_sheet_name(const ps_sheet *sh);
+size_t ps_sheet_index(const ps_sheet *sh);
 /* Dimensions: one past the last used row and column (0 for an empty sheet). */
-uint32_t sheet_rows(const ps_sheet *sh);
-uint32_t sheet_cols(const ps_sheet *sh);
+uint32_t ps_sheet_rows(const ps_sheet *sh);
+uint32_t ps_sheet_cols(const ps_sheet *sh);
 /* The non-blank cells in row-major order. */
-size_t sheet_cell_count(const ps_sheet *sh);
-const ps_cell *sheet_cells(const ps_sheet *sh);
+size_t ps_sheet_cell_count(const ps_sheet *sh);
+const ps_cell *ps_sheet_cells(const ps_sheet *sh);
 /* The cell at row, col, or NULL when it is blank. O(log n). */
-const ps_cell *sheet_cell(const ps_sheet *sh, uint32_t row, uint32_t col);
+const ps_cell *ps_sheet_cell(const ps_sheet *sh, uint32_t row, uint32_t col);
 /* The cell that shows at row, col: the cell itself, or the top-left cell of the merged
  * range that covers it. NULL when blank. */
-const ps_cell *sheet_cell_shown(const ps_sheet *sh, uint32_t row, uint32_t col);
-size_t sheet_merge_count(const ps_sheet *sh);
-const ps_range *sheet_merges(const ps_sheet *sh);
+const ps_cell *ps_sheet_cell_shown(const ps_sheet *sh, uint32_t row, uint32_t col);
+size_t ps_sheet_merge_count(const ps_sheet *sh);
+const ps_range *ps_sheet_merges(const ps_sheet *sh);
 /* The merged range covering row, col, or NULL. */
-const ps_range *sheet_merge_at(const ps_sheet *sh, uint32_t row, uint32_t col);
+const ps_range *ps_sheet_merge_at(const ps_sheet *sh, uint32_t row, uint32_t col);
 
 /* A1 reference of a 0-based cell into buf ("F6"); returns buf. size >= 16 is enough. */
-char *cell_ref(uint32_t row, uint32_t col, char *buf, size_t size);
+char *ps_cell_ref(uint32_t row, uint32_t col, char *buf, size_t size);
 /* Parses "F6" / "$F$6" into 0-based row and col; returns false when it is not a reference. */
-bool cell_ref_parse(const char *ref, uint32_t *row, uint32_t *col);
+bool ps_cell_ref_parse(const char *ref, uint32_t *row, uint32_t *col);
 
 #endif

@@ -1,6 +1,6 @@
 /* fuzz_common.h - shared by the fuzz targets: the spreadsheet pipeline a submitted file goes
  * through (read, detect and extract with the built-in mappings, run their checks), and the
- * per-process temporary file the readers need (reader_open takes a path). */
+ * per-process temporary file the readers need (ps_reader_open takes a path). */
 #ifndef PS_FUZZ_COMMON_H
 #define PS_FUZZ_COMMON_H
 
@@ -25,7 +25,7 @@ static inline void fuzz_init_mappings(void)
     if (fuzz_set)
         return;
     ps_error err;
-    if (mapping_set_load(NULL, &fuzz_set, &err) || checker_new(fuzz_set, &fuzz_checker, &err)) {
+    if (ps_mapping_set_load(NULL, &fuzz_set, &err) || ps_checker_new(fuzz_set, &fuzz_checker, &err)) {
         fprintf(stderr, "fuzz: built-in mappings do not load: %s\n", err.message);
         abort();
     }
@@ -34,24 +34,24 @@ static inline void fuzz_init_mappings(void)
 /* Touches every byte a workbook hands out, so a dangling or unterminated string shows. */
 static inline size_t fuzz_walk_workbook(const ps_workbook *wb)
 {
-    size_t sum = (size_t)workbook_format(wb) + (size_t)workbook_codepage(wb);
-    for (size_t s = 0; s < workbook_sheet_count(wb); s++) {
-        const ps_sheet *sh = workbook_sheet(wb, s);
-        sum += strlen(sheet_name(sh)) + sheet_rows(sh) + sheet_cols(sh);
-        const ps_cell *cells = sheet_cells(sh);
-        for (size_t i = 0; i < sheet_cell_count(sh); i++) {
+    size_t sum = (size_t)ps_workbook_format(wb) + (size_t)ps_workbook_codepage(wb);
+    for (size_t s = 0; s < ps_workbook_sheet_count(wb); s++) {
+        const ps_sheet *sh = ps_workbook_sheet(wb, s);
+        sum += strlen(ps_sheet_name(sh)) + ps_sheet_rows(sh) + ps_sheet_cols(sh);
+        const ps_cell *cells = ps_sheet_cells(sh);
+        for (size_t i = 0; i < ps_sheet_cell_count(sh); i++) {
             const ps_cell *c = &cells[i];
             if (c->text)
                 sum += strlen(c->text);
-            if (c->row >= sheet_rows(sh) || c->col >= sheet_cols(sh))
+            if (c->row >= ps_sheet_rows(sh) || c->col >= ps_sheet_cols(sh))
                 abort(); /* a cell outside the sheet's dimensions */
-            if (sheet_cell(sh, c->row, c->col) != c)
+            if (ps_sheet_cell(sh, c->row, c->col) != c)
                 abort(); /* the lookup disagrees with the cell list */
-            sum += sheet_cell_shown(sh, c->row, c->col) != NULL;
+            sum += ps_sheet_cell_shown(sh, c->row, c->col) != NULL;
         }
-        const ps_range *m = sheet_merges(sh);
-        for (size_t i = 0; i < sheet_merge_count(sh); i++)
-            sum += sheet_merge_at(sh, m[i].first_row, m[i].first_col) != NULL;
+        const ps_range *m = ps_sheet_merges(sh);
+        for (size_t i = 0; i < ps_sheet_merge_count(sh); i++)
+            sum += ps_sheet_merge_at(sh, m[i].first_row, m[i].first_col) != NULL;
     }
     return sum;
 }
@@ -63,12 +63,12 @@ static inline void fuzz_pipeline(const ps_workbook *wb)
     ps_document **docs = NULL;
     size_t ndocs = 0;
     ps_error err;
-    if (mapping_extract_workbook(fuzz_set, wb, "fuzz", &docs, &ndocs, &err) == PS_OK) {
+    if (ps_mapping_extract_workbook(fuzz_set, wb, "fuzz", &docs, &ndocs, &err) == PS_OK) {
         for (size_t i = 0; i < ndocs; i++)
-            checker_check_document(fuzz_checker, docs[i], &err);
-        checker_check_cross(fuzz_checker, docs, ndocs, &err);
+            ps_checker_check_document(fuzz_checker, docs[i], &err);
+        ps_checker_check_cross(fuzz_checker, docs, ndocs, &err);
         for (size_t i = 0; i < ndocs; i++)
-            document_free(docs[i]);
+            ps_document_free(docs[i]);
         free(docs);
     }
 }
@@ -108,12 +108,12 @@ static inline void fuzz_spreadsheet(const char *suffix, const uint8_t *data, siz
         return;
     ps_workbook *wb = NULL;
     ps_error err;
-    error_clear(&err);
-    if (reader_open(path, NULL, &wb, &err) == PS_OK) {
+    ps_error_clear(&err);
+    if (ps_reader_open(path, NULL, &wb, &err) == PS_OK) {
         volatile size_t sink = fuzz_walk_workbook(wb);
         (void)sink;
         fuzz_pipeline(wb);
-        workbook_free(wb);
+        ps_workbook_free(wb);
     } else if (!err.message[0]) {
         abort(); /* every failure must say why */
     }

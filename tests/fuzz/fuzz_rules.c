@@ -1,6 +1,6 @@
 /* fuzz_rules.c - libFuzzer target: the audit-rule language. An input holding "check:" is a YAML
- * rule list (ruleset_from_string: for:, each:, messages with placeholders); any other input is
- * one bare check expression (rule_compile). Every rule that compiles is evaluated against a
+ * rule list (ps_ruleset_from_string: for:, each:, messages with placeholders); any other input is
+ * one bare check expression (ps_rule_compile). Every rule that compiles is evaluated against a
  * fixed document with values and tables, cross-table rules against one such document per
  * template they name. */
 #include "fuzz_common.h"
@@ -11,35 +11,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void set_num(ps_document *doc, const char *key, ps_field_type t, double n, uint32_t row, uint32_t col)
 {
-    ps_value v = value_number(t, n, row, col);
+    ps_value v = ps_value_number(t, n, row, col);
     v.decimals = 2;
-    document_set(doc, key, &v);
+    ps_document_set(doc, key, &v);
 }
 
 static void set_text(ps_document *doc, const char *key, const char *text)
 {
-    ps_value v = value_number(PS_TYPE_TEXT, 0, 1, 1);
+    ps_value v = ps_value_number(PS_TYPE_TEXT, 0, 1, 1);
     v.has_number = false;
     v.text = text;
     v.raw = text;
-    document_set(doc, key, &v);
+    ps_document_set(doc, key, &v);
 }
 
 static void row_set(ps_table *t, size_t r, const char *key, ps_field_type type, double n, const char *text)
 {
-    ps_value v = value_number(type, n, (uint32_t)(10 + r), 3);
+    ps_value v = ps_value_number(type, n, (uint32_t)(10 + r), 3);
     if (text) {
         v.has_number = type != PS_TYPE_TEXT;
         v.text = text;
         v.raw = text;
     }
-    table_set(t, r, key, &v);
+    ps_table_set(t, r, key, &v);
 }
 
 /* A document like an extracted 自评表/基础数据表, fresh for each input (rules add findings). */
 static ps_document *fixture(const char *template_id)
 {
-    ps_document *doc = document_new(template_id, "fuzz", "fuzz.xls", "Sheet1");
+    ps_document *doc = ps_document_new(template_id, "fuzz", "fuzz.xls", "Sheet1");
     if (!doc)
         return NULL;
     set_text(doc, "unit_name", "衡阳县财政局");
@@ -63,10 +63,10 @@ static ps_document *fixture(const char *template_id)
     set_text(doc, "phone", "0734-1234567");
     set_text(doc, "goals.planned", "完成年度目标");
     set_text(doc, "grade", "优秀");
-    ps_table *ind = document_add_table(doc, "indicators");
+    ps_table *ind = ps_document_add_table(doc, "indicators");
     static const char *names[] = {"参保人数", "满意度", "", "≥95%"};
     for (size_t i = 0; ind && i < 4; i++) {
-        size_t r = table_add_row(ind);
+        size_t r = ps_table_add_row(ind);
         if (r == SIZE_MAX)
             break;
         row_set(ind, r, "level1", PS_TYPE_TEXT, 0, i < 2 ? "产出指标" : "效益指标");
@@ -75,42 +75,42 @@ static ps_document *fixture(const char *template_id)
         row_set(ind, r, "score", PS_TYPE_NUMBER, 4.5 * (double)i, NULL);
         row_set(ind, r, "target", PS_TYPE_TARGET, 95, "≥95%");
     }
-    ps_table *blocks = document_add_table(doc, "blocks");
+    ps_table *blocks = ps_document_add_table(doc, "blocks");
     for (size_t i = 0; blocks && i < 2; i++) {
-        size_t r = table_add_row(blocks);
+        size_t r = ps_table_add_row(blocks);
         if (r == SIZE_MAX)
             break;
         row_set(blocks, r, "level1", PS_TYPE_TEXT, 0, i ? "效益指标" : "产出指标");
         row_set(blocks, r, "weight", PS_TYPE_NUMBER, 50, NULL);
         row_set(blocks, r, "score", PS_TYPE_NUMBER, 53, NULL);
     }
-    document_add_table(doc, "projects"); /* present and empty */
+    ps_document_add_table(doc, "projects"); /* present and empty */
     return doc;
 }
 
 static void eval(const ps_rule *r)
 {
     ps_error err;
-    size_t n = rule_namespace_count(r);
+    size_t n = ps_rule_namespace_count(r);
     if (n == 0) {
         ps_document *doc = fixture("zpb");
         if (doc)
-            rule_eval(r, doc, &err);
-        document_free(doc);
+            ps_rule_eval(r, doc, &err);
+        ps_document_free(doc);
         return;
     }
     if (n > 8)
         return;
     ps_document *docs[8] = {0};
     for (size_t i = 0; i < n; i++)
-        docs[i] = fixture(rule_namespace(r, i));
+        docs[i] = fixture(ps_rule_namespace(r, i));
     bool ok = true;
     for (size_t i = 0; i < n; i++)
         ok = ok && docs[i];
     if (ok)
-        rule_eval_cross(r, docs, n, &err);
+        ps_rule_eval_cross(r, docs, n, &err);
     for (size_t i = 0; i < n; i++)
-        document_free(docs[i]);
+        ps_document_free(docs[i]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -123,24 +123,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = '\0';
     ps_error err;
-    error_clear(&err);
+    ps_error_clear(&err);
     if (strstr(text, "check:")) {
         ps_ruleset *set = NULL;
-        if (ruleset_from_string(text, size, "fuzz.yaml", &set, &err) == PS_OK) {
-            for (size_t i = 0; i < ruleset_count(set); i++)
-                eval(ruleset_at(set, i));
-            ruleset_free(set);
+        if (ps_ruleset_from_string(text, size, "fuzz.yaml", &set, &err) == PS_OK) {
+            for (size_t i = 0; i < ps_ruleset_count(set); i++)
+                eval(ps_ruleset_at(set, i));
+            ps_ruleset_free(set);
         } else if (!err.message[0]) {
             abort();
         }
     } else {
         ps_origin o = {"fuzz", 1, 1};
-        ps_rule *r = rule_compile("fuzz", text, o, &err);
+        ps_rule *r = ps_rule_compile("fuzz", text, o, &err);
         if (r) {
-            volatile size_t sink = strlen(rule_id(r)) + (size_t)rule_severity(r);
+            volatile size_t sink = strlen(ps_rule_id(r)) + (size_t)ps_rule_severity(r);
             (void)sink;
             eval(r);
-            rule_free(r);
+            ps_rule_free(r);
         } else if (!err.message[0]) {
             abort();
         }

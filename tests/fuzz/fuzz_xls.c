@@ -1,5 +1,5 @@
 /* fuzz_xls.c - libFuzzer target: an .xls file (OLE2 container, BIFF8/BIFF5 workbook stream)
- * through the whole read path (reader_open: sniff, the OLE2 container, the BIFF pass), then
+ * through the whole read path (ps_reader_open: sniff, the OLE2 container, the BIFF pass), then
  * detection, extraction and checks with the built-in mappings. */
 #include "fuzz_common.h"
 

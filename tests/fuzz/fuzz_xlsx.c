@@ -1,5 +1,5 @@
 /* fuzz_xlsx.c - libFuzzer target: an .xlsx file (ZIP package, SpreadsheetML parts) through the
- * whole read path (reader_open: sniff, ZIP directory, zlib, libxml2 SAX), then detection, extraction and
+ * whole read path (ps_reader_open: sniff, ZIP directory, zlib, libxml2 SAX), then detection, extraction and
  * checks with the built-in mappings. */
 #include "fuzz_common.h"
 

@@ -91,8 +91,8 @@ static uint8_t *build(size_t *len)
 
 static size_t find(const cfb *c, const char *name)
 {
-    for (size_t i = 0; i < cfb_root_count(c); i++)
-        if (!strcmp(cfb_root_name(c, i), name))
+    for (size_t i = 0; i < ps_cfb_root_count(c); i++)
+        if (!strcmp(ps_cfb_root_name(c, i), name))
             return i;
     return SIZE_MAX;
 }
@@ -103,27 +103,27 @@ static void test_streams(void **state)
     size_t len;
     uint8_t *f = build(&len);
     char why[160];
-    cfb *c = cfb_open(f, len, why, sizeof why);
+    cfb *c = ps_cfb_open(f, len, why, sizeof why);
     assert_non_null(c);
-    assert_int_equal(cfb_root_count(c), 3); /* in tree order: Other, Workbook, Small */
-    assert_string_equal(cfb_root_name(c, 0), "Other");
-    assert_string_equal(cfb_root_name(c, 1), "Workbook");
-    assert_string_equal(cfb_root_name(c, 2), "Small");
-    assert_false(cfb_root_is_stream(c, 0));
+    assert_int_equal(ps_cfb_root_count(c), 3); /* in tree order: Other, Workbook, Small */
+    assert_string_equal(ps_cfb_root_name(c, 0), "Other");
+    assert_string_equal(ps_cfb_root_name(c, 1), "Workbook");
+    assert_string_equal(ps_cfb_root_name(c, 2), "Small");
+    assert_false(ps_cfb_root_is_stream(c, 0));
     uint8_t *data;
     size_t n;
-    assert_false(cfb_read_root_stream(c, 0, &data, &n, why, sizeof why));
-    assert_true(cfb_read_root_stream(c, find(c, "Workbook"), &data, &n, why, sizeof why));
+    assert_false(ps_cfb_read_root_stream(c, 0, &data, &n, why, sizeof why));
+    assert_true(ps_cfb_read_root_stream(c, find(c, "Workbook"), &data, &n, why, sizeof why));
     assert_int_equal(n, BIG);
     for (size_t i = 0; i < BIG; i++)
         assert_int_equal(data[i], i % 251);
     free(data);
-    assert_true(cfb_read_root_stream(c, find(c, "Small"), &data, &n, why, sizeof why));
+    assert_true(ps_cfb_read_root_stream(c, find(c, "Small"), &data, &n, why, sizeof why));
     assert_int_equal(n, SMALL);
     for (size_t i = 0; i < SMALL; i++)
         assert_int_equal(data[i], 200 + i % 50);
     free(data);
-    cfb_close(c);
+    ps_cfb_close(c);
     free(f);
 }
 
@@ -141,20 +141,20 @@ static void test_short_last_sector(void **state)
     put32(g + 0x3C, END); /* no mini FAT: its sector is cut off too */
     put32(g + 0x40, 0);
     char why[160];
-    cfb *c = cfb_open(g, cut, why, sizeof why);
+    cfb *c = ps_cfb_open(g, cut, why, sizeof why);
     assert_non_null(c);
     uint8_t *data;
     size_t n;
-    assert_true(cfb_read_root_stream(c, find(c, "Workbook"), &data, &n, why, sizeof why));
+    assert_true(ps_cfb_read_root_stream(c, find(c, "Workbook"), &data, &n, why, sizeof why));
     assert_int_equal(n, BIG);
     assert_int_equal(data[BIG - 1], (BIG - 1) % 251);
     free(data);
-    cfb_close(c);
-    c = cfb_open(g, cut - 1, why, sizeof why);
+    ps_cfb_close(c);
+    c = ps_cfb_open(g, cut - 1, why, sizeof why);
     assert_non_null(c);
-    assert_false(cfb_read_root_stream(c, find(c, "Workbook"), &data, &n, why, sizeof why));
+    assert_false(ps_cfb_read_root_stream(c, find(c, "Workbook"), &data, &n, why, sizeof why));
     assert_non_null(strstr(why, "beyond the end of the file"));
-    cfb_close(c);
+    ps_cfb_close(c);
     free(g);
     free(f);
 }
@@ -162,7 +162,7 @@ static void test_short_last_sector(void **state)
 static void expect_open_fails(uint8_t *f, size_t len, const char *phrase)
 {
     char why[160] = "";
-    cfb *c = cfb_open(f, len, why, sizeof why);
+    cfb *c = ps_cfb_open(f, len, why, sizeof why);
     print_message("why: %s\n", why);
     assert_null(c);
     assert_non_null(strstr(why, phrase));
@@ -171,14 +171,14 @@ static void expect_open_fails(uint8_t *f, size_t len, const char *phrase)
 static void expect_read_fails(uint8_t *f, size_t len, const char *stream, const char *phrase)
 {
     char why[160] = "";
-    cfb *c = cfb_open(f, len, why, sizeof why);
+    cfb *c = ps_cfb_open(f, len, why, sizeof why);
     assert_non_null(c);
     uint8_t *data = NULL;
     size_t n = 0;
-    assert_false(cfb_read_root_stream(c, find(c, stream), &data, &n, why, sizeof why));
+    assert_false(ps_cfb_read_root_stream(c, find(c, stream), &data, &n, why, sizeof why));
     print_message("why: %s\n", why);
     assert_non_null(strstr(why, phrase));
-    cfb_close(c);
+    ps_cfb_close(c);
 }
 
 static void test_damage(void **state)
@@ -251,11 +251,11 @@ static void test_directory_cycle(void **state)
     put32(dir + 128 + 0x44, 2); /* Other.left = Workbook */
     put32(dir + 128 + 0x48, 2); /* Other.right = Workbook */
     char why[160];
-    cfb *c = cfb_open(f, len, why, sizeof why);
+    cfb *c = ps_cfb_open(f, len, why, sizeof why);
     assert_non_null(c);
-    assert_true(cfb_root_count(c) <= 3);
+    assert_true(ps_cfb_root_count(c) <= 3);
     assert_true(find(c, "Workbook") != SIZE_MAX);
-    cfb_close(c);
+    ps_cfb_close(c);
     free(f);
 }
 

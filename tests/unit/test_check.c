@@ -1,5 +1,5 @@
-/* test_check.c - the audit rules on the real samples, through the whole pipeline (reader_open,
- * mapping_extract_workbook, checker): every defect of samples/synthetic/expected.json and
+/* test_check.c - the audit rules on the real samples, through the whole pipeline (ps_reader_open,
+ * ps_mapping_extract_workbook, checker): every defect of samples/synthetic/expected.json and
  * samples/hengyang-county-2021/expected.json is reported at its cell, with its rule, severity,
  * message and figures; no other error or rule warning is reported. Rules that no sample
  * violates are made to fire by changing one value of a real document (the cell stays). */
@@ -27,13 +27,13 @@ static int setup(void **state)
 {
     (void)state;
     ps_error err;
-    error_clear(&err);
-    if (mapping_set_load(NULL, &set, &err) != PS_OK) {
-        print_error("mapping_set_load: %s:%d:%d: %s\n", err.file, err.line, err.col, err.message);
+    ps_error_clear(&err);
+    if (ps_mapping_set_load(NULL, &set, &err) != PS_OK) {
+        print_error("ps_mapping_set_load: %s:%d:%d: %s\n", err.file, err.line, err.col, err.message);
         return -1;
     }
-    if (checker_new(set, &checker, &err) != PS_OK) {
-        print_error("checker_new: %s:%d:%d: %s\n", err.file, err.line, err.col, err.message);
+    if (ps_checker_new(set, &checker, &err) != PS_OK) {
+        print_error("ps_checker_new: %s:%d:%d: %s\n", err.file, err.line, err.col, err.message);
         return -1;
     }
     return 0;
@@ -42,8 +42,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    checker_free(checker);
-    mapping_set_free(set);
+    ps_checker_free(checker);
+    ps_mapping_set_free(set);
     return 0;
 }
 
@@ -59,23 +59,23 @@ static void open_file(const char *path, opened *o)
     snprintf(o->path, sizeof o->path, "%s", path);
     ps_workbook *wb = NULL;
     ps_error err;
-    error_clear(&err);
-    ps_limits lim = reader_default_limits();
-    if (reader_open(path, &lim, &wb, &err) != PS_OK)
+    ps_error_clear(&err);
+    ps_limits lim = ps_reader_default_limits();
+    if (ps_reader_open(path, &lim, &wb, &err) != PS_OK)
         print_error("%s: %s\n", path, err.message);
     assert_non_null(wb);
-    if (mapping_extract_workbook(set, wb, path, &o->docs, &o->n, &err) != PS_OK)
+    if (ps_mapping_extract_workbook(set, wb, path, &o->docs, &o->n, &err) != PS_OK)
         print_error("%s: %s\n", path, err.message);
     assert_true(o->n > 0);
     for (size_t i = 0; i < o->n; i++)
-        assert_int_equal(checker_check_document(checker, o->docs[i], &err), PS_OK);
-    workbook_free(wb);
+        assert_int_equal(ps_checker_check_document(checker, o->docs[i], &err), PS_OK);
+    ps_workbook_free(wb);
 }
 
 static void close_file(opened *o)
 {
     for (size_t i = 0; i < o->n; i++)
-        document_free(o->docs[i]);
+        ps_document_free(o->docs[i]);
     free(o->docs);
     o->docs = NULL;
     o->n = 0;
@@ -90,8 +90,8 @@ static void cross(opened *files, size_t nfiles)
         for (size_t i = 0; i < files[f].n && n < 16; i++)
             all[n++] = files[f].docs[i];
     ps_error err;
-    error_clear(&err);
-    assert_int_equal(checker_check_cross(checker, all, n, &err), PS_OK);
+    ps_error_clear(&err);
+    assert_int_equal(ps_checker_check_cross(checker, all, n, &err), PS_OK);
 }
 
 /* ---- expected.json ---- */
@@ -177,17 +177,17 @@ static int compare(struct fy_document *truth, const char *name, const opened *o)
         const char *sev = str(def, "severity"), *note = str(def, "note");
         bool found = false;
         for (size_t k = 0; k < o->n && !found; k++) {
-            const ps_findings *fs = document_findings_const(o->docs[k]);
-            for (size_t i = 0; i < findings_count(fs) && i < 64 && !found; i++) {
-                const ps_finding *f = findings_at(fs, i);
+            const ps_findings *fs = ps_document_findings_const(o->docs[k]);
+            for (size_t i = 0; i < ps_findings_count(fs) && i < 64 && !found; i++) {
+                const ps_finding *f = ps_findings_at(fs, i);
                 if (used[k][i] || strcmp(f->rule, rule) || !f->cell || strcmp(f->cell, cell) ||
                     strcmp(f->sheet, sheet))
                     continue;
                 found = true;
                 used[k][i] = true;
-                if (strcmp(severity_name(f->severity), sev)) {
+                if (strcmp(ps_severity_name(f->severity), sev)) {
                     print_error("%s %s!%s %s: severity %s, want %s\n", name, sheet, cell, rule,
-                                severity_name(f->severity), sev);
+                                ps_severity_name(f->severity), sev);
                     bad++;
                 }
                 /* the wording of the samples, where the note is complete */
@@ -218,15 +218,15 @@ static int compare(struct fy_document *truth, const char *name, const opened *o)
     }
     /* nothing else: no error at all, no warning of a rule (cleaning notes may add warnings) */
     for (size_t k = 0; k < o->n; k++) {
-        const ps_findings *fs = document_findings_const(o->docs[k]);
-        for (size_t i = 0; i < findings_count(fs) && i < 64; i++) {
-            const ps_finding *f = findings_at(fs, i);
+        const ps_findings *fs = ps_document_findings_const(o->docs[k]);
+        for (size_t i = 0; i < ps_findings_count(fs) && i < 64; i++) {
+            const ps_finding *f = ps_findings_at(fs, i);
             if (used[k][i])
                 continue;
             bool rule_warning = f->severity == PS_SEV_WARNING && strncmp(f->rule, "clean.", 6) != 0;
             if (f->severity == PS_SEV_ERROR || rule_warning) {
-                print_error("%s: unexpected %s %s at %s!%s: %s\n", name, severity_name(f->severity), f->rule,
-                            f->sheet, f->cell ? f->cell : "-", f->message);
+                print_error("%s: unexpected %s %s at %s!%s: %s\n", name, ps_severity_name(f->severity),
+                            f->rule, f->sheet, f->cell ? f->cell : "-", f->message);
                 bad++;
             }
         }
@@ -259,7 +259,8 @@ static void test_synthetic(void **state)
             bad += b;
             size_t errors = 0;
             for (size_t k = 0; k < files[t].n; k++)
-                errors += findings_count_severity(document_findings_const(files[t].docs[k]), PS_SEV_ERROR);
+                errors +=
+                    ps_findings_count_severity(ps_document_findings_const(files[t].docs[k]), PS_SEV_ERROR);
             struct fy_node *e = fy_node_mapping_lookup_by_string(fy_document_root(truth), name, FY_NT);
             struct fy_node *defects = fy_node_mapping_lookup_by_string(e, "defects", FY_NT);
             if (fy_node_sequence_item_count(defects) == 0) {
@@ -305,7 +306,7 @@ static void test_hengyang(void **state)
 static ps_document *doc_of(opened *o, const char *tpl)
 {
     for (size_t i = 0; i < o->n; i++)
-        if (!strcmp(document_template(o->docs[i]), tpl))
+        if (!strcmp(ps_document_template(o->docs[i]), tpl))
             return o->docs[i];
     return NULL;
 }
@@ -313,9 +314,9 @@ static ps_document *doc_of(opened *o, const char *tpl)
 static size_t count_rule(const ps_document *doc, const char *rule, const char *cell, ps_severity sev)
 {
     size_t n = 0;
-    const ps_findings *fs = document_findings_const(doc);
-    for (size_t i = 0; i < findings_count(fs); i++) {
-        const ps_finding *f = findings_at(fs, i);
+    const ps_findings *fs = ps_document_findings_const(doc);
+    for (size_t i = 0; i < ps_findings_count(fs); i++) {
+        const ps_finding *f = ps_findings_at(fs, i);
         if (!strcmp(f->rule, rule) && f->severity == sev && (!cell || (f->cell && !strcmp(f->cell, cell))))
             n++;
     }
@@ -326,8 +327,8 @@ static void rerun(ps_document *doc)
 {
     /* the findings list keeps the first run's findings; count the difference */
     ps_error err;
-    error_clear(&err);
-    assert_int_equal(checker_check_document(checker, doc, &err), PS_OK);
+    ps_error_clear(&err);
+    assert_int_equal(ps_checker_check_document(checker, doc, &err), PS_OK);
 }
 
 static const struct mutation {
@@ -363,13 +364,13 @@ static void test_mutations(void **state)
         assert_non_null(doc);
         /* not firing on the real file */
         assert_int_equal(count_rule(doc, mu->rule, NULL, mu->sev), 0);
-        const ps_value *old = document_get(doc, mu->key);
+        const ps_value *old = ps_document_get(doc, mu->key);
         assert_non_null(old);
         char cell[16] = "";
         if (old->row != PS_NO_CELL)
-            cell_ref(old->row, old->col, cell, sizeof cell);
+            ps_cell_ref(old->row, old->col, cell, sizeof cell);
         if (isnan(mu->number) && !mu->text) {
-            document_unset(doc, mu->key);
+            ps_document_unset(doc, mu->key);
         } else {
             ps_value v = *old;
             v.raw = NULL;
@@ -382,7 +383,7 @@ static void test_mutations(void **state)
                 v.number = mu->number;
                 v.text = NULL;
             }
-            assert_true(document_set(doc, mu->key, &v));
+            assert_true(ps_document_set(doc, mu->key, &v));
         }
         rerun(doc);
         assert_true(count_rule(doc, mu->rule, NULL, mu->sev) >= 1);
@@ -399,19 +400,19 @@ static void test_mutations_tables(void **state)
 {
     (void)state;
     ps_error err;
-    error_clear(&err);
+    ps_error_clear(&err);
     /* u02 per-row: one row weight changed, so 产出指标 no longer adds up to （50分） */
     opened o;
     open_file("samples/synthetic/u02-yuntai/zpb.xls", &o);
     ps_document *doc = doc_of(&o, "zpb");
     assert_int_equal(count_rule(doc, "zpb.block_weight", NULL, PS_SEV_ERROR), 0);
-    ps_table *t = (ps_table *)document_table(doc, "indicators");
+    ps_table *t = (ps_table *)ps_document_table(doc, "indicators");
     assert_non_null(t);
-    const ps_value *w = table_get(t, 0, "weight");
+    const ps_value *w = ps_table_get(t, 0, "weight");
     assert_non_null(w);
     ps_value v = *w;
     v.number += 1;
-    assert_true(table_set(t, 0, "weight", &v));
+    assert_true(ps_table_set(t, 0, "weight", &v));
     rerun(doc);
     assert_int_equal(count_rule(doc, "zpb.block_weight", NULL, PS_SEV_ERROR), 1);
     mark_fired("zpb.block_weight");
@@ -422,16 +423,16 @@ static void test_mutations_tables(void **state)
     open_file("samples/synthetic/u01-qingxi/jcsj.xls", &pair[0]);
     open_file("samples/synthetic/u01-qingxi/zpb.xls", &pair[1]);
     ps_document *j = doc_of(&pair[0], "jcsj");
-    const ps_value *pe = document_get(j, "project_expense.final");
+    const ps_value *pe = ps_document_get(j, "project_expense.final");
     assert_non_null(pe);
     char cell[16];
-    cell_ref(pe->row, pe->col, cell, sizeof cell);
+    ps_cell_ref(pe->row, pe->col, cell, sizeof cell);
     cross(pair, 2);
     assert_int_equal(count_rule(j, "cross.project", NULL, PS_SEV_ERROR), 0);
     v = *pe;
     v.number = 205.58;
     v.formula = false;
-    assert_true(document_set(j, "project_expense.final", &v));
+    assert_true(ps_document_set(j, "project_expense.final", &v));
     cross(pair, 2);
     assert_int_equal(count_rule(j, "cross.project", cell, PS_SEV_ERROR), 1);
     /* the finding is on the jcsj document only */

@@ -76,7 +76,7 @@ static void test_samples_numbers(void **state)
         {"１７１４．９１", true, 1714.91, PS_CLEAN_INFO, "全角字符已转换", false, 2, NULL}, /* u11 zpb C8 */
         {U3000, false, 0, PS_CLEAN_NONE, NULL, false, 0, NULL}, /* u08 blank=　 */
     };
-    check_rows(rows, N(rows), clean_number, "number");
+    check_rows(rows, N(rows), ps_clean_number, "number");
 }
 
 /* Rates typed as text in the samples: both are clean.percent_text warnings in expected.json. */
@@ -86,7 +86,7 @@ static void test_samples_rates(void **state)
         {U3000 "100%", true, 1.0, PS_CLEAN_WARNING, "比率以文本录入", true, 0, NULL}, /* hengyang jcsj D5 */
         {"100%", true, 1.0, PS_CLEAN_WARNING, "比率以文本录入", true, 0, NULL},       /* u12 zpb F6 */
     };
-    check_rows(rows, N(rows), clean_rate_text, "rate");
+    check_rows(rows, N(rows), ps_clean_rate_text, "rate");
 }
 
 /* 指标值 / 完成值 texts of the samples' indicator rows. */
@@ -116,7 +116,7 @@ static void test_samples_targets(void **state)
         {"平衡", false, 0, PS_CLEAN_NONE, NULL, false, 0, NULL},
         {"有效保障", false, 0, PS_CLEAN_NONE, NULL, false, 0, NULL},
     };
-    check_rows(rows, N(rows), clean_target, "target");
+    check_rows(rows, N(rows), ps_clean_target, "target");
 }
 
 static void test_numbers(void **state)
@@ -176,14 +176,14 @@ static void test_numbers(void **state)
         {"不超过5", false, 0, PS_CLEAN_WARNING, "数值前带比较符，不是确定的数值", false, 0, "≤"},
         {"≥", false, 0, PS_CLEAN_WARNING, "无法识别的数值", false, 0, NULL},
     };
-    check_rows(rows, N(rows), clean_number, "number");
-    assert_int_equal(clean_number(NULL).ok, false);
-    assert_int_equal(clean_number(NULL).note, PS_CLEAN_NONE);
+    check_rows(rows, N(rows), ps_clean_number, "number");
+    assert_int_equal(ps_clean_number(NULL).ok, false);
+    assert_int_equal(ps_clean_number(NULL).note, PS_CLEAN_NONE);
     /* exact: the nearest double to what was typed, not one ulp off */
-    assert_true(clean_number("99.6%").number == 0.996);
-    assert_true(clean_number("5,578.66").number == 5578.66);
-    assert_true(clean_number("１２３．４５").number == 123.45);
-    assert_true(clean_number("0.1").number == 0.1);
+    assert_true(ps_clean_number("99.6%").number == 0.996);
+    assert_true(ps_clean_number("5,578.66").number == 5578.66);
+    assert_true(ps_clean_number("１２３．４５").number == 123.45);
+    assert_true(ps_clean_number("0.1").number == 0.1);
 }
 
 static void test_rate_text(void **state)
@@ -202,8 +202,8 @@ static void test_rate_text(void **state)
         {"百分百", false, 0, PS_CLEAN_WARNING, "无法识别的数值", false, 0, NULL},
         {U3000, false, 0, PS_CLEAN_NONE, NULL, false, 0, NULL},
     };
-    check_rows(rows, N(rows), clean_rate_text, "rate");
-    assert_true(clean_rate_text("99.6").number == 0.996);
+    check_rows(rows, N(rows), ps_clean_rate_text, "rate");
+    assert_true(ps_clean_rate_text("99.6").number == 0.996);
 }
 
 static void test_rate_number(void **state)
@@ -215,7 +215,7 @@ static void test_rate_number(void **state)
                 {1.5, 1.5, PS_CLEAN_NONE},     {99.6, 0.996, PS_CLEAN_WARNING},  {100, 1.0, PS_CLEAN_WARNING},
                 {0, 0, PS_CLEAN_NONE},         {1.51, 0.0151, PS_CLEAN_WARNING}, {-0.5, -0.5, PS_CLEAN_NONE}};
     for (size_t i = 0; i < N(rows); i++) {
-        ps_cleaned c = clean_rate_number(rows[i].typed);
+        ps_cleaned c = ps_clean_rate_number(rows[i].typed);
         print_message("rate number row %zu: %g -> %.9g %s\n", i, rows[i].typed, c.number, note_name(c.note));
         assert_true(c.ok);
         assert_true(fabs(c.number - rows[i].want) < 1e-9);
@@ -226,10 +226,10 @@ static void test_rate_number(void **state)
         else
             assert_null(c.message);
     }
-    ps_cleaned c = clean_rate_number(NAN);
+    ps_cleaned c = ps_clean_rate_number(NAN);
     assert_false(c.ok);
     assert_int_equal(c.note, PS_CLEAN_WARNING);
-    assert_false(clean_rate_number(INFINITY).ok);
+    assert_false(ps_clean_rate_number(INFINITY).ok);
 }
 
 static void test_targets(void **state)
@@ -260,8 +260,8 @@ static void test_targets(void **state)
         {"", false, 0, PS_CLEAN_NONE, NULL, false, 0, NULL},
         {U3000, false, 0, PS_CLEAN_NONE, NULL, false, 0, NULL},
     };
-    check_rows(rows, N(rows), clean_target, "target");
-    assert_false(clean_target(NULL).ok);
+    check_rows(rows, N(rows), ps_clean_target, "target");
+    assert_false(ps_clean_target(NULL).ok);
 }
 
 static void test_trim(void **state)
@@ -285,7 +285,7 @@ static void test_trim(void **state)
     };
     char out[64];
     for (size_t i = 0; i < N(rows); i++) {
-        size_t n = clean_trim(rows[i].typed, out, sizeof out);
+        size_t n = ps_clean_trim(rows[i].typed, out, sizeof out);
         print_message("trim row %zu: '%s' -> '%s'\n", i, rows[i].typed, out);
         assert_string_equal(out, rows[i].want);
         assert_int_equal(n, strlen(rows[i].want));
@@ -293,15 +293,15 @@ static void test_trim(void **state)
     /* too small: cut at a UTF-8 boundary, always terminated */
     char small[8];
     memset(small, 'x', sizeof small);
-    assert_int_equal(clean_trim(" 医疗保障局", small, sizeof small), 6);
+    assert_int_equal(ps_clean_trim(" 医疗保障局", small, sizeof small), 6);
     assert_string_equal(small, "医疗");
-    assert_int_equal(clean_trim("abc", small, 1), 0);
+    assert_int_equal(ps_clean_trim("abc", small, 1), 0);
     assert_string_equal(small, "");
-    assert_int_equal(clean_trim(NULL, small, sizeof small), 0);
+    assert_int_equal(ps_clean_trim(NULL, small, sizeof small), 0);
     assert_string_equal(small, "");
     /* a sequence cut by the NUL is copied as bytes, never read past */
-    assert_int_equal(clean_trim("a\xe4\xb8", out, sizeof out), 3);
-    assert_int_equal(clean_trim("\xe3\x80", out, sizeof out), 2);
+    assert_int_equal(ps_clean_trim("a\xe4\xb8", out, sizeof out), 3);
+    assert_int_equal(ps_clean_trim("\xe3\x80", out, sizeof out), 2);
 }
 
 static void test_label(void **state)
@@ -329,36 +329,36 @@ static void test_label(void **state)
     };
     char out[64];
     for (size_t i = 0; i < N(rows); i++) {
-        size_t n = clean_label(rows[i].typed, out, sizeof out);
+        size_t n = ps_clean_label(rows[i].typed, out, sizeof out);
         print_message("label row %zu: '%s' -> '%s'\n", i, rows[i].typed, out);
         assert_string_equal(out, rows[i].want);
         assert_int_equal(n, strlen(rows[i].want));
     }
     char a[32], b[32];
-    clean_label("填报单位（盖章）：", a, sizeof a);
-    clean_label("填报单位（盖章）:", b, sizeof b);
+    ps_clean_label("填报单位（盖章）：", a, sizeof a);
+    ps_clean_label("填报单位（盖章）:", b, sizeof b);
     assert_string_equal(a, b);
     char small[5];
-    assert_int_equal(clean_label("单位：", small, sizeof small), 3);
+    assert_int_equal(ps_clean_label("单位：", small, sizeof small), 3);
     assert_string_equal(small, "单");
     /* a full buffer stops at a whole character, whichever path copies it */
-    assert_int_equal(clean_label("ab单", small, sizeof small), 2);
+    assert_int_equal(ps_clean_label("ab单", small, sizeof small), 2);
     assert_string_equal(small, "ab");
-    assert_int_equal(clean_label("abc：", small, sizeof small), 4);
+    assert_int_equal(ps_clean_label("abc：", small, sizeof small), 4);
     assert_string_equal(small, "abc:");
-    assert_int_equal(clean_label("ａｂｃｄｅ", small, sizeof small), 4);
+    assert_int_equal(ps_clean_label("ａｂｃｄｅ", small, sizeof small), 4);
     assert_string_equal(small, "abcd");
 }
 
 static void test_blank(void **state)
 {
-    assert_true(clean_is_blank(NULL));
-    assert_true(clean_is_blank(""));
-    assert_true(clean_is_blank(U3000));
-    assert_true(clean_is_blank(" \t\r\n" NBSP U3000));
-    assert_false(clean_is_blank(U3000 "0"));
-    assert_false(clean_is_blank("-"));
-    assert_false(clean_is_blank("\xe3\x80")); /* cut U+3000: not a space */
+    assert_true(ps_clean_is_blank(NULL));
+    assert_true(ps_clean_is_blank(""));
+    assert_true(ps_clean_is_blank(U3000));
+    assert_true(ps_clean_is_blank(" \t\r\n" NBSP U3000));
+    assert_false(ps_clean_is_blank(U3000 "0"));
+    assert_false(ps_clean_is_blank("-"));
+    assert_false(ps_clean_is_blank("\xe3\x80")); /* cut U+3000: not a space */
 }
 
 static void test_dates(void **state)
@@ -396,7 +396,7 @@ static void test_dates(void **state)
     char out[16];
     for (size_t i = 0; i < N(rows); i++) {
         strcpy(out, "unset");
-        bool ok = clean_date(rows[i].typed, out, sizeof out);
+        bool ok = ps_clean_date(rows[i].typed, out, sizeof out);
         print_message("date row %zu: '%s' -> %d '%s'\n", i, rows[i].typed, ok, out);
         assert_int_equal(ok, rows[i].want != NULL);
         if (rows[i].want)
@@ -404,8 +404,8 @@ static void test_dates(void **state)
         else
             assert_string_equal(out, "unset"); /* out-parameters are set on success only */
     }
-    assert_false(clean_date("2022-04-25", out, 10));
-    assert_false(clean_date(NULL, out, sizeof out));
+    assert_false(ps_clean_date("2022-04-25", out, 10));
+    assert_false(ps_clean_date(NULL, out, sizeof out));
 }
 
 static void test_date_serial(void **state)
@@ -429,7 +429,7 @@ static void test_date_serial(void **state)
                 {NAN, NULL}};
     char out[16];
     for (size_t i = 0; i < N(rows); i++) {
-        bool ok = clean_date_serial(rows[i].serial, out, sizeof out);
+        bool ok = ps_clean_date_serial(rows[i].serial, out, sizeof out);
         print_message("serial row %zu: %g -> %d '%s'\n", i, rows[i].serial, ok, ok ? out : "");
         assert_int_equal(ok, rows[i].want != NULL);
         if (rows[i].want)
@@ -462,19 +462,19 @@ static void test_year(void **state)
     for (size_t i = 0; i < N(rows); i++) {
         int year = -1;
         char digits[16] = "unset";
-        bool ok = clean_year(rows[i].typed, &year, digits, sizeof digits);
+        bool ok = ps_clean_year(rows[i].typed, &year, digits, sizeof digits);
         print_message("year row %zu: '%s' -> %d %d '%s'\n", i, rows[i].typed, ok, year, digits);
         assert_int_equal(ok, rows[i].ok);
         assert_int_equal(year, rows[i].ok ? rows[i].year : -1);
         assert_string_equal(digits, rows[i].digits);
     }
     int year = 0;
-    assert_true(clean_year("（ 2021 年度）", &year, NULL, 0));
+    assert_true(ps_clean_year("（ 2021 年度）", &year, NULL, 0));
     assert_int_equal(year, 2021);
     char small[3];
-    assert_false(clean_year("20201 年度", &year, small, sizeof small));
+    assert_false(ps_clean_year("20201 年度", &year, small, sizeof small));
     assert_string_equal(small, "20");
-    assert_false(clean_year(NULL, &year, small, sizeof small));
+    assert_false(ps_clean_year(NULL, &year, small, sizeof small));
 }
 
 /* Bytes that are not UTF-8 and texts cut inside a sequence: no crash, no read past the NUL
@@ -489,25 +489,25 @@ static void test_malformed(void **state)
         print_message("malformed row %zu\n", i);
         char copy[16];
         strcpy(copy, texts[i]); /* exact-size heap would be better; ASan checks the stack too */
-        assert_false(clean_number(copy).ok);
-        assert_false(clean_target(copy).ok);
-        clean_rate_text(copy);
-        clean_trim(copy, out, sizeof out);
-        clean_label(copy, out, sizeof out);
-        clean_is_blank(copy);
-        clean_date(copy, out, sizeof out);
+        assert_false(ps_clean_number(copy).ok);
+        assert_false(ps_clean_target(copy).ok);
+        ps_clean_rate_text(copy);
+        ps_clean_trim(copy, out, sizeof out);
+        ps_clean_label(copy, out, sizeof out);
+        ps_clean_is_blank(copy);
+        ps_clean_date(copy, out, sizeof out);
         int y;
-        clean_year(copy, &y, out, sizeof out);
+        ps_clean_year(copy, &y, out, sizeof out);
     }
     /* a long run of digits stays finite or is refused, never overflows */
     char big[400];
     memset(big, '9', sizeof big - 1);
     big[sizeof big - 1] = '\0';
-    ps_cleaned c = clean_number(big);
+    ps_cleaned c = ps_clean_number(big);
     assert_false(c.ok && !isfinite(c.number));
     memset(big, '1', 30);
     big[30] = '\0';
-    c = clean_number(big);
+    c = ps_clean_number(big);
     assert_true(c.ok);
     assert_true(fabs(c.number / 1.11111111111111111e29 - 1) < 1e-12);
 }
@@ -537,20 +537,20 @@ static void test_random_fragments(void **state)
         char *text = test_malloc(len + 1);
         memcpy(text, buf, len);
         text[len] = '\0';
-        ps_cleaned cs[3] = {clean_number(text), clean_rate_text(text), clean_target(text)};
+        ps_cleaned cs[3] = {ps_clean_number(text), ps_clean_rate_text(text), ps_clean_target(text)};
         for (int j = 0; j < 3; j++) {
             if (cs[j].ok)
                 assert_true(isfinite(cs[j].number));
             assert_true((cs[j].note == PS_CLEAN_NONE) == (cs[j].message == NULL));
             assert_true(strlen(cs[j].comparator) < sizeof cs[j].comparator);
         }
-        assert_true(clean_trim(text, out, sizeof out) < sizeof out);
-        assert_true(clean_label(text, out, sizeof out) <= len);
-        if (clean_date(text, out, sizeof out))
+        assert_true(ps_clean_trim(text, out, sizeof out) < sizeof out);
+        assert_true(ps_clean_label(text, out, sizeof out) <= len);
+        if (ps_clean_date(text, out, sizeof out))
             assert_int_equal(strlen(out), 10);
         int y;
-        clean_year(text, &y, out, sizeof out);
-        clean_is_blank(text);
+        ps_clean_year(text, &y, out, sizeof out);
+        ps_clean_is_blank(text);
         test_free(text);
     }
 }

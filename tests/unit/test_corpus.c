@@ -1,4 +1,4 @@
-/* test_corpus.c - reader_open over every file of $PS_SHARED/corpus/realworld (xls, xlsx, odd):
+/* test_corpus.c - ps_reader_open over every file of $PS_SHARED/corpus/realworld (xls, xlsx, odd):
  * each file opens or gets one of the documented codes (io, corrupt, encrypted,
  * not_a_spreadsheet, unsupported), and none crashes, hangs (10 s), or writes to stderr.
  * Each file is read in a child process so that a crash names its file. Label: corpus. */
@@ -91,8 +91,8 @@ static void test_corpus(void **state)
                 alarm(LIMIT_SECONDS);
                 ps_workbook *wb = NULL;
                 ps_error err;
-                ps_status code = reader_open(path, NULL, &wb, &err);
-                workbook_free(wb);
+                ps_status code = ps_reader_open(path, NULL, &wb, &err);
+                ps_workbook_free(wb);
                 _exit((int)code);
             }
             int wstatus = 0;
@@ -128,7 +128,7 @@ static void test_corpus(void **state)
             } else {
                 odd_code++;
                 print_message("CODE %s/%s: %s\n", subdirs[s], names[i],
-                              code <= PS_ERR_NOMEM ? error_code_name((ps_status)code) : "exit");
+                              code <= PS_ERR_NOMEM ? ps_error_code_name((ps_status)code) : "exit");
             }
             free(names[i]);
         }
@@ -140,7 +140,7 @@ static void test_corpus(void **state)
     print_message("corpus: %zu files\n", total);
     for (int c = 0; c <= PS_ERR_NOMEM; c++)
         if (counts[c])
-            print_message("  %-18s %zu\n", error_code_name((ps_status)c), counts[c]);
+            print_message("  %-18s %zu\n", ps_error_code_name((ps_status)c), counts[c]);
     print_message("  crashed %zu, hung %zu, wrote to stderr %zu, other codes %zu\n", crashed, hung, noisy,
                   odd_code);
     print_message("  slowest: %s, %.3f s\n", slowest_file, slowest);

@@ -29,7 +29,7 @@ static const char *sample_files[] = {
 static char *render(ps_document *doc)
 {
     ps_buf b = {0};
-    report_file_json(&b, "f", NULL, &doc, 1, true, true);
+    ps_report_file_json(&b, "f", NULL, &doc, 1, true, true);
     return b.data;
 }
 
@@ -38,33 +38,33 @@ static void test_round_trip_on_samples(void **state)
     ps_mapping_set *set = NULL;
     ps_checker *checker = NULL;
     ps_error err;
-    assert_int_equal(mapping_set_load(NULL, &set, &err), PS_OK);
-    assert_int_equal(checker_new(set, &checker, &err), PS_OK);
+    assert_int_equal(ps_mapping_set_load(NULL, &set, &err), PS_OK);
+    assert_int_equal(ps_checker_new(set, &checker, &err), PS_OK);
     size_t docs_seen = 0, findings_seen = 0;
     for (size_t i = 0; i < sizeof sample_files / sizeof sample_files[0]; i++) {
         print_message("file %s\n", sample_files[i]);
         ps_workbook *wb = NULL;
-        assert_int_equal(reader_open(sample_files[i], NULL, &wb, &err), PS_OK);
+        assert_int_equal(ps_reader_open(sample_files[i], NULL, &wb, &err), PS_OK);
         ps_document **docs = NULL;
         size_t n = 0;
-        assert_int_equal(mapping_extract_workbook(set, wb, sample_files[i], &docs, &n, &err), PS_OK);
-        workbook_free(wb);
+        assert_int_equal(ps_mapping_extract_workbook(set, wb, sample_files[i], &docs, &n, &err), PS_OK);
+        ps_workbook_free(wb);
         for (size_t k = 0; k < n; k++) {
-            assert_int_equal(checker_check_document(checker, docs[k], &err), PS_OK);
-            findings_seen += findings_count(document_findings(docs[k]));
+            assert_int_equal(ps_checker_check_document(checker, docs[k], &err), PS_OK);
+            findings_seen += ps_findings_count(ps_document_findings(docs[k]));
             char *data = NULL;
             size_t len = 0;
-            assert_true(document_encode(docs[k], &data, &len));
-            ps_document *back = document_decode(data, len);
+            assert_true(ps_document_encode(docs[k], &data, &len));
+            ps_document *back = ps_document_decode(data, len);
             assert_non_null(back);
             char *want = render(docs[k]), *got = render(back);
             assert_string_equal(got, want);
-            assert_string_equal(document_file(back), document_file(docs[k]));
-            assert_string_equal(document_mapping(back), document_mapping(docs[k]));
+            assert_string_equal(ps_document_file(back), ps_document_file(docs[k]));
+            assert_string_equal(ps_document_mapping(back), ps_document_mapping(docs[k]));
             /* blank cells survive too (the 公务用车 subtotal of Hengyang points at B10) */
             uint32_t r1, c1, r2, c2;
-            bool b1 = document_blank_cell(docs[k], "vehicle.final", &r1, &c1);
-            bool b2 = document_blank_cell(back, "vehicle.final", &r2, &c2);
+            bool b1 = ps_document_blank_cell(docs[k], "vehicle.final", &r1, &c1);
+            bool b2 = ps_document_blank_cell(back, "vehicle.final", &r2, &c2);
             assert_int_equal(b1, b2);
             if (b1) {
                 assert_int_equal(r1, r2);
@@ -72,34 +72,34 @@ static void test_round_trip_on_samples(void **state)
             }
             /* every cut of the encoding is refused, never misread */
             for (size_t cut = 0; cut < len; cut += 1 + len / 97)
-                assert_null(document_decode(data, cut));
+                assert_null(ps_document_decode(data, cut));
             free(want);
             free(got);
             free(data);
-            document_free(back);
-            document_free(docs[k]);
+            ps_document_free(back);
+            ps_document_free(docs[k]);
             docs_seen++;
         }
         free(docs);
     }
     assert_true(docs_seen >= 11);
     assert_true(findings_seen > 10); /* the samples carry real findings: they round-trip too */
-    assert_null(document_decode("PSD", 3));
-    assert_null(document_decode("garbage-bytes-here", 18));
-    checker_free(checker);
-    mapping_set_free(set);
+    assert_null(ps_document_decode("PSD", 3));
+    assert_null(ps_document_decode("garbage-bytes-here", 18));
+    ps_checker_free(checker);
+    ps_mapping_set_free(set);
 }
 
 /* Lists of every length, so that both lookups (a scan while short, the hash index once
- * longer) and the index's growth and rebuild after document_unset are exercised; a model
+ * longer) and the index's growth and rebuild after ps_document_unset are exercised; a model
  * (an array of what each key should hold) says what every lookup must find. */
 static void test_many_keys(void **state)
 {
     enum { NKEYS = 300 };
-    ps_document *d = document_new("t", "m.yaml", "f.xls", "表");
+    ps_document *d = ps_document_new("t", "m.yaml", "f.xls", "表");
     assert_non_null(d);
-    ps_table *tab = document_add_table(d, "rows");
-    assert_int_equal(table_add_row(tab), 0);
+    ps_table *tab = ps_document_add_table(d, "rows");
+    assert_int_equal(ps_table_add_row(tab), 0);
     static double want[NKEYS]; /* 0: absent */
     char key[32];
     for (int round = 0; round < 3; round++) {
@@ -107,20 +107,20 @@ static void test_many_keys(void **state)
             if ((k + round) % 3)
                 continue;
             snprintf(key, sizeof key, "field.%d", k);
-            ps_value v = value_number(PS_TYPE_NUMBER, k * 10.0 + round + 1, 1, 2);
-            assert_true(document_set(d, key, &v));
-            assert_true(table_set(tab, 0, key, &v));
+            ps_value v = ps_value_number(PS_TYPE_NUMBER, k * 10.0 + round + 1, 1, 2);
+            assert_true(ps_document_set(d, key, &v));
+            assert_true(ps_table_set(tab, 0, key, &v));
             want[k] = v.number;
         }
         for (int k = 0; k < NKEYS; k += 7) { /* from the middle of the list: the rest moves up */
             snprintf(key, sizeof key, "field.%d", k);
-            document_unset(d, key);
+            ps_document_unset(d, key);
             want[k] = 0;
         }
         size_t present = 0;
         for (int k = 0; k < NKEYS; k++) {
             snprintf(key, sizeof key, "field.%d", k);
-            const ps_value *v = document_get(d, key);
+            const ps_value *v = ps_document_get(d, key);
             if (!want[k]) {
                 assert_null(v);
                 continue;
@@ -130,12 +130,12 @@ static void test_many_keys(void **state)
             if (v->number != want[k])
                 print_message("round %d: %s is %g, want %g\n", round, key, v->number, want[k]);
             assert_true(v->number == want[k]);
-            const ps_value *t = table_get(tab, 0, key);
+            const ps_value *t = ps_table_get(tab, 0, key);
             assert_non_null(t);
             assert_true(t->number == want[k]);
         }
-        assert_int_equal(document_value_count(d), present);
-        assert_null(document_get(d, "field.x"));
+        assert_int_equal(ps_document_value_count(d), present);
+        assert_null(ps_document_get(d, "field.x"));
     }
     /* first set, first written: the values keep their insertion order (round by round) */
     size_t i = 0;
@@ -143,15 +143,15 @@ static void test_many_keys(void **state)
         for (int k = 0; k < NKEYS; k++)
             if ((k + round) % 3 == 0 && k % 7) {
                 snprintf(key, sizeof key, "field.%d", k);
-                assert_string_equal(document_value_key(d, i), key);
+                assert_string_equal(ps_document_value_key(d, i), key);
                 i++;
             }
-    assert_int_equal(i, document_value_count(d));
-    assert_true(document_set_blank_cell(d, "blank.1", 4, 5));
+    assert_int_equal(i, ps_document_value_count(d));
+    assert_true(ps_document_set_blank_cell(d, "blank.1", 4, 5));
     uint32_t r, c;
-    assert_true(document_blank_cell(d, "blank.1", &r, &c));
+    assert_true(ps_document_blank_cell(d, "blank.1", &r, &c));
     assert_int_equal(r * 100 + c, 405);
-    document_free(d);
+    ps_document_free(d);
 }
 
 int main(void)

@@ -27,9 +27,9 @@ static ps_mapping_set *builtins(void)
 {
     ps_mapping_set *set = NULL;
     ps_error err;
-    error_clear(&err);
-    if (mapping_set_load(NULL, &set, &err) != PS_OK)
-        print_error("mapping_set_load: %s:%d:%d: %s\n", err.file, err.line, err.col, err.message);
+    ps_error_clear(&err);
+    if (ps_mapping_set_load(NULL, &set, &err) != PS_OK)
+        print_error("ps_mapping_set_load: %s:%d:%d: %s\n", err.file, err.line, err.col, err.message);
     assert_non_null(set);
     return set;
 }
@@ -97,7 +97,7 @@ static int compare(const char *file, const char *where, const char *key, struct 
 static const ps_value *find_value(ps_document **docs, size_t n, const char *key)
 {
     for (size_t i = 0; i < n; i++) {
-        const ps_value *v = document_get(docs[i], key);
+        const ps_value *v = ps_document_get(docs[i], key);
         if (v)
             return v;
     }
@@ -107,7 +107,7 @@ static const ps_value *find_value(ps_document **docs, size_t n, const char *key)
 static const ps_table *find_table(ps_document **docs, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++) {
-        const ps_table *t = document_table(docs[i], name);
+        const ps_table *t = ps_document_table(docs[i], name);
         if (t)
             return t;
     }
@@ -127,17 +127,17 @@ static int check_file(ps_mapping_set *set, struct fy_document *truth, const char
     }
     ps_workbook *wb = NULL;
     ps_error err;
-    error_clear(&err);
-    if (reader_open(path, NULL, &wb, &err) != PS_OK) {
+    ps_error_clear(&err);
+    if (ps_reader_open(path, NULL, &wb, &err) != PS_OK) {
         print_message("MISMATCH %s: reader: %s\n", path, err.message);
         return 1;
     }
     ps_document **docs = NULL;
     size_t ndocs = 0;
-    ps_status st = mapping_extract_workbook(set, wb, path, &docs, &ndocs, &err);
+    ps_status st = ps_mapping_extract_workbook(set, wb, path, &docs, &ndocs, &err);
     if (st != PS_OK) {
         print_message("MISMATCH %s: extract: %s\n", path, err.message);
-        workbook_free(wb);
+        ps_workbook_free(wb);
         return 1;
     }
     int bad = 0;
@@ -162,7 +162,7 @@ static int check_file(ps_mapping_set *set, struct fy_document *truth, const char
         struct fy_node *rows = fy_node_pair_value(p);
         const ps_table *t = find_table(docs, ndocs, tname);
         size_t want_rows = (size_t)fy_node_sequence_item_count(rows);
-        size_t got_rows = t ? table_row_count(t) : 0;
+        size_t got_rows = t ? ps_table_row_count(t) : 0;
         if (got_rows != want_rows) {
             print_message("MISMATCH %s table %s: %zu rows, expected %zu\n", path, tname, got_rows, want_rows);
             bad++;
@@ -176,14 +176,14 @@ static int check_file(ps_mapping_set *set, struct fy_document *truth, const char
             size_t nkeys = 0;
             while ((rp = fy_node_mapping_iterate(row, &ri))) {
                 char *key = scalar_dup(fy_node_pair_key(rp));
-                bad += compare(path, where, key, fy_node_pair_value(rp), table_get(t, r, key));
+                bad += compare(path, where, key, fy_node_pair_value(rp), ps_table_get(t, r, key));
                 free(key);
                 nkeys++;
             }
             /* no extra keys: per-block 分值/得分 must not appear on indicator rows */
-            for (size_t c = 0; c < table_column_count(t); c++) {
-                const char *col = table_column(t, c);
-                if (table_get(t, r, col) && !fy_node_mapping_lookup_by_string(row, col, (size_t)-1)) {
+            for (size_t c = 0; c < ps_table_column_count(t); c++) {
+                const char *col = ps_table_column(t, c);
+                if (ps_table_get(t, r, col) && !fy_node_mapping_lookup_by_string(row, col, (size_t)-1)) {
                     print_message("MISMATCH %s %s %s: unexpected key\n", path, where, col);
                     bad++;
                 }
@@ -193,9 +193,9 @@ static int check_file(ps_mapping_set *set, struct fy_document *truth, const char
         free(tname);
     }
     for (size_t i = 0; i < ndocs; i++)
-        document_free(docs[i]);
+        ps_document_free(docs[i]);
     free(docs);
-    workbook_free(wb);
+    ps_workbook_free(wb);
     return bad;
 }
 
@@ -216,7 +216,7 @@ static void test_synthetic_units(void **state)
         bad += check_file(set, truth, "samples/synthetic", name);
     }
     fy_document_destroy(truth);
-    mapping_set_free(set);
+    ps_mapping_set_free(set);
     assert_int_equal(bad, 0);
 }
 
@@ -230,7 +230,7 @@ static void test_hengyang(void **state)
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         bad += check_file(set, truth, "samples/hengyang-county-2021", files[i]);
     fy_document_destroy(truth);
-    mapping_set_free(set);
+    ps_mapping_set_free(set);
     assert_int_equal(bad, 0);
 }
 
@@ -240,7 +240,7 @@ static void test_xlsx_renamed(void **state)
     struct fy_document *truth = load_json("samples/bad/expected.json");
     assert_int_equal(check_file(set, truth, "samples/bad", "xlsx-renamed.xls"), 0);
     fy_document_destroy(truth);
-    mapping_set_free(set);
+    ps_mapping_set_free(set);
 }
 
 static void test_no_indicators_is_no_template(void **state)
@@ -250,11 +250,11 @@ static void test_no_indicators_is_no_template(void **state)
     snprintf(path, sizeof path, "%s/samples/bad/no-indicators.xls", shared());
     ps_workbook *wb = NULL;
     ps_error err;
-    error_clear(&err);
-    assert_int_equal(reader_open(path, NULL, &wb, &err), PS_OK);
+    ps_error_clear(&err);
+    assert_int_equal(ps_reader_open(path, NULL, &wb, &err), PS_OK);
     ps_document **docs = NULL;
     size_t n = 0;
-    assert_int_equal(mapping_extract_workbook(set, wb, path, &docs, &n, &err), PS_ERR_NO_TEMPLATE);
+    assert_int_equal(ps_mapping_extract_workbook(set, wb, path, &docs, &n, &err), PS_ERR_NO_TEMPLATE);
     print_message("message: %s\n", err.message);
     assert_non_null(strstr(err.message, "绩效指标"));
     assert_non_null(strstr(err.message, "zpb"));
@@ -264,16 +264,16 @@ static void test_no_indicators_is_no_template(void **state)
 
     ps_detection *det = NULL;
     size_t nd = 0;
-    assert_int_equal(mapping_detect(set, wb, &det, &nd, &err), PS_OK);
+    assert_int_equal(ps_mapping_detect(set, wb, &det, &nd, &err), PS_OK);
     assert_int_equal(nd, 1);
     assert_non_null(det[0].mapping);
-    assert_string_equal(mapping_id(det[0].mapping), "zpb");
+    assert_string_equal(ps_mapping_id(det[0].mapping), "zpb");
     assert_false(det[0].complete);
     assert_true(det[0].score > 0.5 && det[0].score < 1);
     assert_string_equal(det[0].missing, "绩效指标");
     free(det);
-    workbook_free(wb);
-    mapping_set_free(set);
+    ps_workbook_free(wb);
+    ps_mapping_set_free(set);
 }
 
 /* Opens a sample and extracts it; the single document. */
@@ -282,11 +282,11 @@ static ps_document *extract_one(ps_mapping_set *set, const char *rel, ps_workboo
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", shared(), rel);
     ps_error err;
-    error_clear(&err);
-    assert_int_equal(reader_open(path, NULL, wbp, &err), PS_OK);
+    ps_error_clear(&err);
+    assert_int_equal(ps_reader_open(path, NULL, wbp, &err), PS_OK);
     ps_document **docs = NULL;
     size_t n = 0;
-    assert_int_equal(mapping_extract_workbook(set, *wbp, rel, &docs, &n, &err), PS_OK);
+    assert_int_equal(ps_mapping_extract_workbook(set, *wbp, rel, &docs, &n, &err), PS_OK);
     assert_int_equal(n, 1);
     ps_document *d = docs[0];
     free(docs);
@@ -295,9 +295,9 @@ static ps_document *extract_one(ps_mapping_set *set, const char *rel, ps_workboo
 
 static const ps_finding *find_finding(const ps_document *d, const char *rule, const char *cell)
 {
-    const ps_findings *fs = document_findings_const(d);
-    for (size_t i = 0; i < findings_count(fs); i++) {
-        const ps_finding *f = findings_at(fs, i);
+    const ps_findings *fs = ps_document_findings_const(d);
+    for (size_t i = 0; i < ps_findings_count(fs); i++) {
+        const ps_finding *f = ps_findings_at(fs, i);
         if (!strcmp(f->rule, rule) && f->cell && !strcmp(f->cell, cell))
             return f;
     }
@@ -320,27 +320,27 @@ static void test_cleaning_findings(void **state)
     assert_non_null(f);
     assert_int_equal(f->severity, PS_SEV_INFO);
     assert_non_null(find_finding(d, "clean.number", "C9"));
-    const ps_value *v = document_get(d, "staff_quota");
+    const ps_value *v = ps_document_get(d, "staff_quota");
     assert_non_null(v);
     assert_string_equal(v->raw, "　114");
     assert_int_equal(v->row, 4);
     assert_int_equal(v->col, 1);
     /* cells holding only U+3000 are blank: no key */
-    assert_null(document_get(d, "vehicle.prev_final"));
-    assert_null(document_get(d, "overseas.final"));
-    assert_string_equal(document_unit(d), "衡阳县医疗保障事务中心");
+    assert_null(ps_document_get(d, "vehicle.prev_final"));
+    assert_null(ps_document_get(d, "overseas.final"));
+    assert_string_equal(ps_document_unit(d), "衡阳县医疗保障事务中心");
     /* a blank total keeps its cell: 公务用车购置和维护经费 B10 */
     uint32_t br = 0, bc = 0;
-    assert_true(document_blank_cell(d, "vehicle.final", &br, &bc));
+    assert_true(ps_document_blank_cell(d, "vehicle.final", &br, &bc));
     assert_int_equal(br, 9);
     assert_int_equal(bc, 1);
-    assert_false(document_blank_cell(d, "basic_expense.final", &br, &bc));
-    document_free(d);
-    workbook_free(wb);
+    assert_false(ps_document_blank_cell(d, "basic_expense.final", &br, &bc));
+    ps_document_free(d);
+    ps_workbook_free(wb);
 
     /* Hengyang zpb: the year typo keeps its digits in text, the intended year as number */
     d = extract_one(set, "samples/hengyang-county-2021/zpb.xls", &wb);
-    v = document_get(d, "year");
+    v = ps_document_get(d, "year");
     assert_non_null(v);
     assert_true(v->has_number);
     assert_int_equal((int)v->number, 2021);
@@ -348,29 +348,29 @@ static void test_cleaning_findings(void **state)
     assert_string_equal(v->raw, "（ 20201 年度）");
     assert_int_equal(v->row, 2);
     assert_int_equal(v->col, 0);
-    v = document_get(d, "funds.rate");
+    v = ps_document_get(d, "funds.rate");
     assert_non_null(v);
     assert_true(v->formula);
-    document_free(d);
-    workbook_free(wb);
+    ps_document_free(d);
+    ps_workbook_free(wb);
 
     /* u12 zpb: 执行率 typed '100%' */
     d = extract_one(set, "samples/synthetic/u12-lanxi/zpb.xls", &wb);
     f = find_finding(d, "clean.percent_text", "F6");
     assert_non_null(f);
     assert_string_equal(f->message, "执行率以文本录入：'100%'");
-    document_free(d);
-    workbook_free(wb);
+    ps_document_free(d);
+    ps_workbook_free(wb);
 
     /* u06: thousands separators are silent (info), never warnings */
     d = extract_one(set, "samples/synthetic/u06-fengqiao/zpb.xls", &wb);
     f = find_finding(d, "clean.number", "C8");
     assert_non_null(f);
     assert_int_equal(f->severity, PS_SEV_INFO);
-    assert_int_equal(findings_count_severity(document_findings_const(d), PS_SEV_WARNING), 0);
-    document_free(d);
-    workbook_free(wb);
-    mapping_set_free(set);
+    assert_int_equal(ps_findings_count_severity(ps_document_findings_const(d), PS_SEV_WARNING), 0);
+    ps_document_free(d);
+    ps_workbook_free(wb);
+    ps_mapping_set_free(set);
 }
 
 int main(void)

@@ -76,9 +76,9 @@ static void test_load_errors_are_located(void **state)
     for (size_t i = 0; i < sizeof bad_mappings / sizeof bad_mappings[0]; i++) {
         ps_mapping *m = NULL;
         ps_error err;
-        error_clear(&err);
+        ps_error_clear(&err);
         ps_status st =
-            mapping_load_text("bad.yaml", bad_mappings[i].text, strlen(bad_mappings[i].text), &m, &err);
+            ps_mapping_load_text("bad.yaml", bad_mappings[i].text, strlen(bad_mappings[i].text), &m, &err);
         print_message("row %zu: %d:%d %s\n", i, err.line, err.col, err.message);
         assert_int_equal(st, PS_ERR_MAPPING);
         assert_null(m);
@@ -93,16 +93,16 @@ static void test_load_file_errors(void **state)
 {
     ps_mapping *m = NULL;
     ps_error err;
-    error_clear(&err);
-    assert_int_equal(mapping_load_file("tests/data/mapping/no-such-file.yaml", &m, &err), PS_ERR_IO);
+    ps_error_clear(&err);
+    assert_int_equal(ps_mapping_load_file("tests/data/mapping/no-such-file.yaml", &m, &err), PS_ERR_IO);
     assert_null(m);
     /* text need not be NUL-terminated: only len bytes are read */
     const char text[] = "id: abc\ndetect: {title: t}\nfields: [{key: a, at: A1}]\nXXXX";
-    assert_int_equal(mapping_load_text("t.yaml", text, sizeof text - 5, &m, &err), PS_OK);
-    assert_string_equal(mapping_id(m), "abc");
-    mapping_free(m);
-    mapping_free(NULL);
-    mapping_set_free(NULL);
+    assert_int_equal(ps_mapping_load_text("t.yaml", text, sizeof text - 5, &m, &err), PS_OK);
+    assert_string_equal(ps_mapping_id(m), "abc");
+    ps_mapping_free(m);
+    ps_mapping_free(NULL);
+    ps_mapping_set_free(NULL);
 }
 
 /* ---- sets -------------------------------------------------------------------------- */
@@ -111,26 +111,26 @@ static void test_builtin_set(void **state)
 {
     ps_mapping_set *set = NULL;
     ps_error err;
-    error_clear(&err);
-    assert_int_equal(mapping_set_load(NULL, &set, &err), PS_OK);
-    const ps_mapping *zpb = mapping_set_find(set, "zpb"), *jcsj = mapping_set_find(set, "jcsj");
+    ps_error_clear(&err);
+    assert_int_equal(ps_mapping_set_load(NULL, &set, &err), PS_OK);
+    const ps_mapping *zpb = ps_mapping_set_find(set, "zpb"), *jcsj = ps_mapping_set_find(set, "jcsj");
     assert_non_null(zpb);
     assert_non_null(jcsj);
-    assert_string_equal(mapping_path(zpb), "mappings/zpb.yaml");
-    assert_string_equal(mapping_title(zpb), "部门整体支出绩效自评表");
-    assert_true(mapping_detectable(zpb));
-    assert_null(mapping_set_find(set, "nope"));
+    assert_string_equal(ps_mapping_path(zpb), "mappings/zpb.yaml");
+    assert_string_equal(ps_mapping_title(zpb), "部门整体支出绩效自评表");
+    assert_true(ps_mapping_detectable(zpb));
+    assert_null(ps_mapping_set_find(set, "nope"));
     /* fields in fields.md order, table columns tagged with their table */
     static const char *first[] = {"unit_name", "year",  "fill_date",
                                   "preparer",  "phone", "funds.budget_initial"};
     for (size_t i = 0; i < sizeof first / sizeof first[0]; i++)
-        assert_string_equal(mapping_field(zpb, i)->key, first[i]);
-    assert_string_equal(mapping_field(zpb, 0)->label, "填报单位");
-    assert_true(mapping_field(zpb, 0)->required);
-    assert_int_equal(mapping_field(zpb, 1)->type, PS_TYPE_YEAR);
+        assert_string_equal(ps_mapping_field(zpb, i)->key, first[i]);
+    assert_string_equal(ps_mapping_field(zpb, 0)->label, "填报单位");
+    assert_true(ps_mapping_field(zpb, 0)->required);
+    assert_int_equal(ps_mapping_field(zpb, 1)->type, PS_TYPE_YEAR);
     bool saw_level1 = false, saw_count = false;
-    for (size_t i = 0; i < mapping_field_count(zpb); i++) {
-        const ps_field_spec *s = mapping_field(zpb, i);
+    for (size_t i = 0; i < ps_mapping_field_count(zpb); i++) {
+        const ps_field_spec *s = ps_mapping_field(zpb, i);
         if (!strcmp(s->key, "level1_weight") && s->table && !strcmp(s->table, "indicators"))
             saw_level1 = true;
         if (!strcmp(s->key, "indicator_count") && !s->table)
@@ -138,8 +138,8 @@ static void test_builtin_set(void **state)
     }
     assert_true(saw_level1);
     bool saw_block_weight = false;
-    for (size_t i = 0; i < mapping_field_count(zpb); i++) {
-        const ps_field_spec *s = mapping_field(zpb, i);
+    for (size_t i = 0; i < ps_mapping_field_count(zpb); i++) {
+        const ps_field_spec *s = ps_mapping_field(zpb, i);
         if (s->table && !strcmp(s->table, "blocks") && !strcmp(s->key, "weight")) {
             saw_block_weight = true;
             assert_string_equal(s->label, "分值");
@@ -150,49 +150,49 @@ static void test_builtin_set(void **state)
     }
     assert_true(saw_block_weight);
     assert_true(saw_count);
-    assert_null(mapping_field(zpb, mapping_field_count(zpb)));
+    assert_null(ps_mapping_field(zpb, ps_mapping_field_count(zpb)));
     /* jcsj grid keys */
     bool saw_grid = false;
-    for (size_t i = 0; i < mapping_field_count(jcsj); i++)
-        if (!strcmp(mapping_field(jcsj, i)->key, "three_public.prev_final")) {
+    for (size_t i = 0; i < ps_mapping_field_count(jcsj); i++)
+        if (!strcmp(ps_mapping_field(jcsj, i)->key, "three_public.prev_final")) {
             saw_grid = true;
-            assert_int_equal(mapping_field(jcsj, i)->type, PS_TYPE_MONEY);
-            assert_string_equal(mapping_field(jcsj, i)->label, "三公经费（上年决算数）");
+            assert_int_equal(ps_mapping_field(jcsj, i)->type, PS_TYPE_MONEY);
+            assert_string_equal(ps_mapping_field(jcsj, i)->label, "三公经费（上年决算数）");
         }
     assert_true(saw_grid);
-    mapping_set_free(set);
+    ps_mapping_set_free(set);
 }
 
 static void test_user_dir(void **state)
 {
     ps_mapping_set *set = NULL;
     ps_error err;
-    error_clear(&err);
-    assert_int_equal(mapping_set_load("tests/data/mapping/userdir", &set, &err), PS_OK);
+    ps_error_clear(&err);
+    assert_int_equal(ps_mapping_set_load("tests/data/mapping/userdir", &set, &err), PS_OK);
     /* a user file replaces the built-in mapping with its id */
-    const ps_mapping *zpb = mapping_set_find(set, "zpb");
-    assert_string_equal(mapping_path(zpb), "tests/data/mapping/userdir/zpb.yaml");
-    assert_string_equal(mapping_title(zpb), "自评表（用户版）");
-    assert_non_null(mapping_set_find(set, "jcsj"));
-    assert_non_null(mapping_set_find(set, "xmzp"));
+    const ps_mapping *zpb = ps_mapping_set_find(set, "zpb");
+    assert_string_equal(ps_mapping_path(zpb), "tests/data/mapping/userdir/zpb.yaml");
+    assert_string_equal(ps_mapping_title(zpb), "自评表（用户版）");
+    assert_non_null(ps_mapping_set_find(set, "jcsj"));
+    assert_non_null(ps_mapping_set_find(set, "xmzp"));
     /* a rules-only member: found, never detected, its rules kept for the checks */
-    const ps_mapping *cross = mapping_set_find(set, "cross");
+    const ps_mapping *cross = ps_mapping_set_find(set, "cross");
     assert_non_null(cross);
-    assert_false(mapping_detectable(cross));
-    struct fy_node *rules = mapping_section(cross, "rules");
+    assert_false(ps_mapping_detectable(cross));
+    struct fy_node *rules = ps_mapping_section(cross, "rules");
     assert_non_null(rules);
     assert_true(fy_node_is_sequence(rules));
-    assert_null(mapping_section(cross, "layout"));
-    assert_int_equal(mapping_set_count(set), 4);
-    mapping_set_free(set);
+    assert_null(ps_mapping_section(cross, "layout"));
+    assert_int_equal(ps_mapping_set_count(set), 4);
+    ps_mapping_set_free(set);
 
     /* two user files with one id */
     set = NULL;
-    assert_int_equal(mapping_set_load("tests/data/mapping/dup", &set, &err), PS_ERR_MAPPING);
+    assert_int_equal(ps_mapping_set_load("tests/data/mapping/dup", &set, &err), PS_ERR_MAPPING);
     assert_null(set);
     assert_string_equal(err.file, "tests/data/mapping/dup/two.yaml");
     assert_non_null(strstr(err.message, "dup/one.yaml"));
-    assert_int_equal(mapping_set_load("tests/data/mapping/nothere", &set, &err), PS_ERR_IO);
+    assert_int_equal(ps_mapping_set_load("tests/data/mapping/nothere", &set, &err), PS_ERR_IO);
 }
 
 /* ---- sheets in memory -------------------------------------------------------------- */
@@ -239,35 +239,35 @@ static ps_workbook *example_sheet(uint32_t r0, uint32_t c0, bool per_block)
         {9, 0, "总  分", 0},
         {9, 1, NULL, 93},
     };
-    ps_workbook *wb = workbook_new(PS_FORMAT_XLSX);
-    ps_sheet *sh = workbook_add_sheet(wb, "项目表");
+    ps_workbook *wb = ps_workbook_new(PS_FORMAT_XLSX);
+    ps_sheet *sh = ps_workbook_add_sheet(wb, "项目表");
     for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
         ps_cell c = {.row = cells[i].row + r0, .col = cells[i].col + c0, .decimals = 255};
         if (cells[i].text) {
             c.type = PS_CELL_TEXT;
-            c.text = workbook_strndup(wb, cells[i].text, strlen(cells[i].text));
+            c.text = ps_workbook_strndup(wb, cells[i].text, strlen(cells[i].text));
         } else {
             c.type = PS_CELL_NUMBER;
             c.number = cells[i].number;
         }
-        assert_true(sheet_put(sh, &c));
+        assert_true(ps_sheet_put(sh, &c));
     }
     ps_cell w2 = {.row = 7 + r0, .col = 3 + c0, .type = PS_CELL_NUMBER, .number = 30, .decimals = 255};
     ps_cell s2 = {.row = 7 + r0, .col = 4 + c0, .type = PS_CELL_NUMBER, .number = 30, .decimals = 255};
     if (per_block) {
         /* 产出 block: 一级 merged over two rows, 分值 60 / 得分 58 merged likewise */
-        ps_cell *w = sheet_cell_mut(sh, 6 + r0, 3 + c0), *s = sheet_cell_mut(sh, 6 + r0, 4 + c0);
+        ps_cell *w = ps_sheet_cell_mut(sh, 6 + r0, 3 + c0), *s = ps_sheet_cell_mut(sh, 6 + r0, 4 + c0);
         w->number = 60;
         s->number = 58;
-        sheet_add_merge(sh, (ps_range){6 + r0, 0 + c0, 7 + r0, 0 + c0});
-        sheet_add_merge(sh, (ps_range){6 + r0, 3 + c0, 7 + r0, 3 + c0});
-        sheet_add_merge(sh, (ps_range){6 + r0, 4 + c0, 7 + r0, 4 + c0});
+        ps_sheet_add_merge(sh, (ps_range){6 + r0, 0 + c0, 7 + r0, 0 + c0});
+        ps_sheet_add_merge(sh, (ps_range){6 + r0, 3 + c0, 7 + r0, 3 + c0});
+        ps_sheet_add_merge(sh, (ps_range){6 + r0, 4 + c0, 7 + r0, 4 + c0});
     } else {
         /* per row, and the 一级 cell not merged: fill-down carries it */
-        sheet_put(sh, &w2);
-        sheet_put(sh, &s2);
+        ps_sheet_put(sh, &w2);
+        ps_sheet_put(sh, &s2);
     }
-    workbook_finish(wb);
+    ps_workbook_finish(wb);
     return wb;
 }
 
@@ -275,8 +275,8 @@ static ps_mapping *example_mapping(void)
 {
     ps_mapping *m = NULL;
     ps_error err;
-    error_clear(&err);
-    if (mapping_load_file(EXAMPLE, &m, &err) != PS_OK)
+    ps_error_clear(&err);
+    if (ps_mapping_load_file(EXAMPLE, &m, &err) != PS_OK)
         print_error("%s:%d:%d: %s\n", err.file, err.line, err.col, err.message);
     assert_non_null(m);
     return m;
@@ -301,143 +301,143 @@ static void expect_text(const ps_value *v, const char *want)
 static void test_example_extraction(void **state)
 {
     ps_mapping *m = example_mapping();
-    assert_string_equal(mapping_id(m), "xmzp");
-    assert_int_equal(mapping_version(m), 1);
-    assert_non_null(mapping_section(m, "rules"));
+    assert_string_equal(ps_mapping_id(m), "xmzp");
+    assert_int_equal(ps_mapping_version(m), 1);
+    assert_non_null(ps_mapping_section(m, "rules"));
     /* the same values wherever the template sits: rows and columns inserted before it */
     static const uint32_t shifts[][2] = {{0, 0}, {1, 0}, {0, 1}, {3, 2}};
     for (size_t k = 0; k < 4; k++) {
         uint32_t r0 = shifts[k][0], c0 = shifts[k][1];
         print_message("shift %u,%u\n", r0, c0);
         ps_workbook *wb = example_sheet(r0, c0, false);
-        ps_document *d = mapping_extract_sheet(m, wb, workbook_sheet(wb, 0), "x.xlsx");
+        ps_document *d = ps_mapping_extract_sheet(m, wb, ps_workbook_sheet(wb, 0), "x.xlsx");
         assert_non_null(d);
-        assert_string_equal(document_template(d), "xmzp");
-        assert_string_equal(document_mapping(d), EXAMPLE);
-        assert_string_equal(document_sheet(d), "项目表");
+        assert_string_equal(ps_document_template(d), "xmzp");
+        assert_string_equal(ps_document_mapping(d), EXAMPLE);
+        assert_string_equal(ps_document_sheet(d), "项目表");
         /* capture empty -> fallback to the next non-blank cell */
-        expect_text(document_get(d, "unit_name"), "某县医疗保障局");
-        assert_int_equal(document_get(d, "unit_name")->col, 2 + c0);
+        expect_text(ps_document_get(d, "unit_name"), "某县医疗保障局");
+        assert_int_equal(ps_document_get(d, "unit_name")->col, 2 + c0);
         /* right_nonblank skips the U+3000 cell */
-        expect_text(document_get(d, "project"), "医保信息化建设");
-        expect_number(document_get(d, "funds.budget"), 100, 4 + r0, 1 + c0);
-        const ps_value *ex = document_get(d, "funds.executed");
+        expect_text(ps_document_get(d, "project"), "医保信息化建设");
+        expect_number(ps_document_get(d, "funds.budget"), 100, 4 + r0, 1 + c0);
+        const ps_value *ex = ps_document_get(d, "funds.executed");
         expect_number(ex, 98.5, 4 + r0, 2 + c0);
         assert_string_equal(ex->raw, "９８．５");
-        expect_number(document_get(d, "total.score"), 93, 9 + r0, 1 + c0);
-        expect_number(document_get(d, "indicator_count"), 3, PS_NO_CELL, PS_NO_CELL);
+        expect_number(ps_document_get(d, "total.score"), 93, 9 + r0, 1 + c0);
+        expect_number(ps_document_get(d, "indicator_count"), 3, PS_NO_CELL, PS_NO_CELL);
         /* the full-width figure is a silent (info) normalisation at its cell */
-        const ps_findings *fs = document_findings_const(d);
-        assert_int_equal(findings_count(fs), 1);
-        const ps_finding *f = findings_at(fs, 0);
+        const ps_findings *fs = ps_document_findings_const(d);
+        assert_int_equal(ps_findings_count(fs), 1);
+        const ps_finding *f = ps_findings_at(fs, 0);
         assert_string_equal(f->rule, "clean.number");
         assert_int_equal(f->severity, PS_SEV_INFO);
         char ref[16];
-        assert_string_equal(f->cell, cell_ref(4 + r0, 2 + c0, ref, sizeof ref));
+        assert_string_equal(f->cell, ps_cell_ref(4 + r0, 2 + c0, ref, sizeof ref));
 
-        const ps_table *t = document_table(d, "indicators");
+        const ps_table *t = ps_document_table(d, "indicators");
         assert_non_null(t);
-        assert_int_equal(table_row_count(t), 3);
-        expect_text(table_get(t, 0, "level1"), "产出指标");
-        expect_number(table_get(t, 0, "level1_weight"), 60, 6 + r0, 0 + c0);
-        expect_text(table_get(t, 1, "level1"), "产出指标"); /* carried down */
-        expect_number(table_get(t, 1, "level1_weight"), 60, 6 + r0, 0 + c0);
-        expect_text(table_get(t, 2, "level1"), "效益指标");
-        expect_text(table_get(t, 0, "target"), "≥95%");
-        assert_string_equal(table_get(t, 0, "target")->comparator, "≥");
-        assert_true(fabs(table_get(t, 0, "target")->number - 0.95) < 1e-9);
-        expect_text(table_get(t, 1, "target"), "0.98");
+        assert_int_equal(ps_table_row_count(t), 3);
+        expect_text(ps_table_get(t, 0, "level1"), "产出指标");
+        expect_number(ps_table_get(t, 0, "level1_weight"), 60, 6 + r0, 0 + c0);
+        expect_text(ps_table_get(t, 1, "level1"), "产出指标"); /* carried down */
+        expect_number(ps_table_get(t, 1, "level1_weight"), 60, 6 + r0, 0 + c0);
+        expect_text(ps_table_get(t, 2, "level1"), "效益指标");
+        expect_text(ps_table_get(t, 0, "target"), "≥95%");
+        assert_string_equal(ps_table_get(t, 0, "target")->comparator, "≥");
+        assert_true(fabs(ps_table_get(t, 0, "target")->number - 0.95) < 1e-9);
+        expect_text(ps_table_get(t, 1, "target"), "0.98");
         /* per row: every row has its own 分值/得分, blocks carry only the 一级 */
-        expect_number(table_get(t, 1, "weight"), 30, 7 + r0, 3 + c0);
-        expect_number(table_get(t, 2, "score"), 35, 8 + r0, 4 + c0);
-        const ps_table *b = document_table(d, "blocks");
-        assert_int_equal(table_row_count(b), 2);
-        expect_text(table_get(b, 1, "level1"), "效益指标");
-        expect_number(table_get(b, 1, "level1_weight"), 40, 8 + r0, 0 + c0);
-        assert_null(table_get(b, 0, "weight"));
-        document_free(d);
-        workbook_free(wb);
+        expect_number(ps_table_get(t, 1, "weight"), 30, 7 + r0, 3 + c0);
+        expect_number(ps_table_get(t, 2, "score"), 35, 8 + r0, 4 + c0);
+        const ps_table *b = ps_document_table(d, "blocks");
+        assert_int_equal(ps_table_row_count(b), 2);
+        expect_text(ps_table_get(b, 1, "level1"), "效益指标");
+        expect_number(ps_table_get(b, 1, "level1_weight"), 40, 8 + r0, 0 + c0);
+        assert_null(ps_table_get(b, 0, "weight"));
+        ps_document_free(d);
+        ps_workbook_free(wb);
     }
-    mapping_free(m);
+    ps_mapping_free(m);
 }
 
 static void test_example_per_block(void **state)
 {
     ps_mapping *m = example_mapping();
     ps_workbook *wb = example_sheet(2, 1, true);
-    ps_document *d = mapping_extract_sheet(m, wb, workbook_sheet(wb, 0), "x.xlsx");
-    const ps_table *t = document_table(d, "indicators");
-    assert_int_equal(table_row_count(t), 3);
+    ps_document *d = ps_mapping_extract_sheet(m, wb, ps_workbook_sheet(wb, 0), "x.xlsx");
+    const ps_table *t = ps_document_table(d, "indicators");
+    assert_int_equal(ps_table_row_count(t), 3);
     /* merged per block: the rows carry no 分值/得分, the blocks do */
     for (size_t r = 0; r < 3; r++) {
-        assert_null(table_get(t, r, "weight"));
-        assert_null(table_get(t, r, "score"));
+        assert_null(ps_table_get(t, r, "weight"));
+        assert_null(ps_table_get(t, r, "score"));
     }
-    expect_text(table_get(t, 1, "level1"), "产出指标");
-    const ps_table *b = document_table(d, "blocks");
-    assert_int_equal(table_row_count(b), 2);
-    expect_number(table_get(b, 0, "weight"), 60, 8, 4);
-    expect_number(table_get(b, 0, "score"), 58, 8, 5);
-    expect_number(table_get(b, 1, "weight"), 40, 10, 4);
-    document_free(d);
-    workbook_free(wb);
-    mapping_free(m);
+    expect_text(ps_table_get(t, 1, "level1"), "产出指标");
+    const ps_table *b = ps_document_table(d, "blocks");
+    assert_int_equal(ps_table_row_count(b), 2);
+    expect_number(ps_table_get(b, 0, "weight"), 60, 8, 4);
+    expect_number(ps_table_get(b, 0, "score"), 58, 8, 5);
+    expect_number(ps_table_get(b, 1, "weight"), 40, 10, 4);
+    ps_document_free(d);
+    ps_workbook_free(wb);
+    ps_mapping_free(m);
 }
 
 static void test_detection(void **state)
 {
     ps_mapping_set *set = NULL;
     ps_error err;
-    error_clear(&err);
-    assert_int_equal(mapping_set_load("tests/data/mapping/userdir", &set, &err), PS_OK);
+    ps_error_clear(&err);
+    assert_int_equal(ps_mapping_set_load("tests/data/mapping/userdir", &set, &err), PS_OK);
     ps_workbook *wb = example_sheet(1, 1, false);
     ps_detection *det = NULL;
     size_t n = 0;
-    assert_int_equal(mapping_detect(set, wb, &det, &n, &err), PS_OK);
+    assert_int_equal(ps_mapping_detect(set, wb, &det, &n, &err), PS_OK);
     assert_int_equal(n, 1);
-    assert_string_equal(mapping_id(det[0].mapping), "xmzp");
+    assert_string_equal(ps_mapping_id(det[0].mapping), "xmzp");
     assert_true(det[0].complete);
     assert_true(det[0].score == 1.0);
     assert_string_equal(det[0].missing, "");
     free(det);
     ps_document **docs = NULL;
-    assert_int_equal(mapping_extract_workbook(set, wb, "x.xlsx", &docs, &n, &err), PS_OK);
+    assert_int_equal(ps_mapping_extract_workbook(set, wb, "x.xlsx", &docs, &n, &err), PS_OK);
     assert_int_equal(n, 1);
-    assert_string_equal(document_unit(docs[0]), "某县医疗保障局");
-    document_free(docs[0]);
+    assert_string_equal(ps_document_unit(docs[0]), "某县医疗保障局");
+    ps_document_free(docs[0]);
     free(docs);
-    workbook_free(wb);
+    ps_workbook_free(wb);
 
     /* an empty workbook matches nothing */
-    wb = workbook_new(PS_FORMAT_XLSX);
-    workbook_add_sheet(wb, "Sheet1");
-    workbook_finish(wb);
-    assert_int_equal(mapping_extract_workbook(set, wb, "e.xlsx", &docs, &n, &err), PS_ERR_NO_TEMPLATE);
+    wb = ps_workbook_new(PS_FORMAT_XLSX);
+    ps_workbook_add_sheet(wb, "Sheet1");
+    ps_workbook_finish(wb);
+    assert_int_equal(ps_mapping_extract_workbook(set, wb, "e.xlsx", &docs, &n, &err), PS_ERR_NO_TEMPLATE);
     assert_string_equal(err.file, "e.xlsx");
     assert_non_null(strstr(err.message, "没有工作表与任何模板匹配"));
-    workbook_free(wb);
-    mapping_set_free(set);
+    ps_workbook_free(wb);
+    ps_mapping_set_free(set);
 
     /* two mappings matching one sheet equally are a tie: no template, saying so */
-    assert_int_equal(mapping_set_load("tests/data/mapping/tie", &set, &err), PS_OK);
-    wb = workbook_new(PS_FORMAT_XLSX);
-    ps_sheet *sh = workbook_add_sheet(wb, "表");
+    assert_int_equal(ps_mapping_set_load("tests/data/mapping/tie", &set, &err), PS_OK);
+    wb = ps_workbook_new(PS_FORMAT_XLSX);
+    ps_sheet *sh = ps_workbook_add_sheet(wb, "表");
     ps_cell c1 = {.row = 0, .col = 0, .type = PS_CELL_TEXT, .text = "同一张表"};
     ps_cell c2 = {.row = 1, .col = 0, .type = PS_CELL_TEXT, .text = "甲"};
-    sheet_put(sh, &c1);
-    sheet_put(sh, &c2);
-    workbook_finish(wb);
-    assert_int_equal(mapping_extract_workbook(set, wb, "t.xlsx", &docs, &n, &err), PS_ERR_NO_TEMPLATE);
+    ps_sheet_put(sh, &c1);
+    ps_sheet_put(sh, &c2);
+    ps_workbook_finish(wb);
+    assert_int_equal(ps_mapping_extract_workbook(set, wb, "t.xlsx", &docs, &n, &err), PS_ERR_NO_TEMPLATE);
     print_message("tie: %s\n", err.message);
     assert_non_null(strstr(err.message, "同时匹配 tie_a 和 tie_b"));
-    workbook_free(wb);
-    mapping_set_free(set);
+    ps_workbook_free(wb);
+    ps_mapping_set_free(set);
 }
 
 static ps_workbook *text_sheet(const char *const *texts, size_t n)
 {
-    ps_workbook *wb = workbook_new(PS_FORMAT_XLSX);
-    ps_sheet *sh = workbook_add_sheet(wb, "表");
+    ps_workbook *wb = ps_workbook_new(PS_FORMAT_XLSX);
+    ps_sheet *sh = ps_workbook_add_sheet(wb, "表");
     for (size_t i = 0; i < n; i++) {
         if (!texts[i])
             continue;
@@ -446,9 +446,9 @@ static ps_workbook *text_sheet(const char *const *texts, size_t n)
                      .type = PS_CELL_TEXT,
                      .text = texts[i],
                      .decimals = 255};
-        assert_true(sheet_put(sh, &c));
+        assert_true(ps_sheet_put(sh, &c));
     }
-    workbook_finish(wb);
+    ps_workbook_finish(wb);
     return wb;
 }
 
@@ -457,8 +457,8 @@ static void test_specific_mapping_wins(void **state)
 {
     ps_mapping_set *set = NULL;
     ps_error err;
-    error_clear(&err);
-    assert_int_equal(mapping_set_load("tests/data/mapping/specific", &set, &err), PS_OK);
+    ps_error_clear(&err);
+    assert_int_equal(ps_mapping_set_load("tests/data/mapping/specific", &set, &err), PS_OK);
     static const char *const both[] = {"某表", "甲", "乙", NULL};
     static const char *const one[] = {"某表", "甲", NULL, NULL};
     static const struct {
@@ -469,14 +469,14 @@ static void test_specific_mapping_wins(void **state)
         ps_workbook *wb = text_sheet(rows[i].texts, 4);
         ps_detection *det = NULL;
         size_t n = 0;
-        assert_int_equal(mapping_detect(set, wb, &det, &n, &err), PS_OK);
-        print_message("row %zu: %s\n", i, mapping_id(det[0].mapping));
+        assert_int_equal(ps_mapping_detect(set, wb, &det, &n, &err), PS_OK);
+        print_message("row %zu: %s\n", i, ps_mapping_id(det[0].mapping));
         assert_true(det[0].complete);
-        assert_string_equal(mapping_id(det[0].mapping), rows[i].want);
+        assert_string_equal(ps_mapping_id(det[0].mapping), rows[i].want);
         free(det);
-        workbook_free(wb);
+        ps_workbook_free(wb);
     }
-    mapping_set_free(set);
+    ps_mapping_set_free(set);
 }
 
 /* A fallback that lands on the next label (填报时间：) is not taken as the value. */
@@ -486,19 +486,19 @@ static void test_fallback_stops_at_next_label(void **state)
     static const char *const cells[] = {"项目支出绩效自评表", NULL, NULL,         NULL,
                                         "填报单位：",         NULL, "填报时间：", "2022-04-01"};
     ps_workbook *wb = text_sheet(cells, 8);
-    ps_document *d = mapping_extract_sheet(m, wb, workbook_sheet(wb, 0), "x.xlsx");
+    ps_document *d = ps_mapping_extract_sheet(m, wb, ps_workbook_sheet(wb, 0), "x.xlsx");
     assert_non_null(d);
-    assert_null(document_get(d, "unit_name"));
-    assert_int_equal(document_value_count(d), 0); /* no table header: no indicator_count either */
-    assert_null(document_table(d, "indicators"));
-    document_free(d);
-    workbook_free(wb);
-    mapping_free(m);
+    assert_null(ps_document_get(d, "unit_name"));
+    assert_int_equal(ps_document_value_count(d), 0); /* no table header: no indicator_count either */
+    assert_null(ps_document_table(d, "indicators"));
+    ps_document_free(d);
+    ps_workbook_free(wb);
+    ps_mapping_free(m);
 }
 
 /* ---- the label index ---------------------------------------------------------------- */
 
-/* map_find by its definition: every cell of the window in order, tested with map_match. */
+/* ps_map_find by its definition: every cell of the window in order, tested with ps_map_match. */
 static size_t find_by_scan(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uint32_t row_only)
 {
     unsigned seen = 0;
@@ -506,19 +506,19 @@ static size_t find_by_scan(const map_sheet *ms, const map_matcher *m, uint32_t m
         const ps_cell *c = ms->cells[i];
         if (c->row < min_row || (row_only != UINT32_MAX && c->row != row_only))
             continue;
-        if (map_match(m, ms->labels[i], NULL, 0) && ++seen == m->nth)
+        if (ps_map_match(m, ms->labels[i], NULL, 0) && ++seen == m->nth)
             return i;
     }
     return SIZE_MAX;
 }
 
-/* map_find (exact labels from the hash index, the others from memmem, regexes on labels
- * checked for UTF-8 once) finds what a scan of every cell finds, and map_match_cell answers
- * as map_match does, captures included. */
+/* ps_map_find (exact labels from the hash index, the others from memmem, regexes on labels
+ * checked for UTF-8 once) finds what a scan of every cell finds, and ps_map_match_cell answers
+ * as ps_map_match does, captures included. */
 static void test_label_index(void **state)
 {
-    ps_workbook *wb = workbook_new(PS_FORMAT_XLSX);
-    ps_sheet *sh = workbook_add_sheet(wb, "表");
+    ps_workbook *wb = ps_workbook_new(PS_FORMAT_XLSX);
+    ps_sheet *sh = ps_workbook_add_sheet(wb, "表");
     static const char *const texts[] = {
         "年度资金总额",
         "年度资金总额 ",
@@ -546,16 +546,16 @@ static void test_label_index(void **state)
             t = buf;
         }
         ps_cell c = {.row = row, .col = (uint32_t)(k % 5), .type = PS_CELL_TEXT, .decimals = 255};
-        c.text = workbook_strndup(wb, t, strlen(t));
-        assert_true(sheet_put(sh, &c));
+        c.text = ps_workbook_strndup(wb, t, strlen(t));
+        assert_true(ps_sheet_put(sh, &c));
         if (k % 5 == 4)
             row += 1 + (uint32_t)(k % 3);
     }
     ps_cell num = {.row = 1, .col = 6, .type = PS_CELL_NUMBER, .number = 1, .decimals = 255};
-    assert_true(sheet_put(sh, &num));
-    workbook_finish(wb);
+    assert_true(ps_sheet_put(sh, &num));
+    ps_workbook_finish(wb);
     map_sheet ms;
-    assert_true(map_sheet_init(&ms, workbook_sheet(wb, 0)));
+    assert_true(ps_map_sheet_init(&ms, ps_workbook_sheet(wb, 0)));
 
     static const struct {
         match_kind kind;
@@ -594,7 +594,7 @@ static void test_label_index(void **state)
             for (size_t a = 0; a < sizeof min_rows / sizeof min_rows[0]; a++)
                 for (size_t b = 0; b < sizeof row_onlys / sizeof row_onlys[0]; b++) {
                     size_t want = find_by_scan(&ms, &m, min_rows[a], row_onlys[b]);
-                    size_t got = map_find(&ms, &m, min_rows[a], row_onlys[b]);
+                    size_t got = ps_map_find(&ms, &m, min_rows[a], row_onlys[b]);
                     if (got != want)
                         print_message("matcher %zu '%s' nth %u min_row %u row_only %u: %zu, want %zu\n", k,
                                       m.text, m.nth, min_rows[a], row_onlys[b], got, want);
@@ -606,8 +606,8 @@ static void test_label_index(void **state)
             regmatch_t want[10], got[10];
             memset(want, 0x55, sizeof want);
             memset(got, 0x55, sizeof got);
-            bool w = map_match(&m, ms.labels[i], want, 10);
-            assert_int_equal(map_match_cell(&ms, i, &m, got, 10), w);
+            bool w = ps_map_match(&m, ms.labels[i], want, 10);
+            assert_int_equal(ps_map_match_cell(&ms, i, &m, got, 10), w);
             if (w)
                 assert_memory_equal(got, want, sizeof want);
         }
@@ -622,8 +622,8 @@ static void test_label_index(void **state)
             chained++;
         }
     assert_int_equal(chained, ms.ntext);
-    map_sheet_release(&ms);
-    workbook_free(wb);
+    ps_map_sheet_release(&ms);
+    ps_workbook_free(wb);
 }
 
 /* docs/mapping.md shows the example file verbatim, so the documented mapping is the tested one. */

@@ -44,9 +44,9 @@ static ps_status merge_samples(const ps_mapping_set *set, const ps_checker *ck, 
 {
     ps_merge *mg = NULL;
     ps_error err;
-    ps_status st = merge_open(set, out, &err, &mg);
+    ps_status st = ps_merge_open(set, out, &err, &mg);
     if (st != PS_OK) {
-        print_message("merge_open: %s\n", err.message);
+        print_message("ps_merge_open: %s\n", err.message);
         return st;
     }
     for (size_t i = 0; i < NINPUTS; i++) {
@@ -54,23 +54,23 @@ static ps_status merge_samples(const ps_mapping_set *set, const ps_checker *ck, 
         ps_document **docs = NULL;
         size_t n = 0;
         ps_error ferr;
-        st = reader_open(inputs[i], NULL, &wb, &ferr);
+        st = ps_reader_open(inputs[i], NULL, &wb, &ferr);
         if (st == PS_OK) {
-            st = mapping_extract_workbook(set, wb, inputs[i], &docs, &n, &ferr);
-            workbook_free(wb);
+            st = ps_mapping_extract_workbook(set, wb, inputs[i], &docs, &n, &ferr);
+            ps_workbook_free(wb);
         }
         if (st == PS_OK) {
             for (size_t d = 0; d < n; d++)
-                assert_int_equal(checker_check_document(ck, docs[d], &err), PS_OK);
-            assert_int_equal(checker_check_cross(ck, docs, n, &err), PS_OK);
+                assert_int_equal(ps_checker_check_document(ck, docs[d], &err), PS_OK);
+            assert_int_equal(ps_checker_check_cross(ck, docs, n, &err), PS_OK);
         }
-        assert_int_equal(merge_add_file(mg, inputs[i], st, st ? &ferr : NULL, docs, n), PS_OK);
+        assert_int_equal(ps_merge_add_file(mg, inputs[i], st, st ? &ferr : NULL, docs, n), PS_OK);
         for (size_t d = 0; d < n; d++)
-            document_free(docs[d]);
+            ps_document_free(docs[d]);
         free(docs);
     }
-    *ndups = merge_duplicate_count(mg);
-    return merge_close(mg, &err);
+    *ndups = ps_merge_duplicate_count(mg);
+    return ps_merge_close(mg, &err);
 }
 
 typedef struct fixture {
@@ -83,7 +83,8 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     ps_error err;
-    if (!f || mapping_set_load(NULL, &f->set, &err) != PS_OK || checker_new(f->set, &f->ck, &err) != PS_OK)
+    if (!f || ps_mapping_set_load(NULL, &f->set, &err) != PS_OK ||
+        ps_checker_new(f->set, &f->ck, &err) != PS_OK)
         return -1;
     snprintf(f->dir, sizeof f->dir, "/tmp/ps_merge_test.XXXXXX");
     if (!mkdtemp(f->dir))
@@ -103,8 +104,8 @@ static int teardown(void **state)
     }
     if (!getenv("PS_TEST_KEEP"))
         rmdir(f->dir);
-    checker_free(f->ck);
-    mapping_set_free(f->set);
+    ps_checker_free(f->ck);
+    ps_mapping_set_free(f->set);
     free(f);
     return 0;
 }
@@ -225,16 +226,16 @@ static void test_merge_abort(void **state)
     snprintf(out, sizeof out, "%s/aborted.xlsx", f->dir);
     ps_merge *mg = NULL;
     ps_error err;
-    assert_int_equal(merge_open(f->set, out, &err, &mg), PS_OK);
-    assert_int_equal(merge_add_file(mg, "x.xls", PS_ERR_CORRUPT, NULL, NULL, 0), PS_OK);
-    merge_abort(mg);
+    assert_int_equal(ps_merge_open(f->set, out, &err, &mg), PS_OK);
+    assert_int_equal(ps_merge_add_file(mg, "x.xls", PS_ERR_CORRUPT, NULL, NULL, 0), PS_OK);
+    ps_merge_abort(mg);
     assert_int_not_equal(access(out, F_OK), 0);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -q tmp-", f->dir);
     assert_int_not_equal(system(cmd), 0); /* no temporary file left */
     /* an output folder that does not exist */
     snprintf(out, sizeof out, "%s/missing/x.xlsx", f->dir);
-    assert_int_equal(merge_open(f->set, out, &err, &mg), PS_ERR_IO);
+    assert_int_equal(ps_merge_open(f->set, out, &err, &mg), PS_ERR_IO);
 }
 
 int main(void)

@@ -47,7 +47,7 @@ static void test_builtin_ids(void **state)
     };
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         print_message("id %u\n", ids[i].id);
-        numfmt f = numfmt_builtin(ids[i].id);
+        numfmt f = ps_numfmt_builtin(ids[i].id);
         assert_int_equal(f.cls, ids[i].cls);
         assert_int_equal(f.decimals, ids[i].decimals);
         assert_int_equal(f.has_time, ids[i].has_time);
@@ -83,7 +83,7 @@ static void test_format_codes(void **state)
     };
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         print_message("code %s\n", codes[i].code);
-        numfmt f = numfmt_classify(codes[i].code, strlen(codes[i].code));
+        numfmt f = ps_numfmt_classify(codes[i].code, strlen(codes[i].code));
         assert_int_equal(f.cls, codes[i].cls);
         assert_int_equal(f.decimals, codes[i].decimals);
         assert_int_equal(f.has_time, codes[i].has_time);
@@ -113,11 +113,11 @@ static void test_serial_dates(void **state)
     char buf[32];
     for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
         print_message("serial %.8f\n", dates[i].serial);
-        assert_true(numfmt_serial_iso(dates[i].serial, dates[i].with_time, buf, sizeof buf));
+        assert_true(ps_numfmt_serial_iso(dates[i].serial, dates[i].with_time, buf, sizeof buf));
         assert_string_equal(buf, dates[i].iso);
     }
-    assert_false(numfmt_serial_iso(-1, false, buf, sizeof buf));
-    assert_false(numfmt_serial_iso(2958466, false, buf, sizeof buf));
+    assert_false(ps_numfmt_serial_iso(-1, false, buf, sizeof buf));
+    assert_false(ps_numfmt_serial_iso(2958466, false, buf, sizeof buf));
 }
 
 static void test_iso_dates(void **state)
@@ -136,7 +136,7 @@ static void test_iso_dates(void **state)
     for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
         print_message("iso %s\n", dates[i].iso);
         double serial = -1;
-        assert_true(numfmt_iso_serial(dates[i].iso, &serial));
+        assert_true(ps_numfmt_iso_serial(dates[i].iso, &serial));
         assert_true(serial == dates[i].serial);
     }
     static const char *bad[] = {"",           "2022",  "2022-13-01",  "2022-03-32",
@@ -144,7 +144,7 @@ static void test_iso_dates(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         print_message("bad '%s'\n", bad[i]);
         double serial;
-        assert_false(numfmt_iso_serial(bad[i], &serial));
+        assert_false(ps_numfmt_iso_serial(bad[i], &serial));
     }
 }
 

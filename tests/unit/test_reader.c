@@ -1,6 +1,6 @@
-/* test_reader.c - reader_open on the bad inputs (codes from tests/data/bad/expected.json, a
+/* test_reader.c - ps_reader_open on the bad inputs (codes from tests/data/bad/expected.json, a
  * copy of samples/bad/expected.json), the messages that say what a file really is, and
- * reader_sniff on small byte strings. */
+ * ps_reader_sniff on small byte strings. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,13 +51,13 @@ static size_t load_expected(expectation *out, size_t max)
 static ps_status open_status(const char *path, ps_error *err)
 {
     ps_workbook *wb = NULL;
-    error_clear(err);
-    ps_status st = reader_open(path, NULL, &wb, err);
+    ps_error_clear(err);
+    ps_status st = ps_reader_open(path, NULL, &wb, err);
     if (st == PS_OK)
         assert_non_null(wb);
     else
         assert_null(wb);
-    workbook_free(wb);
+    ps_workbook_free(wb);
     return st;
 }
 
@@ -73,8 +73,8 @@ static void test_bad_files(void **state)
         const char *want = strcmp(ex[i].code, "no_template") == 0 ? "ok" : ex[i].code;
         ps_error err;
         ps_status st = open_status(path, &err);
-        print_message("%s: want %s, got %s (%s)\n", ex[i].file, want, error_code_name(st), err.message);
-        assert_string_equal(error_code_name(st), want);
+        print_message("%s: want %s, got %s (%s)\n", ex[i].file, want, ps_error_code_name(st), err.message);
+        assert_string_equal(ps_error_code_name(st), want);
         if (st != PS_OK) {
             assert_string_equal(err.file, path); /* the error names the file */
             assert_true(err.message[0] != '\0');
@@ -172,13 +172,13 @@ static void test_sniff(void **state)
     for (size_t i = 0; i < sizeof sniffs / sizeof sniffs[0]; i++) {
         size_t n = sniffs[i].n ? sniffs[i].n : strlen(sniffs[i].bytes);
         print_message("row %zu\n", i);
-        assert_int_equal(reader_sniff((const unsigned char *)sniffs[i].bytes, n), sniffs[i].want);
+        assert_int_equal(ps_reader_sniff((const unsigned char *)sniffs[i].bytes, n), sniffs[i].want);
     }
 }
 
 static void test_default_limits(void **state)
 {
-    ps_limits l = reader_default_limits();
+    ps_limits l = ps_reader_default_limits();
     assert_int_equal(l.max_cells_per_sheet, 2000000);
     assert_int_equal(l.max_cells_per_file, 5000000);
     assert_int_equal(l.max_sheets, 256);

@@ -1,4 +1,4 @@
-/* test_reader_xls.c - reader_open_xls on real files (tests/data/xls/, copies of samples/ and
+/* test_reader_xls.c - ps_reader_open_xls on real files (tests/data/xls/, copies of samples/ and
  * of the corpus) and on small BIFF8 workbooks built here record by record for the cases no
  * sample has (CONTINUE-split strings, every FORMULA result kind, limits, damaged streams).
  * freexl 1.0.6 serves as an oracle: every constant cell it returns must be ours too. */
@@ -26,16 +26,16 @@
 
 static ps_status open_xls_file(const char *path, const ps_limits *lim, ps_workbook **wb, ps_error *err)
 {
-    return open_with(reader_open_xls, path, lim, wb, err);
+    return open_with(ps_reader_open_xls, path, lim, wb, err);
 }
 
 static ps_workbook *open_ok(const char *path)
 {
     ps_workbook *wb = NULL;
     ps_error err;
-    error_clear(&err);
+    ps_error_clear(&err);
     ps_status st = open_xls_file(path, NULL, &wb, &err);
-    print_message("%s: %s %s\n", path, error_code_name(st), err.message);
+    print_message("%s: %s %s\n", path, ps_error_code_name(st), err.message);
     assert_int_equal(st, PS_OK);
     assert_non_null(wb);
     return wb;
@@ -44,9 +44,9 @@ static ps_workbook *open_ok(const char *path)
 static ps_status open_fail(const char *path, const ps_limits *lim, ps_error *err)
 {
     ps_workbook *wb = NULL;
-    error_clear(err);
+    ps_error_clear(err);
     ps_status st = open_xls_file(path, lim, &wb, err);
-    print_message("%s: %s [%s!%s] %s\n", path, error_code_name(st), err->sheet, err->cell, err->message);
+    print_message("%s: %s [%s!%s] %s\n", path, ps_error_code_name(st), err->sheet, err->cell, err->message);
     assert_int_not_equal(st, PS_OK);
     assert_null(wb);
     assert_string_equal(err->file, path);
@@ -56,15 +56,15 @@ static ps_status open_fail(const char *path, const ps_limits *lim, ps_error *err
 static const ps_cell *cell_at(const ps_sheet *sh, const char *ref)
 {
     uint32_t r, c;
-    assert_true(cell_ref_parse(ref, &r, &c));
-    return sheet_cell(sh, r, c);
+    assert_true(ps_cell_ref_parse(ref, &r, &c));
+    return ps_sheet_cell(sh, r, c);
 }
 
 static const ps_sheet *sheet_named(const ps_workbook *wb, const char *name)
 {
-    for (size_t i = 0; i < workbook_sheet_count(wb); i++)
-        if (strcmp(sheet_name(workbook_sheet(wb, i)), name) == 0)
-            return workbook_sheet(wb, i);
+    for (size_t i = 0; i < ps_workbook_sheet_count(wb); i++)
+        if (strcmp(ps_sheet_name(ps_workbook_sheet(wb, i)), name) == 0)
+            return ps_workbook_sheet(wb, i);
     fail_msg("no sheet %s", name);
     return NULL;
 }
@@ -82,11 +82,11 @@ static const ps_range zpb_merges[] = {
 
 static void check_zpb(const ps_workbook *wb)
 {
-    assert_int_equal(workbook_sheet_count(wb), 1);
-    const ps_sheet *sh = workbook_sheet(wb, 0);
-    assert_string_equal(sheet_name(sh), "自评表");
-    assert_int_equal(sheet_rows(sh), 31);
-    assert_int_equal(sheet_cols(sh), 8);
+    assert_int_equal(ps_workbook_sheet_count(wb), 1);
+    const ps_sheet *sh = ps_workbook_sheet(wb, 0);
+    assert_string_equal(ps_sheet_name(sh), "自评表");
+    assert_int_equal(ps_sheet_rows(sh), 31);
+    assert_int_equal(ps_sheet_cols(sh), 8);
 
     const ps_cell *f6 = cell_at(sh, "F6"); /* =E6/D6, format 0% */
     assert_non_null(f6);
@@ -111,40 +111,40 @@ static void check_zpb(const ps_workbook *wb)
     assert_string_equal(cell_at(sh, "C10")->text, "\u3000");
 
     size_t n = sizeof zpb_merges / sizeof zpb_merges[0];
-    assert_int_equal(sheet_merge_count(sh), n);
+    assert_int_equal(ps_sheet_merge_count(sh), n);
     for (size_t i = 0; i < n; i++) {
-        const ps_range *m = &sheet_merges(sh)[i];
+        const ps_range *m = &ps_sheet_merges(sh)[i];
         print_message("merge %zu\n", i);
         assert_memory_equal(m, &zpb_merges[i], sizeof *m);
     }
     /* H7 lies in D7:H7, whose top-left holds the text */
-    assert_string_equal(sheet_cell_shown(sh, 6, 7)->text, "按支出性质分\u3000\u3000");
+    assert_string_equal(ps_sheet_cell_shown(sh, 6, 7)->text, "按支出性质分\u3000\u3000");
 }
 
 static void test_zpb_biff8(void **state)
 {
     ps_workbook *wb = open_ok(DATA "hengyang-zpb.xls");
-    assert_int_equal(workbook_format(wb), PS_FORMAT_XLS_BIFF8);
-    assert_int_equal(workbook_codepage(wb), 0);
+    assert_int_equal(ps_workbook_format(wb), PS_FORMAT_XLS_BIFF8);
+    assert_int_equal(ps_workbook_codepage(wb), 0);
     check_zpb(wb);
-    workbook_free(wb);
+    ps_workbook_free(wb);
 }
 
 /* The BIFF5/GBK copy gives the same workbook cell by cell, RSTRING cells included. */
 static void test_zpb_biff5_same_as_biff8(void **state)
 {
     ps_workbook *b5 = open_ok(DATA "hengyang-zpb-biff5.xls");
-    assert_int_equal(workbook_format(b5), PS_FORMAT_XLS_BIFF5);
-    assert_int_equal(workbook_codepage(b5), 936);
+    assert_int_equal(ps_workbook_format(b5), PS_FORMAT_XLS_BIFF5);
+    assert_int_equal(ps_workbook_codepage(b5), 936);
     check_zpb(b5);
     ps_workbook *b8 = open_ok(DATA "hengyang-zpb.xls");
-    const ps_sheet *s5 = workbook_sheet(b5, 0), *s8 = workbook_sheet(b8, 0);
-    assert_int_equal(sheet_cell_count(s5), sheet_cell_count(s8));
-    assert_int_equal(sheet_cell_count(s8), 110);
-    for (size_t i = 0; i < sheet_cell_count(s8); i++) {
-        const ps_cell *a = &sheet_cells(s8)[i], *b = &sheet_cells(s5)[i];
+    const ps_sheet *s5 = ps_workbook_sheet(b5, 0), *s8 = ps_workbook_sheet(b8, 0);
+    assert_int_equal(ps_sheet_cell_count(s5), ps_sheet_cell_count(s8));
+    assert_int_equal(ps_sheet_cell_count(s8), 110);
+    for (size_t i = 0; i < ps_sheet_cell_count(s8); i++) {
+        const ps_cell *a = &ps_sheet_cells(s8)[i], *b = &ps_sheet_cells(s5)[i];
         char ref[16];
-        print_message("cell %s\n", cell_ref(a->row, a->col, ref, sizeof ref));
+        print_message("cell %s\n", ps_cell_ref(a->row, a->col, ref, sizeof ref));
         assert_int_equal(a->row, b->row);
         assert_int_equal(a->col, b->col);
         assert_int_equal(a->type, b->type);
@@ -157,21 +157,21 @@ static void test_zpb_biff5_same_as_biff8(void **state)
         else
             assert_null(b->text);
     }
-    workbook_free(b8);
-    workbook_free(b5);
+    ps_workbook_free(b8);
+    ps_workbook_free(b5);
 }
 
 static void test_jcsj_text_kept_exactly(void **state)
 {
     ps_workbook *wb = open_ok(DATA "hengyang-jcsj.xls");
-    const ps_sheet *sh = workbook_sheet(wb, 0);
+    const ps_sheet *sh = ps_workbook_sheet(wb, 0);
     assert_string_equal(cell_at(sh, "B4")->text, "编制数");
     const ps_cell *b5 = cell_at(sh, "B5");
     assert_int_equal(b5->type, PS_CELL_TEXT);
     assert_string_equal(b5->text, "\u3000"
                                   "114");
     assert_string_equal(cell_at(sh, "C9")->text, "10.5\u3000");
-    workbook_free(wb);
+    ps_workbook_free(wb);
 }
 
 /* Cached results of the cells samples' expected.json lists under formula_cells, as xlrd reads
@@ -221,7 +221,7 @@ static void test_formula_cells(void **state)
         assert_true(fabs(c->number - formulas[i].value) < 1e-12);
         assert_int_equal(c->format, formulas[i].fmt);
         assert_int_equal(c->decimals, formulas[i].decimals);
-        workbook_free(wb);
+        ps_workbook_free(wb);
     }
 }
 
@@ -241,10 +241,10 @@ static void test_constants_match_freexl(void **state)
         assert_non_null(h);
         unsigned nsheets = 0;
         freexl_get_info(h, FREEXL_BIFF_SHEET_COUNT, &nsheets);
-        assert_int_equal(nsheets, workbook_sheet_count(wb));
+        assert_int_equal(nsheets, ps_workbook_sheet_count(wb));
         size_t seen = 0, formulas_seen = 0, ours = 0;
         for (unsigned s = 0; s < nsheets; s++) {
-            const ps_sheet *sh = workbook_sheet(wb, s);
+            const ps_sheet *sh = ps_workbook_sheet(wb, s);
             assert_int_equal(freexl_select_active_worksheet(h, (unsigned short)s), FREEXL_OK);
             unsigned rows;
             unsigned short cols;
@@ -255,9 +255,9 @@ static void test_constants_match_freexl(void **state)
                     assert_int_equal(freexl_get_cell_value(h, r, (unsigned short)c, &v), FREEXL_OK);
                     if (v.type == FREEXL_CELL_NULL)
                         continue;
-                    const ps_cell *mine = sheet_cell(sh, r, c);
+                    const ps_cell *mine = ps_sheet_cell(sh, r, c);
                     char ref[16];
-                    print_message("%s %s\n", files[i], cell_ref(r, c, ref, sizeof ref));
+                    print_message("%s %s\n", files[i], ps_cell_ref(r, c, ref, sizeof ref));
                     assert_non_null(mine);
                     assert_false(mine->formula);
                     seen++;
@@ -268,15 +268,15 @@ static void test_constants_match_freexl(void **state)
                     else if (v.type == FREEXL_CELL_TEXT || v.type == FREEXL_CELL_SST_TEXT)
                         assert_string_equal(mine->text, v.value.text_value);
                 }
-            ours += sheet_cell_count(sh);
-            for (size_t k = 0; k < sheet_cell_count(sh); k++)
-                formulas_seen += sheet_cells(sh)[k].formula;
+            ours += ps_sheet_cell_count(sh);
+            for (size_t k = 0; k < ps_sheet_cell_count(sh); k++)
+                formulas_seen += ps_sheet_cells(sh)[k].formula;
         }
         /* what freexl misses is exactly the formula cells */
         assert_int_equal(ours, seen + formulas_seen);
         assert_int_equal(formulas_seen, nformulas[i]);
         freexl_close(h);
-        workbook_free(wb);
+        ps_workbook_free(wb);
     }
 }
 
@@ -285,7 +285,7 @@ static void test_constants_match_freexl(void **state)
 static void test_dates_1904(void **state)
 {
     ps_workbook *wb = open_ok(DATA "calamine__date_1904.xls");
-    const ps_sheet *sh = workbook_sheet(wb, 0);
+    const ps_sheet *sh = ps_workbook_sheet(wb, 0);
     const ps_cell *a1 = cell_at(sh, "A1"), *a3 = cell_at(sh, "A3");
     assert_int_equal(a1->type, PS_CELL_DATE);
     assert_int_equal(a1->format, PS_FMT_DATE);
@@ -294,13 +294,13 @@ static void test_dates_1904(void **state)
     assert_int_equal(a3->type, PS_CELL_DATE);
     assert_string_equal(a3->text, "1904-01-11T15:10:10");
     assert_int_equal(cell_at(sh, "B1")->type, PS_CELL_NUMBER);
-    workbook_free(wb);
+    ps_workbook_free(wb);
 }
 
 static void test_error_and_bool_cells(void **state)
 {
     ps_workbook *wb = open_ok(DATA "sheetjs__ErrorTypes.xls");
-    const ps_sheet *sh = workbook_sheet(wb, 0);
+    const ps_sheet *sh = ps_workbook_sheet(wb, 0);
     static const struct {
         const char *ref, *text;
     } errs[] = {{"A2", "#NULL!"}, {"A3", "#DIV/0!"}, {"A4", "#VALUE!"}, {"A5", "#REF!"},
@@ -318,15 +318,15 @@ static void test_error_and_bool_cells(void **state)
     assert_true(cell_at(sh, "I2")->number == 0);
     assert_int_equal(cell_at(sh, "A12")->type, PS_CELL_DATE);
     assert_true(cell_at(sh, "A12")->number == 41923);
-    workbook_free(wb);
+    ps_workbook_free(wb);
 }
 
 static void test_bare_biff3(void **state)
 {
     ps_workbook *wb = open_ok(DATA "exceldatareader__as3xls_BIFF3.xls");
-    assert_int_equal(workbook_sheet_count(wb), 1);
-    const ps_sheet *sh = workbook_sheet(wb, 0);
-    assert_string_equal(sheet_name(sh), "Sheet 1");
+    assert_int_equal(ps_workbook_sheet_count(wb), 1);
+    const ps_sheet *sh = ps_workbook_sheet(wb, 0);
+    assert_string_equal(ps_sheet_name(sh), "Sheet 1");
     assert_true(cell_at(sh, "A1")->number == 1);
     assert_string_equal(cell_at(sh, "B1")->text, "Hi");
     const ps_cell *c1 = cell_at(sh, "C1");
@@ -340,7 +340,7 @@ static void test_bare_biff3(void **state)
     assert_int_equal(c2->type, PS_CELL_DATE);
     assert_true(c2->number == 37673 + 1462);
     assert_string_equal(c2->text, "2007-02-22");
-    workbook_free(wb);
+    ps_workbook_free(wb);
 }
 
 static void test_encrypted(void **state)
@@ -417,8 +417,8 @@ static void *read_many(void *arg)
         if (strstr(path, "truncated")) {
             bad += st != PS_ERR_CORRUPT || !strstr(err.message, "directory sector 20 lies beyond the end");
         } else {
-            bad += st != PS_OK || !wb || sheet_cell_count(workbook_sheet(wb, 0)) != 110;
-            workbook_free(wb);
+            bad += st != PS_OK || !wb || ps_sheet_cell_count(ps_workbook_sheet(wb, 0)) != 110;
+            ps_workbook_free(wb);
         }
     }
     return (void *)(intptr_t)bad;
@@ -792,7 +792,7 @@ static void test_built_workbook(void **state)
     const char *path = write_ole("Workbook", &b);
     free(b.p);
     ps_workbook *wb = open_ok(path);
-    assert_int_equal(workbook_format(wb), PS_FORMAT_XLS_BIFF8);
+    assert_int_equal(ps_workbook_format(wb), PS_FORMAT_XLS_BIFF8);
     const ps_sheet *sh = sheet_named(wb, "表一");
     assert_string_equal(cell_at(sh, "A1")->text, "甲乙");
     assert_string_equal(cell_at(sh, "B1")->text, "hello世界");
@@ -846,14 +846,14 @@ static void test_built_workbook(void **state)
     assert_true(f->number == 0.5);
     assert_int_equal(f->format, PS_FMT_PERCENT);
 
-    assert_int_equal(sheet_merge_count(sh), 1);
-    const ps_range *m = sheet_merge_at(sh, 6, 2);
+    assert_int_equal(ps_sheet_merge_count(sh), 1);
+    const ps_range *m = ps_sheet_merge_at(sh, 6, 2);
     assert_non_null(m);
     assert_int_equal(m->first_row, 5);
     assert_int_equal(m->last_col, 2);
-    assert_int_equal(sheet_rows(sh), 60001);
-    assert_int_equal(sheet_cols(sh), 8);
-    workbook_free(wb);
+    assert_int_equal(ps_sheet_rows(sh), 60001);
+    assert_int_equal(ps_sheet_cols(sh), 8);
+    ps_workbook_free(wb);
     unlink(path);
 }
 
@@ -870,17 +870,17 @@ static void test_built_failures(void **state)
     b = build_workbook((built){0});
     path = write_ole("Workbook", &b);
     free(b.p);
-    ps_limits lim = reader_default_limits();
+    ps_limits lim = ps_reader_default_limits();
     lim.max_rows = 1000;
     assert_int_equal(open_fail(path, &lim, &err), PS_ERR_UNSUPPORTED);
     assert_non_null(strstr(err.message, "max_rows"));
     assert_string_equal(err.sheet, "表一");
     assert_string_equal(err.cell, "H60001");
-    lim = reader_default_limits();
+    lim = ps_reader_default_limits();
     lim.max_cells_per_sheet = 5;
     assert_int_equal(open_fail(path, &lim, &err), PS_ERR_UNSUPPORTED);
     assert_non_null(strstr(err.message, "max_cells_per_sheet"));
-    lim = reader_default_limits();
+    lim = ps_reader_default_limits();
     lim.max_string_bytes = 4;
     assert_int_equal(open_fail(path, &lim, &err), PS_ERR_UNSUPPORTED);
     assert_non_null(strstr(err.message, "max_string_bytes"));
@@ -895,8 +895,8 @@ static void test_built_failures(void **state)
     path = write_ole("Workbook", &b);
     free(b.p);
     ps_workbook *wb = open_ok(path);
-    assert_string_equal(cell_at(workbook_sheet(wb, 0), "B1")->text, "hello世界");
-    workbook_free(wb);
+    assert_string_equal(cell_at(ps_workbook_sheet(wb, 0), "B1")->text, "hello世界");
+    ps_workbook_free(wb);
 
     /* a stream cut inside a record */
     b = build_workbook((built){.cut_sheet = 1});
@@ -912,7 +912,7 @@ static void test_built_failures(void **state)
     free(b.p);
     assert_int_equal(open_fail(path, NULL, &err), PS_ERR_CORRUPT);
     assert_non_null(strstr(err.message, "重叠"));
-    lim = reader_default_limits();
+    lim = ps_reader_default_limits();
     lim.max_sheets = 100;
     assert_int_equal(open_fail(path, &lim, &err), PS_ERR_UNSUPPORTED);
     assert_non_null(strstr(err.message, "max_sheets"));
@@ -976,7 +976,7 @@ static void test_damaged_copies(void **state)
         ps_status st = open_xls_file(path, NULL, &wb, &err);
         if (st == PS_OK) {
             opened++;
-            workbook_free(wb);
+            ps_workbook_free(wb);
         } else {
             failed++;
             assert_true(st == PS_ERR_CORRUPT || st == PS_ERR_NOT_A_SPREADSHEET || st == PS_ERR_UNSUPPORTED ||

@@ -62,7 +62,7 @@ static int load_builtin(void **state)
         char *text = slurp(g.gl_pathv[i], &len);
         ps_error err = {0};
         ps_ruleset *rs = NULL;
-        if (text && ruleset_from_string(text, len, g.gl_pathv[i], &rs, &err) == PS_OK)
+        if (text && ps_ruleset_from_string(text, len, g.gl_pathv[i], &rs, &err) == PS_OK)
             builtin[nbuiltin++] = rs;
         else
             fprintf(stderr, "%s:%d:%d: %s\n", err.file, err.line, err.col, err.message);
@@ -76,14 +76,14 @@ static int free_builtin(void **state)
 {
     (void)state;
     for (size_t i = 0; i < nbuiltin; i++)
-        ruleset_free(builtin[i]);
+        ps_ruleset_free(builtin[i]);
     return 0;
 }
 
 static const ps_rule *find_builtin(const char *id)
 {
     for (size_t i = 0; i < nbuiltin; i++) {
-        const ps_rule *r = ruleset_find(builtin[i], id);
+        const ps_rule *r = ps_ruleset_find(builtin[i], id);
         if (r)
             return r;
     }
@@ -155,7 +155,7 @@ static bool json_value(struct fy_node *n, ps_value *v)
     v->raw = lookup(n, "raw");
     if (!num && !v->text && v->type == PS_TYPE_TEXT)
         v->text = v->raw;
-    if (cell && !cell_ref_parse(cell, &v->row, &v->col))
+    if (cell && !ps_cell_ref_parse(cell, &v->row, &v->col))
         return false;
     if (dec)
         v->decimals = (uint8_t)atoi(dec);
@@ -165,7 +165,7 @@ static bool json_value(struct fy_node *n, ps_value *v)
 
 static ps_document *json_document(struct fy_node *obj, const char *template_id)
 {
-    ps_document *doc = document_new(template_id, "test", "test.xls", "Sheet1");
+    ps_document *doc = ps_document_new(template_id, "test", "test.xls", "Sheet1");
     void *it = NULL;
     struct fy_node_pair *p;
     while ((p = fy_node_mapping_iterate(obj, &it))) {
@@ -175,17 +175,17 @@ static ps_document *json_document(struct fy_node *obj, const char *template_id)
             void *it2 = NULL;
             struct fy_node_pair *tp;
             while ((tp = fy_node_mapping_iterate(val, &it2))) {
-                ps_table *t = document_add_table(doc, fy_node_get_scalar0(fy_node_pair_key(tp)));
+                ps_table *t = ps_document_add_table(doc, fy_node_get_scalar0(fy_node_pair_key(tp)));
                 void *it3 = NULL;
                 struct fy_node *row;
                 while ((row = fy_node_sequence_iterate(fy_node_pair_value(tp), &it3))) {
-                    size_t r = table_add_row(t);
+                    size_t r = ps_table_add_row(t);
                     void *it4 = NULL;
                     struct fy_node_pair *cp;
                     while ((cp = fy_node_mapping_iterate(row, &it4))) {
                         ps_value v;
                         if (json_value(fy_node_pair_value(cp), &v))
-                            table_set(t, r, fy_node_get_scalar0(fy_node_pair_key(cp)), &v);
+                            ps_table_set(t, r, fy_node_get_scalar0(fy_node_pair_key(cp)), &v);
                     }
                 }
             }
@@ -193,7 +193,7 @@ static ps_document *json_document(struct fy_node *obj, const char *template_id)
         }
         ps_value v;
         if (json_value(val, &v))
-            document_set(doc, key, &v);
+            ps_document_set(doc, key, &v);
     }
     return doc;
 }
@@ -231,19 +231,19 @@ static void run_eval_case(runner *rn, int line, char **lines, size_t n)
         size_t len = strlen(lines[0]) + 3;
         char *yaml = malloc(len);
         snprintf(yaml, len, "- %s", lines[0]);
-        if (ruleset_from_string(yaml, strlen(yaml), rn->file, &own_set, &err) != PS_OK) {
+        if (ps_ruleset_from_string(yaml, strlen(yaml), rn->file, &own_set, &err) != PS_OK) {
             failf(rn, line, "rule does not compile: %d:%d: %s", err.line, err.col, err.message);
             free(yaml);
             return;
         }
         free(yaml);
-        rules[nrules++] = ruleset_at(own_set, 0);
+        rules[nrules++] = ps_ruleset_at(own_set, 0);
     } else {
         /* every entry of that id, in file order (one rule of checks.md may be written in parts) */
         for (size_t b = 0; b < nbuiltin; b++)
-            for (size_t i = 0; i < ruleset_count(builtin[b]) && nrules < 16; i++)
-                if (!strcmp(rule_id(ruleset_at(builtin[b], i)), lines[0]))
-                    rules[nrules++] = ruleset_at(builtin[b], i);
+            for (size_t i = 0; i < ps_ruleset_count(builtin[b]) && nrules < 16; i++)
+                if (!strcmp(ps_rule_id(ps_ruleset_at(builtin[b], i)), lines[0]))
+                    rules[nrules++] = ps_ruleset_at(builtin[b], i);
         if (!nrules) {
             failf(rn, line, "no rule %s in mappings/NAME.yaml", lines[0]);
             return;
@@ -255,26 +255,26 @@ static void run_eval_case(runner *rn, int line, char **lines, size_t n)
     if (!json || !fy_node_is_mapping(fy_document_root(json))) {
         failf(rn, line + 1, "the document is not a JSON object");
         fy_document_destroy(json);
-        ruleset_free(own_set);
+        ps_ruleset_free(own_set);
         return;
     }
     ps_document *docs[8] = {0};
-    size_t ndocs = rule_namespace_count(rule);
+    size_t ndocs = ps_rule_namespace_count(rule);
     ps_status st = PS_OK;
     if (ndocs == 0) {
         docs[0] = json_document(fy_document_root(json), "test");
         ndocs = 1;
         for (size_t i = 0; i < nrules && st == PS_OK; i++)
-            st = rule_eval(rules[i], docs[0], &err);
+            st = ps_rule_eval(rules[i], docs[0], &err);
     } else {
         for (size_t i = 0; i < ndocs && i < 8; i++) {
             struct fy_node *o =
-                fy_node_mapping_lookup_by_string(fy_document_root(json), rule_namespace(rule, i), FY_NT);
-            docs[i] = o ? json_document(o, rule_namespace(rule, i))
-                        : document_new(rule_namespace(rule, i), "t", "t.xls", "S");
+                fy_node_mapping_lookup_by_string(fy_document_root(json), ps_rule_namespace(rule, i), FY_NT);
+            docs[i] = o ? json_document(o, ps_rule_namespace(rule, i))
+                        : ps_document_new(ps_rule_namespace(rule, i), "t", "t.xls", "S");
         }
         for (size_t i = 0; i < nrules && st == PS_OK; i++)
-            st = rule_eval_cross(rules[i], docs, ndocs, &err);
+            st = ps_rule_eval_cross(rules[i], docs, ndocs, &err);
     }
     if (st != PS_OK)
         failf(rn, line, "evaluation failed: %s", err.message);
@@ -285,16 +285,16 @@ static void run_eval_case(runner *rn, int line, char **lines, size_t n)
             want++;
     size_t got = 0;
     for (size_t d = 0; d < ndocs; d++)
-        got += findings_count(document_findings(docs[d]));
+        got += ps_findings_count(ps_document_findings(docs[d]));
     if (got != want)
-        failf(rn, line, "%s: expected %zu findings, got %zu", rule_id(rule), want, got);
+        failf(rn, line, "%s: expected %zu findings, got %zu", ps_rule_id(rule), want, got);
     size_t k = 2;
     for (size_t d = 0; d < ndocs; d++) {
-        const ps_findings *fs = document_findings(docs[d]);
-        for (size_t i = 0; i < findings_count(fs); i++) {
-            const ps_finding *f = findings_at(fs, i);
+        const ps_findings *fs = ps_document_findings(docs[d]);
+        for (size_t i = 0; i < ps_findings_count(fs); i++) {
+            const ps_finding *f = ps_findings_at(fs, i);
             char have[2048];
-            snprintf(have, sizeof have, "%s %s%s%s%s", severity_name(f->severity), f->cell ? "@" : "",
+            snprintf(have, sizeof have, "%s %s%s%s%s", ps_severity_name(f->severity), f->cell ? "@" : "",
                      f->cell ? f->cell : "", f->cell ? " " : "", f->message);
             while (k < n && !strcmp(lines[k], "ok"))
                 k++;
@@ -307,7 +307,7 @@ static void run_eval_case(runner *rn, int line, char **lines, size_t n)
             bool ok = !strcmp(w, have);
             if (!ok && !strchr(w, '@')) {
                 char nocell[2048];
-                snprintf(nocell, sizeof nocell, "%s %s", severity_name(f->severity), f->message);
+                snprintf(nocell, sizeof nocell, "%s %s", ps_severity_name(f->severity), f->message);
                 ok = !strcmp(w, nocell);
             }
             if (!ok)
@@ -316,9 +316,9 @@ static void run_eval_case(runner *rn, int line, char **lines, size_t n)
         }
     }
     for (size_t d = 0; d < ndocs; d++)
-        document_free(docs[d]);
+        ps_document_free(docs[d]);
     fy_document_destroy(json);
-    ruleset_free(own_set);
+    ps_ruleset_free(own_set);
 }
 
 static void run_syntax_case(runner *rn, int line, char **lines, size_t n)
@@ -330,10 +330,10 @@ static void run_syntax_case(runner *rn, int line, char **lines, size_t n)
     }
     ps_error err = {0};
     ps_origin o = {NULL, 0, 0};
-    ps_rule *r = rule_compile("syntax", lines[0], o, &err);
+    ps_rule *r = ps_rule_compile("syntax", lines[0], o, &err);
     if (r) {
         failf(rn, line, "compiled, but should fail with %s", lines[1]);
-        rule_free(r);
+        ps_rule_free(r);
         return;
     }
     char have[700];
@@ -487,13 +487,13 @@ static void test_caret(void **state)
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         char buf[256];
-        size_t need = rule_caret(rows[i].line, rows[i].col, rows[i].width, buf, sizeof buf);
+        size_t need = ps_rule_caret(rows[i].line, rows[i].col, rows[i].width, buf, sizeof buf);
         print_message("row %zu: %s\n", i, buf);
         assert_string_equal(buf, rows[i].want);
         assert_int_equal(need, strlen(rows[i].want));
     }
     char small[8];
-    size_t need = rule_caret("abcdefghij", 5, 1, small, sizeof small);
+    size_t need = ps_rule_caret("abcdefghij", 5, 1, small, sizeof small);
     assert_int_equal(need, strlen("abcdefghij\n    ^"));
     assert_int_equal(strlen(small), 7);
 }
@@ -511,7 +511,7 @@ static void test_limits(void **state)
     deep[2 * n + 1] = '\0';
     ps_error err = {0};
     ps_origin o = {"x.yaml", 3, 12};
-    ps_rule *r = rule_compile("deep", deep, o, &err);
+    ps_rule *r = ps_rule_compile("deep", deep, o, &err);
     assert_null(r);
     assert_int_equal(err.code, PS_ERR_RULE_SYNTAX);
     assert_string_equal(err.message, "规则过长（超过 8192 字节）");
@@ -519,7 +519,7 @@ static void test_limits(void **state)
     memset(deep, '(', 4000);
     deep[4000] = '1';
     memset(deep + 4001, ')', 4000);
-    r = rule_compile("deep", deep, o, &err);
+    r = ps_rule_compile("deep", deep, o, &err);
     assert_null(r);
     assert_int_equal(err.code, PS_ERR_RULE_SYNTAX);
     assert_string_equal(err.message, "表达式嵌套过深（超过 128 层）");
@@ -528,7 +528,7 @@ static void test_limits(void **state)
     memset(deep, '-', 4000);
     deep[4000] = '1';
     deep[4001] = '\0';
-    r = rule_compile("neg", deep, o, &err);
+    r = ps_rule_compile("neg", deep, o, &err);
     assert_null(r);
     assert_string_equal(err.message, "表达式嵌套过深（超过 128 层）");
     /* a flat sum is a deep tree as well (evaluation recurses its length): 100 terms are
@@ -536,13 +536,13 @@ static void test_limits(void **state)
     size_t k = 0;
     for (int i = 0; i < 100; i++)
         k += (size_t)sprintf(deep + k, "%s1", i ? "+" : "");
-    r = rule_compile("flat", deep, o, &err);
+    r = ps_rule_compile("flat", deep, o, &err);
     assert_non_null(r);
-    rule_free(r);
+    ps_rule_free(r);
     k = 0;
     for (int i = 0; i < 2000; i++)
         k += (size_t)sprintf(deep + k, "%s1", i ? "+" : "");
-    r = rule_compile("flat", deep, o, &err);
+    r = ps_rule_compile("flat", deep, o, &err);
     assert_null(r);
     assert_string_equal(err.message, "表达式嵌套过深（超过 128 层）");
     assert_int_equal(err.col, 12 + 2 * 128 - 1); /* the 128th "+" */
@@ -564,14 +564,14 @@ static void test_mutated_rules(void **state)
     };
     static const char alphabet[] = "()+-*/=<>!,.\"'[]{}: aZ09_%\xE2\x89\xA4\xEF\xBC\x88";
     uint32_t rng = 12345;
-    ps_document *doc = document_new("t", "m", "f.xls", "S");
-    ps_value v = value_number(PS_TYPE_MONEY, 1.5, 3, 2);
-    document_set(doc, "a", &v);
-    document_set(doc, "year", &v);
-    ps_table *t = document_add_table(doc, "t");
+    ps_document *doc = ps_document_new("t", "m", "f.xls", "S");
+    ps_value v = ps_value_number(PS_TYPE_MONEY, 1.5, 3, 2);
+    ps_document_set(doc, "a", &v);
+    ps_document_set(doc, "year", &v);
+    ps_table *t = ps_document_add_table(doc, "t");
     for (int i = 0; i < 5; i++) {
-        size_t r = table_add_row(t);
-        table_set(t, r, "x", &v);
+        size_t r = ps_table_add_row(t);
+        ps_table_set(t, r, "x", &v);
     }
     int compiled = 0;
     for (int iter = 0; iter < 20000; iter++) {
@@ -599,19 +599,19 @@ static void test_mutated_rules(void **state)
         }
         ps_error err = {0};
         ps_origin o = {"m.yaml", 7, 12};
-        ps_rule *r = rule_compile("m", buf, o, &err);
+        ps_rule *r = ps_rule_compile("m", buf, o, &err);
         if (!r) {
             assert_true(err.code == PS_ERR_RULE_SYNTAX);
             assert_true(err.line >= 7 && err.col >= 1 && err.message[0]);
             continue;
         }
         compiled++;
-        assert_int_equal(rule_eval(r, doc, &err), PS_OK);
-        rule_free(r);
+        assert_int_equal(ps_rule_eval(r, doc, &err), PS_OK);
+        ps_rule_free(r);
     }
     print_message("%d of 20000 mutated rules compiled\n", compiled);
     assert_true(compiled > 100);
-    document_free(doc);
+    ps_document_free(doc);
 }
 
 /* each: by a column over a table of 50,000 rows with distinct values ends (grouping sorts) and
@@ -622,34 +622,34 @@ static void test_big_groups(void **state)
     const char *yaml = "- {id: g, each: t by k, check: \"t[].w = SUM(t[].x)\", message: \"{t[].k}\"}\n";
     ps_ruleset *rs = NULL;
     ps_error err = {0};
-    assert_int_equal(ruleset_from_string(yaml, strlen(yaml), "m.yaml", &rs, &err), PS_OK);
-    ps_document *doc = document_new("t", "m", "f.xls", "S");
-    ps_table *t = document_add_table(doc, "t");
+    assert_int_equal(ps_ruleset_from_string(yaml, strlen(yaml), "m.yaml", &rs, &err), PS_OK);
+    ps_document *doc = ps_document_new("t", "m", "f.xls", "S");
+    ps_table *t = ps_document_add_table(doc, "t");
     for (int i = 0; i < 50000; i++) {
-        size_t r = table_add_row(t);
+        size_t r = ps_table_add_row(t);
         char k[32];
         snprintf(k, sizeof k, "k%d", i / 2);
         ps_value kv = {.type = PS_TYPE_TEXT, .text = k, .row = (uint32_t)i, .col = 0, .decimals = 255};
-        ps_value w = value_number(PS_TYPE_NUMBER, 2, (uint32_t)i, 1),
-                 x = value_number(PS_TYPE_NUMBER, 1, (uint32_t)i, 2);
-        table_set(t, r, "k", &kv);
+        ps_value w = ps_value_number(PS_TYPE_NUMBER, 2, (uint32_t)i, 1),
+                 x = ps_value_number(PS_TYPE_NUMBER, 1, (uint32_t)i, 2);
+        ps_table_set(t, r, "k", &kv);
         if (i % 2 == 0)
-            table_set(t, r, "w", &w);
-        table_set(t, r, "x", &x);
+            ps_table_set(t, r, "w", &w);
+        ps_table_set(t, r, "x", &x);
     }
     /* one group in 1000 is wrong */
     for (int i = 0; i < 50000; i += 2000) {
-        ps_value w = value_number(PS_TYPE_NUMBER, 3, (uint32_t)i, 1);
-        table_set(t, (size_t)i, "w", &w);
+        ps_value w = ps_value_number(PS_TYPE_NUMBER, 3, (uint32_t)i, 1);
+        ps_table_set(t, (size_t)i, "w", &w);
     }
-    assert_int_equal(rule_eval(ruleset_at(rs, 0), doc, &err), PS_OK);
-    const ps_findings *fs = document_findings(doc);
-    assert_int_equal(findings_count(fs), 25);
-    assert_string_equal(findings_at(fs, 0)->message, "k0");
-    assert_string_equal(findings_at(fs, 0)->cell, "B1");
-    assert_string_equal(findings_at(fs, 1)->message, "k1000");
-    document_free(doc);
-    ruleset_free(rs);
+    assert_int_equal(ps_rule_eval(ps_ruleset_at(rs, 0), doc, &err), PS_OK);
+    const ps_findings *fs = ps_document_findings(doc);
+    assert_int_equal(ps_findings_count(fs), 25);
+    assert_string_equal(ps_findings_at(fs, 0)->message, "k0");
+    assert_string_equal(ps_findings_at(fs, 0)->cell, "B1");
+    assert_string_equal(ps_findings_at(fs, 1)->message, "k1000");
+    ps_document_free(doc);
+    ps_ruleset_free(rs);
 }
 
 /* A finding's cells: the left-hand side first, then every other input in reading order, each
@@ -660,19 +660,19 @@ static void test_cells(void **state)
     const char *yaml = "- {id: c, check: \"f = e / d + SUM(t[].x) - e\", message: m}\n";
     ps_ruleset *rs = NULL;
     ps_error err = {0};
-    assert_int_equal(ruleset_from_string(yaml, strlen(yaml), "m.yaml", &rs, &err), PS_OK);
-    ps_document *doc = document_new("t", "m", "f.xls", "自评表");
-    ps_value f = value_number(PS_TYPE_FRACTION, 1, 5, 5), e = value_number(PS_TYPE_MONEY, 3, 5, 4),
-             d = value_number(PS_TYPE_MONEY, 4, 5, 3), x = value_number(PS_TYPE_MONEY, 1, 9, 7);
-    document_set(doc, "f", &f);
-    document_set(doc, "e", &e);
-    document_set(doc, "d", &d);
-    ps_table *t = document_add_table(doc, "t");
-    table_set(t, table_add_row(t), "x", &x);
-    assert_int_equal(rule_eval(ruleset_at(rs, 0), doc, &err), PS_OK);
-    const ps_findings *fs = document_findings(doc);
-    assert_int_equal(findings_count(fs), 1);
-    const ps_finding *fd = findings_at(fs, 0);
+    assert_int_equal(ps_ruleset_from_string(yaml, strlen(yaml), "m.yaml", &rs, &err), PS_OK);
+    ps_document *doc = ps_document_new("t", "m", "f.xls", "自评表");
+    ps_value f = ps_value_number(PS_TYPE_FRACTION, 1, 5, 5), e = ps_value_number(PS_TYPE_MONEY, 3, 5, 4),
+             d = ps_value_number(PS_TYPE_MONEY, 4, 5, 3), x = ps_value_number(PS_TYPE_MONEY, 1, 9, 7);
+    ps_document_set(doc, "f", &f);
+    ps_document_set(doc, "e", &e);
+    ps_document_set(doc, "d", &d);
+    ps_table *t = ps_document_add_table(doc, "t");
+    ps_table_set(t, ps_table_add_row(t), "x", &x);
+    assert_int_equal(ps_rule_eval(ps_ruleset_at(rs, 0), doc, &err), PS_OK);
+    const ps_findings *fs = ps_document_findings(doc);
+    assert_int_equal(ps_findings_count(fs), 1);
+    const ps_finding *fd = ps_findings_at(fs, 0);
     assert_string_equal(fd->cell, "F6");
     assert_string_equal(fd->file, "f.xls");
     assert_string_equal(fd->sheet, "自评表");
@@ -685,8 +685,8 @@ static void test_cells(void **state)
     assert_true(fabs(fd->expected.number - -1.25) < 1e-12); /* 3/4 + 1 - 3 */
     assert_int_equal(fd->actual.kind, PS_SCALAR_NUMBER);
     assert_true(fabs(fd->actual.number - 1) < 1e-12);
-    document_free(doc);
-    ruleset_free(rs);
+    ps_document_free(doc);
+    ps_ruleset_free(rs);
 }
 
 /* Errors in a mapping file's rules: section point at file:line:column of the culprit. */
@@ -720,7 +720,7 @@ static void test_yaml_errors(void **state)
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         ps_error err = {0};
         ps_ruleset *rs = NULL;
-        ps_status st = ruleset_from_string(rows[i].yaml, strlen(rows[i].yaml), "m.yaml", &rs, &err);
+        ps_status st = ps_ruleset_from_string(rows[i].yaml, strlen(rows[i].yaml), "m.yaml", &rs, &err);
         print_message("row %zu: %s:%d:%d: %s\n", i, err.file, err.line, err.col, err.message);
         assert_null(rs);
         assert_int_equal(st, rows[i].code);
@@ -733,10 +733,10 @@ static void test_yaml_errors(void **state)
     const char *ok = "rules:\n  - {id: a, check: a = b, message: x}\n  - {id: a, check: c = d, message: y}\n";
     ps_error err = {0};
     ps_ruleset *rs = NULL;
-    assert_int_equal(ruleset_from_string(ok, strlen(ok), "m.yaml", &rs, &err), PS_OK);
-    assert_int_equal(ruleset_count(rs), 2);
-    assert_string_equal(rule_id(ruleset_find(rs, "a")), "a");
-    ruleset_free(rs);
+    assert_int_equal(ps_ruleset_from_string(ok, strlen(ok), "m.yaml", &rs, &err), PS_OK);
+    assert_int_equal(ps_ruleset_count(rs), 2);
+    assert_string_equal(ps_rule_id(ps_ruleset_find(rs, "a")), "a");
+    ps_ruleset_free(rs);
 }
 
 int main(void)

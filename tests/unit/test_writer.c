@@ -46,15 +46,15 @@ static const struct {
 
 static ps_document *doc_with_unit(const char *unit, int year, const char *tmpl)
 {
-    ps_document *d = document_new(tmpl, "mappings/x.yaml", "in.xls", "Sheet1");
+    ps_document *d = ps_document_new(tmpl, "mappings/x.yaml", "in.xls", "Sheet1");
     assert_non_null(d);
     if (unit) {
         ps_value v = {.type = PS_TYPE_TEXT, .text = unit, .row = 1, .col = 0};
-        assert_true(document_set(d, "unit_name", &v));
+        assert_true(ps_document_set(d, "unit_name", &v));
     }
     if (year) {
-        ps_value v = value_number(PS_TYPE_YEAR, year, 2, 0);
-        assert_true(document_set(d, "year", &v));
+        ps_value v = ps_value_number(PS_TYPE_YEAR, year, 2, 0);
+        assert_true(ps_document_set(d, "year", &v));
     }
     return d;
 }
@@ -66,9 +66,9 @@ static void test_document_name(void **state)
         ps_document *d = doc_with_unit(names[i].unit, names[i].year, names[i].tmpl);
         char buf[256];
         print_message("row %zu: %s\n", i, names[i].want);
-        assert_int_equal(writer_document_name(d, buf, sizeof buf), PS_OK);
+        assert_int_equal(ps_writer_document_name(d, buf, sizeof buf), PS_OK);
         assert_string_equal(buf, names[i].want);
-        document_free(d);
+        ps_document_free(d);
     }
 }
 
@@ -80,7 +80,7 @@ static void test_document_name_long(void **state)
         strcat(unit, "医"); /* 300 bytes */
     ps_document *d = doc_with_unit(unit, 2021, "zpb");
     char buf[256];
-    assert_int_equal(writer_document_name(d, buf, sizeof buf), PS_OK);
+    assert_int_equal(ps_writer_document_name(d, buf, sizeof buf), PS_OK);
     size_t n = strlen(buf);
     assert_true(n <= WRITER_NAME_MAX);
     assert_true(n > WRITER_NAME_MAX - 4);
@@ -90,24 +90,25 @@ static void test_document_name_long(void **state)
     assert_int_equal((n - strlen(tail)) % 3, 0);
     /* a reserved device name as the whole stem */
     char part[64];
-    writer_safe_file_part("nul", part, sizeof part);
+    ps_writer_safe_file_part("nul", part, sizeof part);
     assert_string_equal(part, "_nul");
-    writer_safe_file_part("COM1.txt", part, sizeof part);
+    ps_writer_safe_file_part("COM1.txt", part, sizeof part);
     assert_string_equal(part, "_COM1.txt");
-    document_free(d);
+    ps_document_free(d);
 }
 
 static void test_sheet_name(void **state)
 {
     (void)state;
     char buf[128];
-    writer_sheet_name("汇总-[基础]数据表:*?/\\", buf, sizeof buf);
+    ps_writer_sheet_name("汇总-[基础]数据表:*?/\\", buf, sizeof buf);
     assert_string_equal(buf, "汇总-_基础_数据表_____");
-    writer_sheet_name("'quoted'", buf, sizeof buf);
+    ps_writer_sheet_name("'quoted'", buf, sizeof buf);
     assert_string_equal(buf, "quoted");
-    writer_sheet_name("", buf, sizeof buf);
+    ps_writer_sheet_name("", buf, sizeof buf);
     assert_string_equal(buf, "Sheet");
-    writer_sheet_name("一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三", buf, sizeof buf);
+    ps_writer_sheet_name("一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三", buf,
+                         sizeof buf);
     assert_string_equal(buf, "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一");
 }
 
@@ -115,20 +116,20 @@ static void test_sheet_name(void **state)
 
 static void set_num(ps_document *d, const char *key, ps_field_type t, double v, uint32_t r, uint32_t c)
 {
-    ps_value val = value_number(t, v, r, c);
-    assert_true(document_set(d, key, &val));
+    ps_value val = ps_value_number(t, v, r, c);
+    assert_true(ps_document_set(d, key, &val));
 }
 
 static void set_text(ps_document *d, const char *key, ps_field_type t, const char *s, uint32_t r, uint32_t c)
 {
     ps_value val = {.type = t, .text = s, .row = r, .col = c, .decimals = 255};
-    assert_true(document_set(d, key, &val));
+    assert_true(ps_document_set(d, key, &val));
 }
 
 /* 衡阳县 2021 基础数据表 as extracted: 控制率 100% (should be 98.25%), 三公 10.5 (= 6.85 + 3.65). */
 static ps_document *jcsj_doc(const char *file)
 {
-    ps_document *d = document_new("jcsj", "mappings/jcsj.yaml", file, "基础数据表");
+    ps_document *d = ps_document_new("jcsj", "mappings/jcsj.yaml", file, "基础数据表");
     assert_non_null(d);
     set_text(d, "unit_name", PS_TYPE_TEXT, "衡阳县医疗保障事务中心", 1, 0);
     set_num(d, "year", PS_TYPE_YEAR, 2021, 1, 0);
@@ -143,29 +144,29 @@ static ps_document *jcsj_doc(const char *file)
     set_num(d, "vehicle_operation.final", PS_TYPE_MONEY, 6.85, 11, 1);
     set_num(d, "reception.final", PS_TYPE_MONEY, 3.65, 12, 1);
     set_num(d, "project_expense.final", PS_TYPE_MONEY, 20, 16, 1);
-    ps_table *t = document_add_table(d, "projects");
+    ps_table *t = ps_document_add_table(d, "projects");
     assert_non_null(t);
     const double finals[] = {12.5, 7.5};
     const char *pn[] = {"医保信息化", "@SUM(A1)"};
     for (size_t i = 0; i < 2; i++) {
-        size_t r = table_add_row(t);
+        size_t r = ps_table_add_row(t);
         ps_value name = {.type = PS_TYPE_TEXT, .text = pn[i], .row = (uint32_t)(18 + i), .col = 0};
-        ps_value fin = value_number(PS_TYPE_MONEY, finals[i], (uint32_t)(18 + i), 1);
-        assert_true(table_set(t, r, "name", &name));
-        assert_true(table_set(t, r, "final", &fin));
+        ps_value fin = ps_value_number(PS_TYPE_MONEY, finals[i], (uint32_t)(18 + i), 1);
+        assert_true(ps_table_set(t, r, "name", &name));
+        assert_true(ps_table_set(t, r, "final", &fin));
     }
-    ps_findings *fl = document_findings(d);
-    ps_finding *f = findings_add(fl, "jcsj.control_rate", PS_SEV_ERROR, file, "基础数据表", "D5",
-                                 "控制率应为 98.25%（112/114），表中为 100.00%");
+    ps_findings *fl = ps_document_findings(d);
+    ps_finding *f = ps_findings_add(fl, "jcsj.control_rate", PS_SEV_ERROR, file, "基础数据表", "D5",
+                                    "控制率应为 98.25%（112/114），表中为 100.00%");
     assert_non_null(f);
-    finding_set_expected_number(f, 0.982456);
-    finding_set_actual_number(f, 1.0);
-    assert_non_null(findings_add(fl, "clean.percent_text", PS_SEV_WARNING, file, "基础数据表", "D5",
-                                 "控制率以文本录入：'　100%'"));
+    ps_finding_set_expected_number(f, 0.982456);
+    ps_finding_set_actual_number(f, 1.0);
+    assert_non_null(ps_findings_add(fl, "clean.percent_text", PS_SEV_WARNING, file, "基础数据表", "D5",
+                                    "控制率以文本录入：'　100%'"));
     assert_non_null(
-        findings_add(fl, "clean.fullwidth", PS_SEV_INFO, file, "基础数据表", "B7", "全角数字已转换"));
-    assert_non_null(findings_add(fl, "jcsj.vehicle", PS_SEV_ERROR, file, "基础数据表", "B10",
-                                 "公务用车购置和维护经费应为 6.85（公车购置+公车运行维护），表中为空"));
+        ps_findings_add(fl, "clean.fullwidth", PS_SEV_INFO, file, "基础数据表", "B7", "全角数字已转换"));
+    assert_non_null(ps_findings_add(fl, "jcsj.vehicle", PS_SEV_ERROR, file, "基础数据表", "B10",
+                                    "公务用车购置和维护经费应为 6.85（公车购置+公车运行维护），表中为空"));
     return d;
 }
 
@@ -243,8 +244,8 @@ static ps_mapping *test_mapping(void)
 {
     ps_mapping *m = NULL;
     ps_error err;
-    if (mapping_load_text("test/jcsj.yaml", jcsj_yaml, strlen(jcsj_yaml), &m, &err) != PS_OK) {
-        print_message("mapping_load_text: %s\n", err.message);
+    if (ps_mapping_load_text("test/jcsj.yaml", jcsj_yaml, strlen(jcsj_yaml), &m, &err) != PS_OK) {
+        print_message("ps_mapping_load_text: %s\n", err.message);
         return NULL;
     }
     return m;
@@ -261,7 +262,7 @@ static void test_convert_cells(void **state)
     char path[512];
     snprintf(path, sizeof path, "%s/out.xlsx", tmpdir);
     ps_error err;
-    assert_int_equal(writer_convert(m, d, path, &err), PS_OK);
+    assert_int_equal(ps_writer_convert(m, d, path, &err), PS_OK);
 
     readback rb;
     assert_true(readback_load(&rb, path));
@@ -324,8 +325,8 @@ static void test_convert_cells(void **state)
     assert_non_null(readback_find_text(&rb, "校验结果", "jcsj.vehicle"));
     assert_non_null(readback_find_text(&rb, "校验结果", "B10"));
     readback_free(&rb);
-    document_free(d);
-    mapping_free(m);
+    ps_document_free(d);
+    ps_mapping_free(m);
 }
 
 static bool same_bytes(const char *a, const char *b)
@@ -355,12 +356,12 @@ static void test_convert_deterministic_atomic(void **state)
     snprintf(a, sizeof a, "%s/a.xlsx", tmpdir);
     snprintf(b, sizeof b, "%s/b.xlsx", tmpdir);
     ps_error err;
-    assert_int_equal(writer_convert(m, d, a, &err), PS_OK);
+    assert_int_equal(ps_writer_convert(m, d, a, &err), PS_OK);
     sleep(1); /* a clock in the output would now differ */
-    assert_int_equal(writer_convert(m, d, b, &err), PS_OK);
+    assert_int_equal(ps_writer_convert(m, d, b, &err), PS_OK);
     assert_true(same_bytes(a, b));
     /* rewriting over an existing output replaces it atomically, no temp left */
-    assert_int_equal(writer_convert(m, d, a, &err), PS_OK);
+    assert_int_equal(ps_writer_convert(m, d, a, &err), PS_OK);
     assert_true(same_bytes(a, b));
     DIR *dir = opendir(tmpdir);
     struct dirent *e;
@@ -370,9 +371,9 @@ static void test_convert_deterministic_atomic(void **state)
     /* a folder that does not exist: an io error, nothing written */
     char bad[512];
     snprintf(bad, sizeof bad, "%s/missing/x.xlsx", tmpdir);
-    assert_int_equal(writer_convert(m, d, bad, &err), PS_ERR_IO);
-    document_free(d);
-    mapping_free(m);
+    assert_int_equal(ps_writer_convert(m, d, bad, &err), PS_ERR_IO);
+    ps_document_free(d);
+    ps_mapping_free(m);
 }
 
 static void test_convert_refuses_input(void **state)
@@ -388,13 +389,13 @@ static void test_convert_refuses_input(void **state)
     char alias[512];
     snprintf(alias, sizeof alias, "%s/./input.xls", tmpdir);
     ps_error err;
-    assert_int_equal(writer_convert(NULL, d, alias, &err), PS_ERR_IO);
+    assert_int_equal(ps_writer_convert(NULL, d, alias, &err), PS_ERR_IO);
     f = fopen(in, "rb");
     char buf[64] = "";
     assert_non_null(fgets(buf, sizeof buf, f));
     fclose(f);
     assert_string_equal(buf, "not really a spreadsheet");
-    document_free(d);
+    ps_document_free(d);
 }
 
 /* Without a mapping the writer lays out every key of the document; perfsheet's own reader
@@ -406,20 +407,20 @@ static void test_convert_no_mapping_own_reader(void **state)
     char path[512];
     snprintf(path, sizeof path, "%s/plain.xlsx", tmpdir);
     ps_error err;
-    assert_int_equal(writer_convert(NULL, d, path, &err), PS_OK);
+    assert_int_equal(ps_writer_convert(NULL, d, path, &err), PS_OK);
     ps_workbook *wb = NULL;
-    ps_status st = reader_open(path, NULL, &wb, &err);
+    ps_status st = ps_reader_open(path, NULL, &wb, &err);
     if (st != PS_OK) {
-        print_message("reader_open: %s\n", err.message);
+        print_message("ps_reader_open: %s\n", err.message);
         fail();
     }
-    assert_true(workbook_sheet_count(wb) >= 2);
-    const ps_sheet *sh = workbook_sheet(wb, 0);
+    assert_true(ps_workbook_sheet_count(wb) >= 2);
+    const ps_sheet *sh = ps_workbook_sheet(wb, 0);
     bool found = false;
     for (uint32_t r = 0; r < 60 && !found; r++) {
-        const ps_cell *label = sheet_cell(sh, r, 0);
+        const ps_cell *label = ps_sheet_cell(sh, r, 0);
         if (label && label->type == PS_CELL_TEXT && strcmp(label->text, "basic_expense.final") == 0) {
-            const ps_cell *v = sheet_cell(sh, r, 1);
+            const ps_cell *v = ps_sheet_cell(sh, r, 1);
             assert_non_null(v);
             assert_int_equal(v->type, PS_CELL_NUMBER);
             assert_true(fabs(v->number - 1220.03) < 1e-9);
@@ -427,8 +428,8 @@ static void test_convert_no_mapping_own_reader(void **state)
         }
     }
     assert_true(found);
-    workbook_free(wb);
-    document_free(d);
+    ps_workbook_free(wb);
+    ps_document_free(d);
 }
 
 /* A broken layout: section is a mapping error at its line and column. */
@@ -451,8 +452,8 @@ static void test_layout_errors(void **state)
         ps_mapping *m = NULL;
         ps_error err;
         print_message("case %zu\n", i);
-        assert_int_equal(mapping_load_text("t.yaml", text, strlen(text), &m, &err), PS_OK);
-        assert_int_equal(writer_layout_check(m, &err), PS_ERR_MAPPING);
+        assert_int_equal(ps_mapping_load_text("t.yaml", text, strlen(text), &m, &err), PS_OK);
+        assert_int_equal(ps_writer_layout_check(m, &err), PS_ERR_MAPPING);
         print_message("  %s:%d:%d: %s\n", err.file, err.line, err.col, err.message);
         assert_string_equal(err.file, "t.yaml");
         if (cases[i].line)
@@ -461,18 +462,18 @@ static void test_layout_errors(void **state)
         ps_document *d = doc_with_unit("u", 2021, "t");
         char path[512];
         snprintf(path, sizeof path, "%s/never.xlsx", tmpdir);
-        assert_int_equal(writer_convert(m, d, path, &err), PS_ERR_MAPPING);
+        assert_int_equal(ps_writer_convert(m, d, path, &err), PS_ERR_MAPPING);
         assert_int_not_equal(access(path, F_OK), 0);
-        document_free(d);
-        mapping_free(m);
+        ps_document_free(d);
+        ps_mapping_free(m);
     }
     /* the built-in layouts are valid */
     ps_mapping_set *set = NULL;
     ps_error err;
-    assert_int_equal(mapping_set_load(NULL, &set, &err), PS_OK);
-    for (size_t i = 0; i < mapping_set_count(set); i++)
-        assert_int_equal(writer_layout_check(mapping_set_at(set, i), &err), PS_OK);
-    mapping_set_free(set);
+    assert_int_equal(ps_mapping_set_load(NULL, &set, &err), PS_OK);
+    for (size_t i = 0; i < ps_mapping_set_count(set); i++)
+        assert_int_equal(ps_writer_layout_check(ps_mapping_set_at(set, i), &err), PS_OK);
+    ps_mapping_set_free(set);
 }
 
 /* A real file: synthetic 石湾县 自评表, whose 执行率 F6 reads 100% for 1352.90 / 1384.75
@@ -487,17 +488,17 @@ static void test_convert_real_sample(void **state)
     ps_document **docs = NULL;
     size_t n = 0;
     ps_error err;
-    assert_int_equal(mapping_set_load(NULL, &set, &err), PS_OK);
-    assert_int_equal(checker_new(set, &ck, &err), PS_OK);
-    assert_int_equal(reader_open(in, NULL, &wb, &err), PS_OK);
-    assert_int_equal(mapping_extract_workbook(set, wb, in, &docs, &n, &err), PS_OK);
+    assert_int_equal(ps_mapping_set_load(NULL, &set, &err), PS_OK);
+    assert_int_equal(ps_checker_new(set, &ck, &err), PS_OK);
+    assert_int_equal(ps_reader_open(in, NULL, &wb, &err), PS_OK);
+    assert_int_equal(ps_mapping_extract_workbook(set, wb, in, &docs, &n, &err), PS_OK);
     assert_int_equal(n, 1);
-    assert_int_equal(checker_check_document(ck, docs[0], &err), PS_OK);
+    assert_int_equal(ps_checker_check_document(ck, docs[0], &err), PS_OK);
     char name[256], path[600];
-    assert_int_equal(writer_document_name(docs[0], name, sizeof name), PS_OK);
+    assert_int_equal(ps_writer_document_name(docs[0], name, sizeof name), PS_OK);
     assert_string_equal(name, "石湾县医疗保障局_2021_zpb.xlsx");
     snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    assert_int_equal(writer_convert(mapping_set_find(set, "zpb"), docs[0], path, &err), PS_OK);
+    assert_int_equal(ps_writer_convert(ps_mapping_set_find(set, "zpb"), docs[0], path, &err), PS_OK);
     if (readback_available()) {
         readback rb;
         assert_true(readback_load(&rb, path));
@@ -524,11 +525,11 @@ static void test_convert_real_sample(void **state)
         readback_free(&rb);
     }
     for (size_t i = 0; i < n; i++)
-        document_free(docs[i]);
+        ps_document_free(docs[i]);
     free(docs);
-    workbook_free(wb);
-    checker_free(ck);
-    mapping_set_free(set);
+    ps_workbook_free(wb);
+    ps_checker_free(ck);
+    ps_mapping_set_free(set);
 }
 
 /* Hostile values from cells: control characters, a 40,000-character text (Excel holds
@@ -537,7 +538,7 @@ static void test_convert_real_sample(void **state)
 static void test_convert_hostile_values(void **state)
 {
     (void)state;
-    ps_document *d = document_new("zpb", "mappings/zpb.yaml", "in.xls", "自评表");
+    ps_document *d = ps_document_new("zpb", "mappings/zpb.yaml", "in.xls", "自评表");
     assert_non_null(d);
     set_text(d, "unit_name", PS_TYPE_TEXT, "单位\x01\x1f名", 1, 0);
     size_t big = 40000 * 3;
@@ -550,19 +551,19 @@ static void test_convert_hostile_values(void **state)
     set_num(d, "funds.executed", PS_TYPE_MONEY, INFINITY, 5, 4);
     set_num(d, "funds.budget_full", PS_TYPE_MONEY, NAN, 5, 3);
     set_text(d, "grade", PS_TYPE_GRADE, "\xe4\xbc", 30, 1); /* a cut character */
-    assert_non_null(
-        findings_add(document_findings(d), "x.long", PS_SEV_ERROR, "in.xls", "自评表", "A11", long_text));
+    assert_non_null(ps_findings_add(ps_document_findings(d), "x.long", PS_SEV_ERROR, "in.xls", "自评表",
+                                    "A11", long_text));
     char path[512];
     snprintf(path, sizeof path, "%s/hostile.xlsx", tmpdir);
     ps_error err;
-    assert_int_equal(writer_convert(NULL, d, path, &err), PS_OK);
+    assert_int_equal(ps_writer_convert(NULL, d, path, &err), PS_OK);
     free(long_text);
     ps_workbook *wb = NULL;
-    assert_int_equal(reader_open(path, NULL, &wb, &err), PS_OK);
-    const ps_sheet *sh = workbook_sheet(wb, 0);
+    assert_int_equal(ps_reader_open(path, NULL, &wb, &err), PS_OK);
+    const ps_sheet *sh = ps_workbook_sheet(wb, 0);
     bool unit = false, text = false;
-    for (size_t i = 0; i < sheet_cell_count(sh); i++) {
-        const ps_cell *c = &sheet_cells(sh)[i];
+    for (size_t i = 0; i < ps_sheet_cell_count(sh); i++) {
+        const ps_cell *c = &ps_sheet_cells(sh)[i];
         if (c->type == PS_CELL_TEXT && strncmp(c->text, "单位", 6) == 0 && strstr(c->text, "名"))
             unit = true;
         if (c->type == PS_CELL_TEXT && strlen(c->text) == 32767 * 3)
@@ -572,13 +573,13 @@ static void test_convert_hostile_values(void **state)
     }
     assert_true(unit);
     assert_true(text);
-    workbook_free(wb);
+    ps_workbook_free(wb);
     if (readback_available()) {
         readback rb;
         assert_true(readback_load(&rb, path));
         readback_free(&rb);
     }
-    document_free(d);
+    ps_document_free(d);
 }
 
 int main(void)

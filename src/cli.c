@@ -394,9 +394,12 @@ static void findings_text(ps_buf *b, const ps_document *d, bool with_info)
 static void extract_text(ps_buf *b, const ps_document *d)
 {
     char ref[16];
-    ps_buf_printf(b, "%s:%s: %s (%s) %s %d\n", ps_document_file(d), ps_document_sheet(d),
+    char year[16] = "未知年度"; /* a document without a year has 0 */
+    if (ps_document_year(d) != 0)
+        snprintf(year, sizeof year, "%d", ps_document_year(d));
+    ps_buf_printf(b, "%s:%s: %s (%s) %s %s\n", ps_document_file(d), ps_document_sheet(d),
                   ps_document_template(d), ps_document_mapping(d),
-                  ps_document_unit(d) ? ps_document_unit(d) : "?", ps_document_year(d));
+                  ps_document_unit(d) ? ps_document_unit(d) : "?", year);
     for (size_t k = 0; k < ps_document_value_count(d); k++) {
         const ps_value *v = ps_document_value_at(d, k);
         ps_buf_printf(b, "  %-28s ", ps_document_value_key(d, k));
@@ -1431,6 +1434,16 @@ static int parse_args(int argc, char **argv, options *opt)
     return 0;
 }
 
+/* The commands of usage_text: anything else is said before the arguments are looked at. */
+static bool known_command(const char *name)
+{
+    static const char *const commands[] = {"inspect", "detect", "extract", "check", "convert", "merge"};
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(name, commands[i]))
+            return true;
+    return false;
+}
+
 int ps_cli_main(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
@@ -1440,6 +1453,11 @@ int ps_cli_main(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "--version")) {
         printf("perfsheet %s\n", PS_VERSION);
         return EXIT_CLEAN;
+    }
+    if (argc >= 2 && !known_command(argv[1])) {
+        fprintf(stderr, "perfsheet: 未知命令「%s」\n", argv[1]);
+        fputs(usage_text, stderr);
+        return EXIT_TROUBLE;
     }
     options opt;
     if (parse_args(argc, argv, &opt) != 0) {

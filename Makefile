@@ -19,16 +19,31 @@ build: deps
 
 # The main job on the bundled samples: check every unit, convert each to the standard
 # layout and merge them all into one consolidated workbook under out/.
-# Exit status 1/2 is expected here: the samples carry real defects and bad files.
+# The samples carry real defects (exit status 1: error findings) and bad files (exit status 2:
+# files that cannot be read): each command's status is said in one line, and only another
+# status (a crash) stops the run. samples/hengyang-county-2021 holds one unit in five formats:
+# convert takes its .xls pair (zpb.xls, jcsj.xls), so that one unit gives one file of each table.
+define explain_status
+st=0; $(1) || st=$$?; \
+case $$st in \
+  0) ;; \
+  1) echo "（退出状态 1：样本含有错误，属预期）" ;; \
+  2) echo "（退出状态 2：样本中有无法读取的文件，属预期）" ;; \
+  *) echo "（退出状态 $$st：出乎预期）"; exit $$st ;; \
+esac
+endef
+
 run: build
 	@mkdir -p out
 	@echo "== perfsheet check samples/  (findings; the bad/ files are reported, the batch goes on)"
-	-@$(BUILD)/perfsheet check samples/
+	@$(call explain_status,$(BUILD)/perfsheet check samples/)
 	@echo "== perfsheet convert -> out/units/"
-	-@$(BUILD)/perfsheet convert -q samples/hengyang-county-2021 samples/synthetic -o out/units
+	@rm -rf out/units
+	@$(call explain_status,$(BUILD)/perfsheet convert -q samples/hengyang-county-2021/zpb.xls \
+	  samples/hengyang-county-2021/jcsj.xls samples/synthetic -o out/units)
 	@ls out/units | head -5; echo "   … $$(ls out/units | wc -l) files"
 	@echo "== perfsheet merge -> out/汇总.xlsx"
-	-@$(BUILD)/perfsheet merge samples/hengyang-county-2021 samples/synthetic samples/bad -o out/汇总.xlsx
+	@$(call explain_status,$(BUILD)/perfsheet merge samples/hengyang-county-2021 samples/synthetic samples/bad -o out/汇总.xlsx)
 
 test: deps-test build
 	cmake -S . -B $(BUILD) -DPS_REQUIRE_UNIT_TESTS=ON >/dev/null

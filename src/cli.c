@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +45,7 @@ static const char usage_text[] =
     "  perfsheet convert FILE... -o DIR              one standardized .xlsx per unit document, plus "
     "DIR/findings.jsonl\n"
     "  perfsheet merge   FILE...|DIR... -o OUT.xlsx  one consolidated workbook for all units\n"
+    "  perfsheet merge   FILE...|DIR... -o OUT.sqlite  the same as a SQLite database (also .db)\n"
     "common: -m DIR (mappings; default: the built-in mappings), -j N (parallel files), -q, --help, "
     "--version\n"
     "        --timeout SECONDS (per file, default 60), --max-cells N (per file, default 5000000)\n"
@@ -356,6 +358,12 @@ static void print_summary(const options *opt, const progress *prog, const ps_pip
     fputs("\n", stderr);
 }
 
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), t = strlen(tail);
+    return n >= t && !strcasecmp(s + n - t, tail);
+}
+
 typedef enum command { CMD_DETECT, CMD_EXTRACT, CMD_CHECK, CMD_CONVERT, CMD_MERGE } command;
 
 /* The sink of cmd for opt (work: how far its files go); NULL on out-of-memory. */
@@ -366,7 +374,10 @@ static ps_sink *choose_sink(const options *opt, command cmd, ps_pipeline_work wo
     case CMD_EXTRACT:
     case CMD_CHECK: return opt->json ? ps_sink_json_new(work, stdout) : ps_sink_text_new(work, stdout);
     case CMD_CONVERT: return ps_sink_convert_new(opt->output);
-    case CMD_MERGE: return ps_sink_merge_new(opt->output);
+    case CMD_MERGE:
+        return ends_with(opt->output, ".sqlite") || ends_with(opt->output, ".db")
+                   ? ps_sink_sqlite_new(opt->output)
+                   : ps_sink_merge_new(opt->output);
     }
     return NULL;
 }

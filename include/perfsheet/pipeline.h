@@ -164,6 +164,8 @@ ps_sink *ps_sink_json_new(ps_pipeline_work work, FILE *out);
 ps_sink *ps_sink_convert_new(const char *dir);
 /* merge: the consolidated workbook at path (merge.h). */
 ps_sink *ps_sink_merge_new(const char *path);
+/* merge -o OUT.sqlite: the batch as a SQLite database at path (sqlite_out.h). */
+ps_sink *ps_sink_sqlite_new(const char *path);
 
 void ps_sink_free(ps_sink *s); /* takes NULL */
 

@@ -36,9 +36,8 @@ static const char schema[] =
     "  key TEXT NOT NULL,            -- funds.rate, staff_quota, ... (spec/fields.md)\n"
     "  value,                        -- as check --json shows it: a number or a text\n"
     "  type TEXT NOT NULL,           -- money, fraction, int, text, date, target, ...\n"
-    "  number,                       -- the number, when the value has one\n"
-    "  text TEXT,                    -- the cleaned text, when the value is a text\n"
-    "  raw_text TEXT,                -- the cell's text as typed, when it held text\n"
+    "  number,                       -- the number, when the value has one (a target's too)\n"
+    "  raw_text TEXT,                -- the cell's text as typed, when it differs from value\n"
     "  cell TEXT,                    -- source cell (A1), NULL when derived\n"
     "  PRIMARY KEY (document_id, key)) WITHOUT ROWID;\n"
     "CREATE TABLE findings (\n"
@@ -147,7 +146,7 @@ ps_status ps_sqlite_out_open(const char *out_path, ps_sqlite_out **out, ps_error
         st = db_error(o, err, "建表");
     else if (!prepare(o, "INSERT INTO files VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &o->ins_file) ||
              !prepare(o, "INSERT INTO documents VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &o->ins_doc) ||
-             !prepare(o, "INSERT INTO field_values VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &o->ins_value) ||
+             !prepare(o, "INSERT INTO field_values VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &o->ins_value) ||
              !prepare(o,
                       "INSERT INTO findings (file_id, document_id, rule, severity, sheet, cell, cells, "
                       "message, expected, actual) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -186,18 +185,24 @@ static void bind_number(sqlite3_stmt *s, int i, const ps_value *v)
         sqlite3_bind_double(s, i, v->number);
 }
 
-/* The value as ps_report_value_json shows it: the text of textual types, else the number,
- * else whatever text there is. */
-static void bind_value(sqlite3_stmt *s, int i, const ps_value *v)
+/* The text the value shows, as ps_report_value_json does: the text of textual types, else
+ * (no number) whatever text there is; NULL when the value is a number. */
+static const char *value_text(const ps_value *v)
 {
     bool textual = v->type == PS_TYPE_TEXT || v->type == PS_TYPE_DATE || v->type == PS_TYPE_PHONE ||
                    v->type == PS_TYPE_GRADE || v->type == PS_TYPE_TARGET;
     if (textual && v->text)
-        bind_text(s, i, v->text);
-    else if (v->has_number)
-        bind_number(s, i, v);
+        return v->text;
+    return v->has_number ? NULL : v->text ? v->text : v->raw;
+}
+
+static void bind_value(sqlite3_stmt *s, int i, const ps_value *v)
+{
+    const char *text = value_text(v);
+    if (text || !v->has_number)
+        bind_text(s, i, text);
     else
-        bind_text(s, i, v->text ? v->text : v->raw);
+        bind_number(s, i, v);
 }
 
 static void bind_scalar(sqlite3_stmt *s, int i, const ps_scalar *sc)
@@ -415,9 +420,9 @@ static bool add_document(ps_sqlite_out *o, const ps_document *d)
         bind_value(s, 3, v);
         bind_text(s, 4, type_name(v->type));
         bind_number(s, 5, v);
-        bind_text(s, 6, v->text);
-        bind_text(s, 7, v->raw);
-        bind_text(s, 8, v->row == PS_NO_CELL ? NULL : ps_cell_ref(v->row, v->col, ref, sizeof ref));
+        const char *shown = value_text(v);
+        bind_text(s, 6, v->raw && !(shown && !strcmp(shown, v->raw)) ? v->raw : NULL);
+        bind_text(s, 7, v->row == PS_NO_CELL ? NULL : ps_cell_ref(v->row, v->col, ref, sizeof ref));
         if (!step(s))
             return false;
     }

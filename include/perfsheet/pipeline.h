@@ -14,7 +14,13 @@
  *   document sinks (convert, merge, database, report) get each file's whole documents, parked
  *   in the spill file by pass 1 (or read again), with all their findings, cross-table ones
  *   included: prepare on the pool, then file on the calling thread.
- * Library code prints nothing: what is to be said goes through ps_pipeline_events. */
+ * Library code prints nothing: what is to be said goes through ps_pipeline_events.
+ *
+ * A sink is one file (src/sink_*.c) over its output module. The HTML report, say:
+ * whole_documents; begin opens it (ps_pipeline_mappings(p), its path); prepare re-reads the
+ * workbook (ps_reader_open with ps_pipeline_config_of(p)->limits) into f->data; file calls
+ * the report with f->file, that workbook, f->docs (all findings, cross-table ones included)
+ * and f->error, then frees the workbook; discard frees it; end closes or aborts. */
 #ifndef PERFSHEET_PIPELINE_H
 #define PERFSHEET_PIPELINE_H
 
@@ -56,7 +62,7 @@ typedef struct ps_sink_file {
     const char *file;            /* its name as given */
     const ps_error *error;       /* why it could not be read or matched; NULL when it was */
     const uint32_t *by_severity; /* its findings by ps_severity, cross-table ones included */
-    /* rendering sinks: what render kept (borrowed), and the projections of the file's
+    /* rendering sinks, in prepare: what render kept (borrowed), and the projections of the file's
      * documents that received cross-table findings (their findings are those, sorted) */
     const char *kept;
     size_t kept_len;
@@ -90,7 +96,8 @@ struct ps_sink {
     /* after pass 1 and the cross-table rules, before the first file; may rewrite labels
      * (ps_pipeline_label). A failure ends the run: no file is handed over. */
     ps_status (*begin)(ps_sink *s, ps_pipeline *p);
-    /* per file, on a worker, in any order but at most a small window ahead of file */
+    /* per file, on a worker, in any order but at most a small window ahead of file; for
+     * document sinks only the files that were read (f->error is NULL) */
     void (*prepare)(ps_sink *s, ps_pipeline *p, ps_sink_file *f);
     /* per file, on the thread that runs the pipeline, in input order */
     ps_status (*file)(ps_sink *s, ps_pipeline *p, ps_sink_file *f);

@@ -101,7 +101,7 @@ PY
 
 # ---- interrupted while the database is written: nothing left, not even its temporary file ----
 big=$tmp/big; mkdir -p "$big" "$tmp/int"
-for i in $(seq -w 1 2000); do cp samples/synthetic/u01-qingxi/zpb.xls "$big/$i.xls"; done
+for i in $(seq -w 1 1200); do cp samples/synthetic/u01-qingxi/zpb.xls "$big/$i.xls"; done
 "$bin" merge -j 2 "$big" -o "$tmp/int/all.sqlite" >/dev/null 2>"$tmp/int.err" &
 pid=$!
 for _ in $(seq 1 6000); do   # until the database is being written (pass 2), at most 2 minutes

@@ -3,7 +3,7 @@
 #   runtime: build and run;  test: plus cmocka, freexl (an oracle) and libgsf (writes crafted
 #   OLE2 files) for the unit tests, python3-openpyxl/xlrd and LibreOffice for read-back tests.
 set -euo pipefail
-want=(cmake make gcc pkg-config libxlsxwriter-dev libfyaml-dev libxml2-dev libpcre2-dev zlib1g-dev)
+want=(cmake make gcc pkg-config libxlsxwriter-dev libfyaml-dev libxml2-dev libpcre2-dev zlib1g-dev libsqlite3-dev)
 if [ "${1:-runtime}" = test ]; then
   want+=(libcmocka-dev libfreexl-dev libgsf-1-dev libglib2.0-dev python3 python3-openpyxl python3-xlrd
          libreoffice-calc-nogui)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # perfsheet's benchmarks beside the yardsticks of ../shared/bench, same files, same session.
-#   bench/run.sh [BUILD_DIR] [what...]   what: read extract check convert merge batch (default: all)
+#   bench/run.sh [BUILD_DIR] [what...]   what: read extract check convert merge batch sqlite
+#   (default: all but sqlite; sqlite: merge to .xlsx vs .sqlite on UNITS distinct units, default 5,000)
 # Each figure is the median wall time of RUNS (default 3) runs (whole process) and the peak RSS, one core
 # unless said. Files: copies of the synthetic units under bench/work/ (made once).
 set -uo pipefail
@@ -35,6 +36,14 @@ make_units() {
   if [ ! -f "$work/units5000/.complete" ]; then
     rm -rf "$work/units5000"; /usr/bin/python3 bench/make_units.py samples/synthetic "$work/units5000" 5000
     touch "$work/units5000/.complete"
+  fi
+}
+
+# N distinct units (renamed copies), each a jcsj and a zpb: 2N files in $work/unitsN
+make_units_n() {
+  if [ ! -f "$work/units$1/.complete" ]; then
+    rm -rf "$work/units$1"; /usr/bin/python3 bench/make_units.py samples/synthetic "$work/units$1" "$1"
+    touch "$work/units$1/.complete"
   fi
 }
 
@@ -94,6 +103,16 @@ for w in $what; do
     measure "perfsheet check 5,000 files (2,500 units) -j1" "$bin" check --json -j1 -q "${units[@]:0:5000}"
     measure "perfsheet check 5,000 files (2,500 units) -j2" "$bin" check --json -j2 -q "${units[@]:0:5000}"
     measure "perfsheet check 10,000 files (5,000 units) -j1" "$bin" check --json -j1 -q "$work/units5000"
+    ;;
+  sqlite)
+    # issue 15: the database is written in no more time than the workbook
+    n=${UNITS:-5000}
+    make_units_n "$n"
+    for j in 1 2; do
+      measure "perfsheet merge $n units -o .xlsx -j$j" "$bin" merge -j$j -q -o "$work/merged.xlsx" "$work/units$n"
+      measure "perfsheet merge $n units -o .sqlite -j$j" "$bin" merge -j$j -q -o "$work/merged.sqlite" "$work/units$n"
+    done
+    printf '%-50s %s\n' "sizes: .xlsx, .sqlite" "$(du -h "$work/merged.xlsx" | cut -f1), $(du -h "$work/merged.sqlite" | cut -f1)"
     ;;
   esac
 done

@@ -126,6 +126,12 @@ for cmd in merge convert; do
   target=$out/merged.xlsx; [ $cmd = convert ] && target=$out/units
   "$bin" $cmd -j 2 "$big" -o "$target" >"$out/stdout" 2>"$out/stderr" &
   pid=$!
+  # wait until perfsheet catches SIGINT (a background job starts with it ignored)
+  for _ in $(seq 100); do
+    cgt=$(awk '/^SigCgt/ {print $2}' /proc/$pid/status 2>/dev/null || echo 0)
+    [ $(( 0x${cgt:-0} & 2 )) != 0 ] && break
+    sleep 0.05
+  done
   sleep 0.2
   kill -0 $pid 2>/dev/null || fail "$cmd finished before it could be interrupted"
   kill -INT $pid

@@ -3,13 +3,13 @@
  * mapping_extract.c. */
 #define _GNU_SOURCE /* memmem */
 #include "mapping_int.h"
+#include "rules_int.h"
 
 #include "perfsheet/clean.h"
 #include "utf8.h"
 
 #include <dirent.h>
 #include <pthread.h>
-#include <libfyaml.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,12 +57,55 @@ const ps_field_spec *ps_mapping_field(const ps_mapping *m, size_t i)
     return i < m->nspecs ? &m->specs[i] : NULL;
 }
 
-struct fy_node *ps_mapping_section(const ps_mapping *m, const char *key)
+const ps_ruleset *ps_mapping_rules(const ps_mapping *m)
 {
-    struct fy_node *root = m->doc ? fy_document_root(m->doc) : NULL;
-    if (!root || !fy_node_is_mapping(root))
-        return NULL;
-    return fy_node_mapping_lookup_by_string(root, key, (size_t)-1);
+    return m->rules;
+}
+
+const ps_layout *ps_mapping_layout(const ps_mapping *m)
+{
+    return m->has_layout ? &m->layout : NULL;
+}
+
+/* Copies line `line` of the n bytes at text into buf. */
+static bool copy_line(const char *text, size_t n, int line, char *buf, size_t size)
+{
+    const char *p = text, *end = text + n;
+    for (int l = 1; l < line && p < end; l++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            return false;
+        p = nl + 1;
+    }
+    if (p >= end || size == 0)
+        return false;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t len = (size_t)((nl ? nl : end) - p);
+    if (len && p[len - 1] == '\r')
+        len--;
+    if (len >= size)
+        len = size - 1;
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    return true;
+}
+
+bool ps_mapping_source_line(const char *file, int line, char *buf, size_t size)
+{
+    if (!file || line < 1)
+        return false;
+    for (size_t i = 0; ps_builtin_mappings[i].name; i++)
+        if (!strcmp(ps_builtin_mappings[i].name, file))
+            return copy_line(ps_builtin_mappings[i].text, ps_builtin_mappings[i].size, line, buf, size);
+    FILE *f = fopen(file, "rb");
+    if (!f)
+        return false;
+    char *text = malloc(4u << 20);
+    size_t n = text ? fread(text, 1, 4u << 20, f) : 0;
+    fclose(f);
+    bool ok = text && copy_line(text, n, line, buf, size);
+    free(text);
+    return ok;
 }
 
 /* ---- sets -------------------------------------------------------------------------- */
@@ -201,6 +244,11 @@ ps_status ps_mapping_set_load(const char *user_dir, ps_mapping_set **out, ps_err
     size_t nbuiltin = set->n;
     if (!st && user_dir)
         st = load_user_dir(set, nbuiltin, user_dir, err);
+    /* cross-table rules name the fields of other templates: resolved now that all are known */
+    for (size_t i = 0; !st && i < set->n; i++)
+        for (size_t k = 0; !st && k < set->items[i]->rules->n; k++)
+            if (set->items[i]->rules->rules[k]->nns > 0)
+                st = ps_rule_resolve(set->items[i]->rules->rules[k], set->items[i], set, err);
     if (st) {
         ps_mapping_set_free(set);
         return st;

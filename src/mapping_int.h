@@ -8,12 +8,12 @@
 
 #include "arena.h"
 
+#ifndef PCRE2_CODE_UNIT_WIDTH
 #define PCRE2_CODE_UNIT_WIDTH 8
+#endif
 #include <pcre2.h>
 #include <regex.h> /* regmatch_t: the capture spans ps_map_match reports */
 #include <stdint.h>
-
-struct fy_document;
 
 /* Labels are searched in this window of each sheet (templates are small; this bounds the
  * work on a pathological sheet of millions of cells). */
@@ -109,7 +109,6 @@ struct ps_mapping {
     ps_arena arena;
     const char *id, *title, *path;
     int version;
-    struct fy_document *doc;
     bool detectable;
     map_detect_item *items;
     size_t nitems;
@@ -119,6 +118,9 @@ struct ps_mapping {
     size_t ntables;
     ps_field_spec *specs;
     size_t nspecs;
+    ps_ruleset *rules; /* `rules:`, compiled and resolved (never NULL once loaded) */
+    bool has_layout;
+    ps_layout layout; /* `layout:`: arrays in the arena */
 };
 
 /* mapping.c: matching on a sheet. */

@@ -179,10 +179,11 @@ static void test_user_dir(void **state)
     const ps_mapping *cross = ps_mapping_set_find(set, "cross");
     assert_non_null(cross);
     assert_false(ps_mapping_detectable(cross));
-    struct fy_node *rules = ps_mapping_section(cross, "rules");
+    const ps_ruleset *rules = ps_mapping_rules(cross);
     assert_non_null(rules);
-    assert_true(fy_node_is_sequence(rules));
-    assert_null(ps_mapping_section(cross, "layout"));
+    assert_true(ps_ruleset_count(rules) > 0);
+    assert_true(ps_rule_namespace_count(ps_ruleset_at(rules, 0)) > 0);
+    assert_null(ps_mapping_layout(cross));
     assert_int_equal(ps_mapping_set_count(set), 4);
     ps_mapping_set_free(set);
 
@@ -303,7 +304,7 @@ static void test_example_extraction(void **state)
     ps_mapping *m = example_mapping();
     assert_string_equal(ps_mapping_id(m), "xmzp");
     assert_int_equal(ps_mapping_version(m), 1);
-    assert_non_null(ps_mapping_section(m, "rules"));
+    assert_true(ps_ruleset_count(ps_mapping_rules(m)) > 0);
     /* the same values wherever the template sits: rows and columns inserted before it */
     static const uint32_t shifts[][2] = {{0, 0}, {1, 0}, {0, 1}, {3, 2}};
     for (size_t k = 0; k < 4; k++) {

@@ -707,7 +707,7 @@ static void test_yaml_errors(void **state)
         {"rules:\n  - id: a\n    check: a = b\n    severity: fatal\n    message: x\n", 4, 15, PS_ERR_MAPPING,
          "severity 应为 error、warning 或 info"},
         {"rules:\n  - id: a\n    check: a = b\n", 2, 5, PS_ERR_MAPPING, "规则 a 缺少 message"},
-        {"rules:\n  - id: a\n    check: a = b\n    message: \"{actual:pct}\"\n", 4, 15, PS_ERR_MAPPING,
+        {"rules:\n  - id: a\n    check: a = b\n    message: \"{actual:pct}\"\n", 4, 23, PS_ERR_MAPPING,
          "消息中的格式 “pct” 无效（可用 money、percent、num、int、text、raw）"},
         {"rules:\n  - id: a\n    for: c of x, y\n    check: a = b\n    message: x\n", 3, 10, PS_ERR_MAPPING,
          "for: 应写成 “变量 in 值1, 值2, …”（多个变量用 “;” 分开）"},

@@ -143,6 +143,7 @@ typedef struct resolver {
     const char *text; /* the expression or message being resolved, and where it starts */
     ps_origin origin;
     size_t binding;
+    bool in_var; /* the name being resolved holds a for: variable */
 } resolver;
 
 static ps_status fail(resolver *R, size_t pos, const suggestion *s, const char *fmt, ...)
@@ -156,6 +157,11 @@ static ps_status fail(resolver *R, size_t pos, const suggestion *s, const char *
     va_start(ap, fmt);
     int o = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* which run of for: made the name: 「（for: c = budgt）」 */
+    for (size_t v = 0; R->in_var && v < R->r->vars.nvars && o > 0 && (size_t)o < sizeof msg; v++)
+        o += snprintf(msg + o, sizeof msg - (size_t)o, "%s%s = %s%s",
+                      v ? "，" : "（for: ", R->r->vars.names[v], R->r->vars.values[v][R->binding],
+                      v + 1 == R->r->vars.nvars ? "）" : "");
     if (s && s->name && o > 0 && (size_t)o < sizeof msg)
         snprintf(msg + o, sizeof msg - (size_t)o, "。您是不是要写 “%s”？", s->name);
     return ps_error_at_line(R->err, PS_ERR_MAPPING, R->origin.file, line, col, "%s", msg);
@@ -227,6 +233,7 @@ static ps_status resolve_node(resolver *R, const rnode *n, const char *filter, b
     if (!n)
         return PS_OK;
     char b1[512], b2[512];
+    R->in_var = n->has_var;
     if ((first || n->has_var) && (n->kind == N_FIELD || n->kind == N_COL)) {
         const char *key = subst(R, n->str, n->has_var, b1, sizeof b1);
         ps_status st;
@@ -257,6 +264,7 @@ static ps_status resolve_message(resolver *R, const rmsg *m, bool first)
         char b1[512], b2[512];
         const char *key = subst(R, p->text, p->has_var, b1, sizeof b1);
         ps_status st = PS_OK;
+        R->in_var = p->has_var;
         if (p->kind == P_FIELD && p->ns) {
             bool in_rule = false;
             for (size_t k = 0; k < R->r->nns; k++)
@@ -298,7 +306,7 @@ ps_status ps_rule_resolve(const ps_rule *r, const ps_mapping *self, const ps_map
         /* names without namespace read the first template's document */
         self = ps_mapping_set_find(set, r->ns[0]);
     }
-    resolver R = {r, self, set, err, NULL, {0}, 0};
+    resolver R = {r, self, set, err, NULL, {0}, 0, false};
     if (!self) {
         R.text = r->check_text;
         R.origin = r->check_at;

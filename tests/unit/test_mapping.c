@@ -105,6 +105,148 @@ static void test_load_file_errors(void **state)
     ps_mapping_set_free(NULL);
 }
 
+/* ---- every name resolved at load ----------------------------------------------------- */
+
+#define NAMES_HEAD                                                                                           \
+    "id: n\n"                                                                                                \
+    "fields:\n"                                                                                              \
+    "  - {key: funds.score, at: B2}\n"                                                                       \
+    "  - {key: funds.weight, at: C2}\n"                                                                      \
+    "  - grid: {rows: {vehicle: 公车}, columns: {final: 决算数, budget: 预算数}}\n"                  \
+    "tables:\n"                                                                                              \
+    "  - name: indicators\n"                                                                                 \
+    "    header: 三级指标\n"                                                                             \
+    "    row_key: name\n"                                                                                    \
+    "    columns:\n"                                                                                         \
+    "      - {key: level1, header: 一级指标}\n"                                                          \
+    "      - {key: name, header: 三级指标}\n"                                                            \
+    "      - {key: weight, type: number, header: 分值}\n"
+
+/* Each slip fails loading at its line:column (the lines after NAMES_HEAD's 13), with the
+ * suggestion when a known name is close. A grid's keys <row>.<column> and a table's columns are
+ * known from the mapping: resolution is exact. */
+static void test_names_resolved(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *tail;
+        ps_status code;
+        int line, col;
+        const char *says;
+    } rows[] = {
+        {"rules:\n  - {id: a, check: funds.scor <= funds.weight, message: x}\n", PS_ERR_MAPPING, 15, 20,
+         "未知的字段 “funds.scor”（映射 n 的 fields 中没有这个键）。您是不是要写 “funds.score”？"},
+        {"rules:\n  - {id: a, check: \"SUM(indicators[].weigth) <= 100\", message: x}\n", PS_ERR_MAPPING, 15,
+         25, "表 indicators 没有列 “weigth”。您是不是要写 “weight”？"},
+        {"rules:\n  - {id: a, check: \"SUM(indicator[].weight) <= 100\", message: x}\n", PS_ERR_MAPPING, 15,
+         25, "未知的表 “indicator”"},
+        {"rules:\n  - {id: a, each: indicators by levl1, check: \"SUM(indicators[].weight) <= 100\", "
+         "message: x}\n",
+         PS_ERR_MAPPING, 15, 33, "each: 的分组列 “levl1” 不是表 indicators 的列。您是不是要写 “level1”？"},
+        {"rules:\n  - {id: a, each: indicatrs, check: \"1 = 1\", message: x}\n", PS_ERR_MAPPING, 15, 19,
+         "您是不是要写 “indicators”？"},
+        {"rules:\n  - {id: a, check: funds.score <= funds.weight, message: \"{expectd:num}\"}\n",
+         PS_ERR_MAPPING, 15, 59, "您是不是要写 “expected”？"},
+        {"rules:\n  - {id: a, check: funds.score <= funds.weight, message: \"{indicators[].name}\"}\n",
+         PS_ERR_MAPPING, 15, 59, "只能用在 each: indicators 的规则里"},
+        {"rules:\n  - {id: a, for: \"c in final, budgt\", check: \"vehicle.{c} >= 0\", message: x}\n",
+         PS_ERR_MAPPING, 15, 47,
+         "未知的字段 “vehicle.budgt”（映射 n 的 fields 中没有这个键）（for: c = budgt）。您是不是要写 "
+         "“vehicle.budget”？"},
+        {"rules:\n  - {id: a, for: c in final, check: \"vehicle.{d} >= 0\", message: x}\n",
+         PS_ERR_RULE_SYNTAX, 15, 38, "“{d}” 不是 for: 的变量"},
+        {"rules:\n  - {id: a, for: c in A, check: \"COUNT(indicators[] WHERE name = \\\"{code}\\\") = 0\", "
+         "message: x}\n",
+         PS_ERR_RULE_SYNTAX, 15, 67, "字符串中的 “{code}” 不是 for: 的变量"},
+        {"rules:\n  - {id: a, check: \"SUM(indicators[].weight WHERE levl1 = 1) <= 100\", message: x}\n",
+         PS_ERR_MAPPING, 15, 51, "表 indicators 没有列 “levl1”"},
+        {"rules:\n  - {id: a, check: \"MATCHES(TEXT(funds.score), \\\"^[0-9\\\")\", message: x}\n",
+         PS_ERR_RULE_SYNTAX, 15, 48, "无效的正则表达式"},
+        {"layout:\n  header: [funds.scor]\n", PS_ERR_MAPPING, 15, 12, "您是不是要写 “funds.score”？"},
+        {"layout:\n  blocks:\n    - grid: {rows: [vehicle], columns: [final, prev]}\n", PS_ERR_MAPPING, 16,
+         21, "“vehicle.prev”不是本映射的字段"},
+        {"layout:\n  blocks:\n    - {table: indicators, columns: [name, wieght]}\n", PS_ERR_MAPPING, 16, 43,
+         "表 indicators 没有列“wieght”"},
+        {"layout:\n  blocks:\n    - {table: indicator}\n", PS_ERR_MAPPING, 16, 15, "不是本映射的表"},
+        {"layout:\n  blocks:\n    - {fields: [funds.score], colour: red}\n", PS_ERR_MAPPING, 16, 31,
+         "colour"},
+        {"layout:\n  formulas:\n    funds.score: funds.weight\n", PS_ERR_MAPPING, 15, 3, "computed: true"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char text[2048];
+        snprintf(text, sizeof text, "%s%s", NAMES_HEAD, rows[i].tail);
+        ps_mapping *m = NULL;
+        ps_error err;
+        ps_error_clear(&err);
+        ps_status st = ps_mapping_load_text("n.yaml", text, strlen(text), &m, &err);
+        print_message("row %zu: %d:%d %s\n", i, err.line, err.col, err.message);
+        assert_null(m);
+        assert_int_equal(st, rows[i].code);
+        assert_string_equal(err.file, "n.yaml");
+        assert_int_equal(err.line, rows[i].line);
+        assert_int_equal(err.col, rows[i].col);
+        assert_non_null(strstr(err.message, rows[i].says));
+    }
+    /* the same names spelled right load, and the layout is data */
+    const char *good = NAMES_HEAD
+        "rules:\n"
+        "  - {id: a, check: funds.score <= funds.weight, message: \"{actual:num} {funds.weight}\"}\n"
+        "  - {id: b, for: \"c in final, budget\", check: \"vehicle.{c} >= 0\", message: "
+        "\"{vehicle.{c}:money}\"}\n"
+        "  - {id: c, each: indicators by level1, check: \"SUM(indicators[].weight) <= 100\",\n"
+        "     message: \"{indicators[].level1}\"}\n"
+        "layout:\n"
+        "  sheet: 表\n"
+        "  header: [funds.score]\n"
+        "  blocks:\n"
+        "    - grid: {rows: {vehicle: 公车}, columns: [final, budget]}\n"
+        "    - {table: indicators, columns: {name: 指标, weight: 分值}, detail: false}\n";
+    ps_mapping *m = NULL;
+    ps_error err;
+    assert_int_equal(ps_mapping_load_text("n.yaml", good, strlen(good), &m, &err), PS_OK);
+    assert_int_equal(ps_ruleset_count(ps_mapping_rules(m)), 3);
+    const ps_layout *lay = ps_mapping_layout(m);
+    assert_non_null(lay);
+    assert_string_equal(lay->sheet, "表");
+    assert_null(lay->title);
+    assert_int_equal(lay->nheader, 1);
+    assert_string_equal(lay->header[0].key, "funds.score");
+    assert_null(lay->header[0].label);
+    assert_int_equal(lay->nblocks, 2);
+    assert_int_equal(lay->blocks[0].kind, PS_LAYOUT_GRID);
+    assert_int_equal(lay->blocks[0].nitems, 1);
+    assert_string_equal(lay->blocks[0].items[0].label, "公车");
+    assert_int_equal(lay->blocks[0].ncolumns, 2);
+    assert_string_equal(lay->blocks[0].columns[1].key, "budget");
+    assert_int_equal(lay->blocks[1].kind, PS_LAYOUT_TABLE);
+    assert_string_equal(lay->blocks[1].table, "indicators");
+    assert_string_equal(lay->blocks[1].detail, "");
+    assert_string_equal(lay->blocks[1].items[1].label, "分值");
+    ps_mapping_free(m);
+}
+
+/* Cross-table names are resolved against the other mappings of the set, once all are loaded. */
+static void test_cross_names_resolved(void **state)
+{
+    (void)state;
+    ps_mapping_set *set = NULL;
+    ps_error err;
+    ps_error_clear(&err);
+    assert_int_equal(ps_mapping_set_load("tests/data/mapping/slips-cross/field", &set, &err), PS_ERR_MAPPING);
+    assert_null(set);
+    print_message("%s:%d:%d: %s\n", err.file, err.line, err.col, err.message);
+    assert_string_equal(err.file, "tests/data/mapping/slips-cross/field/cross.yaml");
+    assert_int_equal(err.line, 5);
+    assert_int_equal(err.col, 12);
+    assert_non_null(strstr(
+        err.message, "“jcsj:basic_expense.finl” 不是模板 jcsj 的字段。您是不是要写 “basic_expense.final”？"));
+    assert_int_equal(ps_mapping_set_load("tests/data/mapping/slips-cross/template", &set, &err),
+                     PS_ERR_MAPPING);
+    assert_int_equal(err.line, 5);
+    assert_int_equal(err.col, 39);
+    assert_non_null(strstr(err.message, "没有模板 “zbp” 的映射文件。您是不是要写 “zpb”？"));
+}
+
 /* ---- sets -------------------------------------------------------------------------- */
 
 static void test_builtin_set(void **state)
@@ -650,6 +792,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_load_errors_are_located),
         cmocka_unit_test(test_load_file_errors),
+        cmocka_unit_test(test_names_resolved),
+        cmocka_unit_test(test_cross_names_resolved),
         cmocka_unit_test(test_builtin_set),
         cmocka_unit_test(test_user_dir),
         cmocka_unit_test(test_example_extraction),

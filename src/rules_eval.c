@@ -213,6 +213,16 @@ static rval eval_col(rctx *c, const rnode *n)
         if (v.k != V_BLANK)
             return v;
     }
+    /* blank in the row (group): a finding about it points at its cell, kept by the extraction */
+    char k[320];
+    uint32_t row, cl;
+    if (c->probing && !c->probe_found && c->nrows > 0 &&
+        snprintf(k, sizeof k, "%s[%zu].%s", table, c->rows[0], col) < (int)sizeof k &&
+        ps_document_blank_cell(c->docs[0], k, &row, &cl)) {
+        c->probe_found = true;
+        c->probe = (rcell){0, row, cl};
+        c->probe_src = NULL;
+    }
     return blank();
 }
 
@@ -826,13 +836,35 @@ static void render(rctx *c, const rmsg *m, rval expected, rval actual, const ps_
     }
 }
 
-static void set_scalar(ps_finding *f, rval v, bool expected)
+/* The decimals a figure about the cell src carries in a finding: what the cell displays, at
+ * least what its type shows - money 2, a rate the percentage's decimals (at least 2) + 2, int and
+ * year 0, other numbers 2; 6 when no cell says (the float noise of 6866.929999999999 goes). */
+static int finding_places(const ps_value *src)
+{
+    if (!src)
+        return 6;
+    int d = src->decimals != 255 ? src->decimals : -1;
+    int p;
+    switch (src->type) {
+    case PS_TYPE_MONEY: p = d > 2 ? d : 2; break;
+    case PS_TYPE_FRACTION: p = (d > 2 ? d : 2) + 2; break;
+    case PS_TYPE_INT:
+    case PS_TYPE_YEAR: p = d > 0 ? d : 0; break;
+    case PS_TYPE_NUMBER:
+    case PS_TYPE_TARGET: p = d > 2 ? d : 2; break;
+    default: p = 6; break;
+    }
+    return p > 10 ? 10 : p;
+}
+
+static void set_scalar(ps_finding *f, rval v, bool expected, int places)
 {
     if (v.k == V_NUM) {
+        double d = fabs(v.num) < 1e15 ? half_up(v.num, places) : v.num;
         if (expected)
-            ps_finding_set_expected_number(f, v.num);
+            ps_finding_set_expected_number(f, d);
         else
-            ps_finding_set_actual_number(f, v.num);
+            ps_finding_set_actual_number(f, d);
     } else if (v.k == V_TEXT) {
         if (expected)
             ps_finding_set_expected_text(f, v.text);
@@ -929,8 +961,9 @@ static ps_status run_once(rctx *c, ps_error *err)
         if (!ps_finding_add_cell(f, ps_cell_ref(cells[i].row, cells[i].col, ref, sizeof ref)))
             st = ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     }
-    set_scalar(f, expected, true);
-    set_scalar(f, actual, false);
+    int places = finding_places(lhs_src ? lhs_src : (c->have_primary ? c->lhs.src : NULL));
+    set_scalar(f, expected, true, places);
+    set_scalar(f, actual, false, places);
 done:
     for (size_t i = 0; i < c->npool; i++)
         free(c->pool[i]);

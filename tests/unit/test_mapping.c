@@ -527,6 +527,50 @@ static void test_example_per_block(void **state)
     ps_mapping_free(m);
 }
 
+/* A blank cell of a table row keeps its address ("<table>[<row>].<column>"), as a blank field
+ * does: a finding about it points at it. */
+static void test_blank_table_cell_located(void **state)
+{
+    (void)state;
+    const char *text = "id: bt\ndetect: {title: 明细表}\nfields: [{key: a, at: A1}]\n"
+                       "tables:\n  - name: t\n    header: 名称\n    row_key: name\n    columns:\n"
+                       "      - {key: name, header: 名称}\n      - {key: total, type: money, header: 合计}\n";
+    ps_mapping *m = NULL;
+    ps_error err;
+    assert_int_equal(ps_mapping_load_text("bt.yaml", text, strlen(text), &m, &err), PS_OK);
+    ps_workbook *wb = ps_workbook_new(PS_FORMAT_XLSX);
+    ps_sheet *sh = ps_workbook_add_sheet(wb, "S");
+    const char *texts[][2] = {{"明细表", NULL}, {"名称", "合计"}, {"甲", NULL}, {"乙", NULL}};
+    for (uint32_t r = 0; r < 4; r++)
+        for (uint32_t c = 0; c < 2; c++) {
+            ps_cell cell = {.row = r, .col = c, .decimals = 255};
+            if (texts[r][c]) {
+                cell.type = PS_CELL_TEXT;
+                cell.text = ps_workbook_strndup(wb, texts[r][c], strlen(texts[r][c]));
+            } else if (r == 2 && c == 1) {
+                cell.type = PS_CELL_NUMBER;
+                cell.number = 12;
+            } else {
+                continue;
+            }
+            assert_true(ps_sheet_put(sh, &cell));
+        }
+    ps_workbook_finish(wb);
+    ps_document *d = ps_mapping_extract_sheet(m, wb, ps_workbook_sheet(wb, 0), "bt.xlsx");
+    assert_non_null(d);
+    const ps_table *t = ps_document_table(d, "t");
+    assert_int_equal(ps_table_row_count(t), 2);
+    assert_null(ps_table_get(t, 1, "total"));
+    uint32_t row = 0, col = 0;
+    assert_true(ps_document_blank_cell(d, "t[1].total", &row, &col));
+    assert_int_equal(row, 3);
+    assert_int_equal(col, 1);
+    assert_false(ps_document_blank_cell(d, "t[0].total", &row, &col));
+    ps_document_free(d);
+    ps_workbook_free(wb);
+    ps_mapping_free(m);
+}
+
 static void test_detection(void **state)
 {
     ps_mapping_set *set = NULL;
@@ -798,6 +842,7 @@ int main(void)
         cmocka_unit_test(test_user_dir),
         cmocka_unit_test(test_example_extraction),
         cmocka_unit_test(test_example_per_block),
+        cmocka_unit_test(test_blank_table_cell_located),
         cmocka_unit_test(test_detection),
         cmocka_unit_test(test_specific_mapping_wins),
         cmocka_unit_test(test_fallback_stops_at_next_label),

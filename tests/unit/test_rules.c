@@ -689,6 +689,56 @@ static void test_cells(void **state)
     ps_ruleset_free(rs);
 }
 
+/* A blank left-hand side in a table row points at its cell (kept by the extraction as
+ * "<table>[<row>].<column>"), and expected/actual carry the cell's precision. */
+static void test_finding_cell_and_precision(void **state)
+{
+    (void)state;
+    const char *yaml =
+        "- {id: r, each: t, check: \"t[].total = t[].a + t[].b\", message: \"{expected:money}\"}\n"
+        "- {id: q, check: \"rate = x / y\", tolerance: rate, message: m}\n"
+        "- {id: s, check: \"sum = x + y + z\", message: m}\n";
+    ps_ruleset *rs = NULL;
+    ps_error err = {0};
+    assert_int_equal(ps_ruleset_from_string(yaml, strlen(yaml), "m.yaml", &rs, &err), PS_OK);
+    ps_document *doc = ps_document_new("t", "m", "f.xls", "S");
+    ps_table *t = ps_document_add_table(doc, "t");
+    ps_value a = ps_value_number(PS_TYPE_MONEY, 1.25, 8, 1), b = ps_value_number(PS_TYPE_MONEY, 2.5, 8, 2);
+    size_t r0 = ps_table_add_row(t);
+    ps_table_set(t, r0, "a", &a);
+    ps_table_set(t, r0, "b", &b);
+    assert_true(ps_document_set_blank_cell(doc, "t[0].total", 8, 3)); /* D9 is blank */
+    ps_value x = ps_value_number(PS_TYPE_MONEY, 6866.93, 2, 1),
+             y = ps_value_number(PS_TYPE_MONEY, 7000, 2, 2);
+    ps_value z = ps_value_number(PS_TYPE_MONEY, 0.01, 2, 3);
+    ps_value rate = ps_value_number(PS_TYPE_FRACTION, 1, 2, 4);
+    rate.decimals = 0; /* shown as 100% */
+    ps_value sum = ps_value_number(PS_TYPE_MONEY, 1, 2, 5);
+    ps_document_set(doc, "x", &x);
+    ps_document_set(doc, "y", &y);
+    ps_document_set(doc, "z", &z);
+    ps_document_set(doc, "rate", &rate);
+    ps_document_set(doc, "sum", &sum);
+    for (size_t i = 0; i < ps_ruleset_count(rs); i++)
+        assert_int_equal(ps_rule_eval(ps_ruleset_at(rs, i), doc, &err), PS_OK);
+    const ps_findings *fs = ps_document_findings(doc);
+    assert_int_equal(ps_findings_count(fs), 3);
+    const ps_finding *f = ps_findings_at(fs, 0);
+    assert_string_equal(f->rule, "r");
+    assert_non_null(f->cell); /* the blank total of the row: its cell, not none */
+    assert_string_equal(f->cell, "D9");
+    assert_string_equal(f->message, "3.75");
+    f = ps_findings_at(fs, 1); /* 6866.93 / 7000 = 0.98099: a rate to 2 decimals of percent */
+    assert_string_equal(f->cell, "E3");
+    assert_true(f->expected.number == 0.981);
+    f = ps_findings_at(fs, 2); /* 6866.93 + 7000 + 0.01 is 13866.939999999999 in binary */
+    assert_string_equal(f->cell, "F3");
+    assert_true(f->expected.number == 13866.94);
+    assert_true(f->actual.number == 1);
+    ps_document_free(doc);
+    ps_ruleset_free(rs);
+}
+
 /* Errors in a mapping file's rules: section point at file:line:column of the culprit. */
 static void test_yaml_errors(void **state)
 {
@@ -749,6 +799,7 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_yaml_errors),
         cmocka_unit_test(test_cells),
+        cmocka_unit_test(test_finding_cell_and_precision),
         cmocka_unit_test(test_mutated_rules),
         cmocka_unit_test(test_big_groups),
     };

@@ -10,6 +10,9 @@
  *           {"jcsj": {…}, "zpb": {…}}.
  *   then    one line per expected finding, in order: `error [@F6] message` (or `ok` for none)
  * After a line `%%SYNTAX`: line 1 a check expression, line 2 `line:col: message`.
+ * After a line `%%LOAD`: every line but the last a mapping file (YAML without empty lines), the
+ * last `line:col: message`: loading it must fail there with that message (a name that does not
+ * resolve, a bad pattern …); or `ok` when it loads.
  * After `%%EVAL`: evaluation cases again. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "perfsheet/mapping.h"
 #include "perfsheet/rules.h"
 #include "perfsheet/workbook.h"
 
@@ -342,10 +346,53 @@ static void run_syntax_case(runner *rn, int line, char **lines, size_t n)
         failf(rn, line + 1, "syntax error differs\n  want: %s\n  have: %s", lines[1], have);
 }
 
+static void run_load_case(runner *rn, int line, char **lines, size_t n)
+{
+    rn->cases++;
+    if (n < 2) {
+        failf(rn, line, "a load case is a mapping file and a `line:col: message` (or ok) line");
+        return;
+    }
+    char text[8192];
+    size_t o = 0;
+    for (size_t i = 0; i + 1 < n; i++)
+        o += (size_t)snprintf(text + o, o < sizeof text ? sizeof text - o : 0, "%s\n", lines[i]);
+    if (o >= sizeof text) {
+        failf(rn, line, "mapping too long");
+        return;
+    }
+    ps_error err = {0};
+    ps_mapping *m = NULL;
+    ps_status st = ps_mapping_load_text("m.yaml", text, o, &m, &err);
+    const char *want = lines[n - 1];
+    if (st == PS_OK) {
+        if (strcmp(want, "ok") != 0)
+            failf(rn, line, "loaded, but should fail with %s", want);
+        ps_mapping_free(m);
+        return;
+    }
+    char have[700];
+    snprintf(have, sizeof have, "%d:%d: %s", err.line, err.col, err.message);
+    if (strcmp(have, want) != 0)
+        failf(rn, line + (int)n - 1, "load error differs\n  want: %s\n  have: %s", want, have);
+}
+
+typedef enum case_mode { EVAL, SYNTAX, LOAD } case_mode;
+
+static void run_case(case_mode mode, runner *rn, int line, char **lines, size_t n)
+{
+    if (mode == EVAL)
+        run_eval_case(rn, line, lines, n);
+    else if (mode == SYNTAX)
+        run_syntax_case(rn, line, lines, n);
+    else
+        run_load_case(rn, line, lines, n);
+}
+
 /* Runs the cases of text (a .test file, or the ```test blocks of a markdown file). */
 static void run_text(runner *rn, char *text, bool markdown)
 {
-    enum { EVAL, SYNTAX } mode = EVAL;
+    case_mode mode = EVAL;
     char *lines[64];
     size_t n = 0;
     int start = 0, lineno = 0;
@@ -368,7 +415,7 @@ static void run_text(runner *rn, char *text, bool markdown)
             bool closing = in_block;
             if (closing || opening) {
                 if (n)
-                    (mode == EVAL ? run_eval_case : run_syntax_case)(rn, start, lines, n);
+                    run_case(mode, rn, start, lines, n);
                 n = 0;
                 mode = EVAL;
                 in_block = opening;
@@ -379,16 +426,16 @@ static void run_text(runner *rn, char *text, bool markdown)
             continue;
         if (l[0] == '#' && n == 0)
             continue;
-        if (!strcmp(l, "%%SYNTAX") || !strcmp(l, "%%EVAL")) {
+        if (!strcmp(l, "%%SYNTAX") || !strcmp(l, "%%EVAL") || !strcmp(l, "%%LOAD")) {
             if (n)
-                (mode == EVAL ? run_eval_case : run_syntax_case)(rn, start, lines, n);
+                run_case(mode, rn, start, lines, n);
             n = 0;
-            mode = l[2] == 'S' ? SYNTAX : EVAL;
+            mode = l[2] == 'S' ? SYNTAX : l[2] == 'L' ? LOAD : EVAL;
             continue;
         }
         if (len == 0) {
             if (n)
-                (mode == EVAL ? run_eval_case : run_syntax_case)(rn, start, lines, n);
+                run_case(mode, rn, start, lines, n);
             n = 0;
             continue;
         }
@@ -398,7 +445,7 @@ static void run_text(runner *rn, char *text, bool markdown)
             lines[n++] = l;
     }
     if (n)
-        (mode == EVAL ? run_eval_case : run_syntax_case)(rn, start, lines, n);
+        run_case(mode, rn, start, lines, n);
 }
 
 static void test_rule_files(void **state)
@@ -435,6 +482,15 @@ static void test_docs_examples(void **state)
     free(text);
     assert_true(rn.cases >= 5);
     assert_int_equal(rn.failures, 0);
+    /* the ```test blocks of docs/mapping.md (what loading refuses, layouts) */
+    text = slurp("docs/mapping.md", &len);
+    assert_non_null(text);
+    runner rm = {"docs/mapping.md", 0, 0};
+    run_text(&rm, text, true);
+    print_message("docs/mapping.md: %d cases, %d failures\n", rm.cases, rm.failures);
+    free(text);
+    assert_true(rm.cases >= 3);
+    assert_int_equal(rm.failures, 0);
 }
 
 /* Every rule of spec/checks.md is in the mapping files. */

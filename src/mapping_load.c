@@ -266,8 +266,7 @@ static ps_status compile_matcher(loader *L, struct fy_node *at, map_matcher *m)
         return fail_at(L, at, "正则表达式“%s”无效（第 %zu 个字节处）：%s", m->text, (size_t)where + 1,
                        (const char *)buf);
     }
-    pcre2_jit_compile(m->re, PCRE2_JIT_COMPLETE); /* a failure only means no JIT */
-    m->compiled = true;
+    m->compiled = true; /* JIT-compiled on first use (mapping.c) */
     required_literal(m->text, m->must, sizeof m->must);
     return PS_OK;
 }
@@ -982,12 +981,7 @@ static const char *close_key(const ps_mapping *m, const char *key, const char *t
 
 static bool spec_exists(const ps_mapping *m, const char *table, const char *key)
 {
-    for (size_t i = 0; i < m->nspecs; i++) {
-        const ps_field_spec *f = &m->specs[i];
-        if (!strcmp(f->key, key) && (table ? f->table && !strcmp(f->table, table) : !f->table))
-            return true;
-    }
-    return false;
+    return ps_map_has_key(m, table, key);
 }
 
 static ps_status unknown_layout_key(loader *L, struct fy_node *at, const char *key, const char *table)
@@ -1139,10 +1133,7 @@ static ps_status layout_block(loader *L, struct fy_node *n, ps_layout_block *blk
     blk->kind = PS_LAYOUT_TABLE;
     if (!(blk->table = scalar(L, table)))
         return fail_at(L, table, "layout: table 应为表名");
-    bool known = false;
-    for (size_t i = 0; i < L->m->nspecs && !known; i++)
-        known = L->m->specs[i].table && !strcmp(L->m->specs[i].table, blk->table);
-    if (!known) {
+    if (!ps_map_has_key(L->m, blk->table, NULL)) {
         const char *near = NULL;
         for (size_t i = 0; i < L->m->nspecs && !near; i++)
             if (L->m->specs[i].table && ps_rule_name_distance(blk->table, L->m->specs[i].table, 2) <= 2)
@@ -1266,6 +1257,8 @@ static ps_status build(loader *L, struct fy_node *root)
         m->title = "";
     if (m->detectable && m->nfields == 0 && m->ntables == 0)
         return fail_at(L, root, "有 detect 的映射文件至少需要 fields 或 tables");
+    if (!ps_map_index_keys(m))
+        return nomem(L);
     /* the rules, every name they use resolved against the fields and tables read above
      * (cross-table names: by ps_mapping_set_load) */
     if ((st = ps_ruleset_from_node(seen[FILE_RULES], m->path, &m->rules, L->err)))
@@ -1326,12 +1319,18 @@ static void diag_output(struct fy_diag *diag, void *user, const char *buf, size_
 ps_status ps_mapping_load_text(const char *name, const char *text, size_t len, ps_mapping **out,
                                ps_error *err)
 {
+    return ps_map_load_text(name, text, len, false, out, err);
+}
+
+ps_status ps_map_load_text(const char *name, const char *text, size_t len, bool builtin, ps_mapping **out,
+                           ps_error *err)
+{
     if (!name)
         name = "(mapping)";
     if (len > MAX_MAPPING_BYTES)
         return ps_error_set(err, PS_ERR_MAPPING, name, "映射文件过大（超过 4 MiB）");
     int bad_line, bad_col;
-    if (ps_utf8_find_invalid(text, len, &bad_line, &bad_col))
+    if (!builtin && ps_utf8_find_invalid(text, len, &bad_line, &bad_col))
         return ps_error_at_line(err, PS_ERR_MAPPING, name, bad_line, bad_col,
                                 "不是 UTF-8 编码的文本：映射文件应以 UTF-8 保存");
     ps_mapping *m = calloc(1, sizeof *m);
@@ -1454,6 +1453,7 @@ void ps_mapping_free(ps_mapping *m)
     free(m->fields);
     free(m->tables);
     free(m->specs);
+    free(m->key_slots);
     ps_ruleset_free(m->rules);
     ps_arena_release(&m->arena);
     free(m);

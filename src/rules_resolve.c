@@ -2,6 +2,7 @@
  * when the mapping is loaded: a misspelled field, table, column, group or placeholder would
  * otherwise read as blank and the rule would quietly check nothing. A cross-table name
  * (jcsj:basic_expense.final) is resolved once every mapping of the set is loaded. */
+#include "mapping_int.h"
 #include "rules_int.h"
 
 #include <stdarg.h>
@@ -69,26 +70,12 @@ size_t ps_rule_name_distance(const char *a, const char *b, size_t limit)
 /* Is key a field of m: a plain field (table NULL) or a column of table? */
 static bool has_key(const ps_mapping *m, const char *table, const char *key)
 {
-    size_t n = ps_mapping_field_count(m);
-    for (size_t i = 0; i < n; i++) {
-        const ps_field_spec *f = ps_mapping_field(m, i);
-        if (strcmp(f->key, key) != 0)
-            continue;
-        if (table ? f->table && strcmp(f->table, table) == 0 : !f->table)
-            return true;
-    }
-    return false;
+    return ps_map_has_key(m, table, key);
 }
 
 static bool has_table(const ps_mapping *m, const char *table)
 {
-    size_t n = ps_mapping_field_count(m);
-    for (size_t i = 0; i < n; i++) {
-        const ps_field_spec *f = ps_mapping_field(m, i);
-        if (f->table && strcmp(f->table, table) == 0)
-            return true;
-    }
-    return false;
+    return ps_map_has_key(m, table, NULL);
 }
 
 /* The closest candidate to name, when close enough to be a slip: at most 1 edit for short

@@ -80,5 +80,13 @@ for cmd in check convert; do
   head -1 "$tmp/err" | grep -qF "您是不是要写 “funds.executed”" || fail "no suggestion for funds.executd"
 done
 
+# a cross-table name is resolved against the other template's fields once all are loaded
+for slip in field template; do
+  dir=tests/data/mapping/slips-cross/$slip
+  "$bin" check -m "$dir" "$input" > /dev/null 2> "$tmp/err"; rc=$?
+  [ "$rc" = 2 ] || fail "check -m slips-cross/$slip: exit $rc, want 2"
+  head -1 "$tmp/err" | grep -qE "^$dir/cross.yaml:5:(12|39): " || fail "slips-cross/$slip: $(head -1 "$tmp/err")"
+done
+
 [ "$fails" = 0 ] && echo "ok: ${#where[@]} slips refused by check, convert, extract, merge and detect"
 exit $((fails > 0))

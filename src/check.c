@@ -9,8 +9,8 @@
 #include <string.h>
 
 typedef struct checker_set {
-    char *template_id; /* the mapping's id: its one-document rules apply to documents of it */
-    ps_ruleset *rules;
+    char *template_id;       /* the mapping's id: its one-document rules apply to documents of it */
+    const ps_ruleset *rules; /* the mapping's, compiled when it was loaded */
 } checker_set;
 
 struct ps_checker {
@@ -24,7 +24,6 @@ void ps_checker_free(ps_checker *c)
         return;
     for (size_t i = 0; i < c->n; i++) {
         free(c->sets[i].template_id);
-        ps_ruleset_free(c->sets[i].rules);
     }
     free(c->sets);
     free(c);
@@ -40,14 +39,8 @@ ps_status ps_checker_new(const ps_mapping_set *set, ps_checker **out, ps_error *
     }
     for (size_t i = 0; i < n; i++) {
         const ps_mapping *m = ps_mapping_set_at(set, i);
-        ps_ruleset *rs = NULL;
-        ps_status st = ps_ruleset_from_node(ps_mapping_section(m, "rules"), ps_mapping_path(m), &rs, err);
-        if (st != PS_OK) {
-            ps_checker_free(c);
-            return st;
-        }
         checker_set *cs = &c->sets[c->n++];
-        cs->rules = rs;
+        cs->rules = ps_mapping_rules(m);
         if (!(cs->template_id = strdup(ps_mapping_id(m)))) {
             ps_checker_free(c);
             return ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");

@@ -57,6 +57,12 @@ static void print_error(const ps_error *err)
     char where[1024];
     ps_error_location(err, where, sizeof where);
     fprintf(stderr, "%s: %s [%s]\n", where, err->message, ps_error_code_name(err->code));
+    char line[1024], caret[2400];
+    if ((err->code == PS_ERR_MAPPING || err->code == PS_ERR_RULE_SYNTAX) && err->line > 0 && err->col > 0 &&
+        ps_mapping_source_line(err->file, err->line, line, sizeof line)) {
+        ps_rule_caret(line, err->col, 1, caret, sizeof caret);
+        fprintf(stderr, "%s\n", caret);
+    }
 }
 
 /* ---- progress on a terminal ---- */

@@ -3,13 +3,13 @@
  * mapping_extract.c. */
 #define _GNU_SOURCE /* memmem */
 #include "mapping_int.h"
+#include "rules_int.h"
 
 #include "perfsheet/clean.h"
 #include "utf8.h"
 
 #include <dirent.h>
 #include <pthread.h>
-#include <libfyaml.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,12 +57,125 @@ const ps_field_spec *ps_mapping_field(const ps_mapping *m, size_t i)
     return i < m->nspecs ? &m->specs[i] : NULL;
 }
 
-struct fy_node *ps_mapping_section(const ps_mapping *m, const char *key)
+const ps_ruleset *ps_mapping_rules(const ps_mapping *m)
 {
-    struct fy_node *root = m->doc ? fy_document_root(m->doc) : NULL;
-    if (!root || !fy_node_is_mapping(root))
-        return NULL;
-    return fy_node_mapping_lookup_by_string(root, key, (size_t)-1);
+    return m->rules;
+}
+
+const ps_layout *ps_mapping_layout(const ps_mapping *m)
+{
+    return m->has_layout ? &m->layout : NULL;
+}
+
+/* Copies line `line` of the n bytes at text into buf. */
+static bool copy_line(const char *text, size_t n, int line, char *buf, size_t size)
+{
+    const char *p = text, *end = text + n;
+    for (int l = 1; l < line && p < end; l++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            return false;
+        p = nl + 1;
+    }
+    if (p >= end || size == 0)
+        return false;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t len = (size_t)((nl ? nl : end) - p);
+    if (len && p[len - 1] == '\r')
+        len--;
+    if (len >= size)
+        len = size - 1;
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    return true;
+}
+
+bool ps_mapping_source_line(const char *file, int line, char *buf, size_t size)
+{
+    if (!file || line < 1)
+        return false;
+    for (size_t i = 0; ps_builtin_mappings[i].name; i++)
+        if (!strcmp(ps_builtin_mappings[i].name, file))
+            return copy_line(ps_builtin_mappings[i].text, ps_builtin_mappings[i].size, line, buf, size);
+    FILE *f = fopen(file, "rb");
+    if (!f)
+        return false;
+    char *text = malloc(4u << 20);
+    size_t n = text ? fread(text, 1, 4u << 20, f) : 0;
+    fclose(f);
+    bool ok = text && copy_line(text, n, line, buf, size);
+    free(text);
+    return ok;
+}
+
+/* ---- the keys a mapping defines ---------------------------------------------------- */
+
+static uint32_t key_hash(const char *table, const char *key)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = table ? table : ""; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    h = (h ^ 0xFFu) * 16777619u; /* separates table from key */
+    for (const char *p = key ? key : ""; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h ^ (key ? 0 : 0x9E3779B9u);
+}
+
+static bool same_name(const char *a, const char *b)
+{
+    return a ? b && !strcmp(a, b) : !b;
+}
+
+/* The slot of (table, key): found, or the empty one it would go in. */
+static size_t key_slot(const ps_mapping *m, const char *table, const char *key, bool *found)
+{
+    size_t mask = m->nkey_slots - 1;
+    for (size_t s = key_hash(table, key) & mask;; s = (s + 1) & mask) {
+        uint32_t v = m->key_slots[s];
+        if (!v) {
+            *found = false;
+            return s;
+        }
+        /* a table entry (table, NULL) has the high bit set */
+        bool table_entry = (v & 0x80000000u) != 0;
+        const ps_field_spec *g = &m->specs[(v & 0x7FFFFFFFu) - 1];
+        if (table_entry ? !key && same_name(g->table, table)
+                        : key && same_name(g->table, table) && !strcmp(g->key, key)) {
+            *found = true;
+            return s;
+        }
+    }
+}
+
+bool ps_map_index_keys(ps_mapping *m)
+{
+    size_t n = 16;
+    while (n < 4 * (m->nspecs + 1))
+        n *= 2;
+    free(m->key_slots);
+    m->key_slots = calloc(n, sizeof *m->key_slots);
+    if (!m->key_slots)
+        return false;
+    m->nkey_slots = n;
+    for (size_t i = 0; i < m->nspecs; i++) {
+        const ps_field_spec *f = &m->specs[i];
+        bool found;
+        size_t s = key_slot(m, f->table, f->key, &found);
+        if (!found)
+            m->key_slots[s] = (uint32_t)i + 1;
+        if (f->table && !(s = key_slot(m, f->table, NULL, &found), found))
+            m->key_slots[s] = ((uint32_t)i + 1) | 0x80000000u;
+    }
+    return true;
+}
+
+bool ps_map_has_key(const ps_mapping *m, const char *table, const char *key)
+{
+    if (!m->key_slots)
+        return false;
+    bool found;
+    key_slot(m, table, key, &found);
+    return found;
 }
 
 /* ---- sets -------------------------------------------------------------------------- */
@@ -188,8 +301,8 @@ ps_status ps_mapping_set_load(const char *user_dir, ps_mapping_set **out, ps_err
     ps_status st = PS_OK;
     for (size_t i = 0; !st && ps_builtin_mappings[i].name; i++) {
         ps_mapping *m = NULL;
-        st = ps_mapping_load_text(ps_builtin_mappings[i].name, ps_builtin_mappings[i].text,
-                                  ps_builtin_mappings[i].size, &m, err);
+        st = ps_map_load_text(ps_builtin_mappings[i].name, ps_builtin_mappings[i].text,
+                              ps_builtin_mappings[i].size, true, &m, err);
         if (!st && ps_mapping_set_find(set, m->id)) {
             st = ps_error_set(err, PS_ERR_MAPPING, m->path, "模板 id“%s”重复", m->id);
             ps_mapping_free(m);
@@ -201,6 +314,11 @@ ps_status ps_mapping_set_load(const char *user_dir, ps_mapping_set **out, ps_err
     size_t nbuiltin = set->n;
     if (!st && user_dir)
         st = load_user_dir(set, nbuiltin, user_dir, err);
+    /* cross-table rules name the fields of other templates: resolved now that all are known */
+    for (size_t i = 0; !st && i < set->n; i++)
+        for (size_t k = 0; !st && k < set->items[i]->rules->n; k++)
+            if (set->items[i]->rules->rules[k]->nns > 0)
+                st = ps_rule_resolve(set->items[i]->rules->rules[k], set->items[i], set, err);
     if (st) {
         ps_mapping_set_free(set);
         return st;
@@ -338,6 +456,26 @@ static void make_match_ctx(void)
     }
 }
 
+/* A matcher's regex is JIT-compiled on its first use, not at load: most regexes of most mappings
+ * never run in one command (another template's fields, a regex whose required literal no label
+ * holds), and compiling them all cost a fifth of every start. The first use compiles under a
+ * lock; every match waits for it, so no thread matches while the code object changes. */
+static pthread_mutex_t jit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const pcre2_code *jitted(const map_matcher *m)
+{
+    map_matcher *mm = (map_matcher *)m; /* the JIT code is a cache: the mapping is heap data */
+    if (!__atomic_load_n(&mm->jit_done, __ATOMIC_ACQUIRE)) {
+        pthread_mutex_lock(&jit_lock);
+        if (!mm->jit_done) {
+            pcre2_jit_compile(mm->re, PCRE2_JIT_COMPLETE); /* a failure only means no JIT */
+            __atomic_store_n(&mm->jit_done, true, __ATOMIC_RELEASE);
+        }
+        pthread_mutex_unlock(&jit_lock);
+    }
+    return m->re;
+}
+
 /* Runs re on label; fills pm[0..nmatch) like regexec (-1 for groups that did not take part).
  * reuse (may be NULL) is match data of MAP_MD_PAIRS pairs to use instead of making one; opts
  * is 0 or PCRE2_NO_UTF_CHECK for a label known to be UTF-8. */
@@ -378,7 +516,7 @@ bool ps_map_match(const map_matcher *m, const char *label, regmatch_t *pm, size_
     case MATCH_REGEX:
         if (m->must[0] && !strstr(label, m->must))
             return false; /* cannot match: saves regexec on most labels */
-        return m->compiled && regex_match(m->re, label, NULL, 0, pm, nmatch);
+        return m->compiled && regex_match(jitted(m), label, NULL, 0, pm, nmatch);
     }
     return false;
 }
@@ -403,7 +541,7 @@ bool ps_map_match_cell(const map_sheet *ms, size_t i, const map_matcher *m, regm
         return ps_map_match(m, label, pm, nmatch);
     if (m->must[0] && !strstr(label, m->must))
         return false;
-    return m->compiled && regex_match(m->re, label, ms->md, utf_opts(ms, i), pm, nmatch);
+    return m->compiled && regex_match(jitted(m), label, ms->md, utf_opts(ms, i), pm, nmatch);
 }
 
 /* ps_map_match_cell for a cell whose label holds m's needle (its text, or `must` for a regex):
@@ -413,7 +551,7 @@ static bool candidate_matches(const map_sheet *ms, size_t i, const map_matcher *
     if (m->kind == MATCH_CONTAINS)
         return true;
     if (m->kind == MATCH_REGEX)
-        return m->compiled && regex_match(m->re, ms->labels[i], ms->md, utf_opts(ms, i), NULL, 0);
+        return m->compiled && regex_match(jitted(m), ms->labels[i], ms->md, utf_opts(ms, i), NULL, 0);
     return ps_map_match(m, ms->labels[i], NULL, 0);
 }
 

@@ -551,6 +551,18 @@ static const ps_cell *table_cell(xctx *x, const map_column *mc, uint32_t col, ui
     return c;
 }
 
+/* A blank cell of a table row keeps its address, as a blank field does, so that a finding about
+ * it points at it: key "<table>[<row>].<column>" (ps_rule_blank_table_key). */
+static void blank_table_cell(xctx *x, const ps_table *tab, size_t ri, const char *key, uint32_t sr,
+                             uint32_t sc)
+{
+    char k[320];
+    if (!key || snprintf(k, sizeof k, "%s[%zu].%s", ps_table_name(tab), ri, key) >= (int)sizeof k)
+        return;
+    if (!ps_document_set_blank_cell(x->doc, k, sr, sc))
+        x->oom = true;
+}
+
 static void put_column(xctx *x, ps_table *tab, size_t ri, const map_column *mc, const ps_cell *c, uint32_t sr,
                        uint32_t sc)
 {
@@ -574,6 +586,10 @@ static void put_column(xctx *x, ps_table *tab, size_t ri, const map_column *mc, 
                 x->oom = true;
         }
         conv_release(&cv);
+        if (ps_clean_is_blank(plain))
+            blank_table_cell(x, tab, ri, mc->key, sr, sc);
+        if (!has_w)
+            blank_table_cell(x, tab, ri, mc->weight_key, sr, sc);
         if (has_w) {
             ps_value wv = ps_value_number(PS_TYPE_NUMBER, w, sr, sc);
             wv.raw = c->text;
@@ -585,8 +601,12 @@ static void put_column(xctx *x, ps_table *tab, size_t ri, const map_column *mc, 
         free(plain);
         return;
     }
-    if (convert(x, c, NULL, sr, sc, mc->type, label, &cv) && !ps_table_set(tab, ri, mc->key, &cv.v))
-        x->oom = true;
+    if (convert(x, c, NULL, sr, sc, mc->type, label, &cv)) {
+        if (!ps_table_set(tab, ri, mc->key, &cv.v))
+            x->oom = true;
+    } else {
+        blank_table_cell(x, tab, ri, mc->key, sr, sc);
+    }
     conv_release(&cv);
 }
 
@@ -774,8 +794,10 @@ static void extract_table(xctx *x, const map_table *t)
                 const ps_cell *c = NULL;
                 for (size_t q = i; q < j && cell_blank(c); q++)
                     c = ps_sheet_cell_shown(sh, rows[q].row, cols[ci]);
-                if (cell_blank(c))
+                if (cell_blank(c)) {
+                    blank_table_cell(x, bt, bi, t->blocks_values[k], rows[i].row, cols[ci]);
                     continue;
+                }
                 const map_column *mc = &t->cols[ci];
                 conv cv;
                 if (convert(x, c, NULL, c->row, c->col, mc->type, mc->label ? mc->label : mc->key, &cv) &&

@@ -8,12 +8,12 @@
 
 #include "arena.h"
 
+#ifndef PCRE2_CODE_UNIT_WIDTH
 #define PCRE2_CODE_UNIT_WIDTH 8
+#endif
 #include <pcre2.h>
 #include <regex.h> /* regmatch_t: the capture spans ps_map_match reports */
 #include <stdint.h>
-
-struct fy_document;
 
 /* Labels are searched in this window of each sheet (templates are small; this bounds the
  * work on a pathological sheet of millions of cells). */
@@ -27,8 +27,9 @@ typedef struct map_matcher {
     bool set;
     match_kind kind;
     const char *text; /* normalised for EXACT/PREFIX/CONTAINS, the pattern for REGEX */
-    pcre2_code *re;   /* REGEX: compiled (UTF-8, JIT when available) */
+    pcre2_code *re;   /* REGEX: compiled (UTF-8; JIT when available, on first use) */
     bool compiled;
+    bool jit_done; /* JIT compiled (or tried): set once under a lock, read atomically */
     char must[64]; /* REGEX: a literal every match contains ("" when none): strstr rejects most
                       labels before regexec runs */
     unsigned nth;  /* 1-based occurrence in row-major order */
@@ -109,7 +110,6 @@ struct ps_mapping {
     ps_arena arena;
     const char *id, *title, *path;
     int version;
-    struct fy_document *doc;
     bool detectable;
     map_detect_item *items;
     size_t nitems;
@@ -119,6 +119,13 @@ struct ps_mapping {
     size_t ntables;
     ps_field_spec *specs;
     size_t nspecs;
+    /* the keys of specs by (table, key), and the tables by (table, NULL): open addressing, a
+     * slot holds 1 + the spec's index; built once fields and tables are read */
+    uint32_t *key_slots;
+    size_t nkey_slots; /* a power of two */
+    ps_ruleset *rules; /* `rules:`, compiled and resolved (never NULL once loaded) */
+    bool has_layout;
+    ps_layout layout; /* `layout:`: arrays in the arena */
 };
 
 /* mapping.c: matching on a sheet. */
@@ -161,5 +168,16 @@ uint32_t ps_map_label_hash(const char *s, size_t n);
  * when it is not UINT32_MAX), or SIZE_MAX. */
 size_t ps_map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uint32_t row_only);
 void ps_map_matcher_free(map_matcher *m);
+
+/* ps_mapping_load_text; builtin: the text is a built-in mapping, embedded by the build from
+ * mappings/NAME.yaml (UTF-8 checked by the tests, not at every start). */
+ps_status ps_map_load_text(const char *name, const char *text, size_t len, bool builtin, ps_mapping **out,
+                           ps_error *err);
+
+/* Does m define key - a plain field (table NULL) or a column of table? With key NULL: is table
+ * one of m's tables? O(1): the names a mapping's rules and layout use are resolved at load. */
+bool ps_map_has_key(const ps_mapping *m, const char *table, const char *key);
+/* Builds the index ps_map_has_key uses (mapping_load.c, once the specs are complete). */
+bool ps_map_index_keys(ps_mapping *m);
 
 #endif

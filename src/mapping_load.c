@@ -1,6 +1,7 @@
 /* mapping_load.c - parsing a mapping file (YAML, language in docs/mapping.md) into the structs
  * of mapping_int.h, with every error located at file:line:column. */
 #include "mapping_int.h"
+#include "rules_int.h"
 #include "utf8.h"
 #include "yaml_pos.h"
 
@@ -265,8 +266,7 @@ static ps_status compile_matcher(loader *L, struct fy_node *at, map_matcher *m)
         return fail_at(L, at, "正则表达式“%s”无效（第 %zu 个字节处）：%s", m->text, (size_t)where + 1,
                        (const char *)buf);
     }
-    pcre2_jit_compile(m->re, PCRE2_JIT_COMPLETE); /* a failure only means no JIT */
-    m->compiled = true;
+    m->compiled = true; /* JIT-compiled on first use (mapping.c) */
     required_literal(m->text, m->must, sizeof m->must);
     return PS_OK;
 }
@@ -959,6 +959,250 @@ static ps_status parse_detect(loader *L, void *obj, struct fy_node *n)
     return st;
 }
 
+/* ---- layout ------------------------------------------------------------------------ */
+
+/* The closest known key to key (plain fields, or the columns of table), for 「您是不是要写」. */
+static const char *close_key(const ps_mapping *m, const char *key, const char *table)
+{
+    const char *best = NULL;
+    size_t bestd = (size_t)-1, limit = strlen(key) >= 5 ? 2 : 1;
+    for (size_t i = 0; i < m->nspecs; i++) {
+        const ps_field_spec *f = &m->specs[i];
+        if (table ? !f->table || strcmp(f->table, table) : f->table != NULL)
+            continue;
+        size_t d = ps_rule_name_distance(key, f->key, limit);
+        if (d <= limit && d < bestd) {
+            bestd = d;
+            best = f->key;
+        }
+    }
+    return best;
+}
+
+static bool spec_exists(const ps_mapping *m, const char *table, const char *key)
+{
+    return ps_map_has_key(m, table, key);
+}
+
+static ps_status unknown_layout_key(loader *L, struct fy_node *at, const char *key, const char *table)
+{
+    const char *near = close_key(L->m, key, table);
+    char hint[200] = "";
+    if (near)
+        snprintf(hint, sizeof hint, "。您是不是要写 “%s”？", near);
+    if (table)
+        return fail_at(L, at, "layout: 表 %s 没有列“%s”%s", table, key, hint);
+    return fail_at(L, at, "layout: “%s”不是本映射的字段（fields 中没有这个键）%s", key, hint);
+}
+
+/* Items of a layout list: a sequence of keys or one-pair maps `key: label`, or a map
+ * `key: label`. check: 0 keys are not fields (grid rows and columns), 1 plain fields, 2 columns
+ * of table. */
+static ps_status layout_items(loader *L, struct fy_node *n, int check, const char *table,
+                              const ps_layout_item **out, size_t *count)
+{
+    bool seq = fy_node_is_sequence(n), map = fy_node_is_mapping(n);
+    if (!seq && !map)
+        return fail_at(L, n, "layout: 应为键名列表或 {键名: 标签} 映射");
+    int cnt = seq ? fy_node_sequence_item_count(n) : fy_node_mapping_item_count(n);
+    ps_layout_item *items = ps_arena_alloc(&L->m->arena, sizeof *items * (size_t)(cnt > 0 ? cnt : 1));
+    if (!items)
+        return nomem(L);
+    void *it = NULL;
+    size_t k = 0;
+    for (;;) {
+        struct fy_node *keynode = NULL, *labelnode = NULL;
+        if (seq) {
+            struct fy_node *e = fy_node_sequence_iterate(n, &it);
+            if (!e)
+                break;
+            if (fy_node_is_mapping(e) && fy_node_mapping_item_count(e) == 1) {
+                void *it2 = NULL;
+                struct fy_node_pair *p = fy_node_mapping_iterate(e, &it2);
+                keynode = fy_node_pair_key(p);
+                labelnode = fy_node_pair_value(p);
+            } else if (fy_node_is_scalar(e)) {
+                keynode = e;
+            } else {
+                return fail_at(L, e, "layout: 列表项应为键名或 键名: 标签");
+            }
+        } else {
+            struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
+            if (!p)
+                break;
+            keynode = fy_node_pair_key(p);
+            labelnode = fy_node_pair_value(p);
+            if (!labelnode)
+                return fail_at(L, keynode, "layout: 应为 键名: 标签");
+        }
+        const char *key = scalar(L, keynode);
+        if (!key || !*key)
+            return fail_at(L, keynode, "layout: 键名应为文本");
+        const char *label = NULL;
+        if (labelnode && !(label = scalar(L, labelnode)))
+            return fail_at(L, labelnode, "layout: 标签应为文本");
+        if (check && !spec_exists(L->m, check == 2 ? table : NULL, key))
+            return unknown_layout_key(L, keynode, key, check == 2 ? table : NULL);
+        items[k].key = key;
+        items[k].label = label;
+        k++;
+    }
+    *out = items;
+    *count = k;
+    return PS_OK;
+}
+
+static ps_status layout_block(loader *L, struct fy_node *n, ps_layout_block *blk)
+{
+    if (!fy_node_is_mapping(n))
+        return fail_at(L, n, "layout: blocks 的每一项应为映射（fields、grid 或 table）");
+    struct fy_node *fields = NULL, *grid = NULL, *table = NULL, *columns = NULL, *detail = NULL,
+                   *title = NULL;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(n, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        struct fy_node **slot = key_is(k, "fields")    ? &fields
+                                : key_is(k, "grid")    ? &grid
+                                : key_is(k, "table")   ? &table
+                                : key_is(k, "columns") ? &columns
+                                : key_is(k, "detail")  ? &detail
+                                : key_is(k, "title")   ? &title
+                                                       : NULL;
+        if (!slot)
+            return unknown_key(L, k, "layout 的块");
+        if (!v)
+            return fail_at(L, k, "layout: 块的键没有值");
+        *slot = v;
+    }
+    if (!!fields + !!grid + !!table != 1)
+        return fail_at(L, n, "layout: 每个块应有且只有 fields、grid、table 之一");
+    if ((columns || detail) && !table)
+        return fail_at(L, columns ? columns : detail, "layout: columns 和 detail 只用于 table 块");
+    if (title && !(blk->title = scalar(L, title)))
+        return fail_at(L, title, "layout: title 应为文本");
+    if (fields) {
+        blk->kind = PS_LAYOUT_FIELDS;
+        return layout_items(L, fields, 1, NULL, &blk->items, &blk->nitems);
+    }
+    if (grid) {
+        blk->kind = PS_LAYOUT_GRID;
+        if (!fy_node_is_mapping(grid))
+            return fail_at(L, grid, "layout: grid 应为映射（columns, rows）");
+        struct fy_node *cols = NULL, *rows = NULL;
+        it = NULL;
+        while ((p = fy_node_mapping_iterate(grid, &it))) {
+            struct fy_node *k = fy_node_pair_key(p);
+            if (key_is(k, "columns"))
+                cols = fy_node_pair_value(p);
+            else if (key_is(k, "rows"))
+                rows = fy_node_pair_value(p);
+            else
+                return unknown_key(L, k, "layout 的 grid");
+        }
+        if (!cols || !rows)
+            return fail_at(L, grid, "layout: grid 需要 columns 和 rows");
+        ps_status st = layout_items(L, cols, 0, NULL, &blk->columns, &blk->ncolumns);
+        if (st == PS_OK)
+            st = layout_items(L, rows, 0, NULL, &blk->items, &blk->nitems);
+        if (st != PS_OK)
+            return st;
+        /* every cell of the grid is a field <row>.<column> of the mapping */
+        for (size_t r = 0; r < blk->nitems; r++)
+            for (size_t c = 0; c < blk->ncolumns; c++) {
+                size_t len = strlen(blk->items[r].key) + strlen(blk->columns[c].key) + 2;
+                char *key = ps_arena_alloc(&L->m->arena, len);
+                if (!key)
+                    return nomem(L);
+                snprintf(key, len, "%s.%s", blk->items[r].key, blk->columns[c].key);
+                if (!spec_exists(L->m, NULL, key)) {
+                    struct fy_node *at =
+                        fy_node_is_sequence(rows) ? fy_node_sequence_get_by_index(rows, (int)r) : NULL;
+                    if (!at) {
+                        void *ri = NULL;
+                        struct fy_node_pair *rp = NULL;
+                        for (size_t q = 0; q <= r; q++)
+                            rp = fy_node_mapping_iterate(rows, &ri);
+                        at = rp ? fy_node_pair_key(rp) : rows;
+                    }
+                    return unknown_layout_key(L, at, key, NULL);
+                }
+            }
+        return PS_OK;
+    }
+    blk->kind = PS_LAYOUT_TABLE;
+    if (!(blk->table = scalar(L, table)))
+        return fail_at(L, table, "layout: table 应为表名");
+    if (!ps_map_has_key(L->m, blk->table, NULL)) {
+        const char *near = NULL;
+        for (size_t i = 0; i < L->m->nspecs && !near; i++)
+            if (L->m->specs[i].table && ps_rule_name_distance(blk->table, L->m->specs[i].table, 2) <= 2)
+                near = L->m->specs[i].table;
+        char hint[200] = "";
+        if (near)
+            snprintf(hint, sizeof hint, "。您是不是要写 “%s”？", near);
+        return fail_at(L, table, "layout: “%s”不是本映射的表（tables 中没有）%s", blk->table, hint);
+    }
+    if (detail) {
+        const char *d = scalar(L, detail);
+        if (!d)
+            return fail_at(L, detail, "layout: detail 应为工作表名或 false");
+        blk->detail = strcmp(d, "false") == 0 ? "" : d;
+    }
+    if (columns)
+        return layout_items(L, columns, 2, blk->table, &blk->items, &blk->nitems);
+    return PS_OK;
+}
+
+/* `layout:` (docs/mapping.md), read after fields and tables: every key it names is checked. */
+static ps_status parse_layout(loader *L, struct fy_node *n)
+{
+    ps_mapping *m = L->m;
+    if (!fy_node_is_mapping(n))
+        return fail_at(L, n, "layout 应为映射（title、sheet、header、blocks）");
+    ps_layout *lay = &m->layout;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    ps_status st = PS_OK;
+    while (st == PS_OK && (p = fy_node_mapping_iterate(n, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        if (key_is(k, "formulas"))
+            return fail_at(L, k,
+                           "layout: 不再支持 formulas：转换后的工作簿不含公式。派生单元格由规则声明"
+                           "（check: 左边 = 公式，并写 computed: true），见 docs/rules.md");
+        if (!v)
+            return fail_at(L, k, "layout: 键没有值");
+        if (key_is(k, "title")) {
+            if (!(lay->title = scalar(L, v)))
+                st = fail_at(L, v, "layout: title 应为文本");
+        } else if (key_is(k, "sheet")) {
+            if (!(lay->sheet = scalar(L, v)))
+                st = fail_at(L, v, "layout: sheet 应为文本");
+        } else if (key_is(k, "header")) {
+            st = layout_items(L, v, 1, NULL, &lay->header, &lay->nheader);
+        } else if (key_is(k, "blocks")) {
+            if (!fy_node_is_sequence(v))
+                return fail_at(L, v, "layout: blocks 应为列表");
+            int cnt = fy_node_sequence_item_count(v);
+            ps_layout_block *blocks = ps_arena_alloc(&m->arena, sizeof *blocks * (size_t)(cnt > 0 ? cnt : 1));
+            if (!blocks)
+                return nomem(L);
+            memset(blocks, 0, sizeof *blocks * (size_t)(cnt > 0 ? cnt : 1));
+            void *bi = NULL;
+            struct fy_node *e;
+            size_t nb = 0;
+            while (st == PS_OK && (e = fy_node_sequence_iterate(v, &bi)))
+                st = layout_block(L, e, &blocks[nb++]);
+            lay->blocks = blocks;
+            lay->nblocks = nb;
+        } else {
+            st = unknown_key(L, k, "layout");
+        }
+    }
+    m->has_layout = st == PS_OK;
+    return st;
+}
+
 /* ---- the file ---------------------------------------------------------------------- */
 
 static bool valid_id(const char *s)
@@ -985,17 +1229,17 @@ static ps_status read_version(loader *L, void *obj, struct fy_node *v)
     return want_int(L, v, "version", 0, 1000000, &((ps_mapping *)obj)->version);
 }
 
-/* detect, fields and tables: read into L->m, which is also obj */
-enum { FILE_ID };
+/* detect, fields and tables: read into L->m, which is also obj; rules and layout after them */
+enum { FILE_ID, FILE_RULES, FILE_LAYOUT };
 static const key_rule file_keys[] = {
     [FILE_ID] = {.name = "id", .kind = KEY_READ, .read = read_id},
+    [FILE_RULES] = {.name = "rules", .kind = KEY_NODE},
+    [FILE_LAYOUT] = {.name = "layout", .kind = KEY_NODE},
     {.name = "title", .kind = KEY_STRING, .off = offsetof(ps_mapping, title)},
     {.name = "version", .kind = KEY_READ, .read = read_version},
     {.name = "detect", .kind = KEY_READ, .read = parse_detect},
     {.name = "fields", .kind = KEY_READ, .read = parse_fields},
     {.name = "tables", .kind = KEY_READ, .read = parse_tables},
-    {.name = "rules", .kind = KEY_NODE}, /* parsed by checks and writers through ps_mapping_section() */
-    {.name = "layout", .kind = KEY_NODE},
 };
 
 static ps_status build(loader *L, struct fy_node *root)
@@ -1013,6 +1257,17 @@ static ps_status build(loader *L, struct fy_node *root)
         m->title = "";
     if (m->detectable && m->nfields == 0 && m->ntables == 0)
         return fail_at(L, root, "有 detect 的映射文件至少需要 fields 或 tables");
+    if (!ps_map_index_keys(m))
+        return nomem(L);
+    /* the rules, every name they use resolved against the fields and tables read above
+     * (cross-table names: by ps_mapping_set_load) */
+    if ((st = ps_ruleset_from_node(seen[FILE_RULES], m->path, &m->rules, L->err)))
+        return st;
+    for (size_t i = 0; i < m->rules->n; i++)
+        if ((st = ps_rule_resolve(m->rules->rules[i], m, NULL, L->err)))
+            return st;
+    if (seen[FILE_LAYOUT] && (st = parse_layout(L, seen[FILE_LAYOUT])))
+        return st;
     return PS_OK;
 }
 
@@ -1064,12 +1319,18 @@ static void diag_output(struct fy_diag *diag, void *user, const char *buf, size_
 ps_status ps_mapping_load_text(const char *name, const char *text, size_t len, ps_mapping **out,
                                ps_error *err)
 {
+    return ps_map_load_text(name, text, len, false, out, err);
+}
+
+ps_status ps_map_load_text(const char *name, const char *text, size_t len, bool builtin, ps_mapping **out,
+                           ps_error *err)
+{
     if (!name)
         name = "(mapping)";
     if (len > MAX_MAPPING_BYTES)
         return ps_error_set(err, PS_ERR_MAPPING, name, "映射文件过大（超过 4 MiB）");
     int bad_line, bad_col;
-    if (ps_utf8_find_invalid(text, len, &bad_line, &bad_col))
+    if (!builtin && ps_utf8_find_invalid(text, len, &bad_line, &bad_col))
         return ps_error_at_line(err, PS_ERR_MAPPING, name, bad_line, bad_col,
                                 "不是 UTF-8 编码的文本：映射文件应以 UTF-8 保存");
     ps_mapping *m = calloc(1, sizeof *m);
@@ -1107,8 +1368,8 @@ ps_status ps_mapping_load_text(const char *name, const char *text, size_t len, p
     if (diag)
         fy_diag_set_collect_errors(diag, true);
     struct fy_parse_cfg cfg = {.flags = FYPCF_COLLECT_DIAG | FYPCF_JSON_NONE, .diag = diag};
-    m->doc = diag ? fy_document_build_from_string(&cfg, copy, len) : NULL;
-    if (diag && !m->doc) {
+    struct fy_document *doc = diag ? fy_document_build_from_string(&cfg, copy, len) : NULL;
+    if (diag && !doc) {
         void *eit = NULL;
         struct fy_diag_error *e;
         while ((e = fy_diag_errors_iterate(diag, &eit)))
@@ -1122,7 +1383,7 @@ ps_status ps_mapping_load_text(const char *name, const char *text, size_t len, p
     }
     if (diag)
         fy_diag_destroy(diag);
-    if (!m->doc) {
+    if (!doc) {
         if (yd->have)
             ps_error_at_line(err, PS_ERR_MAPPING, name, yd->line, yd->col, "不是有效的 YAML：%s", yd->msg);
         else
@@ -1130,8 +1391,9 @@ ps_status ps_mapping_load_text(const char *name, const char *text, size_t len, p
         ps_mapping_free(m);
         return PS_ERR_MAPPING;
     }
-    yd->have = true; /* later diagnostics (other modules' sections) are not ours */
-    ps_status st = build(&L, fy_document_root(m->doc));
+    yd->have = true; /* later diagnostics are not ours */
+    ps_status st = build(&L, fy_document_root(doc));
+    fy_document_destroy(doc); /* everything is compiled: no YAML is kept */
     if (st) {
         ps_mapping_free(m);
         return st;
@@ -1191,8 +1453,8 @@ void ps_mapping_free(ps_mapping *m)
     free(m->fields);
     free(m->tables);
     free(m->specs);
-    if (m->doc)
-        fy_document_destroy(m->doc);
+    free(m->key_slots);
+    ps_ruleset_free(m->rules);
     ps_arena_release(&m->arena);
     free(m);
 }

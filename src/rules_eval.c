@@ -56,7 +56,8 @@ typedef struct rctx {
     /* the primary comparison */
     bool have_primary;
     rval lhs, rhs;
-    char **pool; /* texts made while evaluating (DIGITS, TEXT of a number) */
+    pcre2_match_data *md; /* MATCHES, made on first use */
+    char **pool;          /* texts made while evaluating (DIGITS, TEXT of a number) */
     size_t npool, pool_cap;
     bool nomem;
     rcell cells[MAX_CELLS]; /* last: only the fields above are zeroed per rule */
@@ -152,34 +153,12 @@ static rval from_value(rctx *c, int doc, const ps_value *v)
     return out;
 }
 
-/* Substitutes {var} placeholders of a key with the current binding. */
-static const char *resolve(const rctx *c, const char *key, char *buf, size_t size)
+/* A name with the current binding's for: values (has_var), into buf. */
+static const char *resolve(const rctx *c, const char *key, bool has_var, char *buf, size_t size)
 {
-    if (!strchr(key, '{'))
+    if (!has_var)
         return key;
-    const rbinding *b = &c->r->vars;
-    size_t o = 0;
-    for (const char *s = key; *s && o + 1 < size;) {
-        if (*s == '{') {
-            const char *close = strchr(s, '}');
-            size_t n = close ? (size_t)(close - s - 1) : 0;
-            const char *val = NULL;
-            for (size_t v = 0; close && v < b->nvars && b->count; v++)
-                if (strlen(b->names[v]) == n && strncmp(b->names[v], s + 1, n) == 0)
-                    val = b->values[v][c->binding];
-            if (val) {
-                size_t l = strlen(val);
-                if (o + l >= size)
-                    l = size - o - 1;
-                memcpy(buf + o, val, l);
-                o += l;
-                s = close + 1;
-                continue;
-            }
-        }
-        buf[o++] = *s++;
-    }
-    buf[o] = '\0';
+    ps_rule_subst(c->r, c->binding, key, buf, size);
     return buf;
 }
 
@@ -196,7 +175,7 @@ static rval eval(rctx *c, const rnode *n);
 static rval eval_field(rctx *c, const rnode *n)
 {
     char buf[256];
-    const char *key = resolve(c, n->str, buf, sizeof buf);
+    const char *key = resolve(c, n->str, n->has_var, buf, sizeof buf);
     if (c->in_filter && !n->ns)
         return from_value(c, 0, ps_table_get(c->filter_t, c->filter_row, key));
     int doc = 0;
@@ -220,17 +199,29 @@ static rval eval_field(rctx *c, const rnode *n)
 static rval eval_col(rctx *c, const rnode *n)
 {
     char buf[256];
-    const char *col = n->str ? resolve(c, n->str, buf, sizeof buf) : NULL;
+    const char *col = n->str ? resolve(c, n->str, n->has_var, buf, sizeof buf) : NULL;
     if (!col)
         return blank();
-    if (c->in_filter && strcmp(ps_table_name(c->filter_t), n->table) == 0)
+    char tbuf[256];
+    const char *table = resolve(c, n->table, n->has_var, tbuf, sizeof tbuf);
+    if (c->in_filter && strcmp(ps_table_name(c->filter_t), table) == 0)
         return from_value(c, 0, ps_table_get(c->filter_t, c->filter_row, col));
-    if (!c->each_t || strcmp(ps_table_name(c->each_t), n->table) != 0)
+    if (!c->each_t || strcmp(ps_table_name(c->each_t), table) != 0)
         return blank();
     for (size_t i = 0; i < c->nrows; i++) {
         rval v = from_value(c, 0, ps_table_get(c->each_t, c->rows[i], col));
         if (v.k != V_BLANK)
             return v;
+    }
+    /* blank in the row (group): a finding about it points at its cell, kept by the extraction */
+    char k[320];
+    uint32_t row, cl;
+    if (c->probing && !c->probe_found && c->nrows > 0 &&
+        snprintf(k, sizeof k, "%s[%zu].%s", table, c->rows[0], col) < (int)sizeof k &&
+        ps_document_blank_cell(c->docs[0], k, &row, &cl)) {
+        c->probe_found = true;
+        c->probe = (rcell){0, row, cl};
+        c->probe_src = NULL;
     }
     return blank();
 }
@@ -251,13 +242,15 @@ static bool truth(rval v, bool *known)
 static rval eval_aggregate(rctx *c, const rnode *n)
 {
     const rnode *col = n->args[0];
-    const ps_table *t = ps_document_table(c->docs[0], col->table);
+    char tbuf[256];
+    const char *table = resolve(c, col->table, col->has_var, tbuf, sizeof tbuf);
+    const ps_table *t = ps_document_table(c->docs[0], table);
     if (!t)
         return n->fn == F_COUNT ? num(0) : blank();
     char buf[256];
-    const char *key = col->str ? resolve(c, col->str, buf, sizeof buf) : NULL;
+    const char *key = col->str ? resolve(c, col->str, col->has_var, buf, sizeof buf) : NULL;
     /* inside a grouped each: over the same table, only the group's rows */
-    bool group = c->each_t && c->r->each_group && strcmp(ps_table_name(c->each_t), col->table) == 0;
+    bool group = c->each_t && c->r->each_group && strcmp(ps_table_name(c->each_t), table) == 0;
     size_t total = group ? c->nrows : ps_table_row_count(t);
     double acc = 0;
     size_t count = 0;
@@ -404,16 +397,27 @@ static rval eval_call(rctx *c, const rnode *n)
         const char *s = as_text(c, v);
         if (!s)
             return blank();
-        if (n->re)
-            return boolean(regexec(n->re, s, 0, NULL, 0) == 0);
-        rval pat = eval(c, n->args[1]);
-        const char *ps = as_text(c, pat);
-        regex_t re;
-        if (!ps || regcomp(&re, ps, REG_EXTENDED | REG_NOSUB) != 0)
+        const pcre2_code *re = n->re ? n->re : c->binding < n->nres ? n->res[c->binding] : NULL;
+        pcre2_code *own = NULL;
+        if (!re) { /* a pattern computed per document: compiled here, blank when invalid */
+            const char *ps = as_text(c, eval(c, n->args[1]));
+            int code;
+            PCRE2_SIZE at;
+            if (!ps ||
+                !(own = pcre2_compile((PCRE2_SPTR)ps, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &at, NULL)))
+                return blank();
+            re = own;
+        }
+        if (!c->md && !(c->md = pcre2_match_data_create(1, NULL))) {
+            pcre2_code_free(own);
+            c->nomem = true;
             return blank();
-        bool m = regexec(&re, s, 0, NULL, 0) == 0;
-        regfree(&re);
-        return boolean(m);
+        }
+        int rc = pcre2_match(re, (PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, 0, 0, c->md, NULL);
+        pcre2_code_free(own);
+        if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
+            return blank(); /* e.g. a text that is not UTF-8 */
+        return boolean(rc >= 0);
     }
     case F_DIGITS: { /* the digits as typed: the raw text of the cell when there is one */
         rval v = eval(c, n->args[0]);
@@ -645,7 +649,15 @@ static rval eval(rctx *c, const rnode *n)
 {
     switch (n->kind) {
     case N_NUM: return num(n->num);
-    case N_STR: return text_val(n->str);
+    case N_STR:
+        if (n->has_var) { /* WHERE code = "{c}" */
+            size_t need = ps_rule_subst(c->r, c->binding, n->str, NULL, 0);
+            char *t = malloc(need + 1);
+            if (t)
+                ps_rule_subst(c->r, c->binding, n->str, t, need + 1);
+            return text_val(pool_add(c, t));
+        }
+        return text_val(n->str);
     case N_FIELD: return eval_field(c, n);
     case N_COL: return eval_col(c, n);
     case N_NEG: {
@@ -704,8 +716,6 @@ static rval eval(rctx *c, const rnode *n)
 
 /* ---------------------------------------------------------------- findings */
 
-typedef enum fmt { FMT_AUTO, FMT_MONEY, FMT_PERCENT, FMT_NUM, FMT_INT, FMT_TEXT, FMT_RAW } fmt;
-
 static void append(char *buf, size_t size, size_t *o, const char *s, size_t n)
 {
     if (*o >= size)
@@ -720,7 +730,7 @@ static void append(char *buf, size_t size, size_t *o, const char *s, size_t n)
     buf[*o] = '\0';
 }
 
-static fmt default_fmt(const ps_value *src)
+static rfmt default_fmt(const ps_value *src)
 {
     if (!src)
         return FMT_NUM;
@@ -744,7 +754,7 @@ static double half_up(double d, int places)
     return r == 0 ? 0.0 : r;
 }
 
-static void format_value(rval v, fmt f, const ps_value *type_src, char *out, size_t size)
+static void format_value(rval v, rfmt f, const ps_value *type_src, char *out, size_t size)
 {
     if (f == FMT_RAW && v.src && v.src->raw) {
         snprintf(out, size, "%s", v.src->raw);
@@ -785,92 +795,76 @@ static void format_value(rval v, fmt f, const ps_value *type_src, char *out, siz
     }
 }
 
-static fmt parse_fmt(const char *s, size_t n)
-{
-    static const struct {
-        const char *name;
-        fmt f;
-    } names[] = {{"money", FMT_MONEY}, {"percent", FMT_PERCENT}, {"num", FMT_NUM},
-                 {"int", FMT_INT},     {"text", FMT_TEXT},       {"raw", FMT_RAW}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strlen(names[i].name) == n && strncmp(names[i].name, s, n) == 0)
-            return names[i].f;
-    return FMT_AUTO;
-}
-
-/* Expands a message template: {expected}, {actual}, {id}, for-variables, fields, T[].col. */
-static void render(rctx *c, const char *tpl, rval expected, rval actual, const ps_value *lhs_src, char *out,
+/* Expands a compiled message: literal text, {expected}, {actual}, {id}, for: variables, fields,
+ * T[].col - each name resolved when the mapping was loaded. */
+static void render(rctx *c, const rmsg *m, rval expected, rval actual, const ps_value *lhs_src, char *out,
                    size_t size)
 {
     size_t o = 0;
     out[0] = '\0';
-    /* first the for-variables, so that {three_public.{c}} becomes a field name */
-    char expanded[2048];
-    const char *text = resolve(c, tpl, expanded, sizeof expanded);
-    for (const char *s = text; *s;) {
-        const char *close = *s == '{' ? strchr(s, '}') : NULL;
-        if (!close) {
-            const char *next = strchr(s + 1, '{');
-            size_t n = next ? (size_t)(next - s) : strlen(s);
-            append(out, size, &o, s, n);
-            s += n;
-            continue;
-        }
-        const char *name = s + 1;
-        const char *colon = memchr(name, ':', (size_t)(close - name));
-        size_t nl = (size_t)((colon ? colon : close) - name);
-        fmt f = colon ? parse_fmt(colon + 1, (size_t)(close - colon - 1)) : FMT_AUTO;
-        char key[256];
-        snprintf(key, sizeof key, "%.*s", (int)(nl < 255 ? nl : 255), name);
+    for (size_t i = 0; i < m->nparts; i++) {
+        const rpart *p = &m->parts[i];
         char val[512];
-        if (strcmp(key, "expected") == 0) {
-            format_value(expected, f, lhs_src, val, sizeof val);
-        } else if (strcmp(key, "actual") == 0) {
-            format_value(actual, f, lhs_src, val, sizeof val);
-        } else if (strcmp(key, "id") == 0) {
-            snprintf(val, sizeof val, "%s", c->r->id);
-        } else {
+        switch (p->kind) {
+        case P_TEXT: append(out, size, &o, p->text, strlen(p->text)); continue;
+        case P_EXPECTED: format_value(expected, p->fmt, lhs_src, val, sizeof val); break;
+        case P_ACTUAL: format_value(actual, p->fmt, lhs_src, val, sizeof val); break;
+        case P_ID: snprintf(val, sizeof val, "%s", c->r->id); break;
+        case P_VAR:
+            snprintf(val, sizeof val, "%s",
+                     c->binding < c->r->vars.count ? c->r->vars.values[p->var][c->binding] : "");
+            break;
+        case P_FIELD:
+        case P_COL: {
             bool probing = c->probing;
             c->probing = false;
             size_t ncells = c->ncells;
-            rval v = blank();
-            const char *br = strstr(key, "[].");
-            if (br) {
-                rnode tmp = {0};
-                tmp.kind = N_COL;
-                *(char *)br = '\0';
-                tmp.table = key;
-                tmp.str = (char *)br + 3;
-                v = eval_col(c, &tmp);
-            } else {
-                rnode tmp = {0};
-                tmp.kind = N_FIELD;
-                char *colon2 = strchr(key, ':');
-                if (colon2) {
-                    *colon2 = '\0';
-                    tmp.ns = key;
-                    tmp.str = colon2 + 1;
-                } else {
-                    tmp.str = key;
-                }
-                v = eval_field(c, &tmp);
-            }
+            rnode tmp = {0};
+            tmp.kind = p->kind == P_COL ? N_COL : N_FIELD;
+            tmp.str = p->text;
+            tmp.ns = p->ns;
+            tmp.table = p->table;
+            tmp.has_var = p->has_var;
+            rval v = p->kind == P_COL ? eval_col(c, &tmp) : eval_field(c, &tmp);
             c->ncells = ncells; /* a field only named in the message is not an input */
             c->probing = probing;
-            format_value(v, f, NULL, val, sizeof val);
+            format_value(v, p->fmt, NULL, val, sizeof val);
+            break;
+        }
         }
         append(out, size, &o, val, strlen(val));
-        s = close + 1;
     }
 }
 
-static void set_scalar(ps_finding *f, rval v, bool expected)
+/* The decimals a figure about the cell src carries in a finding: what the cell displays, at
+ * least what its type shows - money 2, a rate the percentage's decimals (at least 2) + 2, int and
+ * year 0, other numbers 2; 6 when no cell says (the float noise of 6866.929999999999 goes). */
+static int finding_places(const ps_value *src)
+{
+    if (!src)
+        return 6;
+    int d = src->decimals != 255 ? src->decimals : -1;
+    int p;
+    switch (src->type) {
+    case PS_TYPE_MONEY: p = d > 2 ? d : 2; break;
+    case PS_TYPE_FRACTION: p = (d > 2 ? d : 2) + 2; break;
+    case PS_TYPE_INT:
+    case PS_TYPE_YEAR: p = d > 0 ? d : 0; break;
+    case PS_TYPE_NUMBER:
+    case PS_TYPE_TARGET: p = d > 2 ? d : 2; break;
+    default: p = 6; break;
+    }
+    return p > 10 ? 10 : p;
+}
+
+static void set_scalar(ps_finding *f, rval v, bool expected, int places)
 {
     if (v.k == V_NUM) {
+        double d = fabs(v.num) < 1e15 ? half_up(v.num, places) : v.num;
         if (expected)
-            ps_finding_set_expected_number(f, v.num);
+            ps_finding_set_expected_number(f, d);
         else
-            ps_finding_set_actual_number(f, v.num);
+            ps_finding_set_actual_number(f, d);
     } else if (v.k == V_TEXT) {
         if (expected)
             ps_finding_set_expected_text(f, v.text);
@@ -936,13 +930,13 @@ static ps_status run_once(rctx *c, ps_error *err)
 
     ps_severity sev = r->severity;
     bool stale = r->computed && lhs_src && lhs_src->formula && !blank_lhs;
-    const char *tpl = r->message;
+    const rmsg *tpl = &r->msg;
     if (blank_lhs && r->blank_message)
-        tpl = r->blank_message;
+        tpl = &r->blank_msg;
     if (stale) {
         sev = PS_SEV_WARNING;
         if (r->formula_message)
-            tpl = r->formula_message;
+            tpl = &r->formula_msg;
     }
     char msg[2048];
     render(c, tpl, expected, actual, lhs_src ? lhs_src : (c->have_primary ? c->lhs.src : NULL), msg,
@@ -967,8 +961,9 @@ static ps_status run_once(rctx *c, ps_error *err)
         if (!ps_finding_add_cell(f, ps_cell_ref(cells[i].row, cells[i].col, ref, sizeof ref)))
             st = ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     }
-    set_scalar(f, expected, true);
-    set_scalar(f, actual, false);
+    int places = finding_places(lhs_src ? lhs_src : (c->have_primary ? c->lhs.src : NULL));
+    set_scalar(f, expected, true, places);
+    set_scalar(f, actual, false, places);
 done:
     for (size_t i = 0; i < c->npool; i++)
         free(c->pool[i]);
@@ -1095,6 +1090,7 @@ static ps_status run_rule(const ps_rule *r, ps_document *const *docs, size_t n, 
         st = run_binding(c, err);
     }
     free(c->pool);
+    pcre2_match_data_free(c->md); /* takes NULL */
     free(c);
     return st;
 }

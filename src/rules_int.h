@@ -3,11 +3,17 @@
 #ifndef PERFSHEET_RULES_INT_H
 #define PERFSHEET_RULES_INT_H
 
+#include "perfsheet/mapping.h"
 #include "perfsheet/rules.h"
 
-#include <regex.h>
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+#include <pcre2.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+struct fy_node;
 
 /* ---- tokens ---- */
 typedef enum rtok_kind {
@@ -108,9 +114,11 @@ struct rnode {
     rfunc fn;    /* N_CALL */
     rnode **args;
     size_t nargs;
-    rnode *where; /* aggregate filter, evaluated per row */
-    regex_t *re;  /* F_MATCHES with a literal pattern, compiled once */
-    bool has_var; /* str holds a {var} placeholder */
+    rnode *where;     /* aggregate filter, evaluated per row */
+    pcre2_code *re;   /* F_MATCHES with a literal pattern: compiled once (PCRE2, UTF-8) */
+    pcre2_code **res; /* ... or once per for: binding when the pattern holds a {var} */
+    size_t nres;
+    bool has_var; /* str (or table) holds a {var} placeholder of the rule's for: */
     int depth;    /* height of the subtree: evaluation recurses this deep */
 };
 
@@ -118,6 +126,43 @@ void ps_rnode_free(rnode *n);
 
 /* Parses an expression. Returns NULL and fills *err with origin-relative line:col. */
 rnode *ps_rparse_expr(const char *text, ps_origin origin, ps_error *err);
+
+/* Where byte pos of text (whose first character is at origin) lies in the file. */
+void ps_rule_place(ps_origin origin, const char *text, size_t pos, int *line, int *col);
+
+/* Substitutes the {var}s of s that are r's for: variables with their values of binding (other
+ * braces stay as written) into buf (size bytes, NUL-terminated when size > 0); returns the
+ * length needed, as snprintf. */
+size_t ps_rule_subst(const ps_rule *r, size_t binding, const char *s, char *buf, size_t size);
+
+/* ---- messages: a template compiled into parts ---- */
+typedef enum rfmt { FMT_AUTO, FMT_MONEY, FMT_PERCENT, FMT_NUM, FMT_INT, FMT_TEXT, FMT_RAW } rfmt;
+
+typedef enum rpart_kind {
+    P_TEXT,     /* literal text */
+    P_EXPECTED, /* {expected} */
+    P_ACTUAL,   /* {actual} */
+    P_ID,       /* {id} */
+    P_VAR,      /* {label}: the value of a for: variable */
+    P_FIELD,    /* {funds.score}, {jcsj:basic_expense.final}, {three_public.{c}} */
+    P_COL,      /* {projects[].name}: the current row (group) of an each: rule */
+} rpart_kind;
+
+typedef struct rpart {
+    rpart_kind kind;
+    rfmt fmt;
+    char *text;  /* P_TEXT: the text; P_FIELD/P_COL: the key or column (may hold {var}) */
+    char *ns;    /* P_FIELD: template id of a cross-table field, else NULL */
+    char *table; /* P_COL */
+    size_t var;  /* P_VAR: index in the rule's for: variables */
+    size_t pos;  /* byte offset of the placeholder in the template, for load errors */
+    bool has_var;
+} rpart;
+
+typedef struct rmsg {
+    rpart *parts;
+    size_t nparts;
+} rmsg;
 
 /* ---- compiled rules ---- */
 typedef enum rtol_kind { TOL_AUTO = 0, TOL_MONEY, TOL_RATE, TOL_FIXED } rtol_kind;
@@ -145,11 +190,38 @@ struct ps_rule {
     bool blank_report; /* a blank left-hand side with a non-blank right-hand side is a finding */
     char **ns;         /* namespaces of cross-table fields */
     size_t nns;
+    /* compiled at load: messages in parts, and where each part came from in the file */
+    rmsg msg, blank_msg, formula_msg;
+    char *file; /* the mapping file (error locations) */
+    ps_origin check_at, when_at, expected_at, actual_at;
+    ps_origin message_at, blank_message_at, formula_message_at;
+    ps_origin each_at, for_at, id_at;
+    char *when_text, *expected_text, *actual_text, *each_text;
 };
 
 struct ps_ruleset {
     ps_rule **rules;
     size_t n, cap;
 };
+
+/* Compiles one rule given as a YAML mapping node (keys: docs/rules.md). file names the YAML
+ * file for error locations (copied). Caller owns the result: ps_rule_free(). */
+ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err);
+/* Compiles every rule of the YAML sequence node seq (NULL: an empty set). On error returns the
+ * first failing rule's status with *err at its line:column; *out is set on success only. */
+ps_status ps_ruleset_from_node(struct fy_node *seq, const char *file, ps_ruleset **out, ps_error *err);
+
+/* ---- names (rules_resolve.c) ---- */
+/* Resolves every name rule r uses - fields, tables and their columns, each: T by col, message
+ * placeholders, for: variables - against the mapping self its documents come from. A
+ * cross-table rule (ps_rule_namespace_count > 0) reads the documents of other templates: it is
+ * resolved only when set is given (set: every mapping, once all are loaded), and skipped when
+ * set is NULL. Fails with PS_ERR_MAPPING at the name's file:line:column, with a 「您是不是要写
+ * …」 when a known name is close. */
+ps_status ps_rule_resolve(const ps_rule *r, const ps_mapping *self, const ps_mapping_set *set, ps_error *err);
+
+/* The edit distance (optimal string alignment, in UTF-8 characters) of a and b, stopping at
+ * limit + 1. */
+size_t ps_rule_name_distance(const char *a, const char *b, size_t limit);
 
 #endif

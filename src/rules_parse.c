@@ -5,6 +5,7 @@
 #include "utf8.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <libfyaml.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,16 +23,21 @@ typedef struct rparser {
     bool failed;
 } rparser;
 
-static void place(const rparser *p, size_t pos, int *line, int *col)
+void ps_rule_place(ps_origin origin, const char *text, size_t pos, int *line, int *col)
 {
     int l, c;
-    ps_rlex_position(p->lx.src, pos, &l, &c);
-    if (p->origin.line > 0) {
-        c = l == 1 && p->origin.col > 0 ? p->origin.col + c - 1 : c;
-        l = p->origin.line + l - 1;
+    ps_rlex_position(text ? text : "", pos, &l, &c);
+    if (origin.line > 0) {
+        c = l == 1 && origin.col > 0 ? origin.col + c - 1 : c;
+        l = origin.line + l - 1;
     }
     *line = l;
     *col = c;
+}
+
+static void place(const rparser *p, size_t pos, int *line, int *col)
+{
+    ps_rule_place(p->origin, p->lx.src, pos, line, col);
 }
 
 static rnode *fail_at(rparser *p, size_t pos, const char *fmt, const char *a)
@@ -73,10 +79,10 @@ void ps_rnode_free(rnode *n)
         ps_rnode_free(n->args[i]);
     free(n->args);
     ps_rnode_free(n->where);
-    if (n->re) {
-        regfree(n->re);
-        free(n->re);
-    }
+    pcre2_code_free(n->re); /* takes NULL */
+    for (size_t i = 0; i < n->nres; i++)
+        pcre2_code_free(n->res[i]);
+    free(n->res);
     free(n->str);
     free(n->ns);
     free(n->table);
@@ -283,19 +289,6 @@ static rnode *parse_call(rparser *p, char *name, size_t pos)
     if (n->fn == F_SUM && !n->args[0]->str) {
         fail_at(p, n->args[0]->pos, "%s", "SUM 需要表列名，如 projects[].final");
         goto fail;
-    }
-    if (n->fn == F_MATCHES && n->args[1]->kind == N_STR) {
-        n->re = calloc(1, sizeof *n->re);
-        if (!n->re) {
-            fail_nomem(p);
-            goto fail;
-        }
-        if (regcomp(n->re, n->args[1]->str, REG_EXTENDED | REG_NOSUB) != 0) {
-            free(n->re);
-            n->re = NULL;
-            fail_at(p, n->args[1]->pos, "无效的正则表达式 “%s”", n->args[1]->str);
-            goto fail;
-        }
     }
     if (!advance(p)) /* past ")" */
         goto fail;
@@ -613,6 +606,20 @@ void ps_rule_free(ps_rule *r)
     for (size_t i = 0; i < r->nns; i++)
         free(r->ns[i]);
     free(r->ns);
+    rmsg *msgs[] = {&r->msg, &r->blank_msg, &r->formula_msg};
+    for (size_t k = 0; k < 3; k++) {
+        for (size_t i = 0; i < msgs[k]->nparts; i++) {
+            free(msgs[k]->parts[i].text);
+            free(msgs[k]->parts[i].ns);
+            free(msgs[k]->parts[i].table);
+        }
+        free(msgs[k]->parts);
+    }
+    free(r->file);
+    free(r->when_text);
+    free(r->expected_text);
+    free(r->actual_text);
+    free(r->each_text);
     free(r);
 }
 
@@ -633,32 +640,355 @@ const char *ps_rule_namespace(const ps_rule *r, size_t i)
     return i < r->nns ? r->ns[i] : NULL;
 }
 
-/* Validates the compiled check: namespaces, table columns. */
-static ps_status finish_rule(ps_rule *r, ps_origin origin, ps_error *err)
+/* ---------------------------------------------------------------- for: variables */
+
+/* The index of the for: variable named by the n bytes at s, or -1. */
+static int var_index(const ps_rule *r, const char *s, size_t n)
+{
+    for (size_t v = 0; v < r->vars.nvars; v++)
+        if (strlen(r->vars.names[v]) == n && strncmp(r->vars.names[v], s, n) == 0)
+            return (int)v;
+    return -1;
+}
+
+size_t ps_rule_subst(const ps_rule *r, size_t binding, const char *s, char *buf, size_t size)
+{
+    size_t o = 0;
+    for (const char *p = s; *p;) {
+        const char *close = *p == '{' ? strchr(p + 1, '}') : NULL;
+        int v = close ? var_index(r, p + 1, (size_t)(close - p - 1)) : -1;
+        if (v >= 0 && binding < r->vars.count) {
+            const char *val = r->vars.values[v][binding];
+            for (const char *q = val; *q; q++, o++)
+                if (o + 1 < size)
+                    buf[o] = *q;
+            p = close + 1;
+            continue;
+        }
+        if (o + 1 < size)
+            buf[o] = *p;
+        o++;
+        p++;
+    }
+    if (size)
+        buf[o < size ? o : size - 1] = '\0';
+    return o;
+}
+
+/* Does s hold a {var} of r's for:? */
+static bool holds_var(const ps_rule *r, const char *s)
+{
+    for (const char *p = s ? strchr(s, '{') : NULL; p; p = strchr(p + 1, '{')) {
+        const char *close = strchr(p + 1, '}');
+        if (close && var_index(r, p + 1, (size_t)(close - p - 1)) >= 0)
+            return true;
+    }
+    return false;
+}
+
+/* Every {…} of a name must be a for: variable: the first that is not, or NULL. */
+static const char *unknown_var(const ps_rule *r, const char *s, size_t *len)
+{
+    for (const char *p = s ? strchr(s, '{') : NULL; p; p = strchr(p + 1, '{')) {
+        const char *close = strchr(p + 1, '}');
+        size_t n = close ? (size_t)(close - p - 1) : strlen(p + 1);
+        if (!close || var_index(r, p + 1, n) < 0) {
+            *len = n;
+            return p + 1;
+        }
+    }
+    return NULL;
+}
+
+/* The places of a rule's text: for errors while binding. */
+typedef struct rwhere {
+    const char *text;
+    ps_origin origin;
+    bool expr; /* an expression, not a message */
+} rwhere;
+
+static ps_status where_error(ps_error *err, rwhere w, size_t pos, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* An error in an expression (a bad pattern, an unknown {var}) is a syntax error like the
+ * parser's; one in a message is a mapping error. */
+static ps_status where_error(ps_error *err, rwhere w, size_t pos, const char *fmt, ...)
+{
+    int line, col;
+    ps_rule_place(w.origin, w.text, pos, &line, &col);
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return ps_error_at_line(err, w.expr ? PS_ERR_RULE_SYNTAX : PS_ERR_MAPPING, w.origin.file, line, col, "%s",
+                            msg);
+}
+
+static pcre2_code *compile_regex(const char *pattern, rwhere w, size_t pos, ps_error *err)
+{
+    int code;
+    PCRE2_SIZE at;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &at, NULL);
+    if (!re) {
+        PCRE2_UCHAR buf[200];
+        pcre2_get_error_message(code, buf, sizeof buf);
+        where_error(err, w, pos, "无效的正则表达式 “%s”（第 %zu 个字节处）：%s", pattern, (size_t)at + 1,
+                    (const char *)buf);
+        return NULL;
+    }
+    return re;
+}
+
+/* Marks the names and strings of n that hold for: variables, refuses a {x} that is none, and
+ * compiles literal MATCHES patterns (once per binding when they hold a variable). */
+static ps_status bind_node(ps_rule *r, rnode *n, rwhere w, ps_error *err)
+{
+    if (!n)
+        return PS_OK;
+    size_t len = 0;
+    const char *bad = NULL;
+    if (n->kind == N_FIELD || n->kind == N_COL) {
+        if (!(bad = unknown_var(r, n->str, &len)))
+            bad = unknown_var(r, n->table, &len);
+        if (bad)
+            return where_error(err, w, n->pos, "规则 %s：“{%.*s}” 不是 for: 的变量%s", r->id ? r->id : "",
+                               (int)(len > 60 ? 60 : len), bad, r->vars.nvars ? "" : "（这条规则没有 for:）");
+        n->has_var = holds_var(r, n->str) || holds_var(r, n->table);
+    } else if (n->kind == N_STR) {
+        /* "{c}" is substituted like a name; a {word} that is no variable would be compared as
+         * written and never match: a slip (regex counts such as {4} or {2,3} are no words) */
+        for (const char *p = strchr(n->str, '{'); p; p = strchr(p + 1, '{')) {
+            const char *close = strchr(p + 1, '}');
+            size_t k = close ? (size_t)(close - p - 1) : 0;
+            bool word = k > 0 && (isalpha((unsigned char)p[1]) || p[1] == '_');
+            for (size_t i = 1; word && i < k; i++)
+                word = isalnum((unsigned char)p[1 + i]) || p[1 + i] == '_';
+            if (word && var_index(r, p + 1, k) < 0)
+                return where_error(err, w, n->pos + 1 + (size_t)(p - n->str),
+                                   "规则 %s：字符串中的 “{%.*s}” 不是 for: 的变量%s", r->id ? r->id : "",
+                                   (int)k, p + 1, r->vars.nvars ? "" : "（这条规则没有 for:）");
+        }
+        n->has_var = holds_var(r, n->str);
+    }
+    for (size_t i = 0; i < n->nargs; i++)
+        if (bind_node(r, n->args[i], w, err) != PS_OK)
+            return err->code;
+    if (bind_node(r, n->where, w, err) != PS_OK)
+        return err->code;
+    if (n->kind == N_CALL && n->fn == F_MATCHES && n->args[1]->kind == N_STR && !n->re && !n->res) {
+        const rnode *pat = n->args[1];
+        if (!pat->has_var)
+            return (n->re = compile_regex(pat->str, w, pat->pos, err)) ? PS_OK : err->code;
+        size_t count = r->vars.count;
+        if (!(n->res = calloc(count ? count : 1, sizeof *n->res)))
+            return ps_error_set(err, PS_ERR_NOMEM, w.origin.file, "内存不足");
+        for (size_t b = 0; b < count; b++) {
+            size_t need = ps_rule_subst(r, b, pat->str, NULL, 0);
+            char *text = malloc(need + 1);
+            if (!text)
+                return ps_error_set(err, PS_ERR_NOMEM, w.origin.file, "内存不足");
+            ps_rule_subst(r, b, pat->str, text, need + 1);
+            n->res[b] = compile_regex(text, w, pat->pos, err);
+            free(text);
+            if (!n->res[b])
+                return err->code;
+            n->nres = b + 1;
+        }
+    }
+    return PS_OK;
+}
+
+/* ---------------------------------------------------------------- messages */
+
+static const struct {
+    const char *name;
+    rfmt f;
+} fmt_names[] = {{"money", FMT_MONEY}, {"percent", FMT_PERCENT}, {"num", FMT_NUM},
+                 {"int", FMT_INT},     {"text", FMT_TEXT},       {"raw", FMT_RAW}};
+
+static rpart *add_part(rmsg *m, rpart_kind kind, size_t pos)
+{
+    rpart *p = realloc(m->parts, (m->nparts + 1) * sizeof *p);
+    if (!p)
+        return NULL;
+    m->parts = p;
+    p = &m->parts[m->nparts++];
+    memset(p, 0, sizeof *p);
+    p->kind = kind;
+    p->pos = pos;
+    return p;
+}
+
+/* Compiles a message template into parts: literal text and {placeholders} - expected, actual,
+ * id, a for: variable, a field (three_public.{c} with a variable inside), ns:field, T[].col -
+ * each with an optional :format. Names are resolved later (ps_rule_resolve). */
+static ps_status compile_message(ps_rule *r, const char *tpl, rwhere w, rmsg *m, ps_error *err)
+{
+    const char *file = w.origin.file;
+    for (const char *s = tpl; *s;) {
+        if (*s != '{') {
+            const char *next = strchr(s, '{');
+            size_t n = next ? (size_t)(next - s) : strlen(s);
+            rpart *p = add_part(m, P_TEXT, (size_t)(s - tpl));
+            if (!p || !(p->text = strndup(s, n)))
+                return ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
+            s += n;
+            continue;
+        }
+        /* the closing brace, over nested {var}s */
+        const char *close = NULL;
+        int depth = 0;
+        for (const char *q = s; *q; q++) {
+            if (*q == '{')
+                depth++;
+            else if (*q == '}' && --depth == 0) {
+                close = q;
+                break;
+            }
+        }
+        size_t pos = (size_t)(s - tpl);
+        if (!close)
+            return where_error(err, w, pos, "%s", "消息中的 “{” 没有对应的 “}”");
+        if (close == s + 1)
+            return where_error(err, w, pos, "%s", "消息中有空的 “{}”");
+        const char *name = s + 1;
+        const char *colon = NULL; /* the format's colon: the last ':' outside nested braces */
+        depth = 0;
+        for (const char *q = name; q < close; q++) {
+            if (*q == '{')
+                depth++;
+            else if (*q == '}')
+                depth--;
+            else if (*q == ':' && depth == 0)
+                colon = q;
+        }
+        rfmt f = FMT_AUTO;
+        if (colon) {
+            size_t fl = (size_t)(close - colon - 1);
+            bool ok = false;
+            for (size_t i = 0; i < sizeof fmt_names / sizeof fmt_names[0]; i++)
+                if (strlen(fmt_names[i].name) == fl && strncmp(colon + 1, fmt_names[i].name, fl) == 0) {
+                    f = fmt_names[i].f;
+                    ok = true;
+                }
+            /* {jcsj:basic_expense.final}: a namespace, not a format, when what precedes the colon
+             * is a template the rule's check reads */
+            if (!ok) {
+                bool ns = false;
+                for (size_t i = 0; i < r->nns && !ns; i++)
+                    ns = strlen(r->ns[i]) == (size_t)(colon - name) &&
+                         !strncmp(r->ns[i], name, (size_t)(colon - name));
+                if (ns) {
+                    colon = NULL;
+                } else {
+                    const char *best = NULL;
+                    char fmtname[40];
+                    snprintf(fmtname, sizeof fmtname, "%.*s", (int)(fl < 30 ? fl : 30), colon + 1);
+                    size_t lim = strlen(fmtname) >= 5 ? 2 : 1;
+                    for (size_t i = 0; i < sizeof fmt_names / sizeof fmt_names[0]; i++)
+                        if (!best && ps_rule_name_distance(fmtname, fmt_names[i].name, lim) <= lim)
+                            best = fmt_names[i].name;
+                    char hint[80] = "";
+                    if (best)
+                        snprintf(hint, sizeof hint, "。您是不是要写 “%s”？", best);
+                    return where_error(err, w, (size_t)(colon + 1 - tpl),
+                                       "消息中的格式 “%s” 无效（可用 money、percent、num、int、text、raw）%s",
+                                       fmtname, hint);
+                }
+            }
+        }
+        const char *nend = colon ? colon : close;
+        size_t nl = (size_t)(nend - name);
+        rpart *p = NULL;
+        int v = var_index(r, name, nl);
+        if (nl == 8 && !strncmp(name, "expected", 8))
+            p = add_part(m, P_EXPECTED, pos);
+        else if (nl == 6 && !strncmp(name, "actual", 6))
+            p = add_part(m, P_ACTUAL, pos);
+        else if (nl == 2 && !strncmp(name, "id", 2))
+            p = add_part(m, P_ID, pos);
+        else if (v >= 0) {
+            if (colon)
+                return where_error(err, w, pos, "for: 的变量 {%.*s} 是一段文本，不能带格式", (int)nl, name);
+            if ((p = add_part(m, P_VAR, pos)))
+                p->var = (size_t)v;
+        } else {
+            char *key = strndup(name, nl);
+            if (!key)
+                return ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
+            size_t bl;
+            const char *bad = unknown_var(r, key, &bl);
+            if (bad) {
+                ps_status st = where_error(err, w, pos, "规则 %s：消息中的 “{%.*s}” 不是 for: 的变量",
+                                           r->id ? r->id : "", (int)(bl > 60 ? 60 : bl), bad);
+                free(key);
+                return st;
+            }
+            char *br = strstr(key, "[].");
+            char *nsc = strchr(key, ':');
+            if (br) {
+                p = add_part(m, P_COL, pos);
+                if (p) {
+                    *br = '\0';
+                    p->table = key;
+                    p->text = strdup(br + 3);
+                }
+            } else {
+                p = add_part(m, P_FIELD, pos);
+                if (p && nsc) {
+                    *nsc = '\0';
+                    p->ns = key;
+                    p->text = strdup(nsc + 1);
+                } else if (p) {
+                    p->text = key;
+                }
+            }
+            if (!p || !p->text) {
+                if (!p)
+                    free(key);
+                return ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
+            }
+            p->has_var = holds_var(r, p->text) || holds_var(r, p->table);
+        }
+        if (!p)
+            return ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
+        p->fmt = f;
+        s = close + 1;
+    }
+    return PS_OK;
+}
+
+/* Validates the compiled expressions (namespaces, table columns), binds the for: variables and
+ * compiles regular expressions and messages. */
+static ps_status finish_rule(ps_rule *r, ps_error *err)
 {
     r->primary = first_cmp(r->check);
     rnode *parts[] = {r->check, r->when, r->expected, r->actual};
+    rwhere where[] = {{r->check_text, r->check_at, true},
+                      {r->when_text, r->when_at, true},
+                      {r->expected_text, r->expected_at, true},
+                      {r->actual_text, r->actual_at, true}};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         bool nomem = false;
         rnode *bad = walk_check(r, parts[i], false, &nomem);
         if (nomem)
-            return ps_error_set(err, PS_ERR_NOMEM, origin.file, "内存不足");
-        if (bad && i == 0) {
-            rparser p = {0};
-            p.origin = origin;
-            p.err = err;
-            p.lx.src = r->check_text;
+            return ps_error_set(err, PS_ERR_NOMEM, r->file, "内存不足");
+        if (bad) {
             char name[200];
             snprintf(name, sizeof name, "%s[]%s%s", bad->table, bad->str ? "." : "",
                      bad->str ? bad->str : "");
-            fail_at(&p, bad->pos, "表列 %s 只能用在 SUM/COUNT/MIN/MAX 中，或用在 each: 该表的规则里", name);
-            return PS_ERR_RULE_SYNTAX;
+            return where_error(err, where[i], bad->pos,
+                               "表列 %s 只能用在 SUM/COUNT/MIN/MAX 中，或用在 each: 该表的规则里", name);
         }
-        if (bad)
-            return ps_error_at_line(err, PS_ERR_RULE_SYNTAX, origin.file, origin.line, origin.col,
-                                    "表列 %s[] 只能用在 SUM/COUNT/MIN/MAX 中，或用在 each: 该表的规则里",
-                                    bad->table);
+        if (bind_node(r, parts[i], where[i], err) != PS_OK)
+            return err->code;
     }
+    const char *texts[] = {r->message, r->blank_message, r->formula_message};
+    ps_origin at[] = {r->message_at, r->blank_message_at, r->formula_message_at};
+    rmsg *msgs[] = {&r->msg, &r->blank_msg, &r->formula_msg};
+    for (size_t i = 0; i < 3; i++)
+        if (texts[i] && compile_message(r, texts[i], (rwhere){texts[i], at[i], false}, msgs[i], err) != PS_OK)
+            return err->code;
     return PS_OK;
 }
 
@@ -679,8 +1009,16 @@ ps_rule *ps_rule_compile(const char *id, const char *text, ps_origin origin, ps_
         ps_error_set(err, PS_ERR_NOMEM, origin.file, "内存不足");
         return NULL;
     }
-    r->check = ps_rparse_expr(r->check_text, origin, err);
-    if (!r->check || finish_rule(r, origin, err) != PS_OK) {
+    if (origin.file && !(r->file = strdup(origin.file))) {
+        ps_rule_free(r);
+        ps_error_set(err, PS_ERR_NOMEM, origin.file, "内存不足");
+        return NULL;
+    }
+    r->check_at = origin;
+    r->check_at.file = r->file;
+    r->message_at.file = r->file;
+    r->check = ps_rparse_expr(r->check_text, r->check_at, err);
+    if (!r->check || finish_rule(r, err) != PS_OK) {
         ps_rule_free(r);
         return NULL;
     }
@@ -927,36 +1265,6 @@ static ps_status parse_for(ps_rule *r, struct fy_node *n, const char *file, ps_e
     return PS_OK;
 }
 
-/* Checks the {placeholders} of a message template: closed braces, known formats. */
-static ps_status check_template(const char *tpl, struct fy_node *n, const char *file, ps_error *err)
-{
-    for (const char *s = tpl; *s; s++) {
-        if (*s != '{')
-            continue;
-        const char *close = strchr(s, '}');
-        if (!close)
-            return node_error(err, n, file, "%s", "消息中的 “{” 没有对应的 “}”");
-        const char *colon = memchr(s, ':', (size_t)(close - s));
-        if (colon) {
-            size_t fl = (size_t)(close - colon - 1);
-            static const char *const fmts[] = {"money", "percent", "num", "int", "text", "raw"};
-            bool ok = false;
-            for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++)
-                ok |= strlen(fmts[i]) == fl && strncmp(colon + 1, fmts[i], fl) == 0;
-            if (!ok) {
-                char f[40];
-                snprintf(f, sizeof f, "%.*s", (int)(fl < 30 ? fl : 30), colon + 1);
-                return node_error(err, n, file,
-                                  "消息中的格式 “%s” 无效（可用 money、percent、num、int、text、raw）", f);
-            }
-        }
-        if (close == s + 1)
-            return node_error(err, n, file, "%s", "消息中有空的 “{}”");
-        s = close;
-    }
-    return PS_OK;
-}
-
 /* The index of the scalar v's text in words (ending with NULL), or -1. */
 static int word_index(struct fy_node *v, const char *const *words)
 {
@@ -973,13 +1281,33 @@ static ps_status compile_expr(ps_rule *r, struct fy_node *v, const char *file, c
     char *text = scalar_dup(v, file, key, err);
     if (!text)
         return err->code;
-    rnode *e = ps_rparse_expr(text, node_origin(v, file), err);
-    if (strcmp(key, "check") == 0)
+    ps_origin o = node_origin(v, file);
+    rnode *e = ps_rparse_expr(text, o, err);
+    switch (key[0]) {
+    case 'c':
+        free(r->check_text);
         r->check_text = text;
-    else
-        free(text);
+        r->check_at = o;
+        break;
+    case 'w':
+        free(r->when_text);
+        r->when_text = text;
+        r->when_at = o;
+        break;
+    case 'e':
+        free(r->expected_text);
+        r->expected_text = text;
+        r->expected_at = o;
+        break;
+    default:
+        free(r->actual_text);
+        r->actual_text = text;
+        r->actual_at = o;
+        break;
+    }
     if (!e)
         return err->code;
+    ps_rnode_free(*out);
     *out = e;
     return PS_OK;
 }
@@ -997,6 +1325,12 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
     }
     r->severity = PS_SEV_ERROR;
     r->blank_report = true;
+    if (file && !(r->file = strdup(file))) {
+        free(r);
+        ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
+        return NULL;
+    }
+    file = r->file; /* every origin points at the rule's own copy */
     ps_status st = PS_OK;
     struct fy_node *check_node = NULL;
     void *it = NULL;
@@ -1014,6 +1348,8 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
             break;
         }
         if (strcmp(key, "id") == 0) {
+            free(r->id);
+            r->id_at = node_origin(v, file);
             if (!(r->id = scalar_dup(v, file, key, err)))
                 st = err->code;
         } else if (strcmp(key, "severity") == 0) {
@@ -1034,22 +1370,39 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
         } else if (strcmp(key, "message") == 0 || strcmp(key, "blank_message") == 0 ||
                    strcmp(key, "formula_message") == 0) {
             char *m = scalar_dup(v, file, key, err);
-            if (!m)
+            char **dst = key[0] == 'm'   ? &r->message
+                         : key[0] == 'b' ? &r->blank_message
+                                         : &r->formula_message;
+            ps_origin *at = key[0] == 'm'   ? &r->message_at
+                            : key[0] == 'b' ? &r->blank_message_at
+                                            : &r->formula_message_at;
+            if (!m) {
                 st = err->code;
-            else if ((st = check_template(m, v, file, err)) != PS_OK)
-                free(m);
-            else if (key[0] == 'm')
-                r->message = m;
-            else if (key[0] == 'b')
-                r->blank_message = m;
-            else
-                r->formula_message = m;
+            } else {
+                free(*dst);
+                *dst = m;
+                *at = node_origin(v, file);
+            }
         } else if (strcmp(key, "for") == 0) {
-            st = parse_for(r, v, file, err);
+            r->for_at = node_origin(v, file);
+            if (r->vars.nvars)
+                st = node_error(err, k, file, "%s", "规则有两个 for:");
+            else
+                st = parse_for(r, v, file, err);
         } else if (strcmp(key, "each") == 0) {
             char *e = scalar_dup(v, file, key, err);
             if (!e) {
                 st = err->code;
+                break;
+            }
+            free(r->each_text);
+            free(r->each_table);
+            free(r->each_group);
+            r->each_table = r->each_group = NULL;
+            r->each_at = node_origin(v, file);
+            if (!(r->each_text = strdup(e))) {
+                free(e);
+                st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
                 break;
             }
             char *by = strstr(e, " by ");
@@ -1105,7 +1458,7 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
     if (st == PS_OK && !r->message)
         st = node_error(err, node, file, "规则 %s 缺少 message", r->id);
     if (st == PS_OK && (st = compile_expr(r, check_node, file, "check", &r->check, err)) == PS_OK)
-        st = finish_rule(r, node_origin(check_node, file), err);
+        st = finish_rule(r, err);
     if (st != PS_OK) {
         ps_rule_free(r);
         return NULL;

@@ -1,5 +1,6 @@
 /* writer_layout.c - the layout of a standardized sheet, read from a mapping: its canonical
- * fields in declaration order, grouped and labelled by the optional `layout:` section:
+ * fields in declaration order, grouped and labelled by the optional `layout:` section, which the
+ * mapping compiled and checked when it was loaded (ps_mapping_layout, docs/mapping.md):
  *
  *   layout:
  *     title: 部门整体支出绩效评价基础数据表   # default: the mapping's title
@@ -14,20 +15,14 @@
  *       - table: projects                     # columns: the mapping's fields of the table
  *         detail: 项目明细                     # its sheet in the consolidated workbook
  *                                             # (default 明细-<table>; false: none)
- *     formulas:                               # derived cells, written as live formulas
- *       staff_control_rate: staff_actual / staff_quota
- *       three_public.*: vehicle.* + reception.* + overseas.*   # * = each grid column
- *       project_expense.*: sum(projects.*)
- *       total.score: funds.score + coalesce(sum(blocks.score), sum(indicators.score))
  *
- * Fields the section does not place are appended in the mapping's order, so nothing is lost. */
+ * Fields the section does not place are appended in the mapping's order, so nothing is lost.
+ * Converted workbooks hold the figures as submitted, no formulas: derived cells are declared by
+ * rules with `computed: true`. */
 #include "perfsheet/writer.h"
 
 #include "writer_int.h"
-#include "yaml_pos.h"
 
-#include <libfyaml.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,22 +102,6 @@ static ps_status nomem(builder *b)
     return ps_error_set(b->err, PS_ERR_NOMEM, b->file, "内存不足");
 }
 
-static ps_status bad(builder *b, struct fy_node *n, const char *what)
-{
-    int line, col;
-    ps_yaml_node_position(n, &line, &col);
-    return ps_error_at_line(b->err, PS_ERR_MAPPING, b->file, line, col, "layout: %s", what);
-}
-
-static const char *scalar(builder *b, struct fy_node *n)
-{
-    if (!n || !fy_node_is_scalar(n))
-        return NULL;
-    size_t len = 0;
-    const char *s = fy_node_get_scalar(n, &len);
-    return s ? ps_arena_strndup(&b->l->arena, s, len) : NULL;
-}
-
 static bool push_item(builder *b, wr_item **items, size_t *n, const char *key, const char *label)
 {
     wr_item *p = realloc(*items, (*n + 1) * sizeof *p);
@@ -135,51 +114,19 @@ static bool push_item(builder *b, wr_item **items, size_t *n, const char *key, c
     return true;
 }
 
-/* A list of keys (scalars or one-pair maps key: label) or a map key: label. A missing label is
- * the mapping's label of key (in table) when from_mapping, else NULL (filled by the caller). */
-static ps_status parse_items(builder *b, struct fy_node *n, const char *table, bool from_mapping,
-                             wr_item **items, size_t *count)
+/* Copies a layout list; a missing label is the mapping's label of key (in table) when
+ * from_mapping, else NULL (filled by the caller). */
+static ps_status copy_items(builder *b, const ps_layout_item *src, size_t n, const char *table,
+                            bool from_mapping, wr_item **items, size_t *count)
 {
-    if (!n)
-        return PS_OK;
-    void *it = NULL;
-    if (fy_node_is_sequence(n)) {
-        struct fy_node *e;
-        while ((e = fy_node_sequence_iterate(n, &it))) {
-            const char *key = NULL, *label = NULL;
-            if (fy_node_is_scalar(e)) {
-                key = scalar(b, e);
-            } else if (fy_node_is_mapping(e) && fy_node_mapping_item_count(e) == 1) {
-                void *it2 = NULL;
-                struct fy_node_pair *p = fy_node_mapping_iterate(e, &it2);
-                key = scalar(b, fy_node_pair_key(p));
-                label = scalar(b, fy_node_pair_value(p));
-                if (!label)
-                    return bad(b, fy_node_pair_key(p), "标签应为文本");
-            } else {
-                return bad(b, e, "列表项应为键名或 键名: 标签");
-            }
-            if (!key)
-                return bad(b, e, "键名应为文本");
-            if (!label)
-                label = from_mapping ? ps_wr_label(b->l, key, table) : NULL;
-            if (!push_item(b, items, count, key, label))
-                return nomem(b);
-        }
-        return PS_OK;
+    for (size_t i = 0; i < n; i++) {
+        const char *label = src[i].label;
+        if (!label)
+            label = from_mapping ? ps_wr_label(b->l, src[i].key, table) : NULL;
+        if (!push_item(b, items, count, src[i].key, label))
+            return nomem(b);
     }
-    if (fy_node_is_mapping(n)) {
-        struct fy_node_pair *p;
-        while ((p = fy_node_mapping_iterate(n, &it))) {
-            const char *key = scalar(b, fy_node_pair_key(p)), *label = scalar(b, fy_node_pair_value(p));
-            if (!key || !label)
-                return bad(b, fy_node_pair_key(p), "应为 键名: 标签");
-            if (!push_item(b, items, count, key, label))
-                return nomem(b);
-        }
-        return PS_OK;
-    }
-    return bad(b, n, "应为列表或映射");
+    return PS_OK;
 }
 
 static wr_block *add_block(builder *b, wr_block_kind kind)
@@ -214,34 +161,20 @@ static ps_status table_columns_from_mapping(builder *b, wr_block *blk)
     return PS_OK;
 }
 
-static ps_status parse_block(builder *b, struct fy_node *n)
+static ps_status copy_block(builder *b, const ps_layout_block *src)
 {
-    if (!fy_node_is_mapping(n))
-        return bad(b, n, "blocks 的每一项应为映射");
-    struct fy_node *fields = fy_node_mapping_lookup_by_string(n, "fields", FY_NT);
-    struct fy_node *grid = fy_node_mapping_lookup_by_string(n, "grid", FY_NT);
-    struct fy_node *table = fy_node_mapping_lookup_by_string(n, "table", FY_NT);
-    struct fy_node *title = fy_node_mapping_lookup_by_string(n, "title", FY_NT);
-    int kinds = !!fields + !!grid + !!table;
-    if (kinds != 1)
-        return bad(b, n, "每个块应有且只有 fields、grid、table 之一");
-    wr_block *blk = add_block(b, fields ? WR_FIELDS : grid ? WR_GRID : WR_TABLE);
+    wr_block *blk = add_block(b, src->kind == PS_LAYOUT_FIELDS ? WR_FIELDS
+                                 : src->kind == PS_LAYOUT_GRID ? WR_GRID
+                                                               : WR_TABLE);
     if (!blk)
         return nomem(b);
-    if (title && !(blk->title = scalar(b, title)))
-        return bad(b, title, "title 应为文本");
-    if (fields)
-        return parse_items(b, fields, NULL, true, &blk->rows, &blk->nrows);
-    if (grid) {
-        if (!fy_node_is_mapping(grid))
-            return bad(b, grid, "grid 应为映射（columns, rows）");
-        struct fy_node *cols = fy_node_mapping_lookup_by_string(grid, "columns", FY_NT);
-        struct fy_node *rows = fy_node_mapping_lookup_by_string(grid, "rows", FY_NT);
-        if (!cols || !rows)
-            return bad(b, grid, "grid 需要 columns 和 rows");
-        ps_status st = parse_items(b, cols, NULL, false, &blk->cols, &blk->ncols);
+    blk->title = src->title;
+    if (src->kind == PS_LAYOUT_FIELDS)
+        return copy_items(b, src->items, src->nitems, NULL, true, &blk->rows, &blk->nrows);
+    if (src->kind == PS_LAYOUT_GRID) {
+        ps_status st = copy_items(b, src->columns, src->ncolumns, NULL, false, &blk->cols, &blk->ncols);
         if (st == PS_OK)
-            st = parse_items(b, rows, NULL, false, &blk->rows, &blk->nrows);
+            st = copy_items(b, src->items, src->nitems, NULL, false, &blk->rows, &blk->nrows);
         if (st != PS_OK)
             return st;
         for (size_t i = 0; i < blk->ncols; i++)
@@ -252,66 +185,24 @@ static ps_status parse_block(builder *b, struct fy_node *n)
                 blk->rows[i].label = blk->rows[i].key;
         return PS_OK;
     }
-    if (!(blk->table = scalar(b, table)))
-        return bad(b, table, "table 应为表名");
-    struct fy_node *detail = fy_node_mapping_lookup_by_string(n, "detail", FY_NT);
-    if (detail) {
-        const char *d = scalar(b, detail);
-        if (!d)
-            return bad(b, detail, "detail 应为工作表名或 false");
-        blk->detail = strcmp(d, "false") == 0 ? "" : d;
-    }
-    struct fy_node *cols = fy_node_mapping_lookup_by_string(n, "columns", FY_NT);
-    if (cols)
-        return parse_items(b, cols, blk->table, true, &blk->rows, &blk->nrows);
+    blk->table = src->table;
+    blk->detail = src->detail;
+    if (src->nitems)
+        return copy_items(b, src->items, src->nitems, blk->table, true, &blk->rows, &blk->nrows);
     return table_columns_from_mapping(b, blk);
 }
 
-static ps_status parse_section(builder *b, struct fy_node *sec)
+static ps_status copy_layout(builder *b, const ps_layout *lay)
 {
     wr_layout *l = b->l;
-    if (!fy_node_is_mapping(sec))
-        return bad(b, sec, "layout 应为映射");
-    struct fy_node *n;
-    if ((n = fy_node_mapping_lookup_by_string(sec, "title", FY_NT)) && !(l->title = scalar(b, n)))
-        return bad(b, n, "title 应为文本");
-    if ((n = fy_node_mapping_lookup_by_string(sec, "sheet", FY_NT)) && !(l->sheet = scalar(b, n)))
-        return bad(b, n, "sheet 应为文本");
-    if ((n = fy_node_mapping_lookup_by_string(sec, "header", FY_NT))) {
-        ps_status st = parse_items(b, n, NULL, true, &l->header, &l->nheader);
-        if (st != PS_OK)
-            return st;
-    }
-    if ((n = fy_node_mapping_lookup_by_string(sec, "blocks", FY_NT))) {
-        if (!fy_node_is_sequence(n))
-            return bad(b, n, "blocks 应为列表");
-        void *it = NULL;
-        struct fy_node *e;
-        while ((e = fy_node_sequence_iterate(n, &it))) {
-            ps_status st = parse_block(b, e);
-            if (st != PS_OK)
-                return st;
-        }
-    }
-    if ((n = fy_node_mapping_lookup_by_string(sec, "formulas", FY_NT))) {
-        if (!fy_node_is_mapping(n))
-            return bad(b, n, "formulas 应为映射（键名: 公式）");
-        void *it = NULL;
-        struct fy_node_pair *p;
-        size_t cnt = (size_t)fy_node_mapping_item_count(n);
-        l->formulas = calloc(cnt ? cnt : 1, sizeof *l->formulas);
-        if (!l->formulas)
-            return nomem(b);
-        while ((p = fy_node_mapping_iterate(n, &it)) && l->nformulas < cnt) {
-            const char *t = scalar(b, fy_node_pair_key(p)), *e = scalar(b, fy_node_pair_value(p));
-            if (!t || !e)
-                return bad(b, fy_node_pair_key(p), "formulas 的每一项应为 键名: 公式");
-            l->formulas[l->nformulas].target = t;
-            l->formulas[l->nformulas].expr = e;
-            l->nformulas++;
-        }
-    }
-    return PS_OK;
+    l->title = lay->title;
+    l->sheet = lay->sheet;
+    ps_status st = PS_OK;
+    if (lay->header)
+        st = copy_items(b, lay->header, lay->nheader, NULL, true, &l->header, &l->nheader);
+    for (size_t i = 0; st == PS_OK && i < lay->nblocks; i++)
+        st = copy_block(b, &lay->blocks[i]);
+    return st;
 }
 
 /* Is key placed by the layout (header, fields, or a grid cell)? */
@@ -391,11 +282,6 @@ static ps_status complete(builder *b)
     return PS_OK;
 }
 
-/* libfyaml materialises a scalar's text lazily and caches it in the token, so reading one
- * mapping's YAML from two threads at once races (a formula's text came back empty under
- * convert -j4). The layout is the only YAML read while files are processed: one at a time. */
-static pthread_mutex_t yaml_lock = PTHREAD_MUTEX_INITIALIZER;
-
 ps_status ps_wr_layout_build(const ps_mapping *m, wr_layout **out, ps_error *err)
 {
     wr_layout *l = calloc(1, sizeof *l);
@@ -404,11 +290,9 @@ ps_status ps_wr_layout_build(const ps_mapping *m, wr_layout **out, ps_error *err
     l->mapping = m;
     builder b = {l, err, m ? ps_mapping_path(m) : NULL};
     ps_status st = PS_OK;
-    pthread_mutex_lock(&yaml_lock);
-    struct fy_node *sec = m ? ps_mapping_section(m, "layout") : NULL;
-    if (sec)
-        st = parse_section(&b, sec);
-    pthread_mutex_unlock(&yaml_lock);
+    const ps_layout *lay = m ? ps_mapping_layout(m) : NULL;
+    if (lay)
+        st = copy_layout(&b, lay);
     if (st == PS_OK)
         st = complete(&b);
     if (st == PS_OK && !l->title) {

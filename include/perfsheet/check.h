@@ -1,5 +1,5 @@
 /* check.h - running the audit rules (审核公式) of the mappings on extracted documents.
- * A checker compiles the `rules:` section of every mapping of a set once; documents are then
+ * A checker holds the compiled `rules:` of every mapping of a set; documents are then
  * checked by the rules of their template, and pairs of documents of one unit and year (jcsj and
  * zpb) by the cross-table rules (those naming fields as jcsj:…, e.g. mappings/cross.yaml).
  * Findings are appended to ps_document_findings() of the document holding the rule's left-hand
@@ -15,9 +15,9 @@
 
 typedef struct ps_checker ps_checker;
 
-/* Compiles every mapping's rules. On a rule that does not compile returns PS_ERR_RULE_SYNTAX
- * or PS_ERR_MAPPING with *err at file:line:column; *out is set on success only. set is borrowed
- * only during the call. Caller owns *out: ps_checker_free(). */
+/* Gathers every mapping's rules (compiled and resolved when the set was loaded: nothing can
+ * fail here but memory). *out is set on success only. The rules are borrowed from set, which
+ * must outlive the checker. Caller owns *out: ps_checker_free(). */
 ps_status ps_checker_new(const ps_mapping_set *set, ps_checker **out, ps_error *err);
 void ps_checker_free(ps_checker *c); /* takes NULL */
 

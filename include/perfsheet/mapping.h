@@ -3,8 +3,11 @@
  * values into ps_document. Layouts are data (mappings/NAME.yaml, language in docs/mapping.md),
  * never C. A mapping set holds the built-in mappings (embedded in the binary) plus the
  * *.yaml files of a user directory.
- * Ownership: a set owns its mappings; a mapping owns its parsed YAML document; every pointer
- * returned (strings, specs, YAML nodes) is borrowed until the owner is freed. */
+ * A mapping is compiled completely when it is loaded - fields, tables, rules, messages, layout -
+ * and every name it uses is resolved then: a slip fails loading at file:line:column, before any
+ * input is read. No YAML is kept.
+ * Ownership: a set owns its mappings; every pointer returned (strings, specs, rules, layout) is
+ * borrowed until the owner is freed. */
 #ifndef PERFSHEET_MAPPING_H
 #define PERFSHEET_MAPPING_H
 
@@ -13,9 +16,8 @@
 
 #include "perfsheet/document.h"
 #include "perfsheet/error.h"
+#include "perfsheet/rules.h"
 #include "perfsheet/workbook.h"
-
-struct fy_node;
 
 typedef struct ps_mapping ps_mapping;         /* one mapping file */
 typedef struct ps_mapping_set ps_mapping_set; /* built-ins + user dir */
@@ -23,13 +25,20 @@ typedef struct ps_mapping_set ps_mapping_set; /* built-ins + user dir */
 /* Loads the built-in mappings (embedded by the build from mappings/NAME.yaml, named
  * "mappings/zpb.yaml"), then every *.yaml of user_dir (may be NULL), in sorted order; a user
  * file with the same template id replaces the built-in one, two user files with one id are an
- * error. On failure *err says file:line:column; *out is untouched. Caller owns *out. */
+ * error. Cross-table names (jcsj:basic_expense.final) are resolved here, against the fields of
+ * the other mappings of the set. On failure *err says file:line:column; *out is untouched.
+ * Caller owns *out. */
 ps_status ps_mapping_set_load(const char *user_dir, ps_mapping_set **out, ps_error *err);
 void ps_mapping_set_free(ps_mapping_set *set); /* takes NULL */
 size_t ps_mapping_set_count(const ps_mapping_set *set);
 const ps_mapping *ps_mapping_set_at(const ps_mapping_set *set, size_t i);
 /* The mapping whose id is id (detectable or rules-only), or NULL. */
 const ps_mapping *ps_mapping_set_find(const ps_mapping_set *set, const char *id);
+
+/* The text of line `line` (1-based) of the mapping file `file` - a built-in one by its name
+ * ("mappings/zpb.yaml"), else read from disk - into buf, for the caret under a load error.
+ * False when there is no such line. */
+bool ps_mapping_source_line(const char *file, int line, char *buf, size_t size);
 
 /* Parses one mapping from text (len bytes, need not be NUL-terminated); name is used in error
  * locations and as ps_mapping_path(). Errors carry name:line:column (1-based). Caller owns *out. */
@@ -46,9 +55,39 @@ int ps_mapping_version(const ps_mapping *m);       /* `version:`, 0 when absent 
 /* False for a rules-only mapping (no `detect:` section, e.g. mappings/cross.yaml). */
 bool ps_mapping_detectable(const ps_mapping *m);
 
-/* The YAML node of a top-level key ("rules", "layout"), borrowed while m lives; NULL when
- * absent. Other modules parse their own sections: checks parse `rules:`, writers `layout:`. */
-struct fy_node *ps_mapping_section(const ps_mapping *m, const char *key);
+/* The compiled `rules:` of m (an empty set when absent), borrowed while m lives. */
+const ps_ruleset *ps_mapping_rules(const ps_mapping *m);
+
+/* The `layout:` section (docs/mapping.md), read-only, borrowed while m lives; NULL when the
+ * mapping has none. Every key it names is a field of the mapping (checked at load). An item
+ * is a key with the label the layout gives it (NULL: none given). */
+typedef struct ps_layout_item {
+    const char *key, *label;
+} ps_layout_item;
+typedef enum ps_layout_block_kind {
+    PS_LAYOUT_FIELDS = 0, /* rows of plain fields: items */
+    PS_LAYOUT_GRID,       /* keys <row>.<column>: items are the rows, columns the columns */
+    PS_LAYOUT_TABLE,      /* a table: items are its columns (none listed: items is empty) */
+} ps_layout_block_kind;
+typedef struct ps_layout_block {
+    ps_layout_block_kind kind;
+    const char *title;  /* NULL when absent */
+    const char *table;  /* PS_LAYOUT_TABLE */
+    const char *detail; /* PS_LAYOUT_TABLE: its sheet in the consolidated workbook; NULL when
+                           not given, "" for `detail: false` */
+    const ps_layout_item *items;
+    size_t nitems;
+    const ps_layout_item *columns; /* PS_LAYOUT_GRID */
+    size_t ncolumns;
+} ps_layout_block;
+typedef struct ps_layout {
+    const char *title, *sheet; /* NULL when absent */
+    const ps_layout_item *header;
+    size_t nheader; /* 0 with header NULL: not given */
+    const ps_layout_block *blocks;
+    size_t nblocks;
+} ps_layout;
+const ps_layout *ps_mapping_layout(const ps_mapping *m);
 
 /* Canonical fields in the mapping's declaration order (the standard order of fields.md for the
  * built-in mappings), for writers: key, Chinese label, type, the table name for table columns

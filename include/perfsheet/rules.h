@@ -20,8 +20,6 @@
 #include "perfsheet/document.h"
 #include "perfsheet/error.h"
 
-struct fy_node;
-
 /* Longest rule text (check, message, …) and deepest expression accepted. */
 #define PS_RULE_MAX_TEXT 8192
 #define PS_RULE_MAX_DEPTH 128
@@ -40,10 +38,6 @@ typedef struct ps_ruleset ps_ruleset;
  * message. Returns NULL and fills *err (PS_ERR_RULE_SYNTAX, line:col of the culprit) on a
  * syntax error, or PS_ERR_NOMEM. Caller owns it: ps_rule_free(). */
 ps_rule *ps_rule_compile(const char *id, const char *text, ps_origin origin, ps_error *err);
-
-/* Compiles one rule given as a YAML mapping node (keys: docs/rules.md). file names the YAML
- * file for error locations (borrowed, may be NULL). Caller owns the result: ps_rule_free(). */
-ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err);
 
 void ps_rule_free(ps_rule *r); /* takes NULL */
 
@@ -64,13 +58,10 @@ ps_status ps_rule_eval(const ps_rule *r, ps_document *doc, ps_error *err);
  * ps_rule_namespace_count). Findings go on the document holding the left-hand side. */
 ps_status ps_rule_eval_cross(const ps_rule *r, ps_document *const *docs, size_t n, ps_error *err);
 
-/* A list of rules: the `rules:` sequence of one mapping file. */
-/* Compiles every rule of the YAML sequence node seq (NULL: an empty set). On error returns the
- * first failing rule's status with *err at its line:column; *out is set on success only and
- * owned by the caller: ps_ruleset_free(). */
-ps_status ps_ruleset_from_node(struct fy_node *seq, const char *file, ps_ruleset **out, ps_error *err);
+/* A list of rules: the `rules:` sequence of one mapping file, compiled when the mapping is
+ * loaded (ps_mapping_rules) with every name resolved against the mapping's fields. */
 /* Parses YAML text holding either a sequence of rules or a mapping with a `rules:` key
- * (tests, docs). */
+ * (tests, docs, fuzzing). Names are not resolved here: no mapping says which exist. */
 ps_status ps_ruleset_from_string(const char *yaml, size_t len, const char *file, ps_ruleset **out,
                                  ps_error *err);
 void ps_ruleset_free(ps_ruleset *set); /* takes NULL */

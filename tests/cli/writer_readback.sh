@@ -27,18 +27,18 @@ jcsj="$tmp/a/衡阳县医疗保障事务中心_2021_jcsj.xlsx"
 expect() { # file, pattern (fixed string, tabs as \t)
   grep -qF -- "$(printf "$2")" "$1" || fail "$(basename "$1"): no line with '$2'"
 }
-# 执行率 is the live formula 全年执行数/全年预算数 with the declared 100% cached
+# 执行率 is the declared 100% as submitted: a number, no formula (derived cells are rules)
 expect "$tmp/zpb.txt" '自评表!A10\ts\t执行率'
-expect "$tmp/zpb.txt" '自评表!B10\tf\t1\t=B9/B8\t\t0.00%%'
+expect "$tmp/zpb.txt" '自评表!B10\tn\t1\t\t\t0.00%%'
 # the year typed 20201 is flagged red with the finding as a comment
 expect "$tmp/zpb.txt" '自评表!B3\tn\t2021\t\tFFFFC7CE\t0\t[error] zpb.year'
 # money as money
 expect "$tmp/zpb.txt" '自评表!B9\tn\t1220.03\t\t\t0.00\t'
-# 控制率: formula 实际在职人数/编制数 caching the declared 100%, flagged by two findings
-expect "$tmp/jcsj.txt" '基础数据表!B9\tf\t1\t=B8/B7\tFFFFC7CE\t0.00%%\t'
+# 控制率: the declared 100% as submitted, flagged by two findings
+expect "$tmp/jcsj.txt" '基础数据表!B9\tn\t1\t\tFFFFC7CE\t0.00%%\t'
 expect "$tmp/jcsj.txt" 'jcsj.control_rate: 控制率应为 98.25%%'
-# 三公经费 = 公务用车 + 公务接待 + 出国, cached 10.5
-expect "$tmp/jcsj.txt" '基础数据表!B15\tf\t10.5\t=B16+B19+B20\t'
+# 三公经费 as submitted
+expect "$tmp/jcsj.txt" '基础数据表!B15\tn\t10.5\t\t'
 # 校验结果 lists the findings of the unit
 grep -qE '^校验结果!B[0-9]+	s	zpb.income_sum' "$tmp/zpb.txt" || fail "zpb.income_sum not in 校验结果"
 # findings.jsonl beside the files

@@ -1,5 +1,6 @@
 /* fuzz_mapping.c - libFuzzer target: a mapping file (YAML, docs/mapping.md) through
- * ps_mapping_load_text; when it loads, its fields and rules are read back and it detects and
+ * ps_mapping_load_text (which compiles and resolves every section: fields, tables, rules,
+ * messages, layout); when it loads, its fields, rules and layout are read back and it detects and
  * extracts against a fixed workbook (samples/hengyang-county-2021/both.xls, both templates),
  * so hostile matchers, anchors and tables run against real cells. */
 #include "fuzz_common.h"
@@ -38,16 +39,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* every failure must say why */
         return 0;
     }
-    volatile size_t sink = strlen(ps_mapping_id(m)) + strlen(ps_mapping_title(m)) + strlen(ps_mapping_path(m));
+    volatile size_t sink =
+        strlen(ps_mapping_id(m)) + strlen(ps_mapping_title(m)) + strlen(ps_mapping_path(m));
     for (size_t i = 0; i < ps_mapping_field_count(m); i++) {
         const ps_field_spec *f = ps_mapping_field(m, i);
         sink += strlen(f->key) + (f->label ? strlen(f->label) : 0) + (f->table ? strlen(f->table) : 0);
     }
+    const ps_layout *lay = ps_mapping_layout(m);
+    for (size_t i = 0; lay && i < lay->nheader; i++)
+        sink += strlen(lay->header[i].key);
+    for (size_t b = 0; lay && b < lay->nblocks; b++)
+        for (size_t i = 0; i < lay->blocks[b].nitems; i++)
+            sink += strlen(lay->blocks[b].items[i].key) +
+                    (lay->blocks[b].items[i].label ? strlen(lay->blocks[b].items[i].label) : 0);
     (void)sink;
 
-    ps_ruleset *rules = NULL;
-    if (ps_ruleset_from_node(ps_mapping_section(m, "rules"), "fuzz.yaml", &rules, &err) != PS_OK)
-        rules = NULL;
+    const ps_ruleset *rules = ps_mapping_rules(m);
 
     if (wb && ps_mapping_detectable(m)) {
         for (size_t s = 0; s < ps_workbook_sheet_count(wb); s++) {
@@ -59,7 +66,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ps_document_free(doc);
         }
     }
-    ps_ruleset_free(rules);
     ps_mapping_free(m);
     return 0;
 }

@@ -1,11 +1,29 @@
 /* fuzz_rules.c - libFuzzer target: the audit-rule language. An input holding "check:" is a YAML
  * rule list (ps_ruleset_from_string: for:, each:, messages with placeholders); any other input is
- * one bare check expression (ps_rule_compile). Every rule that compiles is evaluated against a
- * fixed document with values and tables, cross-table rules against one such document per
- * template they name. */
+ * one bare check expression (ps_rule_compile). A rule list's names are then resolved as a mapping
+ * loading it would (ps_rule_resolve, against the built-in zpb mapping and, for cross-table
+ * rules, the built-in set): a rule that does not resolve must say why. Every rule that compiles
+ * is evaluated against a fixed document with values and tables, cross-table rules against one
+ * such document per template they name. */
 #include "fuzz_common.h"
 
+#include "perfsheet/mapping.h"
 #include "perfsheet/rules.h"
+#include "rules_int.h"
+
+static ps_mapping_set *builtin_set;
+static int builtin_tried;
+
+static const ps_mapping_set *builtins(void)
+{
+    if (!builtin_tried) {
+        builtin_tried = 1;
+        ps_error err;
+        if (ps_mapping_set_load(NULL, &builtin_set, &err) != PS_OK)
+            builtin_set = NULL;
+    }
+    return builtin_set;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -127,6 +145,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (strstr(text, "check:")) {
         ps_ruleset *set = NULL;
         if (ps_ruleset_from_string(text, size, "fuzz.yaml", &set, &err) == PS_OK) {
+            const ps_mapping_set *bs = builtins();
+            const ps_mapping *zpb = bs ? ps_mapping_set_find(bs, "zpb") : NULL;
+            for (size_t i = 0; zpb && i < ps_ruleset_count(set); i++) {
+                ps_error rerr;
+                ps_error_clear(&rerr);
+                if (ps_rule_resolve(ps_ruleset_at(set, i), zpb, bs, &rerr) != PS_OK && !rerr.message[0])
+                    abort(); /* every refusal must say why */
+            }
             for (size_t i = 0; i < ps_ruleset_count(set); i++)
                 eval(ps_ruleset_at(set, i));
             ps_ruleset_free(set);

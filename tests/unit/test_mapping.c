@@ -105,6 +105,148 @@ static void test_load_file_errors(void **state)
     ps_mapping_set_free(NULL);
 }
 
+/* ---- every name resolved at load ----------------------------------------------------- */
+
+#define NAMES_HEAD                                                                                           \
+    "id: n\n"                                                                                                \
+    "fields:\n"                                                                                              \
+    "  - {key: funds.score, at: B2}\n"                                                                       \
+    "  - {key: funds.weight, at: C2}\n"                                                                      \
+    "  - grid: {rows: {vehicle: 公车}, columns: {final: 决算数, budget: 预算数}}\n"                  \
+    "tables:\n"                                                                                              \
+    "  - name: indicators\n"                                                                                 \
+    "    header: 三级指标\n"                                                                             \
+    "    row_key: name\n"                                                                                    \
+    "    columns:\n"                                                                                         \
+    "      - {key: level1, header: 一级指标}\n"                                                          \
+    "      - {key: name, header: 三级指标}\n"                                                            \
+    "      - {key: weight, type: number, header: 分值}\n"
+
+/* Each slip fails loading at its line:column (the lines after NAMES_HEAD's 13), with the
+ * suggestion when a known name is close. A grid's keys <row>.<column> and a table's columns are
+ * known from the mapping: resolution is exact. */
+static void test_names_resolved(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *tail;
+        ps_status code;
+        int line, col;
+        const char *says;
+    } rows[] = {
+        {"rules:\n  - {id: a, check: funds.scor <= funds.weight, message: x}\n", PS_ERR_MAPPING, 15, 20,
+         "未知的字段 “funds.scor”（映射 n 的 fields 中没有这个键）。您是不是要写 “funds.score”？"},
+        {"rules:\n  - {id: a, check: \"SUM(indicators[].weigth) <= 100\", message: x}\n", PS_ERR_MAPPING, 15,
+         25, "表 indicators 没有列 “weigth”。您是不是要写 “weight”？"},
+        {"rules:\n  - {id: a, check: \"SUM(indicator[].weight) <= 100\", message: x}\n", PS_ERR_MAPPING, 15,
+         25, "未知的表 “indicator”"},
+        {"rules:\n  - {id: a, each: indicators by levl1, check: \"SUM(indicators[].weight) <= 100\", "
+         "message: x}\n",
+         PS_ERR_MAPPING, 15, 33, "each: 的分组列 “levl1” 不是表 indicators 的列。您是不是要写 “level1”？"},
+        {"rules:\n  - {id: a, each: indicatrs, check: \"1 = 1\", message: x}\n", PS_ERR_MAPPING, 15, 19,
+         "您是不是要写 “indicators”？"},
+        {"rules:\n  - {id: a, check: funds.score <= funds.weight, message: \"{expectd:num}\"}\n",
+         PS_ERR_MAPPING, 15, 59, "您是不是要写 “expected”？"},
+        {"rules:\n  - {id: a, check: funds.score <= funds.weight, message: \"{indicators[].name}\"}\n",
+         PS_ERR_MAPPING, 15, 59, "只能用在 each: indicators 的规则里"},
+        {"rules:\n  - {id: a, for: \"c in final, budgt\", check: \"vehicle.{c} >= 0\", message: x}\n",
+         PS_ERR_MAPPING, 15, 47,
+         "未知的字段 “vehicle.budgt”（映射 n 的 fields 中没有这个键）（for: c = budgt）。您是不是要写 "
+         "“vehicle.budget”？"},
+        {"rules:\n  - {id: a, for: c in final, check: \"vehicle.{d} >= 0\", message: x}\n",
+         PS_ERR_RULE_SYNTAX, 15, 38, "“{d}” 不是 for: 的变量"},
+        {"rules:\n  - {id: a, for: c in A, check: \"COUNT(indicators[] WHERE name = \\\"{code}\\\") = 0\", "
+         "message: x}\n",
+         PS_ERR_RULE_SYNTAX, 15, 67, "字符串中的 “{code}” 不是 for: 的变量"},
+        {"rules:\n  - {id: a, check: \"SUM(indicators[].weight WHERE levl1 = 1) <= 100\", message: x}\n",
+         PS_ERR_MAPPING, 15, 51, "表 indicators 没有列 “levl1”"},
+        {"rules:\n  - {id: a, check: \"MATCHES(TEXT(funds.score), \\\"^[0-9\\\")\", message: x}\n",
+         PS_ERR_RULE_SYNTAX, 15, 48, "无效的正则表达式"},
+        {"layout:\n  header: [funds.scor]\n", PS_ERR_MAPPING, 15, 12, "您是不是要写 “funds.score”？"},
+        {"layout:\n  blocks:\n    - grid: {rows: [vehicle], columns: [final, prev]}\n", PS_ERR_MAPPING, 16,
+         21, "“vehicle.prev”不是本映射的字段"},
+        {"layout:\n  blocks:\n    - {table: indicators, columns: [name, wieght]}\n", PS_ERR_MAPPING, 16, 43,
+         "表 indicators 没有列“wieght”"},
+        {"layout:\n  blocks:\n    - {table: indicator}\n", PS_ERR_MAPPING, 16, 15, "不是本映射的表"},
+        {"layout:\n  blocks:\n    - {fields: [funds.score], colour: red}\n", PS_ERR_MAPPING, 16, 31,
+         "colour"},
+        {"layout:\n  formulas:\n    funds.score: funds.weight\n", PS_ERR_MAPPING, 15, 3, "computed: true"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char text[2048];
+        snprintf(text, sizeof text, "%s%s", NAMES_HEAD, rows[i].tail);
+        ps_mapping *m = NULL;
+        ps_error err;
+        ps_error_clear(&err);
+        ps_status st = ps_mapping_load_text("n.yaml", text, strlen(text), &m, &err);
+        print_message("row %zu: %d:%d %s\n", i, err.line, err.col, err.message);
+        assert_null(m);
+        assert_int_equal(st, rows[i].code);
+        assert_string_equal(err.file, "n.yaml");
+        assert_int_equal(err.line, rows[i].line);
+        assert_int_equal(err.col, rows[i].col);
+        assert_non_null(strstr(err.message, rows[i].says));
+    }
+    /* the same names spelled right load, and the layout is data */
+    const char *good = NAMES_HEAD
+        "rules:\n"
+        "  - {id: a, check: funds.score <= funds.weight, message: \"{actual:num} {funds.weight}\"}\n"
+        "  - {id: b, for: \"c in final, budget\", check: \"vehicle.{c} >= 0\", message: "
+        "\"{vehicle.{c}:money}\"}\n"
+        "  - {id: c, each: indicators by level1, check: \"SUM(indicators[].weight) <= 100\",\n"
+        "     message: \"{indicators[].level1}\"}\n"
+        "layout:\n"
+        "  sheet: 表\n"
+        "  header: [funds.score]\n"
+        "  blocks:\n"
+        "    - grid: {rows: {vehicle: 公车}, columns: [final, budget]}\n"
+        "    - {table: indicators, columns: {name: 指标, weight: 分值}, detail: false}\n";
+    ps_mapping *m = NULL;
+    ps_error err;
+    assert_int_equal(ps_mapping_load_text("n.yaml", good, strlen(good), &m, &err), PS_OK);
+    assert_int_equal(ps_ruleset_count(ps_mapping_rules(m)), 3);
+    const ps_layout *lay = ps_mapping_layout(m);
+    assert_non_null(lay);
+    assert_string_equal(lay->sheet, "表");
+    assert_null(lay->title);
+    assert_int_equal(lay->nheader, 1);
+    assert_string_equal(lay->header[0].key, "funds.score");
+    assert_null(lay->header[0].label);
+    assert_int_equal(lay->nblocks, 2);
+    assert_int_equal(lay->blocks[0].kind, PS_LAYOUT_GRID);
+    assert_int_equal(lay->blocks[0].nitems, 1);
+    assert_string_equal(lay->blocks[0].items[0].label, "公车");
+    assert_int_equal(lay->blocks[0].ncolumns, 2);
+    assert_string_equal(lay->blocks[0].columns[1].key, "budget");
+    assert_int_equal(lay->blocks[1].kind, PS_LAYOUT_TABLE);
+    assert_string_equal(lay->blocks[1].table, "indicators");
+    assert_string_equal(lay->blocks[1].detail, "");
+    assert_string_equal(lay->blocks[1].items[1].label, "分值");
+    ps_mapping_free(m);
+}
+
+/* Cross-table names are resolved against the other mappings of the set, once all are loaded. */
+static void test_cross_names_resolved(void **state)
+{
+    (void)state;
+    ps_mapping_set *set = NULL;
+    ps_error err;
+    ps_error_clear(&err);
+    assert_int_equal(ps_mapping_set_load("tests/data/mapping/slips-cross/field", &set, &err), PS_ERR_MAPPING);
+    assert_null(set);
+    print_message("%s:%d:%d: %s\n", err.file, err.line, err.col, err.message);
+    assert_string_equal(err.file, "tests/data/mapping/slips-cross/field/cross.yaml");
+    assert_int_equal(err.line, 5);
+    assert_int_equal(err.col, 12);
+    assert_non_null(strstr(
+        err.message, "“jcsj:basic_expense.finl” 不是模板 jcsj 的字段。您是不是要写 “basic_expense.final”？"));
+    assert_int_equal(ps_mapping_set_load("tests/data/mapping/slips-cross/template", &set, &err),
+                     PS_ERR_MAPPING);
+    assert_int_equal(err.line, 5);
+    assert_int_equal(err.col, 39);
+    assert_non_null(strstr(err.message, "没有模板 “zbp” 的映射文件。您是不是要写 “zpb”？"));
+}
+
 /* ---- sets -------------------------------------------------------------------------- */
 
 static void test_builtin_set(void **state)
@@ -113,6 +255,13 @@ static void test_builtin_set(void **state)
     ps_error err;
     ps_error_clear(&err);
     assert_int_equal(ps_mapping_set_load(NULL, &set, &err), PS_OK);
+    /* the built-ins skip the UTF-8 check at start: their files pass it (and load alone) here */
+    static const char *const files[] = {"mappings/jcsj.yaml", "mappings/zpb.yaml", "mappings/cross.yaml"};
+    for (size_t i = 0; i < 3; i++) {
+        ps_mapping *m = NULL;
+        assert_int_equal(ps_mapping_load_file(files[i], &m, &err), PS_OK);
+        ps_mapping_free(m);
+    }
     const ps_mapping *zpb = ps_mapping_set_find(set, "zpb"), *jcsj = ps_mapping_set_find(set, "jcsj");
     assert_non_null(zpb);
     assert_non_null(jcsj);
@@ -179,10 +328,11 @@ static void test_user_dir(void **state)
     const ps_mapping *cross = ps_mapping_set_find(set, "cross");
     assert_non_null(cross);
     assert_false(ps_mapping_detectable(cross));
-    struct fy_node *rules = ps_mapping_section(cross, "rules");
+    const ps_ruleset *rules = ps_mapping_rules(cross);
     assert_non_null(rules);
-    assert_true(fy_node_is_sequence(rules));
-    assert_null(ps_mapping_section(cross, "layout"));
+    assert_true(ps_ruleset_count(rules) > 0);
+    assert_true(ps_rule_namespace_count(ps_ruleset_at(rules, 0)) > 0);
+    assert_null(ps_mapping_layout(cross));
     assert_int_equal(ps_mapping_set_count(set), 4);
     ps_mapping_set_free(set);
 
@@ -303,7 +453,7 @@ static void test_example_extraction(void **state)
     ps_mapping *m = example_mapping();
     assert_string_equal(ps_mapping_id(m), "xmzp");
     assert_int_equal(ps_mapping_version(m), 1);
-    assert_non_null(ps_mapping_section(m, "rules"));
+    assert_true(ps_ruleset_count(ps_mapping_rules(m)) > 0);
     /* the same values wherever the template sits: rows and columns inserted before it */
     static const uint32_t shifts[][2] = {{0, 0}, {1, 0}, {0, 1}, {3, 2}};
     for (size_t k = 0; k < 4; k++) {
@@ -379,6 +529,50 @@ static void test_example_per_block(void **state)
     expect_number(ps_table_get(b, 0, "weight"), 60, 8, 4);
     expect_number(ps_table_get(b, 0, "score"), 58, 8, 5);
     expect_number(ps_table_get(b, 1, "weight"), 40, 10, 4);
+    ps_document_free(d);
+    ps_workbook_free(wb);
+    ps_mapping_free(m);
+}
+
+/* A blank cell of a table row keeps its address ("<table>[<row>].<column>"), as a blank field
+ * does: a finding about it points at it. */
+static void test_blank_table_cell_located(void **state)
+{
+    (void)state;
+    const char *text = "id: bt\ndetect: {title: 明细表}\nfields: [{key: a, at: A1}]\n"
+                       "tables:\n  - name: t\n    header: 名称\n    row_key: name\n    columns:\n"
+                       "      - {key: name, header: 名称}\n      - {key: total, type: money, header: 合计}\n";
+    ps_mapping *m = NULL;
+    ps_error err;
+    assert_int_equal(ps_mapping_load_text("bt.yaml", text, strlen(text), &m, &err), PS_OK);
+    ps_workbook *wb = ps_workbook_new(PS_FORMAT_XLSX);
+    ps_sheet *sh = ps_workbook_add_sheet(wb, "S");
+    const char *texts[][2] = {{"明细表", NULL}, {"名称", "合计"}, {"甲", NULL}, {"乙", NULL}};
+    for (uint32_t r = 0; r < 4; r++)
+        for (uint32_t c = 0; c < 2; c++) {
+            ps_cell cell = {.row = r, .col = c, .decimals = 255};
+            if (texts[r][c]) {
+                cell.type = PS_CELL_TEXT;
+                cell.text = ps_workbook_strndup(wb, texts[r][c], strlen(texts[r][c]));
+            } else if (r == 2 && c == 1) {
+                cell.type = PS_CELL_NUMBER;
+                cell.number = 12;
+            } else {
+                continue;
+            }
+            assert_true(ps_sheet_put(sh, &cell));
+        }
+    ps_workbook_finish(wb);
+    ps_document *d = ps_mapping_extract_sheet(m, wb, ps_workbook_sheet(wb, 0), "bt.xlsx");
+    assert_non_null(d);
+    const ps_table *t = ps_document_table(d, "t");
+    assert_int_equal(ps_table_row_count(t), 2);
+    assert_null(ps_table_get(t, 1, "total"));
+    uint32_t row = 0, col = 0;
+    assert_true(ps_document_blank_cell(d, "t[1].total", &row, &col));
+    assert_int_equal(row, 3);
+    assert_int_equal(col, 1);
+    assert_false(ps_document_blank_cell(d, "t[0].total", &row, &col));
     ps_document_free(d);
     ps_workbook_free(wb);
     ps_mapping_free(m);
@@ -649,10 +843,13 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_load_errors_are_located),
         cmocka_unit_test(test_load_file_errors),
+        cmocka_unit_test(test_names_resolved),
+        cmocka_unit_test(test_cross_names_resolved),
         cmocka_unit_test(test_builtin_set),
         cmocka_unit_test(test_user_dir),
         cmocka_unit_test(test_example_extraction),
         cmocka_unit_test(test_example_per_block),
+        cmocka_unit_test(test_blank_table_cell_located),
         cmocka_unit_test(test_detection),
         cmocka_unit_test(test_specific_mapping_wins),
         cmocka_unit_test(test_fallback_stops_at_next_label),

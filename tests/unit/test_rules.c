@@ -10,6 +10,9 @@
  *           {"jcsj": {…}, "zpb": {…}}.
  *   then    one line per expected finding, in order: `error [@F6] message` (or `ok` for none)
  * After a line `%%SYNTAX`: line 1 a check expression, line 2 `line:col: message`.
+ * After a line `%%LOAD`: every line but the last a mapping file (YAML without empty lines), the
+ * last `line:col: message`: loading it must fail there with that message (a name that does not
+ * resolve, a bad pattern …); or `ok` when it loads.
  * After `%%EVAL`: evaluation cases again. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "perfsheet/mapping.h"
 #include "perfsheet/rules.h"
 #include "perfsheet/workbook.h"
 
@@ -342,10 +346,53 @@ static void run_syntax_case(runner *rn, int line, char **lines, size_t n)
         failf(rn, line + 1, "syntax error differs\n  want: %s\n  have: %s", lines[1], have);
 }
 
+static void run_load_case(runner *rn, int line, char **lines, size_t n)
+{
+    rn->cases++;
+    if (n < 2) {
+        failf(rn, line, "a load case is a mapping file and a `line:col: message` (or ok) line");
+        return;
+    }
+    char text[8192];
+    size_t o = 0;
+    for (size_t i = 0; i + 1 < n; i++)
+        o += (size_t)snprintf(text + o, o < sizeof text ? sizeof text - o : 0, "%s\n", lines[i]);
+    if (o >= sizeof text) {
+        failf(rn, line, "mapping too long");
+        return;
+    }
+    ps_error err = {0};
+    ps_mapping *m = NULL;
+    ps_status st = ps_mapping_load_text("m.yaml", text, o, &m, &err);
+    const char *want = lines[n - 1];
+    if (st == PS_OK) {
+        if (strcmp(want, "ok") != 0)
+            failf(rn, line, "loaded, but should fail with %s", want);
+        ps_mapping_free(m);
+        return;
+    }
+    char have[700];
+    snprintf(have, sizeof have, "%d:%d: %s", err.line, err.col, err.message);
+    if (strcmp(have, want) != 0)
+        failf(rn, line + (int)n - 1, "load error differs\n  want: %s\n  have: %s", want, have);
+}
+
+typedef enum case_mode { EVAL, SYNTAX, LOAD } case_mode;
+
+static void run_case(case_mode mode, runner *rn, int line, char **lines, size_t n)
+{
+    if (mode == EVAL)
+        run_eval_case(rn, line, lines, n);
+    else if (mode == SYNTAX)
+        run_syntax_case(rn, line, lines, n);
+    else
+        run_load_case(rn, line, lines, n);
+}
+
 /* Runs the cases of text (a .test file, or the ```test blocks of a markdown file). */
 static void run_text(runner *rn, char *text, bool markdown)
 {
-    enum { EVAL, SYNTAX } mode = EVAL;
+    case_mode mode = EVAL;
     char *lines[64];
     size_t n = 0;
     int start = 0, lineno = 0;
@@ -368,7 +415,7 @@ static void run_text(runner *rn, char *text, bool markdown)
             bool closing = in_block;
             if (closing || opening) {
                 if (n)
-                    (mode == EVAL ? run_eval_case : run_syntax_case)(rn, start, lines, n);
+                    run_case(mode, rn, start, lines, n);
                 n = 0;
                 mode = EVAL;
                 in_block = opening;
@@ -379,16 +426,16 @@ static void run_text(runner *rn, char *text, bool markdown)
             continue;
         if (l[0] == '#' && n == 0)
             continue;
-        if (!strcmp(l, "%%SYNTAX") || !strcmp(l, "%%EVAL")) {
+        if (!strcmp(l, "%%SYNTAX") || !strcmp(l, "%%EVAL") || !strcmp(l, "%%LOAD")) {
             if (n)
-                (mode == EVAL ? run_eval_case : run_syntax_case)(rn, start, lines, n);
+                run_case(mode, rn, start, lines, n);
             n = 0;
-            mode = l[2] == 'S' ? SYNTAX : EVAL;
+            mode = l[2] == 'S' ? SYNTAX : l[2] == 'L' ? LOAD : EVAL;
             continue;
         }
         if (len == 0) {
             if (n)
-                (mode == EVAL ? run_eval_case : run_syntax_case)(rn, start, lines, n);
+                run_case(mode, rn, start, lines, n);
             n = 0;
             continue;
         }
@@ -398,7 +445,7 @@ static void run_text(runner *rn, char *text, bool markdown)
             lines[n++] = l;
     }
     if (n)
-        (mode == EVAL ? run_eval_case : run_syntax_case)(rn, start, lines, n);
+        run_case(mode, rn, start, lines, n);
 }
 
 static void test_rule_files(void **state)
@@ -435,6 +482,15 @@ static void test_docs_examples(void **state)
     free(text);
     assert_true(rn.cases >= 5);
     assert_int_equal(rn.failures, 0);
+    /* the ```test blocks of docs/mapping.md (what loading refuses, layouts) */
+    text = slurp("docs/mapping.md", &len);
+    assert_non_null(text);
+    runner rm = {"docs/mapping.md", 0, 0};
+    run_text(&rm, text, true);
+    print_message("docs/mapping.md: %d cases, %d failures\n", rm.cases, rm.failures);
+    free(text);
+    assert_true(rm.cases >= 3);
+    assert_int_equal(rm.failures, 0);
 }
 
 /* Every rule of spec/checks.md is in the mapping files. */
@@ -689,6 +745,56 @@ static void test_cells(void **state)
     ps_ruleset_free(rs);
 }
 
+/* A blank left-hand side in a table row points at its cell (kept by the extraction as
+ * "<table>[<row>].<column>"), and expected/actual carry the cell's precision. */
+static void test_finding_cell_and_precision(void **state)
+{
+    (void)state;
+    const char *yaml =
+        "- {id: r, each: t, check: \"t[].total = t[].a + t[].b\", message: \"{expected:money}\"}\n"
+        "- {id: q, check: \"rate = x / y\", tolerance: rate, message: m}\n"
+        "- {id: s, check: \"sum = x + y + z\", message: m}\n";
+    ps_ruleset *rs = NULL;
+    ps_error err = {0};
+    assert_int_equal(ps_ruleset_from_string(yaml, strlen(yaml), "m.yaml", &rs, &err), PS_OK);
+    ps_document *doc = ps_document_new("t", "m", "f.xls", "S");
+    ps_table *t = ps_document_add_table(doc, "t");
+    ps_value a = ps_value_number(PS_TYPE_MONEY, 1.25, 8, 1), b = ps_value_number(PS_TYPE_MONEY, 2.5, 8, 2);
+    size_t r0 = ps_table_add_row(t);
+    ps_table_set(t, r0, "a", &a);
+    ps_table_set(t, r0, "b", &b);
+    assert_true(ps_document_set_blank_cell(doc, "t[0].total", 8, 3)); /* D9 is blank */
+    ps_value x = ps_value_number(PS_TYPE_MONEY, 6866.93, 2, 1),
+             y = ps_value_number(PS_TYPE_MONEY, 7000, 2, 2);
+    ps_value z = ps_value_number(PS_TYPE_MONEY, 0.01, 2, 3);
+    ps_value rate = ps_value_number(PS_TYPE_FRACTION, 1, 2, 4);
+    rate.decimals = 0; /* shown as 100% */
+    ps_value sum = ps_value_number(PS_TYPE_MONEY, 1, 2, 5);
+    ps_document_set(doc, "x", &x);
+    ps_document_set(doc, "y", &y);
+    ps_document_set(doc, "z", &z);
+    ps_document_set(doc, "rate", &rate);
+    ps_document_set(doc, "sum", &sum);
+    for (size_t i = 0; i < ps_ruleset_count(rs); i++)
+        assert_int_equal(ps_rule_eval(ps_ruleset_at(rs, i), doc, &err), PS_OK);
+    const ps_findings *fs = ps_document_findings(doc);
+    assert_int_equal(ps_findings_count(fs), 3);
+    const ps_finding *f = ps_findings_at(fs, 0);
+    assert_string_equal(f->rule, "r");
+    assert_non_null(f->cell); /* the blank total of the row: its cell, not none */
+    assert_string_equal(f->cell, "D9");
+    assert_string_equal(f->message, "3.75");
+    f = ps_findings_at(fs, 1); /* 6866.93 / 7000 = 0.98099: a rate to 2 decimals of percent */
+    assert_string_equal(f->cell, "E3");
+    assert_true(f->expected.number == 0.981);
+    f = ps_findings_at(fs, 2); /* 6866.93 + 7000 + 0.01 is 13866.939999999999 in binary */
+    assert_string_equal(f->cell, "F3");
+    assert_true(f->expected.number == 13866.94);
+    assert_true(f->actual.number == 1);
+    ps_document_free(doc);
+    ps_ruleset_free(rs);
+}
+
 /* Errors in a mapping file's rules: section point at file:line:column of the culprit. */
 static void test_yaml_errors(void **state)
 {
@@ -707,7 +813,7 @@ static void test_yaml_errors(void **state)
         {"rules:\n  - id: a\n    check: a = b\n    severity: fatal\n    message: x\n", 4, 15, PS_ERR_MAPPING,
          "severity 应为 error、warning 或 info"},
         {"rules:\n  - id: a\n    check: a = b\n", 2, 5, PS_ERR_MAPPING, "规则 a 缺少 message"},
-        {"rules:\n  - id: a\n    check: a = b\n    message: \"{actual:pct}\"\n", 4, 15, PS_ERR_MAPPING,
+        {"rules:\n  - id: a\n    check: a = b\n    message: \"{actual:pct}\"\n", 4, 23, PS_ERR_MAPPING,
          "消息中的格式 “pct” 无效（可用 money、percent、num、int、text、raw）"},
         {"rules:\n  - id: a\n    for: c of x, y\n    check: a = b\n    message: x\n", 3, 10, PS_ERR_MAPPING,
          "for: 应写成 “变量 in 值1, 值2, …”（多个变量用 “;” 分开）"},
@@ -749,6 +855,7 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_yaml_errors),
         cmocka_unit_test(test_cells),
+        cmocka_unit_test(test_finding_cell_and_precision),
         cmocka_unit_test(test_mutated_rules),
         cmocka_unit_test(test_big_groups),
     };

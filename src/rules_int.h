@@ -145,6 +145,9 @@ struct ps_rule {
     bool blank_report; /* a blank left-hand side with a non-blank right-hand side is a finding */
     char **ns;         /* namespaces of cross-table fields */
     size_t nns;
+    /* where the rule, its check and its when: start in the mapping file (1-based; 0: unknown),
+     * for lint's findings; positions inside the check as in ps_rparse_expr's errors */
+    int line, col, check_line, check_col, when_line, when_col;
 };
 
 struct ps_ruleset {

@@ -973,11 +973,19 @@ static ps_status compile_expr(ps_rule *r, struct fy_node *v, const char *file, c
     char *text = scalar_dup(v, file, key, err);
     if (!text)
         return err->code;
-    rnode *e = ps_rparse_expr(text, node_origin(v, file), err);
-    if (strcmp(key, "check") == 0)
+    ps_origin at = node_origin(v, file);
+    rnode *e = ps_rparse_expr(text, at, err);
+    if (strcmp(key, "check") == 0) {
         r->check_text = text;
-    else
+        r->check_line = at.line;
+        r->check_col = at.col;
+    } else {
         free(text);
+    }
+    if (strcmp(key, "when") == 0) {
+        r->when_line = at.line;
+        r->when_col = at.col;
+    }
     if (!e)
         return err->code;
     *out = e;
@@ -997,6 +1005,8 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
     }
     r->severity = PS_SEV_ERROR;
     r->blank_report = true;
+    int content_col;
+    node_position(node, &r->line, &r->col, &content_col);
     ps_status st = PS_OK;
     struct fy_node *check_node = NULL;
     void *it = NULL;

@@ -550,10 +550,12 @@ static void self_compare(lctx *x, const inst *in, const rnode *n, bool in_when)
         else if (strcmp(l, r) == 0 && reads_field(n->args[0])) {
             bool always = n->op == T_EQ || n->op == T_LE || n->op == T_GE;
             char msg[512];
-            snprintf(msg, sizeof msg, "%s中的比较「%s」两边相同，%s", in_when ? "when: 条件" : "检查",
-                     cmp_word(n->op),
-                     always ? (in_when ? "总是成立：条件形同虚设" : "总是成立：它什么也没检查")
-                            : (in_when ? "总不成立：这条规则从不运行" : "总不成立：只要有值就报错"));
+            const char *verdict = always ? (in_when ? "总是成立：条件形同虚设" : "总是成立：它什么也没检查")
+                                         : (in_when ? "总不成立：这条规则从不运行" : "总不成立：只要有值就报错");
+            if (in_when)
+                snprintf(msg, sizeof msg, "when: 条件中「%s」两边相同，%s", cmp_word(n->op), verdict);
+            else
+                snprintf(msg, sizeof msg, "检查「%s」中「%s」两边相同，%s", in->text, cmp_word(n->op), verdict);
             int line = in->r->when_line, col = in->r->when_col;
             if (!in_when)
                 check_position(in->r, n->pos, &line, &col);
@@ -618,7 +620,7 @@ static void duplicates(lctx *x)
             bool here = strcmp(orig->file, dup->file) == 0;
             snprintf(msg, sizeof msg, "检查「%s」与 %s%s%s%s（%s%s第 %d 行）的「%s」相同", dup->text, orig->r->id,
                      orig->label ? "[" : "", orig->label ? orig->label : "", orig->label ? "]" : "",
-                     here ? "" : orig->file, here ? "" : " ", orig->r->line, orig->text);
+                     here ? "" : orig->file, here ? "" : " ", orig->r->check_line, orig->text);
             add_at_check(x, dup, PS_LINT_DUPLICATE, PS_SEV_WARNING, msg);
         }
     }
@@ -1041,6 +1043,12 @@ static void collect(lctx *x, linsys *s, size_t ii, const rnode *n)
     if (d.n == 0) { /* the fields cancel: a constant comparison */
         lin_free(&d);
         const inst *in = &x->insts[ii];
+        char *ls = canon_dup(n->args[0], in), *rs = canon_dup(n->args[1], in);
+        bool said = !ls || !rs || strcmp(ls, rs) == 0 || !reads_field(n); /* self_compare, constant_check */
+        free(ls);
+        free(rs);
+        if (said)
+            return;
         int c = rcmp((rat){0, 1}, k);
         bool holds = op == T_EQ ? c == 0 : op == T_LT ? c < 0 : op == T_LE ? c <= 0 : op == T_GT ? c > 0 : c >= 0;
         char msg[512];
@@ -1101,7 +1109,7 @@ static void rule_ref(sbuf *b, const lctx *x, const linsys *s, size_t ci)
     sb_puts(b, in->r->id);
     if (in->label)
         sb_printf(b, "[%s]", in->label);
-    sb_printf(b, "（第 %d 行「%s」）", in->r->line, in->text);
+    sb_printf(b, "（第 %d 行「%s」）", in->r->check_line, in->text);
 }
 
 /* ---- equalities: Gaussian elimination */
@@ -1205,13 +1213,13 @@ static void equalities(lctx *x, linsys *s)
             if (r.l.k.n == 0) {
                 sb_puts(&b, "这条等式可由 ");
                 list_rules(&b, x, s, r.prov, r.nprov, ci);
-                sb_puts(&b, " 推出：它不会单独报错");
+                sb_puts(&b, "推出：它不会单独报错");
             } else {
                 char num[64];
                 rat_text(r.l.k, num, sizeof num);
                 sb_puts(&b, "与 ");
                 list_rules(&b, x, s, r.prov, r.nprov, ci);
-                sb_printf(&b, " 不能同时成立：合起来要求 0 = %s", num);
+                sb_printf(&b, "不能同时成立：合起来要求 0 = %s", num);
             }
             if (b.p)
                 add_at_check(x, in, r.l.k.n == 0 ? PS_LINT_REDUNDANT : PS_LINT_CONTRADICTION,
@@ -1246,9 +1254,9 @@ static void equalities(lctx *x, linsys *s)
         sbuf b = {0};
         sb_puts(&b, "与 ");
         list_rules(&b, x, s, r->prov, r->nprov, last);
-        sb_printf(&b, " 同时要求时，意味着 %s = %s", s->v.display[r->pivot], num);
+        sb_printf(&b, "同时要求，意味着 %s = %s", s->v.display[r->pivot], num);
         if (r->l.k.n == 0)
-            sb_puts(&b, "：这一项总为零？");
+            sb_puts(&b, "：这一项只能为零？");
         if (b.p)
             add_at_check(x, in, PS_LINT_IMPLIED_VALUE, PS_SEV_WARNING, b.p);
         x->nomem |= b.nomem;
@@ -1311,26 +1319,46 @@ static void intervals(lctx *x, linsys *s)
                 !(lo.set && rcmp(b.k, lo.k) == 0 && b.strict == lo.strict))
                 lo = b;
         }
-        if (any_ineq && up.set && lo.set) {
-            int c = rcmp(lo.k, up.k);
-            bool empty = c > 0 || (c == 0 && (lo.strict || up.strict));
-            bool both_eq = s->c[lo.ci].op == T_EQ && s->c[up.ci].op == T_EQ; /* said by equalities() */
-            if (empty && !both_eq) {
-                size_t later = lo.ci > up.ci ? lo.ci : up.ci, other = later == lo.ci ? up.ci : lo.ci;
+        /* each bound that leaves no room with an earlier one on the other side (two equalities
+         * are equalities()'s to say) */
+        for (size_t i = g + 1; any_ineq && i < end; i++) {
+            const cons *c = order[i];
+            for (size_t j = g; j < i; j++) {
+                const cons *o = order[j];
+                if (c->op == T_EQ && o->op == T_EQ)
+                    continue;
+                const cons *u = NULL, *l = NULL; /* an upper bound and a lower bound of the two */
+                bool cu = c->op == T_EQ || c->op == T_LT || c->op == T_LE;
+                bool cl = c->op == T_EQ || c->op == T_GT || c->op == T_GE;
+                bool ou = o->op == T_EQ || o->op == T_LT || o->op == T_LE;
+                bool ol = o->op == T_EQ || o->op == T_GT || o->op == T_GE;
+                if (cu && ol) {
+                    u = c;
+                    l = o;
+                }
+                if (!u && ou && cl) {
+                    u = o;
+                    l = c;
+                }
+                if (!u)
+                    continue;
+                int cmp = rcmp(l->k, u->k);
+                bool strict = l->op == T_GT || u->op == T_LT;
+                if (!(cmp > 0 || (cmp == 0 && strict)))
+                    continue;
                 sbuf b = {0}, t1 = {0}, t2 = {0};
-                cons_text(&t1, &s->c[later], &s->v);
-                cons_text(&t2, &s->c[other], &s->v);
+                cons_text(&t1, c, &s->v);
+                cons_text(&t2, o, &s->v);
                 sb_puts(&b, "与 ");
-                rule_ref(&b, x, s, other);
-                sb_printf(&b, " 不能同时成立：%s 与 %s 没有共同的解", t1.p ? t1.p : "", t2.p ? t2.p : "");
+                rule_ref(&b, x, s, (size_t)(o - s->c));
+                sb_printf(&b, "不能同时成立：%s 与 %s 没有共同的解", t1.p ? t1.p : "", t2.p ? t2.p : "");
                 if (b.p && !b.nomem)
-                    add_at_check(x, &x->insts[s->c[later].inst], PS_LINT_CONTRADICTION, PS_SEV_ERROR, b.p);
+                    add_at_check(x, &x->insts[c->inst], PS_LINT_CONTRADICTION, PS_SEV_ERROR, b.p);
                 x->nomem |= b.nomem || t1.nomem || t2.nomem;
                 free(b.p);
                 free(t1.p);
                 free(t2.p);
-                g = end;
-                continue;
+                break;
             }
         }
         /* a bound looser than (or the same as) another's on its side is implied by it */
@@ -1348,7 +1376,7 @@ static void intervals(lctx *x, linsys *s)
             cons_text(&t2, &s->c[best->ci], &s->v);
             sb_printf(&b, "%s 已由 ", t1.p ? t1.p : "");
             rule_ref(&b, x, s, best->ci);
-            sb_printf(&b, " 的 %s 蕴含：这条规则不会单独报错", t2.p ? t2.p : "");
+            sb_printf(&b, "的 %s 蕴含：这条规则不会单独报错", t2.p ? t2.p : "");
             if (b.p && !b.nomem)
                 add_at_check(x, &x->insts[c->inst], PS_LINT_REDUNDANT, PS_SEV_WARNING, b.p);
             x->nomem |= b.nomem || t1.nomem || t2.nomem;

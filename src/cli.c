@@ -1385,7 +1385,8 @@ static void lint_line(ps_buf *b, const ps_lint_finding *f, bool json)
             ps_buf_printf(b,
                           ", \"documents\": %zu, \"evaluated\": %zu, \"passed\": %zu, \"failed\": %zu, "
                           "\"blank\": %zu, \"skipped_when\": %zu",
-                          f->documents, f->passed + f->failed, f->passed, f->failed, f->blank, f->skipped_when);
+                          f->documents, f->passed + f->failed, f->passed, f->failed, f->blank,
+                          f->skipped_when);
         ps_buf_puts(b, ", \"message\": ");
         ps_json_string(b, f->message);
         ps_buf_puts(b, "}\n");
@@ -1408,7 +1409,8 @@ static int run_lint(options *opt)
         fprintf(stderr, "perfsheet lint: 不接受 -o\n");
         return EXIT_TROUBLE;
     }
-    ps_lint_options lo = {opt->mapping_dir, (const char *const *)opt->inputs.files, opt->inputs.n, opt->limits};
+    ps_lint_options lo = {opt->mapping_dir, (const char *const *)opt->inputs.files, opt->inputs.n,
+                          opt->limits};
     ps_lint_report *rep = NULL;
     ps_error err;
     if (ps_lint_run(&lo, &rep, &err) != PS_OK) {
@@ -1427,6 +1429,7 @@ static int run_lint(options *opt)
     }
     if (b.len)
         fwrite(b.data, 1, b.len, stdout);
+    fflush(stdout); /* before the summary on stderr, which may be the same file */
     bool oom = b.oom;
     ps_buf_free(&b);
     ps_lint_report_free(rep);

@@ -94,12 +94,12 @@ static const char *keep(ps_lint_report *rep, const char *s)
     return c;
 }
 
-static ps_lint_finding *add(ps_lint_report *rep, ps_lint_kind kind, ps_severity sev, const char *file, int line,
-                            int col, const char *rule, const char *instance, const char *fmt, ...)
+static ps_lint_finding *add(ps_lint_report *rep, ps_lint_kind kind, ps_severity sev, const char *file,
+                            int line, int col, const char *rule, const char *instance, const char *fmt, ...)
     __attribute__((format(printf, 9, 10)));
 
-static ps_lint_finding *add(ps_lint_report *rep, ps_lint_kind kind, ps_severity sev, const char *file, int line,
-                            int col, const char *rule, const char *instance, const char *fmt, ...)
+static ps_lint_finding *add(ps_lint_report *rep, ps_lint_kind kind, ps_severity sev, const char *file,
+                            int line, int col, const char *rule, const char *instance, const char *fmt, ...)
 {
     if (rep->n == rep->cap) {
         size_t cap = rep->cap ? rep->cap * 2 : 32;
@@ -489,6 +489,13 @@ static ps_lint_finding *add_at_check(lctx *x, const inst *in, ps_lint_kind kind,
                in->r->id, in->label, "%s", msg);
 }
 
+/* The same about the rule as a whole (every instance alike). */
+static ps_lint_finding *add_at_rule_check(lctx *x, const inst *in, ps_lint_kind kind, const char *msg)
+{
+    return add(x->rep, kind, PS_SEV_WARNING, in->file, in->r->check_line,
+               in->r->check_col > 0 ? in->r->check_col : 1, in->r->id, NULL, "%s", msg);
+}
+
 /* ---------------------------------------------------------------- checks of one instance */
 
 /* What a rule (or a copy of it with another check) comes to on a document with no value. */
@@ -517,11 +524,12 @@ static void constant_check(lctx *x, const inst *in)
         ps_rule tmp = *r;
         tmp.when = NULL;
         ps_rule_tally t = run_on_nothing(&tmp, in->mapping_id, &x->nomem);
-        const char *what = t.failed ? "总是不通过：每份文档都会报错" : t.passed ? "总是通过：它什么也没检查"
-                                                                                : "结果总为空：它从不报错";
+        const char *what = t.failed   ? "总是不通过：每份文档都会报错"
+                           : t.passed ? "总是通过：它什么也没检查"
+                                      : "结果总为空：它从不报错";
         char msg[512];
         snprintf(msg, sizeof msg, "检查「%s」不读取任何字段，%s", r->check_text, what);
-        add_at_check(x, in, PS_LINT_CONSTANT, PS_SEV_WARNING, msg);
+        add_at_rule_check(x, in, PS_LINT_CONSTANT, msg);
     }
     if (r->when && !reads_field(r->when)) {
         ps_rule tmp = *r;
@@ -550,12 +558,14 @@ static void self_compare(lctx *x, const inst *in, const rnode *n, bool in_when)
         else if (strcmp(l, r) == 0 && reads_field(n->args[0])) {
             bool always = n->op == T_EQ || n->op == T_LE || n->op == T_GE;
             char msg[512];
-            const char *verdict = always ? (in_when ? "总是成立：条件形同虚设" : "总是成立：它什么也没检查")
-                                         : (in_when ? "总不成立：这条规则从不运行" : "总不成立：只要有值就报错");
+            const char *verdict = always
+                                      ? (in_when ? "总是成立：条件形同虚设" : "总是成立：它什么也没检查")
+                                      : (in_when ? "总不成立：这条规则从不运行" : "总不成立：只要有值就报错");
             if (in_when)
                 snprintf(msg, sizeof msg, "when: 条件中「%s」两边相同，%s", cmp_word(n->op), verdict);
             else
-                snprintf(msg, sizeof msg, "检查「%s」中「%s」两边相同，%s", in->text, cmp_word(n->op), verdict);
+                snprintf(msg, sizeof msg, "检查「%s」中「%s」两边相同，%s", in->text, cmp_word(n->op),
+                         verdict);
             int line = in->r->when_line, col = in->r->when_col;
             if (!in_when)
                 check_position(in->r, n->pos, &line, &col);
@@ -594,7 +604,8 @@ static void duplicates(lctx *x)
     for (size_t i = 0; i < x->ninsts; i++)
         refs[i] = (canon_ref){x->insts[i].canon, i};
     qsort(refs, x->ninsts, sizeof *refs, by_canon);
-    bool *said = calloc(x->ninsts ? x->ninsts : 1, sizeof *said); /* per instance: its rule's "all the same" */
+    bool *said =
+        calloc(x->ninsts ? x->ninsts : 1, sizeof *said); /* per instance: its rule's "all the same" */
     for (size_t k = 1; said && k < x->ninsts; k++) {
         if (strcmp(refs[k].canon, refs[k - 1].canon) != 0)
             continue;
@@ -612,15 +623,16 @@ static void duplicates(lctx *x)
                 continue;
             said[first] = true;
             size_t count = ps_rule_instance_count(dup->r);
-            snprintf(msg, sizeof msg, "for: 展开的 %zu 个实例中，%s 与 %s 的检查相同：for: 变量没有用在检查里？",
-                     count, orig->label ? orig->label : "", dup->label ? dup->label : "");
-            add(x->rep, PS_LINT_DUPLICATE, PS_SEV_WARNING, dup->file, dup->r->check_line,
-                dup->r->check_col > 0 ? dup->r->check_col : 1, dup->r->id, NULL, "%s", msg);
+            snprintf(msg, sizeof msg,
+                     "for: 展开的 %zu 个实例中，%s 与 %s 的检查相同：for: 变量没有用在检查里？", count,
+                     orig->label ? orig->label : "", dup->label ? dup->label : "");
+            add_at_rule_check(x, dup, PS_LINT_DUPLICATE, msg);
         } else {
             bool here = strcmp(orig->file, dup->file) == 0;
-            snprintf(msg, sizeof msg, "检查「%s」与 %s%s%s%s（%s%s第 %d 行）的「%s」相同", dup->text, orig->r->id,
-                     orig->label ? "[" : "", orig->label ? orig->label : "", orig->label ? "]" : "",
-                     here ? "" : orig->file, here ? "" : " ", orig->r->check_line, orig->text);
+            snprintf(msg, sizeof msg, "检查「%s」与 %s%s%s%s（%s%s第 %d 行）的「%s」相同", dup->text,
+                     orig->r->id, orig->label ? "[" : "", orig->label ? orig->label : "",
+                     orig->label ? "]" : "", here ? "" : orig->file, here ? "" : " ", orig->r->check_line,
+                     orig->text);
             add_at_check(x, dup, PS_LINT_DUPLICATE, PS_SEV_WARNING, msg);
         }
     }
@@ -1050,9 +1062,13 @@ static void collect(lctx *x, linsys *s, size_t ii, const rnode *n)
         if (said)
             return;
         int c = rcmp((rat){0, 1}, k);
-        bool holds = op == T_EQ ? c == 0 : op == T_LT ? c < 0 : op == T_LE ? c <= 0 : op == T_GT ? c > 0 : c >= 0;
+        bool holds = op == T_EQ   ? c == 0
+                     : op == T_LT ? c < 0
+                     : op == T_LE ? c <= 0
+                     : op == T_GT ? c > 0
+                                  : c >= 0;
         char msg[512];
-        snprintf(msg, sizeof msg, "比较「%s」两边的字段相互抵消，%s", cmp_word(n->op),
+        snprintf(msg, sizeof msg, "检查「%s」中「%s」两边的字段相互抵消，%s", in->text, cmp_word(n->op),
                  holds ? "总是成立：它什么也没检查" : "总不成立：只要有值就报错");
         int line, col;
         check_position(in->r, n->pos, &line, &col);
@@ -1441,7 +1457,8 @@ static int by_unit(const void *pa, const void *pb)
 
 /* Runs a cross-table rule on every group of documents of one unit and year, as check.c pairs
  * them (each document of the first template with the first of every other template). */
-static ps_status cover_cross(covered *cv, ps_document **docs, const unit_doc *keys, size_t nkeys, ps_error *err)
+static ps_status cover_cross(covered *cv, ps_document **docs, const unit_doc *keys, size_t nkeys,
+                             ps_error *err)
 {
     const ps_rule *r = cv->r;
     size_t k = ps_rule_namespace_count(r);
@@ -1459,7 +1476,8 @@ static ps_status cover_cross(covered *cv, ps_document **docs, const unit_doc *ke
             for (size_t t = 1; t < k && complete; t++) {
                 pick[t] = NULL;
                 for (size_t j = g; j < end && !pick[t]; j++)
-                    if (j != i && strcmp(ps_document_template(docs[keys[j].idx]), ps_rule_namespace(r, t)) == 0)
+                    if (j != i &&
+                        strcmp(ps_document_template(docs[keys[j].idx]), ps_rule_namespace(r, t)) == 0)
                         pick[t] = docs[keys[j].idx];
                 complete = pick[t] != NULL;
             }
@@ -1491,8 +1509,8 @@ static ps_status coverage(ps_lint_report *rep, const ps_lint_options *opt, const
             const ps_rule *r = ps_ruleset_at(sets[m], i);
             const ps_mapping *mp = ps_mapping_set_at(set, m);
             size_t ni = ps_rule_instance_count(r);
-            cv[n] = (covered){r, ps_mapping_id(mp), ps_mapping_path(mp), calloc(ni ? ni : 1, sizeof(ps_rule_tally)),
-                              0};
+            cv[n] = (covered){r, ps_mapping_id(mp), ps_mapping_path(mp),
+                              calloc(ni ? ni : 1, sizeof(ps_rule_tally)), 0};
             if (!cv[n++].tally)
                 st = ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
         }
@@ -1562,13 +1580,16 @@ static ps_status coverage(ps_lint_report *rep, const ps_lint_options *opt, const
             if (cv[i].documents == 0) {
                 if (ps_rule_namespace_count(r) > 0)
                     snprintf(msg, sizeof msg, "未运行：没有同一单位、同一年度的 %s 与 %s 文档",
-                             ps_rule_namespace(r, 0), ps_rule_namespace_count(r) > 1 ? ps_rule_namespace(r, 1) : "");
+                             ps_rule_namespace(r, 0),
+                             ps_rule_namespace_count(r) > 1 ? ps_rule_namespace(r, 1) : "");
                 else
                     snprintf(msg, sizeof msg, "未运行：没有 %s 模板的文档", cv[i].mapping_id);
             } else {
                 snprintf(msg, sizeof msg,
-                         "%zu 份文档：运行 %zu 次（通过 %zu，不通过 %zu），输入为空跳过 %zu 次，when: 不成立跳过 %zu 次",
-                         cv[i].documents, t->passed + t->failed, t->passed, t->failed, t->blank, t->skipped_when);
+                         "%zu 份文档：运行 %zu 次（通过 %zu，不通过 %zu），输入为空跳过 %zu 次，when: "
+                         "不成立跳过 %zu 次",
+                         cv[i].documents, t->passed + t->failed, t->passed, t->failed, t->blank,
+                         t->skipped_when);
             }
             ps_lint_finding *f = add(rep, PS_LINT_COVERAGE, PS_SEV_INFO, cv[i].file, r->line, r->col, r->id,
                                      label.p, "%s", msg);
@@ -1678,7 +1699,8 @@ ps_status ps_lint_run(const ps_lint_options *opt, ps_lint_report **out, ps_error
     bool loaded = sets != NULL;
     for (size_t m = 0; sets && m < nm; m++) {
         const ps_mapping *mp = ps_mapping_set_at(set, m);
-        if (ps_ruleset_from_node(ps_mapping_section(mp, "rules"), ps_mapping_path(mp), &sets[m], &lerr) != PS_OK) {
+        if (ps_ruleset_from_node(ps_mapping_section(mp, "rules"), ps_mapping_path(mp), &sets[m], &lerr) !=
+            PS_OK) {
             if (lerr.code == PS_ERR_NOMEM)
                 rep->nomem = true;
             add_error(rep, PS_LINT_LOAD, &lerr);

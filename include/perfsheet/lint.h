@@ -29,9 +29,9 @@ typedef enum ps_lint_kind {
 typedef struct ps_lint_finding {
     ps_lint_kind kind;
     ps_severity severity;
-    const char *file; /* the mapping file (or the FILE for lint.input) */
-    int line, col;    /* 1-based; 0 when unknown */
-    const char *rule; /* rule id; NULL for lint.load and lint.input */
+    const char *file;     /* the mapping file (or the FILE for lint.input) */
+    int line, col;        /* 1-based; 0 when unknown */
+    const char *rule;     /* rule id; NULL for lint.load and lint.input */
     const char *instance; /* "c=final" for one instance of a for: rule, else NULL */
     const char *message;  /* Chinese */
     /* lint.coverage only: documents of the rule's template(s) it could run on, and its runs */

@@ -60,10 +60,10 @@ static void finding_line(const ps_lint_finding *f, const char *path, char *buf, 
         snprintf(pos, sizeof pos, "%d:%d: ", f->line, f->col);
     char rule[300] = "";
     if (f->rule)
-        snprintf(rule, sizeof rule, "%s%s%s%s: ", f->rule, f->instance ? "[" : "", f->instance ? f->instance : "",
-                 f->instance ? "]" : "");
-    snprintf(buf, size, "%s%s%s [%s] %s%s", where, pos, severity_word(f->severity), ps_lint_kind_name(f->kind),
-             rule, f->message);
+        snprintf(rule, sizeof rule, "%s%s%s%s: ", f->rule, f->instance ? "[" : "",
+                 f->instance ? f->instance : "", f->instance ? "]" : "");
+    snprintf(buf, size, "%s%s%s [%s] %s%s", where, pos, severity_word(f->severity),
+             ps_lint_kind_name(f->kind), rule, f->message);
 }
 
 /* The expected lines of a case text (after "# expect:"), each without "# "; *clean when the

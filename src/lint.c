@@ -310,7 +310,8 @@ static void emit_parts(sbuf *b, parts *p, const char *head)
 {
     if (p->nomem)
         b->nomem = true;
-    qsort(p->s, p->n, sizeof *p->s, cmp_str);
+    if (p->n)
+        qsort(p->s, p->n, sizeof *p->s, cmp_str);
     sb_puts(b, head);
     sb_puts(b, "{");
     for (size_t i = 0; i < p->n; i++) {
@@ -1727,7 +1728,8 @@ ps_status ps_lint_run(const ps_lint_options *opt, ps_lint_report **out, ps_error
         }
         free(x.insts);
         rep->nomem |= x.nomem;
-        qsort(rep->items, rep->n, sizeof *rep->items, by_place);
+        if (rep->n)
+            qsort(rep->items, rep->n, sizeof *rep->items, by_place);
         if (!rep->nomem && opt->nfiles > 0 && coverage(rep, opt, set, sets, &lerr) == PS_ERR_NOMEM)
             rep->nomem = true;
     }

@@ -1225,6 +1225,13 @@ static void equalities(lctx *x, linsys *s)
             continue;
         }
         const inst *in = &x->insts[c->inst];
+        bool weaker = false; /* implied only by less severe rules: an escalation, not a redundancy */
+        for (size_t p = 0; p < r.nprov; p++)
+            weaker |= x->insts[s->c[r.prov[p]].inst].r->severity < in->r->severity;
+        if (r.l.n == 0 && r.l.k.n == 0 && weaker) {
+            row_free(&r);
+            continue;
+        }
         if (r.l.n == 0) {
             sbuf b = {0};
             if (r.l.k.n == 0) {
@@ -1322,20 +1329,9 @@ static void intervals(lctx *x, linsys *s)
         size_t end = g + 1;
         while (end < s->n && strcmp(order[end]->key, order[g]->key) == 0)
             end++;
-        bound up = {0}, lo = {0};
         bool any_ineq = false;
-        for (size_t i = g; i < end; i++) {
-            const cons *c = order[i];
-            size_t ci = (size_t)(c - s->c);
-            any_ineq |= c->op != T_EQ;
-            bound b = {c->k, c->op == T_LT || c->op == T_GT, true, ci};
-            if ((c->op == T_EQ || c->op == T_LT || c->op == T_LE) && (!up.set || tighter(&b, &up, true)) &&
-                !(up.set && rcmp(b.k, up.k) == 0 && b.strict == up.strict))
-                up = b;
-            if ((c->op == T_EQ || c->op == T_GT || c->op == T_GE) && (!lo.set || tighter(&b, &lo, false)) &&
-                !(lo.set && rcmp(b.k, lo.k) == 0 && b.strict == lo.strict))
-                lo = b;
-        }
+        for (size_t i = g; i < end; i++)
+            any_ineq |= order[i]->op != T_EQ;
         /* each bound that leaves no room with an earlier one on the other side (two equalities
          * are equalities()'s to say) */
         for (size_t i = g + 1; any_ineq && i < end; i++) {
@@ -1378,21 +1374,38 @@ static void intervals(lctx *x, linsys *s)
                 break;
             }
         }
-        /* a bound looser than (or the same as) another's on its side is implied by it */
+        /* a bound looser than (or the same as) another's on its side is implied by it — when
+         * that other rule is at least as severe (a warning at 90 and an error at 100 is a
+         * pattern, not a redundancy); of two equal bounds the later one is said */
         for (size_t i = g; i < end; i++) {
             const cons *c = order[i];
-            size_t ci = (size_t)(c - s->c);
             if (c->op == T_EQ || x->insts[c->inst].duplicate)
                 continue;
             bool upper = c->op == T_LT || c->op == T_LE;
-            const bound *best = upper ? &up : &lo;
-            if (!best->set || best->ci == ci)
+            bound bc = {c->k, c->op == T_LT || c->op == T_GT, true, (size_t)(c - s->c)};
+            const cons *by = NULL;
+            for (size_t j = g; j < end && !by; j++) {
+                const cons *o = order[j];
+                bool side = o->op == T_EQ ||
+                            (upper ? (o->op == T_LT || o->op == T_LE) : (o->op == T_GT || o->op == T_GE));
+                if (o == c || !side || x->insts[o->inst].r->severity < x->insts[c->inst].r->severity)
+                    continue;
+                bound bo = {o->k, o->op == T_LT || o->op == T_GT, true, (size_t)(o - s->c)};
+                if (!tighter(&bo, &bc, upper))
+                    continue;
+                bool same = o->op != T_EQ && tighter(&bc, &bo, upper) &&
+                            x->insts[o->inst].r->severity == x->insts[c->inst].r->severity;
+                if (same && o->inst > c->inst)
+                    continue; /* the same bound: the later of the two is said */
+                by = o;
+            }
+            if (!by)
                 continue;
             sbuf b = {0}, t1 = {0}, t2 = {0};
             cons_text(&t1, c, &s->v);
-            cons_text(&t2, &s->c[best->ci], &s->v);
+            cons_text(&t2, by, &s->v);
             sb_printf(&b, "%s 已由 ", t1.p ? t1.p : "");
-            rule_ref(&b, x, s, best->ci);
+            rule_ref(&b, x, s, (size_t)(by - s->c));
             sb_printf(&b, "的 %s 蕴含：这条规则不会单独报错", t2.p ? t2.p : "");
             if (b.p && !b.nomem)
                 add_at_check(x, &x->insts[c->inst], PS_LINT_REDUNDANT, PS_SEV_WARNING, b.p);

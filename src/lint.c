@@ -842,6 +842,126 @@ typedef struct linctx {
 
 /* The linear form of n, or false when n is not linear (functions, texts, a field times a field,
  * a division by a field, a {var} left unsubstituted). */
+/* ---- opaque terms */
+
+static const char *const function_names[] = {
+    [F_SUM] = "SUM",       [F_COUNT] = "COUNT",     [F_MIN] = "MIN",           [F_MAX] = "MAX",
+    [F_ABS] = "ABS",       [F_ROUND] = "ROUND",     [F_COALESCE] = "COALESCE", [F_PRESENT] = "PRESENT",
+    [F_BLANK] = "BLANK",   [F_MATCHES] = "MATCHES", [F_DIGITS] = "DIGITS",     [F_TEXT] = "TEXT",
+    [F_NUMBER] = "NUMBER", [F_IF] = "IF",           [F_YEAR] = "YEAR",         [F_THIS_YEAR] = "THIS_YEAR",
+    [F_IN] = "IN",         [F_LEN] = "LEN",         [F_FORMULA] = "FORMULA",
+};
+
+static int precedence(const rnode *n)
+{
+    switch (n->kind) {
+    case N_OR: return 1;
+    case N_AND: return 2;
+    case N_NOT: return 3;
+    case N_CMP: return 4;
+    case N_ARITH: return n->op == '+' || n->op == '-' ? 5 : 6;
+    case N_NEG: return 7;
+    default: return 8;
+    }
+}
+
+/* n written back as a rule would write it (for messages about an opaque term). */
+static void show(sbuf *b, const rnode *n, const inst *in);
+
+static void show_operand(sbuf *b, const rnode *child, int prec, bool right, const inst *in)
+{
+    int cp = precedence(child);
+    bool paren = cp < prec || (right && cp == prec && prec >= 5);
+    if (paren)
+        sb_puts(b, "(");
+    show(b, child, in);
+    if (paren)
+        sb_puts(b, ")");
+}
+
+static void show(sbuf *b, const rnode *n, const inst *in)
+{
+    switch (n->kind) {
+    case N_NUM: sb_printf(b, "%.10g", n->num); break;
+    case N_STR: sb_printf(b, "\"%s\"", n->str ? n->str : ""); break;
+    case N_FIELD:
+    case N_COL: canon(b, n, in); break;
+    case N_NEG:
+        sb_puts(b, "-");
+        show_operand(b, n->args[0], precedence(n), false, in);
+        break;
+    case N_NOT:
+        sb_puts(b, "NOT ");
+        show_operand(b, n->args[0], precedence(n), false, in);
+        break;
+    case N_ARITH:
+    case N_CMP:
+    case N_AND:
+    case N_OR: {
+        const char *op = n->kind == N_AND ? " AND " : n->kind == N_OR ? " OR " : NULL;
+        char ch[4] = {' ', (char)n->op, ' ', 0};
+        show_operand(b, n->args[0], precedence(n), false, in);
+        if (n->kind == N_CMP) {
+            sb_printf(b, " %s ", cmp_word(n->op));
+        } else {
+            sb_puts(b, op ? op : ch);
+        }
+        show_operand(b, n->args[1], precedence(n), true, in);
+        break;
+    }
+    case N_CALL:
+        sb_puts(b, (unsigned)n->fn < sizeof function_names / sizeof function_names[0] ? function_names[n->fn]
+                                                                                      : "?");
+        sb_puts(b, "(");
+        for (size_t i = 0; i < n->nargs; i++) {
+            if (i)
+                sb_puts(b, ", ");
+            show(b, n->args[i], in);
+        }
+        if (n->where) {
+            sb_puts(b, " WHERE ");
+            show(b, n->where, in);
+        }
+        sb_puts(b, ")");
+        break;
+    }
+}
+
+/* A term that is not linear in the fields (SUM(…), COALESCE(…), a × b, a / b) as one opaque
+ * variable: equal terms (after normalisation) are one variable, so `a = SUM(t[].x)` and
+ * `a = SUM(t[].x) + b` still mean b = 0. In an each: rule the term belongs to the row or group
+ * (it may read them), so it is shared only with rules over the same table and grouping. */
+static bool atom(linctx *c, const rnode *n, lin *out)
+{
+    if (!reads_field(n))
+        return false;
+    sbuf key = {0}, disp = {0};
+    canon(&key, n, c->in);
+    show(&disp, n, c->in);
+    if (!key.p || !disp.p || key.nomem || disp.nomem || strchr(key.p, '{')) { /* a {var} left: not it */
+        c->nomem |= key.nomem || disp.nomem;
+        free(key.p);
+        free(disp.p);
+        return false;
+    }
+    sbuf name = {0};
+    sb_printf(&name, "%s:", c->in->mapping_id);
+    sb_puts(&name, key.p);
+    if (c->in->r->each_table)
+        sb_printf(&name, " @%s by %s", c->in->r->each_table,
+                  c->in->r->each_group ? c->in->r->each_group : "");
+    size_t vi = name.nomem || !name.p ? SIZE_MAX : var_index(c->v, name.p, disp.p, &c->nomem);
+    free(key.p);
+    free(disp.p);
+    free(name.p);
+    if (vi == SIZE_MAX || !(out->t = malloc(sizeof *out->t)))
+        return c->nomem = true, false;
+    out->t[0] = (term){vi, {1, 1}};
+    out->n = 1;
+    out->k = (rat){0, 1};
+    return true;
+}
+
 static bool linearize(linctx *c, const rnode *n, lin *out)
 {
     memset(out, 0, sizeof *out);
@@ -901,10 +1021,10 @@ static bool linearize(linctx *c, const rnode *n, lin *out)
     case N_ARITH: {
         lin a, b;
         if (!linearize(c, n->args[0], &a))
-            return false;
+            return atom(c, n, out);
         if (!linearize(c, n->args[1], &b)) {
             lin_free(&a);
-            return false;
+            return atom(c, n, out);
         }
         bool ok = false;
         if (n->op == '+' || n->op == '-') {
@@ -937,9 +1057,9 @@ static bool linearize(linctx *c, const rnode *n, lin *out)
                     out->t[m++] = out->t[i];
             out->n = m;
         }
-        return ok;
+        return ok || atom(c, n, out);
     }
-    default: return false;
+    default: return atom(c, n, out);
     }
 }
 

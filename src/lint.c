@@ -204,6 +204,8 @@ typedef struct inst {
     char *canon; /* the normalised check, when: and each: (owned), for duplicates */
     char *text;  /* the check as written, variables substituted (owned), for messages */
     bool duplicate, conditional;
+    bool raw;  /* the rule as written: {var} left as it is */
+    bool said; /* its check is constant or compares a term with itself: nothing more to say */
 } inst;
 
 typedef struct lctx {
@@ -218,7 +220,7 @@ static void subst(sbuf *b, const char *s, const inst *in)
 {
     const rbinding *v = &in->r->vars;
     while (*s) {
-        if (*s == '{' && v->nvars && v->count) {
+        if (*s == '{' && v->nvars && v->count && !in->raw) {
             const char *close = strchr(s, '}');
             size_t n = close ? (size_t)(close - s - 1) : 0;
             const char *val = NULL;
@@ -548,15 +550,24 @@ static void constant_check(lctx *x, const inst *in)
 }
 
 /* Comparisons of an expression with itself, anywhere in n. */
-static void self_compare(lctx *x, const inst *in, const rnode *n, bool in_when)
+static bool self_compare(lctx *x, const inst *in, const rnode *n, bool in_when)
 {
     if (!n)
-        return;
+        return false;
+    bool found = false;
     if (n->kind == N_CMP) {
+        /* the same as written ({k} = {k}): one finding for the rule, at its first instance */
+        inst raw = *in;
+        raw.raw = true;
         char *l = canon_dup(n->args[0], in), *r = canon_dup(n->args[1], in);
+        char *rl = canon_dup(n->args[0], &raw), *rr = canon_dup(n->args[1], &raw);
+        bool every = rl && rr && strcmp(rl, rr) == 0;
+        free(rl);
+        free(rr);
         if (!l || !r)
             x->nomem = true;
-        else if (strcmp(l, r) == 0 && reads_field(n->args[0])) {
+        else if (strcmp(l, r) == 0 && reads_field(n->args[0]) && (found = true) &&
+                 !(every && in->binding > 0)) {
             bool always = n->op == T_EQ || n->op == T_LE || n->op == T_GE;
             char msg[512];
             const char *verdict = always
@@ -565,20 +576,20 @@ static void self_compare(lctx *x, const inst *in, const rnode *n, bool in_when)
             if (in_when)
                 snprintf(msg, sizeof msg, "when: 条件中「%s」两边相同，%s", cmp_word(n->op), verdict);
             else
-                snprintf(msg, sizeof msg, "检查「%s」中「%s」两边相同，%s", in->text, cmp_word(n->op),
-                         verdict);
+                snprintf(msg, sizeof msg, "检查「%s」中「%s」两边相同，%s",
+                         every ? in->r->check_text : in->text, cmp_word(n->op), verdict);
             int line = in->r->when_line, col = in->r->when_col;
             if (!in_when)
                 check_position(in->r, n->pos, &line, &col);
             add(x->rep, PS_LINT_SELF_COMPARE, PS_SEV_WARNING, in->file, line, col > 0 ? col : 1, in->r->id,
-                in->label, "%s", msg);
+                every ? NULL : in->label, "%s", msg);
         }
         free(l);
         free(r);
     }
     for (size_t i = 0; i < n->nargs; i++)
-        self_compare(x, in, n->args[i], in_when);
-    self_compare(x, in, n->where, in_when);
+        found |= self_compare(x, in, n->args[i], in_when);
+    return self_compare(x, in, n->where, in_when) || found;
 }
 
 /* ---------------------------------------------------------------- duplicates */
@@ -602,12 +613,15 @@ static void duplicates(lctx *x)
         x->nomem = true;
         return;
     }
+    size_t n = 0;
     for (size_t i = 0; i < x->ninsts; i++)
-        refs[i] = (canon_ref){x->insts[i].canon, i};
-    qsort(refs, x->ninsts, sizeof *refs, by_canon);
+        if (!x->insts[i].said)
+            refs[n++] = (canon_ref){x->insts[i].canon, i};
+    if (n)
+        qsort(refs, n, sizeof *refs, by_canon);
     bool *said =
         calloc(x->ninsts ? x->ninsts : 1, sizeof *said); /* per instance: its rule's "all the same" */
-    for (size_t k = 1; said && k < x->ninsts; k++) {
+    for (size_t k = 1; said && k < n; k++) {
         if (strcmp(refs[k].canon, refs[k - 1].canon) != 0)
             continue;
         /* the first of the run of equal checks is the original */
@@ -1544,7 +1558,7 @@ static void linear(lctx *x)
     linsys s = {0};
     for (size_t i = 0; i < x->ninsts; i++) {
         const inst *in = &x->insts[i];
-        if (in->duplicate || in->conditional)
+        if (in->duplicate || in->conditional || in->said)
             continue;
         collect(x, &s, i, in->r->check);
     }
@@ -1846,9 +1860,10 @@ ps_status ps_lint_run(const ps_lint_options *opt, ps_lint_report **out, ps_error
         if (!make_instances(&x, set, sets))
             x.nomem = true;
         for (size_t i = 0; !x.nomem && i < x.ninsts; i++) {
-            constant_check(&x, &x.insts[i]);
-            self_compare(&x, &x.insts[i], x.insts[i].r->check, false);
-            self_compare(&x, &x.insts[i], x.insts[i].r->when, true);
+            inst *in = &x.insts[i];
+            constant_check(&x, in);
+            in->said = self_compare(&x, in, in->r->check, false) || !reads_field(in->r->check);
+            self_compare(&x, in, in->r->when, true);
         }
         if (!x.nomem)
             duplicates(&x);

@@ -1084,7 +1084,9 @@ typedef struct cons {
     lin l; /* l.k unused (0) */
     int op;
     rat k;
-    char *key; /* the variables and their coefficients: cons with one key bound one combination */
+    char *key;    /* the variables and their coefficients: cons with one key bound one combination */
+    size_t *prov; /* a derived equality: the constraints it was combined from (owned); else NULL */
+    size_t nprov;
 } cons;
 
 static int flip(int op)
@@ -1156,6 +1158,48 @@ typedef struct linsys {
     size_t n, cap;
 } linsys;
 
+/* Appends d op k (takes d and prov), normalised: terms by name, the first coefficient 1. */
+static void add_cons(lctx *x, linsys *s, size_t ii, lin d, int op, rat k, size_t *prov, size_t nprov)
+{
+    sort_vars = &s->v;
+    qsort(d.t, d.n, sizeof *d.t, term_by_name);
+    rat f = d.t[0].c;
+    bool of = false;
+    rat inv = rdiv((rat){1, 1}, f, &of);
+    sbuf key = {0};
+    if (!of && lin_scale(&d, inv)) {
+        k = rmul(k, inv, &of);
+        if (f.n < 0)
+            op = flip(op);
+        for (size_t i = 0; i < d.n; i++) {
+            sb_printf(&key, "%" PRId64 "/%" PRId64 "*", d.t[i].c.n, d.t[i].c.d);
+            sb_puts(&key, s->v.name[d.t[i].var]);
+            sb_puts(&key, ";");
+        }
+    } else {
+        of = true;
+    }
+    qsort(d.t, d.n, sizeof *d.t, term_by_index);
+    if (!of && !key.nomem && s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        cons *a = realloc(s->c, cap * sizeof *a);
+        if (a) {
+            s->c = a;
+            s->cap = cap;
+        } else {
+            key.nomem = true;
+        }
+    }
+    if (of || key.nomem || !key.p) {
+        free(key.p);
+        lin_free(&d);
+        free(prov);
+        x->nomem |= key.nomem;
+        return;
+    }
+    s->c[s->n++] = (cons){ii, d, op, k, key.p, prov, nprov};
+}
+
 /* Adds the comparisons of the instance that are linear (the conjuncts of a top-level AND). */
 static void collect(lctx *x, linsys *s, size_t ii, const rnode *n)
 {
@@ -1210,52 +1254,19 @@ static void collect(lctx *x, linsys *s, size_t ii, const rnode *n)
         add(x->rep, PS_LINT_CONSTANT, PS_SEV_WARNING, in->file, line, col, in->r->id, in->label, "%s", msg);
         return;
     }
-    /* normalise: terms by name, the first coefficient 1 */
-    sort_vars = &s->v;
-    qsort(d.t, d.n, sizeof *d.t, term_by_name);
-    rat f = d.t[0].c;
-    bool of = false;
-    rat inv = rdiv((rat){1, 1}, f, &of);
-    if (of || !lin_scale(&d, inv)) {
-        lin_free(&d);
-        return;
-    }
-    k = rmul(k, inv, &of);
-    if (f.n < 0)
-        op = flip(op);
-    sbuf key = {0};
-    for (size_t i = 0; i < d.n; i++) {
-        char num[64];
-        snprintf(num, sizeof num, "%" PRId64 "/%" PRId64, d.t[i].c.n, d.t[i].c.d);
-        sb_printf(&key, "%s*", num);
-        sb_puts(&key, s->v.name[d.t[i].var]);
-        sb_puts(&key, ";");
-    }
-    qsort(d.t, d.n, sizeof *d.t, term_by_index);
-    if (of || key.nomem) {
-        free(key.p);
-        lin_free(&d);
-        x->nomem |= key.nomem;
-        return;
-    }
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        cons *a = realloc(s->c, cap * sizeof *a);
-        if (!a) {
-            free(key.p);
-            lin_free(&d);
-            x->nomem = true;
-            return;
-        }
-        s->c = a;
-        s->cap = cap;
-    }
-    s->c[s->n++] = (cons){ii, d, op, k, key.p};
+    add_cons(x, s, ii, d, op, k, NULL, 0);
 }
 
 /* "t.a（第 3 行）" of the instance of constraint i. */
+static void list_rules(sbuf *b, const lctx *x, const linsys *s, const size_t *prov, size_t n, size_t except);
+
 static void rule_ref(sbuf *b, const lctx *x, const linsys *s, size_t ci)
 {
+    if (s->c[ci].prov) { /* a derived equality: the rules it comes from */
+        list_rules(b, x, s, s->c[ci].prov, s->c[ci].nprov, SIZE_MAX);
+        sb_puts(b, "合起来");
+        return;
+    }
     const inst *in = &x->insts[s->c[ci].inst];
     sb_puts(b, in->r->id);
     if (in->label)
@@ -1420,6 +1431,23 @@ static void equalities(lctx *x, linsys *s)
         x->nomem |= b.nomem;
         free(b.p);
     }
+    /* what the equalities imply together joins the bounds (intervals()): a = b + c and
+     * a = b + c + d mean d = 0, which a rule d >= 1 contradicts */
+    for (size_t i = 0; i < nrows; i++) {
+        row *r = &rows[i];
+        lin d, z = {0};
+        if (r->nprov < 2 || r->l.n == 0 || !lin_axpy(&z, (rat){1, 1}, &r->l, &d))
+            continue;
+        d.k = (rat){0, 1};
+        size_t *prov = malloc(r->nprov * sizeof *prov);
+        if (!prov) {
+            lin_free(&d);
+            x->nomem = true;
+            continue;
+        }
+        memcpy(prov, r->prov, r->nprov * sizeof *prov);
+        add_cons(x, s, s->c[r->prov[r->nprov - 1]].inst, d, T_EQ, r->l.k, prov, r->nprov);
+    }
     for (size_t i = 0; i < nrows; i++)
         row_free(&rows[i]);
     free(rows);
@@ -1472,7 +1500,7 @@ static void intervals(lctx *x, linsys *s)
             const cons *c = order[i];
             for (size_t j = g; j < i; j++) {
                 const cons *o = order[j];
-                if (c->op == T_EQ && o->op == T_EQ)
+                if ((c->op == T_EQ && o->op == T_EQ) || (c->prov && o->prov))
                     continue;
                 const cons *u = NULL, *l = NULL; /* an upper bound and a lower bound of the two */
                 bool cu = c->op == T_EQ || c->op == T_LT || c->op == T_LE;
@@ -1493,14 +1521,15 @@ static void intervals(lctx *x, linsys *s)
                 bool strict = l->op == T_GT || u->op == T_LT;
                 if (!(cmp > 0 || (cmp == 0 && strict)))
                     continue;
+                const cons *at = c->prov ? o : c, *other = at == c ? o : c; /* said at a rule */
                 sbuf b = {0}, t1 = {0}, t2 = {0};
-                cons_text(&t1, c, &s->v);
-                cons_text(&t2, o, &s->v);
+                cons_text(&t1, at, &s->v);
+                cons_text(&t2, other, &s->v);
                 sb_puts(&b, "与 ");
-                rule_ref(&b, x, s, (size_t)(o - s->c));
+                rule_ref(&b, x, s, (size_t)(other - s->c));
                 sb_printf(&b, "不能同时成立：%s 与 %s 没有共同的解", t1.p ? t1.p : "", t2.p ? t2.p : "");
                 if (b.p && !b.nomem)
-                    add_at_check(x, &x->insts[c->inst], PS_LINT_CONTRADICTION, PS_SEV_ERROR, b.p);
+                    add_at_check(x, &x->insts[at->inst], PS_LINT_CONTRADICTION, PS_SEV_ERROR, b.p);
                 x->nomem |= b.nomem || t1.nomem || t2.nomem;
                 free(b.p);
                 free(t1.p);
@@ -1522,7 +1551,8 @@ static void intervals(lctx *x, linsys *s)
                 const cons *o = order[j];
                 bool side = o->op == T_EQ ||
                             (upper ? (o->op == T_LT || o->op == T_LE) : (o->op == T_GT || o->op == T_GE));
-                if (o == c || !side || x->insts[o->inst].r->severity < x->insts[c->inst].r->severity)
+                if (o == c || !side || o->prov ||
+                    x->insts[o->inst].r->severity < x->insts[c->inst].r->severity)
                     continue;
                 bound bo = {o->k, o->op == T_LT || o->op == T_GT, true, (size_t)(o - s->c)};
                 if (!tighter(&bo, &bc, upper))
@@ -1567,6 +1597,7 @@ static void linear(lctx *x)
     for (size_t i = 0; i < s.n; i++) {
         lin_free(&s.c[i].l);
         free(s.c[i].key);
+        free(s.c[i].prov);
     }
     free(s.c);
     for (size_t i = 0; i < s.v.n; i++) {

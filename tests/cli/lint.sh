@@ -17,18 +17,20 @@ mkdir "$tmp/contra" "$tmp/broken"
 cp tests/lint/contradiction.yaml "$tmp/contra/"
 "$bin" lint -m "$tmp/contra" >"$tmp/out" 2>"$tmp/err" && rc=0 || rc=$?
 [ "$rc" = 1 ] || { echo "contradiction: exit $rc, want 1"; cat "$tmp/out" "$tmp/err"; exit 1; }
-grep -q "^$tmp/contra/contradiction.yaml:29:12: 错误 \[lint.contradiction\] x.ge60: 与 x.le50" "$tmp/out" ||
-  { echo "contradiction: no x.ge60 finding at 29:12"; cat "$tmp/out"; exit 1; }
-grep -q '错误 3，警告 0' "$tmp/err" || { echo "contradiction: summary"; cat "$tmp/err"; exit 1; }
+grep -q "^$tmp/contra/contradiction.yaml:36:12: 错误 \[lint.contradiction\] x.ge60: 与 x.le50" "$tmp/out" ||
+  { echo "contradiction: no x.ge60 finding at 36:12"; cat "$tmp/out"; exit 1; }
+grep -q '错误 4，警告 1' "$tmp/err" || { echo "contradiction: summary"; cat "$tmp/err"; exit 1; }
 "$bin" lint -q --json -m "$tmp/contra" >"$tmp/out.jsonl" && rc=0 || rc=$?
 [ "$rc" = 1 ] || { echo "contradiction --json: exit $rc, want 1"; exit 1; }
 /usr/bin/python3 - "$tmp/out.jsonl" <<'PY'
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1], encoding='utf-8')]
-assert len(lines) == 3, lines
-assert all(l['kind'] == 'lint.contradiction' and l['severity'] == 'error' for l in lines), lines
-assert [(l['rule'], l['line'], l['col']) for l in lines] == [('x.ge60', 29, 12), ('x.plus2', 35, 12), ('x.row_gt', 43, 12)], lines
+assert [(l['kind'], l['severity'], l['rule'], l['line'], l['col']) for l in lines] == [
+    ('lint.contradiction', 'error', 'x.ge60', 36, 12), ('lint.contradiction', 'error', 'x.plus2', 42, 12),
+    ('lint.contradiction', 'error', 'x.row_gt', 50, 12), ('lint.implied_value', 'warning', 'x.sum_t', 56, 12),
+    ('lint.contradiction', 'error', 'x.t_min', 59, 12)], lines
 assert '0 = 1' in lines[1]['message'], lines[1]
+assert 't = 0' in lines[3]['message'] and 't = 0' in lines[4]['message'], lines[3:]
 PY
 
 # a rule that does not parse: exit 2, the loader's words at its line:col

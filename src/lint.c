@@ -212,6 +212,7 @@ typedef struct lctx {
     ps_lint_report *rep;
     inst *insts;
     size_t ninsts;
+    const char *here; /* the mapping file of the finding being written: other files are named */
     bool nomem;
 } lctx;
 
@@ -1268,10 +1269,12 @@ static void rule_ref(sbuf *b, const lctx *x, const linsys *s, size_t ci)
         return;
     }
     const inst *in = &x->insts[s->c[ci].inst];
+    bool there = x->here && strcmp(x->here, in->file) != 0;
     sb_puts(b, in->r->id);
     if (in->label)
         sb_printf(b, "[%s]", in->label);
-    sb_printf(b, "（第 %d 行「%s」）", in->r->check_line, in->text);
+    sb_printf(b, "（%s%s第 %d 行「%s」）", there ? in->file : "", there ? " " : "", in->r->check_line,
+              in->text);
 }
 
 /* ---- equalities: Gaussian elimination */
@@ -1377,6 +1380,7 @@ static void equalities(lctx *x, linsys *s)
             row_free(&r);
             continue;
         }
+        x->here = in->file;
         if (r.l.n == 0) {
             sbuf b = {0};
             if (r.l.k.n == 0) {
@@ -1418,6 +1422,7 @@ static void equalities(lctx *x, linsys *s)
             continue;
         size_t last = r->prov[r->nprov - 1];
         const inst *in = &x->insts[s->c[last].inst];
+        x->here = in->file;
         char num[64];
         rat_text(r->l.k, num, sizeof num);
         sbuf b = {0};
@@ -1522,6 +1527,7 @@ static void intervals(lctx *x, linsys *s)
                 if (!(cmp > 0 || (cmp == 0 && strict)))
                     continue;
                 const cons *at = c->prov ? o : c, *other = at == c ? o : c; /* said at a rule */
+                x->here = x->insts[at->inst].file;
                 sbuf b = {0}, t1 = {0}, t2 = {0};
                 cons_text(&t1, at, &s->v);
                 cons_text(&t2, other, &s->v);
@@ -1565,6 +1571,7 @@ static void intervals(lctx *x, linsys *s)
             }
             if (!by)
                 continue;
+            x->here = x->insts[c->inst].file;
             sbuf b = {0}, t1 = {0}, t2 = {0};
             cons_text(&t1, c, &s->v);
             cons_text(&t2, by, &s->v);
@@ -1887,7 +1894,7 @@ ps_status ps_lint_run(const ps_lint_options *opt, ps_lint_report **out, ps_error
         }
     }
     if (loaded) {
-        lctx x = {rep, NULL, 0, false};
+        lctx x = {.rep = rep};
         if (!make_instances(&x, set, sets))
             x.nomem = true;
         for (size_t i = 0; !x.nomem && i < x.ninsts; i++) {

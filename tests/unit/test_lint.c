@@ -21,7 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "perfsheet/document.h"
 #include "perfsheet/lint.h"
+#include "perfsheet/rules.h"
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -240,12 +242,70 @@ static void test_samples_coverage(void **state)
     ps_lint_report_free(rep);
 }
 
+/* The evaluator's tally (the hook coverage stands on): each run counted once, by its outcome
+ * and its for: instance. */
+static void set_number(ps_document *d, const char *key, double v)
+{
+    ps_value val = {.type = PS_TYPE_MONEY,
+                    .has_number = true,
+                    .number = v,
+                    .row = PS_NO_CELL,
+                    .col = PS_NO_CELL,
+                    .decimals = 255};
+    assert_true(ps_document_set(d, key, &val));
+}
+
+static void test_rule_tally(void **state)
+{
+    (void)state;
+    static const char yaml[] = "rules:\n"
+                               "  - {id: t.when, when: \"x > 0\", check: \"a = b\", message: m}\n"
+                               "  - {id: t.for, for: \"c in p, q\", check: \"a.{c} >= 0\", message: m}\n";
+    ps_ruleset *rs = NULL;
+    ps_error err;
+    assert_int_equal(ps_ruleset_from_string(yaml, sizeof yaml - 1, "t.yaml", &rs, &err), PS_OK);
+    const ps_rule *when = ps_ruleset_at(rs, 0), *inst = ps_ruleset_at(rs, 1);
+    assert_int_equal(ps_rule_instance_count(when), 1);
+    assert_int_equal(ps_rule_instance_count(inst), 2);
+    /* x, a, b per document (-1: blank) */
+    static const struct {
+        double x, a, b;
+    } docs[] = {{1, 1, 1}, {1, 1, 2}, {0, 1, 1}, {-1, 1, 1}, {1, -1, -1}, {1, -1, 2}};
+    ps_rule_tally t = {0}, ti[2] = {{0}};
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        ps_document *d = ps_document_new("t", "t.yaml", "t.xls", "Sheet1");
+        assert_non_null(d);
+        if (docs[i].x >= 0)
+            set_number(d, "x", docs[i].x);
+        if (docs[i].a >= 0)
+            set_number(d, "a", docs[i].a);
+        if (docs[i].b >= 0)
+            set_number(d, "b", docs[i].b);
+        if (i < 2)
+            set_number(d, "a.p", (double)i - 1); /* -1 fails, 0 passes; a.q stays blank */
+        assert_int_equal(ps_rule_eval_tally(when, d, &t, &err), PS_OK);
+        assert_int_equal(ps_rule_eval_tally(inst, d, ti, &err), PS_OK);
+        ps_document_free(d);
+    }
+    /* passed {1,1,1}; failed {1,1,2} and the blank left side of {1,_,2}; when: false (x = 0)
+     * and blank (no x); blank: both sides blank */
+    assert_int_equal(t.passed, 1);
+    assert_int_equal(t.failed, 2);
+    assert_int_equal(t.skipped_when, 2);
+    assert_int_equal(t.blank, 1);
+    assert_int_equal(ti[0].failed, 1);
+    assert_int_equal(ti[0].passed, 1);
+    assert_int_equal(ti[0].blank, 4);
+    assert_int_equal(ti[1].blank, 6);
+    assert_int_equal(ti[1].passed + ti[1].failed + ti[1].skipped_when, 0);
+    ps_ruleset_free(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lint_cases),
-        cmocka_unit_test(test_lint_doc_examples),
-        cmocka_unit_test(test_builtin_clean),
+        cmocka_unit_test(test_rule_tally),        cmocka_unit_test(test_lint_cases),
+        cmocka_unit_test(test_lint_doc_examples), cmocka_unit_test(test_builtin_clean),
         cmocka_unit_test(test_samples_coverage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

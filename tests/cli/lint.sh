@@ -68,6 +68,9 @@ PY
 [ "$rc" = 2 ] || { echo "unreadable file: exit $rc, want 2"; exit 1; }
 grep -q '^samples/bad/random-bytes.xls: 错误 \[lint.input\]' "$tmp/out" || { echo "no lint.input line"; cat "$tmp/out"; exit 1; }
 grep -q 'zpb.rate: 1 份文档：运行 1 次' "$tmp/out" || { echo "zpb.xls not measured"; cat "$tmp/out"; exit 1; }
+# never reached: no jcsj document, so no jcsj rule ran and no cross-table pair was made
+grep -q 'jcsj.control_rate: 未运行：没有 jcsj 模板的文档' "$tmp/out" || { echo "jcsj rules reached?"; cat "$tmp/out"; exit 1; }
+grep -q 'cross.basic: 未运行：没有同一单位、同一年度的 jcsj 与 zpb 文档' "$tmp/out" || { echo "cross rules reached?"; exit 1; }
 
 # usage
 "$bin" lint --bogus >/dev/null 2>&1 && rc=0 || rc=$?

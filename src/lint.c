@@ -1772,10 +1772,10 @@ static ps_status coverage(ps_lint_report *rep, const ps_lint_options *opt, const
                     snprintf(msg, sizeof msg, "未运行：没有 %s 模板的文档", cv[i].mapping_id);
             } else {
                 snprintf(msg, sizeof msg,
-                         "%zu 份文档：运行 %zu 次（通过 %zu，不通过 %zu），输入为空跳过 %zu 次，when: "
+                         "%zu %s：运行 %zu 次（通过 %zu，不通过 %zu），输入为空跳过 %zu 次，when: "
                          "不成立跳过 %zu 次",
-                         cv[i].documents, t->passed + t->failed, t->passed, t->failed, t->blank,
-                         t->skipped_when);
+                         cv[i].documents, ps_rule_namespace_count(r) > 0 ? "组文档" : "份文档",
+                         t->passed + t->failed, t->passed, t->failed, t->blank, t->skipped_when);
             }
             ps_lint_finding *f = add(rep, PS_LINT_COVERAGE, PS_SEV_INFO, cv[i].file, r->line, r->col, r->id,
                                      label.p, "%s", msg);

@@ -3,6 +3,10 @@
 #include "perfsheet/batch.h"
 #include "perfsheet/deadline.h"
 #include "perfsheet/error.h"
+#include "perfsheet/lint.h"
+#include "perfsheet/mapping.h"
+#include "perfsheet/merge.h"
+#include "perfsheet/writer.h"
 #include "perfsheet/inputs.h"
 #include "perfsheet/pipeline.h"
 #include "perfsheet/reader.h"
@@ -46,11 +50,15 @@ static const char usage_text[] =
     "DIR/findings.jsonl\n"
     "  perfsheet merge   FILE...|DIR... -o OUT.xlsx  one consolidated workbook for all units\n"
     "  perfsheet merge   FILE...|DIR... -o OUT.sqlite  the same as a SQLite database (also .db)\n"
+    "  perfsheet lint    [-m DIR] [FILE...] [--json] the rule set's self-check (docs/lint.md); with FILEs,\n"
+    "                                                how often each rule ran on them (coverage)\n"
     "common: -m DIR (mappings; default: the built-in mappings), -j N (parallel files), -q, --help, "
     "--version\n"
     "        --timeout SECONDS (per file, default 60), --max-cells N (per file, default 5000000)\n"
     "A directory argument means every .xls/.xlsx under it, recursively, in sorted order.\n"
-    "Exit status: 0 all read and no error finding; 1 error findings; 2 bad usage or unreadable files.\n";
+    "Exit status: 0 all read and no error finding; 1 error findings; 2 bad usage or unreadable files.\n"
+    "lint: 0 clean; 1 warnings or errors about the rules; 2 a mapping that does not load, an unreadable "
+    "FILE, bad usage.\n";
 
 static void print_error(const ps_error *err)
 {
@@ -433,6 +441,95 @@ static int run_pipeline(options *opt, command cmd, progress *prog)
     return sum.by_severity[PS_SEV_ERROR] ? EXIT_FINDINGS : EXIT_CLEAN;
 }
 
+/* ---- lint ---- */
+
+static const char *lint_severity_word(ps_severity sev)
+{
+    return sev == PS_SEV_ERROR ? "错误" : sev == PS_SEV_WARNING ? "警告" : "信息";
+}
+
+/* `file:line:col: 警告 [lint.kind] rule[instance]: message`, or its JSON Lines form. */
+static void lint_line(ps_buf *b, const ps_lint_finding *f, bool json)
+{
+    if (json) {
+        ps_buf_puts(b, "{\"file\": ");
+        ps_json_string(b, f->file);
+        if (f->line > 0)
+            ps_buf_printf(b, ", \"line\": %d, \"col\": %d", f->line, f->col);
+        ps_buf_puts(b, ", \"severity\": ");
+        ps_json_string(b, ps_severity_name(f->severity));
+        ps_buf_puts(b, ", \"kind\": ");
+        ps_json_string(b, ps_lint_kind_name(f->kind));
+        if (f->rule) {
+            ps_buf_puts(b, ", \"rule\": ");
+            ps_json_string(b, f->rule);
+        }
+        if (f->instance) {
+            ps_buf_puts(b, ", \"instance\": ");
+            ps_json_string(b, f->instance);
+        }
+        if (f->kind == PS_LINT_COVERAGE)
+            ps_buf_printf(b,
+                          ", \"documents\": %zu, \"evaluated\": %zu, \"passed\": %zu, \"failed\": %zu, "
+                          "\"blank\": %zu, \"skipped_when\": %zu",
+                          f->documents, f->passed + f->failed, f->passed, f->failed, f->blank,
+                          f->skipped_when);
+        ps_buf_puts(b, ", \"message\": ");
+        ps_json_string(b, f->message);
+        ps_buf_puts(b, "}\n");
+        return;
+    }
+    ps_buf_puts(b, f->file);
+    if (f->line > 0)
+        ps_buf_printf(b, ":%d:%d", f->line, f->col);
+    ps_buf_printf(b, ": %s [%s] ", lint_severity_word(f->severity), ps_lint_kind_name(f->kind));
+    if (f->rule)
+        ps_buf_printf(b, "%s%s%s%s: ", f->rule, f->instance ? "[" : "", f->instance ? f->instance : "",
+                      f->instance ? "]" : "");
+    ps_buf_puts(b, f->message);
+    ps_buf_puts(b, "\n");
+}
+
+static int run_lint(options *opt)
+{
+    if (opt->output) {
+        fprintf(stderr, "perfsheet lint: 不接受 -o\n");
+        return EXIT_TROUBLE;
+    }
+    ps_lint_options lo = {opt->mapping_dir, (const char *const *)opt->inputs.files, opt->inputs.n,
+                          opt->limits};
+    ps_lint_report *rep = NULL;
+    ps_error err;
+    if (ps_lint_run(&lo, &rep, &err) != PS_OK) {
+        print_error(&err);
+        return EXIT_TROUBLE;
+    }
+    size_t count[3] = {0};
+    bool trouble = false;
+    ps_buf b = {0};
+    for (size_t i = 0; i < ps_lint_count(rep); i++) {
+        const ps_lint_finding *f = ps_lint_at(rep, i);
+        trouble |= f->kind == PS_LINT_LOAD || f->kind == PS_LINT_INPUT;
+        if (f->kind != PS_LINT_COVERAGE)
+            count[f->severity]++;
+        lint_line(&b, f, opt->json);
+    }
+    if (b.len)
+        fwrite(b.data, 1, b.len, stdout);
+    fflush(stdout); /* before the summary on stderr, which may be the same file */
+    bool oom = b.oom;
+    ps_buf_free(&b);
+    ps_lint_report_free(rep);
+    if (oom) {
+        fprintf(stderr, "perfsheet: 内存不足\n");
+        return EXIT_TROUBLE;
+    }
+    if (!opt->quiet)
+        fprintf(stderr, "lint：错误 %zu，警告 %zu%s\n", count[PS_SEV_ERROR], count[PS_SEV_WARNING],
+                opt->inputs.n ? "；覆盖情况见 lint.coverage" : "");
+    return trouble ? EXIT_TROUBLE : count[PS_SEV_ERROR] + count[PS_SEV_WARNING] ? EXIT_FINDINGS : EXIT_CLEAN;
+}
+
 /* ---- argument parsing ---- */
 
 static volatile sig_atomic_t caught_signal;
@@ -518,7 +615,8 @@ static int parse_args(int argc, char **argv, options *opt)
 /* The commands of usage_text: anything else is said before the arguments are looked at. */
 static bool known_command(const char *name)
 {
-    static const char *const commands[] = {"inspect", "detect", "extract", "check", "convert", "merge"};
+    static const char *const commands[] = {"inspect", "detect", "extract", "check",
+                                           "convert", "merge",  "lint",    "report"};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(name, commands[i]))
             return true;
@@ -558,6 +656,11 @@ int ps_cli_main(int argc, char **argv)
             ps_inputs_free(&opt.inputs);
             return EXIT_CLEAN;
         }
+    if (!strcmp(opt.command, "lint")) { /* FILEs are optional: without them, the rules alone */
+        int lrc = run_lint(&opt);
+        ps_inputs_free(&opt.inputs);
+        return lrc;
+    }
     if (opt.inputs.n == 0) {
         fprintf(stderr, "perfsheet %s: 没有输入文件\n", opt.command);
         fputs(usage_text, stderr);

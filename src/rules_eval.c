@@ -60,6 +60,7 @@ typedef struct rctx {
     char **pool;          /* texts made while evaluating (DIGITS, TEXT of a number) */
     size_t npool, pool_cap;
     bool nomem;
+    ps_rule_tally *tally;   /* per for: instance, or NULL: what each run came to (lint) */
     rcell cells[MAX_CELLS]; /* last: only the fields above are zeroed per rule */
 } rctx;
 
@@ -889,8 +890,11 @@ static ps_status run_once(rctx *c, ps_error *err)
         bool known;
         bool go = truth(eval(c, r->when), &known);
         c->ncells = 0;
-        if (!known || !go)
+        if (!known || !go) {
+            if (c->tally)
+                c->tally[c->binding].skipped_when++;
             goto done;
+        }
     }
     bool known;
     bool ok = truth(eval(c, r->check), &known);
@@ -899,6 +903,10 @@ static ps_status run_once(rctx *c, ps_error *err)
     } else if (c->have_primary && r->blank_report && r->primary->op == T_EQ && c->lhs.k == V_BLANK &&
                c->rhs.k != V_BLANK) {
         fail = blank_lhs = true;
+    }
+    if (c->tally) {
+        ps_rule_tally *t = &c->tally[c->binding];
+        *(fail ? &t->failed : known ? &t->passed : &t->blank) += 1;
     }
     if (!fail)
         goto done;
@@ -1074,7 +1082,8 @@ static ps_status run_binding(rctx *c, ps_error *err)
     return st;
 }
 
-static ps_status run_rule(const ps_rule *r, ps_document *const *docs, size_t n, ps_error *err)
+static ps_status run_rule(const ps_rule *r, ps_document *const *docs, size_t n, ps_rule_tally *tally,
+                          ps_error *err)
 {
     rctx *c = malloc(sizeof *c);
     if (!c)
@@ -1083,6 +1092,7 @@ static ps_status run_rule(const ps_rule *r, ps_document *const *docs, size_t n, 
     c->r = r;
     c->docs = docs;
     c->ndocs = n;
+    c->tally = tally;
     ps_status st = PS_OK;
     size_t count = r->vars.nvars ? r->vars.count : 1;
     for (size_t b = 0; b < count && st == PS_OK; b++) {
@@ -1095,19 +1105,35 @@ static ps_status run_rule(const ps_rule *r, ps_document *const *docs, size_t n, 
     return st;
 }
 
-ps_status ps_rule_eval(const ps_rule *r, ps_document *doc, ps_error *err)
+ps_status ps_rule_eval_tally(const ps_rule *r, ps_document *doc, ps_rule_tally *tally, ps_error *err)
 {
     if (!r || !doc || r->nns > 0)
         return PS_OK;
-    return run_rule(r, &doc, 1, err);
+    return run_rule(r, &doc, 1, tally, err);
 }
 
-ps_status ps_rule_eval_cross(const ps_rule *r, ps_document *const *docs, size_t n, ps_error *err)
+ps_status ps_rule_eval(const ps_rule *r, ps_document *doc, ps_error *err)
+{
+    return ps_rule_eval_tally(r, doc, NULL, err);
+}
+
+ps_status ps_rule_eval_cross_tally(const ps_rule *r, ps_document *const *docs, size_t n, ps_rule_tally *tally,
+                                   ps_error *err)
 {
     if (!r || !docs || n != r->nns || n == 0)
         return PS_OK;
     for (size_t i = 0; i < n; i++)
         if (!docs[i])
             return PS_OK;
-    return run_rule(r, docs, n, err);
+    return run_rule(r, docs, n, tally, err);
+}
+
+ps_status ps_rule_eval_cross(const ps_rule *r, ps_document *const *docs, size_t n, ps_error *err)
+{
+    return ps_rule_eval_cross_tally(r, docs, n, NULL, err);
+}
+
+size_t ps_rule_instance_count(const ps_rule *r)
+{
+    return r->vars.nvars ? r->vars.count : 1;
 }

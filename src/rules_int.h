@@ -197,6 +197,9 @@ struct ps_rule {
     ps_origin message_at, blank_message_at, formula_message_at;
     ps_origin each_at, for_at, id_at;
     char *when_text, *expected_text, *actual_text, *each_text;
+    /* where the rule, its check and its when: start in the mapping file (1-based; 0: unknown),
+     * for lint's findings; positions inside the check as in ps_rparse_expr's errors */
+    int line, col, check_line, check_col, when_line, when_col;
 };
 
 struct ps_ruleset {

@@ -1288,11 +1288,15 @@ static ps_status compile_expr(ps_rule *r, struct fy_node *v, const char *file, c
         free(r->check_text);
         r->check_text = text;
         r->check_at = o;
+        r->check_line = o.line;
+        r->check_col = o.col;
         break;
     case 'w':
         free(r->when_text);
         r->when_text = text;
         r->when_at = o;
+        r->when_line = o.line;
+        r->when_col = o.col;
         break;
     case 'e':
         free(r->expected_text);
@@ -1331,6 +1335,8 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
         return NULL;
     }
     file = r->file; /* every origin points at the rule's own copy */
+    int content_col;
+    node_position(node, &r->line, &r->col, &content_col);
     ps_status st = PS_OK;
     struct fy_node *check_node = NULL;
     void *it = NULL;

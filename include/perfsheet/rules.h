@@ -58,6 +58,23 @@ ps_status ps_rule_eval(const ps_rule *r, ps_document *doc, ps_error *err);
  * ps_rule_namespace_count). Findings go on the document holding the left-hand side. */
 ps_status ps_rule_eval_cross(const ps_rule *r, ps_document *const *docs, size_t n, ps_error *err);
 
+/* What the runs of a rule came to, for `perfsheet lint FILE…` (coverage): a run is one
+ * evaluation of one `for:` instance on one document, row or group. */
+typedef struct ps_rule_tally {
+    size_t passed, failed; /* evaluated (a blank left side reported as 「表中为空」 counts as failed) */
+    size_t blank;          /* skipped: the check came to blank (its inputs were blank) */
+    size_t skipped_when;   /* skipped: `when:` was false or blank */
+} ps_rule_tally;
+
+/* How many instances the rule's `for:` expands to (1 without `for:`). */
+size_t ps_rule_instance_count(const ps_rule *r);
+
+/* As ps_rule_eval / ps_rule_eval_cross, also adding each run's outcome to tally[i], where i is
+ * the run's `for:` instance (tally has ps_rule_instance_count(r) entries, borrowed). */
+ps_status ps_rule_eval_tally(const ps_rule *r, ps_document *doc, ps_rule_tally *tally, ps_error *err);
+ps_status ps_rule_eval_cross_tally(const ps_rule *r, ps_document *const *docs, size_t n, ps_rule_tally *tally,
+                                   ps_error *err);
+
 /* A list of rules: the `rules:` sequence of one mapping file, compiled when the mapping is
  * loaded (ps_mapping_rules) with every name resolved against the mapping's fields. */
 /* Parses YAML text holding either a sequence of rules or a mapping with a `rules:` key

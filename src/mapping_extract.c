@@ -69,6 +69,34 @@ static char *trimmed_copy(const char *s)
     return out;
 }
 
+/* True for a figure typed with what a number cell would not show: full-width digits or marks
+ * (０-９ ， ． －) or thousands separators, and nothing but digits, those, '.', '-' and spaces. */
+static bool typed_figure(const char *s)
+{
+    bool marked = false, digit = false;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        if (*p >= '0' && *p <= '9') {
+            digit = true;
+            p++;
+        } else if (*p == '.' || *p == '-' || *p == ' ') {
+            p++;
+        } else if (*p == ',') {
+            marked = true;
+            p++;
+        } else if (p[0] == 0xEF && p[1] == 0xBC &&
+                   ((p[2] >= 0x90 && p[2] <= 0x99) || p[2] == 0x8C || p[2] == 0x8D || p[2] == 0x8E)) {
+            marked = true;
+            digit |= p[2] >= 0x90;
+            p += 3;
+        } else if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) { /* U+3000 */
+            p += 3;
+        } else {
+            return false;
+        }
+    }
+    return marked && digit;
+}
+
 static bool plausible_serial(double n)
 {
     return n >= 1 && n < 2958466;
@@ -152,6 +180,15 @@ static bool convert(xctx *x, const ps_cell *cell, const char *captured, uint32_t
             if (cl.comparator[0]) {
                 snprintf(c->digits, sizeof c->digits, "%s", cl.comparator);
                 v->comparator = c->digits;
+            }
+            /* a bare figure typed with full-width digits or separators (「５７４１」, 「7,108」) is
+             * the figure 5741, 7108, as from a number cell - and said so */
+            ps_cleaned fig = ps_clean_number(c->text);
+            if (cl.ok && !cl.comparator[0] && fig.ok && !fig.percent && typed_figure(c->text)) {
+                format_number(fig.number, c->num, sizeof c->num);
+                note(x, "clean.number", PS_SEV_INFO, row, col, "%s：%s'%s'", label,
+                     fig.message ? fig.message : "数值已规范化", v->raw ? v->raw : c->text);
+                v->text = c->num;
             }
         } else {
             format_number(number, c->num, sizeof c->num);

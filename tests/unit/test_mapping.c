@@ -496,6 +496,41 @@ static void test_fallback_stops_at_next_label(void **state)
     ps_mapping_free(m);
 }
 
+/* A 指标值 typed as a bare figure with full-width digits or thousands separators is that figure,
+ * as a number cell gives it, with an info note; other texts stay as typed. */
+static void test_target_figures_typed_as_text(void **state)
+{
+    static const struct {
+        const char *typed, *want;
+        bool noted;
+    } targets[] = {
+        {"５７４１", "5741", true}, {"7,108", "7108", true}, {"　940812", "940812", false},
+        {"95.0", "95.0", false},    {"≥95%", "≥95%", false}, {"100   100", "100   100", false},
+    };
+    ps_mapping *m = example_mapping();
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        print_message("row %zu: %s\n", i, targets[i].typed);
+        ps_workbook *wb = example_sheet(0, 0, false);
+        ps_sheet *sh = (ps_sheet *)ps_workbook_sheet(wb, 0);
+        ps_cell *c = ps_sheet_cell_mut(sh, 6, 2);
+        assert_non_null(c);
+        c->type = PS_CELL_TEXT;
+        c->text = ps_workbook_strndup(wb, targets[i].typed, strlen(targets[i].typed));
+        ps_document *d = ps_mapping_extract_sheet(m, wb, sh, "x.xlsx");
+        assert_non_null(d);
+        const ps_value *v = ps_table_get(ps_document_table(d, "indicators"), 0, "target");
+        expect_text(v, targets[i].want);
+        size_t notes = 0;
+        const ps_findings *fs = ps_document_findings_const(d);
+        for (size_t k = 0; k < ps_findings_count(fs); k++)
+            notes += !strcmp(ps_findings_at(fs, k)->cell, "C7");
+        assert_int_equal(notes, targets[i].noted ? 1 : 0);
+        ps_document_free(d);
+        ps_workbook_free(wb);
+    }
+    ps_mapping_free(m);
+}
+
 /* ---- column headers scoped to their table ----------------------------------------- */
 
 /* 公开06's layout: three groups side by side under one header row that repeats 科目编码 / 科目名称
@@ -795,6 +830,7 @@ int main(void)
         cmocka_unit_test(test_detection),
         cmocka_unit_test(test_specific_mapping_wins),
         cmocka_unit_test(test_fallback_stops_at_next_label),
+        cmocka_unit_test(test_target_figures_typed_as_text),
         cmocka_unit_test(test_headers_scoped_to_their_group),
         cmocka_unit_test(test_label_index),
         cmocka_unit_test(test_docs_show_the_tested_example),

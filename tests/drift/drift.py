@@ -299,12 +299,15 @@ def boundaries(s, axis, values):
     for (r, c), cell in s.cells.items():
         if (r, c) not in s.value_cells:
             continue
-        before = s.cells.get((r - 1, c) if axis == 'row' else (r, c - 1))
-        if before is not None and before.kind == 's' and squeeze(before.value):
+        at = (r - 1, c) if axis == 'row' else (r, c - 1)
+        before = s.cells.get(at)
+        if before is not None and before.kind == 's' and squeeze(before.value) and at not in s.value_cells:
             held.add(r if axis == 'row' else c)
         for m in s.merges:  # a value right of a merged label
             if axis == 'col' and m[0] <= r <= m[2] and m[3] == c - 1:
                 held.add(c)
+    if axis == 'col':  # a column inside a merged range stretches it, as a spreadsheet program does
+        return [k for k in range(1, last + 1) if k not in held]
     return [k for k in range(1, last + 1) if k not in held and not crossing(s.merges, k, lo, hi, cols)]
 
 

@@ -580,9 +580,9 @@ static int row_wanted(uint32_t row, uint32_t min_row, uint32_t row_only)
     return 0;
 }
 
-size_t ps_map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uint32_t row_only)
+void ps_map_each(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uint32_t row_only,
+                 bool (*visit)(size_t i, void *ctx), void *ctx)
 {
-    unsigned seen = 0;
     const char *needle = !m->set ? NULL : m->kind == MATCH_REGEX ? m->must : m->text;
     if (needle && *needle && ms->ntext) {
         /* only labels holding the needle can match: find them with memmem, in cell order */
@@ -593,10 +593,10 @@ size_t ps_map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, 
                 int where = row_wanted(ms->cells[i]->row, min_row, row_only);
                 if (where > 0)
                     break;
-                if (where == 0 && ++seen == m->nth)
-                    return i;
+                if (where == 0 && !visit(i, ctx))
+                    return;
             }
-            return SIZE_MAX;
+            return;
         }
         while (pos < ms->joined_len) {
             const char *hit = memmem(ms->joined + pos, ms->joined_len - pos, needle, nlen);
@@ -608,19 +608,39 @@ size_t ps_map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, 
             int where = row_wanted(ms->cells[i]->row, min_row, row_only);
             if (where > 0)
                 break;
-            if (where == 0 && candidate_matches(ms, i, m) && ++seen == m->nth)
-                return i;
+            if (where == 0 && candidate_matches(ms, i, m) && !visit(i, ctx))
+                return;
         }
-        return SIZE_MAX;
+        return;
     }
     for (size_t i = 0; i < ms->n; i++) {
         int where = row_wanted(ms->cells[i]->row, min_row, row_only);
         if (where > 0)
             break;
-        if (where == 0 && ps_map_match_cell(ms, i, m, NULL, 0) && ++seen == m->nth)
-            return i;
+        if (where == 0 && ps_map_match_cell(ms, i, m, NULL, 0) && !visit(i, ctx))
+            return;
     }
-    return SIZE_MAX;
+}
+
+typedef struct nth_hit {
+    unsigned seen, nth;
+    size_t found;
+} nth_hit;
+
+static bool count_to_nth(size_t i, void *ctx)
+{
+    nth_hit *h = ctx;
+    if (++h->seen < h->nth)
+        return true;
+    h->found = i;
+    return false;
+}
+
+size_t ps_map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uint32_t row_only)
+{
+    nth_hit h = {.nth = m->nth, .found = SIZE_MAX};
+    ps_map_each(ms, m, min_row, row_only, count_to_nth, &h);
+    return h.found;
 }
 
 /* ---- detection --------------------------------------------------------------------- */

@@ -69,6 +69,34 @@ static char *trimmed_copy(const char *s)
     return out;
 }
 
+/* True for a figure typed with what a number cell would not show: full-width digits or marks
+ * (０-９ ， ． －) or thousands separators, and nothing but digits, those, '.', '-' and spaces. */
+static bool typed_figure(const char *s)
+{
+    bool marked = false, digit = false;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        if (*p >= '0' && *p <= '9') {
+            digit = true;
+            p++;
+        } else if (*p == '.' || *p == '-' || *p == ' ') {
+            p++;
+        } else if (*p == ',') {
+            marked = true;
+            p++;
+        } else if (p[0] == 0xEF && p[1] == 0xBC &&
+                   ((p[2] >= 0x90 && p[2] <= 0x99) || p[2] == 0x8C || p[2] == 0x8D || p[2] == 0x8E)) {
+            marked = true;
+            digit |= p[2] >= 0x90;
+            p += 3;
+        } else if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) { /* U+3000 */
+            p += 3;
+        } else {
+            return false;
+        }
+    }
+    return marked && digit;
+}
+
 static bool plausible_serial(double n)
 {
     return n >= 1 && n < 2958466;
@@ -152,6 +180,15 @@ static bool convert(xctx *x, const ps_cell *cell, const char *captured, uint32_t
             if (cl.comparator[0]) {
                 snprintf(c->digits, sizeof c->digits, "%s", cl.comparator);
                 v->comparator = c->digits;
+            }
+            /* a bare figure typed with full-width digits or separators (「５７４１」, 「7,108」) is
+             * the figure 5741, 7108, as from a number cell - and said so */
+            ps_cleaned fig = ps_clean_number(c->text);
+            if (cl.ok && !cl.comparator[0] && fig.ok && !fig.percent && typed_figure(c->text)) {
+                format_number(fig.number, c->num, sizeof c->num);
+                note(x, "clean.number", PS_SEV_INFO, row, col, "%s：%s'%s'", label,
+                     fig.message ? fig.message : "数值已规范化", v->raw ? v->raw : c->text);
+                v->text = c->num;
             }
         } else {
             format_number(number, c->num, sizeof c->num);
@@ -248,6 +285,83 @@ static bool convert(xctx *x, const ps_cell *cell, const char *captured, uint32_t
         }
     }
     return true;
+}
+
+/* ---- column headers, scoped to their table ------------------------------------------ */
+
+/* A column header belongs to the table it heads: it is the nth match of its matcher, counted
+ * from the left inside the table's columns [min_col, end_col), on the nearest row at or above
+ * max_row that holds that many. Side-by-side groups repeating the same headers (决算 公开06)
+ * then each read their own column, never the first match in the sheet. */
+typedef struct header_scope {
+    const map_sheet *ms;
+    uint32_t max_row, min_col, end_col;
+    unsigned nth, count;
+    uint32_t row;
+    size_t best;
+} header_scope;
+
+static bool visit_header(size_t i, void *ctx)
+{
+    header_scope *s = ctx;
+    const ps_cell *c = s->ms->cells[i];
+    if (c->row > s->max_row)
+        return false; /* cell order: no nearer row follows */
+    if (c->col < s->min_col || c->col >= s->end_col)
+        return true;
+    if (c->row != s->row) {
+        s->row = c->row;
+        s->count = 0;
+    }
+    if (++s->count == s->nth)
+        s->best = i; /* a later (nearer) row replaces an earlier one */
+    return true;
+}
+
+/* The index of the header cell, or SIZE_MAX. only_row: the header row is max_row itself. */
+static size_t scoped_header(const xctx *x, const map_matcher *m, uint32_t max_row, bool only_row,
+                            uint32_t min_col, uint32_t end_col)
+{
+    header_scope s = {.ms = x->ms,
+                      .max_row = max_row,
+                      .min_col = min_col,
+                      .end_col = end_col,
+                      .nth = m->nth,
+                      .row = UINT32_MAX,
+                      .best = SIZE_MAX};
+    ps_map_each(x->ms, m, 0, only_row ? max_row : UINT32_MAX, visit_header, &s);
+    return s.best;
+}
+
+typedef struct anchor_bounds {
+    const map_sheet *ms;
+    uint32_t col, min_col, end_col;
+} anchor_bounds;
+
+static bool visit_anchor(size_t i, void *ctx)
+{
+    anchor_bounds *b = ctx;
+    uint32_t c = b->ms->cells[i]->col;
+    if (c < b->col && c + 1 > b->min_col)
+        b->min_col = c + 1;
+    if (c > b->col && c < b->end_col)
+        b->end_col = c;
+    return true;
+}
+
+/* The header of a table's column: the table's columns run between the neighbouring cells of
+ * the anchor's row that match the anchor's own matcher (side-by-side groups repeat it); the
+ * header is searched from the anchor's column rightwards, then left of it (一级/二级指标 left
+ * of a 三级指标 anchor) - so a group never takes its neighbour's header. */
+static size_t table_header(const xctx *x, const map_table *t, const ps_cell *anchor,
+                           const map_matcher *header)
+{
+    anchor_bounds b = {.ms = x->ms, .col = anchor->col, .min_col = 0, .end_col = UINT32_MAX};
+    ps_map_each(x->ms, t->header.set ? &t->header : &t->start, 0, anchor->row, visit_anchor, &b);
+    size_t h = scoped_header(x, header, anchor->row, t->header.set, anchor->col, b.end_col);
+    if (h == SIZE_MAX && b.min_col < anchor->col)
+        h = scoped_header(x, header, anchor->row, t->header.set, b.min_col, anchor->col);
+    return h;
 }
 
 /* ---- locating fields --------------------------------------------------------------- */
@@ -371,7 +485,11 @@ static void extract_field(xctx *x, const map_field *f)
             return;
         const ps_cell *lc = label_cell(x, idx);
         if (f->column.set) {
-            size_t h = ps_map_find(x->ms, &f->column, 0, UINT32_MAX);
+            /* the header nearest above the row label, right of it */
+            uint32_t lr, lcol;
+            after_merge(x->sh, lc, &lr, &lcol);
+            size_t h =
+                lc->row ? scoped_header(x, &f->column, lc->row - 1, false, lcol + 1, UINT32_MAX) : SIZE_MAX;
             if (h == SIZE_MAX)
                 return;
             row = lc->row;
@@ -636,6 +754,8 @@ static void extract_table(xctx *x, const map_table *t)
         x->oom = true;
         goto out;
     }
+    /* headers: in the header row, or the nearest row at or above the start anchor; within the
+     * table's own columns either way */
     for (size_t i = 0; i < t->ncols; i++) {
         const map_column *mc = &t->cols[i];
         if (mc->from_anchor) {
@@ -643,7 +763,7 @@ static void extract_table(xctx *x, const map_table *t)
             found[i] = true;
             continue;
         }
-        size_t h = ps_map_find(x->ms, &mc->header, 0, t->header.set ? anchor->row : UINT32_MAX);
+        size_t h = table_header(x, t, anchor, &mc->header);
         if (h != SIZE_MAX) {
             cols[i] = label_cell(x, h)->col;
             found[i] = true;

@@ -167,6 +167,10 @@ uint32_t ps_map_label_hash(const char *s, size_t n);
 /* The index in ms of the nth cell matching m (searching rows >= min_row, and only row `row_only`
  * when it is not UINT32_MAX), or SIZE_MAX. */
 size_t ps_map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uint32_t row_only);
+/* Calls visit(i, ctx) for the index i of each cell matching m (every one: m->nth is not applied)
+ * on the rows ps_map_find searches, in cell order (row-major), until visit returns false. */
+void ps_map_each(const map_sheet *ms, const map_matcher *m, uint32_t min_row, uint32_t row_only,
+                 bool (*visit)(size_t i, void *ctx), void *ctx);
 void ps_map_matcher_free(map_matcher *m);
 
 /* ps_mapping_load_text; builtin: the text is a built-in mapping, embedded by the build from

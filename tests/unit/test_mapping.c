@@ -690,6 +690,180 @@ static void test_fallback_stops_at_next_label(void **state)
     ps_mapping_free(m);
 }
 
+/* A 指标值 typed as a bare figure with full-width digits or thousands separators is that figure,
+ * as a number cell gives it, with an info note; other texts stay as typed. */
+static void test_target_figures_typed_as_text(void **state)
+{
+    static const struct {
+        const char *typed, *want;
+        bool noted;
+    } targets[] = {
+        {"５７４１", "5741", true}, {"7,108", "7108", true}, {"　940812", "940812", false},
+        {"95.0", "95.0", false},    {"≥95%", "≥95%", false}, {"100   100", "100   100", false},
+    };
+    ps_mapping *m = example_mapping();
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        print_message("row %zu: %s\n", i, targets[i].typed);
+        ps_workbook *wb = example_sheet(0, 0, false);
+        ps_sheet *sh = (ps_sheet *)ps_workbook_sheet(wb, 0);
+        ps_cell *c = ps_sheet_cell_mut(sh, 6, 2);
+        assert_non_null(c);
+        c->type = PS_CELL_TEXT;
+        c->text = ps_workbook_strndup(wb, targets[i].typed, strlen(targets[i].typed));
+        ps_document *d = ps_mapping_extract_sheet(m, wb, sh, "x.xlsx");
+        assert_non_null(d);
+        const ps_value *v = ps_table_get(ps_document_table(d, "indicators"), 0, "target");
+        expect_text(v, targets[i].want);
+        size_t notes = 0;
+        const ps_findings *fs = ps_document_findings_const(d);
+        for (size_t k = 0; k < ps_findings_count(fs); k++)
+            notes += !strcmp(ps_findings_at(fs, k)->cell, "C7");
+        assert_int_equal(notes, targets[i].noted ? 1 : 0);
+        ps_document_free(d);
+        ps_workbook_free(wb);
+    }
+    ps_mapping_free(m);
+}
+
+/* ---- column headers scoped to their table ----------------------------------------- */
+
+/* 公开06's layout: three groups side by side under one header row that repeats 科目编码 / 科目名称
+ * / 决算数, and a total row whose label is merged over two columns. */
+static ps_workbook *side_by_side_sheet(void)
+{
+    const cellspec cells[] = {
+        {0, 0, "一般公共预算财政拨款基本支出决算表", 0},
+        {1, 0, "人员经费", 0},
+        {1, 3, "公用经费", 0},
+        {2, 0, "科目编码", 0},
+        {2, 1, "科目名称", 0},
+        {2, 2, "决算数", 0},
+        {2, 3, "科目编码", 0},
+        {2, 4, "科目名称", 0},
+        {2, 5, "决算数", 0},
+        {2, 6, "科目编码", 0},
+        {2, 7, "科目名称", 0},
+        {2, 8, "决算数", 0},
+        {3, 0, "30101", 0},
+        {3, 1, "基本工资", 0},
+        {3, 2, NULL, 156.25},
+        {3, 3, "30201", 0},
+        {3, 4, "办公费", 0},
+        {3, 5, NULL, 61.85},
+        {3, 6, "30701", 0},
+        {3, 7, "国内债务付息", 0},
+        {4, 0, "30102", 0},
+        {4, 1, "津贴补贴", 0},
+        {4, 2, NULL, 153.73},
+        {4, 3, "30207", 0},
+        {4, 4, "邮电费", 0},
+        {4, 5, NULL, 65.58},
+        {4, 6, "310", 0},
+        {4, 7, "资本性支出", 0},
+        {4, 8, NULL, 4.5},
+        {5, 0, "人员经费合计", 0},
+        {5, 2, NULL, 309.98},
+        {5, 3, "公用经费合计", 0},
+        {5, 8, NULL, 131.93},
+    };
+    ps_workbook *wb = ps_workbook_new(PS_FORMAT_XLSX);
+    ps_sheet *sh = ps_workbook_add_sheet(wb, "公开06表");
+    for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
+        ps_cell c = {.row = cells[i].row, .col = cells[i].col, .decimals = 255};
+        if (cells[i].text) {
+            c.type = PS_CELL_TEXT;
+            c.text = ps_workbook_strndup(wb, cells[i].text, strlen(cells[i].text));
+        } else {
+            c.type = PS_CELL_NUMBER;
+            c.number = cells[i].number;
+        }
+        assert_true(ps_sheet_put(sh, &c));
+    }
+    ps_sheet_add_merge(sh, (ps_range){5, 0, 5, 1});
+    ps_sheet_add_merge(sh, (ps_range){5, 3, 5, 7});
+    ps_workbook_finish(wb);
+    return wb;
+}
+
+static const char side_by_side_yaml[] = "id: gk06\n"
+                                        "detect: {title: 一般公共预算财政拨款基本支出决算表}\n"
+                                        "fields:\n"
+                                        "  - grid:\n"
+                                        "      type: money\n"
+                                        "      rows:\n"
+                                        "        salary: {label: 基本工资}\n"
+                                        "        office: {label: 办公费}\n"
+                                        "        postage: {label: 邮电费}\n"
+                                        "        personnel_total: {label: 人员经费合计}\n"
+                                        "        public_total: {label: 公用经费合计}\n"
+                                        "      columns:\n"
+                                        "        final: {label: 决算数}\n"
+                                        "tables:\n"
+                                        "  - name: personnel\n"
+                                        "    header: 科目编码\n"
+                                        "    row_key: code\n"
+                                        "    columns:\n"
+                                        "      - {key: code, header: 科目编码}\n"
+                                        "      - {key: name, header: 科目名称}\n"
+                                        "      - {key: final, type: money, header: 决算数}\n"
+                                        "  - name: public\n"
+                                        "    header: {label: 科目编码, nth: 2}\n"
+                                        "    row_key: code\n"
+                                        "    columns:\n"
+                                        "      - {key: code, header: 科目编码}\n"
+                                        "      - {key: name, header: 科目名称}\n"
+                                        "      - {key: final, type: money, header: 决算数}\n"
+                                        "  - name: public_by_start\n"
+                                        "    start: {label: 科目编码, nth: 2}\n"
+                                        "    row_key: code\n"
+                                        "    columns:\n"
+                                        "      - {key: code, from: anchor}\n"
+                                        "      - {key: name, header: 科目名称}\n"
+                                        "      - {key: final, type: money, header: 决算数}\n";
+
+/* Each row and table reads the 决算数 of its own group, never the first one of the sheet. */
+static void test_headers_scoped_to_their_group(void **state)
+{
+    ps_mapping *m = NULL;
+    ps_error err;
+    ps_error_clear(&err);
+    assert_int_equal(
+        ps_mapping_load_text("gk06.yaml", side_by_side_yaml, strlen(side_by_side_yaml), &m, &err), PS_OK);
+    ps_workbook *wb = side_by_side_sheet();
+    ps_document *d = ps_mapping_extract_sheet(m, wb, ps_workbook_sheet(wb, 0), "gk06.xlsx");
+    assert_non_null(d);
+    expect_number(ps_document_get(d, "salary.final"), 156.25, 3, 2);
+    expect_number(ps_document_get(d, "office.final"), 61.85, 3, 5);
+    expect_number(ps_document_get(d, "postage.final"), 65.58, 4, 5);
+    expect_number(ps_document_get(d, "personnel_total.final"), 309.98, 5, 2);
+    expect_number(ps_document_get(d, "public_total.final"), 131.93, 5, 8); /* label merged D:H */
+
+    /* header tables: the second group's columns lie between its 科目编码 and the third's */
+    const ps_table *per = ps_document_table(d, "personnel"), *pub = ps_document_table(d, "public");
+    assert_non_null(per);
+    assert_non_null(pub);
+    assert_int_equal(ps_table_row_count(per), 3);
+    assert_int_equal(ps_table_row_count(pub), 3);
+    expect_text(ps_table_get(per, 1, "name"), "津贴补贴");
+    expect_number(ps_table_get(per, 1, "final"), 153.73, 4, 2);
+    expect_text(ps_table_get(pub, 0, "code"), "30201");
+    expect_number(ps_table_get(pub, 0, "final"), 61.85, 3, 5);
+    expect_text(ps_table_get(pub, 1, "name"), "邮电费");
+    expect_number(ps_table_get(pub, 1, "final"), 65.58, 4, 5);
+    assert_null(ps_table_get(pub, 2, "final")); /* 公用经费合计's figure sits in the third group */
+    expect_number(ps_table_get(per, 2, "final"), 309.98, 5, 2);
+
+    /* a start table: the headers on the anchor's row, inside its group */
+    const ps_table *st = ps_document_table(d, "public_by_start");
+    assert_non_null(st);
+    assert_int_equal(ps_table_row_count(st), 3);
+    expect_text(ps_table_get(st, 1, "name"), "邮电费");
+    expect_number(ps_table_get(st, 1, "final"), 65.58, 4, 5);
+    ps_document_free(d);
+    ps_workbook_free(wb);
+    ps_mapping_free(m);
+}
+
 /* ---- the label index ---------------------------------------------------------------- */
 
 /* ps_map_find by its definition: every cell of the window in order, tested with ps_map_match. */
@@ -853,6 +1027,8 @@ int main(void)
         cmocka_unit_test(test_detection),
         cmocka_unit_test(test_specific_mapping_wins),
         cmocka_unit_test(test_fallback_stops_at_next_label),
+        cmocka_unit_test(test_target_figures_typed_as_text),
+        cmocka_unit_test(test_headers_scoped_to_their_group),
         cmocka_unit_test(test_label_index),
         cmocka_unit_test(test_docs_show_the_tested_example),
     };

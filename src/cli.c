@@ -373,6 +373,7 @@ typedef struct pipeline {
     int spill_fd;    /* the spill file, or -1: then rendered output and projections stay in memory */
     off_t spill_end; /* next free offset (atomic) */
     ps_merge *merge;
+    char merge_spread[512]; /* merge: the parts that took more than one sheet */
     size_t print_n;   /* detect, extract, check: the files to print */
     int cross_failed; /* atomic: the first failing cross-table group fills cross_err */
     ps_error cross_err;
@@ -1209,10 +1210,22 @@ static void print_summary(const pipeline *p, size_t done, size_t n, bool interru
             }
         fputs("）", stderr);
     }
+    if (p->merge_spread[0])
+        fprintf(stderr, "；分表 %s", p->merge_spread);
     if (opt->inputs.skipped_lock + opt->inputs.skipped_hidden + opt->inputs.skipped_other)
         fprintf(stderr, "；跳过 锁文件 %zu、隐藏文件 %zu、其他文件 %zu", opt->inputs.skipped_lock,
                 opt->inputs.skipped_hidden, opt->inputs.skipped_other);
     fputs("\n", stderr);
+}
+
+/* Rows per merged sheet: $PERFSHEET_SHEET_ROW_LIMIT (tests spread a part over several sheets
+ * with a small one), else 0: Excel's 1,048,576. */
+static uint32_t sheet_row_limit(void)
+{
+    const char *s = getenv("PERFSHEET_SHEET_ROW_LIMIT");
+    char *end;
+    unsigned long v = s && *s ? strtoul(s, &end, 10) : 0;
+    return s && *s && *end == '\0' && v <= UINT32_MAX ? (uint32_t)v : 0;
 }
 
 /* convert and merge: pass 2, writing as files come. Returns false when interrupted. */
@@ -1239,7 +1252,8 @@ static bool write_outputs(pipeline *p, size_t n)
             p->rc = EXIT_TROUBLE;
             return true;
         }
-    } else if (ps_merge_open(p->mappings, opt->output, &err, &p->merge) != PS_OK) {
+    } else if (ps_merge_open_opt(p->mappings, opt->output, &(ps_merge_options){.sheet_rows = sheet_row_limit()},
+                                 &err, &p->merge) != PS_OK) {
         print_error(&err);
         p->rc = EXIT_TROUBLE;
         return true;
@@ -1264,11 +1278,15 @@ static bool write_outputs(pipeline *p, size_t n)
         if (interrupted) {
             ps_merge_abort(p->merge);
             fprintf(stderr, "perfsheet merge: 已中断，未写出 %s\n", opt->output);
-        } else if (ps_merge_close(p->merge, &err) != PS_OK) {
+        } else if (ps_merge_close_spread(p->merge, p->merge_spread, sizeof p->merge_spread, &err) != PS_OK) {
             print_error(&err);
             p->rc = EXIT_TROUBLE;
-        } else if (!opt->quiet) {
-            printf("%s\n", opt->output);
+        } else {
+            if (p->merge_spread[0]) /* said even with -q: no row is dropped, but it is spread */
+                fprintf(stderr, "perfsheet merge: %s 超过每张工作表的行数上限，续在 (2)、(3)… 表中：%s\n",
+                        opt->output, p->merge_spread);
+            if (!opt->quiet)
+                printf("%s\n", opt->output);
         }
         p->merge = NULL;
     }

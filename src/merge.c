@@ -39,6 +39,7 @@ typedef struct merge_col {
     int num, den; /* a ratio: the operands' column indexes, else -1 */
     double total;
     bool any;     /* some unit has a figure: else the total stays blank */
+    bool used;    /* some unit has a value or a finding here: else the column is hidden */
     size_t width; /* display columns */
 } merge_col;
 
@@ -356,8 +357,8 @@ static const char *part_locate(const ps_merge *m, const part *p, size_t g, uint3
     return p->names[sheet];
 }
 
-/* Autofilter over the header and data of every sheet of p, widths, and the first sheet made
- * the visible one if asked. */
+/* Autofilter over the header and data of every sheet of p, and the column widths (a negative
+ * width: a hidden column). */
 static void part_finish(ps_merge *m, part *p, const double *widths)
 {
     size_t per = rows_per_sheet(m, p);
@@ -366,8 +367,11 @@ static void part_finish(ps_merge *m, part *p, const double *widths)
         if (rows)
             worksheet_autofilter(p->sheets[i], p->head - 1, 0, (lxw_row_t)(p->head - 1 + rows),
                                  (lxw_col_t)(p->ncols - 1));
-        for (uint16_t c = 0; widths && c < p->ncols; c++)
-            worksheet_set_column(p->sheets[i], c, c, widths[c], NULL);
+        for (uint16_t c = 0; widths && c < p->ncols; c++) {
+            lxw_row_col_options hide = {.hidden = 1};
+            worksheet_set_column_opt(p->sheets[i], c, c, widths[c] < 0 ? 8 : widths[c], NULL,
+                                     widths[c] < 0 ? &hide : NULL);
+        }
     }
 }
 
@@ -1171,6 +1175,10 @@ static void write_summary(ps_merge *m, summary *s, const uint32_t *order)
             size_t w = value_width(v, col->type);
             if (w > col->width)
                 col->width = w;
+            if (!col->used)
+                col->used =
+                    v || (r != PS_NO_CELL && ps_wr_cell_severity(ps_document_findings_const(doc),
+                                                                 ps_document_sheet(doc), r, cc, NULL, 0));
             if (col->summed && v && v->has_number && isfinite(v->number)) {
                 col->total += v->number;
                 col->any = true;
@@ -1197,23 +1205,52 @@ static void write_summary(ps_merge *m, summary *s, const uint32_t *order)
     p->ncols = (uint16_t)(s->ncols + 3 < LXW_COL_MAX ? s->ncols + 3 : LXW_COL_MAX);
     p->write_head = sum_head;
     p->ctx = &ctx;
+    double *w = calloc(p->ncols ? p->ncols : 1, sizeof *w);
+    if (!w) {
+        m->nomem = true;
+        return;
+    }
+    bool hidden = false;
+    w[0] = col_width(unit_w, 16);
+    w[1] = 7;
+    for (size_t c = 0; c < s->ncols && c + 2 < p->ncols; c++) {
+        w[c + 2] = s->cols[c].used ? col_width(s->cols[c].width, 8) : -1;
+        hidden |= !s->cols[c].used;
+    }
+    if (p->ncols > s->ncols + 2)
+        w[s->ncols + 2] = col_width(file_w, 12);
+    if (hidden) {
+        o = strlen(ctx.note);
+        snprintf(ctx.note + o, sizeof ctx.note - o, "没有任何单位填报的列已隐藏。");
+        ps_wr_utf8_trim_tail(ctx.note);
+    }
     for (size_t i = 0; i < m->ndocs && !m->nomem && !m->failed; i++) {
         const mdoc *d = &m->docs[order[i]];
         if (d->sum != sum_index || d->winner != NO_DOC)
             continue;
         ps_document *doc = load_doc(m, order[i]);
         if (!doc)
-            return;
+            break;
         lxw_worksheet *ws;
         uint32_t r = part_row(m, p, &ws);
         if (r == UINT32_MAX) {
             ps_document_free(doc);
-            return;
+            break;
         }
         const ps_findings *fl = ps_document_findings_const(doc);
         const char *sheet = ps_document_sheet(doc);
         uint32_t sr, sc;
         const ps_value *unit = ps_document_get(doc, "unit_name"), *year = ps_document_get(doc, "year");
+        unsigned lines = ps_wr_text_lines(ps_document_unit(doc), w[0]);
+        for (size_t c = 0; c < s->ncols && c + 2 < p->ncols; c++) {
+            const ps_value *v = sum_value(doc, &s->cols[c], &sr, &sc);
+            if (v && ps_wr_kind_of(s->cols[c].type) == WR_K_TEXT && w[c + 2] > 0) {
+                unsigned n = ps_wr_text_lines(v->text ? v->text : v->raw, w[c + 2]);
+                lines = n > lines ? n : lines;
+            }
+        }
+        if (lines > 1)
+            worksheet_set_row(ws, r, ps_wr_row_height(lines), NULL);
         sr = unit ? unit->row : PS_NO_CELL, sc = unit ? unit->col : PS_NO_CELL;
         if (!unit)
             ps_document_blank_cell(doc, "unit_name", &sr, &sc);
@@ -1229,17 +1266,6 @@ static void write_summary(ps_merge *m, summary *s, const uint32_t *order)
                                        ps_wr_format(&m->fm, WR_K_TEXT, 0)));
         ps_document_free(doc);
     }
-    double *w = calloc(p->ncols ? p->ncols : 1, sizeof *w);
-    if (!w) {
-        m->nomem = true;
-        return;
-    }
-    w[0] = col_width(unit_w, 16);
-    w[1] = 7;
-    for (size_t c = 0; c < s->ncols && c + 2 < p->ncols; c++)
-        w[c + 2] = col_width(s->cols[c].width, 8);
-    if (p->ncols > s->ncols + 2)
-        w[s->ncols + 2] = col_width(file_w, 12);
     part_finish(m, p, w);
     free(w);
     p->ctx = NULL;
@@ -1278,14 +1304,18 @@ static void write_detail(ps_merge *m, detail *d, const uint32_t *order)
     p->ncols = (uint16_t)(d->ncols + 3 < LXW_COL_MAX ? d->ncols + 3 : LXW_COL_MAX);
     p->write_head = detail_head;
     p->ctx = d;
-    size_t *w = calloc(p->ncols, sizeof *w);
+    /* widths fixed up front, so that each row's height can follow its wrapped text */
+    double *w = calloc(p->ncols, sizeof *w);
     if (!w) {
         m->nomem = true;
         return;
     }
-    w[0] = 8;
+    w[0] = 24;
+    w[1] = 7;
     for (size_t c = 0; c < d->ncols && c + 2 < p->ncols; c++)
-        w[c + 2] = text_width(d->cols[c].label) / 2 + 2;
+        w[c + 2] = col_width(text_width(d->cols[c].label) / 2 + 2,
+                             ps_wr_kind_of(d->cols[c].type) == WR_K_TEXT ? 22 : 9);
+    w[p->ncols - 1] = 36;
     lxw_format *text = ps_wr_format(&m->fm, WR_K_TEXT, 0);
     for (size_t i = 0; i < m->ndocs && !m->nomem && !m->failed; i++) {
         const mdoc *md = &m->docs[order[i]];
@@ -1298,16 +1328,24 @@ static void write_detail(ps_merge *m, detail *d, const uint32_t *order)
         size_t rows = t ? ps_table_row_count(t) : 0;
         const ps_findings *fl = ps_document_findings_const(doc);
         const char *sheet = ps_document_sheet(doc);
-        const char *unit = ps_document_unit(doc);
-        if (rows && unit && text_width(unit) > w[0])
-            w[0] = text_width(unit);
-        if (rows && text_width(m->fl[md->file].path) > w[p->ncols - 1])
-            w[p->ncols - 1] = text_width(m->fl[md->file].path);
+        unsigned base = ps_wr_text_lines(ps_document_unit(doc), w[0]);
+        unsigned path_lines = ps_wr_text_lines(m->fl[md->file].path, w[p->ncols - 1]);
+        base = path_lines > base ? path_lines : base;
         for (size_t r = 0; r < rows; r++) {
             lxw_worksheet *ws;
             uint32_t row = part_row(m, p, &ws);
             if (row == UINT32_MAX)
                 break;
+            unsigned lines = base;
+            for (size_t c = 0; c < d->ncols && c + 2 < p->ncols; c++) {
+                const ps_value *v = ps_table_get(t, r, d->cols[c].key);
+                if (v && (v->text || v->raw)) {
+                    unsigned n = ps_wr_text_lines(v->text ? v->text : v->raw, w[c + 2]);
+                    lines = n > lines ? n : lines;
+                }
+            }
+            if (lines > 1)
+                worksheet_set_row(ws, row, ps_wr_row_height(lines), NULL);
             note(m,
                  ps_wr_write_value(ws, row, 0, ps_document_get(doc, "unit_name"), PS_TYPE_TEXT, &m->fm, 0));
             note(m, ps_wr_write_value(ws, row, 1, ps_document_get(doc, "year"), PS_TYPE_YEAR, &m->fm, 0));
@@ -1315,9 +1353,6 @@ static void write_detail(ps_merge *m, detail *d, const uint32_t *order)
                 const ps_value *v = ps_table_get(t, r, d->cols[c].key);
                 write_flagged(m, p, ws, row, (uint16_t)(2 + c), v, d->cols[c].type, fl, sheet,
                               v ? v->row : PS_NO_CELL, v ? v->col : PS_NO_CELL);
-                size_t vw = value_width(v, d->cols[c].type);
-                if (vw > w[c + 2])
-                    w[c + 2] = vw;
             }
             if (d->ncols + 3 <= LXW_COL_MAX)
                 note(m, ps_wr_write_string(ws, row, (uint16_t)(2 + d->ncols), m->fl[md->file].path, text));
@@ -1326,17 +1361,7 @@ static void write_detail(ps_merge *m, detail *d, const uint32_t *order)
     }
     if (p->nsheets == 0 && !m->nomem && !m->failed && !part_sheet(m, p)) /* an empty sheet still */
         m->nomem = true;
-    double *dw = calloc(p->ncols, sizeof *dw);
-    if (dw) {
-        dw[0] = col_width(w[0], 16);
-        dw[1] = 7;
-        for (size_t c = 2; c < p->ncols; c++)
-            dw[c] = col_width(w[c], 6);
-        part_finish(m, p, dw);
-    } else {
-        m->nomem = true;
-    }
-    free(dw);
+    part_finish(m, p, w);
     free(w);
 }
 
@@ -1346,6 +1371,7 @@ static const char *const FINDING_HEADS[] = {"填报单位",   "年度",     "工
                                             "汇总单元格", "严重程度", "规则",   "说明",
                                             "期望值",     "实际值",   "文件"};
 #define NFINDING_HEADS 11
+static const double FINDING_WIDTHS[NFINDING_HEADS] = {24, 7, 12, 9, 24, 9, 20, 60, 12, 12, 36};
 
 static void findings_head(ps_merge *m, part *p, lxw_worksheet *ws, size_t index)
 {
@@ -1448,6 +1474,13 @@ static void write_finding_row(ps_merge *m, const ps_finding *f, const ps_documen
     if (r == UINT32_MAX)
         return;
     lxw_format *text = ps_wr_format(&m->fm, WR_K_TEXT, 0);
+    unsigned lines = ps_wr_text_lines(f->message, FINDING_WIDTHS[7]), n;
+    if ((n = ps_wr_text_lines(ps_document_unit(doc), FINDING_WIDTHS[0])) > lines)
+        lines = n;
+    if ((n = ps_wr_text_lines(f->file && *f->file ? f->file : file, FINDING_WIDTHS[10])) > lines)
+        lines = n;
+    if (lines > 1)
+        worksheet_set_row(ws, r, ps_wr_row_height(lines), NULL);
     note(m, ps_wr_write_value(ws, r, 0, ps_document_get(doc, "unit_name"), PS_TYPE_TEXT, &m->fm, 0));
     note(m, ps_wr_write_value(ws, r, 1, ps_document_get(doc, "year"), PS_TYPE_YEAR, &m->fm, 0));
     note(m, ps_wr_write_string(ws, r, 2, f->sheet ? f->sheet : ps_document_sheet(doc), text));
@@ -1540,8 +1573,7 @@ static void write_findings(ps_merge *m, const uint32_t *order)
     free(detail_rows);
     if (p->nsheets == 0 && !m->nomem && !m->failed && !part_sheet(m, p))
         m->nomem = true;
-    static const double widths[NFINDING_HEADS] = {26, 7, 12, 9, 22, 9, 20, 70, 12, 12, 40};
-    part_finish(m, p, widths);
+    part_finish(m, p, FINDING_WIDTHS);
 }
 
 /* ---- close: 文件 ---- */
@@ -1549,6 +1581,7 @@ static void write_findings(ps_merge *m, const uint32_t *order)
 static const char *const FILE_HEADS[] = {"文件", "状态", "错误代码", "错误信息", "文档数",
                                          "错误", "警告", "提示",     "说明"};
 #define NFILE_HEADS 9
+static const double FILE_WIDTHS[NFILE_HEADS] = {40, 10, 16, 50, 7, 6, 6, 6, 50};
 
 static void files_head(ps_merge *m, part *p, lxw_worksheet *ws, size_t index)
 {
@@ -1571,7 +1604,6 @@ static void write_files(ps_merge *m)
     p->ncols = NFILE_HEADS;
     p->write_head = files_head;
     lxw_format *text = ps_wr_format(&m->fm, WR_K_TEXT, 0), *num = ps_wr_format(&m->fm, WR_K_INT, 0);
-    size_t path_w = 12, note_w = 12;
     /* how many duplicates each summed document replaced */
     uint32_t *lost_to = m->duplicates ? calloc(m->ndocs, sizeof *lost_to) : NULL;
     for (size_t j = 0; lost_to && j < m->ndocs; j++)
@@ -1591,8 +1623,6 @@ static void write_files(ps_merge *m)
         const char *st = f->status != PS_OK ? "无法处理" : any ? "有校验结果" : "正常";
         int sev = f->status != PS_OK || f->counts[PS_SEV_ERROR] ? 3 : f->counts[PS_SEV_WARNING] ? 2 : 0;
         note(m, ps_wr_write_string(ws, r, 0, f->path, text));
-        if (text_width(f->path) > path_w)
-            path_w = text_width(f->path);
         note(m, ps_wr_write_string(ws, r, 1, st, ps_wr_format(&m->fm, WR_K_TEXT, sev)));
         note(m, ps_wr_write_string(ws, r, 2, f->status != PS_OK ? ps_error_code_name(f->status) : "", text));
         note(m, ps_wr_write_string(ws, r, 3, f->error ? f->error : "", text));
@@ -1620,15 +1650,19 @@ static void write_files(ps_merge *m)
             }
         }
         ps_wr_utf8_trim_tail(msg);
-        if (text_width(msg) > note_w)
-            note_w = text_width(msg);
+        unsigned lines = ps_wr_text_lines(f->path, FILE_WIDTHS[0]), n;
+        if ((n = ps_wr_text_lines(f->error, FILE_WIDTHS[3])) > lines)
+            lines = n;
+        if ((n = ps_wr_text_lines(msg, FILE_WIDTHS[8])) > lines)
+            lines = n;
+        if (lines > 1)
+            worksheet_set_row(ws, r, ps_wr_row_height(lines), NULL);
         note(m, ps_wr_write_string(ws, r, 8, msg, msg[0] ? ps_wr_format(&m->fm, WR_K_TEXT, 2) : text));
     }
     free(lost_to);
     if (p->nsheets == 0 && !m->nomem && !m->failed && !part_sheet(m, p))
         m->nomem = true;
-    double widths[NFILE_HEADS] = {col_width(path_w, 12), 10, 16, 60, 7, 6, 6, 6, col_width(note_w, 12)};
-    part_finish(m, p, widths);
+    part_finish(m, p, FILE_WIDTHS);
 }
 
 /* ---- close ---- */

@@ -357,6 +357,29 @@ static size_t display_columns(const char *s, size_t n)
     return cols;
 }
 
+unsigned ps_wr_text_lines(const char *text, double width)
+{
+    if (!text || !*text)
+        return 1;
+    size_t room = width > 3 ? (size_t)(width - 1) : 2, lines = 0;
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        size_t cols = display_columns(p, n);
+        lines += cols == 0 ? 1 : (cols + room - 1) / room;
+        p += n + (nl ? 1 : 0);
+        if (nl && !*p)
+            lines++;
+    }
+    return lines ? (unsigned)(lines > 60 ? 60 : lines) : 1;
+}
+
+double ps_wr_row_height(unsigned lines)
+{
+    double h = 15.0 * (lines ? lines : 1);
+    return h > 409 ? 409 : h;
+}
+
 lxw_error ps_wr_write_comment(lxw_worksheet *ws, uint32_t row, uint16_t col, const char *text)
 {
     /* Sized to the text: 9-point characters are about 6 px (12 px for CJK); lines longer

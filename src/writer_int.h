@@ -131,6 +131,12 @@ void ps_wr_comment_line(const ps_finding *f, char *msg, size_t size);
  * cell (row, col) of sheet; their comment lines appended to msg when not NULL. */
 int ps_wr_cell_severity(const ps_findings *fl, const char *sheet, uint32_t row, uint32_t col, char *msg,
                         size_t msg_size);
+/* Lines text takes when wrapped in a column width characters wide (CJK counts two), at
+ * least 1: row heights are set from it, as LibreOffice does not fit rows to wrapped text of
+ * an .xlsx on load. */
+unsigned ps_wr_text_lines(const char *text, double width);
+/* The height in points of a row of that many lines (at most Excel's 409). */
+double ps_wr_row_height(unsigned lines);
 /* Writes text as the comment of a cell, its box sized to the text. */
 lxw_error ps_wr_write_comment(lxw_worksheet *ws, uint32_t row, uint16_t col, const char *text);
 

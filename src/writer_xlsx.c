@@ -35,6 +35,7 @@ typedef struct plan_cell {
                                   PS_NO_CELL when none */
     ps_field_type type;
     int sev;       /* values: their findings' highest level; legend: the level shown */
+    uint16_t span; /* a text value alone in its row: merged up to this column (0: none) */
     char *comment; /* owned */
 } plan_cell;
 
@@ -304,6 +305,45 @@ static void plan_free(plan *p)
     free(p->title_comment);
 }
 
+#define LABEL_WIDTH 34
+#define VALUE_WIDTH 16
+
+/* The text a cell shows when it is written as a string (labels, text values), else NULL. */
+static const char *shown_text(const plan_cell *c)
+{
+    if (c->what != P_VALUE)
+        return c->text;
+    if (!c->v)
+        return NULL;
+    wr_kind k = ps_wr_kind_of(c->type);
+    if (k != WR_K_TEXT || (c->type == PS_TYPE_TARGET && c->v->has_number && !c->v->comparator))
+        return NULL;
+    return c->v->text ? c->v->text : c->v->raw;
+}
+
+/* Long text values alone in their row span the sheet's width; every row gets the height its
+ * wrapped text needs. heights[row] in lines. */
+static void plan_text_layout(plan *p, unsigned *lines)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        plan_cell *c = &p->cells[i];
+        const char *t = shown_text(c);
+        if (c->what == P_VALUE && c->col == 1 && p->ncols > 2 && t && ps_wr_text_lines(t, VALUE_WIDTH) > 1) {
+            bool alone = true;
+            for (size_t j = 0; j < p->n && alone; j++)
+                alone = !(p->cells[j].row == c->row && p->cells[j].col > 1);
+            if (alone)
+                c->span = (uint16_t)(p->ncols - 1);
+        }
+        if (c->what == P_BLOCK_TITLE || c->what == P_LEGEND)
+            continue;
+        double width = c->col == 0 ? LABEL_WIDTH : c->span ? VALUE_WIDTH * (c->span) : VALUE_WIDTH;
+        unsigned n = ps_wr_text_lines(t, width);
+        if (n > lines[c->row])
+            lines[c->row] = n;
+    }
+}
+
 static lxw_error write_cell(lxw_worksheet *ws, const plan_cell *c, wr_formats *fm)
 {
     switch (c->what) {
@@ -320,7 +360,12 @@ static lxw_error write_cell(lxw_worksheet *ws, const plan_cell *c, wr_formats *f
         return ps_wr_write_string(ws, c->row, c->col, c->text, ps_wr_format(fm, WR_K_HEADER, c->sev));
     case P_VALUE: break;
     }
-    lxw_error e = ps_wr_write_value(ws, c->row, c->col, c->v, c->type, fm, c->sev);
+    lxw_error e = LXW_NO_ERROR;
+    if (c->span)
+        e = worksheet_merge_range(ws, c->row, c->col, c->row, c->span, "",
+                                  ps_wr_format(fm, WR_K_TEXT, c->sev));
+    if (e == LXW_NO_ERROR)
+        e = ps_wr_write_value(ws, c->row, c->col, c->v, c->type, fm, c->sev);
     if (e == LXW_NO_ERROR && c->comment)
         e = ps_wr_write_comment(ws, c->row, c->col, c->comment);
     return e;
@@ -448,16 +493,25 @@ ps_status ps_writer_convert(const ps_mapping *m, const ps_document *doc, const c
     lxw_error e = ws ? LXW_NO_ERROR : LXW_ERROR_MEMORY_MALLOC_FAILED;
     if (ws) {
         worksheet_set_comments_author(ws, "perfsheet");
-        worksheet_set_column(ws, 0, 0, 34, NULL);
-        worksheet_set_column(ws, 1, p.ncols > 1 ? p.ncols - 1 : 1, 16, NULL);
+        worksheet_set_column(ws, 0, 0, LABEL_WIDTH, NULL);
+        worksheet_set_column(ws, 1, p.ncols > 1 ? p.ncols - 1 : 1, VALUE_WIDTH, NULL);
+        unsigned *lines = calloc(p.row + 1, sizeof *lines);
+        if (!lines)
+            e = LXW_ERROR_MEMORY_MALLOC_FAILED;
+        else
+            plan_text_layout(&p, lines);
+        for (uint32_t r = 2; lines && r <= p.row; r++)
+            if (lines[r] > 1)
+                worksheet_set_row(ws, r, ps_wr_row_height(lines[r]), NULL);
+        free(lines);
         worksheet_set_paper(ws, 9); /* A4, one page wide */
         worksheet_fit_to_pages(ws, 1, 0);
         if (p.ncols > 5)
             worksheet_set_landscape(ws);
-        if (p.ncols > 1)
+        if (e == LXW_NO_ERROR && p.ncols > 1)
             e = worksheet_merge_range(ws, 0, 0, 0, (lxw_col_t)(p.ncols - 1), l->title,
                                       ps_wr_format(&fm, WR_K_TITLE, p.title_sev));
-        else
+        else if (e == LXW_NO_ERROR)
             e = ps_wr_write_string(ws, 0, 0, l->title, ps_wr_format(&fm, WR_K_TITLE, p.title_sev));
         if (e == LXW_NO_ERROR && p.title_comment)
             e = ps_wr_write_comment(ws, 0, 0, p.title_comment);

@@ -38,7 +38,7 @@ typedef struct merge_col {
     bool summed;  /* money, or an operand of a ratio */
     int num, den; /* a ratio: the operands' column indexes, else -1 */
     double total;
-    bool any;     /* some unit has a figure: else the total stays blank */
+    size_t any;   /* units with a figure: none, the total stays blank */
     bool used;    /* some unit has a value or a finding here: else the column is hidden */
     size_t width; /* display columns */
 } merge_col;
@@ -85,7 +85,8 @@ typedef struct summary { /* 汇总 of one template */
     size_t ntables;
     ratio *ratios;
     size_t nratios;
-    size_t docs; /* documents summed */
+    size_t docs;           /* documents summed */
+    size_t unit_w, file_w; /* widest unit name and file path */
     part p;
 } summary;
 
@@ -801,6 +802,39 @@ static int summary_index(const ps_merge *m, const char *tpl)
     return -1;
 }
 
+static const ps_value *sum_value(const ps_document *doc, const merge_col *c, uint32_t *row, uint32_t *col);
+
+/* What doc adds to its 汇总's totals, widths and used columns as it comes; sign -1 takes a
+ * duplicate's figures out of the totals again. */
+static void account(summary *s, const ps_document *doc, const char *file, double sign)
+{
+    if (sign > 0) {
+        const char *unit = ps_document_unit(doc);
+        if (unit && text_width(unit) > s->unit_w)
+            s->unit_w = text_width(unit);
+        if (text_width(file) > s->file_w)
+            s->file_w = text_width(file);
+    }
+    for (size_t c = 0; c < s->nfields; c++) {
+        merge_col *col = &s->fields[c];
+        uint32_t r, cc;
+        const ps_value *v = sum_value(doc, col, &r, &cc);
+        if (sign > 0) {
+            size_t w = value_width(v, col->type);
+            if (w > col->width)
+                col->width = w;
+            if (!col->used)
+                col->used =
+                    v || (r != PS_NO_CELL && ps_wr_cell_severity(ps_document_findings_const(doc),
+                                                                 ps_document_sheet(doc), r, cc, NULL, 0));
+        }
+        if (col->summed && v && v->has_number && isfinite(v->number)) {
+            col->total += sign * v->number;
+            col->any += sign > 0 ? 1 : (size_t)-1;
+        }
+    }
+}
+
 /* Remembers the labels of doc's sheet-less table rows (the columns they will get). */
 static bool note_labels(ps_merge *m, summary *s, const ps_document *doc)
 {
@@ -930,6 +964,8 @@ ps_status ps_merge_add_file(ps_merge *m, const char *file, ps_status status, con
             m->duplicates++;
         if (nomem || (d->sum >= 0 && !note_labels(m, &m->sums[d->sum], doc)))
             return PS_ERR_NOMEM;
+        if (d->sum >= 0)
+            account(&m->sums[d->sum], doc, file, 1);
         const ps_findings *fs = ps_document_findings_const(doc);
         for (size_t i = 0; fs && i < ps_findings_count(fs); i++)
             if ((unsigned)ps_findings_at(fs, i)->severity < 3)
@@ -1137,7 +1173,9 @@ static ps_status build_sum_cols(ps_merge *m, summary *s)
                                             .row_label = sl->labels[l],
                                             .type = type,
                                             .num = -1,
-                                            .den = -1};
+                                            .den = -1,
+                                            .used = true,
+                                            .width = text_width(label) / 2 + 2};
             }
     }
     return PS_OK;
@@ -1145,46 +1183,32 @@ static ps_status build_sum_cols(ps_merge *m, summary *s)
 
 static void write_summary(ps_merge *m, summary *s, const uint32_t *order)
 {
-    if (build_sum_cols(m, s) != PS_OK) {
-        m->nomem = true;
-        return;
-    }
-    /* pass 1: totals and widths */
-    size_t unit_w = 8, file_w = 8;
-    for (size_t c = 0; c < s->ncols; c++)
-        s->cols[c].width = text_width(s->cols[c].label) / 2 + 2;
+    /* the totals were taken as documents came: take the duplicates out again */
+    size_t unit_w = s->unit_w > 8 ? s->unit_w : 8, file_w = s->file_w > 8 ? s->file_w : 8;
     s->docs = 0;
     int32_t sum_index = (int32_t)(s - m->sums);
     for (size_t i = 0; i < m->ndocs && !m->nomem && !m->failed; i++) {
-        const mdoc *d = &m->docs[order[i]];
-        if (d->sum != sum_index || d->winner != NO_DOC)
+        const mdoc *d = &m->docs[i];
+        if (d->sum != sum_index)
             continue;
-        ps_document *doc = load_doc(m, order[i]);
+        if (d->winner == NO_DOC) {
+            s->docs++;
+            continue;
+        }
+        ps_document *doc = load_doc(m, i);
         if (!doc)
             return;
-        s->docs++;
-        const char *unit = ps_document_unit(doc);
-        if (unit && text_width(unit) > unit_w)
-            unit_w = text_width(unit);
-        if (text_width(m->fl[d->file].path) > file_w)
-            file_w = text_width(m->fl[d->file].path);
-        for (size_t c = 0; c < s->ncols; c++) {
-            merge_col *col = &s->cols[c];
-            uint32_t r, cc;
-            const ps_value *v = sum_value(doc, col, &r, &cc);
-            size_t w = value_width(v, col->type);
-            if (w > col->width)
-                col->width = w;
-            if (!col->used)
-                col->used =
-                    v || (r != PS_NO_CELL && ps_wr_cell_severity(ps_document_findings_const(doc),
-                                                                 ps_document_sheet(doc), r, cc, NULL, 0));
-            if (col->summed && v && v->has_number && isfinite(v->number)) {
-                col->total += v->number;
-                col->any = true;
-            }
-        }
+        account(s, doc, m->fl[d->file].path, -1);
         ps_document_free(doc);
+    }
+    for (size_t c = 0; c < s->nfields; c++) {
+        size_t lw = text_width(s->fields[c].label) / 2 + 2;
+        if (lw > s->fields[c].width)
+            s->fields[c].width = lw;
+    }
+    if (build_sum_cols(m, s) != PS_OK) {
+        m->nomem = true;
+        return;
     }
     if (s->docs == 0)
         return; /* no sheet for a template no file used */

@@ -436,6 +436,8 @@ static lxw_error write_findings_sheet(lxw_workbook *wb, const plan *p, const cha
             LXW_NO_ERROR)
             ps_wr_write_string(ws, r, 4, shown, text); /* beyond Excel's 65,530 links */
         ps_wr_write_string(ws, r, 5, f->message, text);
+        if (ps_wr_text_lines(f->message, widths[5]) > 1)
+            worksheet_set_row(ws, r, ps_wr_row_height(ps_wr_text_lines(f->message, widths[5])), NULL);
         wr_kind kind = pc ? ps_wr_kind_of(pc->type) : WR_K_NUMBER;
         if (kind == WR_K_TEXT || kind == WR_K_DATE)
             kind = WR_K_NUMBER;

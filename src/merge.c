@@ -54,7 +54,8 @@ struct part {
     size_t nsheets;
     uint32_t head;        /* rows above the data on each sheet */
     uint16_t ncols;       /* columns of the header */
-    uint32_t row;         /* next row on the last sheet */
+    size_t cur;           /* the sheet being filled */
+    uint32_t row;         /* next row on it */
     size_t rows;          /* data rows in all */
     size_t links, notes;  /* hyperlinks and comments on the last sheet */
     size_t notes_dropped; /* flagged cells left without a comment (MAX_COMMENTS) */
@@ -87,6 +88,9 @@ typedef struct summary { /* 汇总 of one template */
     size_t nratios;
     size_t docs;           /* documents summed */
     size_t unit_w, file_w; /* widest unit name and file path */
+    const char *title;
+    char note[1024]; /* the legend row's explanation of 合计 */
+    double *w;       /* column widths; < 0: hidden */
     part p;
 } summary;
 
@@ -95,6 +99,7 @@ typedef struct detail { /* 明细 of one table name */
     const char *title; /* the layout's detail: name, or NULL */
     merge_col *cols;   /* between 填报单位, 年度 and 文件 */
     size_t ncols;
+    double *w; /* column widths */
     part p;
 } detail;
 
@@ -106,6 +111,7 @@ typedef struct mdoc {
     int32_t year;    /* 0: none */
     int32_t sum;     /* index in sums, -1: none */
     uint32_t seq;    /* position in its file */
+    uint32_t nfind;  /* its findings */
     double filled;   /* 填报时间 as a comparable number; -INFINITY: none */
     uint32_t winner; /* excluded: the document summed in its place; NO_DOC: summed */
     bool has_unit;
@@ -140,6 +146,8 @@ struct ps_merge {
     size_t buf_cap;
     mdoc *docs;
     size_t ndocs, docs_cap;
+    uint32_t *drows; /* rows of detail table k of document i: drows[i * ndetails + k] */
+    size_t drows_cap;
     mfile *fl;
     size_t nfiles, files_cap;
     /* unit names → ids (open addressing over FNV-1a hashes) */
@@ -322,8 +330,6 @@ static bool part_sheet(ps_merge *m, part *p)
         return false;
     p->sheets[i] = ws;
     p->nsheets++;
-    p->row = p->head;
-    p->links = p->notes = 0;
     p->write_head(m, p, ws, i);
     return true;
 }
@@ -334,16 +340,32 @@ static uint32_t rows_per_sheet(const ps_merge *m, const part *p)
     return limit > p->head ? limit - p->head : 1;
 }
 
-/* The next data row of p (a new sheet when the last is full), or UINT32_MAX on failure. */
+/* Creates the sheets rows data rows need (at least one), in the workbook's order: every part
+ * is laid out before any row is written, so that all parts can be filled in one pass. */
+static void part_open(ps_merge *m, part *p, size_t rows)
+{
+    size_t per = rows_per_sheet(m, p), n = rows ? (rows + per - 1) / per : 1;
+    p->cur = 0;
+    p->row = p->head;
+    for (size_t i = 0; i < n && !m->nomem; i++)
+        if (!part_sheet(m, p))
+            m->nomem = true;
+}
+
+/* The next data row of p (on the next sheet when this one is full), or UINT32_MAX. */
 static uint32_t part_row(ps_merge *m, part *p, lxw_worksheet **ws)
 {
     if (p->nsheets == 0 || p->row - p->head >= rows_per_sheet(m, p)) {
-        if (!part_sheet(m, p)) {
+        if (p->nsheets)
+            p->cur++;
+        if (p->cur >= p->nsheets && !part_sheet(m, p)) {
             m->nomem = true;
             return UINT32_MAX;
         }
+        p->row = p->head;
+        p->links = p->notes = 0;
     }
-    *ws = p->sheets[p->nsheets - 1];
+    *ws = p->sheets[p->cur];
     p->rows++;
     return p->row++;
 }
@@ -648,12 +670,14 @@ static void merge_free(ps_merge *m)
             free(s->tables[t].labels);
         free(s->tables);
         free(s->ratios);
+        free(s->w);
         part_free(&s->p);
         ps_wr_layout_free(s->layout);
     }
     free(m->sums);
     for (size_t i = 0; i < m->ndetails; i++) {
         free(m->details[i].cols);
+        free(m->details[i].w);
         part_free(&m->details[i].p);
     }
     free(m->details);
@@ -668,6 +692,7 @@ static void merge_free(ps_merge *m)
     }
     free(m->fl);
     free(m->docs);
+    free(m->drows);
     for (size_t i = 0; i < m->nunits; i++)
         free(m->units[i]);
     free(m->units);
@@ -966,7 +991,16 @@ ps_status ps_merge_add_file(ps_merge *m, const char *file, ps_status status, con
             return PS_ERR_NOMEM;
         if (d->sum >= 0)
             account(&m->sums[d->sum], doc, file, 1);
+        if (m->ndetails &&
+            !grow((void **)&m->drows, &m->drows_cap, (m->ndocs + 1) * m->ndetails, sizeof *m->drows))
+            return PS_ERR_NOMEM;
+        for (size_t t = 0; t < m->ndetails; t++) {
+            const ps_table *tb = ps_document_table(doc, m->details[t].table);
+            size_t rows = tb ? ps_table_row_count(tb) : 0;
+            m->drows[m->ndocs * m->ndetails + t] = rows > UINT32_MAX ? UINT32_MAX : (uint32_t)rows;
+        }
         const ps_findings *fs = ps_document_findings_const(doc);
+        d->nfind = fs ? (uint32_t)ps_findings_count(fs) : 0;
         for (size_t i = 0; fs && i < ps_findings_count(fs); i++)
             if ((unsigned)ps_findings_at(fs, i)->severity < 3)
                 f->counts[ps_findings_at(fs, i)->severity]++;
@@ -1059,30 +1093,23 @@ static void duplicate_reason(const ps_merge *m, size_t i, char *buf, size_t size
 
 /* ---- close: 汇总 ---- */
 
-typedef struct sum_ctx {
-    summary *s;
-    const char *title;
-    char note[1024];
-} sum_ctx;
-
 enum { SUM_HEAD = 4 }; /* title, legend, 合计, header */
 
 static void sum_head(ps_merge *m, part *p, lxw_worksheet *ws, size_t index)
 {
-    sum_ctx *c = p->ctx;
-    summary *s = c->s;
+    summary *s = p->ctx;
     char title[512];
     if (index == 0)
-        snprintf(title, sizeof title, "%s 汇总（%zu 个单位）", c->title, s->docs);
+        snprintf(title, sizeof title, "%s 汇总（%zu 个单位）", s->title, s->docs);
     else
-        snprintf(title, sizeof title, "%s 汇总（续 %zu，合计见「%s」）", c->title, index + 1, p->names[0]);
+        snprintf(title, sizeof title, "%s 汇总（续 %zu，合计见「%s」）", s->title, index + 1, p->names[0]);
     note(m, ps_wr_write_string(ws, 0, 0, title, ps_wr_format(&m->fm, WR_K_TITLE, 0)));
     worksheet_set_row(ws, 0, 24, NULL);
     note(m, ps_wr_write_string(ws, 1, 0, "标色说明（详见批注）", ps_wr_format(&m->fm, WR_K_LABEL, 0)));
     for (int k = 0; k < 3; k++)
         note(m, ps_wr_write_string(ws, 1, (uint16_t)(1 + k), LEGEND[k],
                                    ps_wr_format(&m->fm, WR_K_HEADER, 3 - k)));
-    note(m, ps_wr_write_string(ws, 1, 4, c->note, ps_wr_format(&m->fm, WR_K_NOTE, 0)));
+    note(m, ps_wr_write_string(ws, 1, 4, s->note, ps_wr_format(&m->fm, WR_K_NOTE, 0)));
     lxw_format *tl = ps_wr_format_total(&m->fm, WR_K_TEXT);
     if (index == 0) {
         char label[64];
@@ -1181,7 +1208,9 @@ static ps_status build_sum_cols(ps_merge *m, summary *s)
     return PS_OK;
 }
 
-static void write_summary(ps_merge *m, summary *s, const uint32_t *order)
+/* Takes the duplicates out of s's totals, builds its columns and widths and lays out its
+ * sheets. Nothing when no document used the template. */
+static void prepare_summary(ps_merge *m, summary *s)
 {
     /* the totals were taken as documents came: take the duplicates out again */
     size_t unit_w = s->unit_w > 8 ? s->unit_w : 8, file_w = s->file_w > 8 ? s->file_w : 8;
@@ -1212,24 +1241,23 @@ static void write_summary(ps_merge *m, summary *s, const uint32_t *order)
     }
     if (s->docs == 0)
         return; /* no sheet for a template no file used */
-    sum_ctx ctx = {.s = s,
-                   .title = s->layout->title && s->layout->title[0] ? s->layout->title : s->layout->sheet};
+    s->title = s->layout->title && s->layout->title[0] ? s->layout->title : s->layout->sheet;
     /* what the 合计 row holds, said in the legend row */
-    size_t o = (size_t)snprintf(ctx.note, sizeof ctx.note, "合计行：金额为各单位之和");
-    for (size_t c = 0; c < s->nfields && o < sizeof ctx.note; c++)
+    size_t o = (size_t)snprintf(s->note, sizeof s->note, "合计行：金额为各单位之和");
+    for (size_t c = 0; c < s->nfields && o < sizeof s->note; c++)
         if (s->cols[c].num >= 0)
-            o += (size_t)snprintf(ctx.note + o, sizeof ctx.note - o, "，%s = Σ%s / Σ%s", s->cols[c].label,
+            o += (size_t)snprintf(s->note + o, sizeof s->note - o, "，%s = Σ%s / Σ%s", s->cols[c].label,
                                   s->cols[s->cols[c].num].label, s->cols[s->cols[c].den].label);
-    if (o < sizeof ctx.note)
-        snprintf(ctx.note + o, sizeof ctx.note - o,
+    if (o < sizeof s->note)
+        snprintf(s->note + o, sizeof s->note - o,
                  "；分值、得分、个数不合计。单位按在输入中首次出现的顺序排列。");
-    ps_wr_utf8_trim_tail(ctx.note);
+    ps_wr_utf8_trim_tail(s->note);
     part *p = &s->p;
     p->head = SUM_HEAD;
     p->ncols = (uint16_t)(s->ncols + 3 < LXW_COL_MAX ? s->ncols + 3 : LXW_COL_MAX);
     p->write_head = sum_head;
-    p->ctx = &ctx;
-    double *w = calloc(p->ncols ? p->ncols : 1, sizeof *w);
+    p->ctx = s;
+    double *w = s->w = calloc(p->ncols ? p->ncols : 1, sizeof *w);
     if (!w) {
         m->nomem = true;
         return;
@@ -1244,55 +1272,49 @@ static void write_summary(ps_merge *m, summary *s, const uint32_t *order)
     if (p->ncols > s->ncols + 2)
         w[s->ncols + 2] = col_width(file_w, 12);
     if (hidden) {
-        o = strlen(ctx.note);
-        snprintf(ctx.note + o, sizeof ctx.note - o, "没有任何单位填报的列已隐藏。");
-        ps_wr_utf8_trim_tail(ctx.note);
+        o = strlen(s->note);
+        snprintf(s->note + o, sizeof s->note - o, "没有任何单位填报的列已隐藏。");
+        ps_wr_utf8_trim_tail(s->note);
     }
-    for (size_t i = 0; i < m->ndocs && !m->nomem && !m->failed; i++) {
-        const mdoc *d = &m->docs[order[i]];
-        if (d->sum != sum_index || d->winner != NO_DOC)
-            continue;
-        ps_document *doc = load_doc(m, order[i]);
-        if (!doc)
-            break;
-        lxw_worksheet *ws;
-        uint32_t r = part_row(m, p, &ws);
-        if (r == UINT32_MAX) {
-            ps_document_free(doc);
-            break;
+    part_open(m, p, s->docs);
+}
+
+/* doc's row of its 汇总. */
+static void summary_row(ps_merge *m, summary *s, const ps_document *doc, const mdoc *d)
+{
+    part *p = &s->p;
+    double *w = s->w;
+    lxw_worksheet *ws;
+    uint32_t r = part_row(m, p, &ws);
+    if (r == UINT32_MAX)
+        return;
+    const ps_findings *fl = ps_document_findings_const(doc);
+    const char *sheet = ps_document_sheet(doc);
+    uint32_t sr, sc;
+    const ps_value *unit = ps_document_get(doc, "unit_name"), *year = ps_document_get(doc, "year");
+    unsigned lines = ps_wr_text_lines(ps_document_unit(doc), w[0]);
+    for (size_t c = 0; c < s->ncols && c + 2 < p->ncols; c++) {
+        const ps_value *v = sum_value(doc, &s->cols[c], &sr, &sc);
+        if (v && ps_wr_kind_of(s->cols[c].type) == WR_K_TEXT && w[c + 2] > 0) {
+            unsigned n = ps_wr_text_lines(v->text ? v->text : v->raw, w[c + 2]);
+            lines = n > lines ? n : lines;
         }
-        const ps_findings *fl = ps_document_findings_const(doc);
-        const char *sheet = ps_document_sheet(doc);
-        uint32_t sr, sc;
-        const ps_value *unit = ps_document_get(doc, "unit_name"), *year = ps_document_get(doc, "year");
-        unsigned lines = ps_wr_text_lines(ps_document_unit(doc), w[0]);
-        for (size_t c = 0; c < s->ncols && c + 2 < p->ncols; c++) {
-            const ps_value *v = sum_value(doc, &s->cols[c], &sr, &sc);
-            if (v && ps_wr_kind_of(s->cols[c].type) == WR_K_TEXT && w[c + 2] > 0) {
-                unsigned n = ps_wr_text_lines(v->text ? v->text : v->raw, w[c + 2]);
-                lines = n > lines ? n : lines;
-            }
-        }
-        if (lines > 1)
-            worksheet_set_row(ws, r, ps_wr_row_height(lines), NULL);
-        sr = unit ? unit->row : PS_NO_CELL, sc = unit ? unit->col : PS_NO_CELL;
-        if (!unit)
-            ps_document_blank_cell(doc, "unit_name", &sr, &sc);
-        write_flagged(m, p, ws, r, 0, unit, PS_TYPE_TEXT, fl, sheet, sr, sc);
-        sr = year ? year->row : PS_NO_CELL, sc = year ? year->col : PS_NO_CELL;
-        write_flagged(m, p, ws, r, 1, year, PS_TYPE_YEAR, fl, sheet, sr, sc);
-        for (size_t c = 0; c < s->ncols && c + 3 < LXW_COL_MAX; c++) {
-            const ps_value *v = sum_value(doc, &s->cols[c], &sr, &sc);
-            write_flagged(m, p, ws, r, (uint16_t)(2 + c), v, s->cols[c].type, fl, sheet, sr, sc);
-        }
-        if (s->ncols + 3 <= LXW_COL_MAX)
-            note(m, ps_wr_write_string(ws, r, (uint16_t)(2 + s->ncols), m->fl[d->file].path,
-                                       ps_wr_format(&m->fm, WR_K_TEXT, 0)));
-        ps_document_free(doc);
     }
-    part_finish(m, p, w);
-    free(w);
-    p->ctx = NULL;
+    if (lines > 1)
+        worksheet_set_row(ws, r, ps_wr_row_height(lines), NULL);
+    sr = unit ? unit->row : PS_NO_CELL, sc = unit ? unit->col : PS_NO_CELL;
+    if (!unit)
+        ps_document_blank_cell(doc, "unit_name", &sr, &sc);
+    write_flagged(m, p, ws, r, 0, unit, PS_TYPE_TEXT, fl, sheet, sr, sc);
+    sr = year ? year->row : PS_NO_CELL, sc = year ? year->col : PS_NO_CELL;
+    write_flagged(m, p, ws, r, 1, year, PS_TYPE_YEAR, fl, sheet, sr, sc);
+    for (size_t c = 0; c < s->ncols && c + 3 < LXW_COL_MAX; c++) {
+        const ps_value *v = sum_value(doc, &s->cols[c], &sr, &sc);
+        write_flagged(m, p, ws, r, (uint16_t)(2 + c), v, s->cols[c].type, fl, sheet, sr, sc);
+    }
+    if (s->ncols + 3 <= LXW_COL_MAX)
+        note(m, ps_wr_write_string(ws, r, (uint16_t)(2 + s->ncols), m->fl[d->file].path,
+                                   ps_wr_format(&m->fm, WR_K_TEXT, 0)));
 }
 
 /* ---- close: 明细 ---- */
@@ -1321,15 +1343,16 @@ static bool in_detail(const ps_merge *m, const mdoc *md, const detail *d)
     return false;
 }
 
-static void write_detail(ps_merge *m, detail *d, const uint32_t *order)
+/* d's widths, fixed up front so that each row's height can follow its wrapped text, and its
+ * sheets. */
+static void prepare_detail(ps_merge *m, detail *d)
 {
     part *p = &d->p;
     p->head = 1;
     p->ncols = (uint16_t)(d->ncols + 3 < LXW_COL_MAX ? d->ncols + 3 : LXW_COL_MAX);
     p->write_head = detail_head;
     p->ctx = d;
-    /* widths fixed up front, so that each row's height can follow its wrapped text */
-    double *w = calloc(p->ncols, sizeof *w);
+    double *w = d->w = calloc(p->ncols, sizeof *w);
     if (!w) {
         m->nomem = true;
         return;
@@ -1340,53 +1363,51 @@ static void write_detail(ps_merge *m, detail *d, const uint32_t *order)
         w[c + 2] = col_width(text_width(d->cols[c].label) / 2 + 2,
                              ps_wr_kind_of(d->cols[c].type) == WR_K_TEXT ? 22 : 9);
     w[p->ncols - 1] = 36;
+    size_t k = (size_t)(d - m->details), rows = 0;
+    for (size_t i = 0; i < m->ndocs; i++)
+        if (in_detail(m, &m->docs[i], d))
+            rows += m->drows[i * m->ndetails + k];
+    part_open(m, p, rows);
+}
+
+/* The rows of doc's table in d. */
+static void detail_rows(ps_merge *m, detail *d, const ps_document *doc, const mdoc *md)
+{
+    part *p = &d->p;
+    const double *w = d->w;
     lxw_format *text = ps_wr_format(&m->fm, WR_K_TEXT, 0);
-    for (size_t i = 0; i < m->ndocs && !m->nomem && !m->failed; i++) {
-        const mdoc *md = &m->docs[order[i]];
-        if (!in_detail(m, md, d))
-            continue;
-        ps_document *doc = load_doc(m, order[i]);
-        if (!doc)
+    const ps_table *t = ps_document_table(doc, d->table);
+    size_t rows = t ? ps_table_row_count(t) : 0;
+    const ps_findings *fl = ps_document_findings_const(doc);
+    const char *sheet = ps_document_sheet(doc);
+    unsigned base = ps_wr_text_lines(ps_document_unit(doc), w[0]);
+    unsigned path_lines = ps_wr_text_lines(m->fl[md->file].path, w[p->ncols - 1]);
+    base = path_lines > base ? path_lines : base;
+    for (size_t r = 0; r < rows; r++) {
+        lxw_worksheet *ws;
+        uint32_t row = part_row(m, p, &ws);
+        if (row == UINT32_MAX)
             break;
-        const ps_table *t = ps_document_table(doc, d->table);
-        size_t rows = t ? ps_table_row_count(t) : 0;
-        const ps_findings *fl = ps_document_findings_const(doc);
-        const char *sheet = ps_document_sheet(doc);
-        unsigned base = ps_wr_text_lines(ps_document_unit(doc), w[0]);
-        unsigned path_lines = ps_wr_text_lines(m->fl[md->file].path, w[p->ncols - 1]);
-        base = path_lines > base ? path_lines : base;
-        for (size_t r = 0; r < rows; r++) {
-            lxw_worksheet *ws;
-            uint32_t row = part_row(m, p, &ws);
-            if (row == UINT32_MAX)
-                break;
-            unsigned lines = base;
-            for (size_t c = 0; c < d->ncols && c + 2 < p->ncols; c++) {
-                const ps_value *v = ps_table_get(t, r, d->cols[c].key);
-                if (v && (v->text || v->raw)) {
-                    unsigned n = ps_wr_text_lines(v->text ? v->text : v->raw, w[c + 2]);
-                    lines = n > lines ? n : lines;
-                }
+        unsigned lines = base;
+        for (size_t c = 0; c < d->ncols && c + 2 < p->ncols; c++) {
+            const ps_value *v = ps_table_get(t, r, d->cols[c].key);
+            if (v && (v->text || v->raw)) {
+                unsigned n = ps_wr_text_lines(v->text ? v->text : v->raw, w[c + 2]);
+                lines = n > lines ? n : lines;
             }
-            if (lines > 1)
-                worksheet_set_row(ws, row, ps_wr_row_height(lines), NULL);
-            note(m,
-                 ps_wr_write_value(ws, row, 0, ps_document_get(doc, "unit_name"), PS_TYPE_TEXT, &m->fm, 0));
-            note(m, ps_wr_write_value(ws, row, 1, ps_document_get(doc, "year"), PS_TYPE_YEAR, &m->fm, 0));
-            for (size_t c = 0; c < d->ncols && c + 3 < LXW_COL_MAX; c++) {
-                const ps_value *v = ps_table_get(t, r, d->cols[c].key);
-                write_flagged(m, p, ws, row, (uint16_t)(2 + c), v, d->cols[c].type, fl, sheet,
-                              v ? v->row : PS_NO_CELL, v ? v->col : PS_NO_CELL);
-            }
-            if (d->ncols + 3 <= LXW_COL_MAX)
-                note(m, ps_wr_write_string(ws, row, (uint16_t)(2 + d->ncols), m->fl[md->file].path, text));
         }
-        ps_document_free(doc);
+        if (lines > 1)
+            worksheet_set_row(ws, row, ps_wr_row_height(lines), NULL);
+        note(m, ps_wr_write_value(ws, row, 0, ps_document_get(doc, "unit_name"), PS_TYPE_TEXT, &m->fm, 0));
+        note(m, ps_wr_write_value(ws, row, 1, ps_document_get(doc, "year"), PS_TYPE_YEAR, &m->fm, 0));
+        for (size_t c = 0; c < d->ncols && c + 3 < LXW_COL_MAX; c++) {
+            const ps_value *v = ps_table_get(t, r, d->cols[c].key);
+            write_flagged(m, p, ws, row, (uint16_t)(2 + c), v, d->cols[c].type, fl, sheet,
+                          v ? v->row : PS_NO_CELL, v ? v->col : PS_NO_CELL);
+        }
+        if (d->ncols + 3 <= LXW_COL_MAX)
+            note(m, ps_wr_write_string(ws, row, (uint16_t)(2 + d->ncols), m->fl[md->file].path, text));
     }
-    if (p->nsheets == 0 && !m->nomem && !m->failed && !part_sheet(m, p)) /* an empty sheet still */
-        m->nomem = true;
-    part_finish(m, p, w);
-    free(w);
 }
 
 /* ---- close: 校验结果 ---- */
@@ -1532,17 +1553,67 @@ static void write_finding_row(ps_merge *m, const ps_finding *f, const ps_documen
     note(m, ps_wr_write_string(ws, r, 10, f->file && *f->file ? f->file : file, text));
 }
 
-static void write_findings(ps_merge *m, const uint32_t *order)
+static void prepare_findings(ps_merge *m)
 {
     part *p = &m->findings;
     p->head = 1;
     p->ncols = NFINDING_HEADS;
     p->write_head = findings_head;
+    size_t rows = 0;
+    for (size_t i = 0; i < m->ndocs; i++)
+        rows += m->docs[i].winner != NO_DOC ? 1 : m->docs[i].nfind;
+    part_open(m, p, rows);
+}
+
+/* doc's rows of 校验结果: its findings, each linked to where it shows (sum_row: doc's row
+ * in its 汇总 part; detail_at[k]: the row of its first table row in 明细 part k), or, for a
+ * duplicate left out, one row saying so. */
+static void finding_rows(ps_merge *m, const ps_document *doc, size_t i, size_t sum_row,
+                         const size_t *detail_at)
+{
+    const mdoc *md = &m->docs[i];
+    const char *file = m->fl[md->file].path;
+    if (md->winner != NO_DOC) {
+        const mdoc *w = &m->docs[md->winner];
+        char why[128], msg[2048];
+        duplicate_reason(m, i, why, sizeof why);
+        const ps_findings *fl = ps_document_findings_const(doc);
+        snprintf(msg, sizeof msg,
+                 "重复：%s %d 年的%s另有 %s（工作表「%s」）；%s，采用该份计入汇总，本份未计入（其 %zu "
+                 "条校验结果未列出）",
+                 ps_document_unit(doc), ps_document_year(doc),
+                 m->sums[md->sum].layout->sheet ? m->sums[md->sum].layout->sheet : ps_document_template(doc),
+                 m->fl[w->file].path, ps_document_sheet(doc), why, fl ? ps_findings_count(fl) : 0);
+        ps_wr_utf8_trim_tail(msg);
+        ps_finding dup = {.rule = "merge.duplicate",
+                          .severity = PS_SEV_WARNING,
+                          .file = (char *)file,
+                          .sheet = (char *)ps_document_sheet(doc),
+                          .message = msg};
+        write_finding_row(m, &dup, doc, file, NULL, 0, 0, WR_K_NUMBER);
+        return;
+    }
+    const ps_findings *fl = ps_document_findings_const(doc);
+    for (size_t k = 0; fl && k < ps_findings_count(fl); k++) {
+        const ps_finding *f = ps_findings_at(fl, k);
+        const char *sheet = NULL;
+        uint32_t row = 0;
+        uint16_t col = 0;
+        if (!finding_place(m, doc, md, f, sum_row, detail_at, &sheet, &row, &col))
+            sheet = NULL;
+        write_finding_row(m, f, doc, file, sheet, row, col, finding_kind(doc, f));
+    }
+}
+
+/* Every document, once, in the unit order: its 汇总 row, its 明细 rows and its 校验结果 rows,
+ * each into its part laid out beforehand. */
+static void write_documents(ps_merge *m, const uint32_t *order)
+{
     size_t *sum_rows = calloc(m->nsums ? m->nsums : 1, sizeof *sum_rows);
-    size_t *detail_rows = calloc(m->ndetails ? m->ndetails : 1, sizeof *detail_rows);
-    if (!sum_rows || !detail_rows) {
+    size_t *detail_at = calloc(m->ndetails ? m->ndetails : 1, sizeof *detail_at);
+    if (!sum_rows || !detail_at) {
         free(sum_rows);
-        free(detail_rows);
+        free(detail_at);
         m->nomem = true;
         return;
     }
@@ -1551,53 +1622,22 @@ static void write_findings(ps_merge *m, const uint32_t *order)
         ps_document *doc = load_doc(m, order[i]);
         if (!doc)
             break;
-        const char *file = m->fl[md->file].path;
-        if (md->winner != NO_DOC) {
-            const mdoc *w = &m->docs[md->winner];
-            char why[128], msg[2048];
-            duplicate_reason(m, order[i], why, sizeof why);
-            const ps_findings *fl = ps_document_findings_const(doc);
-            snprintf(msg, sizeof msg,
-                     "重复：%s %d 年的%s另有 %s（工作表「%s」）；%s，采用该份计入汇总，本份未计入（其 %zu "
-                     "条校验结果未列出）",
-                     ps_document_unit(doc), ps_document_year(doc),
-                     m->sums[md->sum].layout->sheet ? m->sums[md->sum].layout->sheet
-                                                    : ps_document_template(doc),
-                     m->fl[w->file].path, ps_document_sheet(doc), why, fl ? ps_findings_count(fl) : 0);
-            ps_wr_utf8_trim_tail(msg);
-            ps_finding dup = {.rule = "merge.duplicate",
-                              .severity = PS_SEV_WARNING,
-                              .file = (char *)file,
-                              .sheet = (char *)ps_document_sheet(doc),
-                              .message = msg};
-            write_finding_row(m, &dup, doc, file, NULL, 0, 0, WR_K_NUMBER);
-            ps_document_free(doc);
-            continue;
-        }
-        size_t sum_row = md->sum >= 0 ? sum_rows[md->sum] : SIZE_MAX;
-        const ps_findings *fl = ps_document_findings_const(doc);
-        for (size_t k = 0; fl && k < ps_findings_count(fl); k++) {
-            const ps_finding *f = ps_findings_at(fl, k);
-            const char *sheet = NULL;
-            uint32_t row = 0;
-            uint16_t col = 0;
-            if (!finding_place(m, doc, md, f, sum_row, detail_rows, &sheet, &row, &col))
-                sheet = NULL;
-            write_finding_row(m, f, doc, file, sheet, row, col, finding_kind(doc, f));
-        }
-        if (md->sum >= 0)
+        bool summed = md->winner == NO_DOC && md->sum >= 0;
+        if (summed)
+            summary_row(m, &m->sums[md->sum], doc, md);
+        for (size_t k = 0; k < m->ndetails; k++)
+            if (in_detail(m, md, &m->details[k]))
+                detail_rows(m, &m->details[k], doc, md);
+        finding_rows(m, doc, order[i], summed ? sum_rows[md->sum] : SIZE_MAX, detail_at);
+        if (summed)
             sum_rows[md->sum]++;
-        for (size_t k = 0; k < m->ndetails; k++) {
-            const ps_table *t = ps_document_table(doc, m->details[k].table);
-            detail_rows[k] += t && in_detail(m, md, &m->details[k]) ? ps_table_row_count(t) : 0;
-        }
+        for (size_t k = 0; k < m->ndetails; k++)
+            if (in_detail(m, md, &m->details[k]))
+                detail_at[k] += m->drows[order[i] * m->ndetails + k];
         ps_document_free(doc);
     }
     free(sum_rows);
-    free(detail_rows);
-    if (p->nsheets == 0 && !m->nomem && !m->failed && !part_sheet(m, p))
-        m->nomem = true;
-    part_finish(m, p, FINDING_WIDTHS);
+    free(detail_at);
 }
 
 /* ---- close: 文件 ---- */
@@ -1720,12 +1760,22 @@ ps_status ps_merge_close_spread(ps_merge *m, char *spread, size_t size, ps_error
         return ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     }
     resolve_duplicates(m, order);
+    /* every sheet laid out in the workbook's order, then filled in one pass */
     for (size_t i = 0; i < m->nsums && !m->nomem && !m->failed; i++)
-        write_summary(m, &m->sums[i], order);
+        prepare_summary(m, &m->sums[i]);
     for (size_t i = 0; i < m->ndetails && !m->nomem && !m->failed; i++)
-        write_detail(m, &m->details[i], order);
+        prepare_detail(m, &m->details[i]);
     if (!m->nomem && !m->failed)
-        write_findings(m, order);
+        prepare_findings(m);
+    if (!m->nomem && !m->failed)
+        write_documents(m, order);
+    for (size_t i = 0; i < m->nsums && !m->nomem && !m->failed; i++)
+        if (m->sums[i].p.nsheets)
+            part_finish(m, &m->sums[i].p, m->sums[i].w);
+    for (size_t i = 0; i < m->ndetails && !m->nomem && !m->failed; i++)
+        part_finish(m, &m->details[i].p, m->details[i].w);
+    if (!m->nomem && !m->failed)
+        part_finish(m, &m->findings, FINDING_WIDTHS);
     if (!m->nomem && !m->failed)
         write_files(m);
     free(order);

@@ -1,10 +1,11 @@
 /* merge.c - the consolidated workbook of a batch; see merge.h. ps_merge_add_file spills each
  * document (ps_document_encode) to an unlinked temporary file and keeps a small index entry
- * per document and per file. ps_merge_close then decides the duplicates and the unit order,
- * and writes one part after the other (汇总 per template, 明细 per table, 校验结果, 文件),
- * reading the documents back, in libxlsxwriter's constant_memory mode: each row is flushed
- * as it is written, so the workbook never lives in memory. A part continues on a new sheet
- * with the same header when its sheet is full. */
+ * per document and per file, and the 汇总 totals. ps_merge_close then decides the duplicates
+ * and the unit order, lays out every part's sheets in the workbook's order (汇总 per template,
+ * 明细 per table, 校验结果; a part takes as many sheets as the row limit needs, each with the
+ * same head rows), reads each document back once and writes its rows into all the parts, then
+ * writes 文件 — in libxlsxwriter's constant_memory mode: each row is flushed as it is written,
+ * so the workbook never lives in memory. */
 #include "perfsheet/merge.h"
 
 #include "perfsheet/workbook.h"
@@ -16,6 +17,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,8 +161,7 @@ struct ps_merge {
     uint64_t *keys;
     size_t nkeys, key_slots;
     size_t duplicates;
-    uint32_t next_solo; /* ids for documents without a unit come after... see unit_id */
-    lxw_error failed;   /* the first write error */
+    lxw_error failed; /* the first write error */
     bool nomem;
 };
 
@@ -1012,8 +1013,8 @@ ps_status ps_merge_add_file(ps_merge *m, const char *file, ps_status status, con
 
 /* ---- close: duplicates and order ---- */
 
-static ps_merge *sort_ctx; /* qsort has no context argument; ps_merge_close is not reentrant
-                              on one ps_merge, and each merge sorts under sort_lock */
+static ps_merge *sort_ctx; /* qsort has no context argument: the merge being sorted, under
+                              sort_lock (two merges may close at once in one process) */
 
 static int by_key(const void *a, const void *b)
 {
@@ -1045,7 +1046,6 @@ static int by_order(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-#include <pthread.h>
 static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void sort_docs(ps_merge *m, uint32_t *idx, int (*cmp)(const void *, const void *))

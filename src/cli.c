@@ -366,6 +366,8 @@ static void print_summary(const options *opt, const progress *prog, const ps_pip
             }
         fputs("）", stderr);
     }
+    if (t->spread[0])
+        fprintf(stderr, "；分表 %s", t->spread);
     if (opt->inputs.skipped_lock + opt->inputs.skipped_hidden + opt->inputs.skipped_other)
         fprintf(stderr, "；跳过 锁文件 %zu、隐藏文件 %zu、其他文件 %zu", opt->inputs.skipped_lock,
                 opt->inputs.skipped_hidden, opt->inputs.skipped_other);
@@ -380,6 +382,16 @@ static bool ends_with(const char *s, const char *tail)
 
 typedef enum command { CMD_DETECT, CMD_EXTRACT, CMD_CHECK, CMD_CONVERT, CMD_MERGE } command;
 
+/* Rows per merged sheet: $PERFSHEET_SHEET_ROW_LIMIT (tests spread a part over several sheets
+ * with a small one), else 0: Excel's 1,048,576. */
+static uint32_t sheet_row_limit(void)
+{
+    const char *s = getenv("PERFSHEET_SHEET_ROW_LIMIT");
+    char *end;
+    unsigned long v = s && *s ? strtoul(s, &end, 10) : 0;
+    return s && *s && *end == '\0' && v <= UINT32_MAX ? (uint32_t)v : 0;
+}
+
 /* The sink of cmd for opt (work: how far its files go); NULL on out-of-memory. */
 static ps_sink *choose_sink(const options *opt, command cmd, ps_pipeline_work work)
 {
@@ -391,7 +403,7 @@ static ps_sink *choose_sink(const options *opt, command cmd, ps_pipeline_work wo
     case CMD_MERGE:
         return ends_with(opt->output, ".sqlite") || ends_with(opt->output, ".db")
                    ? ps_sink_sqlite_new(opt->output)
-                   : ps_sink_merge_new(opt->output);
+                   : ps_sink_merge_new(opt->output, &(ps_merge_options){.sheet_rows = sheet_row_limit()});
     }
     return NULL;
 }

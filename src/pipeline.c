@@ -810,3 +810,8 @@ ps_status ps_pipeline_run(const ps_pipeline_config *cfg, ps_sink *sink, ps_pipel
     ps_mapping_set_free(set);
     return PS_OK;
 }
+
+void ps_pipeline_set_spread(ps_pipeline *p, const char *spread)
+{
+    snprintf(p->sum->spread, sizeof p->sum->spread, "%s", spread ? spread : "");
+}

@@ -10,13 +10,14 @@ typedef struct merge_sink {
     ps_sink base;
     const char *path;
     ps_merge *merge;
+    ps_merge_options opt;
 } merge_sink;
 
 static ps_status merge_begin(ps_sink *s, ps_pipeline *p)
 {
     merge_sink *m = (merge_sink *)s;
     ps_error err;
-    ps_status st = ps_merge_open(ps_pipeline_mappings(p), m->path, &err, &m->merge);
+    ps_status st = ps_merge_open_opt(ps_pipeline_mappings(p), m->path, &m->opt, &err, &m->merge);
     if (st != PS_OK)
         ps_pipeline_error(p, &err);
     return st;
@@ -39,10 +40,18 @@ static ps_status merge_end(ps_sink *s, ps_pipeline *p, bool interrupted)
     if (interrupted) {
         ps_merge_abort(m->merge);
         ps_pipeline_notice(p, NULL, "已中断，未写出 %s", m->path);
-    } else if ((st = ps_merge_close(m->merge, &err)) != PS_OK) {
-        ps_pipeline_error(p, &err);
     } else {
-        ps_pipeline_output(p, m->path);
+        char spread[512] = "";
+        if ((st = ps_merge_close_spread(m->merge, spread, sizeof spread, &err)) != PS_OK) {
+            ps_pipeline_error(p, &err);
+        } else {
+            if (spread[0]) { /* said even with -q: no row is dropped, but it is spread */
+                ps_pipeline_notice(p, NULL, "%s 超过每张工作表的行数上限，续在 (2)、(3)… 表中：%s", m->path,
+                                   spread);
+                ps_pipeline_set_spread(p, spread);
+            }
+            ps_pipeline_output(p, m->path);
+        }
     }
     m->merge = NULL;
     return st;
@@ -55,7 +64,7 @@ static void merge_free(ps_sink *s)
     free(m);
 }
 
-ps_sink *ps_sink_merge_new(const char *path)
+ps_sink *ps_sink_merge_new(const char *path, const ps_merge_options *opt)
 {
     merge_sink *m = calloc(1, sizeof *m);
     if (!m)
@@ -67,5 +76,7 @@ ps_sink *ps_sink_merge_new(const char *path)
                         .end = merge_end,
                         .free = merge_free};
     m->path = path;
+    if (opt)
+        m->opt = *opt;
     return &m->base;
 }

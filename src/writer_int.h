@@ -84,6 +84,8 @@ typedef enum wr_kind {
     WR_K_HEADER, /* column header: bold, grey, bordered */
     WR_K_TITLE,
     WR_K_TOTAL, /* totals row label */
+    WR_K_LINK,  /* an internal hyperlink: blue, underlined */
+    WR_K_NOTE,  /* a line of explanation: no border, no wrap (it overflows to the right) */
     WR_K_COUNT
 } wr_kind;
 
@@ -92,11 +94,14 @@ typedef enum wr_kind {
 typedef struct wr_formats {
     lxw_workbook *wb;
     lxw_format *f[WR_K_COUNT][WR_SEV_LEVELS];
+    lxw_format *bold[WR_K_COUNT];
 } wr_formats;
 
 /* The format of kind with the fill of severity level sev (0 none, 1 + ps_severity), created on
  * first use. */
 lxw_format *ps_wr_format(wr_formats *fm, wr_kind kind, int sev);
+/* The format of kind in bold on a light grey fill (a totals row), created on first use. */
+lxw_format *ps_wr_format_total(wr_formats *fm, wr_kind kind);
 wr_kind ps_wr_kind_of(ps_field_type t);
 
 /* Writes v in a cell of kind fitting type t: numbers as numbers, dates as dates, text always as
@@ -115,10 +120,25 @@ bool ps_wr_parse_date(const char *s, lxw_datetime *dt);
 
 /* ---- findings on cells ---- */
 
+/* 错误, 警告, 提示. */
+const char *ps_wr_severity_label(ps_severity sev);
+/* Whether f points at source cell (row, col) of sheet (a finding without a sheet: any). */
+bool ps_wr_finding_at(const ps_finding *f, const char *sheet, uint32_t row, uint32_t col);
+/* Appends f as one comment line to msg (size bytes): 「错误：<message>〔<rule>〕」, the Chinese
+ * message first; on a new line when msg is not empty, cut at a UTF-8 boundary when full. */
+void ps_wr_comment_line(const ps_finding *f, char *msg, size_t size);
 /* The highest severity level (0 none, 1 + ps_severity) of findings of fl pointing at source
- * cell (row, col) of sheet; messages (each on its own line) appended to msg when not NULL. */
+ * cell (row, col) of sheet; their comment lines appended to msg when not NULL. */
 int ps_wr_cell_severity(const ps_findings *fl, const char *sheet, uint32_t row, uint32_t col, char *msg,
                         size_t msg_size);
+/* Lines text takes when wrapped in a column width characters wide (CJK counts two), at
+ * least 1: row heights are set from it, as LibreOffice does not fit rows to wrapped text of
+ * an .xlsx on load. */
+unsigned ps_wr_text_lines(const char *text, double width);
+/* The height in points of a row of that many lines (at most Excel's 409). */
+double ps_wr_row_height(unsigned lines);
+/* Writes text as the comment of a cell, its box sized to the text. */
+lxw_error ps_wr_write_comment(lxw_worksheet *ws, uint32_t row, uint16_t col, const char *text);
 
 /* ---- atomic output ---- */
 
@@ -127,7 +147,15 @@ void ps_wr_temp_path(const char *path, char *buf, size_t size);
 /* A new workbook at tmp (created now, exclusively) with fixed document properties
  * (deterministic output). NULL with *err filled when tmp cannot be created. */
 lxw_workbook *ps_wr_workbook_new(const char *tmp, bool constant_memory, const char *title, ps_error *err);
-/* Closes wb and renames tmp over path; removes tmp on any failure. */
+/* Rewrites docProps/app.xml of the closed workbook at path so that it names perfsheet, not
+ * Microsoft Excel (libxlsxwriter hard-codes that): 0, or -1 (errno may say why) when the file
+ * cannot be patched. */
+int ps_wr_fix_app_props(const char *path);
+/* An unlinked temporary file in $TMPDIR (when a writable folder) or /tmp, open for reading
+ * and writing: the merge's spill. -1 with errno on failure. */
+int ps_wr_spill_file(void);
+/* Closes wb, names perfsheet in its properties and renames tmp over path; removes tmp on any
+ * failure. */
 ps_status ps_wr_workbook_commit(lxw_workbook *wb, const char *tmp, const char *path, ps_error *err);
 
 #endif

@@ -1,6 +1,8 @@
 /* writer_xlsx.c - the standardized workbook of one document (`perfsheet convert`); see writer.h.
- * The sheet is planned first (every cell's place, value, formula, fill and comment), then
- * written in row order, then the sheet 校验结果. */
+ * The sheet is planned first (every cell's place, value, fill and comment), then written in
+ * row order, then the sheet 校验结果. No cell is a formula: every cell shows the figure the unit
+ * submitted, and a figure that disagrees with its derivation is flagged, never recomputed
+ * (docs/outputs.md). */
 #include "perfsheet/writer.h"
 
 #include "perfsheet/workbook.h"
@@ -18,7 +20,7 @@
 
 #define MSG_MAX 2048
 
-typedef enum plan_what { P_LABEL, P_HEADER, P_BLOCK_TITLE, P_VALUE } plan_what;
+typedef enum plan_what { P_LABEL, P_HEADER, P_BLOCK_TITLE, P_LEGEND, P_VALUE } plan_what;
 
 typedef struct plan_cell {
     uint32_t row;
@@ -28,29 +30,24 @@ typedef struct plan_cell {
     const char *key;   /* values: key, or column key of a table */
     const char *table; /* values of a table row */
     size_t trow;
-    const ps_value *v; /* NULL when blank */
+    const ps_value *v;         /* NULL when blank */
+    uint32_t src_row, src_col; /* the source cell: v's, or the blank cell remembered for key;
+                                  PS_NO_CELL when none */
     ps_field_type type;
-    char *formula; /* owned; "=B7+B9" */
-    double cached;
-    int sev;
+    int sev;       /* values: their findings' highest level; legend: the level shown */
+    uint16_t span; /* a text value alone in its row: merged up to this column (0: none) */
     char *comment; /* owned */
 } plan_cell;
-
-typedef struct plan_range { /* a table column in the output, for sum(table.column) */
-    const char *table, *key;
-    uint16_t col;
-    uint32_t first, last; /* rows; last < first when the table is empty */
-} plan_range;
 
 typedef struct plan {
     const wr_layout *l;
     const ps_document *doc;
     plan_cell *cells;
     size_t n, cap;
-    plan_range *ranges;
-    size_t nranges, range_cap;
     uint32_t row;
     uint16_t ncols;
+    int title_sev;       /* findings placed on the title cell: those no value cell shows */
+    char *title_comment; /* owned */
     bool nomem;
 } plan;
 
@@ -91,6 +88,13 @@ static void add_value(plan *p, uint32_t row, uint16_t col, const char *key)
     c->key = key;
     c->v = ps_document_get(p->doc, key);
     c->type = ps_wr_type(p->l, key, NULL, c->v);
+    c->src_row = c->src_col = PS_NO_CELL;
+    if (c->v) {
+        c->src_row = c->v->row;
+        c->src_col = c->v->col;
+    } else {
+        ps_document_blank_cell(p->doc, key, &c->src_row, &c->src_col);
+    }
 }
 
 static bool key_in_plan(const plan *p, const char *key)
@@ -139,20 +143,6 @@ static void plan_table(plan *p, const char *name, const wr_item *cols, size_t nc
     for (size_t c = 0; c < ncols && c < 16000; c++)
         add_label(p, p->row, (uint16_t)c, P_HEADER, cols[c].label);
     p->row++;
-    for (size_t c = 0; c < ncols && c < 16000; c++) {
-        if (p->nranges == p->range_cap) {
-            size_t cap = p->range_cap ? p->range_cap * 2 : 16;
-            plan_range *r = realloc(p->ranges, cap * sizeof *r);
-            if (!r) {
-                p->nomem = true;
-                return;
-            }
-            p->ranges = r;
-            p->range_cap = cap;
-        }
-        p->ranges[p->nranges++] =
-            (plan_range){name, cols[c].key, (uint16_t)c, p->row, (uint32_t)(p->row + rows) - 1};
-    }
     for (size_t r = 0; r < rows && p->row < LXW_ROW_MAX - 2; r++) {
         for (size_t c = 0; c < ncols && c < 16000; c++) {
             plan_cell *pc = add_cell(p, p->row, (uint16_t)c, P_VALUE);
@@ -163,334 +153,32 @@ static void plan_table(plan *p, const char *name, const wr_item *cols, size_t nc
             pc->trow = r;
             pc->v = ps_table_get(t, r, cols[c].key);
             pc->type = ps_wr_type(p->l, cols[c].key, name, pc->v);
+            pc->src_row = pc->v ? pc->v->row : PS_NO_CELL;
+            pc->src_col = pc->v ? pc->v->col : PS_NO_CELL;
         }
         p->row++;
     }
 }
 
-/* ---- formulas: a small expression language over keys (see writer_layout.c) ---- */
-
-typedef struct expr_ctx {
-    const plan *p;
-    const char *s;
-    size_t pos;
-    char out[1024];
-    size_t olen;
-    bool ok;  /* every operand resolved, no division by zero */
-    bool bad; /* a syntax error: parsing stops */
-    bool any; /* some operand has a value */
-    int depth;
-} expr_ctx;
-
-static void emit(expr_ctx *e, const char *s)
+/* The first value cell showing source cell a1 of f's sheet, or NULL. */
+static const plan_cell *cell_of_finding(const plan *p, const ps_finding *f)
 {
-    size_t n = strlen(s);
-    if (e->olen + n + 1 > sizeof e->out) {
-        e->bad = true;
-        return;
-    }
-    memcpy(e->out + e->olen, s, n + 1);
-    e->olen += n;
-}
-
-static void skip_ws(expr_ctx *e)
-{
-    while (e->s[e->pos] == ' ' || e->s[e->pos] == '\t')
-        e->pos++;
-}
-
-static bool ident_char(char c)
-{
-    return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '[' || c == ']';
-}
-
-static const plan_cell *find_key(const plan *p, const char *key)
-{
-    for (size_t i = 0; i < p->n; i++)
-        if (p->cells[i].what == P_VALUE && !p->cells[i].table && strcmp(p->cells[i].key, key) == 0)
-            return &p->cells[i];
-    return NULL;
-}
-
-static const plan_range *find_range(const plan *p, const char *ident)
-{
-    for (size_t i = 0; i < p->nranges; i++) {
-        size_t tl = strlen(p->ranges[i].table);
-        if (strncmp(ident, p->ranges[i].table, tl) == 0 && ident[tl] == '.' &&
-            strcmp(ident + tl + 1, p->ranges[i].key) == 0)
-            return &p->ranges[i];
+    uint32_t r, c;
+    if (!f->cell || !ps_cell_ref_parse(f->cell, &r, &c))
+        return NULL;
+    if (f->sheet && strcmp(f->sheet, ps_document_sheet(p->doc)) != 0)
+        return NULL;
+    for (size_t i = 0; i < p->n; i++) {
+        const plan_cell *pc = &p->cells[i];
+        if (pc->what == P_VALUE && pc->src_row == r && pc->src_col == c)
+            return pc;
     }
     return NULL;
 }
 
-static double expr_sum(expr_ctx *e);
-
-/* coalesce(x, y, …) after its "(": the first argument that is valid and has a value; only
- * that argument goes into the formula. */
-static double expr_coalesce(expr_ctx *e)
-{
-    bool chosen = false;
-    double value = 0;
-    for (;;) {
-        if (e->depth > 32) {
-            e->bad = true;
-            return 0;
-        }
-        expr_ctx sub = {.p = e->p, .s = e->s, .pos = e->pos, .ok = true, .depth = e->depth + 1};
-        double v = expr_sum(&sub);
-        e->pos = sub.pos;
-        if (sub.bad) {
-            e->bad = true;
-            return 0;
-        }
-        if (!chosen && sub.ok && sub.any) {
-            chosen = true;
-            value = v;
-            emit(e, "(");
-            emit(e, sub.out);
-            emit(e, ")");
-            e->any = true;
-        }
-        skip_ws(e);
-        char c = e->s[e->pos];
-        if (c == ',') {
-            e->pos++;
-            continue;
-        }
-        if (c == ')') {
-            e->pos++;
-            break;
-        }
-        e->bad = true;
-        return 0;
-    }
-    if (!chosen)
-        e->ok = false;
-    return value;
-}
-
-/* A key or table column: emits its reference, returns its value (blank = 0). */
-static double expr_ident(expr_ctx *e, const char *ident, bool in_sum)
-{
-    char ref[40];
-    const plan_cell *c = find_key(e->p, ident);
-    if (c) {
-        ps_cell_ref(c->row, c->col, ref, sizeof ref);
-        emit(e, ref);
-        if (c->v && c->v->has_number) {
-            e->any = true;
-            return c->v->number;
-        }
-        return 0;
-    }
-    const plan_range *r = in_sum ? find_range(e->p, ident) : NULL;
-    if (r && r->last >= r->first) {
-        char a[20], b[20];
-        snprintf(ref, sizeof ref, "%s:%s", ps_cell_ref(r->first, r->col, a, sizeof a),
-                 ps_cell_ref(r->last, r->col, b, sizeof b));
-        emit(e, ref);
-        const ps_table *t = ps_document_table(e->p->doc, r->table);
-        double sum = 0;
-        for (size_t i = 0; t && i < ps_table_row_count(t); i++) {
-            const ps_value *v = ps_table_get(t, i, r->key);
-            if (v && v->has_number) {
-                sum += v->number;
-                e->any = true;
-            }
-        }
-        return sum;
-    }
-    e->ok = false; /* unknown key, or an empty table */
-    return 0;
-}
-
-static double expr_factor(expr_ctx *e)
-{
-    skip_ws(e);
-    const char *s = e->s + e->pos;
-    if (*s == '(') {
-        if (++e->depth > 32) {
-            e->bad = true;
-            return 0;
-        }
-        e->pos++;
-        emit(e, "(");
-        double v = expr_sum(e);
-        skip_ws(e);
-        if (e->s[e->pos] != ')') {
-            e->bad = true;
-            return 0;
-        }
-        e->pos++;
-        e->depth--;
-        emit(e, ")");
-        return v;
-    }
-    if (*s == '-') {
-        if (++e->depth > 32) {
-            e->bad = true;
-            return 0;
-        }
-        e->pos++;
-        emit(e, "-");
-        double v = -expr_factor(e);
-        e->depth--;
-        return v;
-    }
-    if (isdigit((unsigned char)*s)) {
-        char *end;
-        double v = strtod(s, &end);
-        char num[64];
-        snprintf(num, sizeof num, "%.*s", (int)(end - s), s);
-        emit(e, num);
-        e->pos += (size_t)(end - s);
-        return v;
-    }
-    size_t n = 0;
-    while (ident_char(s[n]))
-        n++;
-    if (n == 0 || n >= 256) {
-        e->bad = true;
-        return 0;
-    }
-    char ident[256];
-    memcpy(ident, s, n);
-    ident[n] = '\0';
-    e->pos += n;
-    skip_ws(e);
-    if (strcmp(ident, "coalesce") == 0 && e->s[e->pos] == '(') {
-        e->pos++;
-        return expr_coalesce(e);
-    }
-    if (strcmp(ident, "sum") == 0 && e->s[e->pos] == '(') {
-        e->pos++;
-        emit(e, "SUM(");
-        double total = 0;
-        for (;;) {
-            skip_ws(e);
-            const char *a = e->s + e->pos;
-            size_t an = 0;
-            while (ident_char(a[an]))
-                an++;
-            if (an == 0 || an >= sizeof ident) {
-                e->bad = true;
-                return 0;
-            }
-            memcpy(ident, a, an);
-            ident[an] = '\0';
-            e->pos += an;
-            total += expr_ident(e, ident, true);
-            skip_ws(e);
-            if (e->s[e->pos] == ',') {
-                e->pos++;
-                emit(e, ",");
-                continue;
-            }
-            if (e->s[e->pos] == ')') {
-                e->pos++;
-                emit(e, ")");
-                return total;
-            }
-            e->bad = true;
-            return 0;
-        }
-    }
-    return expr_ident(e, ident, false);
-}
-
-static double expr_product(expr_ctx *e)
-{
-    double v = expr_factor(e);
-    for (;;) {
-        skip_ws(e);
-        char op = e->s[e->pos];
-        if (e->bad || (op != '*' && op != '/'))
-            return v;
-        e->pos++;
-        emit(e, op == '*' ? "*" : "/");
-        double r = expr_factor(e);
-        if (op == '*')
-            v *= r;
-        else if (r == 0)
-            e->ok = false; /* would show #DIV/0! */
-        else
-            v /= r;
-    }
-}
-
-static double expr_sum(expr_ctx *e)
-{
-    double v = expr_product(e);
-    for (;;) {
-        skip_ws(e);
-        char op = e->s[e->pos];
-        if (e->bad || (op != '+' && op != '-'))
-            return v;
-        e->pos++;
-        emit(e, op == '+' ? "+" : "-");
-        double r = expr_product(e);
-        v = op == '+' ? v + r : v - r;
-    }
-}
-
-/* Replaces every ".*" of s by "." suffix into buf. */
-static bool expand_star(const char *s, const char *suffix, char *buf, size_t size)
-{
-    size_t o = 0;
-    for (size_t i = 0; s[i]; i++) {
-        const char *piece = (s[i] == '*' && i > 0 && s[i - 1] == '.') ? suffix : NULL;
-        size_t n = piece ? strlen(piece) : 1;
-        if (o + n + 1 > size)
-            return false;
-        memcpy(buf + o, piece ? piece : s + i, n);
-        o += n;
-    }
-    buf[o] = '\0';
-    return true;
-}
-
-static void apply_formula(plan *p, const char *target, const char *expr)
-{
-    plan_cell *c = (plan_cell *)find_key(p, target);
-    if (!c || c->formula)
-        return;
-    expr_ctx e = {.p = p, .s = expr, .ok = true};
-    emit(&e, "=");
-    double v = expr_sum(&e);
-    skip_ws(&e);
-    if (!e.ok || e.bad || e.s[e.pos] != '\0' || !e.any || !isfinite(v))
-        return;
-    if (!(c->formula = strdup(e.out))) {
-        p->nomem = true;
-        return;
-    }
-    /* The cached value is the document's as written, so a wrong total shows as it was. */
-    c->cached = c->v && c->v->has_number && isfinite(c->v->number) ? c->v->number : v;
-}
-
-static void plan_formulas(plan *p)
-{
-    const wr_layout *l = p->l;
-    for (size_t i = 0; i < l->nformulas; i++) {
-        const wr_formula *f = &l->formulas[i];
-        if (!strstr(f->target, ".*")) {
-            apply_formula(p, f->target, f->expr);
-            continue;
-        }
-        for (size_t b = 0; b < l->nblocks; b++) {
-            if (l->blocks[b].kind != WR_GRID)
-                continue;
-            for (size_t c = 0; c < l->blocks[b].ncols; c++) {
-                char t[256], x[1024];
-                const char *suffix = l->blocks[b].cols[c].key;
-                if (expand_star(f->target, suffix, t, sizeof t) && expand_star(f->expr, suffix, x, sizeof x))
-                    apply_formula(p, t, x);
-            }
-        }
-    }
-}
-
-/* Fills and comments of value cells whose source cell has findings. */
+/* Fills and comments of value cells whose source cell (or remembered blank cell) has findings;
+ * a finding no value cell shows goes on the title cell, so that each finding is at a
+ * commented cell. */
 static void plan_findings(plan *p)
 {
     const ps_findings *fl = ps_document_findings_const(p->doc);
@@ -500,33 +188,54 @@ static void plan_findings(plan *p)
     char msg[MSG_MAX];
     for (size_t i = 0; i < p->n; i++) {
         plan_cell *c = &p->cells[i];
-        if (c->what != P_VALUE || !c->v || c->v->row == PS_NO_CELL)
+        if (c->what != P_VALUE || c->src_row == PS_NO_CELL)
             continue;
         msg[0] = '\0';
-        c->sev = ps_wr_cell_severity(fl, sheet, c->v->row, c->v->col, msg, sizeof msg);
+        c->sev = ps_wr_cell_severity(fl, sheet, c->src_row, c->src_col, msg, sizeof msg);
         ps_wr_sanitize(msg);
         if (c->sev && !(c->comment = strdup(msg)))
             p->nomem = true;
     }
-}
-
-static const plan_cell *cell_of_source(const plan *p, const char *a1)
-{
-    uint32_t r, c;
-    if (!a1 || !ps_cell_ref_parse(a1, &r, &c))
-        return NULL;
-    for (size_t i = 0; i < p->n; i++) {
-        const plan_cell *pc = &p->cells[i];
-        if (pc->what == P_VALUE && pc->v && pc->v->row == r && pc->v->col == c)
-            return pc;
+    msg[0] = '\0';
+    for (size_t i = 0; i < ps_findings_count(fl); i++) {
+        const ps_finding *f = ps_findings_at(fl, i);
+        if (cell_of_finding(p, f))
+            continue;
+        char line[MSG_MAX] = "";
+        ps_wr_comment_line(f, line, sizeof line);
+        if (f->cell) {
+            size_t used = strlen(line);
+            snprintf(line + used, sizeof line - used, "（源单元格 %s!%s）", f->sheet ? f->sheet : sheet,
+                     f->cell);
+            ps_wr_utf8_trim_tail(line);
+        }
+        size_t used = strlen(msg);
+        snprintf(msg + used, sizeof msg - used, "%s%s", used ? "\n" : "", line);
+        ps_wr_utf8_trim_tail(msg);
+        if ((int)f->severity + 1 > p->title_sev)
+            p->title_sev = (int)f->severity + 1;
     }
-    return NULL;
+    if (p->title_sev) {
+        ps_wr_sanitize(msg);
+        if (!(p->title_comment = strdup(msg)))
+            p->nomem = true;
+    }
 }
 
 static ps_status build_plan(plan *p, ps_arena *a)
 {
     const wr_layout *l = p->l;
-    p->row = 1; /* row 0: title */
+    /* row 0: title; row 1: what the fills mean */
+    add_label(p, 1, 0, P_LABEL, "标色说明（详见批注）");
+    static const char *const legend[] = {"提示", "警告", "错误"};
+    for (int k = 3; k >= 1; k--) {
+        plan_cell *c = add_cell(p, 1, (uint16_t)(4 - k), P_LEGEND);
+        if (c) {
+            c->text = legend[k - 1];
+            c->sev = k;
+        }
+    }
+    p->row = 2;
     for (size_t i = 0; i < l->nheader; i++) {
         add_label(p, p->row, 0, P_LABEL, l->header[i].label);
         add_value(p, p->row, 1, l->header[i].key);
@@ -584,20 +293,55 @@ static ps_status build_plan(plan *p, ps_arena *a)
     if (p->ncols < 2)
         p->ncols = 2;
     if (!p->nomem)
-        plan_formulas(p);
-    if (!p->nomem)
         plan_findings(p);
     return p->nomem ? PS_ERR_NOMEM : PS_OK;
 }
 
 static void plan_free(plan *p)
 {
-    for (size_t i = 0; i < p->n; i++) {
-        free(p->cells[i].formula);
+    for (size_t i = 0; i < p->n; i++)
         free(p->cells[i].comment);
-    }
     free(p->cells);
-    free(p->ranges);
+    free(p->title_comment);
+}
+
+#define LABEL_WIDTH 34
+#define VALUE_WIDTH 16
+
+/* The text a cell shows when it is written as a string (labels, text values), else NULL. */
+static const char *shown_text(const plan_cell *c)
+{
+    if (c->what != P_VALUE)
+        return c->text;
+    if (!c->v)
+        return NULL;
+    wr_kind k = ps_wr_kind_of(c->type);
+    if (k != WR_K_TEXT || (c->type == PS_TYPE_TARGET && c->v->has_number && !c->v->comparator))
+        return NULL;
+    return c->v->text ? c->v->text : c->v->raw;
+}
+
+/* Long text values alone in their row span the sheet's width; every row gets the height its
+ * wrapped text needs. heights[row] in lines. */
+static void plan_text_layout(plan *p, unsigned *lines)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        plan_cell *c = &p->cells[i];
+        const char *t = shown_text(c);
+        if (c->what == P_VALUE && c->col == 1 && p->ncols > 2 && t && ps_wr_text_lines(t, VALUE_WIDTH) > 1) {
+            bool alone = true;
+            for (size_t j = 0; j < p->n && alone; j++)
+                alone = !(p->cells[j].row == c->row && p->cells[j].col > 1);
+            if (alone)
+                c->span = (uint16_t)(p->ncols - 1);
+        }
+        if (c->what == P_BLOCK_TITLE || c->what == P_LEGEND)
+            continue;
+        double width = c->col == 0 ? LABEL_WIDTH : c->span ? VALUE_WIDTH * (c->span) : VALUE_WIDTH;
+        unsigned n = ps_wr_text_lines(t, width);
+        if (n > lines[c->row])
+            lines[c->row] = n;
+    }
 }
 
 static lxw_error write_cell(lxw_worksheet *ws, const plan_cell *c, wr_formats *fm)
@@ -612,31 +356,45 @@ static lxw_error write_cell(lxw_worksheet *ws, const plan_cell *c, wr_formats *f
     case P_BLOCK_TITLE:
         return ps_wr_write_string(ws, c->row, c->col, c->text ? c->text : "",
                                   ps_wr_format(fm, WR_K_TOTAL, 0));
+    case P_LEGEND:
+        return ps_wr_write_string(ws, c->row, c->col, c->text, ps_wr_format(fm, WR_K_HEADER, c->sev));
     case P_VALUE: break;
     }
-    lxw_error e;
-    if (c->formula) {
-        wr_kind k = ps_wr_kind_of(c->type);
-        if (k == WR_K_TEXT || k == WR_K_DATE)
-            k = WR_K_NUMBER;
-        e = worksheet_write_formula_num(ws, c->row, c->col, c->formula, ps_wr_format(fm, k, c->sev),
-                                        c->cached);
-    } else {
+    lxw_error e = LXW_NO_ERROR;
+    if (c->span)
+        e = worksheet_merge_range(ws, c->row, c->col, c->row, c->span, "",
+                                  ps_wr_format(fm, WR_K_TEXT, c->sev));
+    if (e == LXW_NO_ERROR)
         e = ps_wr_write_value(ws, c->row, c->col, c->v, c->type, fm, c->sev);
-    }
     if (e == LXW_NO_ERROR && c->comment)
-        e = worksheet_write_comment(ws, c->row, c->col, c->comment);
+        e = ps_wr_write_comment(ws, c->row, c->col, c->comment);
     return e;
 }
 
-static void write_scalar(lxw_worksheet *ws, uint32_t row, uint16_t col, const ps_scalar *s, lxw_format *f)
+/* An expected or actual value in the number format of the cell it is about. */
+static void write_scalar(lxw_worksheet *ws, uint32_t row, uint16_t col, const ps_scalar *s, wr_formats *fm,
+                         wr_kind kind)
 {
-    if (s->kind == PS_SCALAR_NUMBER)
-        worksheet_write_number(ws, row, col, s->number, f);
+    if (s->kind == PS_SCALAR_NUMBER && isfinite(s->number))
+        worksheet_write_number(ws, row, col, s->number, ps_wr_format(fm, kind, 0));
     else if (s->kind == PS_SCALAR_TEXT && s->text)
-        ps_wr_write_string(ws, row, col, s->text, f);
+        ps_wr_write_string(ws, row, col, s->text, ps_wr_format(fm, WR_K_TEXT, 0));
     else
-        worksheet_write_blank(ws, row, col, f);
+        worksheet_write_blank(ws, row, col, ps_wr_format(fm, WR_K_TEXT, 0));
+}
+
+/* "internal:'<sheet>'!<A1>" of a cell of sheet, apostrophes doubled. */
+static void internal_link(const char *sheet, uint32_t row, uint16_t col, char *buf, size_t size)
+{
+    char quoted[2 * WRITER_SHEET_BYTES + 8], a1[20];
+    size_t o = 0;
+    for (const char *s = sheet; *s && o + 3 < sizeof quoted; s++) {
+        if (*s == '\'')
+            quoted[o++] = '\'';
+        quoted[o++] = *s;
+    }
+    quoted[o] = '\0';
+    snprintf(buf, size, "internal:'%s'!%s", quoted, ps_cell_ref(row, col, a1, sizeof a1));
 }
 
 static lxw_error write_findings_sheet(lxw_workbook *wb, const plan *p, const char *data_sheet, wr_formats *fm)
@@ -646,33 +404,45 @@ static lxw_error write_findings_sheet(lxw_workbook *wb, const plan *p, const cha
         return LXW_ERROR_MEMORY_MALLOC_FAILED;
     static const char *const heads[] = {"严重程度",     "规则", "工作表", "源单元格",
                                         "标准表单元格", "说明", "期望值", "实际值"};
-    static const double widths[] = {10, 22, 14, 10, 14, 70, 14, 14};
+    static const double widths[] = {9, 20, 12, 9, 16, 72, 12, 12};
     for (uint16_t c = 0; c < 8; c++) {
         ps_wr_write_string(ws, 0, c, heads[c], ps_wr_format(fm, WR_K_HEADER, 0));
         worksheet_set_column(ws, c, c, widths[c], NULL);
     }
     worksheet_freeze_panes(ws, 1, 0);
+    worksheet_set_landscape(ws);
+    worksheet_set_paper(ws, 9); /* A4 */
+    worksheet_fit_to_pages(ws, 1, 0);
+    worksheet_repeat_rows(ws, 0, 0);
     const ps_findings *fl = ps_document_findings_const(p->doc);
     size_t n = fl ? ps_findings_count(fl) : 0;
-    lxw_format *text = ps_wr_format(fm, WR_K_TEXT, 0), *num = ps_wr_format(fm, WR_K_NUMBER, 0);
+    lxw_format *text = ps_wr_format(fm, WR_K_TEXT, 0);
     for (size_t i = 0; i < n && i < LXW_ROW_MAX - 2; i++) {
         const ps_finding *f = ps_findings_at(fl, i);
         uint32_t r = (uint32_t)i + 1;
         int sev = (int)f->severity + 1;
-        ps_wr_write_string(ws, r, 0, ps_severity_name(f->severity), ps_wr_format(fm, WR_K_TEXT, sev));
+        ps_wr_write_string(ws, r, 0, ps_wr_severity_label(f->severity), ps_wr_format(fm, WR_K_TEXT, sev));
         ps_wr_write_string(ws, r, 1, f->rule, text);
         ps_wr_write_string(ws, r, 2, f->sheet ? f->sheet : "", text);
         ps_wr_write_string(ws, r, 3, f->cell ? f->cell : "", text);
-        const plan_cell *pc = cell_of_source(p, f->cell);
-        char ref[80] = "";
-        if (pc) {
-            char a1[20];
-            snprintf(ref, sizeof ref, "%s!%s", data_sheet, ps_cell_ref(pc->row, pc->col, a1, sizeof a1));
-        }
-        ps_wr_write_string(ws, r, 4, ref, text);
+        /* the cell that shows it: its value cell, else the title cell that lists it */
+        const plan_cell *pc = cell_of_finding(p, f);
+        uint32_t tr = pc ? pc->row : 0;
+        uint16_t tc = pc ? pc->col : 0;
+        char url[2 * WRITER_SHEET_BYTES + 64], shown[WRITER_SHEET_BYTES + 32], a1[20];
+        internal_link(data_sheet, tr, tc, url, sizeof url);
+        snprintf(shown, sizeof shown, "%s!%s", data_sheet, ps_cell_ref(tr, tc, a1, sizeof a1));
+        if (worksheet_write_url_opt(ws, r, 4, url, ps_wr_format(fm, WR_K_LINK, 0), shown, "转到该单元格") !=
+            LXW_NO_ERROR)
+            ps_wr_write_string(ws, r, 4, shown, text); /* beyond Excel's 65,530 links */
         ps_wr_write_string(ws, r, 5, f->message, text);
-        write_scalar(ws, r, 6, &f->expected, num);
-        write_scalar(ws, r, 7, &f->actual, num);
+        if (ps_wr_text_lines(f->message, widths[5]) > 1)
+            worksheet_set_row(ws, r, ps_wr_row_height(ps_wr_text_lines(f->message, widths[5])), NULL);
+        wr_kind kind = pc ? ps_wr_kind_of(pc->type) : WR_K_NUMBER;
+        if (kind == WR_K_TEXT || kind == WR_K_DATE)
+            kind = WR_K_NUMBER;
+        write_scalar(ws, r, 6, &f->expected, fm, kind);
+        write_scalar(ws, r, 7, &f->actual, fm, kind);
     }
     if (n)
         worksheet_autofilter(ws, 0, 0, (lxw_row_t)(n < LXW_ROW_MAX - 2 ? n : LXW_ROW_MAX - 2), 7);
@@ -725,13 +495,28 @@ ps_status ps_writer_convert(const ps_mapping *m, const ps_document *doc, const c
     lxw_error e = ws ? LXW_NO_ERROR : LXW_ERROR_MEMORY_MALLOC_FAILED;
     if (ws) {
         worksheet_set_comments_author(ws, "perfsheet");
-        worksheet_set_column(ws, 0, 0, 34, NULL);
-        worksheet_set_column(ws, 1, p.ncols > 1 ? p.ncols - 1 : 1, 16, NULL);
-        if (p.ncols > 1)
-            e = worksheet_merge_range(ws, 0, 0, 0, (lxw_col_t)(p.ncols - 1), l->title,
-                                      ps_wr_format(&fm, WR_K_TITLE, 0));
+        worksheet_set_column(ws, 0, 0, LABEL_WIDTH, NULL);
+        worksheet_set_column(ws, 1, p.ncols > 1 ? p.ncols - 1 : 1, VALUE_WIDTH, NULL);
+        unsigned *lines = calloc(p.row + 1, sizeof *lines);
+        if (!lines)
+            e = LXW_ERROR_MEMORY_MALLOC_FAILED;
         else
-            e = ps_wr_write_string(ws, 0, 0, l->title, ps_wr_format(&fm, WR_K_TITLE, 0));
+            plan_text_layout(&p, lines);
+        for (uint32_t r = 2; lines && r <= p.row; r++)
+            if (lines[r] > 1)
+                worksheet_set_row(ws, r, ps_wr_row_height(lines[r]), NULL);
+        free(lines);
+        worksheet_set_paper(ws, 9); /* A4, one page wide */
+        worksheet_fit_to_pages(ws, 1, 0);
+        if (p.ncols > 5)
+            worksheet_set_landscape(ws);
+        if (e == LXW_NO_ERROR && p.ncols > 1)
+            e = worksheet_merge_range(ws, 0, 0, 0, (lxw_col_t)(p.ncols - 1), l->title,
+                                      ps_wr_format(&fm, WR_K_TITLE, p.title_sev));
+        else if (e == LXW_NO_ERROR)
+            e = ps_wr_write_string(ws, 0, 0, l->title, ps_wr_format(&fm, WR_K_TITLE, p.title_sev));
+        if (e == LXW_NO_ERROR && p.title_comment)
+            e = ps_wr_write_comment(ws, 0, 0, p.title_comment);
         for (size_t i = 0; i < p.n && e == LXW_NO_ERROR; i++)
             e = write_cell(ws, &p.cells[i], &fm);
     }

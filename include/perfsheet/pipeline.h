@@ -31,6 +31,7 @@
 
 #include "perfsheet/document.h"
 #include "perfsheet/error.h"
+#include "perfsheet/merge.h"
 #include "perfsheet/finding.h"
 #include "perfsheet/mapping.h"
 #include "perfsheet/reader.h"
@@ -140,6 +141,7 @@ typedef struct ps_pipeline_summary {
         char id[32];
         size_t n;
     } by_template[16]; /* documents by template, in order of first appearance */
+    char spread[512];  /* merge: the parts that took more than one sheet ("" when none) */
 } ps_pipeline_summary;
 
 /* Runs the batch of cfg (borrowed) into sink (borrowed; not freed). Fills *summary. Returns
@@ -160,6 +162,8 @@ void ps_pipeline_notice(ps_pipeline *p, const char *subject, const char *fmt, ..
     __attribute__((format(printf, 3, 4)));
 void ps_pipeline_output(ps_pipeline *p, const char *path);
 void ps_pipeline_trouble(ps_pipeline *p); /* the run is troubled, nothing said */
+/* The output's parts spread over several sheets, for the summary line (copied). */
+void ps_pipeline_set_spread(ps_pipeline *p, const char *spread);
 
 /* ---- the sinks: one file each; the caller frees them with ps_sink_free ---- */
 
@@ -170,7 +174,7 @@ ps_sink *ps_sink_json_new(ps_pipeline_work work, FILE *out);
 /* convert: one standardized workbook per document in dir, plus dir/findings.jsonl. */
 ps_sink *ps_sink_convert_new(const char *dir);
 /* merge: the consolidated workbook at path (merge.h). */
-ps_sink *ps_sink_merge_new(const char *path);
+ps_sink *ps_sink_merge_new(const char *path, const ps_merge_options *opt);
 /* merge -o OUT.sqlite: the batch as a SQLite database at path (sqlite_out.h). */
 ps_sink *ps_sink_sqlite_new(const char *path);
 

@@ -1,7 +1,8 @@
-/* writer.h - the standardized workbook of one document (`perfsheet convert`): title, header
- * rows, the template's fields in the mapping's order as typed cells, its tables, derived
- * cells as live formulas carrying the document's values, flagged cells filled by severity
- * with a comment, and a sheet 校验结果 listing the document's findings.
+/* writer.h - the standardized workbook of one document (`perfsheet convert`): title, a legend
+ * of the fills, header rows, the template's fields in the mapping's order as typed cells, its
+ * tables, no formula (every cell shows the figure submitted), flagged cells — a blank one too —
+ * filled by severity with the findings as a comment, and a sheet 校验结果 listing the
+ * document's findings, each linked to its cell (docs/outputs.md).
  * The layout comes from the mapping: its field list, refined by an optional `layout:`
  * section (docs/mapping.md); no template is known to C. Output is deterministic: the same
  * document gives a byte-identical file. */

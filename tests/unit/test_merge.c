@@ -1,7 +1,8 @@
-/* test_merge.c - the consolidated workbook of real samples: one 汇总 row per unit, a totals
- * row of SUM formulas whose cached values are the sums, 指标明细 in long format, 校验结果 with
- * every finding and the duplicate, 文件 with the unreadable file, flagged values filled,
- * byte-identical re-runs. Read back with openpyxl (tests/cli/readback.py). */
+/* test_merge.c - the consolidated workbook of real samples: one 汇总 row per unit in the order
+ * units first appear, a 合计 row of sums and ratios of sums (no formula), 指标明细 in long
+ * format, 校验结果 with every finding and the duplicate once (which file won and why), 文件
+ * with the unreadable file, flagged values filled and commented, byte-identical re-runs. Read
+ * back with openpyxl (tests/cli/readback.py). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,17 +123,23 @@ static int row_of(const readback *rb, const char *sheet, const char *text)
     return atoi(p);
 }
 
-/* The column letters of the header cell text in row 1 of sheet. */
-static const char *col_of(const readback *rb, const char *sheet, const char *text, char *buf)
+/* The column letters of the header cell text in row `row` of sheet. */
+static const char *col_of(const readback *rb, const char *sheet, const char *text, int row, char *buf)
 {
-    const rb_cell *c = readback_find_text(rb, sheet, text);
+    const rb_cell *c = NULL;
+    for (size_t i = 0; i < rb->n && !c; i++) {
+        const rb_cell *x = &rb->cells[i];
+        size_t n = strlen(sheet);
+        if (!strncmp(x->ref, sheet, n) && x->ref[n] == '!' && !strcmp(x->value, text) &&
+            atoi(x->ref + n + 1 + strspn(x->ref + n + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")) == row)
+            c = x;
+    }
     assert_non_null(c);
     const char *p = strrchr(c->ref, '!') + 1;
     size_t n = 0;
     while (p[n] >= 'A' && p[n] <= 'Z')
         buf[n] = p[n], n++;
     buf[n] = '\0';
-    assert_string_equal(p + n, "1");
     return buf;
 }
 
@@ -141,6 +148,12 @@ static const rb_cell *at(const readback *rb, const char *sheet, const char *col,
     char ref[200];
     snprintf(ref, sizeof ref, "%s!%s%d", sheet, col, row);
     return readback_get(rb, ref);
+}
+
+static double num_at(const readback *rb, const char *sheet, const char *col, int row)
+{
+    const rb_cell *c = at(rb, sheet, col, row);
+    return c && c->kind[0] == 'n' ? atof(c->value) : 0;
 }
 
 static void test_merge_samples(void **state)
@@ -157,59 +170,98 @@ static void test_merge_samples(void **state)
     readback rb;
     assert_true(readback_load(&rb, a));
     const char *zs = "汇总-自评表";
-    char col[8], ucol[8];
-    /* header frozen below row 1 and right of 文件/填报单位/年度 */
+    char col[8], bcol[8], wcol[8];
+    /* title, legend, 合计 and header frozen above row 5, 填报单位 frozen at the left */
     bool frozen = false;
     for (size_t i = 0; i < rb.nfreeze; i++)
-        frozen |= strcmp(rb.freeze[i], "汇总-自评表 D2") == 0;
+        frozen |= strcmp(rb.freeze[i], "汇总-自评表 B5") == 0;
     assert_true(frozen);
-    /* one row per distinct unit document: 衡阳, 青溪, 云台, 石湾, 梅岭, then 合计 */
-    int total_row = row_of(&rb, zs, "合计");
-    assert_int_equal(total_row, 7);
-    col_of(&rb, zs, "填报单位", ucol);
-    assert_string_equal(at(&rb, zs, ucol, 2)->value, "衡阳县医疗保障事务中心");
-    assert_string_equal(at(&rb, zs, ucol, 6)->value, "梅岭县医疗保障局");
-    /* totals: a live SUM over the unit rows, its cached value the sum */
-    col_of(&rb, zs, "全年执行数", col);
-    const rb_cell *t = at(&rb, zs, col, total_row);
+    assert_string_equal(at(&rb, zs, "A", 4)->value, "填报单位");
+    assert_string_equal(at(&rb, zs, "B", 4)->value, "年度");
+    assert_string_equal(at(&rb, zs, "B", 2)->value, "错误");
+    assert_string_equal(at(&rb, zs, "B", 2)->fill, "FFFFC7CE");
+    /* one row per distinct unit, in the order units first appear: 衡阳, 青溪, 云台, 石湾, 梅岭 */
+    assert_string_equal(at(&rb, zs, "A", 5)->value, "衡阳县医疗保障事务中心");
+    assert_string_equal(at(&rb, zs, "A", 6)->value, "青溪县医疗保障局");
+    assert_string_equal(at(&rb, zs, "A", 8)->value, "石湾县医疗保障局");
+    assert_string_equal(at(&rb, zs, "A", 9)->value, "梅岭县医疗保障局");
+    assert_null(at(&rb, zs, "A", 10));
+    /* the file last: the duplicate 自评表 of 衡阳 comes from zpb.xlsx (same 填报时间, later file) */
+    const rb_cell *last = NULL;
+    for (size_t i = 0; i < rb.n; i++)
+        if (!strncmp(rb.cells[i].ref, "汇总-自评表!", strlen("汇总-自评表!")) &&
+            atoi(rb.cells[i].ref + strlen("汇总-自评表!") +
+                 strspn(rb.cells[i].ref + strlen("汇总-自评表!"), "ABCDEFGHIJKLMNOPQRSTUVWXYZ")) == 5)
+            last = &rb.cells[i];
+    assert_non_null(last);
+    assert_string_equal(last->value, "samples/hengyang-county-2021/zpb.xlsx");
+    /* 合计 above the header: money summed, 执行率 from the sums, scores not summed */
+    assert_string_equal(at(&rb, zs, "A", 3)->value, "合计（5 个单位）");
+    col_of(&rb, zs, "全年执行数", 4, col);
+    col_of(&rb, zs, "全年预算数", 4, bcol);
+    double sum = 0, budget = 0;
+    for (int r = 5; r <= 9; r++) {
+        sum += num_at(&rb, zs, col, r);
+        budget += num_at(&rb, zs, bcol, r);
+    }
+    const rb_cell *t = at(&rb, zs, col, 3);
     assert_non_null(t);
-    assert_string_equal(t->kind, "f");
-    char want[64];
-    snprintf(want, sizeof want, "=SUM(%s2:%s6)", col, col);
-    assert_string_equal(t->formula, want);
+    assert_string_equal(t->kind, "n");
     assert_true(fabs(atof(t->value) - WANT_EXECUTED) < 1e-6);
-    double sum = 0;
-    for (int r = 2; r <= 6; r++)
-        sum += atof(at(&rb, zs, col, r)->value);
     assert_true(fabs(sum - atof(t->value)) < 1e-6);
-    /* rates are not summed */
-    col_of(&rb, zs, "执行率", col);
-    assert_null(at(&rb, zs, col, total_row));
-    /* 石湾's 执行率 (F6, zpb.rate) is filled red in 汇总 */
-    const rb_cell *rate = at(&rb, zs, col, 5);
-    assert_string_equal(at(&rb, zs, ucol, 5)->value, "石湾县医疗保障局");
+    col_of(&rb, zs, "执行率", 4, col);
+    t = at(&rb, zs, col, 3);
+    assert_non_null(t);
+    assert_string_equal(t->numfmt, "0.00%");
+    assert_true(fabs(atof(t->value) - sum / budget) < 1e-12);
+    col_of(&rb, zs, "总分得分", 4, wcol);
+    assert_true(at(&rb, zs, wcol, 3) == NULL || !at(&rb, zs, wcol, 3)->value[0]);
+    col_of(&rb, zs, "三级指标个数", 4, wcol);
+    assert_true(at(&rb, zs, wcol, 3) == NULL || !at(&rb, zs, wcol, 3)->value[0]);
+    /* each 一级指标's score has its column */
+    col_of(&rb, zs, "产出指标得分", 4, wcol);
+    assert_string_equal(at(&rb, zs, wcol, 8)->kind, "n");
+    /* 石湾's 执行率 (F6, zpb.rate) is filled red in 汇总, the message first in its comment */
+    const rb_cell *rate = at(&rb, zs, col, 8);
     assert_string_equal(rate->numfmt, "0.00%");
     assert_string_equal(rate->fill, "FFFFC7CE");
-    assert_string_equal(at(&rb, zs, col, 3)->fill, ""); /* 青溪: clean */
-    /* 指标明细: every indicator of the five, long format */
+    assert_true(strncmp(rate->comment, "错误：执行率应为", strlen("错误：执行率应为")) == 0);
+    assert_string_equal(at(&rb, zs, col, 6)->fill, ""); /* 青溪: clean */
+    /* no formula anywhere */
+    for (size_t i = 0; i < rb.n; i++)
+        assert_string_not_equal(rb.cells[i].kind, "f");
+    /* 指标明细: every indicator of the five, long format, numbers as numbers */
     assert_int_equal(readback_count_prefix(&rb, "指标明细!A"), 1 + WANT_INDICATORS);
     assert_string_equal(readback_get(&rb, "指标明细!A2")->value, "衡阳县医疗保障事务中心");
-    /* 校验结果: the duplicate, the rate finding with its source cell */
+    col_of(&rb, "指标明细", "指标值", 1, wcol);
+    size_t numbers = 0;
+    for (int r = 2; r <= 1 + WANT_INDICATORS; r++)
+        numbers += at(&rb, "指标明细", wcol, r) && at(&rb, "指标明细", wcol, r)->kind[0] == 'n';
+    assert_true(numbers >= 25); /* "800", "100%" …; "≥98%", "78家" stay text */
+    /* 校验结果: the duplicate once, saying which file won and why */
     int dup = row_of(&rb, "校验结果", "merge.duplicate");
     assert_true(dup > 1);
-    assert_string_equal(at(&rb, "校验结果", "A", dup)->value, "samples/hengyang-county-2021/zpb.xlsx");
-    assert_string_equal(at(&rb, "校验结果", "F", dup)->value, "warning");
+    assert_string_equal(at(&rb, "校验结果", "K", dup)->value, "samples/hengyang-county-2021/both.xls");
+    assert_string_equal(at(&rb, "校验结果", "F", dup)->value, "警告");
+    assert_non_null(strstr(at(&rb, "校验结果", "H", dup)->value, "samples/hengyang-county-2021/zpb.xlsx"));
+    assert_non_null(strstr(at(&rb, "校验结果", "H", dup)->value, "靠后"));
     int rr = row_of(&rb, "校验结果", "zpb.rate");
     assert_true(rr > 1);
-    assert_string_equal(at(&rb, "校验结果", "B", rr)->value, "石湾县医疗保障局");
+    assert_string_equal(at(&rb, "校验结果", "A", rr)->value, "石湾县医疗保障局");
     assert_string_equal(at(&rb, "校验结果", "D", rr)->value, "F6");
-    assert_string_equal(at(&rb, "校验结果", "F", rr)->value, "error");
-    /* 文件: every input, the empty file as an error with its code */
-    assert_int_equal(readback_count_prefix(&rb, "文件!A"), 1 + NINPUTS);
+    assert_string_equal(at(&rb, "校验结果", "F", rr)->value, "错误");
+    char where[64];
+    snprintf(where, sizeof where, "汇总-自评表!%s8", col);
+    assert_string_equal(at(&rb, "校验结果", "E", rr)->value, where);
+    assert_string_equal(at(&rb, "校验结果", "I", rr)->numfmt, "0.00%");
+    /* 文件: every input, the empty file as an error with its code, the duplicate said */
+    assert_int_equal(readback_count_prefix(&rb, "文件!A"), 2 + NINPUTS);
     int er = row_of(&rb, "文件", "samples/bad/empty.xls");
-    assert_int_equal(er, 2);
-    assert_string_equal(at(&rb, "文件", "B", er)->value, "error");
+    assert_int_equal(er, 3);
+    assert_string_equal(at(&rb, "文件", "B", er)->value, "无法处理");
     assert_string_equal(at(&rb, "文件", "C", er)->value, "not_a_spreadsheet");
+    int both = row_of(&rb, "文件", "samples/hengyang-county-2021/both.xls");
+    assert_non_null(strstr(at(&rb, "文件", "I", both)->value, "未计入汇总"));
     readback_free(&rb);
 
     /* the same input gives the same bytes */

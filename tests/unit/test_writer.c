@@ -1,6 +1,6 @@
 /* test_writer.c - the standardized workbook: names, cells read back with openpyxl
- * (tests/cli/readback.py), formulas with cached values, fills and comments on flagged cells,
- * text that looks like a formula, atomic and byte-identical output. */
+ * (tests/cli/readback.py): the submitted figures and no formula, fills and comments on flagged (and
+ * flagged blank) cells, 校验结果, text that looks like a formula, atomic and byte-identical output. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -141,6 +141,7 @@ static ps_document *jcsj_doc(const char *file)
     set_num(d, "staff_control_rate", PS_TYPE_FRACTION, 1.0, 4, 3);
     set_num(d, "basic_expense.final", PS_TYPE_MONEY, 1220.03, 6, 1);
     set_num(d, "three_public.final", PS_TYPE_MONEY, 10.5, 8, 1);
+    assert_true(ps_document_set_blank_cell(d, "vehicle.final", 9, 1)); /* B10, left blank */
     set_num(d, "vehicle_operation.final", PS_TYPE_MONEY, 6.85, 11, 1);
     set_num(d, "reception.final", PS_TYPE_MONEY, 3.65, 12, 1);
     set_num(d, "project_expense.final", PS_TYPE_MONEY, 20, 16, 1);
@@ -288,33 +289,63 @@ static void test_convert_cells(void **state)
     c = readback_find_text(&rb, "基础数据表", "@SUM(A1)");
     assert_non_null(c);
     assert_string_equal(c->kind, "s");
-    /* 控制率: the declared 100% as submitted (no formula), flagged red with both messages */
+    /* 控制率: the declared 100% as submitted (no formula), flagged red, the error first */
     c = readback_right_of(&rb, "基础数据表", "控制率");
     assert_non_null(c);
     assert_string_equal(c->kind, "n");
     assert_string_equal(c->value, "1");
-    assert_true(!c->formula || !c->formula[0]);
+    assert_string_equal(c->formula, "");
     assert_string_equal(c->numfmt, "0.00%");
     assert_string_equal(c->fill, "FFFFC7CE");
-    assert_non_null(strstr(c->comment, "控制率应为 98.25%"));
-    assert_non_null(strstr(c->comment, "控制率以文本录入"));
+    const char *err_line = strstr(c->comment, "错误：控制率应为 98.25%"),
+               *warn = strstr(c->comment, "警告：控制率以文本录入");
+    assert_non_null(err_line);
+    assert_non_null(warn);
+    assert_true(err_line < warn);
+    assert_non_null(strstr(c->comment, "〔jcsj.control_rate〕"));
     /* basic_expense.final: info finding → light blue, money format */
     c = readback_right_of(&rb, "基础数据表", "一、部门基本支出");
     assert_string_equal(c->value, "1220.03");
     assert_string_equal(c->numfmt, "0.00");
     assert_string_equal(c->fill, "FFDDEBF7");
-    /* 三公经费 as submitted: a number, no formula (derived cells are rules with computed: true) */
+    /* 三公经费: the submitted 10.5, a number */
     c = readback_right_of(&rb, "基础数据表", "2、三公经费");
     assert_string_equal(c->kind, "n");
     assert_string_equal(c->value, "10.5");
-    /* 项目支出 as submitted */
+    /* the blank 公务用车 subtotal stays blank, flagged red with its finding */
+    c = readback_right_of(&rb, "基础数据表", "公务用车购置和维护经费");
+    assert_non_null(c);
+    assert_string_equal(c->value, "");
+    assert_string_equal(c->fill, "FFFFC7CE");
+    assert_non_null(strstr(c->comment, "错误：公务用车购置和维护经费应为 6.85"));
+    /* 项目支出: the submitted 20 */
     c = readback_right_of(&rb, "基础数据表", "四、部门项目支出");
     assert_string_equal(c->kind, "n");
     assert_string_equal(c->value, "20");
-    /* 校验结果 lists all four findings, the unlocated B10 one too */
+    /* no formula anywhere; the legend of the fills */
+    for (size_t i = 0; i < rb.n; i++)
+        assert_string_not_equal(rb.cells[i].kind, "f");
+    c = readback_find_text(&rb, "基础数据表", "错误");
+    assert_non_null(c);
+    assert_string_equal(c->fill, "FFFFC7CE");
+    assert_string_equal(readback_find_text(&rb, "基础数据表", "警告")->fill, "FFFFEB9C");
+    assert_string_equal(readback_find_text(&rb, "基础数据表", "提示")->fill, "FFDDEBF7");
+    /* 校验结果 lists all four findings, severities in Chinese, the rule in its own column,
+     * 期望值/实际值 in the format of their cell */
     assert_int_equal(readback_count_prefix(&rb, "校验结果!B"), 5); /* header + 4 */
     assert_non_null(readback_find_text(&rb, "校验结果", "jcsj.vehicle"));
     assert_non_null(readback_find_text(&rb, "校验结果", "B10"));
+    const rb_cell *rule = readback_find_text(&rb, "校验结果", "jcsj.control_rate");
+    assert_non_null(rule);
+    char ref[200];
+    int r = atoi(rule->ref + strlen("校验结果!B"));
+    snprintf(ref, sizeof ref, "校验结果!A%d", r);
+    assert_string_equal(readback_get(&rb, ref)->value, "错误");
+    snprintf(ref, sizeof ref, "校验结果!G%d", r);
+    assert_string_equal(readback_get(&rb, ref)->numfmt, "0.00%");
+    snprintf(ref, sizeof ref, "校验结果!E%d", r); /* the cell that shows it */
+    assert_string_equal(readback_get(&rb, ref)->value, readback_right_of(&rb, "基础数据表", "控制率")->ref);
+    assert_null(readback_find_text(&rb, "校验结果", "error"));
     readback_free(&rb);
     ps_document_free(d);
     ps_mapping_free(m);
@@ -489,19 +520,22 @@ static void test_convert_real_sample(void **state)
         assert_true(readback_load(&rb, path));
         const rb_cell *rate = readback_right_of(&rb, "自评表", "执行率");
         assert_non_null(rate);
-        assert_string_equal(rate->kind, "n"); /* the figure submitted, no formula */
+        assert_string_equal(rate->kind, "n"); /* the submitted 100%, not recomputed */
         assert_string_equal(rate->value, "1");
         const rb_cell *exec = readback_right_of(&rb, "自评表", "全年执行数");
         assert_string_equal(exec->value, "1352.9");
         assert_string_equal(rate->fill, "FFFFC7CE");
-        assert_non_null(strstr(rate->comment, "zpb.rate: 执行率应为 97.70%"));
+        assert_non_null(strstr(rate->comment, "错误：执行率应为 97.70%"));
+        assert_non_null(strstr(rate->comment, "〔zpb.rate〕"));
         /* 绩效指标: the 12 三级指标 rows under their header, texts as written */
         const rb_cell *head = readback_find_text(&rb, "自评表", "三级指标");
         assert_non_null(head);
-        /* 总分得分 as submitted */
+        /* 总分: the submitted figure */
         const rb_cell *total = readback_right_of(&rb, "自评表", "总分得分");
         assert_non_null(total);
         assert_string_equal(total->kind, "n");
+        for (size_t i = 0; i < rb.n; i++)
+            assert_string_not_equal(rb.cells[i].kind, "f");
         readback_free(&rb);
     }
     for (size_t i = 0; i < n; i++)

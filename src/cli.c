@@ -9,6 +9,7 @@
 #include "perfsheet/writer.h"
 #include "perfsheet/inputs.h"
 #include "perfsheet/reader.h"
+#include "perfsheet/report_html.h"
 #include "perfsheet/report_json.h"
 #include "perfsheet/workbook.h"
 
@@ -47,6 +48,7 @@ static const char usage_text[] =
     "  perfsheet convert FILE... -o DIR              one standardized .xlsx per unit document, plus "
     "DIR/findings.jsonl\n"
     "  perfsheet merge   FILE...|DIR... -o OUT.xlsx  one consolidated workbook for all units\n"
+    "  perfsheet report  FILE...|DIR... -o OUT.html  one self-contained HTML review report\n"
     "common: -m DIR (mappings; default: the built-in mappings), -j N (parallel files), -q, --help, "
     "--version\n"
     "        --timeout SECONDS (per file, default 60), --max-cells N (per file, default 5000000)\n"
@@ -303,7 +305,14 @@ static int run_inspect(options *opt, progress *prog)
  * at once. So memory holds some 200 bytes per file (its name, its result, its doc_refs) plus
  * a window of whole documents, however long the batch. */
 
-typedef enum stage { STAGE_DETECT, STAGE_EXTRACT, STAGE_CHECK, STAGE_CONVERT, STAGE_MERGE } stage;
+typedef enum stage {
+    STAGE_DETECT,
+    STAGE_EXTRACT,
+    STAGE_CHECK,
+    STAGE_CONVERT,
+    STAGE_MERGE,
+    STAGE_REPORT
+} stage;
 
 /* Bytes pass 1 keeps for later: in the spill file when there is one, else in memory. */
 typedef struct stored {
@@ -339,6 +348,7 @@ typedef struct slot {
     ps_document **full; /* pass 2: whole documents */
     size_t nfull;
     ps_error *write_err; /* convert: per document, when one failed */
+    ps_workbook *wb;     /* report: the file read again, for the cells around each finding */
     ps_buf line;         /* what the main thread prints or writes for the file */
 } slot;
 
@@ -373,6 +383,7 @@ typedef struct pipeline {
     int spill_fd;    /* the spill file, or -1: then rendered output and projections stay in memory */
     off_t spill_end; /* next free offset (atomic) */
     ps_merge *merge;
+    ps_report *report;
     size_t print_n;   /* detect, extract, check: the files to print */
     int cross_failed; /* atomic: the first failing cross-table group fills cross_err */
     ps_error cross_err;
@@ -691,6 +702,7 @@ static void free_slot(slot *s)
 {
     free_docs(&s->full, &s->nfull);
     free(s->write_err);
+    ps_workbook_free(s->wb);
     ps_buf_free(&s->line);
     memset(s, 0, sizeof *s);
 }
@@ -1049,6 +1061,9 @@ static void reprocess_file(size_t i, void *ctx)
         return;
     }
     add_cross_findings(p, r, append_cross, s);
+    if (p->stage == STAGE_REPORT &&
+        ps_reader_open(p->opt->inputs.files[i], &p->opt->limits, &s->wb, &err) != PS_OK)
+        s->wb = NULL; /* the report shows the findings without the cells around them, and says so */
     if (p->stage != STAGE_CONVERT)
         return;
     for (size_t k = 0; k < s->nfull; k++) {
@@ -1062,7 +1077,20 @@ static void reprocess_file(size_t i, void *ctx)
     }
 }
 
-/* Pass 2's consumer, on the main thread in input order: findings.jsonl, merge, counts. */
+/* report: one file's section; a failure drops the report (said once). */
+static void add_to_report(pipeline *p, const char *file, const ps_workbook *wb, ps_document *const *docs,
+                          size_t ndocs, const ps_error *file_err)
+{
+    ps_error err;
+    if (!p->report || ps_report_add_file(p->report, file, wb, docs, ndocs, file_err, &err) == PS_OK)
+        return;
+    print_error(&err);
+    ps_report_abort(p->report);
+    p->report = NULL;
+    p->rc = EXIT_TROUBLE;
+}
+
+/* Pass 2's consumer, on the main thread in input order: findings.jsonl, merge, report, counts. */
 static void consume_file(size_t i, void *ctx)
 {
     pipeline *p = ctx;
@@ -1074,11 +1102,13 @@ static void consume_file(size_t i, void *ctx)
         ps_report_file_json(&s->line, file, r->err, NULL, 0, false, false);
         if (p->merge && ps_merge_add_file(p->merge, file, r->err->code, r->err, NULL, 0) != PS_OK)
             p->rc = EXIT_TROUBLE;
+        add_to_report(p, file, NULL, NULL, 0, r->err);
     } else {
         tally_file(p, r);
         ps_report_file_json(&s->line, file, NULL, s->full, s->nfull, false, true);
         if (p->merge && ps_merge_add_file(p->merge, file, PS_OK, NULL, s->full, s->nfull) != PS_OK)
             p->rc = EXIT_TROUBLE;
+        add_to_report(p, file, s->wb, s->full, s->nfull, NULL);
         for (size_t k = 0; p->stage == STAGE_CONVERT && k < s->nfull; k++) {
             if (s->write_err && s->write_err[k].code != PS_OK) {
                 print_error(&s->write_err[k]);
@@ -1239,7 +1269,12 @@ static bool write_outputs(pipeline *p, size_t n)
             p->rc = EXIT_TROUBLE;
             return true;
         }
-    } else if (ps_merge_open(p->mappings, opt->output, &err, &p->merge) != PS_OK) {
+    } else if (p->stage == STAGE_MERGE && ps_merge_open(p->mappings, opt->output, &err, &p->merge) != PS_OK) {
+        print_error(&err);
+        p->rc = EXIT_TROUBLE;
+        return true;
+    } else if (p->stage == STAGE_REPORT &&
+               ps_report_open(p->mappings, opt->output, &p->report, &err) != PS_OK) {
         print_error(&err);
         p->rc = EXIT_TROUBLE;
         return true;
@@ -1272,13 +1307,29 @@ static bool write_outputs(pipeline *p, size_t n)
         }
         p->merge = NULL;
     }
+    if (p->report) {
+        if (interrupted) {
+            ps_report_abort(p->report);
+            fprintf(stderr, "perfsheet report: 已中断，未写出 %s\n", opt->output);
+        } else if (ps_report_close(p->report, &err) != PS_OK) {
+            print_error(&err);
+            p->rc = EXIT_TROUBLE;
+        } else if (!opt->quiet) {
+            printf("%s\n", opt->output);
+        }
+        p->report = NULL;
+    } else if (p->stage == STAGE_REPORT && !interrupted) {
+        fprintf(stderr, "perfsheet report: 未写出 %s\n", opt->output);
+    }
     return !interrupted;
 }
 
 static int run_pipeline(options *opt, stage st, progress *prog)
 {
-    if ((st == STAGE_CONVERT || st == STAGE_MERGE) && !opt->output) {
-        fprintf(stderr, "perfsheet %s: 需要 -o %s\n", opt->command, st == STAGE_CONVERT ? "DIR" : "OUT.xlsx");
+    if (st >= STAGE_CONVERT && !opt->output) {
+        static const char *wanted[] = {
+            [STAGE_CONVERT] = "DIR", [STAGE_MERGE] = "OUT.xlsx", [STAGE_REPORT] = "OUT.html"};
+        fprintf(stderr, "perfsheet %s: 需要 -o %s\n", opt->command, wanted[st]);
         return EXIT_TROUBLE;
     }
     ps_error err;
@@ -1479,6 +1530,8 @@ int ps_cli_main(int argc, char **argv)
         rc = run_pipeline(&opt, STAGE_CONVERT, &prog);
     } else if (!strcmp(opt.command, "merge")) {
         rc = run_pipeline(&opt, STAGE_MERGE, &prog);
+    } else if (!strcmp(opt.command, "report")) {
+        rc = run_pipeline(&opt, STAGE_REPORT, &prog);
     } else {
         fprintf(stderr, "perfsheet: 未知命令 %s\n", opt.command);
         fputs(usage_text, stderr);

@@ -245,31 +245,30 @@ static void grid_cell(ps_buf *b, const grid *g, uint32_t row, uint32_t col, uint
     bool shown_before = m && m->first_col < from && displayed_col(g, m->first_col) && m->first_row >= g->r0;
     if (c && !shown_before)
         cell_shown(b, c);
-    ps_buf_puts(b, "</td>");
 }
 
+/* The grid as a table; end tags of cells and rows are left out (HTML closes them): a big report
+ * is a third smaller. */
 static void grid_write(ps_buf *b, const grid *g)
 {
     char letters[16];
-    ps_buf_puts(b, "<table class=\"g\"><tr><th></th>");
+    ps_buf_puts(b, "<table class=\"g\"><tr><th>");
     if (g->label) {
         column_letters(g->label_col, letters, sizeof letters);
-        ps_buf_printf(b, "<th>%s</th><th class=\"gap\">…</th>", letters);
+        ps_buf_printf(b, "<th>%s<th class=\"gap\">…", letters);
     }
     for (uint32_t c = g->c0; c <= g->c1; c++) {
         column_letters(c, letters, sizeof letters);
-        ps_buf_printf(b, "<th>%s</th>", letters);
+        ps_buf_printf(b, "<th>%s", letters);
     }
-    ps_buf_puts(b, "</tr>");
     for (uint32_t r = g->r0; r <= g->r1; r++) {
-        ps_buf_printf(b, "<tr><th>%u</th>", r + 1);
+        ps_buf_printf(b, "<tr><th>%u", r + 1);
         if (g->label) {
             grid_cell(b, g, r, g->label_col, g->label_col, g->label_col);
-            ps_buf_puts(b, "<td class=\"gap\"></td>");
+            ps_buf_puts(b, "<td class=\"gap\">");
         }
         for (uint32_t c = g->c0; c <= g->c1; c++)
             grid_cell(b, g, r, c, g->c0, g->c1);
-        ps_buf_puts(b, "</tr>");
     }
     ps_buf_puts(b, "</table>");
 }
@@ -636,12 +635,13 @@ static const char page_js[] =
     "(function(){"
     "var $=function(id){return document.getElementById(id)};"
     "var sevs=['error','warning','info'];"
-    "var units=[].map.call(document.querySelectorAll('#units>section'),function(s){"
+    "var units=null;function index(){if(units)return;"
+    "units=[].map.call(document.querySelectorAll('#units>section'),function(s){"
     "return{s:s,k:s.querySelector('h2').textContent.toLowerCase(),f:[].map.call(s.querySelectorAll('.f'),"
     "function(f){return{e:f,sev:f.classList.contains('error')?'error':f.classList.contains('warning')?"
-    "'warning':'info',r:f.getAttribute('data-r'),t:null}})}});"
+    "'warning':'info',r:f.getAttribute('data-r'),t:null}})}})}"
     "function text(f){if(f.t===null)f.t=f.e.querySelector('.fh').textContent.toLowerCase();return f.t}"
-    "function apply(user){"
+    "function apply(user){var t0=performance.now();index();"
     "var on={},all=true;sevs.forEach(function(s){on[s]=$('s-'+s).checked;all=all&&on[s]});"
     "var rule=$('rule').value,u=$('unit').value.trim().toLowerCase(),q=$('q').value.trim().toLowerCase(),"
     "clean=$('clean').checked,narrowed=!all||rule||q,nu=0,nf=0;"
@@ -652,18 +652,19 @@ static const char page_js[] =
     "it.s.classList.toggle('hid',!vis);nu+=vis?1:0;nf+=any});"
     "$('shown').textContent='显示 '+nu+' / '+units.length+' 个文件，'+nf+' 条问题';"
     "$('none').classList.toggle('hid',nu>0);"
+    "document.body.setAttribute('data-filter-ms',Math.round(performance.now()-t0));"
     "var h=[];if(!all)h.push('sev='+sevs.filter(function(s){return on[s]}).join(','));"
     "if(rule)h.push('rule='+encodeURIComponent(rule));if(u)h.push('unit='+encodeURIComponent(u));"
     "if(q)h.push('q='+encodeURIComponent(q));if(!clean)h.push('clean=0');"
     "if(user){try{history.replaceState(null,'',h.length?'#'+h.join('&'):location.pathname+location.search)}"
     "catch(e){}}}"
-    "function load(){var p={};location.hash.replace(/^#/,'').split('&').forEach(function(kv){"
-    "var i=kv.indexOf('=');if(i>0){try{p[kv.slice(0,i)]=decodeURIComponent(kv.slice(i+1))}catch(e){}}});"
+    "function load(first){var p={},n=0;location.hash.replace(/^#/,'').split('&').forEach(function(kv){"
+    "var i=kv.indexOf('=');if(i>0){try{p[kv.slice(0,i)]=decodeURIComponent(kv.slice(i+1));n++}catch(e){}}});"
+    "var id=location.hash.slice(1);if(first&&!n){if(id&&$(id))$(id).scrollIntoView();return}"
     "if(p.sev!==undefined){var want=p.sev.split(',');sevs.forEach(function(s){$('s-'+s).checked="
     "want.indexOf(s)>=0})}"
     "if(p.rule!==undefined){var sel=$('rule');sel.value=p.rule;if(sel.value!==p.rule)sel.value=''}"
-    "$('unit').value=p.unit||'';$('q').value=p.q||'';$('clean').checked=p.clean!=='0';apply(false);"
-    "var id=location.hash.slice(1);if(id&&id.indexOf('=')<0&&$(id))$(id).scrollIntoView()}"
+    "$('unit').value=p.unit||'';$('q').value=p.q||'';$('clean').checked=p.clean!=='0';apply(false)}"
     "function user(){apply(true)}"
     "var timer=0;function later(){clearTimeout(timer);timer=setTimeout(user,150)}"
     "sevs.forEach(function(s){$('s-'+s).addEventListener('change',user)});"
@@ -674,7 +675,8 @@ static const char page_js[] =
     "[].forEach.call(document.querySelectorAll('.tile[data-sev]'),function(t){t.addEventListener('click',"
     "function(){var s=t.getAttribute('data-sev');sevs.forEach(function(x){$('s-'+x).checked=x===s});"
     "user();$('bar').scrollIntoView()})});"
-    "window.addEventListener('hashchange',load);load()})();";
+    "window.addEventListener('hashchange',function(){load(false)});load(true);"
+    "document.body.setAttribute('data-ready-ms',Math.round(performance.now()))})();";
 
 static int cmp_rule(const void *pa, const void *pb)
 {
@@ -800,13 +802,15 @@ static void page_head(ps_report *r, ps_buf *b, const char *nonce)
         html_text(b, strcmp(r->rules[k].id, "file") ? r->rules[k].id : "（无法处理的文件）", 0);
         ps_buf_puts(b, "</option>");
     }
+    ps_buf_puts(b, "</select>"
+                   "<input type=\"search\" id=\"unit\" placeholder=\"单位或文件名\" title=\"按单位筛选\">"
+                   "<input type=\"search\" id=\"q\" placeholder=\"搜索：消息、单元格、规则\" title=\"搜索\">"
+                   "<label><input type=\"checkbox\" id=\"clean\" checked> 显示无问题的文件</label>"
+                   "<span id=\"shown\">");
+    ps_buf_printf(b, "显示 %zu / %zu 个文件，%zu 条问题</span></div>", r->files, r->files,
+                  r->by_sev[0] + r->by_sev[1] + r->by_sev[2] + r->files_bad);
     ps_buf_puts(
-        b, "</select>"
-           "<input type=\"search\" id=\"unit\" placeholder=\"单位或文件名\" title=\"按单位筛选\">"
-           "<input type=\"search\" id=\"q\" placeholder=\"搜索：消息、单元格、规则\" title=\"搜索\">"
-           "<label><input type=\"checkbox\" id=\"clean\" checked> 显示无问题的文件</label>"
-           "<span id=\"shown\"></span></div>"
-           "<p class=\"legend\">单元格：<i style=\"background:#ffcecb;outline:2px solid #cf222e\"></i>"
+        b, "<p class=\"legend\">单元格：<i style=\"background:#ffcecb;outline:2px solid #cf222e\"></i>"
            "问题所在（错误）<i style=\"background:#ffe8a3\"></i>（警告）<i style=\"background:#b6e3ff\"></i>"
            "（提示）<i style=\"background:#fff8c5\"></i>同一问题涉及的其他单元格"
            "<i style=\"background:repeating-linear-gradient(90deg,#f6f8fa 0 2px,#fff 2px 4px)\"></i>"

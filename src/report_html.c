@@ -27,6 +27,7 @@ enum { CELL_TEXT_CHARS = 200, MAX_CELLS_LISTED = 32 };
 
 typedef struct rule_total {
     char *id;
+    char *example; /* the first message, to say what the rule checks */
     ps_severity severity;
     size_t findings, files;
     size_t last_file; /* 1-based file number that last counted, so files count once */
@@ -55,6 +56,21 @@ static const char *severity_word(ps_severity s)
     case PS_SEV_ERROR: return "错误";
     case PS_SEV_WARNING: return "警告";
     default: return "提示";
+    }
+}
+
+/* Why a file could not be processed, in words. */
+static const char *failure_word(ps_status code)
+{
+    switch (code) {
+    case PS_ERR_IO: return "无法读取";
+    case PS_ERR_NOT_A_SPREADSHEET: return "不是电子表格";
+    case PS_ERR_UNSUPPORTED: return "不支持的格式或超出限制";
+    case PS_ERR_CORRUPT: return "文件已损坏";
+    case PS_ERR_ENCRYPTED: return "有密码保护";
+    case PS_ERR_NO_TEMPLATE: return "没有可识别的模板";
+    case PS_ERR_NOMEM: return "内存不足";
+    default: return "其他错误";
     }
 }
 
@@ -355,7 +371,8 @@ static void count_rule(ps_report *r, const ps_finding *f)
         if (!id)
             return;
         t = &r->rules[r->nrules++];
-        *t = (rule_total){.id = id, .severity = f->severity};
+        *t = (rule_total){
+            .id = id, .severity = f->severity, .example = f->message ? strdup(f->message) : NULL};
     }
     t->findings++;
     if (t->last_file != r->files) {
@@ -450,7 +467,7 @@ static void section_html(ps_report *r, ps_buf *b, const char *file, const ps_wor
     html_text(b, file, 0);
     ps_buf_puts(b, "</span>");
     if (file_error)
-        ps_buf_puts(b, "<span class=\"c error\">无法处理</span>");
+        ps_buf_printf(b, "<span class=\"c error\">无法处理：%s</span>", failure_word(file_error->code));
     counts_html(b, by_sev);
     ps_buf_puts(b, "</h2>");
     if (file_error) {
@@ -502,7 +519,8 @@ static void tally(ps_report *r, ps_document *const *docs, size_t ndocs, const ps
         r->files_bad++;
         if (file_error->code <= PS_ERR_NOMEM)
             r->bad_by_code[file_error->code]++;
-        count_rule(r, &(ps_finding){.rule = "file", .severity = PS_SEV_ERROR});
+        count_rule(r, &(ps_finding){
+                          .rule = "file", .severity = PS_SEV_ERROR, .message = (char *)file_error->message});
         return;
     }
     bool file_errors = false;
@@ -594,7 +612,7 @@ static const char page_css[] =
     "#bar div{max-width:1200px;margin:0 auto;padding:8px 16px;display:flex;flex-wrap:wrap;gap:10px;"
     "align-items:center}"
     "#bar input[type=search]{width:15em;padding:3px 6px}#bar select{max-width:22em}"
-    "#shown{color:#57606a;margin-left:auto}"
+    "#shown{color:#57606a;margin-left:auto}.ex{color:#57606a;max-width:36em}"
     "section.u{background:#fff;border:1px solid #d8dee4;border-radius:6px;margin:12px 0;padding:8px 14px;"
     "content-visibility:auto;contain-intrinsic-size:auto 420px}"
     "section.u.error{border-left:4px solid #cf222e}section.u.warning{border-left:4px solid #bf8700}"
@@ -741,8 +759,9 @@ static void page_head(ps_report *r, ps_buf *b, const char *nonce)
         ps_buf_puts(b, "<table class=\"t\"><tr><th>无法处理的原因</th><th>文件数</th></tr>");
         for (int c = 1; c <= PS_ERR_NOMEM; c++)
             if (r->bad_by_code[c])
-                ps_buf_printf(b, "<tr><td>%s</td><td class=\"n\">%zu</td></tr>",
-                              ps_error_code_name((ps_status)c), r->bad_by_code[c]);
+                ps_buf_printf(
+                    b, "<tr><td>%s <span class=\"rule\">%s</span></td><td class=\"n\">%zu</td></tr>",
+                    failure_word((ps_status)c), ps_error_code_name((ps_status)c), r->bad_by_code[c]);
         ps_buf_puts(b, "</table>");
     }
     ps_buf_puts(b, "</div>");
@@ -766,8 +785,10 @@ static void page_head(ps_report *r, ps_buf *b, const char *nonce)
 
     if (r->nrules)
         qsort(r->rules, r->nrules, sizeof *r->rules, cmp_rule);
-    ps_buf_puts(b, "<div class=\"card\"><h2>按规则 <span class=\"meta\">点击一行只看该规则</span></h2>"
-                   "<table class=\"t\"><tr><th>规则</th><th>严重程度</th><th>条数</th><th>文件数</th></tr>");
+    ps_buf_puts(
+        b, "<div class=\"card\"><h2>按规则 <span class=\"meta\">点击一行只看该规则</span></h2>"
+           "<table "
+           "class=\"t\"><tr><th>规则</th><th>严重程度</th><th>条数</th><th>文件数</th><th>示例</th></tr>");
     for (size_t k = 0; k < r->nrules; k++) {
         const rule_total *t = &r->rules[k];
         bool file = !strcmp(t->id, "file");
@@ -777,12 +798,14 @@ static void page_head(ps_report *r, ps_buf *b, const char *nonce)
         html_text(b, file ? "（无法处理的文件）" : t->id, 0);
         ps_buf_printf(b,
                       "</td><td class=\"%s\"><span class=\"sev\">%s</span></td><td class=\"n\">%zu</td>"
-                      "<td class=\"n\">%zu</td></tr>",
+                      "<td class=\"n\">%zu</td><td class=\"ex\">",
                       cls[t->severity <= PS_SEV_ERROR ? t->severity : PS_SEV_ERROR],
                       severity_word(t->severity), t->findings, t->files);
+        html_text(b, t->example, 60);
+        ps_buf_puts(b, "</td></tr>");
     }
     if (!r->nrules)
-        ps_buf_puts(b, "<tr><td colspan=\"4\">没有发现问题</td></tr>");
+        ps_buf_puts(b, "<tr><td colspan=\"5\">没有发现问题</td></tr>");
     ps_buf_puts(b, "</table></div></div>");
 
     ps_buf_puts(b, "<nav id=\"bar\"><div><span>严重程度</span>");
@@ -830,8 +853,10 @@ static void free_report(ps_report *r)
 {
     if (r->body)
         fclose(r->body);
-    for (size_t k = 0; k < r->nrules; k++)
+    for (size_t k = 0; k < r->nrules; k++) {
         free(r->rules[k].id);
+        free(r->rules[k].example);
+    }
     free(r->rules);
     free(r->templates);
     free(r->out_path);

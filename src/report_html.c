@@ -630,7 +630,7 @@ static const char page_css[] =
     ".fh{margin:0;display:flex;flex-wrap:wrap;gap:2px 10px;align-items:baseline}"
     ".sev{font-weight:bold}.error .sev{color:#cf222e}.warning .sev{color:#9a6700}.info .sev{color:#0969da}"
     ".ref{font-family:ui-monospace,monospace;background:#f6f8fa;padding:0 4px;border-radius:3px}"
-    ".rule{font-family:ui-monospace,monospace;font-size:12px;color:#57606a}"
+    ".ref:empty{display:none}.rule{font-family:ui-monospace,monospace;font-size:12px;color:#57606a}"
     ".cells{margin:0;font-size:12px;color:#57606a}"
     "table.g{border-collapse:collapse;margin-top:4px;font-size:12px;max-width:100%}"
     "table.g th{background:#f6f8fa;color:#57606a;font-weight:normal;border:1px solid #d0d7de;padding:1px 4px;"

@@ -647,7 +647,10 @@ static const char page_css[] =
     ".legend{font-size:12px;color:#57606a;max-width:1200px;margin:0 auto;padding:0 16px 6px}"
     ".legend i{display:inline-block;width:1.2em;height:.9em;vertical-align:middle;margin:0 3px 0 10px;"
     "border:1px solid #d0d7de}"
-    ".hid{display:none!important}#none{text-align:center;color:#57606a}";
+    ".hid{display:none!important}#none{text-align:center;color:#57606a}"
+    "@media print{body{background:#fff}#bar{position:static;box-shadow:none}#bar input,#bar "
+    "select{display:none}"
+    "section.u{content-visibility:visible;break-inside:avoid-page}.f{break-inside:avoid}}";
 
 static const char page_js[] =
     "(function(){"

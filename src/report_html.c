@@ -1,9 +1,9 @@
 /* report_html.c - the HTML review report; see report_html.h and docs/report.md.
  * Each file's section is rendered into a buffer and appended to an unlinked temporary file at
- * once; the totals are counted on the way. ps_report_close writes the page head, the totals and
- * the filters, copies the sections after them and adds the script, under a temporary name that
- * is renamed over the output. Every string that comes from an input (cell text, sheet and unit
- * names, file paths, messages quoting cells) goes through html_text. */
+ * once (every MiB for a file with very many findings); the totals are counted on the way. ps_report_close
+ * writes the page head, the totals and the filters, copies the sections after them and adds the script, under
+ * a temporary name that is renamed over the output. Every string that comes from an input (cell text, sheet
+ * and unit names, file paths, messages quoting cells) goes through html_text. */
 #include "perfsheet/report_html.h"
 
 #include "perfsheet/report_json.h"
@@ -48,7 +48,22 @@ struct ps_report {
     size_t ntemplates;
     rule_total *rules;
     size_t nrules, rules_cap;
+    bool oom, write_failed; /* while adding the current file */
 };
+
+enum { SECTION_FLUSH_BYTES = 1 << 20 };
+
+/* Moves what b holds to the sections file, so that a file with very many findings does not
+ * hold its whole section in memory. Failures are remembered in r. */
+static void flush_section(ps_report *r, ps_buf *b)
+{
+    if (b->oom)
+        r->oom = true;
+    else if (b->len && fwrite(b->data, 1, b->len, r->body) != b->len)
+        r->write_failed = true;
+    b->len = 0;
+    b->oom = false;
+}
 
 static const char *severity_word(ps_severity s)
 {
@@ -504,8 +519,11 @@ static void section_html(ps_report *r, ps_buf *b, const char *file, const ps_wor
             ps_buf_puts(b, "<p class=\"ok\">未发现问题</p>");
         else if (!wb)
             ps_buf_puts(b, "<p class=\"cells\">无法再次读取此文件，单元格周围的表格未能显示</p>");
-        for (size_t k = 0; k < ps_findings_count(list); k++)
+        for (size_t k = 0; k < ps_findings_count(list); k++) {
             finding_html(b, wb, ps_findings_at(list, k));
+            if (b->len > SECTION_FLUSH_BYTES)
+                flush_section(r, b);
+        }
         ps_buf_puts(b, "</div>");
     }
     if (!ndocs)
@@ -582,12 +600,13 @@ ps_status ps_report_add_file(ps_report *r, const char *file, const ps_workbook *
     r->files++;
     tally(r, docs, ndocs, file_error);
     ps_buf b = {0};
+    r->oom = r->write_failed = false;
     section_html(r, &b, file, wb, docs, ndocs, file_error);
-    bool oom = b.oom, ok = !oom && fwrite(b.data, 1, b.len, r->body) == b.len;
+    flush_section(r, &b);
     ps_buf_free(&b);
-    if (!ok)
-        return ps_error_set(err, oom ? PS_ERR_NOMEM : PS_ERR_IO, r->out_path,
-                            oom ? "内存不足" : "无法写入临时文件（磁盘已满？）");
+    if (r->oom || r->write_failed)
+        return ps_error_set(err, r->oom ? PS_ERR_NOMEM : PS_ERR_IO, r->out_path,
+                            r->oom ? "内存不足" : "无法写入临时文件（磁盘已满？）");
     return PS_OK;
 }
 

@@ -1,9 +1,10 @@
 /* report_html.c - the HTML review report; see report_html.h and docs/report.md.
  * Each file's section is rendered into a buffer and appended to an unlinked temporary file at
- * once (every MiB for a file with very many findings); the totals are counted on the way. ps_report_close
- * writes the page head, the totals and the filters, copies the sections after them and adds the script, under
- * a temporary name that is renamed over the output. Every string that comes from an input (cell text, sheet
- * and unit names, file paths, messages quoting cells) goes through html_text. */
+ * once (every MiB for a file with very many findings); the totals are counted on the way.
+ * ps_report_close writes the page head, the totals and the filters, copies the sections after
+ * them and adds the script, under a temporary name that is renamed over the output. Every
+ * string that comes from an input (cell text, sheet and unit names, file paths, messages
+ * quoting cells) goes through html_text. */
 #include "perfsheet/report_html.h"
 
 #include "perfsheet/report_json.h"

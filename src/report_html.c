@@ -50,6 +50,8 @@ struct ps_report {
     rule_total *rules;
     size_t nrules, rules_cap;
     bool oom, write_failed; /* while adding the current file */
+    FILE *out;              /* the page, under the temporary name tmp next to out_path */
+    char tmp[4200];
 };
 
 enum { SECTION_FLUSH_BYTES = 1 << 20 };
@@ -589,6 +591,20 @@ ps_status ps_report_open(const ps_mapping_set *set, const char *out_path, ps_rep
         ps_report_abort(r);
         return ps_error_set(err, PS_ERR_IO, out_path, "无法创建临时文件：%s", strerror(e));
     }
+    /* the page's temporary name is taken now: an unwritable -o fails at once, not at the end */
+    snprintf(r->tmp, sizeof r->tmp, "%s.tmp-%ld-XXXXXX", out_path, (long)getpid());
+    int fd = mkstemp(r->tmp);
+    if (fd < 0 || !(r->out = fdopen(fd, "w"))) {
+        int e = errno;
+        if (fd >= 0) {
+            close(fd);
+            unlink(r->tmp);
+        }
+        r->tmp[0] = '\0';
+        ps_report_abort(r);
+        return ps_error_set(err, PS_ERR_IO, out_path, "无法写入：%s", strerror(e));
+    }
+    fchmod(fd, 0644);
     *out = r;
     return PS_OK;
 }
@@ -876,6 +892,10 @@ static void free_report(ps_report *r)
 {
     if (r->body)
         fclose(r->body);
+    if (r->out) { /* not closed: aborted or failed */
+        fclose(r->out);
+        unlink(r->tmp);
+    }
     for (size_t k = 0; k < r->nrules; k++) {
         free(r->rules[k].id);
         free(r->rules[k].example);
@@ -888,41 +908,28 @@ static void free_report(ps_report *r)
 
 ps_status ps_report_close(ps_report *r, ps_error *err)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld-XXXXXX", r->out_path, (long)getpid());
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        ps_status st = ps_error_set(err, PS_ERR_IO, r->out_path, "无法写入：%s", strerror(errno));
-        free_report(r);
-        return st;
-    }
-    fchmod(fd, 0644);
-    FILE *out = fdopen(fd, "w");
     char nonce[40];
     make_nonce(nonce, sizeof nonce);
     ps_buf b = {0};
     page_head(r, &b, nonce);
-    bool ok = out && !b.oom && fwrite(b.data, 1, b.len, out) == b.len;
+    bool ok = !b.oom && fwrite(b.data, 1, b.len, r->out) == b.len;
     ps_buf_free(&b);
     ok = ok && fflush(r->body) == 0 && fseek(r->body, 0, SEEK_SET) == 0;
     char chunk[65536];
     size_t got;
     while (ok && (got = fread(chunk, 1, sizeof chunk, r->body)) > 0)
-        ok = fwrite(chunk, 1, got, out) == got;
+        ok = fwrite(chunk, 1, got, r->out) == got;
     ok = ok && !ferror(r->body);
     page_tail(&b, nonce);
-    ok = ok && !b.oom && fwrite(b.data, 1, b.len, out) == b.len;
+    ok = ok && !b.oom && fwrite(b.data, 1, b.len, r->out) == b.len;
     ps_buf_free(&b);
     int e = errno;
-    if (out) {
-        ok = fclose(out) == 0 && ok;
-    } else {
-        close(fd);
-    }
-    ok = ok && rename(tmp, r->out_path) == 0;
+    ok = fclose(r->out) == 0 && ok;
+    r->out = NULL;
+    ok = ok && rename(r->tmp, r->out_path) == 0;
     if (!ok) {
         e = errno ? errno : e;
-        unlink(tmp);
+        unlink(r->tmp);
         ps_status st = ps_error_set(err, PS_ERR_IO, r->out_path, "无法写入：%s", strerror(e));
         free_report(r);
         return st;

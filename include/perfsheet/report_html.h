@@ -21,7 +21,9 @@
 typedef struct ps_report ps_report;
 
 /* Starts a report for out_path; set (borrowed until close/abort) gives the templates' titles.
- * Nothing is written at out_path before ps_report_close. Caller owns *out (set on success only). */
+ * Creates the page's temporary file next to out_path at once (PS_ERR_IO naming out_path when
+ * that folder is not writable); nothing is at out_path before ps_report_close. Caller owns *out
+ * (set on success only). */
 ps_status ps_report_open(const ps_mapping_set *set, const char *out_path, ps_report **out, ps_error *err);
 
 /* One input file, in input order. wb (borrowed for the call) is the file's workbook, for the

@@ -71,7 +71,7 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The names in dir, "|"-separated, sorted by readdir order (one or none expected). */
+/* The names in dir, "|"-separated, in readdir order (one or none expected). */
 static void list_dir(const char *dir, char *buf, size_t size)
 {
     buf[0] = '\0';
@@ -115,8 +115,7 @@ static void test_close_renames_complete_page(void **state)
     assert_int_equal(ps_report_open(f->set, out, &r, &err), PS_OK);
     assert_int_equal(ps_report_add_file(r, "<b>bad.xls", NULL, NULL, 0, &bad, &err), PS_OK);
     assert_int_equal(ps_report_add_file(r, sample, f->wb, f->docs, f->ndocs, NULL, &err), PS_OK);
-    list_dir(f->dir, names, sizeof names);
-    assert_string_equal(names, ""); /* nothing at out before close */
+    assert_int_not_equal(access(out, F_OK), 0); /* nothing at out before close */
     assert_int_equal(ps_report_close(r, &err), PS_OK);
     list_dir(f->dir, names, sizeof names);
     assert_string_equal(names, "report.html");
@@ -161,9 +160,8 @@ static void test_unwritable_path_is_an_error(void **state)
     snprintf(out, sizeof out, "%s/no/such/folder/report.html", f->dir);
     ps_report *r = NULL;
     ps_error err;
-    assert_int_equal(ps_report_open(f->set, out, &r, &err), PS_OK);
-    assert_int_equal(ps_report_add_file(r, sample, f->wb, f->docs, f->ndocs, NULL, &err), PS_OK);
-    assert_int_equal(ps_report_close(r, &err), PS_ERR_IO);
+    assert_int_equal(ps_report_open(f->set, out, &r, &err), PS_ERR_IO); /* before any work */
+    assert_null(r);
     assert_string_equal(err.file, out);
     list_dir(f->dir, names, sizeof names);
     assert_string_equal(names, "");

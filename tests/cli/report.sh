@@ -3,7 +3,8 @@
 # checked on the rendered DOM (tests/cli/report_dom.py): every finding of `check --json` with its
 # message, its cell highlighted in its grid, every unreadable file with its error; the filters
 # applied from the URL hash; cell text, unit names and file names that hold markup shown as text
-# and never run; the output written atomically.  usage: report.sh BIN
+# and never run; the output written atomically, and nothing left when interrupted.
+# usage: report.sh BIN
 set -uo pipefail
 bin=${1:?usage: report.sh PERFSHEET_BINARY}
 cd "$(dirname "$0")/../.."
@@ -69,6 +70,25 @@ dom "file://$tmp/evil.html" "$tmp/dom-evil.html"
 "$bin" report -q -o "$tmp/no/such/dir/r.html" samples/synthetic/u01-qingxi 2> "$tmp/err"; rc=$?
 [ "$rc" = 2 ] || fail "unwritable output: exit status $rc, want 2"
 grep -q "r.html" "$tmp/err" || fail "unwritable output: the error does not name the file: $(cat "$tmp/err")"
+
+# ---- interrupted while writing (its temporary file exists): exit 130, nothing left behind ----
+mkdir -p "$tmp/many" "$tmp/int"
+for i in $(seq -w 1 800); do cp samples/synthetic/u04-shiwan/jcsj.xls "$tmp/many/$i.xls"; done
+"$bin" report -q -j 1 -o "$tmp/int/r.html" "$tmp/many" 2> "$tmp/int.err" &
+pid=$!
+for _ in $(seq 1 1500); do
+  [ -n "$(ls -A "$tmp/int")" ] && break
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.02
+done
+if [ -n "$(ls -A "$tmp/int")" ] && kill -INT $pid 2>/dev/null; then
+  wait $pid; rc=$?
+  [ "$rc" = 130 ] || fail "interrupted report: exit status $rc, want 130"
+  [ -z "$(ls -A "$tmp/int")" ] || fail "interrupted report left $(ls -A "$tmp/int")"
+  grep -q '已中断' "$tmp/int.err" || fail "interrupted report: not said: $(tail -2 "$tmp/int.err")"
+else
+  wait $pid; fail "the report of 800 files finished before it could be interrupted"
+fi
 
 [ "$fails" = 0 ] && echo "report: all good" && exit 0
 echo "report: $fails failure(s)"

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages perfsheet needs, only those missing.
 #   runtime: build and run;  test: plus cmocka, freexl (an oracle) and libgsf (writes crafted
-#   OLE2 files) for the unit tests, python3-openpyxl/xlrd and LibreOffice for read-back tests.
+#   OLE2 files) for the unit tests, python3-openpyxl/xlrd and LibreOffice for read-back tests,
+#   Chromium (and a Chinese font) to render the HTML report.
 set -euo pipefail
 want=(cmake make gcc pkg-config libxlsxwriter-dev libfyaml-dev libxml2-dev libpcre2-dev zlib1g-dev libsqlite3-dev)
 if [ "${1:-runtime}" = test ]; then
   want+=(libcmocka-dev libfreexl-dev libgsf-1-dev libglib2.0-dev python3 python3-openpyxl python3-xlrd
-         libreoffice-calc-nogui)
+         libreoffice-calc-nogui
+         chromium fonts-wqy-microhei) # the HTML report rendered headless (and legible in screenshots)
 fi
 missing=()
 for p in "${want[@]}"; do

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # perfsheet's benchmarks beside the yardsticks of ../shared/bench, same files, same session.
-#   bench/run.sh [BUILD_DIR] [what...]   what: read extract check convert merge batch sqlite
+#   bench/run.sh [BUILD_DIR] [what...]   what: read extract check convert merge batch report sqlite
 #   (default: all but sqlite; sqlite: merge to .xlsx vs .sqlite on UNITS distinct units, default 5,000)
 # Each figure is the median wall time of RUNS (default 3) runs (whole process) and the peak RSS, one core
 # unless said. Files: copies of the synthetic units under bench/work/ (made once).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}; shift || true
-what=${*:-read extract check convert merge batch}
+what=${*:-read extract check convert merge batch report}
 shared=${PS_SHARED:-../shared}
 work=bench/work
 mkdir -p "$work"
@@ -113,6 +113,14 @@ for w in $what; do
       measure "perfsheet merge $n units -o .sqlite -j$j" "$bin" merge -j$j -q -o "$work/merged.sqlite" "$work/units$n"
     done
     printf '%-50s %s\n' "sizes: .xlsx, .sqlite" "$(du -h "$work/merged.xlsx" | cut -f1), $(du -h "$work/merged.sqlite" | cut -f1)"
+      ;;
+  report)
+    # the HTML report of 3,000 units (6,000 files): generation, size, and Chromium's time to show it
+    make_units
+    mapfile -t units < <(ls -d "$work"/units5000/*.xls | sort)
+    measure "perfsheet report 6,000 files (3,000 units) -j1" "$bin" report -j1 -q -o "$work/report.html" "${units[@]:0:6000}"
+    measure "perfsheet report 6,000 files (3,000 units) -j2" "$bin" report -j2 -q -o "$work/report.html" "${units[@]:0:6000}"
+    bench/report_render.sh "$work/report.html"
     ;;
   esac
 done

@@ -10,6 +10,7 @@
 #include "perfsheet/inputs.h"
 #include "perfsheet/pipeline.h"
 #include "perfsheet/reader.h"
+#include "perfsheet/report_html.h"
 #include "perfsheet/report_json.h"
 #include "perfsheet/workbook.h"
 
@@ -50,6 +51,7 @@ static const char usage_text[] =
     "DIR/findings.jsonl\n"
     "  perfsheet merge   FILE...|DIR... -o OUT.xlsx  one consolidated workbook for all units\n"
     "  perfsheet merge   FILE...|DIR... -o OUT.sqlite  the same as a SQLite database (also .db)\n"
+    "  perfsheet report  FILE...|DIR... -o OUT.html  one self-contained HTML review report\n"
     "  perfsheet lint    [-m DIR] [FILE...] [--json] the rule set's self-check (docs/lint.md); with FILEs,\n"
     "                                                how often each rule ran on them (coverage)\n"
     "common: -m DIR (mappings; default: the built-in mappings), -j N (parallel files), -q, --help, "
@@ -380,7 +382,7 @@ static bool ends_with(const char *s, const char *tail)
     return n >= t && !strcasecmp(s + n - t, tail);
 }
 
-typedef enum command { CMD_DETECT, CMD_EXTRACT, CMD_CHECK, CMD_CONVERT, CMD_MERGE } command;
+typedef enum command { CMD_DETECT, CMD_EXTRACT, CMD_CHECK, CMD_CONVERT, CMD_MERGE, CMD_REPORT } command;
 
 /* Rows per merged sheet: $PERFSHEET_SHEET_ROW_LIMIT (tests spread a part over several sheets
  * with a small one), else 0: Excel's 1,048,576. */
@@ -404,14 +406,17 @@ static ps_sink *choose_sink(const options *opt, command cmd, ps_pipeline_work wo
         return ends_with(opt->output, ".sqlite") || ends_with(opt->output, ".db")
                    ? ps_sink_sqlite_new(opt->output)
                    : ps_sink_merge_new(opt->output, &(ps_merge_options){.sheet_rows = sheet_row_limit()});
+    case CMD_REPORT: return ps_sink_report_new(opt->output);
     }
     return NULL;
 }
 
 static int run_pipeline(options *opt, command cmd, progress *prog)
 {
-    if ((cmd == CMD_CONVERT || cmd == CMD_MERGE) && !opt->output) {
-        fprintf(stderr, "perfsheet %s: 需要 -o %s\n", opt->command, cmd == CMD_CONVERT ? "DIR" : "OUT.xlsx");
+    if (cmd >= CMD_CONVERT && !opt->output) {
+        static const char *const wanted[] = {
+            [CMD_CONVERT] = "DIR", [CMD_MERGE] = "OUT.xlsx", [CMD_REPORT] = "OUT.html"};
+        fprintf(stderr, "perfsheet %s: 需要 -o %s\n", opt->command, wanted[cmd]);
         return EXIT_TROUBLE;
     }
     ps_pipeline_work work = cmd == CMD_DETECT    ? PS_WORK_DETECT
@@ -694,6 +699,8 @@ int ps_cli_main(int argc, char **argv)
         rc = run_pipeline(&opt, CMD_CONVERT, &prog);
     } else if (!strcmp(opt.command, "merge")) {
         rc = run_pipeline(&opt, CMD_MERGE, &prog);
+    } else if (!strcmp(opt.command, "report")) {
+        rc = run_pipeline(&opt, CMD_REPORT, &prog);
     } else {
         fprintf(stderr, "perfsheet: 未知命令 %s\n", opt.command);
         fputs(usage_text, stderr);

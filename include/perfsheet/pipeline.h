@@ -177,6 +177,8 @@ ps_sink *ps_sink_convert_new(const char *dir);
 ps_sink *ps_sink_merge_new(const char *path, const ps_merge_options *opt);
 /* merge -o OUT.sqlite: the batch as a SQLite database at path (sqlite_out.h). */
 ps_sink *ps_sink_sqlite_new(const char *path);
+/* report: the HTML review report (report_html.h) written to path. */
+ps_sink *ps_sink_report_new(const char *path);
 
 void ps_sink_free(ps_sink *s); /* takes NULL */
 

@@ -284,12 +284,18 @@ static lxw_worksheet *new_sheet(ps_merge *m, const char *want, char *name, size_
     return ws;
 }
 
-/* Landscape A4, one page wide, the header row and the first column on every page. */
-static void print_setup(lxw_worksheet *ws, uint32_t header_row)
+/* Columns a landscape A4 page holds legibly: a wider sheet prints on as many pages across (the
+ * unit column repeated on each), not shrunk to one unreadable page. */
+enum { PRINT_COLS_PER_PAGE = 16 };
+
+/* Landscape A4, ncols columns on ceil(ncols / PRINT_COLS_PER_PAGE) pages across (one page wide
+ * for most sheets), the header row and the first column on every page. */
+static void print_setup(lxw_worksheet *ws, uint32_t header_row, uint32_t ncols)
 {
     worksheet_set_landscape(ws);
     worksheet_set_paper(ws, 9);
-    worksheet_fit_to_pages(ws, 1, 0);
+    uint32_t across = (ncols + PRINT_COLS_PER_PAGE - 1) / PRINT_COLS_PER_PAGE;
+    worksheet_fit_to_pages(ws, (uint16_t)(across > 1 ? across : 1), 0);
     worksheet_repeat_rows(ws, header_row, header_row);
     worksheet_repeat_columns(ws, 0, 0);
     worksheet_set_margins(ws, 0.4, 0.4, 0.6, 0.6);
@@ -1133,7 +1139,7 @@ static void sum_head(ps_merge *m, part *p, lxw_worksheet *ws, size_t index)
     static const char *const fixed[] = {"填报单位", "年度"};
     write_header_row(m, ws, 3, fixed, 2, s->cols, s->ncols, "文件");
     worksheet_freeze_panes(ws, SUM_HEAD, 1);
-    print_setup(ws, 3);
+    print_setup(ws, 3, (uint32_t)(3 + s->ncols));
 }
 
 /* A 汇总 column's value in doc and the cell it came from (or the blank cell remembered). */
@@ -1322,7 +1328,7 @@ static void detail_head(ps_merge *m, part *p, lxw_worksheet *ws, size_t index)
     const detail *d = p->ctx;
     write_header_row(m, ws, 0, DETAIL_FIXED, 2, d->cols, d->ncols, "文件");
     worksheet_freeze_panes(ws, 1, 1);
-    print_setup(ws, 0);
+    print_setup(ws, 0, 0);
 }
 
 /* Whether md's rows go to d: a summed document whose template's layout lists the table. */
@@ -1418,7 +1424,7 @@ static void findings_head(ps_merge *m, part *p, lxw_worksheet *ws, size_t index)
     (void)index;
     write_header_row(m, ws, 0, FINDING_HEADS, NFINDING_HEADS, NULL, 0, NULL);
     worksheet_freeze_panes(ws, 1, 1);
-    print_setup(ws, 0);
+    print_setup(ws, 0, 0);
     (void)p;
 }
 
@@ -1653,7 +1659,7 @@ static void files_head(ps_merge *m, part *p, lxw_worksheet *ws, size_t index)
                 ps_wr_format(&m->fm, WR_K_NOTE, 0)));
     write_header_row(m, ws, 1, FILE_HEADS, NFILE_HEADS, NULL, 0, NULL);
     worksheet_freeze_panes(ws, 2, 1);
-    print_setup(ws, 1);
+    print_setup(ws, 1, 0);
 }
 
 static void write_files(ps_merge *m)

@@ -77,7 +77,9 @@ def main(path, sheet, units):
         fail("合计 row: %d sums, %d ratios" % (sums, ratios))
     ps = ws.page_setup
     # fitToWidth left out means 1 (ECMA-376); fitToHeight 0: as many pages down as needed
-    if (ps.orientation != "landscape" or ps.fitToWidth not in (None, 1) or ps.fitToHeight != 0
+    # one page across per 16 columns (a 汇总 of 45 columns shrunk to one page cannot be read)
+    across = max(1, -(-ws.max_column // 16))
+    if (ps.orientation != "landscape" or (ps.fitToWidth or 1) != across or ps.fitToHeight != 0
             or not ws.sheet_properties.pageSetUpPr.fitToPage):
         fail("print setup: %s fitToWidth=%r fitToHeight=%r" % (ps.orientation, ps.fitToWidth, ps.fitToHeight))
     if (ws.print_title_rows or "").replace("$", "") != "4:4" or (ws.print_title_cols or "").replace("$", "") != "A:A":

@@ -16,7 +16,14 @@ typedef struct checker_set {
 struct ps_checker {
     checker_set *sets;
     size_t n;
+    const ps_previous *previous; /* last year's documents, or NULL (previous. rules skipped) */
 };
+
+void ps_checker_set_previous(ps_checker *c, const ps_previous *previous)
+{
+    if (c)
+        c->previous = previous;
+}
 
 void ps_checker_free(ps_checker *c)
 {
@@ -70,7 +77,14 @@ ps_status ps_checker_check_document(const ps_checker *c, ps_document *doc, ps_er
             const ps_rule *r = ps_ruleset_at(c->sets[i].rules, k);
             if (ps_rule_namespace_count(r) > 0)
                 continue;
-            ps_status st = ps_rule_eval(r, doc, err);
+            ps_status st;
+            if (ps_rule_reads_previous(r)) { /* skipped without last year's document */
+                bool exact = true;
+                const ps_document *prev = ps_previous_find(c->previous, tpl, ps_document_unit(doc), &exact);
+                st = prev ? ps_rule_eval_previous(r, doc, prev, exact, err) : PS_OK;
+            } else {
+                st = ps_rule_eval(r, doc, err);
+            }
             if (st != PS_OK)
                 return st;
         }

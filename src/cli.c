@@ -9,6 +9,7 @@
 #include "perfsheet/writer.h"
 #include "perfsheet/inputs.h"
 #include "perfsheet/pipeline.h"
+#include "perfsheet/previous.h"
 #include "perfsheet/reader.h"
 #include "perfsheet/report_html.h"
 #include "perfsheet/report_json.h"
@@ -34,6 +35,7 @@ typedef struct options {
     const char *command;
     const char *mapping_dir; /* -m */
     const char *output;      /* -o */
+    const char *previous;    /* --previous: last year's merge -o X.sqlite */
     int jobs;                /* -j */
     double timeout;          /* --timeout: seconds per file, 0 none */
     ps_limits limits;        /* --max-cells and the defaults */
@@ -57,6 +59,8 @@ static const char usage_text[] =
     "common: -m DIR (mappings; default: the built-in mappings), -j N (parallel files), -q, --help, "
     "--version\n"
     "        --timeout SECONDS (per file, default 60), --max-cells N (per file, default 5000000)\n"
+    "        --previous LAST.sqlite (check/convert/merge/report: last year's merge -o database for the\n"
+    "        year-on-year rules, docs/rules.md)\n"
     "A directory argument means every .xls/.xlsx under it, recursively, in sorted order.\n"
     "Exit status: 0 all read and no error finding; 1 error findings; 2 bad usage or unreadable files.\n"
     "lint: 0 clean; 1 warnings or errors about the rules; 2 a mapping that does not load, an unreadable "
@@ -427,8 +431,16 @@ static int run_pipeline(options *opt, command cmd, progress *prog)
         fprintf(stderr, "perfsheet: 内存不足\n");
         return EXIT_TROUBLE;
     }
+    ps_previous *previous = NULL;
+    ps_error perr;
+    if (opt->previous && ps_previous_open(opt->previous, &previous, &perr) != PS_OK) {
+        print_error(&perr);
+        ps_sink_free(sink);
+        return EXIT_TROUBLE;
+    }
     run_context ctx = {opt, prog};
     ps_pipeline_config cfg = {
+        .previous = previous,
         .files = (const char *const *)opt->inputs.files,
         .nfiles = opt->inputs.n,
         .mapping_dir = opt->mapping_dir,
@@ -447,6 +459,7 @@ static int run_pipeline(options *opt, command cmd, progress *prog)
     ps_error err;
     ps_status st = ps_pipeline_run(&cfg, sink, &sum, &err);
     ps_sink_free(sink);
+    ps_previous_free(previous);
     if (st != PS_OK) {
         print_error(&err);
         return EXIT_TROUBLE;
@@ -578,6 +591,12 @@ static int parse_args(int argc, char **argv, options *opt)
                 opt->grid = true;
             } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
                 opt->quiet = true;
+            } else if (!strcmp(a, "--previous")) {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "perfsheet: 选项 %s 缺少参数\n", a);
+                    return -1;
+                }
+                opt->previous = argv[++i];
             } else if (!strcmp(a, "-m") || !strcmp(a, "-o") || !strcmp(a, "-j")) {
                 if (i + 1 >= argc) {
                     fprintf(stderr, "perfsheet: 选项 %s 缺少参数\n", a);

@@ -751,6 +751,7 @@ ps_status ps_pipeline_run(const ps_pipeline_config *cfg, ps_sink *sink, ps_pipel
         ps_mapping_set_free(set);
         return st;
     }
+    ps_checker_set_previous(checker, cfg->previous); /* takes NULL */
     size_t n = cfg->nfiles;
     ps_pipeline *p = calloc(1, sizeof *p);
     if (p)

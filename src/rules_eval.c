@@ -60,8 +60,11 @@ typedef struct rctx {
     char **pool;          /* texts made while evaluating (DIGITS, TEXT of a number) */
     size_t npool, pool_cap;
     bool nomem;
-    ps_rule_tally *tally;   /* per for: instance, or NULL: what each run came to (lint) */
-    rcell cells[MAX_CELLS]; /* last: only the fields above are zeroed per rule */
+    ps_rule_tally *tally;     /* per for: instance, or NULL: what each run came to (lint) */
+    const ps_document *prev;  /* last year's document for previous. keys, or NULL */
+    bool prev_exact;          /* prev was found by the exact unit name */
+    const ps_value *prev_src; /* the first previous. value the check read (its cell) */
+    rcell cells[MAX_CELLS];   /* last: only the fields above are zeroed per rule */
 } rctx;
 
 static rval blank(void)
@@ -107,7 +110,7 @@ static const char *pool_add(rctx *c, char *s)
 
 static void note_cell(rctx *c, int doc, const ps_value *v)
 {
-    if (!v || v->row == PS_NO_CELL || v->col == PS_NO_CELL)
+    if (!v || doc < 0 || v->row == PS_NO_CELL || v->col == PS_NO_CELL)
         return;
     if (c->probing && !c->probe_found) {
         c->probe_found = true;
@@ -177,6 +180,13 @@ static rval eval_field(rctx *c, const rnode *n)
 {
     char buf[256];
     const char *key = resolve(c, n->str, n->has_var, buf, sizeof buf);
+    if (!n->ns && strncmp(key, PS_PREVIOUS_PREFIX, strlen(PS_PREVIOUS_PREFIX)) == 0) {
+        /* last year's figure: no cell of this year's document */
+        const ps_value *v = c->prev ? ps_document_get(c->prev, key + strlen(PS_PREVIOUS_PREFIX)) : NULL;
+        if (v && !c->prev_src)
+            c->prev_src = v;
+        return from_value(c, -1, v);
+    }
     if (c->in_filter && !n->ns)
         return from_value(c, 0, ps_table_get(c->filter_t, c->filter_row, key));
     int doc = 0;
@@ -896,8 +906,10 @@ static ps_status run_once(rctx *c, ps_error *err)
             goto done;
         }
     }
+    c->prev_src = NULL;
     bool known;
     bool ok = truth(eval(c, r->check), &known);
+    const ps_value *prev_src = c->prev_src;
     if (known) {
         fail = !ok;
     } else if (c->have_primary && r->blank_report && r->primary->op == T_EQ && c->lhs.k == V_BLANK &&
@@ -952,6 +964,23 @@ static ps_status run_once(rctx *c, ps_error *err)
     if (stale && !r->formula_message) {
         size_t o = strlen(msg);
         append(msg, sizeof msg, &o, "（公式结果未更新）", strlen("（公式结果未更新）"));
+    }
+    if (c->prev) { /* where last year's figure came from, and how its unit was matched */
+        char note[1024], ref[16];
+        size_t o = strlen(msg);
+        const char *pcell = prev_src && prev_src->row != PS_NO_CELL
+                                ? ps_cell_ref(prev_src->row, prev_src->col, ref, sizeof ref)
+                                : NULL;
+        snprintf(note, sizeof note, "（上年：%s%s%s%s%s）", ps_document_file(c->prev),
+                 ps_document_sheet(c->prev) ? " " : "",
+                 ps_document_sheet(c->prev) ? ps_document_sheet(c->prev) : "", pcell ? " " : "",
+                 pcell ? pcell : "");
+        append(msg, sizeof msg, &o, note, strlen(note));
+        if (!c->prev_exact) {
+            snprintf(note, sizeof note, "（单位名称与上年的“%s”不完全一致：按县/区/市之差匹配）",
+                     ps_document_unit(c->prev) ? ps_document_unit(c->prev) : "");
+            append(msg, sizeof msg, &o, note, strlen(note));
+        }
     }
     char a1[16];
     const char *cell = have_cell ? ps_cell_ref(lhs_cell.row, lhs_cell.col, a1, sizeof a1) : NULL;
@@ -1083,7 +1112,7 @@ static ps_status run_binding(rctx *c, ps_error *err)
 }
 
 static ps_status run_rule(const ps_rule *r, ps_document *const *docs, size_t n, ps_rule_tally *tally,
-                          ps_error *err)
+                          const ps_document *prev, bool prev_exact, ps_error *err)
 {
     rctx *c = malloc(sizeof *c);
     if (!c)
@@ -1093,6 +1122,8 @@ static ps_status run_rule(const ps_rule *r, ps_document *const *docs, size_t n, 
     c->docs = docs;
     c->ndocs = n;
     c->tally = tally;
+    c->prev = prev;
+    c->prev_exact = prev_exact;
     ps_status st = PS_OK;
     size_t count = r->vars.nvars ? r->vars.count : 1;
     for (size_t b = 0; b < count && st == PS_OK; b++) {
@@ -1109,7 +1140,7 @@ ps_status ps_rule_eval_tally(const ps_rule *r, ps_document *doc, ps_rule_tally *
 {
     if (!r || !doc || r->nns > 0)
         return PS_OK;
-    return run_rule(r, &doc, 1, tally, err);
+    return run_rule(r, &doc, 1, tally, NULL, true, err);
 }
 
 ps_status ps_rule_eval(const ps_rule *r, ps_document *doc, ps_error *err)
@@ -1125,7 +1156,7 @@ ps_status ps_rule_eval_cross_tally(const ps_rule *r, ps_document *const *docs, s
     for (size_t i = 0; i < n; i++)
         if (!docs[i])
             return PS_OK;
-    return run_rule(r, docs, n, tally, err);
+    return run_rule(r, docs, n, tally, NULL, true, err);
 }
 
 ps_status ps_rule_eval_cross(const ps_rule *r, ps_document *const *docs, size_t n, ps_error *err)
@@ -1136,4 +1167,31 @@ ps_status ps_rule_eval_cross(const ps_rule *r, ps_document *const *docs, size_t 
 size_t ps_rule_instance_count(const ps_rule *r)
 {
     return r->vars.nvars ? r->vars.count : 1;
+}
+
+ps_status ps_rule_eval_previous(const ps_rule *r, ps_document *doc, const ps_document *previous, bool exact,
+                                ps_error *err)
+{
+    if (!r || !doc || r->nns > 0)
+        return PS_OK;
+    return run_rule(r, &doc, 1, NULL, previous, exact, err);
+}
+
+static bool node_reads_previous(const rnode *n)
+{
+    if (!n)
+        return false;
+    if (n->kind == N_FIELD && !n->ns && n->str &&
+        strncmp(n->str, PS_PREVIOUS_PREFIX, strlen(PS_PREVIOUS_PREFIX)) == 0)
+        return true;
+    for (size_t i = 0; i < n->nargs; i++)
+        if (node_reads_previous(n->args[i]))
+            return true;
+    return node_reads_previous(n->where);
+}
+
+bool ps_rule_reads_previous(const ps_rule *r)
+{
+    return r && (node_reads_previous(r->check) || node_reads_previous(r->when) ||
+                 node_reads_previous(r->expected) || node_reads_previous(r->actual));
 }

@@ -214,6 +214,9 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
  * first failing rule's status with *err at its line:column; *out is set on success only. */
 ps_status ps_ruleset_from_node(struct fy_node *seq, const char *file, ps_ruleset **out, ps_error *err);
 
+/* A field key starting with this reads last year's value of the field (docs/rules.md). */
+#define PS_PREVIOUS_PREFIX "previous."
+
 /* ---- names (rules_resolve.c) ---- */
 /* Resolves every name rule r uses - fields, tables and their columns, each: T by col, message
  * placeholders, for: variables - against the mapping self its documents come from. A

@@ -180,6 +180,16 @@ static const ps_mapping *namespace_mapping(resolver *R, const char *ns, size_t p
 static ps_status resolve_field(resolver *R, const char *ns, const char *key, size_t pos, const char *what)
 {
     const ps_mapping *m = R->self;
+    if (!ns && strncmp(key, PS_PREVIOUS_PREFIX, strlen(PS_PREVIOUS_PREFIX)) == 0) {
+        /* last year's value of a field of this same template */
+        const char *field = key + strlen(PS_PREVIOUS_PREFIX);
+        if (has_key(m, NULL, field))
+            return PS_OK;
+        suggestion s = suggest_start(field);
+        consider_mapping(&s, field, m, NULL, false);
+        return fail(R, pos, &s, "规则 %s：%s “%s” 读上年的 “%s”，但它不是映射 %s 的字段", R->r->id, what, key,
+                    field, ps_mapping_id(m));
+    }
     if (ns && !(m = namespace_mapping(R, ns, pos)))
         return R->err->code;
     if (has_key(m, NULL, key))
@@ -261,6 +271,8 @@ static ps_status resolve_message(resolver *R, const rmsg *m, bool first)
                             "规则 %s：消息中的 “{%s:%s}” 读模板 %s，但这条规则的 check 没有用到 %s", R->r->id,
                             p->ns, key, p->ns, p->ns);
             st = resolve_field(R, p->ns, key, p->pos, "消息中的字段");
+        } else if (p->kind == P_FIELD && strncmp(key, PS_PREVIOUS_PREFIX, strlen(PS_PREVIOUS_PREFIX)) == 0) {
+            st = resolve_field(R, NULL, key, p->pos, "消息中的字段");
         } else if (p->kind == P_FIELD && !has_key(R->self, NULL, key)) {
             /* the names a message may hold besides fields */
             suggestion s = suggest_start(key);

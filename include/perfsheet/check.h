@@ -12,6 +12,7 @@
 #include "perfsheet/document.h"
 #include "perfsheet/error.h"
 #include "perfsheet/mapping.h"
+#include "perfsheet/previous.h"
 
 typedef struct ps_checker ps_checker;
 
@@ -20,6 +21,10 @@ typedef struct ps_checker ps_checker;
  * must outlive the checker. Caller owns *out: ps_checker_free(). */
 ps_status ps_checker_new(const ps_mapping_set *set, ps_checker **out, ps_error *err);
 void ps_checker_free(ps_checker *c); /* takes NULL */
+/* Last year's documents for the rules reading `previous.` keys (borrowed; must outlive the
+ * checker). Without them (NULL, the default), or when a unit has no document last year, those
+ * rules are skipped. */
+void ps_checker_set_previous(ps_checker *c, const ps_previous *previous);
 
 /* Runs the one-document rules of doc's template (ps_document_template) on doc. Thread-safe for
  * distinct documents. PS_ERR_NOMEM is the only failure. */

@@ -130,6 +130,7 @@ typedef struct ps_pipeline_config {
     double timeout; /* seconds per file, 0 none */
     ps_limits limits;
     ps_pipeline_events events;
+    const struct ps_previous *previous; /* --previous: last year's documents (previous.h), or NULL */
 } ps_pipeline_config;
 
 typedef struct ps_pipeline_summary {

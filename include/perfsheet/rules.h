@@ -58,6 +58,15 @@ ps_status ps_rule_eval(const ps_rule *r, ps_document *doc, ps_error *err);
  * ps_rule_namespace_count). Findings go on the document holding the left-hand side. */
 ps_status ps_rule_eval_cross(const ps_rule *r, ps_document *const *docs, size_t n, ps_error *err);
 
+/* Whether the rule reads last year's figures (a `previous.` key, docs/rules.md). Such a rule
+ * runs only through ps_rule_eval_previous, with last year's document of the same unit. */
+bool ps_rule_reads_previous(const ps_rule *r);
+/* As ps_rule_eval, the `previous.KEY` names reading KEY of previous (last year's document of the
+ * same template and unit; exact: matched by the exact normalised unit name). Each finding's
+ * message ends with where last year's figure came from, and says when the match was not exact. */
+ps_status ps_rule_eval_previous(const ps_rule *r, ps_document *doc, const ps_document *previous, bool exact,
+                                ps_error *err);
+
 /* What the runs of a rule came to, for `perfsheet lint FILE…` (coverage): a run is one
  * evaluation of one `for:` instance on one document, row or group. */
 typedef struct ps_rule_tally {

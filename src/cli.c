@@ -59,8 +59,8 @@ static const char usage_text[] =
     "common: -m DIR (mappings; default: the built-in mappings), -j N (parallel files), -q, --help, "
     "--version\n"
     "        --timeout SECONDS (per file, default 60), --max-cells N (per file, default 5000000)\n"
-    "        --previous LAST.sqlite (check/convert/merge/report: last year's merge -o database for the\n"
-    "        year-on-year rules, docs/rules.md)\n"
+    "        --previous LAST (check/convert/merge/report: last year's merge -o X.sqlite database, or a\n"
+    "        folder of last year's submissions, for the year-on-year rules, docs/rules.md)\n"
     "A directory argument means every .xls/.xlsx under it, recursively, in sorted order.\n"
     "Exit status: 0 all read and no error finding; 1 error findings; 2 bad usage or unreadable files.\n"
     "lint: 0 clean; 1 warnings or errors about the rules; 2 a mapping that does not load, an unreadable "
@@ -398,6 +398,46 @@ static uint32_t sheet_row_limit(void)
     return s && *s && *end == '\0' && v <= UINT32_MAX ? (uint32_t)v : 0;
 }
 
+/* --previous DIR: last year's submissions, read, checked and written to a database in $TMPDIR
+ * (the merge -o X.sqlite of them), then opened as last year's figures; the database is
+ * unlinked once open. Returns what ps_previous_open returns; errors are printed. */
+static ps_status previous_from_folder(const options *opt, ps_previous **out, ps_error *err)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/perfsheet-previous-%ld.sqlite", tmpdir && *tmpdir ? tmpdir : "/tmp",
+             (long)getpid());
+    ps_inputs last = {0};
+    if (ps_inputs_add(&last, opt->previous) != 0)
+        return ps_error_set(err, PS_ERR_NOMEM, opt->previous, "内存不足");
+    ps_sink *sink = ps_sink_sqlite_new(path);
+    if (!sink) {
+        ps_inputs_free(&last);
+        return ps_error_set(err, PS_ERR_NOMEM, opt->previous, "内存不足");
+    }
+    ps_pipeline_config cfg = {
+        .files = (const char *const *)last.files,
+        .nfiles = last.n,
+        .mapping_dir = opt->mapping_dir,
+        .jobs = opt->jobs,
+        .timeout = opt->timeout,
+        .limits = opt->limits,
+    };
+    ps_pipeline_summary sum;
+    ps_status st = ps_pipeline_run(&cfg, sink, &sum, err);
+    ps_sink_free(sink);
+    ps_inputs_free(&last);
+    if (st == PS_OK && sum.interrupted)
+        st = ps_error_set(err, PS_ERR_IO, opt->previous, "读取上年报表时被中断");
+    if (st == PS_OK && !opt->quiet)
+        fprintf(stderr, "perfsheet %s: 上年报表 %s：%zu 个文件（无法读取 %zu 个）\n", opt->command,
+                opt->previous, sum.total, sum.files_failed);
+    if (st == PS_OK)
+        st = ps_previous_open(path, out, err);
+    unlink(path);
+    return st;
+}
+
 /* The sink of cmd for opt (work: how far its files go); NULL on out-of-memory. */
 static ps_sink *choose_sink(const options *opt, command cmd, ps_pipeline_work work)
 {
@@ -433,7 +473,10 @@ static int run_pipeline(options *opt, command cmd, progress *prog)
     }
     ps_previous *previous = NULL;
     ps_error perr;
-    if (opt->previous && ps_previous_open(opt->previous, &previous, &perr) != PS_OK) {
+    struct stat prev_st;
+    bool prev_dir = opt->previous && stat(opt->previous, &prev_st) == 0 && S_ISDIR(prev_st.st_mode);
+    if (opt->previous && (prev_dir ? previous_from_folder(opt, &previous, &perr)
+                                   : ps_previous_open(opt->previous, &previous, &perr)) != PS_OK) {
         print_error(&perr);
         ps_sink_free(sink);
         return EXIT_TROUBLE;

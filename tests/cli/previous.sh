@@ -82,6 +82,25 @@ grep -q 'jcsj.previous_final' "$tmp/with.txt" || fail "text output lacks the fin
 n=$(/usr/bin/python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"select count(*) from findings where rule='jcsj.previous_final' and cell='D7'\").fetchone()[0])" "$tmp/now.sqlite")
 [ "$n" = 1 ] || fail "merge --previous: $n previous_final findings at D7, want 1"
 
+# --previous FOLDER: last year's submissions themselves give the same finding as their database
+set +e
+"$bin" check --json -q --previous "$tmp/last" "$tmp/now/jcsj.xlsx" >"$tmp/folder.jsonl" 2>"$tmp/folder.err"; rc=$?
+set -e
+[ $rc = 1 ] || fail "check --previous FOLDER: exit status $rc, want 1: $(cat "$tmp/folder.err")"
+/usr/bin/python3 - "$tmp/with.jsonl" "$tmp/folder.jsonl" <<'PY' || fail "--previous FOLDER differs from --previous LAST.sqlite"
+import json, sys
+def prev(path):
+    out = []
+    for line in open(path, encoding='utf-8'):
+        rec = json.loads(line)
+        out += [(f['cell'], f['expected'], f['actual']) for f in rec.get('findings', []) if f['rule'] == 'jcsj.previous_final']
+    return out
+a, b = prev(sys.argv[1]), prev(sys.argv[2])
+assert a and a == b, (a, b)
+PY
+! ls "${TMPDIR:-/tmp}"/perfsheet-previous-* >/dev/null 2>&1 || fail "--previous FOLDER left its temporary database"
+echo "previous: a folder of last year's submissions gives the same finding"
+
 # without --previous, check --json of samples/ is what the mappings without the rule give
 mkdir -p "$tmp/norule"
 cp mappings/*.yaml "$tmp/norule/"

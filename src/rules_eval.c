@@ -931,6 +931,16 @@ static ps_status run_once(rctx *c, ps_error *err)
             lhs_src = a.src;
         actual = a;
     }
+    if (r->at) { /* at: the finding points at this cell; expected and actual stay as they are */
+        c->probing = true;
+        c->probe_found = false;
+        (void)eval(c, r->at);
+        c->probing = false;
+        if (c->probe_found) { /* else (no cell recorded for it) the left-hand side's, as without at: */
+            lhs_cell = c->probe;
+            have_cell = true;
+        }
+    }
     int doc = have_cell ? lhs_cell.doc : (c->have_primary && c->lhs.src ? c->lhs.doc : 0);
     if ((size_t)doc >= c->ndocs || !c->docs[doc])
         doc = 0;

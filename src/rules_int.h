@@ -179,6 +179,7 @@ struct ps_rule {
     ps_severity severity;
     char *check_text;
     rnode *check, *when, *expected, *actual;
+    rnode *at;      /* at: the field (or column of the each: table) the finding points at, or NULL */
     rnode *primary; /* the first comparison of check, borrowed from it */
     char *message, *blank_message, *formula_message;
     rbinding vars;    /* for: */
@@ -193,10 +194,10 @@ struct ps_rule {
     /* compiled at load: messages in parts, and where each part came from in the file */
     rmsg msg, blank_msg, formula_msg;
     char *file; /* the mapping file (error locations) */
-    ps_origin check_at, when_at, expected_at, actual_at;
+    ps_origin check_at, when_at, expected_at, actual_at, at_at;
     ps_origin message_at, blank_message_at, formula_message_at;
     ps_origin each_at, for_at, id_at;
-    char *when_text, *expected_text, *actual_text, *each_text;
+    char *when_text, *expected_text, *actual_text, *each_text, *at_text;
     /* where the rule, its check and its when: start in the mapping file (1-based; 0: unknown),
      * for lint's findings; positions inside the check as in ps_rparse_expr's errors */
     int line, col, check_line, check_col, when_line, when_col;

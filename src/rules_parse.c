@@ -590,6 +590,7 @@ void ps_rule_free(ps_rule *r)
     ps_rnode_free(r->when);
     ps_rnode_free(r->expected);
     ps_rnode_free(r->actual);
+    ps_rnode_free(r->at);
     free(r->message);
     free(r->blank_message);
     free(r->formula_message);
@@ -619,6 +620,7 @@ void ps_rule_free(ps_rule *r)
     free(r->when_text);
     free(r->expected_text);
     free(r->actual_text);
+    free(r->at_text);
     free(r->each_text);
     free(r);
 }
@@ -963,11 +965,12 @@ static ps_status compile_message(ps_rule *r, const char *tpl, rwhere w, rmsg *m,
 static ps_status finish_rule(ps_rule *r, ps_error *err)
 {
     r->primary = first_cmp(r->check);
-    rnode *parts[] = {r->check, r->when, r->expected, r->actual};
+    rnode *parts[] = {r->check, r->when, r->expected, r->actual, r->at};
     rwhere where[] = {{r->check_text, r->check_at, true},
                       {r->when_text, r->when_at, true},
                       {r->expected_text, r->expected_at, true},
-                      {r->actual_text, r->actual_at, true}};
+                      {r->actual_text, r->actual_at, true},
+                      {r->at_text, r->at_at, true}};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         bool nomem = false;
         rnode *bad = walk_check(r, parts[i], false, &nomem);
@@ -1283,7 +1286,7 @@ static ps_status compile_expr(ps_rule *r, struct fy_node *v, const char *file, c
         return err->code;
     ps_origin o = node_origin(v, file);
     rnode *e = ps_rparse_expr(text, o, err);
-    switch (key[0]) {
+    switch (strcmp(key, "at") == 0 ? 'a' + 1 : key[0]) {
     case 'c':
         free(r->check_text);
         r->check_text = text;
@@ -1303,6 +1306,11 @@ static ps_status compile_expr(ps_rule *r, struct fy_node *v, const char *file, c
         r->expected_text = text;
         r->expected_at = o;
         break;
+    case 'a' + 1: /* at: */
+        free(r->at_text);
+        r->at_text = text;
+        r->at_at = o;
+        break;
     default:
         free(r->actual_text);
         r->actual_text = text;
@@ -1311,6 +1319,10 @@ static ps_status compile_expr(ps_rule *r, struct fy_node *v, const char *file, c
     }
     if (!e)
         return err->code;
+    if (strcmp(key, "at") == 0 && e->kind != N_FIELD && e->kind != N_COL) {
+        ps_rnode_free(e);
+        return node_error(err, v, file, "%s", "at: 应为一个字段键，或 each: 表的一列（如 blocks[].score）");
+    }
     ps_rnode_free(*out);
     *out = e;
     return PS_OK;
@@ -1373,6 +1385,8 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
             st = compile_expr(r, v, file, key, &r->expected, err);
         } else if (strcmp(key, "actual") == 0) {
             st = compile_expr(r, v, file, key, &r->actual, err);
+        } else if (strcmp(key, "at") == 0) {
+            st = compile_expr(r, v, file, key, &r->at, err);
         } else if (strcmp(key, "message") == 0 || strcmp(key, "blank_message") == 0 ||
                    strcmp(key, "formula_message") == 0) {
             char *m = scalar_dup(v, file, key, err);

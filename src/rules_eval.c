@@ -523,6 +523,19 @@ static rval eval_call(rctx *c, const rnode *n)
             chars += (*p & 0xC0) != 0x80;
         return num((double)chars);
     }
+    case F_RAW: { /* the cell's text as typed: raw, else a text cell's text; blank for a number */
+        rval v = eval(c, n->args[0]);
+        const char *s = !v.src                                              ? NULL
+                        : v.src->raw && *v.src->raw                         ? v.src->raw
+                        : !v.src->has_number && v.src->text && *v.src->text ? v.src->text
+                                                                            : NULL;
+        if (!s)
+            return blank();
+        rval out = text_val(s);
+        out.src = v.src;
+        out.doc = v.doc;
+        return out;
+    }
     case F_FORMULA: {
         rval v = eval(c, n->args[0]);
         return v.src ? boolean(v.src->formula) : blank();

@@ -100,6 +100,7 @@ typedef enum rfunc {
     F_IN,
     F_LEN,
     F_FORMULA,
+    F_RAW,
 } rfunc;
 
 typedef struct rnode rnode;

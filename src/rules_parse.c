@@ -197,6 +197,7 @@ static const struct {
     {"IN", F_IN, 2, -1, false},
     {"LEN", F_LEN, 1, 1, false},
     {"FORMULA", F_FORMULA, 1, 1, false},
+    {"RAW", F_RAW, 1, 1, false},
 };
 
 static rnode *parse_or(rparser *p);

@@ -47,6 +47,7 @@ typedef struct rctx {
     const ps_table *filter_t;
     size_t filter_row;
     bool in_filter;
+    bool in_when; /* evaluating when: - its comparisons are exact */
     /* what was read: cells[0..ncells) */
     size_t ncells;
     bool probing;
@@ -556,6 +557,8 @@ static double rate_tolerance(const ps_value *src)
 static double tolerance(const rctx *c, rval l, rval r)
 {
     rtol_kind k = c->r->tol;
+    if (c->in_when) /* a condition for running is not a check: no 尾数误差 */
+        return 0;
     if (k == TOL_FIXED)
         return c->r->tol_value;
     if (k == TOL_AUTO) {
@@ -568,7 +571,7 @@ static double tolerance(const rctx *c, rval l, rval r)
     }
     if (k == TOL_RATE)
         return rate_tolerance(l.src);
-    return 0.01 * (r.terms > 1 ? r.terms : 1);
+    return (c->r->tol_per_term > 0 ? c->r->tol_per_term : 0.01) * (r.terms > 1 ? r.terms : 1);
 }
 
 static const char *trimmed(const char *s, size_t *len)
@@ -901,7 +904,9 @@ static ps_status run_once(rctx *c, ps_error *err)
 
     if (r->when) {
         bool known;
+        c->in_when = true;
         bool go = truth(eval(c, r->when), &known);
+        c->in_when = false;
         c->ncells = 0;
         if (!known || !go) {
             if (c->tally)

@@ -188,9 +188,10 @@ struct ps_rule {
     char *each_group; /* each: T by col */
     rtol_kind tol;
     double tol_value;
-    bool computed;     /* the template computes the left-hand cell by this rule (a formula) */
-    bool blank_report; /* a blank left-hand side with a non-blank right-hand side is a finding */
-    char **ns;         /* namespaces of cross-table fields */
+    double tol_per_term; /* TOL_MONEY: allowed per summed term (tolerance_per_term:, else 0.01) */
+    bool computed;       /* the template computes the left-hand cell by this rule (a formula) */
+    bool blank_report;   /* a blank left-hand side with a non-blank right-hand side is a finding */
+    char **ns;           /* namespaces of cross-table fields */
     size_t nns;
     /* compiled at load: messages in parts, and where each part came from in the file */
     rmsg msg, blank_msg, formula_msg;

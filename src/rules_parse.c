@@ -1351,7 +1351,7 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
     int content_col;
     node_position(node, &r->line, &r->col, &content_col);
     ps_status st = PS_OK;
-    struct fy_node *check_node = NULL;
+    struct fy_node *check_node = NULL, *per_term_node = NULL;
     void *it = NULL;
     struct fy_node_pair *pair;
     /* the order of keys does not matter, but each: must be known before check is validated */
@@ -1456,6 +1456,16 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
             } else {
                 st = node_error(err, v, file, "%s", "tolerance 应为非负数、money、rate 或 exact");
             }
+        } else if (strcmp(key, "tolerance_per_term") == 0) {
+            const char *s = fy_node_get_scalar0(v);
+            char *end = NULL;
+            double d = s ? strtod(s, &end) : -1;
+            if (!s || end == s || *end != '\0' || !(d > 0) || d >= 1e12)
+                st = node_error(err, v, file, "%s",
+                                "tolerance_per_term 应为正数（每个求和项允许的误差，如 0.01）");
+            else
+                r->tol_per_term = d;
+            per_term_node = v;
         } else if (strcmp(key, "computed") == 0) {
             int i = word_index(v, (const char *const[]){"false", "true", NULL});
             if (i < 0)
@@ -1478,6 +1488,12 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
         st = node_error(err, node, file, "规则 %s 缺少 check", r->id);
     if (st == PS_OK && !r->message)
         st = node_error(err, node, file, "规则 %s 缺少 message", r->id);
+    if (st == PS_OK && per_term_node) { /* a per-term tolerance is the money tolerance's */
+        if (r->tol == TOL_AUTO)
+            r->tol = TOL_MONEY;
+        else if (r->tol != TOL_MONEY)
+            st = node_error(err, per_term_node, file, "%s", "tolerance_per_term 只用于 tolerance: money");
+    }
     if (st == PS_OK && (st = compile_expr(r, check_node, file, "check", &r->check, err)) == PS_OK)
         st = finish_rule(r, err);
     if (st != PS_OK) {

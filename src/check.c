@@ -216,8 +216,8 @@ ps_document *ps_checker_cross_projection(const ps_checker *c, const ps_document 
             const ps_rule *r = ps_ruleset_at(c->sets[i].rules, k);
             if (ps_rule_namespace_count(r) == 0)
                 continue;
-            const rnode *parts[] = {r->check, r->when, r->expected, r->actual};
-            for (size_t q = 0; q < 4 && ok; q++)
+            const rnode *parts[] = {r->check, r->when, r->expected, r->actual, r->at};
+            for (size_t q = 0; q < 5 && ok; q++)
                 ok = copy_fields(parts[q], tpl, p, doc, &all);
         }
     for (size_t k = 0; ok && all && k < ps_document_value_count(doc); k++)

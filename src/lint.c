@@ -864,7 +864,7 @@ static const char *const function_names[] = {
     [F_ABS] = "ABS",       [F_ROUND] = "ROUND",     [F_COALESCE] = "COALESCE", [F_PRESENT] = "PRESENT",
     [F_BLANK] = "BLANK",   [F_MATCHES] = "MATCHES", [F_DIGITS] = "DIGITS",     [F_TEXT] = "TEXT",
     [F_NUMBER] = "NUMBER", [F_IF] = "IF",           [F_YEAR] = "YEAR",         [F_THIS_YEAR] = "THIS_YEAR",
-    [F_IN] = "IN",         [F_LEN] = "LEN",         [F_FORMULA] = "FORMULA",
+    [F_IN] = "IN",         [F_LEN] = "LEN",         [F_FORMULA] = "FORMULA",   [F_RAW] = "RAW",
 };
 
 static int precedence(const rnode *n)

@@ -47,6 +47,7 @@ typedef struct rctx {
     const ps_table *filter_t;
     size_t filter_row;
     bool in_filter;
+    bool in_when; /* evaluating when: - its comparisons are exact */
     /* what was read: cells[0..ncells) */
     size_t ncells;
     bool probing;
@@ -533,6 +534,19 @@ static rval eval_call(rctx *c, const rnode *n)
             chars += (*p & 0xC0) != 0x80;
         return num((double)chars);
     }
+    case F_RAW: { /* the cell's text as typed: raw, else a text cell's text; blank for a number */
+        rval v = eval(c, n->args[0]);
+        const char *s = !v.src                                              ? NULL
+                        : v.src->raw && *v.src->raw                         ? v.src->raw
+                        : !v.src->has_number && v.src->text && *v.src->text ? v.src->text
+                                                                            : NULL;
+        if (!s)
+            return blank();
+        rval out = text_val(s);
+        out.src = v.src;
+        out.doc = v.doc;
+        return out;
+    }
     case F_FORMULA: {
         rval v = eval(c, n->args[0]);
         return v.src ? boolean(v.src->formula) : blank();
@@ -553,6 +567,8 @@ static double rate_tolerance(const ps_value *src)
 static double tolerance(const rctx *c, rval l, rval r)
 {
     rtol_kind k = c->r->tol;
+    if (c->in_when) /* a condition for running is not a check: no 尾数误差 */
+        return 0;
     if (k == TOL_FIXED)
         return c->r->tol_value;
     if (k == TOL_AUTO) {
@@ -565,7 +581,7 @@ static double tolerance(const rctx *c, rval l, rval r)
     }
     if (k == TOL_RATE)
         return rate_tolerance(l.src);
-    return 0.01 * (r.terms > 1 ? r.terms : 1);
+    return (c->r->tol_per_term > 0 ? c->r->tol_per_term : 0.01) * (r.terms > 1 ? r.terms : 1);
 }
 
 static const char *trimmed(const char *s, size_t *len)
@@ -898,7 +914,9 @@ static ps_status run_once(rctx *c, ps_error *err)
 
     if (r->when) {
         bool known;
+        c->in_when = true;
         bool go = truth(eval(c, r->when), &known);
+        c->in_when = false;
         c->ncells = 0;
         if (!known || !go) {
             if (c->tally)
@@ -942,6 +960,16 @@ static ps_status run_once(rctx *c, ps_error *err)
         if (!lhs_src && a.src)
             lhs_src = a.src;
         actual = a;
+    }
+    if (r->at) { /* at: the finding points at this cell; expected and actual stay as they are */
+        c->probing = true;
+        c->probe_found = false;
+        (void)eval(c, r->at);
+        c->probing = false;
+        if (c->probe_found) { /* else (no cell recorded for it) the left-hand side's, as without at: */
+            lhs_cell = c->probe;
+            have_cell = true;
+        }
     }
     int doc = have_cell ? lhs_cell.doc : (c->have_primary && c->lhs.src ? c->lhs.doc : 0);
     if ((size_t)doc >= c->ndocs || !c->docs[doc])

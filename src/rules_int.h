@@ -100,6 +100,7 @@ typedef enum rfunc {
     F_IN,
     F_LEN,
     F_FORMULA,
+    F_RAW,
 } rfunc;
 
 typedef struct rnode rnode;
@@ -179,6 +180,7 @@ struct ps_rule {
     ps_severity severity;
     char *check_text;
     rnode *check, *when, *expected, *actual;
+    rnode *at;      /* at: the field (or column of the each: table) the finding points at, or NULL */
     rnode *primary; /* the first comparison of check, borrowed from it */
     char *message, *blank_message, *formula_message;
     rbinding vars;    /* for: */
@@ -186,17 +188,18 @@ struct ps_rule {
     char *each_group; /* each: T by col */
     rtol_kind tol;
     double tol_value;
-    bool computed;     /* the template computes the left-hand cell by this rule (a formula) */
-    bool blank_report; /* a blank left-hand side with a non-blank right-hand side is a finding */
-    char **ns;         /* namespaces of cross-table fields */
+    double tol_per_term; /* TOL_MONEY: allowed per summed term (tolerance_per_term:, else 0.01) */
+    bool computed;       /* the template computes the left-hand cell by this rule (a formula) */
+    bool blank_report;   /* a blank left-hand side with a non-blank right-hand side is a finding */
+    char **ns;           /* namespaces of cross-table fields */
     size_t nns;
     /* compiled at load: messages in parts, and where each part came from in the file */
     rmsg msg, blank_msg, formula_msg;
     char *file; /* the mapping file (error locations) */
-    ps_origin check_at, when_at, expected_at, actual_at;
+    ps_origin check_at, when_at, expected_at, actual_at, at_at;
     ps_origin message_at, blank_message_at, formula_message_at;
     ps_origin each_at, for_at, id_at;
-    char *when_text, *expected_text, *actual_text, *each_text;
+    char *when_text, *expected_text, *actual_text, *each_text, *at_text;
     /* where the rule, its check and its when: start in the mapping file (1-based; 0: unknown),
      * for lint's findings; positions inside the check as in ps_rparse_expr's errors */
     int line, col, check_line, check_col, when_line, when_col;

@@ -197,6 +197,7 @@ static const struct {
     {"IN", F_IN, 2, -1, false},
     {"LEN", F_LEN, 1, 1, false},
     {"FORMULA", F_FORMULA, 1, 1, false},
+    {"RAW", F_RAW, 1, 1, false},
 };
 
 static rnode *parse_or(rparser *p);
@@ -590,6 +591,7 @@ void ps_rule_free(ps_rule *r)
     ps_rnode_free(r->when);
     ps_rnode_free(r->expected);
     ps_rnode_free(r->actual);
+    ps_rnode_free(r->at);
     free(r->message);
     free(r->blank_message);
     free(r->formula_message);
@@ -619,6 +621,7 @@ void ps_rule_free(ps_rule *r)
     free(r->when_text);
     free(r->expected_text);
     free(r->actual_text);
+    free(r->at_text);
     free(r->each_text);
     free(r);
 }
@@ -963,11 +966,12 @@ static ps_status compile_message(ps_rule *r, const char *tpl, rwhere w, rmsg *m,
 static ps_status finish_rule(ps_rule *r, ps_error *err)
 {
     r->primary = first_cmp(r->check);
-    rnode *parts[] = {r->check, r->when, r->expected, r->actual};
+    rnode *parts[] = {r->check, r->when, r->expected, r->actual, r->at};
     rwhere where[] = {{r->check_text, r->check_at, true},
                       {r->when_text, r->when_at, true},
                       {r->expected_text, r->expected_at, true},
-                      {r->actual_text, r->actual_at, true}};
+                      {r->actual_text, r->actual_at, true},
+                      {r->at_text, r->at_at, true}};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         bool nomem = false;
         rnode *bad = walk_check(r, parts[i], false, &nomem);
@@ -1283,7 +1287,7 @@ static ps_status compile_expr(ps_rule *r, struct fy_node *v, const char *file, c
         return err->code;
     ps_origin o = node_origin(v, file);
     rnode *e = ps_rparse_expr(text, o, err);
-    switch (key[0]) {
+    switch (strcmp(key, "at") == 0 ? 'a' + 1 : key[0]) {
     case 'c':
         free(r->check_text);
         r->check_text = text;
@@ -1303,6 +1307,11 @@ static ps_status compile_expr(ps_rule *r, struct fy_node *v, const char *file, c
         r->expected_text = text;
         r->expected_at = o;
         break;
+    case 'a' + 1: /* at: */
+        free(r->at_text);
+        r->at_text = text;
+        r->at_at = o;
+        break;
     default:
         free(r->actual_text);
         r->actual_text = text;
@@ -1311,6 +1320,10 @@ static ps_status compile_expr(ps_rule *r, struct fy_node *v, const char *file, c
     }
     if (!e)
         return err->code;
+    if (strcmp(key, "at") == 0 && e->kind != N_FIELD && e->kind != N_COL) {
+        ps_rnode_free(e);
+        return node_error(err, v, file, "%s", "at: 应为一个字段键，或 each: 表的一列（如 blocks[].score）");
+    }
     ps_rnode_free(*out);
     *out = e;
     return PS_OK;
@@ -1338,7 +1351,7 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
     int content_col;
     node_position(node, &r->line, &r->col, &content_col);
     ps_status st = PS_OK;
-    struct fy_node *check_node = NULL;
+    struct fy_node *check_node = NULL, *per_term_node = NULL;
     void *it = NULL;
     struct fy_node_pair *pair;
     /* the order of keys does not matter, but each: must be known before check is validated */
@@ -1373,6 +1386,8 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
             st = compile_expr(r, v, file, key, &r->expected, err);
         } else if (strcmp(key, "actual") == 0) {
             st = compile_expr(r, v, file, key, &r->actual, err);
+        } else if (strcmp(key, "at") == 0) {
+            st = compile_expr(r, v, file, key, &r->at, err);
         } else if (strcmp(key, "message") == 0 || strcmp(key, "blank_message") == 0 ||
                    strcmp(key, "formula_message") == 0) {
             char *m = scalar_dup(v, file, key, err);
@@ -1441,6 +1456,16 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
             } else {
                 st = node_error(err, v, file, "%s", "tolerance 应为非负数、money、rate 或 exact");
             }
+        } else if (strcmp(key, "tolerance_per_term") == 0) {
+            const char *s = fy_node_get_scalar0(v);
+            char *end = NULL;
+            double d = s ? strtod(s, &end) : -1;
+            if (!s || end == s || *end != '\0' || !(d > 0) || d >= 1e12)
+                st = node_error(err, v, file, "%s",
+                                "tolerance_per_term 应为正数（每个求和项允许的误差，如 0.01）");
+            else
+                r->tol_per_term = d;
+            per_term_node = v;
         } else if (strcmp(key, "computed") == 0) {
             int i = word_index(v, (const char *const[]){"false", "true", NULL});
             if (i < 0)
@@ -1463,6 +1488,12 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
         st = node_error(err, node, file, "规则 %s 缺少 check", r->id);
     if (st == PS_OK && !r->message)
         st = node_error(err, node, file, "规则 %s 缺少 message", r->id);
+    if (st == PS_OK && per_term_node) { /* a per-term tolerance is the money tolerance's */
+        if (r->tol == TOL_AUTO)
+            r->tol = TOL_MONEY;
+        else if (r->tol != TOL_MONEY)
+            st = node_error(err, per_term_node, file, "%s", "tolerance_per_term 只用于 tolerance: money");
+    }
     if (st == PS_OK && (st = compile_expr(r, check_node, file, "check", &r->check, err)) == PS_OK)
         st = finish_rule(r, err);
     if (st != PS_OK) {

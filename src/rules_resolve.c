@@ -326,16 +326,16 @@ ps_status ps_rule_resolve(const ps_rule *r, const ps_mapping *self, const ps_map
                         "规则 %s：each: 的分组列 “%s” 不是表 %s 的列", r->id, r->each_group, r->each_table);
         }
     }
-    const rnode *exprs[] = {r->check, r->when, r->expected, r->actual};
-    const char *texts[] = {r->check_text, r->when_text, r->expected_text, r->actual_text};
-    ps_origin at[] = {r->check_at, r->when_at, r->expected_at, r->actual_at};
+    const rnode *exprs[] = {r->check, r->when, r->expected, r->actual, r->at};
+    const char *texts[] = {r->check_text, r->when_text, r->expected_text, r->actual_text, r->at_text};
+    ps_origin at[] = {r->check_at, r->when_at, r->expected_at, r->actual_at, r->at_at};
     const rmsg *msgs[] = {&r->msg, &r->blank_msg, &r->formula_msg};
     const char *mtexts[] = {r->message, r->blank_message, r->formula_message};
     ps_origin mat[] = {r->message_at, r->blank_message_at, r->formula_message_at};
     size_t count = r->vars.nvars ? r->vars.count : 1;
     for (size_t b = 0; b < count; b++) {
         R.binding = b;
-        for (size_t i = 0; i < 4; i++) {
+        for (size_t i = 0; i < 5; i++) {
             R.text = texts[i];
             R.origin = at[i];
             if (resolve_node(&R, exprs[i], NULL, b == 0) != PS_OK)

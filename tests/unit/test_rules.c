@@ -745,6 +745,76 @@ static void test_cells(void **state)
     ps_ruleset_free(rs);
 }
 
+/* YAML anchors, aliases and merge keys in a mapping's rules: a template written once. */
+static void test_rule_anchors(void **state)
+{
+    (void)state;
+    const char *yaml = "id: t\n"
+                       "fields:\n"
+                       "  - {key: a, type: number, at: B2}\n"
+                       "  - {key: b, type: number, at: C2}\n"
+                       "rules:\n"
+                       "  - &nonneg\n"
+                       "    id: t.nonneg\n"
+                       "    check: a >= 0\n"
+                       "    severity: warning\n"
+                       "    message: 不应为负\n"
+                       "  - <<: *nonneg\n"
+                       "    check: b >= 0\n"
+                       "  - *nonneg\n";
+    ps_mapping *m = NULL;
+    ps_error err = {0};
+    assert_int_equal(ps_mapping_load_text("m.yaml", yaml, strlen(yaml), &m, &err), PS_OK);
+    const ps_ruleset *rs = ps_mapping_rules(m);
+    assert_int_equal(ps_ruleset_count(rs), 3);
+    ps_document *doc = ps_document_new("t", "m", "f.xls", "表");
+    ps_value a = ps_value_number(PS_TYPE_NUMBER, 1, 1, 1), b = ps_value_number(PS_TYPE_NUMBER, -2, 1, 2);
+    ps_document_set(doc, "a", &a);
+    ps_document_set(doc, "b", &b);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(ps_rule_eval(ps_ruleset_at(rs, i), doc, &err), PS_OK);
+    const ps_findings *fs = ps_document_findings(doc);
+    assert_int_equal(ps_findings_count(fs), 1); /* only the merged rule, on b */
+    const ps_finding *fd = ps_findings_at(fs, 0);
+    assert_string_equal(fd->rule, "t.nonneg");
+    assert_int_equal(fd->severity, PS_SEV_WARNING);
+    assert_string_equal(fd->cell, "C2");
+    assert_string_equal(fd->message, "不应为负");
+    a = ps_value_number(PS_TYPE_NUMBER, -1, 1, 1);
+    ps_document_set(doc, "a", &a);
+    assert_int_equal(ps_rule_eval(ps_ruleset_at(rs, 2), doc, &err), PS_OK); /* the plain alias */
+    assert_int_equal(ps_findings_count(fs), 2);
+    assert_string_equal(ps_findings_at(fs, 1)->cell, "B2");
+    ps_document_free(doc);
+    ps_mapping_free(m);
+}
+
+/* at: moves the finding's cell; the left-hand cell stays in its cells. */
+static void test_at_cells(void **state)
+{
+    (void)state;
+    const char *yaml = "- {id: c, check: \"a <= b\", at: b, message: m}\n";
+    ps_ruleset *rs = NULL;
+    ps_error err = {0};
+    assert_int_equal(ps_ruleset_from_string(yaml, strlen(yaml), "m.yaml", &rs, &err), PS_OK);
+    ps_document *doc = ps_document_new("t", "m", "f.xls", "表");
+    ps_value a = ps_value_number(PS_TYPE_NUMBER, 5, 4, 2), b = ps_value_number(PS_TYPE_NUMBER, 3, 4, 3);
+    ps_document_set(doc, "a", &a);
+    ps_document_set(doc, "b", &b);
+    assert_int_equal(ps_rule_eval(ps_ruleset_at(rs, 0), doc, &err), PS_OK);
+    const ps_findings *fs = ps_document_findings(doc);
+    assert_int_equal(ps_findings_count(fs), 1);
+    const ps_finding *fd = ps_findings_at(fs, 0);
+    assert_string_equal(fd->cell, "D5");
+    assert_int_equal(fd->ncells, 2);
+    assert_string_equal(fd->cells[0], "D5");
+    assert_string_equal(fd->cells[1], "C5");
+    assert_true(fabs(fd->expected.number - 3) < 1e-12);
+    assert_true(fabs(fd->actual.number - 5) < 1e-12);
+    ps_document_free(doc);
+    ps_ruleset_free(rs);
+}
+
 /* A blank left-hand side in a table row points at its cell (kept by the extraction as
  * "<table>[<row>].<column>"), and expected/actual carry the cell's precision. */
 static void test_finding_cell_and_precision(void **state)
@@ -855,6 +925,8 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_yaml_errors),
         cmocka_unit_test(test_cells),
+        cmocka_unit_test(test_rule_anchors),
+        cmocka_unit_test(test_at_cells),
         cmocka_unit_test(test_finding_cell_and_precision),
         cmocka_unit_test(test_mutated_rules),
         cmocka_unit_test(test_big_groups),

@@ -470,19 +470,90 @@ static void set_value(xctx *x, const char *key, conv *c)
         x->oom = true;
 }
 
+/* The value of f from text the mapping gives (a constant or a default): typed as f, with no
+ * source cell. */
+static void set_given(xctx *x, const map_field *f, const char *text)
+{
+    ps_cell given = {
+        .row = PS_NO_CELL, .col = PS_NO_CELL, .type = PS_CELL_TEXT, .decimals = 255, .text = text};
+    conv c;
+    if (convert(x, &given, NULL, PS_NO_CELL, PS_NO_CELL, f->type, f->label ? f->label : f->key, &c)) {
+        c.v.raw = NULL;
+        set_value(x, f->key, &c);
+    }
+    conv_release(&c);
+}
+
+/* f's default, said at the cell that was blank (or, the label not found, at none). */
+static void use_default(xctx *x, const map_field *f, uint32_t row, uint32_t col)
+{
+    char ref[16] = "", msg[512];
+    const char *name = f->label ? f->label : f->key;
+    if (row != PS_NO_CELL) {
+        ps_cell_ref(row, col, ref, sizeof ref);
+        snprintf(msg, sizeof msg, "%s为空，取映射给出的默认值“%s”", name, f->deflt);
+    } else {
+        snprintf(msg, sizeof msg, "表中未找到%s，取映射给出的默认值“%s”", name, f->deflt);
+    }
+    if (!ps_findings_add(ps_document_findings(x->doc), "mapping.default", PS_SEV_INFO, x->file, x->sheet,
+                         ref[0] ? ref : NULL, msg))
+        x->oom = true;
+    set_given(x, f, f->deflt);
+}
+
+/* split: the part of the cell's text as typed (spaces kept) that f's split regex captures; NULL
+ * when the cell is not text or the regex does not match (said). Caller frees. */
+static char *split_part(xctx *x, const map_field *f, const ps_cell *cell, uint32_t row, uint32_t col)
+{
+    if (!cell || cell->type != PS_CELL_TEXT || !cell->text)
+        return NULL;
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(f->split, NULL);
+    if (!md) {
+        x->oom = true;
+        return NULL;
+    }
+    char *out = NULL;
+    int rc = pcre2_match(f->split, (PCRE2_SPTR)cell->text, PCRE2_ZERO_TERMINATED, 0, 0, md, NULL);
+    if (rc > f->split_part) {
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        PCRE2_SIZE so = ov[2 * f->split_part], eo = ov[2 * f->split_part + 1];
+        if (so != PCRE2_UNSET && eo >= so) {
+            out = malloc(eo - so + 1);
+            if (out) {
+                memcpy(out, cell->text + so, eo - so);
+                out[eo - so] = '\0';
+            } else {
+                x->oom = true;
+            }
+        }
+    }
+    pcre2_match_data_free(md);
+    if (!out && !x->oom)
+        note(x, "mapping.split", PS_SEV_WARNING, row, col,
+             "%s：单元格文本'%s'不符合映射的拆分格式，按原文读取", f->label ? f->label : f->key, cell->text);
+    return out;
+}
+
 static void extract_field(xctx *x, const map_field *f)
 {
     uint32_t row, col;
     const ps_cell *cell = NULL;
     char *captured = NULL;
+    if (f->value) {
+        set_given(x, f, f->value);
+        return;
+    }
     if (f->has_at) {
         row = f->at_row;
         col = f->at_col;
         cell = ps_sheet_cell(x->sh, row, col);
     } else {
         size_t idx = ps_map_find(x->ms, &f->find, 0, UINT32_MAX);
-        if (idx == SIZE_MAX)
+        if (idx == SIZE_MAX) {
+            if (f->deflt)
+                use_default(x, f, PS_NO_CELL, PS_NO_CELL);
             return;
+        }
         const ps_cell *lc = label_cell(x, idx);
         if (f->column.set) {
             /* the header nearest above the row label, right of it */
@@ -513,9 +584,13 @@ static void extract_field(xctx *x, const map_field *f)
             cell = ps_sheet_cell(x->sh, row, col);
         }
     }
+    if (f->split && !captured)
+        captured = split_part(x, f, cell, row, col);
     conv c;
     if (convert(x, cell, captured, row, col, f->type, f->label ? f->label : f->key, &c))
         set_value(x, f->key, &c);
+    else if (f->deflt)
+        use_default(x, f, row, col);
     else if (!captured && !ps_document_set_blank_cell(x->doc, f->key, row, col))
         x->oom = true; /* a blank total keeps its cell, for 「…表中为空」 */
     conv_release(&c);

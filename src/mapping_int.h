@@ -59,6 +59,10 @@ typedef struct map_field {
     int capture;
     const char *stop; /* normalised: the captured text is cut where this starts */
     take_kind fallback;
+    const char *value; /* `value:` a constant: the field has it, no cell is read */
+    const char *deflt; /* `default:` when the cell is blank or the label not found */
+    pcre2_code *split; /* `split: {regex, part}` on the value cell's raw text */
+    int split_part;
     int line, col;
 } map_field;
 

@@ -536,7 +536,7 @@ static ps_status read_split(loader *L, void *obj, struct fy_node *v)
             return unknown_key(L, fy_node_pair_key(p), "split ");
     if (!re || !part)
         return fail_at(L, v, "“split”需要 regex 和 part");
-    const char *text;
+    const char *text = NULL;
     ps_status st = want_string(L, re, "regex", &text);
     if (!st)
         st = want_int(L, part, "part", 1, 9, &f->split_part);
@@ -566,6 +566,26 @@ static const char *type_name(ps_field_type t)
     return "?";
 }
 
+/* from_filename: "(20[0-9]{2})": the value is in the file's name (group 1, else the whole match). */
+static ps_status read_from_filename(loader *L, void *obj, struct fy_node *v)
+{
+    map_field *f = obj;
+    const char *text = NULL;
+    ps_status st = want_string(L, v, "from_filename", &text);
+    if (st)
+        return st;
+    int code;
+    PCRE2_SIZE where;
+    f->from_file = pcre2_compile((PCRE2_SPTR)text, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &where, NULL);
+    if (!f->from_file) {
+        PCRE2_UCHAR buf[200];
+        pcre2_get_error_message(code, buf, sizeof buf);
+        return fail_at(L, v, "正则表达式“%s”无效（第 %zu 个字节处）：%s", text, (size_t)where + 1,
+                       (const char *)buf);
+    }
+    return PS_OK;
+}
+
 /* Does text read as a value of type t (a constant or default of a field)? */
 static bool parses_as(ps_field_type t, const char *text)
 {
@@ -586,7 +606,17 @@ static bool parses_as(ps_field_type t, const char *text)
     return !ps_clean_is_blank(text);
 }
 
-enum { FIELD_KEY, FIELD_FIND, FIELD_TAKE, FIELD_CAPTURE, FIELD_VALUE, FIELD_DEFAULT, FIELD_AT, FIELD_TYPE };
+enum {
+    FIELD_KEY,
+    FIELD_FIND,
+    FIELD_TAKE,
+    FIELD_CAPTURE,
+    FIELD_VALUE,
+    FIELD_DEFAULT,
+    FIELD_AT,
+    FIELD_TYPE,
+    FIELD_FROM_FILE
+};
 static const key_rule field_keys[] = {
     [FIELD_KEY] = {.name = "key", .kind = KEY_STRING, .off = offsetof(map_field, key)},
     [FIELD_FIND] = {.name = "find", .kind = KEY_MATCHER, .off = offsetof(map_field, find)},
@@ -596,6 +626,7 @@ static const key_rule field_keys[] = {
     [FIELD_DEFAULT] = {.name = "default", .kind = KEY_STRING, .off = offsetof(map_field, deflt)},
     [FIELD_AT] = {.name = "at", .kind = KEY_READ, .read = read_at},
     [FIELD_TYPE] = {.name = "type", .kind = KEY_TYPE, .off = offsetof(map_field, type)},
+    [FIELD_FROM_FILE] = {.name = "from_filename", .kind = KEY_READ, .read = read_from_filename},
     {.name = "label", .kind = KEY_STRING, .off = offsetof(map_field, label)},
     {.name = "required", .kind = KEY_BOOL, .off = offsetof(map_field, required)},
     {.name = "split", .kind = KEY_READ, .read = read_split},
@@ -624,8 +655,9 @@ static ps_status parse_field(loader *L, struct fy_node *n)
     struct fy_node *valnode = seen[FIELD_VALUE], *defnode = seen[FIELD_DEFAULT];
     if (valnode) {
         /* a constant: no cell, so nothing that locates or reads one */
-        if (f->has_at || seen[FIELD_FIND] || defnode || f->split)
-            return fail_at(L, valnode, "字段“%s”有 value（常量）时不能再有 at、find、default 或 split",
+        if (f->has_at || seen[FIELD_FIND] || defnode || f->split || f->from_file)
+            return fail_at(L, valnode,
+                           "字段“%s”有 value（常量）时不能再有 at、find、default、split 或 from_filename",
                            f->key);
         if (!parses_as(f->type, f->value))
             return fail_at(L, valnode, "字段“%s”的 value“%s”不是 %s 类型的值", f->key, f->value,
@@ -635,6 +667,8 @@ static ps_status parse_field(loader *L, struct fy_node *n)
     if (defnode && !parses_as(f->type, f->deflt))
         return fail_at(L, defnode, "字段“%s”的 default“%s”不是 %s 类型的值", f->key, f->deflt,
                        type_name(f->type));
+    if (f->from_file && !f->has_at && !seen[FIELD_FIND])
+        return add_spec(L, f->key, f->label, f->type, NULL, f->required, keynode); /* the file name only */
     if (f->has_at == (seen[FIELD_FIND] != NULL))
         return fail_at(L, keynode, "字段“%s”需要 at 或 find 之一（或 value 常量）", f->key);
     if (f->take == TAKE_CAPTURE && (!f->find.set || f->find.kind != MATCH_REGEX))
@@ -1519,6 +1553,7 @@ void ps_mapping_free(ps_mapping *m)
         ps_map_matcher_free(&m->fields[i].find);
         ps_map_matcher_free(&m->fields[i].column);
         pcre2_code_free(m->fields[i].split);
+        pcre2_code_free(m->fields[i].from_file);
     }
     for (size_t i = 0; i < m->ntables; i++) {
         map_table *t = &m->tables[i];

@@ -73,6 +73,7 @@ static const struct {
     {"id: x\nfields:\n  - {key: a, type: year, value: abc}\n", 3, 33, "不是 year 类型的值"},
     {"id: x\nfields:\n  - {key: a, type: money, find: x, default: many}\n", 3, 45, "不是 money 类型的值"},
     {"id: x\nfields:\n  - {key: a, find: x, value: 1}\n", 3, 30, "有 value（常量）时不能再有"},
+    {"id: x\nfields:\n  - {key: a, from_filename: \"(\"}\n", 3, 30, "正则表达式“(”无效"},
     /* split: a group the regex has */
     {"id: x\nfields:\n  - {key: a, find: x, split: {regex: \"(a)\", part: 2}}\n", 3, 51, "超出正则的分组数"},
 };
@@ -1071,6 +1072,58 @@ static void test_constants_defaults_split(void **state)
     ps_mapping_free(m);
 }
 
+/* The year no cell holds: from the file name, then --year, then the default; each said. */
+static const char year_example[] =
+    "id: years\n"
+    "fields:\n"
+    "  - {key: year, type: year, find: 年度, from_filename: \"(20[0-9]{2})\"}\n"
+    "  - {key: plan_year, type: year, from_filename: \"计划(20[0-9]{2})\", default: 2020}\n";
+
+static void test_year_without_cell(void **state)
+{
+    ps_mapping *m = NULL;
+    ps_error err;
+    ps_error_clear(&err);
+    assert_int_equal(ps_mapping_load_text("years.yaml", year_example, strlen(year_example), &m, &err), PS_OK);
+    static const char *const cells[] = {"年度", "2019", NULL, NULL};
+    static const char *const blank[] = {"年度", NULL, NULL, NULL};
+    ps_workbook *wb = text_sheet(cells, 4), *wb_blank = text_sheet(blank, 4);
+    /* a cell that holds the year wins over the file name */
+    ps_document *d = ps_mapping_extract_sheet(m, wb, ps_workbook_sheet(wb, 0), "dir/2022/甲单位2021.xlsx");
+    assert_non_null(d);
+    expect_number(ps_document_get(d, "year"), 2019, 0, 1);
+    /* no 计划YYYY in the name: the default, said without a cell */
+    expect_number(ps_document_get(d, "plan_year"), 2020, PS_NO_CELL, PS_NO_CELL);
+    assert_int_equal(findings_of(d, "mapping.default", NULL), 1);
+    ps_document_free(d);
+    /* the cell blank: the base name's year (not the directory's), said at the cell */
+    d = ps_mapping_extract_sheet(m, wb_blank, ps_workbook_sheet(wb_blank, 0), "dir/2022/甲单位计划2021.xlsx");
+    assert_non_null(d);
+    expect_number(ps_document_get(d, "year"), 2021, PS_NO_CELL, PS_NO_CELL);
+    assert_int_equal(findings_of(d, "mapping.from_filename", "B1"), 1);
+    expect_number(ps_document_get(d, "plan_year"), 2021, PS_NO_CELL, PS_NO_CELL);
+    ps_document_free(d);
+    /* no year in the name: --year (ps_mapping_set_year passes it here), before the default */
+    map_sheet ms;
+    assert_true(ps_map_sheet_init(&ms, ps_workbook_sheet(wb_blank, 0)));
+    d = ps_map_extract_indexed(m, &ms, "甲单位.xlsx", 2023);
+    assert_non_null(d);
+    expect_number(ps_document_get(d, "year"), 2023, PS_NO_CELL, PS_NO_CELL);
+    expect_number(ps_document_get(d, "plan_year"), 2023, PS_NO_CELL, PS_NO_CELL);
+    assert_int_equal(findings_of(d, "mapping.year_option", "B1"), 1);
+    assert_int_equal(findings_of(d, "mapping.year_option", NULL), 1);
+    ps_document_free(d);
+    /* without --year: the year field stays blank (its cell kept), plan_year takes its default */
+    d = ps_map_extract_indexed(m, &ms, "甲单位.xlsx", 0);
+    assert_null(ps_document_get(d, "year"));
+    expect_number(ps_document_get(d, "plan_year"), 2020, PS_NO_CELL, PS_NO_CELL);
+    ps_document_free(d);
+    ps_map_sheet_release(&ms);
+    ps_workbook_free(wb);
+    ps_workbook_free(wb_blank);
+    ps_mapping_free(m);
+}
+
 static void test_docs_show_the_tested_example(void **state)
 {
     FILE *f = fopen("docs/mapping.md", "rb");
@@ -1087,6 +1140,7 @@ static void test_docs_show_the_tested_example(void **state)
     example[n] = '\0';
     assert_non_null(strstr(docs, example));
     assert_non_null(strstr(docs, given_example));
+    assert_non_null(strstr(docs, year_example));
 }
 
 int main(void)
@@ -1108,6 +1162,7 @@ int main(void)
         cmocka_unit_test(test_headers_scoped_to_their_group),
         cmocka_unit_test(test_label_index),
         cmocka_unit_test(test_constants_defaults_split),
+        cmocka_unit_test(test_year_without_cell),
         cmocka_unit_test(test_docs_show_the_tested_example),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

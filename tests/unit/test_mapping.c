@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "mapping_int.h"
+#include "perfsheet/clean.h"
 #include "perfsheet/mapping.h"
 #include "workbook_int.h"
 
@@ -1124,6 +1125,31 @@ static void test_year_without_cell(void **state)
     ps_mapping_free(m);
 }
 
+/* Labels as extracted text gives them: a line break inside, doubled by a page break. */
+static void test_labels_broken_or_doubled(void **state)
+{
+    static const char text[] = "id: labels\nfields:\n  - {key: unit_name, find: 单位名称}\n"
+                               "  - {key: output, find: 产出指标}\n";
+    ps_mapping *m = NULL;
+    ps_error err;
+    ps_error_clear(&err);
+    assert_int_equal(ps_mapping_load_text("labels.yaml", text, strlen(text), &m, &err), PS_OK);
+    static const char *const cells[] = {"单位\n名称", "甲", NULL, NULL, "产出指标产出指标", "30", NULL, NULL};
+    ps_workbook *wb = text_sheet(cells, 8);
+    ps_document *d = ps_mapping_extract_sheet(m, wb, ps_workbook_sheet(wb, 0), "x.xlsx");
+    assert_non_null(d);
+    expect_text(ps_document_get(d, "unit_name"), "甲");
+    expect_text(ps_document_get(d, "output"), "30");
+    char buf[64];
+    ps_clean_label("数量数量", buf, sizeof buf); /* halves of two characters: collapsed */
+    assert_string_equal(buf, "数量");
+    ps_clean_label("数数", buf, sizeof buf); /* one character doubled is a word, kept */
+    assert_string_equal(buf, "数数");
+    ps_document_free(d);
+    ps_workbook_free(wb);
+    ps_mapping_free(m);
+}
+
 static void test_docs_show_the_tested_example(void **state)
 {
     FILE *f = fopen("docs/mapping.md", "rb");
@@ -1163,6 +1189,7 @@ int main(void)
         cmocka_unit_test(test_label_index),
         cmocka_unit_test(test_constants_defaults_split),
         cmocka_unit_test(test_year_without_cell),
+        cmocka_unit_test(test_labels_broken_or_doubled),
         cmocka_unit_test(test_docs_show_the_tested_example),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

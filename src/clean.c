@@ -548,6 +548,10 @@ size_t ps_clean_label(const char *text, char *out, size_t size)
         }
         p += n;
     }
+    /* a label doubled by a page break (「产出指标产出指标」): one copy, when both halves are the
+     * same text of at least two Chinese characters */
+    if (w >= 12 && w % 2 == 0 && (unsigned char)out[0] >= 0xE0 && !memcmp(out, out + w / 2, w / 2))
+        w /= 2;
     out[w] = '\0';
     return w;
 }

@@ -38,6 +38,7 @@ typedef struct options {
     const char *previous;    /* --previous: last year's merge -o X.sqlite */
     int jobs;                /* -j */
     double timeout;          /* --timeout: seconds per file, 0 none */
+    int year;                /* --year: for year fields no cell holds, 0 none */
     ps_limits limits;        /* --max-cells and the defaults */
     bool json, quiet, grid;
     ps_inputs inputs;
@@ -61,6 +62,7 @@ static const char usage_text[] =
     "        --timeout SECONDS (per file, default 60), --max-cells N (per file, default 5000000)\n"
     "        --previous LAST (check/convert/merge/report: last year's merge -o X.sqlite database, or a\n"
     "        folder of last year's submissions, for the year-on-year rules, docs/rules.md)\n"
+    "        --year YYYY (the year of year fields no cell holds: docs/mapping.md)\n"
     "A directory argument means every .xls/.xlsx under it, recursively, in sorted order.\n"
     "Exit status: 0 all read and no error finding; 1 error findings; 2 bad usage or unreadable files.\n"
     "lint: 0 clean; 1 warnings or errors about the rules; 2 a mapping that does not load, an unreadable "
@@ -489,6 +491,7 @@ static int run_pipeline(options *opt, command cmd, progress *prog)
         .mapping_dir = opt->mapping_dir,
         .jobs = opt->jobs,
         .timeout = opt->timeout,
+        .year = opt->year,
         .limits = opt->limits,
         .events = {.ctx = &ctx,
                    .progress = prog->enabled ? on_progress : NULL,
@@ -671,6 +674,15 @@ static int parse_args(int argc, char **argv, options *opt)
                     opt->timeout = v;
                 else
                     opt->limits.max_cells_per_file = (uint64_t)v;
+            } else if (!strcmp(a, "--year")) {
+                char *end = NULL;
+                long y = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
+                if (i + 1 >= argc || *end || y < 1900 || y > 2100) {
+                    fprintf(stderr, "perfsheet: --year 需要 1900 到 2100 之间的年份\n");
+                    return -1;
+                }
+                opt->year = (int)(y);
+                i++;
             } else if (!strncmp(a, "-j", 2) && a[2]) {
                 char *end;
                 long j = strtol(a + 2, &end, 10);

@@ -23,7 +23,13 @@ extern const struct ps_builtin_mapping {
 struct ps_mapping_set {
     ps_mapping **items;
     size_t n, cap;
+    int year; /* ps_mapping_set_year */
 };
+
+void ps_mapping_set_year(ps_mapping_set *set, int year)
+{
+    set->year = year;
+}
 
 /* ---- accessors --------------------------------------------------------------------- */
 
@@ -800,7 +806,7 @@ ps_status ps_mapping_extract_workbook(const ps_mapping_set *set, const ps_workbo
         }
         detect_indexed(set, &ms, &det[i]);
         if (det[i].mapping && det[i].complete) {
-            ps_document *doc = ps_map_extract_indexed(det[i].mapping, &ms, file);
+            ps_document *doc = ps_map_extract_indexed(det[i].mapping, &ms, file, set->year);
             ps_map_sheet_release(&ms);
             if (!doc) {
                 st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");

@@ -18,6 +18,7 @@ typedef struct xctx {
     const map_sheet *ms; /* the sheet's label index, built once per sheet */
     ps_document *doc;
     const char *file, *sheet;
+    int year; /* --year, 0 none */
     bool oom;
 } xctx;
 
@@ -470,11 +471,131 @@ static void set_value(xctx *x, const char *key, conv *c)
         x->oom = true;
 }
 
+/* The value of f from text the mapping gives (a constant or a default): typed as f, with no
+ * source cell. */
+static void set_given(xctx *x, const map_field *f, const char *text)
+{
+    ps_cell given = {
+        .row = PS_NO_CELL, .col = PS_NO_CELL, .type = PS_CELL_TEXT, .decimals = 255, .text = text};
+    conv c;
+    if (convert(x, &given, NULL, PS_NO_CELL, PS_NO_CELL, f->type, f->label ? f->label : f->key, &c)) {
+        c.v.raw = NULL;
+        set_value(x, f->key, &c);
+    }
+    conv_release(&c);
+}
+
+static void say_given(xctx *x, const char *rule, uint32_t row, uint32_t col, const char *msg)
+{
+    char ref[16] = "";
+    if (row != PS_NO_CELL)
+        ps_cell_ref(row, col, ref, sizeof ref);
+    if (!ps_findings_add(ps_document_findings(x->doc), rule, PS_SEV_INFO, x->file, x->sheet,
+                         ref[0] ? ref : NULL, msg))
+        x->oom = true;
+}
+
+/* The file's base name through f's from_filename regex: group 1 (else the match) into out. */
+static bool from_filename(const xctx *x, const map_field *f, char *out, size_t size)
+{
+    if (!f->from_file || !x->file)
+        return false;
+    const char *base = strrchr(x->file, '/');
+    base = base ? base + 1 : x->file;
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(f->from_file, NULL);
+    if (!md)
+        return false;
+    bool ok = false;
+    int rc = pcre2_match(f->from_file, (PCRE2_SPTR)base, PCRE2_ZERO_TERMINATED, 0, 0, md, NULL);
+    if (rc > 0) {
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        int g = rc > 1 && ov[2] != PCRE2_UNSET ? 1 : 0;
+        size_t n = ov[2 * g + 1] - ov[2 * g];
+        if (n > 0 && n < size) {
+            memcpy(out, base + ov[2 * g], n);
+            out[n] = '\0';
+            ok = true;
+        }
+    }
+    pcre2_match_data_free(md);
+    return ok;
+}
+
+/* No cell gives f a value (blank at row/col, or no cell at all: PS_NO_CELL): the file name, then
+ * --year (year fields), then the default - each said. False when none applies. */
+static bool fill_missing(xctx *x, const map_field *f, uint32_t row, uint32_t col)
+{
+    char msg[512], text[64];
+    const char *name = f->label ? f->label : f->key;
+    const char *where = row != PS_NO_CELL ? "为空" : "在表中未找到";
+    if (from_filename(x, f, text, sizeof text)) {
+        snprintf(msg, sizeof msg, "%s%s，取自文件名：“%s”", name, where, text);
+        say_given(x, "mapping.from_filename", row, col, msg);
+        set_given(x, f, text);
+        return true;
+    }
+    if (f->type == PS_TYPE_YEAR && x->year) {
+        snprintf(text, sizeof text, "%d", x->year);
+        snprintf(msg, sizeof msg, "%s%s，取命令行 --year 给出的年度 %d", name, where, x->year);
+        say_given(x, "mapping.year_option", row, col, msg);
+        set_given(x, f, text);
+        return true;
+    }
+    if (f->deflt) {
+        snprintf(msg, sizeof msg, "%s%s，取映射给出的默认值“%s”", name, where, f->deflt);
+        say_given(x, "mapping.default", row, col, msg);
+        set_given(x, f, f->deflt);
+        return true;
+    }
+    return false;
+}
+
+/* split: the part of the cell's text as typed (spaces kept) that f's split regex captures; NULL
+ * when the cell is not text or the regex does not match (said). Caller frees. */
+static char *split_part(xctx *x, const map_field *f, const ps_cell *cell, uint32_t row, uint32_t col)
+{
+    if (!cell || cell->type != PS_CELL_TEXT || !cell->text)
+        return NULL;
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(f->split, NULL);
+    if (!md) {
+        x->oom = true;
+        return NULL;
+    }
+    char *out = NULL;
+    int rc = pcre2_match(f->split, (PCRE2_SPTR)cell->text, PCRE2_ZERO_TERMINATED, 0, 0, md, NULL);
+    if (rc > f->split_part) {
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        PCRE2_SIZE so = ov[2 * f->split_part], eo = ov[2 * f->split_part + 1];
+        if (so != PCRE2_UNSET && eo >= so) {
+            out = malloc(eo - so + 1);
+            if (out) {
+                memcpy(out, cell->text + so, eo - so);
+                out[eo - so] = '\0';
+            } else {
+                x->oom = true;
+            }
+        }
+    }
+    pcre2_match_data_free(md);
+    if (!out && !x->oom)
+        note(x, "mapping.split", PS_SEV_WARNING, row, col,
+             "%s：单元格文本'%s'不符合映射的拆分格式，按原文读取", f->label ? f->label : f->key, cell->text);
+    return out;
+}
+
 static void extract_field(xctx *x, const map_field *f)
 {
     uint32_t row, col;
     const ps_cell *cell = NULL;
     char *captured = NULL;
+    if (f->value) {
+        set_given(x, f, f->value);
+        return;
+    }
+    if (!f->has_at && !f->find.set) { /* from_filename alone */
+        fill_missing(x, f, PS_NO_CELL, PS_NO_CELL);
+        return;
+    }
     if (f->has_at) {
         row = f->at_row;
         col = f->at_col;
@@ -482,7 +603,7 @@ static void extract_field(xctx *x, const map_field *f)
     } else {
         size_t idx = ps_map_find(x->ms, &f->find, 0, UINT32_MAX);
         if (idx == SIZE_MAX)
-            return;
+            goto missing;
         const ps_cell *lc = label_cell(x, idx);
         if (f->column.set) {
             /* the header nearest above the row label, right of it */
@@ -491,7 +612,7 @@ static void extract_field(xctx *x, const map_field *f)
             size_t h =
                 lc->row ? scoped_header(x, &f->column, lc->row - 1, false, lcol + 1, UINT32_MAX) : SIZE_MAX;
             if (h == SIZE_MAX)
-                return;
+                goto missing;
             row = lc->row;
             col = label_cell(x, h)->col;
             cell = ps_sheet_cell(x->sh, row, col);
@@ -502,24 +623,31 @@ static void extract_field(xctx *x, const map_field *f)
             cell = lc;
             if (!captured) {
                 if (f->fallback == TAKE_NONE || !take_from(x, f->fallback, f, lc, &row, &col))
-                    return;
+                    goto missing;
                 cell = ps_sheet_cell(x->sh, row, col);
                 if (f->stop && starts_with_label(cell, f->stop))
-                    return; /* the next label (填报时间：), not a value */
+                    goto missing; /* the next label (填报时间：), not a value */
             }
         } else {
             if (!take_from(x, f->take, f, lc, &row, &col))
-                return;
+                goto missing;
             cell = ps_sheet_cell(x->sh, row, col);
         }
     }
+    if (f->split && !captured)
+        captured = split_part(x, f, cell, row, col);
     conv c;
     if (convert(x, cell, captured, row, col, f->type, f->label ? f->label : f->key, &c))
         set_value(x, f->key, &c);
+    else if (fill_missing(x, f, row, col))
+        ;
     else if (!captured && !ps_document_set_blank_cell(x->doc, f->key, row, col))
         x->oom = true; /* a blank total keeps its cell, for 「…表中为空」 */
     conv_release(&c);
     free(captured);
+    return;
+missing:
+    fill_missing(x, f, PS_NO_CELL, PS_NO_CELL);
 }
 
 /* ---- year typo: the intended year -------------------------------------------------- */
@@ -937,9 +1065,9 @@ out:
 
 /* ---- the sheet --------------------------------------------------------------------- */
 
-ps_document *ps_map_extract_indexed(const ps_mapping *m, const map_sheet *ms, const char *file)
+ps_document *ps_map_extract_indexed(const ps_mapping *m, const map_sheet *ms, const char *file, int year)
 {
-    xctx x = {.m = m, .sh = ms->sh, .ms = ms, .file = file, .sheet = ps_sheet_name(ms->sh)};
+    xctx x = {.m = m, .sh = ms->sh, .ms = ms, .file = file, .sheet = ps_sheet_name(ms->sh), .year = year};
     x.doc = ps_document_new(m->id, m->path, file, x.sheet);
     if (!x.doc)
         return NULL;
@@ -963,7 +1091,7 @@ ps_document *ps_mapping_extract_sheet(const ps_mapping *m, const ps_workbook *wb
     map_sheet ms;
     if (!ps_map_sheet_init(&ms, sh))
         return NULL;
-    ps_document *doc = ps_map_extract_indexed(m, &ms, file);
+    ps_document *doc = ps_map_extract_indexed(m, &ms, file, 0);
     ps_map_sheet_release(&ms);
     return doc;
 }

@@ -59,6 +59,11 @@ typedef struct map_field {
     int capture;
     const char *stop; /* normalised: the captured text is cut where this starts */
     take_kind fallback;
+    const char *value; /* `value:` a constant: the field has it, no cell is read */
+    const char *deflt; /* `default:` when the cell is blank or the label not found */
+    pcre2_code *split; /* `split: {regex, part}` on the value cell's raw text */
+    int split_part;
+    pcre2_code *from_file; /* `from_filename:` a regex on the file's base name (group 1, else the match) */
     int line, col;
 } map_field;
 
@@ -154,8 +159,9 @@ typedef struct map_sheet {
 #define MAP_MD_PAIRS 10
 
 bool ps_map_sheet_init(map_sheet *ms, const ps_sheet *sh);
-/* ps_mapping_extract_sheet on a sheet whose label index is already built. */
-ps_document *ps_map_extract_indexed(const ps_mapping *m, const map_sheet *ms, const char *file);
+/* ps_mapping_extract_sheet on a sheet whose label index is already built; year: --year (0 none)
+ * for the year fields no cell, constant or file name gives. */
+ps_document *ps_map_extract_indexed(const ps_mapping *m, const map_sheet *ms, const char *file, int year);
 void ps_map_sheet_release(map_sheet *ms);
 /* True when the normalised label matches; captures (if regex) into pm (nmatch entries). */
 bool ps_map_match(const map_matcher *m, const char *label, regmatch_t *pm, size_t nmatch);

@@ -520,16 +520,116 @@ static ps_status read_fallback(loader *L, void *obj, struct fy_node *v)
     return st;
 }
 
-enum { FIELD_KEY, FIELD_FIND, FIELD_TAKE, FIELD_CAPTURE };
+/* split: {regex: "^\\s*([0-9.]+)\\s+([0-9.]+)\\s*$", part: 2}: the value is that group of the
+ * regex run on the cell's text as typed (spaces kept). */
+static ps_status read_split(loader *L, void *obj, struct fy_node *v)
+{
+    map_field *f = obj;
+    if (!fy_node_is_mapping(v))
+        return fail_at(L, v, "“split”应为 {regex: …, part: N}");
+    struct fy_node *re = fy_node_mapping_lookup_by_string(v, "regex", FY_NT);
+    struct fy_node *part = fy_node_mapping_lookup_by_string(v, "part", FY_NT);
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(v, &it)))
+        if (!key_is(fy_node_pair_key(p), "regex") && !key_is(fy_node_pair_key(p), "part"))
+            return unknown_key(L, fy_node_pair_key(p), "split ");
+    if (!re || !part)
+        return fail_at(L, v, "“split”需要 regex 和 part");
+    const char *text = NULL;
+    ps_status st = want_string(L, re, "regex", &text);
+    if (!st)
+        st = want_int(L, part, "part", 1, 9, &f->split_part);
+    if (st)
+        return st;
+    int code;
+    PCRE2_SIZE where;
+    f->split = pcre2_compile((PCRE2_SPTR)text, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &where, NULL);
+    if (!f->split) {
+        PCRE2_UCHAR buf[200];
+        pcre2_get_error_message(code, buf, sizeof buf);
+        return fail_at(L, re, "正则表达式“%s”无效（第 %zu 个字节处）：%s", text, (size_t)where + 1,
+                       (const char *)buf);
+    }
+    uint32_t groups = 0;
+    pcre2_pattern_info(f->split, PCRE2_INFO_CAPTURECOUNT, &groups);
+    if ((uint32_t)f->split_part > groups)
+        return fail_at(L, part, "split 的 part %d 超出正则的分组数 %u", f->split_part, groups);
+    return PS_OK;
+}
+
+static const char *type_name(ps_field_type t)
+{
+    for (size_t i = 0; i < sizeof type_names / sizeof type_names[0]; i++)
+        if (type_names[i].type == t)
+            return type_names[i].name;
+    return "?";
+}
+
+/* from_filename: "(20[0-9]{2})": the value is in the file's name (group 1, else the whole match). */
+static ps_status read_from_filename(loader *L, void *obj, struct fy_node *v)
+{
+    map_field *f = obj;
+    const char *text = NULL;
+    ps_status st = want_string(L, v, "from_filename", &text);
+    if (st)
+        return st;
+    int code;
+    PCRE2_SIZE where;
+    f->from_file = pcre2_compile((PCRE2_SPTR)text, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &where, NULL);
+    if (!f->from_file) {
+        PCRE2_UCHAR buf[200];
+        pcre2_get_error_message(code, buf, sizeof buf);
+        return fail_at(L, v, "正则表达式“%s”无效（第 %zu 个字节处）：%s", text, (size_t)where + 1,
+                       (const char *)buf);
+    }
+    return PS_OK;
+}
+
+/* Does text read as a value of type t (a constant or default of a field)? */
+static bool parses_as(ps_field_type t, const char *text)
+{
+    char buf[32];
+    int y;
+    switch (t) {
+    case PS_TYPE_MONEY:
+    case PS_TYPE_INT:
+    case PS_TYPE_NUMBER: return ps_clean_number(text).ok;
+    case PS_TYPE_FRACTION: return ps_clean_rate_text(text).ok;
+    case PS_TYPE_YEAR: return ps_clean_year(text, &y, NULL, 0);
+    case PS_TYPE_DATE: return ps_clean_date(text, buf, sizeof buf);
+    case PS_TYPE_TEXT:
+    case PS_TYPE_GRADE:
+    case PS_TYPE_PHONE:
+    case PS_TYPE_TARGET: break;
+    }
+    return !ps_clean_is_blank(text);
+}
+
+enum {
+    FIELD_KEY,
+    FIELD_FIND,
+    FIELD_TAKE,
+    FIELD_CAPTURE,
+    FIELD_VALUE,
+    FIELD_DEFAULT,
+    FIELD_AT,
+    FIELD_TYPE,
+    FIELD_FROM_FILE
+};
 static const key_rule field_keys[] = {
     [FIELD_KEY] = {.name = "key", .kind = KEY_STRING, .off = offsetof(map_field, key)},
     [FIELD_FIND] = {.name = "find", .kind = KEY_MATCHER, .off = offsetof(map_field, find)},
     [FIELD_TAKE] = {.name = "take", .kind = KEY_TAKE, .off = offsetof(map_field, take)},
     [FIELD_CAPTURE] = {.name = "capture", .kind = KEY_READ, .read = read_capture},
+    [FIELD_VALUE] = {.name = "value", .kind = KEY_STRING, .off = offsetof(map_field, value)},
+    [FIELD_DEFAULT] = {.name = "default", .kind = KEY_STRING, .off = offsetof(map_field, deflt)},
+    [FIELD_AT] = {.name = "at", .kind = KEY_READ, .read = read_at},
+    [FIELD_TYPE] = {.name = "type", .kind = KEY_TYPE, .off = offsetof(map_field, type)},
+    [FIELD_FROM_FILE] = {.name = "from_filename", .kind = KEY_READ, .read = read_from_filename},
     {.name = "label", .kind = KEY_STRING, .off = offsetof(map_field, label)},
-    {.name = "type", .kind = KEY_TYPE, .off = offsetof(map_field, type)},
     {.name = "required", .kind = KEY_BOOL, .off = offsetof(map_field, required)},
-    {.name = "at", .kind = KEY_READ, .read = read_at},
+    {.name = "split", .kind = KEY_READ, .read = read_split},
     {.name = "column", .kind = KEY_MATCHER, .off = offsetof(map_field, column)},
     {.name = "offset", .kind = KEY_READ, .read = read_offset},
     {.name = "stop", .kind = KEY_READ, .read = read_stop},
@@ -552,8 +652,25 @@ static ps_status parse_field(loader *L, struct fy_node *n)
     struct fy_node *keynode = seen[FIELD_KEY], *capnode = seen[FIELD_CAPTURE];
     if (!keynode)
         return fail_at(L, n, "字段缺少“key”");
+    struct fy_node *valnode = seen[FIELD_VALUE], *defnode = seen[FIELD_DEFAULT];
+    if (valnode) {
+        /* a constant: no cell, so nothing that locates or reads one */
+        if (f->has_at || seen[FIELD_FIND] || defnode || f->split || f->from_file)
+            return fail_at(L, valnode,
+                           "字段“%s”有 value（常量）时不能再有 at、find、default、split 或 from_filename",
+                           f->key);
+        if (!parses_as(f->type, f->value))
+            return fail_at(L, valnode, "字段“%s”的 value“%s”不是 %s 类型的值", f->key, f->value,
+                           type_name(f->type));
+        return add_spec(L, f->key, f->label, f->type, NULL, f->required, keynode);
+    }
+    if (defnode && !parses_as(f->type, f->deflt))
+        return fail_at(L, defnode, "字段“%s”的 default“%s”不是 %s 类型的值", f->key, f->deflt,
+                       type_name(f->type));
+    if (f->from_file && !f->has_at && !seen[FIELD_FIND])
+        return add_spec(L, f->key, f->label, f->type, NULL, f->required, keynode); /* the file name only */
     if (f->has_at == (seen[FIELD_FIND] != NULL))
-        return fail_at(L, keynode, "字段“%s”需要 at 或 find 之一", f->key);
+        return fail_at(L, keynode, "字段“%s”需要 at 或 find 之一（或 value 常量）", f->key);
     if (f->take == TAKE_CAPTURE && (!f->find.set || f->find.kind != MATCH_REGEX))
         return fail_at(L, capnode ? capnode : keynode, "字段“%s”的 capture 需要 find: {regex: …}", f->key);
     uint32_t groups = 0;
@@ -1492,6 +1609,8 @@ void ps_mapping_free(ps_mapping *m)
     for (size_t i = 0; i < m->nfields; i++) {
         ps_map_matcher_free(&m->fields[i].find);
         ps_map_matcher_free(&m->fields[i].column);
+        pcre2_code_free(m->fields[i].split);
+        pcre2_code_free(m->fields[i].from_file);
     }
     for (size_t i = 0; i < m->ntables; i++) {
         map_table *t = &m->tables[i];

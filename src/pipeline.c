@@ -746,6 +746,7 @@ ps_status ps_pipeline_run(const ps_pipeline_config *cfg, ps_sink *sink, ps_pipel
     ps_status st = ps_mapping_set_load(cfg->mapping_dir, &set, err);
     if (st != PS_OK)
         return st;
+    ps_mapping_set_year(set, cfg->year);
     ps_checker *checker = NULL;
     if (sink->work != PS_WORK_DETECT && (st = ps_checker_new(set, &checker, err)) != PS_OK) {
         ps_mapping_set_free(set);

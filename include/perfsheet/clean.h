@@ -67,7 +67,8 @@ size_t ps_clean_trim(const char *text, char *out, size_t size);
 
 /* Normalises text for label matching: drops every space (ASCII, U+3000, U+00A0, tabs,
  * newlines), turns full-width ASCII forms (U+FF01–U+FF5E) into ASCII and full-width
- * colons/parentheses into ASCII ones. "填报单位（盖章）：" -> "填报单位(盖章):". */
+ * colons/parentheses into ASCII ones. "填报单位（盖章）：" -> "填报单位(盖章):". A label a page
+ * break doubled ("产出指标产出指标", halves of at least two Chinese characters) gives one copy. */
 size_t ps_clean_label(const char *text, char *out, size_t size);
 
 /* True when text is only spaces (ASCII, U+3000, U+00A0) or empty: a cell to treat as blank. */

@@ -127,6 +127,8 @@ ps_document *ps_mapping_extract_sheet(const ps_mapping *m, const ps_workbook *wb
  * (a workbook with both templates yields two), in sheet order. Caller owns *docs (ps_document_free
  * each, free the array). PS_ERR_NO_TEMPLATE, with err naming the file and saying what is
  * missing, when no sheet matches completely. */
+/* --year: the year of the year fields that no cell, constant or file name gives (0: none). */
+void ps_mapping_set_year(ps_mapping_set *set, int year);
 ps_status ps_mapping_extract_workbook(const ps_mapping_set *set, const ps_workbook *wb, const char *file,
                                       ps_document ***docs, size_t *ndocs, ps_error *err);
 

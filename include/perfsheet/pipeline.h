@@ -128,6 +128,7 @@ typedef struct ps_pipeline_config {
     const char *mapping_dir; /* NULL: the built-in mappings */
     int jobs;
     double timeout; /* seconds per file, 0 none */
+    int year;       /* --year: for year fields no cell holds (ps_mapping_set_year), 0 none */
     ps_limits limits;
     ps_pipeline_events events;
     const struct ps_previous *previous; /* --previous: last year's documents (previous.h), or NULL */

@@ -36,4 +36,11 @@ head_year=$(grep -F "samples/hengyang-county-2021/zpb.xlsx:自评表:" "$tmp/out
 [ "$head_year" = "samples/hengyang-county-2021/zpb.xlsx:自评表: zpb (mappings/zpb.yaml) 衡阳县医疗保障事务中心 2021" ] ||
   { echo "with a year: $head_year"; exit 1; }
 "$bin" extract --json "$tmp/noyear.xlsx" 2>/dev/null | grep -q '"year":null' || { echo "JSON year is not null"; exit 1; }
-echo "newcomer: 未知命令 and 未知年度 as expected"
+# --year gives the year no cell holds, said as an info finding; a bad one is a usage error
+"$bin" extract --json --year 2021 "$tmp/noyear.xlsx" >"$tmp/year.json" 2>/dev/null || true
+grep -q '"year":2021' "$tmp/year.json" || { echo "--year 2021 not taken"; exit 1; }
+"$bin" check --json --year 2021 "$tmp/noyear.xlsx" >"$tmp/year-check.json" 2>/dev/null || true
+grep -q '"rule":"mapping.year_option"' "$tmp/year-check.json" || { echo "--year not said"; exit 1; }
+set +e; "$bin" check --year 99 "$tmp/noyear.xlsx" >/dev/null 2>&1; rc=$?; set -e
+[ $rc = 2 ] || { echo "--year 99: exit $rc, want 2"; exit 1; }
+echo "newcomer: 未知命令 and 未知年度 as expected; --year fills a missing year"

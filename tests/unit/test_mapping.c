@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "mapping_int.h"
+#include "perfsheet/clean.h"
 #include "perfsheet/mapping.h"
 #include "workbook_int.h"
 
@@ -69,6 +70,13 @@ static const struct {
     {"id: x\nfields:\n  - {key: a, type: moneyy, at: ZZ}\n", 3, 20, "未知的类型“moneyy”"},
     {"id: x\nfields:\n  - {key: a, find: x, take: right, capture: 1}\n", 3, 45, "需要 find: {regex"},
     {"id: x\ndetect: {title: t, foo: 1}\n", 2, 20, "detect中未知的键“foo”"},
+    /* constants and defaults are values of the field's type; a constant reads no cell */
+    {"id: x\nfields:\n  - {key: a, type: year, value: abc}\n", 3, 33, "不是 year 类型的值"},
+    {"id: x\nfields:\n  - {key: a, type: money, find: x, default: many}\n", 3, 45, "不是 money 类型的值"},
+    {"id: x\nfields:\n  - {key: a, find: x, value: 1}\n", 3, 30, "有 value（常量）时不能再有"},
+    {"id: x\nfields:\n  - {key: a, from_filename: \"(\"}\n", 3, 30, "正则表达式“(”无效"},
+    /* split: a group the regex has */
+    {"id: x\nfields:\n  - {key: a, find: x, split: {regex: \"(a)\", part: 2}}\n", 3, 51, "超出正则的分组数"},
 };
 
 static void test_load_errors_are_located(void **state)
@@ -995,6 +1003,153 @@ static void test_label_index(void **state)
 }
 
 /* docs/mapping.md shows the example file verbatim, so the documented mapping is the tested one. */
+/* Constants, defaults and a cell split by a regex: the example of docs/mapping.md. */
+static const char given_example[] =
+    "id: given\n"
+    "fields:\n"
+    "  - {key: year, type: year, value: 2021}\n"
+    "  - {key: unit_name, find: 单位名称, default: 未填写}\n"
+    "  - {key: contact, find: 联系人, default: 无}\n"
+    "  - {key: budget, type: money, find: 预算数, default: 0}\n"
+    "  - {key: weight, type: number, find: 分值/得分,\n"
+    "     split: {regex: \"^\\\\s*([0-9.]+)\\\\s+([0-9.]+)\\\\s*$\", part: 1}}\n"
+    "  - {key: score, type: number, find: 分值/得分,\n"
+    "     split: {regex: \"^\\\\s*([0-9.]+)\\\\s+([0-9.]+)\\\\s*$\", part: 2}}\n";
+
+static size_t findings_of(const ps_document *d, const char *rule, const char *cell)
+{
+    size_t n = 0;
+    const ps_findings *fs = ps_document_findings_const(d);
+    for (size_t k = 0; k < ps_findings_count(fs); k++) {
+        const ps_finding *f = ps_findings_at(fs, k);
+        n += !strcmp(f->rule, rule) && (cell ? f->cell && !strcmp(f->cell, cell) : !f->cell);
+    }
+    return n;
+}
+
+static void test_constants_defaults_split(void **state)
+{
+    ps_mapping *m = NULL;
+    ps_error err;
+    ps_error_clear(&err);
+    assert_int_equal(ps_mapping_load_text("given.yaml", given_example, strlen(given_example), &m, &err),
+                     PS_OK);
+    static const char *const cells[] = {"单位名称",  NULL,       "预算数", NULL,
+                                        "分值/得分", "100   95", NULL,     NULL};
+    ps_workbook *wb = text_sheet(cells, 8);
+    ps_document *d = ps_mapping_extract_sheet(m, wb, ps_workbook_sheet(wb, 0), "x.xlsx");
+    assert_non_null(d);
+    /* the constant: typed as a year, no source cell */
+    expect_number(ps_document_get(d, "year"), 2021, PS_NO_CELL, PS_NO_CELL);
+    /* defaults: the cell blank (said at that cell) or the label absent (said without a cell) */
+    const ps_value *v = ps_document_get(d, "unit_name");
+    expect_text(v, "未填写");
+    assert_int_equal(v->row, PS_NO_CELL);
+    assert_null(v->raw);
+    assert_int_equal(findings_of(d, "mapping.default", "B1"), 1);
+    expect_text(ps_document_get(d, "contact"), "无");
+    assert_int_equal(findings_of(d, "mapping.default", NULL), 1);
+    expect_number(ps_document_get(d, "budget"), 0, PS_NO_CELL, PS_NO_CELL);
+    assert_int_equal(findings_of(d, "mapping.default", "D1"), 1);
+    /* one cell, two numbers: each part, the cell kept as typed */
+    v = ps_document_get(d, "weight");
+    expect_number(v, 100, 1, 1);
+    assert_string_equal(v->raw, "100   95");
+    expect_number(ps_document_get(d, "score"), 95, 1, 1);
+    assert_int_equal(findings_of(d, "mapping.split", "B2"), 0);
+    ps_document_free(d);
+    ps_workbook_free(wb);
+    /* a cell that does not split is read as typed, and said */
+    static const char *const one[] = {"单位名称", "甲", "预算数", "5", "分值/得分", "100", NULL, NULL};
+    wb = text_sheet(one, 8);
+    d = ps_mapping_extract_sheet(m, wb, ps_workbook_sheet(wb, 0), "x.xlsx");
+    assert_non_null(d);
+    expect_number(ps_document_get(d, "weight"), 100, 1, 1);
+    assert_int_equal(findings_of(d, "mapping.split", "B2"), 2);
+    assert_int_equal(findings_of(d, "mapping.default", "B1") + findings_of(d, "mapping.default", "D1"), 0);
+    expect_text(ps_document_get(d, "unit_name"), "甲");
+    ps_document_free(d);
+    ps_workbook_free(wb);
+    ps_mapping_free(m);
+}
+
+/* The year no cell holds: from the file name, then --year, then the default; each said. */
+static const char year_example[] =
+    "id: years\n"
+    "fields:\n"
+    "  - {key: year, type: year, find: 年度, from_filename: \"(20[0-9]{2})\"}\n"
+    "  - {key: plan_year, type: year, from_filename: \"计划(20[0-9]{2})\", default: 2020}\n";
+
+static void test_year_without_cell(void **state)
+{
+    ps_mapping *m = NULL;
+    ps_error err;
+    ps_error_clear(&err);
+    assert_int_equal(ps_mapping_load_text("years.yaml", year_example, strlen(year_example), &m, &err), PS_OK);
+    static const char *const cells[] = {"年度", "2019", NULL, NULL};
+    static const char *const blank[] = {"年度", NULL, NULL, NULL};
+    ps_workbook *wb = text_sheet(cells, 4), *wb_blank = text_sheet(blank, 4);
+    /* a cell that holds the year wins over the file name */
+    ps_document *d = ps_mapping_extract_sheet(m, wb, ps_workbook_sheet(wb, 0), "dir/2022/甲单位2021.xlsx");
+    assert_non_null(d);
+    expect_number(ps_document_get(d, "year"), 2019, 0, 1);
+    /* no 计划YYYY in the name: the default, said without a cell */
+    expect_number(ps_document_get(d, "plan_year"), 2020, PS_NO_CELL, PS_NO_CELL);
+    assert_int_equal(findings_of(d, "mapping.default", NULL), 1);
+    ps_document_free(d);
+    /* the cell blank: the base name's year (not the directory's), said at the cell */
+    d = ps_mapping_extract_sheet(m, wb_blank, ps_workbook_sheet(wb_blank, 0), "dir/2022/甲单位计划2021.xlsx");
+    assert_non_null(d);
+    expect_number(ps_document_get(d, "year"), 2021, PS_NO_CELL, PS_NO_CELL);
+    assert_int_equal(findings_of(d, "mapping.from_filename", "B1"), 1);
+    expect_number(ps_document_get(d, "plan_year"), 2021, PS_NO_CELL, PS_NO_CELL);
+    ps_document_free(d);
+    /* no year in the name: --year (ps_mapping_set_year passes it here), before the default */
+    map_sheet ms;
+    assert_true(ps_map_sheet_init(&ms, ps_workbook_sheet(wb_blank, 0)));
+    d = ps_map_extract_indexed(m, &ms, "甲单位.xlsx", 2023);
+    assert_non_null(d);
+    expect_number(ps_document_get(d, "year"), 2023, PS_NO_CELL, PS_NO_CELL);
+    expect_number(ps_document_get(d, "plan_year"), 2023, PS_NO_CELL, PS_NO_CELL);
+    assert_int_equal(findings_of(d, "mapping.year_option", "B1"), 1);
+    assert_int_equal(findings_of(d, "mapping.year_option", NULL), 1);
+    ps_document_free(d);
+    /* without --year: the year field stays blank (its cell kept), plan_year takes its default */
+    d = ps_map_extract_indexed(m, &ms, "甲单位.xlsx", 0);
+    assert_null(ps_document_get(d, "year"));
+    expect_number(ps_document_get(d, "plan_year"), 2020, PS_NO_CELL, PS_NO_CELL);
+    ps_document_free(d);
+    ps_map_sheet_release(&ms);
+    ps_workbook_free(wb);
+    ps_workbook_free(wb_blank);
+    ps_mapping_free(m);
+}
+
+/* Labels as extracted text gives them: a line break inside, doubled by a page break. */
+static void test_labels_broken_or_doubled(void **state)
+{
+    static const char text[] = "id: labels\nfields:\n  - {key: unit_name, find: 单位名称}\n"
+                               "  - {key: output, find: 产出指标}\n";
+    ps_mapping *m = NULL;
+    ps_error err;
+    ps_error_clear(&err);
+    assert_int_equal(ps_mapping_load_text("labels.yaml", text, strlen(text), &m, &err), PS_OK);
+    static const char *const cells[] = {"单位\n名称", "甲", NULL, NULL, "产出指标产出指标", "30", NULL, NULL};
+    ps_workbook *wb = text_sheet(cells, 8);
+    ps_document *d = ps_mapping_extract_sheet(m, wb, ps_workbook_sheet(wb, 0), "x.xlsx");
+    assert_non_null(d);
+    expect_text(ps_document_get(d, "unit_name"), "甲");
+    expect_text(ps_document_get(d, "output"), "30");
+    char buf[64];
+    ps_clean_label("数量数量", buf, sizeof buf); /* halves of two characters: collapsed */
+    assert_string_equal(buf, "数量");
+    ps_clean_label("数数", buf, sizeof buf); /* one character doubled is a word, kept */
+    assert_string_equal(buf, "数数");
+    ps_document_free(d);
+    ps_workbook_free(wb);
+    ps_mapping_free(m);
+}
+
 static void test_docs_show_the_tested_example(void **state)
 {
     FILE *f = fopen("docs/mapping.md", "rb");
@@ -1010,6 +1165,8 @@ static void test_docs_show_the_tested_example(void **state)
     fclose(f);
     example[n] = '\0';
     assert_non_null(strstr(docs, example));
+    assert_non_null(strstr(docs, given_example));
+    assert_non_null(strstr(docs, year_example));
 }
 
 int main(void)
@@ -1030,6 +1187,9 @@ int main(void)
         cmocka_unit_test(test_target_figures_typed_as_text),
         cmocka_unit_test(test_headers_scoped_to_their_group),
         cmocka_unit_test(test_label_index),
+        cmocka_unit_test(test_constants_defaults_split),
+        cmocka_unit_test(test_year_without_cell),
+        cmocka_unit_test(test_labels_broken_or_doubled),
         cmocka_unit_test(test_docs_show_the_tested_example),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

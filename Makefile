@@ -44,6 +44,8 @@ run: build
 	@ls out/units | head -5; echo "   … $$(ls out/units | wc -l) files"
 	@echo "== perfsheet merge -> out/汇总.xlsx"
 	@$(call explain_status,$(BUILD)/perfsheet merge samples/hengyang-county-2021 samples/synthetic samples/bad -o out/汇总.xlsx)
+	@echo "== perfsheet report -> out/report.html  (open it in a browser)"
+	@$(call explain_status,$(BUILD)/perfsheet report -q samples/hengyang-county-2021 samples/synthetic samples/bad -o out/report.html)
 
 test: deps-test build
 	cmake -S . -B $(BUILD) -DPS_REQUIRE_UNIT_TESTS=ON >/dev/null

@@ -127,7 +127,8 @@ int main(int argc, char **argv)
         t0 = now();
         for (long i = 0; i < converts; i++) {
             ps_document *doc = docs[(size_t)i % ndocs];
-            if (ps_writer_convert(ps_mapping_set_find(set, ps_document_template(doc)), doc, path, &err) != PS_OK) {
+            if (ps_writer_convert(ps_mapping_set_find(set, ps_document_template(doc)), doc, path, &err) !=
+                PS_OK) {
                 fprintf(stderr, "convert: %s\n", err.message);
                 return 2;
             }

@@ -1438,43 +1438,6 @@ ps_status ps_mapping_load_text(const char *name, const char *text, size_t len, p
 {
     return ps_map_load_text(name, text, len, false, out, err);
 }
-#define MAX_EXPANDED_NODES 200000
-
-/* Whether node, with every alias below it expanded, has at most *budget nodes (taken from
- * *budget); depth stops alias cycles. *culprit: the alias written in the file (not one met
- * inside an expansion) whose expansion ran out of budget. */
-static bool expansion_fits(struct fy_node *node, size_t *budget, int depth, bool copied,
-                           struct fy_node **culprit)
-{
-    if (!node)
-        return true;
-    if (*budget == 0 || depth > 200)
-        return false;
-    --*budget;
-    if (fy_node_is_alias(node)) {
-        struct fy_node *target = fy_node_resolve_alias(node);
-        if (!target || expansion_fits(target, budget, depth + 1, true, culprit))
-            return true;
-        if (!copied && !*culprit)
-            *culprit = node;
-        return false;
-    }
-    void *it = NULL;
-    if (fy_node_is_sequence(node)) {
-        struct fy_node *item;
-        while ((item = fy_node_sequence_iterate(node, &it)))
-            if (!expansion_fits(item, budget, depth + 1, copied, culprit))
-                return false;
-    } else if (fy_node_is_mapping(node)) {
-        struct fy_node_pair *pair;
-        while ((pair = fy_node_mapping_iterate(node, &it)))
-            if (!expansion_fits(fy_node_pair_key(pair), budget, depth + 1, copied, culprit) ||
-                !expansion_fits(fy_node_pair_value(pair), budget, depth + 1, copied, culprit))
-                return false;
-    }
-    return true;
-}
-
 ps_status ps_map_load_text(const char *name, const char *text, size_t len, bool builtin, ps_mapping **out,
                            ps_error *err)
 {
@@ -1522,23 +1485,17 @@ ps_status ps_map_load_text(const char *name, const char *text, size_t len, bool 
         fy_diag_set_collect_errors(diag, true);
     struct fy_parse_cfg cfg = {.flags = FYPCF_COLLECT_DIAG | FYPCF_JSON_NONE, .diag = diag};
     struct fy_document *doc = diag ? fy_document_build_from_string(&cfg, copy, len) : NULL;
-    /* anchors, aliases and merge keys (<<: *base) are resolved, so a rule template is written
-     * once - unless expanding them would make more than MAX_EXPANDED_NODES nodes (an alias
-     * bomb): that is refused before libfyaml copies anything */
+    /* anchors, aliases and merge keys (<<: *base) are resolved; an alias bomb is refused */
     if (doc) {
-        size_t budget = MAX_EXPANDED_NODES;
-        struct fy_node *culprit = NULL;
-        if (!expansion_fits(fy_document_root(doc), &budget, 0, false, &culprit)) {
-            int line = 1, col = 1;
-            if (culprit)
-                ps_yaml_node_position(culprit, &line, &col);
+        int line = 1, col = 1;
+        int resolved = ps_yaml_resolve(doc, &line, &col);
+        if (resolved == 1) {
             yd->line = line;
             yd->col = col;
-            snprintf(yd->msg, sizeof yd->msg, "锚点与别名展开后超过 %d 个节点", MAX_EXPANDED_NODES);
+            snprintf(yd->msg, sizeof yd->msg, "%s", PS_YAML_TOO_BIG_MESSAGE);
             yd->have = true;
-            fy_document_destroy(doc);
-            doc = NULL;
-        } else if (fy_document_resolve(doc) != 0) {
+        }
+        if (resolved != 0) {
             fy_document_destroy(doc);
             doc = NULL;
         }

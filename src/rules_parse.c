@@ -3,6 +3,7 @@
  * file:line:column of the culprit inside the mapping file. */
 #include "rules_int.h"
 #include "utf8.h"
+#include "yaml_pos.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -1593,11 +1594,33 @@ ps_status ps_ruleset_from_string(const char *yaml, size_t len, const char *file,
     if (!diag)
         return ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
     fy_diag_set_collect_errors(diag, true);
-    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET, .diag = diag};
+    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG, .diag = diag};
     struct fy_document *d = fy_document_build_from_string(&cfg, yaml, len);
-    fy_diag_destroy(diag); /* the document keeps its own reference */
-    if (!d)
+    /* anchors, aliases and merge keys resolved as in mapping files (ps_yaml_resolve) */
+    int line = 0, col = 0;
+    int resolved = d ? ps_yaml_resolve(d, &line, &col) : -1;
+    if (resolved != 0) {
+        char msg[200] = PS_YAML_TOO_BIG_MESSAGE;
+        if (resolved < 0) {
+            /* the first error libfyaml collected says where and why */
+            void *eit = NULL;
+            struct fy_diag_error *e;
+            msg[0] = '\0';
+            while ((e = fy_diag_errors_iterate(diag, &eit)))
+                if (e->type >= FYET_ERROR) {
+                    line = e->line;
+                    col = e->column;
+                    snprintf(msg, sizeof msg, "%s", e->msg ? e->msg : "");
+                    break;
+                }
+        }
+        fy_document_destroy(d);
+        fy_diag_destroy(diag);
+        if (line > 0 && col > 0)
+            return ps_error_at_line(err, PS_ERR_MAPPING, file, line, col, "不是有效的 YAML：%s", msg);
         return ps_error_set(err, PS_ERR_MAPPING, file, "%s", "不是有效的 YAML 文本");
+    }
+    fy_diag_destroy(diag); /* the document keeps its own reference */
     struct fy_node *root = fy_document_root(d);
     if (root && fy_node_is_mapping(root))
         root = fy_node_mapping_lookup_by_string(root, "rules", FY_NT);

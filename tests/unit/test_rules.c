@@ -789,6 +789,72 @@ static void test_rule_anchors(void **state)
     ps_mapping_free(m);
 }
 
+/* A rule list from a string (tests, fuzz_rules) resolves anchors and merge keys as a mapping
+ * file does, with the same alias-bomb limit and a located error; both paths share the code. */
+static void test_ruleset_string_anchors(void **state)
+{
+    (void)state;
+    const char *yaml = "rules:\n"
+                       "  - &base\n"
+                       "    id: t.nonneg\n"
+                       "    check: a >= 0\n"
+                       "    severity: warning\n"
+                       "    message: \"{id} 不应为负\"\n"
+                       "  - <<: *base\n"
+                       "    id: t.nonneg_b\n"
+                       "    check: b >= 0\n";
+    ps_ruleset *rs = NULL;
+    ps_error err = {0};
+    assert_int_equal(ps_ruleset_from_string(yaml, strlen(yaml), "r.yaml", &rs, &err), PS_OK);
+    assert_int_equal(ps_ruleset_count(rs), 2);
+    ps_document *doc = ps_document_new("t", "m", "f.xls", "表");
+    ps_value a = ps_value_number(PS_TYPE_NUMBER, 1, 1, 1), b = ps_value_number(PS_TYPE_NUMBER, -2, 1, 2);
+    ps_document_set(doc, "a", &a);
+    ps_document_set(doc, "b", &b);
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(ps_rule_eval(ps_ruleset_at(rs, i), doc, &err), PS_OK);
+    const ps_findings *fs = ps_document_findings(doc);
+    assert_int_equal(ps_findings_count(fs), 1); /* the merged rule, with the base's severity and message */
+    assert_string_equal(ps_findings_at(fs, 0)->rule, "t.nonneg_b");
+    assert_int_equal(ps_findings_at(fs, 0)->severity, PS_SEV_WARNING);
+    assert_string_equal(ps_findings_at(fs, 0)->cell, "C2");
+    assert_string_equal(ps_findings_at(fs, 0)->message, "t.nonneg_b 不应为负");
+    ps_document_free(doc);
+    ps_ruleset_free(rs);
+
+    /* a billion laughs: 10^7 nodes once expanded, refused at the alias that runs out, the same
+     * way by both entry points (a mapping file and a rule list) */
+    char bomb[2048];
+    size_t o = (size_t)snprintf(bomb, sizeof bomb, "id: t\nx0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n");
+    for (int i = 1; i <= 6; i++)
+        o += (size_t)snprintf(bomb + o, sizeof bomb - o,
+                              "x%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, "
+                              "*a%d, *a%d, *a%d]\n",
+                              i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+    o +=
+        (size_t)snprintf(bomb + o, sizeof bomb - o, "rules:\n  - {id: t.x, check: \"a >= 0\", message: m}\n");
+    rs = NULL;
+    assert_int_equal(ps_ruleset_from_string(bomb, o, "r.yaml", &rs, &err), PS_ERR_MAPPING);
+    assert_null(rs);
+    assert_string_equal(err.file, "r.yaml");
+    assert_string_equal(err.message, "不是有效的 YAML：锚点与别名展开后超过 200000 个节点");
+    assert_int_equal(err.line, 7); /* x5: the level that passes 200,000, at its first alias */
+    assert_int_equal(err.col, 11);
+    ps_mapping *m = NULL;
+    ps_error merr = {0};
+    assert_int_equal(ps_mapping_load_text("r.yaml", bomb, o, &m, &merr), PS_ERR_MAPPING);
+    assert_string_equal(merr.message, err.message);
+    assert_int_equal(merr.line, err.line);
+    assert_int_equal(merr.col, err.col);
+
+    /* a merge key naming no anchor: located too */
+    const char *dangling = "- <<: *nope\n  id: t.x\n  check: a >= 0\n  message: x\n";
+    assert_int_equal(ps_ruleset_from_string(dangling, strlen(dangling), "r.yaml", &rs, &err), PS_ERR_MAPPING);
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.col, 8); /* as a mapping file says it (tests/rules/language.test) */
+    assert_string_equal(err.message, "不是有效的 YAML：invalid merge key value");
+}
+
 /* at: moves the finding's cell; the left-hand cell stays in its cells. */
 static void test_at_cells(void **state)
 {
@@ -926,6 +992,7 @@ int main(void)
         cmocka_unit_test(test_yaml_errors),
         cmocka_unit_test(test_cells),
         cmocka_unit_test(test_rule_anchors),
+        cmocka_unit_test(test_ruleset_string_anchors),
         cmocka_unit_test(test_at_cells),
         cmocka_unit_test(test_finding_cell_and_precision),
         cmocka_unit_test(test_mutated_rules),

@@ -35,7 +35,10 @@ static ps_status fail_at(loader *L, struct fy_node *n, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return ps_error_at_line(L->err, PS_ERR_MAPPING, L->name, line, col, "%s", msg);
+    ps_error_at_line(L->err, PS_ERR_MAPPING, L->name, line, col, "%s", msg);
+    if (L->err)
+        L->err->span = ps_yaml_node_span(n);
+    return PS_ERR_MAPPING;
 }
 
 static ps_status nomem(loader *L)

@@ -50,6 +50,8 @@ static rnode *fail_at(rparser *p, size_t pos, const char *fmt, const char *a)
     char msg[400];
     snprintf(msg, sizeof msg, fmt, a ? a : "");
     ps_error_at_line(p->err, PS_ERR_RULE_SYNTAX, p->origin.file, line, col, "%s", msg);
+    if (p->err)
+        p->err->span = ps_rlex_token_chars(p->lx.src, pos);
     p->failed = true;
     return NULL;
 }
@@ -724,8 +726,11 @@ static ps_status where_error(ps_error *err, rwhere w, size_t pos, const char *fm
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return ps_error_at_line(err, w.expr ? PS_ERR_RULE_SYNTAX : PS_ERR_MAPPING, w.origin.file, line, col, "%s",
-                            msg);
+    ps_status st = ps_error_at_line(err, w.expr ? PS_ERR_RULE_SYNTAX : PS_ERR_MAPPING, w.origin.file, line,
+                                    col, "%s", msg);
+    if (err)
+        err->span = ps_rlex_token_chars(w.text, pos);
+    return st;
 }
 
 static pcre2_code *compile_regex(const char *pattern, rwhere w, size_t pos, ps_error *err)
@@ -1079,7 +1084,10 @@ static ps_status node_error(ps_error *err, struct fy_node *n, const char *file, 
     node_position(n, &line, &col, &ccol);
     char msg[400];
     snprintf(msg, sizeof msg, fmt, a ? a : "");
-    return ps_error_at_line(err, PS_ERR_MAPPING, file, line, col, "%s", msg);
+    ps_error_at_line(err, PS_ERR_MAPPING, file, line, col, "%s", msg);
+    if (err)
+        err->span = ps_yaml_node_span(n);
+    return PS_ERR_MAPPING;
 }
 
 /* A copy of a scalar node's text, or NULL (and *err) when it is not a scalar. */

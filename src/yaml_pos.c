@@ -31,6 +31,17 @@ void ps_yaml_node_position(struct fy_node *n, int *line, int *col)
     }
 }
 
+int ps_yaml_node_span(struct fy_node *n)
+{
+    if (!n || !fy_node_is_scalar(n) || fy_node_is_alias(n))
+        return 0;
+    struct fy_token *t = fy_node_get_scalar_token(n);
+    const struct fy_mark *a = t ? fy_token_start_mark(t) : NULL, *b = t ? fy_token_end_mark(t) : NULL;
+    if (!a || !b || a->line != b->line || b->column <= a->column)
+        return 0;
+    return b->column - a->column;
+}
+
 /* Whether node, with every alias below it expanded, has at most *budget nodes (taken from
  * *budget); depth stops alias cycles. *culprit: the alias written in the file (not one met
  * inside an expansion) whose expansion ran out of budget. */

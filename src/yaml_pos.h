@@ -14,6 +14,10 @@ struct fy_document;
  * when unknown). */
 void ps_yaml_node_position(struct fy_node *n, int *line, int *col);
 
+/* Characters of scalar n as written (quotes included) when it lies on one line, for the caret
+ * under an error (ps_error.span); 0 for anything else. */
+int ps_yaml_node_span(struct fy_node *n);
+
 /* Resolves the anchors, aliases and merge keys (<<: *base) of doc in place, so that a rule
  * template is written once - unless expanding them would make more than
  * PS_YAML_MAX_EXPANDED_NODES nodes (an alias bomb): that is refused before libfyaml copies

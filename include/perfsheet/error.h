@@ -25,7 +25,8 @@ typedef struct ps_error {
     ps_status code;
     char file[512], sheet[64], cell[16]; /* copies: the error outlives the reader */
     int line, col;                       /* 1-based in mapping/rule text, else 0 */
-    char message[512];                   /* Chinese: what was expected, what was found */
+    int span;          /* characters of the culprit token from col (the caret's length), 0 unknown */
+    char message[512]; /* Chinese: what was expected, what was found */
 } ps_error;
 
 /* The JSON code of a status ("corrupt", "no_template", …). Never NULL. */

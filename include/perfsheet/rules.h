@@ -96,9 +96,10 @@ const ps_rule *ps_ruleset_at(const ps_ruleset *set, size_t i);
 const ps_rule *ps_ruleset_find(const ps_ruleset *set, const char *id); /* NULL when absent */
 
 /* Formats the error display of jq and cmark: the source line (tabs kept), then a line of
- * spaces and `^` under the 1-based character column col, `width` carets long (at least 1),
- * counting CJK and full-width characters as two columns. Writes at most size bytes (always
- * NUL-terminated); returns the length it needed. */
+ * spaces and `^` under the 1-based character column col, followed by `~` under the rest of
+ * the culprit, `width` characters long in all (ps_error.span; 0 or 1 for a lone `^`),
+ * counting CJK and full-width characters as two columns (`年度` → `^~~~`). Writes at most
+ * size bytes (always NUL-terminated); returns the length it needed. */
 size_t ps_rule_caret(const char *source_line, int col, int width, char *buf, size_t size);
 
 #endif

@@ -536,8 +536,12 @@ static void test_caret(void **state)
     } rows[] = {
         {"funds.rate = funds.executed /", 29, 1,
          "funds.rate = funds.executed /\n                            ^"},
-        {"a = b", 1, 3, "a = b\n^^^"},
-        {"年度 = x", 4, 1, "年度 = x\n     ^"}, /* two CJK characters are four columns */
+        {"a = b", 1, 3, "a = b\n^~~"},
+        {"年度 = x", 4, 1, "年度 = x\n     ^"},                     /* two CJK characters are four columns */
+        {"  type: 分数, x", 9, 2, "  type: 分数, x\n        ^~~~"}, /* the culprit's own CJK width */
+        {"f(年度x)", 3, 3, "f(年度x)\n  ^~~~~"},
+        {"ab", 2, 3, "ab\n ^~~"},      /* past the end of the line: one column a character */
+        {"a = b", 3, 0, "a = b\n  ^"}, /* span unknown */
         {"\tx = (", 6, 1, "\tx = (\n\t    ^"},
         {"", 1, 1, "\n^"},
     };

@@ -583,10 +583,40 @@ static char *split_part(xctx *x, const map_field *f, const ps_cell *cell, uint32
     return out;
 }
 
+/* What matcher m looks for, as 「未找到…」 says it: 标签“总分”, 以“年初预期”开头的标签, 与正则“…”
+ *相符的标签 (kind: 标签 or 表头). */
+static void matcher_phrase(const map_matcher *m, const char *kind, char *buf, size_t size)
+{
+    const char *t = m->text ? m->text : "";
+    switch (m->kind) {
+    case MATCH_EXACT: snprintf(buf, size, "%s“%s”", kind, t); break;
+    case MATCH_PREFIX: snprintf(buf, size, "以“%s”开头的%s", t, kind); break;
+    case MATCH_CONTAINS: snprintf(buf, size, "含“%s”的%s", t, kind); break;
+    case MATCH_REGEX: snprintf(buf, size, "与正则“%s”相符的%s", t, kind); break;
+    }
+}
+
+/* f has no cell: its label (or, the row label found, its column header) is not in the sheet.
+ * Said by the findings about f (「未找到标签“总分”」), which point at no cell. */
+static void label_not_found(xctx *x, const map_field *f, const ps_cell *row_label)
+{
+    char what[400], row[200];
+    if (row_label) {
+        matcher_phrase(&f->find, "标签", row, sizeof row);
+        char header[200];
+        matcher_phrase(&f->column, "表头", header, sizeof header);
+        snprintf(what, sizeof what, "%s上方的%s", row, header);
+    } else {
+        matcher_phrase(&f->find, "标签", what, sizeof what);
+    }
+    if (!ps_document_set_missing_label(x->doc, f->key, what))
+        x->oom = true;
+}
+
 static void extract_field(xctx *x, const map_field *f)
 {
     uint32_t row, col;
-    const ps_cell *cell = NULL;
+    const ps_cell *cell = NULL, *lc = NULL;
     char *captured = NULL;
     if (f->value) {
         set_given(x, f, f->value);
@@ -602,17 +632,21 @@ static void extract_field(xctx *x, const map_field *f)
         cell = ps_sheet_cell(x->sh, row, col);
     } else {
         size_t idx = ps_map_find(x->ms, &f->find, 0, UINT32_MAX);
-        if (idx == SIZE_MAX)
+        if (idx == SIZE_MAX) {
+            label_not_found(x, f, NULL);
             goto missing;
-        const ps_cell *lc = label_cell(x, idx);
+        }
+        lc = label_cell(x, idx);
         if (f->column.set) {
             /* the header nearest above the row label, right of it */
             uint32_t lr, lcol;
             after_merge(x->sh, lc, &lr, &lcol);
             size_t h =
                 lc->row ? scoped_header(x, &f->column, lc->row - 1, false, lcol + 1, UINT32_MAX) : SIZE_MAX;
-            if (h == SIZE_MAX)
+            if (h == SIZE_MAX) {
+                label_not_found(x, f, lc);
                 goto missing;
+            }
             row = lc->row;
             col = label_cell(x, h)->col;
             cell = ps_sheet_cell(x->sh, row, col);
@@ -622,15 +656,21 @@ static void extract_field(xctx *x, const map_field *f)
             col = lc->col;
             cell = lc;
             if (!captured) {
-                if (f->fallback == TAKE_NONE || !take_from(x, f->fallback, f, lc, &row, &col))
-                    goto missing;
+                /* the label found but nothing typed after it: the label cell is the blank one */
+                if (f->fallback == TAKE_NONE)
+                    goto blank_label;
+                if (!take_from(x, f->fallback, f, lc, &row, &col)) /* nothing on the right */
+                    goto blank_right;
                 cell = ps_sheet_cell(x->sh, row, col);
                 if (f->stop && starts_with_label(cell, f->stop))
-                    goto missing; /* the next label (填报时间：), not a value */
+                    goto blank_label; /* the next label (填报时间：), not a value */
             }
         } else {
-            if (!take_from(x, f->take, f, lc, &row, &col))
+            if (!take_from(x, f->take, f, lc, &row, &col)) {
+                if (f->take == TAKE_RIGHT_NONBLANK)
+                    goto blank_right; /* nothing on the right: the cell next to the label */
                 goto missing;
+            }
             cell = ps_sheet_cell(x->sh, row, col);
         }
     }
@@ -648,6 +688,17 @@ static void extract_field(xctx *x, const map_field *f)
     return;
 missing:
     fill_missing(x, f, PS_NO_CELL, PS_NO_CELL);
+    return;
+blank_right: /* the label found, its value cell is the blank one just right of it */
+    take_from(x, TAKE_RIGHT, f, lc, &row, &col);
+    goto blank;
+blank_label:
+    row = lc->row;
+    col = lc->col;
+blank:
+    free(captured);
+    if (!fill_missing(x, f, row, col) && !ps_document_set_blank_cell(x->doc, f->key, row, col))
+        x->oom = true;
 }
 
 /* ---- year typo: the intended year -------------------------------------------------- */

@@ -54,6 +54,12 @@ typedef struct rctx {
     bool probe_found;
     rcell probe;
     const ps_value *probe_src;
+    const char *probe_missing; /* the left-hand side's label not found (ps_document_missing_label) */
+    /* the first field the check read blank: a finding that has no cell is about it - its blank
+     * cell, or what the extraction did not find for it */
+    bool blank_seen, blank_has_cell;
+    rcell blank_cell;
+    const char *blank_missing;
     /* the primary comparison */
     bool have_primary;
     rval lhs, rhs;
@@ -123,6 +129,17 @@ static void note_cell(rctx *c, int doc, const ps_value *v)
             return;
     if (c->ncells < MAX_CELLS)
         c->cells[c->ncells++] = (rcell){doc, v->row, v->col};
+}
+
+/* The first blank field the check reads (not in when:, not in an aggregate's filter). */
+static void note_blank(rctx *c, int doc, bool has_cell, uint32_t row, uint32_t col, const char *missing)
+{
+    if (c->blank_seen || c->in_when)
+        return;
+    c->blank_seen = true;
+    c->blank_has_cell = has_cell;
+    c->blank_cell = (rcell){doc, row, col};
+    c->blank_missing = missing;
 }
 
 static bool blank_text(const char *s)
@@ -198,10 +215,17 @@ static rval eval_field(rctx *c, const rnode *n)
     }
     const ps_value *v = ps_document_get(c->docs[doc], key);
     uint32_t row, col;
-    if (!v && c->probing && !c->probe_found && ps_document_blank_cell(c->docs[doc], key, &row, &col)) {
-        c->probe_found = true; /* a blank total still has a cell to point at */
-        c->probe = (rcell){doc, row, col};
-        c->probe_src = NULL;
+    if (!v) {
+        bool has_cell = ps_document_blank_cell(c->docs[doc], key, &row, &col);
+        const char *missing = has_cell ? NULL : ps_document_missing_label(c->docs[doc], key);
+        if (c->probing && !c->probe_found && has_cell) {
+            c->probe_found = true; /* a blank total still has a cell to point at */
+            c->probe = (rcell){doc, row, col};
+            c->probe_src = NULL;
+        } else if (c->probing && !c->probe_found && !c->probe_missing) {
+            c->probe_missing = missing; /* no cell: its label is not in the sheet */
+        }
+        note_blank(c, doc, has_cell, row, col, missing);
     }
     return from_value(c, doc, v);
 }
@@ -235,6 +259,9 @@ static rval eval_col(rctx *c, const rnode *n)
         c->probe = (rcell){0, row, cl};
         c->probe_src = NULL;
     }
+    if (c->nrows > 0 && snprintf(k, sizeof k, "%s[%zu].%s", table, c->rows[0], col) < (int)sizeof k &&
+        ps_document_blank_cell(c->docs[0], k, &row, &cl))
+        note_blank(c, 0, true, row, cl, NULL);
     return blank();
 }
 
@@ -908,7 +935,9 @@ static ps_status run_once(rctx *c, ps_error *err)
     c->have_primary = false;
     c->probe_found = false;
     c->probe_src = NULL;
+    c->probe_missing = NULL;
     c->probing = false;
+    c->blank_seen = false;
     ps_status st = PS_OK;
     bool fail = false, blank_lhs = false;
 
@@ -925,6 +954,7 @@ static ps_status run_once(rctx *c, ps_error *err)
         }
     }
     c->prev_src = NULL;
+    c->blank_seen = false;
     bool known;
     bool ok = truth(eval(c, r->check), &known);
     const ps_value *prev_src = c->prev_src;
@@ -943,6 +973,10 @@ static ps_status run_once(rctx *c, ps_error *err)
 
     rcell lhs_cell = c->probe;
     bool have_cell = c->probe_found;
+    /* before expected:, actual: and at: read more */
+    const char *probe_missing = c->probe_missing, *blank_missing = c->blank_missing;
+    bool blank_seen = c->blank_seen, blank_has_cell = c->blank_has_cell;
+    rcell blank_at = c->blank_cell;
     const ps_value *lhs_src = c->probe_src;
     rval expected = c->have_primary ? c->rhs : blank();
     rval actual = c->have_primary ? c->lhs : blank();
@@ -971,6 +1005,16 @@ static ps_status run_once(rctx *c, ps_error *err)
             have_cell = true;
         }
     }
+    /* no cell yet: the first blank field the check read (PRESENT(total.score)) has one, or its
+     * label is not in the sheet - then there is no cell to point at, and the message says why */
+    const char *missing = NULL;
+    if (!have_cell && blank_lhs && probe_missing)
+        missing = probe_missing;
+    else if (!have_cell && blank_seen && blank_has_cell) {
+        lhs_cell = blank_at;
+        have_cell = true;
+    } else if (!have_cell && blank_seen)
+        missing = blank_missing;
     int doc = have_cell ? lhs_cell.doc : (c->have_primary && c->lhs.src ? c->lhs.doc : 0);
     if ((size_t)doc >= c->ndocs || !c->docs[doc])
         doc = 0;
@@ -992,6 +1036,12 @@ static ps_status run_once(rctx *c, ps_error *err)
     if (stale && !r->formula_message) {
         size_t o = strlen(msg);
         append(msg, sizeof msg, &o, "（公式结果未更新）", strlen("（公式结果未更新）"));
+    }
+    if (missing) {
+        char note[600];
+        size_t o = strlen(msg);
+        snprintf(note, sizeof note, "（未找到%s）", missing);
+        append(msg, sizeof msg, &o, note, strlen(note));
     }
     if (c->prev) { /* where last year's figure came from, and how its unit was matched */
         char note[1024], ref[16];

@@ -1095,6 +1095,29 @@ static bool enter_part(xctx *x, const map_sheet *ms)
     return true;
 }
 
+/* The fields (tables: the tables) of every part that has a sheet, in part order. */
+static void read_parts(xctx *x, const map_sheet *const *sheets, size_t first, size_t nparts, bool tables)
+{
+    const ps_mapping *m = x->m;
+    for (size_t p = first; p < nparts && !x->oom; p++) {
+        if (!sheets[p])
+            continue;
+        if (!enter_part(x, sheets[p])) {
+            x->oom = true;
+            break;
+        }
+        if (tables) {
+            for (size_t i = 0; i < m->ntables && !x->oom; i++)
+                if (m->tables[i].part == p)
+                    extract_table(x, &m->tables[i]);
+        } else {
+            for (size_t i = 0; i < m->nfields && !x->oom; i++)
+                if (m->fields[i].part == p)
+                    extract_field(x, &m->fields[i]);
+        }
+    }
+}
+
 ps_document *ps_map_extract_parts(const ps_mapping *m, const map_sheet *const *sheets, const char *file,
                                   int year)
 {
@@ -1111,30 +1134,10 @@ ps_document *ps_map_extract_parts(const ps_mapping *m, const map_sheet *const *s
     x.doc = ps_document_new(m->id, m->path, file, ps_sheet_name(sheets[first]->sh));
     if (!x.doc)
         return NULL;
-    for (size_t p = first; p < nparts && !x.oom; p++) {
-        if (!sheets[p])
-            continue;
-        if (!enter_part(&x, sheets[p])) {
-            x.oom = true;
-            break;
-        }
-        for (size_t i = 0; i < m->nfields && !x.oom; i++)
-            if (m->fields[i].part == p)
-                extract_field(&x, &m->fields[i]);
-    }
+    read_parts(&x, sheets, first, nparts, false);
     if (!x.oom)
         fix_years(&x);
-    for (size_t p = first; p < nparts && !x.oom; p++) {
-        if (!sheets[p])
-            continue;
-        if (!enter_part(&x, sheets[p])) {
-            x.oom = true;
-            break;
-        }
-        for (size_t i = 0; i < m->ntables && !x.oom; i++)
-            if (m->tables[i].part == p)
-                extract_table(&x, &m->tables[i]);
-    }
+    read_parts(&x, sheets, first, nparts, true);
     if (x.oom) {
         ps_document_free(x.doc);
         return NULL;

@@ -658,11 +658,10 @@ static void extract_field(xctx *x, const map_field *f)
             col = lc->col;
             cell = lc;
             if (!captured) {
-                /* the label found but nothing typed after it: the label cell is the blank one */
-                if (f->fallback == TAKE_NONE)
+                /* the label found but nothing typed after it, nor where fallback looks: the
+                 * label cell, where the value is written after the label, is the blank one */
+                if (f->fallback == TAKE_NONE || !take_from(x, f->fallback, f, lc, &row, &col))
                     goto blank_label;
-                if (!take_from(x, f->fallback, f, lc, &row, &col)) /* nothing on the right */
-                    goto blank_right;
                 cell = ps_sheet_cell(x->sh, row, col);
                 if (f->stop && starts_with_label(cell, f->stop))
                     goto blank_label; /* the next label (填报时间：), not a value */

@@ -502,6 +502,16 @@ static void test_findings_without_cell(void **state)
     ps_ruleset_free(rs);
     close_file(&o);
 
+    /* a captured value with nothing after its label (填报单位（盖章）： then 填报时间：) nor right of
+     * it: the label cell, where the name belongs */
+    open_file("tests/data/xlsx/zpb-no-unit.xlsx", &o);
+    doc = doc_of(&o, "zpb");
+    assert_non_null(doc);
+    f = only_finding(doc, "zpb.required");
+    assert_string_equal(f->cell, "A4");
+    assert_string_equal(f->message, "缺少填报单位");
+    close_file(&o);
+
     open_file("tests/data/xlsx/zpb-missing-labels.xlsx", &o);
     doc = doc_of(&o, "zpb");
     assert_non_null(doc);

@@ -879,7 +879,7 @@ static void test_yaml_errors(void **state)
          PS_ERR_RULE_SYNTAX, "“/” 后缺少数值"},
         {"rules:\n  - id: a\n    check: \"a = SUM(b)\"\n    message: x\n", 3, 21, PS_ERR_RULE_SYNTAX,
          "SUM 的参数应为表列，如 projects[].final"},
-        {"rules:\n  - id: a\n    chek: a = b\n    message: x\n", 3, 5, PS_ERR_MAPPING, "未知的规则键 “chek”"},
+        {"rules:\n  - id: a\n    chek: a = b\n    message: x\n", 3, 5, PS_ERR_MAPPING, "未知的规则键 “chek”。您是不是要写 “check”？"},
         {"rules:\n  - id: a\n    check: a = b\n    severity: fatal\n    message: x\n", 4, 15, PS_ERR_MAPPING,
          "severity 应为 error、warning 或 info"},
         {"rules:\n  - id: a\n    check: a = b\n", 2, 5, PS_ERR_MAPPING, "规则 a 缺少 message"},

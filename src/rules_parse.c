@@ -1729,6 +1729,9 @@ static ps_rule *rule_from_node(struct fy_node *node, const ps_rule_defaults *def
                 r->has_band = r->band_set = true;
         } else if (strcmp(key, "hierarchy") == 0) {
             hier_node = v;
+            ps_origin o = node_origin(k, file); /* where lint points for the rule's "check" */
+            r->check_line = o.line;
+            r->check_col = o.col;
             st = parse_hierarchy(r, v, file, err);
         } else {
             st = unknown_key_error(err, k, file, "规则", key, rule_keys);
@@ -1783,7 +1786,7 @@ static ps_rule *rule_from_node(struct fy_node *node, const ps_rule_defaults *def
     }
     if (st == PS_OK && check_node)
         st = compile_expr(r, check_node, file, "check", &r->check, err);
-    if (st == PS_OK && band_node && !has_band_comparison(r->check))
+    if (st == PS_OK && band_node && !r->hier && !has_band_comparison(r->check))
         st = node_error(err, band_node, file, "%s", "band: 只用于 =、<=、>= 的比较，这条规则的 check 中没有");
     if (st == PS_OK)
         st = finish_rule(r, err);

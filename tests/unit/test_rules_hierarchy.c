@@ -6,7 +6,9 @@
  *   warnings with their figures, relation and cells, and no error;
  * - one 款 figure changed by +10: errors in its chain of sums - that 款 (its 项 sum and its row
  *   identity) and its 类 - and nowhere else (合计 = Σ 类 reads the 类 figures, unchanged);
- * - changed by +0.01: warnings only. */
+ * - changed by +0.01: warnings only;
+ * - in a multi-sheet template (tests/data/mapping/juesuan-parts: 公开03表 and 公开05表 as parts),
+ *   each part's differences on its own sheet. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -308,12 +310,55 @@ static void test_lei_plus_10(void **state)
     close_anhua(&o);
 }
 
+/* A multi-sheet template (parts:) with a hierarchy: rule per part: the rounding differences of
+ * expected.json for 公开03表 and 公开05表, each on its own sheet. */
+static void test_parts(void **state)
+{
+    (void)state;
+    ps_mapping_set *ms = NULL;
+    ps_error err;
+    ps_error_clear(&err);
+    if (ps_mapping_set_load("tests/data/mapping/juesuan-parts", &ms, &err) != PS_OK)
+        fail_msg("%s:%d:%d: %s", err.file, err.line, err.col, err.message);
+    ps_checker *ck = NULL;
+    assert_int_equal(ps_checker_new(ms, &ck, &err), PS_OK);
+    ps_workbook *wb = NULL;
+    ps_limits lim = ps_reader_default_limits();
+    assert_int_equal(ps_reader_open(ANHUA, &lim, &wb, &err), PS_OK);
+    ps_document **docs = NULL;
+    size_t n = 0;
+    assert_int_equal(ps_mapping_extract_workbook(ms, wb, ANHUA, &docs, &n, &err), PS_OK);
+    ps_document *doc = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(ps_document_template(docs[i]), "jsms"))
+            doc = docs[i];
+    assert_non_null(doc);
+    assert_int_equal(ps_checker_check_document(ck, doc, &err), PS_OK);
+    const ps_findings *fs = ps_document_findings_const(doc);
+    char got[1024] = "";
+    size_t o = 0;
+    for (size_t i = 0; i < ps_findings_count(fs); i++) {
+        const ps_finding *f = ps_findings_at(fs, i);
+        if (strncmp(f->rule, "jsms.", 5) != 0)
+            continue;
+        assert_int_equal(f->severity, PS_SEV_WARNING);
+        o += (size_t)snprintf(got + o, sizeof got - o, "%s!%s ", f->sheet, f->cell);
+    }
+    assert_string_equal(got, "公开03表!C7 公开03表!C25 公开03表!D7 公开03表!D25 公开05表!C25 公开05表!D25 ");
+    for (size_t i = 0; i < n; i++)
+        ps_document_free(docs[i]);
+    free(docs);
+    ps_workbook_free(wb);
+    ps_checker_free(ck);
+    ps_mapping_set_free(ms);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sample_rounding), cmocka_unit_test(test_kuan_plus_10),
         cmocka_unit_test(test_kuan_plus_cent),  cmocka_unit_test(test_kuan_basic_minus_10),
-        cmocka_unit_test(test_lei_plus_10),
+        cmocka_unit_test(test_lei_plus_10),     cmocka_unit_test(test_parts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -611,6 +611,11 @@ static void label_not_found(xctx *x, const map_field *f, const ps_cell *row_labe
     } else {
         matcher_phrase(&f->find, "标签", what, sizeof what);
     }
+    if (x->m->nparts) { /* a multi-sheet template: say on which sheet it was looked for */
+        char on[sizeof what];
+        snprintf(on, sizeof on, "%s（工作表「%s」）", what, x->sheet);
+        memcpy(what, on, sizeof what);
+    }
     if (!ps_document_set_missing_label(x->doc, f->key, what))
         x->oom = true;
 }

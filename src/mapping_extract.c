@@ -613,7 +613,7 @@ static void label_not_found(xctx *x, const map_field *f, const ps_cell *row_labe
     }
     if (x->m->nparts) { /* a multi-sheet template: say on which sheet it was looked for */
         char on[sizeof what];
-        snprintf(on, sizeof on, "%s（工作表「%s」）", what, x->sheet);
+        snprintf(on, sizeof on, "工作表「%s」中的%s", x->sheet, what);
         memcpy(what, on, sizeof what);
     }
     if (!ps_document_set_missing_label(x->doc, f->key, what))

@@ -110,7 +110,7 @@ static void test_anhua_two_parts(void **state)
     assert_non_null(absent);
     assert_null(absent->cell);
     print_message("%s\n", absent->message);
-    assert_non_null(strstr(absent->message, "未找到标签“没有这个标签”（工作表「公开03表」）"));
+    assert_non_null(strstr(absent->message, "未找到工作表「公开03表」中的标签“没有这个标签”"));
     ps_checker_free(checker);
     for (size_t i = 0; i < n; i++)
         ps_document_free(docs[i]);

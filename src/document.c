@@ -2,6 +2,9 @@
 #include "perfsheet/document.h"
 
 #include "arena.h"
+#include "perfsheet/workbook.h"
+
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,8 @@ struct ps_table {
 struct ps_document {
     ps_arena arena;
     const char *template_id, *mapping, *file, *sheet;
+    const char **sheets; /* sheets[0] == sheet */
+    size_t nsheets;
     value_list values;
     ps_table **tables;
     size_t ntables, table_cap;
@@ -61,11 +66,61 @@ ps_document *ps_document_new(const char *template_id, const char *ps_mapping_pat
     d->file = ps_arena_strdup(&d->arena, file ? file : "");
     d->sheet = ps_arena_strdup(&d->arena, sheet ? sheet : "");
     d->findings = ps_findings_new();
-    if (!d->template_id || !d->mapping || !d->file || !d->sheet || !d->findings) {
+    if (!d->template_id || !d->mapping || !d->file || !d->sheet || !d->findings ||
+        ps_document_add_sheet(d, d->sheet) != 0) {
         ps_document_free(d);
         return NULL;
     }
     return d;
+}
+
+size_t ps_document_add_sheet(ps_document *d, const char *name)
+{
+    if (!name)
+        name = "";
+    for (size_t i = 0; i < d->nsheets; i++)
+        if (!strcmp(d->sheets[i], name))
+            return i;
+    if (d->nsheets >= UINT16_MAX)
+        return SIZE_MAX;
+    const char **sheets = realloc(d->sheets, (d->nsheets + 1) * sizeof *sheets);
+    if (!sheets)
+        return SIZE_MAX;
+    d->sheets = sheets;
+    if (!(sheets[d->nsheets] = ps_arena_strdup(&d->arena, name)))
+        return SIZE_MAX;
+    return d->nsheets++;
+}
+
+size_t ps_document_sheet_count(const ps_document *d)
+{
+    return d->nsheets;
+}
+
+const char *ps_document_sheet_at(const ps_document *d, size_t i)
+{
+    return i < d->nsheets ? d->sheets[i] : NULL;
+}
+
+const char *ps_document_value_sheet(const ps_document *d, const ps_value *v)
+{
+    return v && v->sheet < d->nsheets ? d->sheets[v->sheet] : d->sheet;
+}
+
+char *ps_document_value_ref(const ps_document *d, const ps_value *v, char *buf, size_t size)
+{
+    if (size == 0)
+        return buf;
+    buf[0] = '\0';
+    if (!v || v->row == PS_NO_CELL || v->col == PS_NO_CELL)
+        return buf;
+    char a1[16];
+    ps_cell_ref(v->row, v->col, a1, sizeof a1);
+    if (d->nsheets > 1)
+        snprintf(buf, size, "%s!%s", ps_document_value_sheet(d, v), a1);
+    else
+        snprintf(buf, size, "%s", a1);
+    return buf;
 }
 
 void ps_document_free(ps_document *d)
@@ -74,6 +129,7 @@ void ps_document_free(ps_document *d)
         return;
     list_release(&d->values);
     list_release(&d->blanks);
+    free(d->sheets);
     for (size_t i = 0; i < d->ntables; i++) {
         ps_table *t = d->tables[i];
         for (size_t r = 0; r < t->nrows; r++)
@@ -373,16 +429,30 @@ const ps_findings *ps_document_findings_const(const ps_document *d)
 
 bool ps_document_set_blank_cell(ps_document *d, const char *key, uint32_t row, uint32_t col)
 {
+    return ps_document_set_blank_cell_on(d, key, 0, row, col);
+}
+
+bool ps_document_set_blank_cell_on(ps_document *d, const char *key, size_t sheet, uint32_t row, uint32_t col)
+{
     ps_value v = ps_value_number(PS_TYPE_TEXT, 0, row, col);
     v.has_number = false;
+    v.sheet = sheet < d->nsheets ? (uint16_t)sheet : 0;
     return list_set(&d->blanks, &d->arena, key, &v);
 }
 
 bool ps_document_blank_cell(const ps_document *d, const char *key, uint32_t *row, uint32_t *col)
 {
+    size_t sheet;
+    return ps_document_blank_cell_on(d, key, &sheet, row, col);
+}
+
+bool ps_document_blank_cell_on(const ps_document *d, const char *key, size_t *sheet, uint32_t *row,
+                               uint32_t *col)
+{
     keyed_value *kv = list_find(&d->blanks, key);
     if (!kv || ps_document_get(d, key))
         return false;
+    *sheet = kv->value.sheet;
     *row = kv->value.row;
     *col = kv->value.col;
     return true;
@@ -462,6 +532,7 @@ static void put_value(enc *e, const ps_value *v)
     put_str(e, v->comparator);
     put_u32(e, v->row);
     put_u32(e, v->col);
+    put_u32(e, v->sheet);
     put_u8(e, v->decimals);
 }
 
@@ -488,11 +559,14 @@ static void put_scalar(enc *e, const ps_scalar *sc)
 bool ps_document_encode(const ps_document *d, char **data, size_t *len)
 {
     enc e = {0};
-    put_u32(&e, 0x50534431); /* "PSD1" */
+    put_u32(&e, 0x50534432); /* "PSD2": values carry their sheet */
     put_str(&e, d->template_id);
     put_str(&e, d->mapping);
     put_str(&e, d->file);
     put_str(&e, d->sheet);
+    put_u32(&e, (uint32_t)d->nsheets);
+    for (size_t i = 1; i < d->nsheets; i++)
+        put_str(&e, d->sheets[i]);
     put_list(&e, &d->values);
     put_list(&e, &d->blanks);
     put_u32(&e, (uint32_t)d->ntables);
@@ -614,6 +688,8 @@ static ps_value get_value(dec *x)
     v.comparator = get_str(x);
     v.row = get_u32(x);
     v.col = get_u32(x);
+    uint32_t sheet = get_u32(x);
+    v.sheet = sheet <= UINT16_MAX ? (uint16_t)sheet : 0;
     v.decimals = get_u8(x);
     return v;
 }
@@ -639,7 +715,7 @@ static bool set_value(void *ctx, const char *key, const ps_value *v)
 
 static bool set_blank(void *ctx, const char *key, const ps_value *v)
 {
-    return ps_document_set_blank_cell(ctx, key, v->row, v->col);
+    return ps_document_set_blank_cell_on(ctx, key, v->sheet, v->row, v->col);
 }
 
 typedef struct row_ctx {
@@ -665,13 +741,20 @@ static ps_scalar get_scalar(dec *x)
 ps_document *ps_document_decode(const char *data, size_t len)
 {
     dec x = {.p = data, .n = len};
-    if (get_u32(&x) != 0x50534431)
+    if (get_u32(&x) != 0x50534432)
         return NULL;
     const char *tpl = get_str(&x), *map = get_str(&x), *file = get_str(&x), *sheet = get_str(&x);
     ps_document *d = x.bad ? NULL : ps_document_new(tpl, map, file, sheet);
     release_scratch(&x);
     if (!d)
         return NULL;
+    uint32_t nsheets = x.bad ? 0 : get_u32(&x);
+    for (uint32_t i = 1; i < nsheets && !x.bad; i++) {
+        const char *name = get_str(&x);
+        if (!name || ps_document_add_sheet(d, name) != i)
+            x.bad = true;
+        release_scratch(&x);
+    }
     get_list(&x, set_value, d);
     get_list(&x, set_blank, d);
     uint32_t nt = x.bad ? 0 : get_u32(&x);

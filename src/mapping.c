@@ -651,14 +651,15 @@ size_t ps_map_find(const map_sheet *ms, const map_matcher *m, uint32_t min_row, 
 
 /* ---- detection --------------------------------------------------------------------- */
 
-static double score_sheet(const ps_mapping *m, const map_sheet *ms, bool *complete, char *missing,
-                          size_t missing_size)
+/* The weighted share of m's detect items [begin, end) found on ms. */
+static double score_items(const ps_mapping *m, size_t begin, size_t end, const map_sheet *ms, bool *complete,
+                          char *missing, size_t missing_size)
 {
     double total = 0, found = 0;
     size_t used = 0;
     missing[0] = '\0';
     *complete = true;
-    for (size_t i = 0; i < m->nitems; i++) {
+    for (size_t i = begin; i < end; i++) {
         const map_detect_item *d = &m->items[i];
         total += d->weight;
         if (ps_map_find(ms, &d->m, 0, UINT32_MAX) != SIZE_MAX) {
@@ -668,7 +669,7 @@ static double score_sheet(const ps_mapping *m, const map_sheet *ms, bool *comple
         *complete = false;
         /* names are listed once each, separated by 、 */
         bool dup = false;
-        for (size_t j = 0; j < i && !dup; j++)
+        for (size_t j = begin; j < i && !dup; j++)
             dup = !strcmp(m->items[j].name, d->name) &&
                   ps_map_find(ms, &m->items[j].m, 0, UINT32_MAX) == SIZE_MAX;
         if (dup)
@@ -680,6 +681,12 @@ static double score_sheet(const ps_mapping *m, const map_sheet *ms, bool *comple
             used += (size_t)w;
     }
     return total > 0 ? found / total : 0;
+}
+
+static double score_sheet(const ps_mapping *m, const map_sheet *ms, bool *complete, char *missing,
+                          size_t missing_size)
+{
+    return score_items(m, 0, m->nitems, ms, complete, missing, missing_size);
 }
 
 static double detect_weight(const ps_mapping *m)
@@ -699,7 +706,7 @@ static void detect_indexed(const ps_mapping_set *set, const map_sheet *ms, ps_de
     double best_weight = 0;
     for (size_t i = 0; i < ps_mapping_set_count(set); i++) {
         const ps_mapping *m = set->items[i];
-        if (!m->detectable)
+        if (!m->detectable || m->nparts) /* multi-sheet templates: match_parts */
             continue;
         bool complete;
         char missing[sizeof d->missing];
@@ -732,14 +739,220 @@ static void detect_indexed(const ps_mapping_set *set, const map_sheet *ms, ps_de
     }
 }
 
-static ps_status detect_sheet(const ps_mapping_set *set, const ps_sheet *sh, ps_detection *d, ps_error *err)
+/* ---- multi-sheet templates (parts:) -------------------------------------------------- */
+
+/* One multi-sheet mapping of the set against one workbook: which sheets match each part
+ * completely, then which sheet each part takes. */
+typedef struct multi_match {
+    const ps_mapping *m;
+    bool *cand;       /* nparts x nsheets: part p matches sheet s completely */
+    size_t *sheet_of; /* per part: its sheet, SIZE_MAX when none */
+    size_t nrequired, nrequired_found, nfound;
+    bool complete; /* every required part has its sheet */
+    char missing[256];
+} multi_match;
+
+typedef struct multi_set {
+    multi_match *mm;
+    size_t n, nsheets;
+} multi_set;
+
+static void multi_free(multi_set *ms)
 {
-    map_sheet ms;
-    if (!ps_map_sheet_init(&ms, sh))
-        return ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
-    detect_indexed(set, &ms, d);
-    ps_map_sheet_release(&ms);
-    return PS_OK;
+    for (size_t i = 0; i < ms->n; i++) {
+        free(ms->mm[i].cand);
+        free(ms->mm[i].sheet_of);
+    }
+    free(ms->mm);
+    ms->mm = NULL;
+    ms->n = 0;
+}
+
+static bool multi_init(multi_set *out, const ps_mapping_set *set, size_t nsheets)
+{
+    out->mm = NULL;
+    out->n = 0;
+    out->nsheets = nsheets;
+    size_t n = 0;
+    for (size_t i = 0; i < set->n; i++)
+        n += set->items[i]->detectable && set->items[i]->nparts;
+    if (!n)
+        return true;
+    out->mm = calloc(n, sizeof *out->mm);
+    if (!out->mm)
+        return false;
+    for (size_t i = 0; i < set->n; i++) {
+        const ps_mapping *m = set->items[i];
+        if (!m->detectable || !m->nparts)
+            continue;
+        multi_match *mm = &out->mm[out->n++];
+        mm->m = m;
+        mm->cand = calloc(m->nparts * (nsheets ? nsheets : 1), sizeof *mm->cand);
+        mm->sheet_of = malloc(m->nparts * sizeof *mm->sheet_of);
+        if (!mm->cand || !mm->sheet_of) {
+            multi_free(out);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Records which parts sheet number s (indexed as ms) matches completely. */
+static void multi_score_sheet(multi_set *ms, const map_sheet *sheet, size_t s)
+{
+    for (size_t i = 0; i < ms->n; i++) {
+        const ps_mapping *m = ms->mm[i].m;
+        for (size_t p = 0; p < m->nparts; p++) {
+            bool complete;
+            char missing[8];
+            score_items(m, m->parts[p].items_begin, m->parts[p].items_end, sheet, &complete, missing,
+                        sizeof missing);
+            ms->mm[i].cand[p * ms->nsheets + s] = complete;
+        }
+    }
+}
+
+/* Whether sheet s matches some part of some multi-sheet template. */
+static bool multi_candidate(const multi_set *ms, size_t s)
+{
+    for (size_t i = 0; i < ms->n; i++)
+        for (size_t p = 0; p < ms->mm[i].m->nparts; p++)
+            if (ms->mm[i].cand[p * ms->nsheets + s])
+                return true;
+    return false;
+}
+
+static void add_name(char *buf, size_t size, const char *name)
+{
+    size_t used = strlen(buf);
+    int w = snprintf(buf + used, size - used, "%s%s", used ? "、" : "", name);
+    if (w < 0 || (size_t)w >= size - used)
+        buf[used] = '\0';
+}
+
+/* Kuhn's augmenting path: tries to give part p a sheet, moving parts already placed to their
+ * other candidates when that frees one. */
+static bool place_part(multi_match *mm, size_t ns, const bool *claimed, size_t p, bool *visited,
+                       size_t *part_of_sheet)
+{
+    for (size_t s = 0; s < ns; s++) {
+        if (claimed[s] || visited[s] || !mm->cand[p * ns + s])
+            continue;
+        visited[s] = true;
+        if (part_of_sheet[s] == SIZE_MAX ||
+            place_part(mm, ns, claimed, part_of_sheet[s], visited, part_of_sheet)) {
+            part_of_sheet[s] = p;
+            mm->sheet_of[p] = s;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Gives each part of each multi-sheet template a sheet of its own among the sheets not claimed
+ * yet that match the part completely, as many parts as can be placed (a maximum matching; a
+ * title contained in another's - 支出决算表 in 一般公共预算财政拨款支出决算表 - does not take the
+ * longer one's sheet when that leaves a part without one). Required parts are placed first,
+ * each in the order of fewest candidates, so that the first sheet in workbook order goes to the
+ * part that needs it. A template whose required parts all have a sheet is complete and claims
+ * its sheets. */
+static bool multi_assign(multi_set *ms, bool *claimed)
+{
+    size_t ns = ms->nsheets;
+    size_t *part_of_sheet = malloc((ns ? ns : 1) * sizeof *part_of_sheet);
+    bool *visited = malloc(ns ? ns : 1);
+    size_t maxp = 1;
+    for (size_t i = 0; i < ms->n; i++)
+        maxp = ms->mm[i].m->nparts > maxp ? ms->mm[i].m->nparts : maxp;
+    size_t *order = malloc(maxp * sizeof *order), *ncand = malloc(maxp * sizeof *ncand);
+    bool ok = part_of_sheet && visited && order && ncand;
+    for (size_t i = 0; ok && i < ms->n; i++) {
+        multi_match *mm = &ms->mm[i];
+        const ps_mapping *m = mm->m;
+        for (size_t s = 0; s < ns; s++)
+            part_of_sheet[s] = SIZE_MAX;
+        for (size_t p = 0; p < m->nparts; p++) {
+            mm->sheet_of[p] = SIZE_MAX;
+            order[p] = p;
+            ncand[p] = 0;
+            for (size_t s = 0; s < ns; s++)
+                ncand[p] += !claimed[s] && mm->cand[p * ns + s];
+        }
+        /* required before optional, then fewer candidates first; stable (insertion sort) */
+        for (size_t a = 1; a < m->nparts; a++) {
+            size_t p = order[a], b = a;
+            while (b > 0) {
+                size_t q = order[b - 1];
+                bool later = m->parts[q].optional > m->parts[p].optional ||
+                             (m->parts[q].optional == m->parts[p].optional && ncand[q] > ncand[p]);
+                if (!later)
+                    break;
+                order[b] = q;
+                b--;
+            }
+            order[b] = p;
+        }
+        for (size_t k = 0; k < m->nparts; k++) {
+            memset(visited, 0, ns ? ns : 1);
+            place_part(mm, ns, claimed, order[k], visited, part_of_sheet);
+        }
+        mm->nrequired = mm->nrequired_found = mm->nfound = 0;
+        mm->missing[0] = '\0';
+        for (size_t p = 0; p < m->nparts; p++) {
+            bool found = mm->sheet_of[p] != SIZE_MAX;
+            mm->nfound += found;
+            if (m->parts[p].optional)
+                continue;
+            mm->nrequired++;
+            mm->nrequired_found += found;
+            if (!found)
+                add_name(mm->missing, sizeof mm->missing, m->parts[p].name);
+        }
+        mm->complete = mm->nrequired_found == mm->nrequired;
+        if (mm->complete)
+            for (size_t p = 0; p < m->nparts; p++)
+                if (mm->sheet_of[p] != SIZE_MAX)
+                    claimed[mm->sheet_of[p]] = true;
+    }
+    free(part_of_sheet);
+    free(visited);
+    free(order);
+    free(ncand);
+    return ok;
+}
+
+static double multi_score(const multi_match *mm)
+{
+    return mm->nrequired ? (double)mm->nrequired_found / (double)mm->nrequired : 0;
+}
+
+/* Reads the document of a complete multi-sheet template, indexing its sheets again. */
+static ps_document *multi_extract(const multi_match *mm, const ps_workbook *wb, const char *file, int year,
+                                  size_t *first_sheet)
+{
+    const ps_mapping *m = mm->m;
+    map_sheet *idx = calloc(m->nparts, sizeof *idx);
+    const map_sheet **sheets = calloc(m->nparts, sizeof *sheets);
+    ps_document *doc = NULL;
+    bool ok = idx && sheets;
+    *first_sheet = SIZE_MAX;
+    for (size_t p = 0; ok && p < m->nparts; p++) {
+        if (mm->sheet_of[p] == SIZE_MAX)
+            continue;
+        if (!(ok = ps_map_sheet_init(&idx[p], ps_workbook_sheet(wb, mm->sheet_of[p]))))
+            break;
+        sheets[p] = &idx[p];
+        if (mm->sheet_of[p] < *first_sheet)
+            *first_sheet = mm->sheet_of[p];
+    }
+    if (ok)
+        doc = ps_map_extract_parts(m, sheets, file, year);
+    for (size_t p = 0; idx && sheets && p < m->nparts; p++)
+        if (sheets[p])
+            ps_map_sheet_release(&idx[p]);
+    free(idx);
+    free(sheets);
+    return doc;
 }
 
 ps_status ps_mapping_detect(const ps_mapping_set *set, const ps_workbook *wb, ps_detection **out, size_t *n,
@@ -747,16 +960,50 @@ ps_status ps_mapping_detect(const ps_mapping_set *set, const ps_workbook *wb, ps
 {
     size_t ns = ps_workbook_sheet_count(wb);
     ps_detection *d = calloc(ns ? ns : 1, sizeof *d);
-    if (!d)
+    bool *claimed = calloc(ns ? ns : 1, sizeof *claimed);
+    multi_set multi;
+    if (!d || !claimed || !multi_init(&multi, set, ns)) {
+        free(d);
+        free(claimed);
         return ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+    }
     for (size_t i = 0; i < ns; i++) {
         d[i].sheet = i;
-        ps_status st = detect_sheet(set, ps_workbook_sheet(wb, i), &d[i], err);
-        if (st) {
+        map_sheet ms;
+        if (!ps_map_sheet_init(&ms, ps_workbook_sheet(wb, i))) {
+            multi_free(&multi);
+            free(claimed);
             free(d);
-            return st;
+            return ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+        }
+        detect_indexed(set, &ms, &d[i]);
+        multi_score_sheet(&multi, &ms, i);
+        ps_map_sheet_release(&ms);
+    }
+    if (!multi_assign(&multi, claimed)) {
+        multi_free(&multi);
+        free(claimed);
+        free(d);
+        return ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+    }
+    for (size_t k = 0; k < multi.n; k++) {
+        const multi_match *mm = &multi.mm[k];
+        for (size_t p = 0; p < mm->m->nparts; p++) {
+            size_t s = mm->sheet_of[p];
+            if (s == SIZE_MAX || (!mm->complete && d[s].complete))
+                continue;
+            d[s].mapping = mm->m;
+            d[s].part = mm->m->parts[p].name;
+            d[s].score = mm->complete ? 1.0 : multi_score(mm);
+            d[s].complete = mm->complete;
+            if (mm->complete)
+                d[s].missing[0] = '\0';
+            else
+                snprintf(d[s].missing, sizeof d[s].missing, "其他部分：%s", mm->missing);
         }
     }
+    multi_free(&multi);
+    free(claimed);
     *out = d;
     *n = ns;
     return PS_OK;
@@ -782,15 +1029,30 @@ static const char *known_templates(const ps_mapping_set *set)
     return buf;
 }
 
+typedef struct found_doc {
+    size_t sheet; /* its (first) sheet: documents come out in sheet order */
+    ps_document *doc;
+} found_doc;
+
+static int cmp_found(const void *a, const void *b)
+{
+    const found_doc *x = a, *y = b;
+    return (x->sheet > y->sheet) - (x->sheet < y->sheet);
+}
+
 ps_status ps_mapping_extract_workbook(const ps_mapping_set *set, const ps_workbook *wb, const char *file,
                                       ps_document ***docs, size_t *ndocs, ps_error *err)
 {
     size_t nd = ps_workbook_sheet_count(wb);
     ps_detection *det = calloc(nd ? nd : 1, sizeof *det);
-    ps_document **out = calloc(nd ? nd : 1, sizeof *out);
-    if (!det || !out) {
+    found_doc *found = calloc(nd ? nd : 1, sizeof *found);
+    bool *claimed = calloc(nd ? nd : 1, sizeof *claimed), *deferred = calloc(nd ? nd : 1, sizeof *deferred);
+    multi_set multi = {0};
+    if (!det || !found || !claimed || !deferred || !multi_init(&multi, set, nd)) {
         free(det);
-        free(out);
+        free(found);
+        free(claimed);
+        free(deferred);
         return ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
     }
     ps_status st = PS_OK;
@@ -805,20 +1067,68 @@ ps_status ps_mapping_extract_workbook(const ps_mapping_set *set, const ps_workbo
             break;
         }
         detect_indexed(set, &ms, &det[i]);
+        multi_score_sheet(&multi, &ms, i);
         if (det[i].mapping && det[i].complete) {
+            if (multi_candidate(&multi, i)) { /* a multi-sheet template may claim it: decided below */
+                deferred[i] = true;
+                ps_map_sheet_release(&ms);
+                continue;
+            }
             ps_document *doc = ps_map_extract_indexed(det[i].mapping, &ms, file, set->year);
             ps_map_sheet_release(&ms);
             if (!doc) {
                 st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
                 break;
             }
-            out[n++] = doc;
+            found[n++] = (found_doc){i, doc};
             continue;
         }
         ps_map_sheet_release(&ms);
         if (det[i].mapping && (!best || det[i].score > best->score)) {
             best = &det[i];
         }
+    }
+    const multi_match *best_multi = NULL;
+    if (!st && !multi_assign(&multi, claimed))
+        st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
+    if (!st) {
+        for (size_t k = 0; k < multi.n && !st; k++) {
+            const multi_match *mm = &multi.mm[k];
+            if (!mm->complete) {
+                if (mm->nfound && (!best_multi || multi_score(mm) > multi_score(best_multi)))
+                    best_multi = mm;
+                continue;
+            }
+            size_t first;
+            ps_document *doc = multi_extract(mm, wb, file, set->year, &first);
+            if (!doc)
+                st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
+            else
+                found[n++] = (found_doc){first, doc};
+        }
+    }
+    for (size_t i = 0; i < nd && !st; i++) {
+        if (!deferred[i] || claimed[i])
+            continue;
+        map_sheet ms;
+        if (!ps_map_sheet_init(&ms, ps_workbook_sheet(wb, i))) {
+            st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
+            break;
+        }
+        ps_document *doc = ps_map_extract_indexed(det[i].mapping, &ms, file, set->year);
+        ps_map_sheet_release(&ms);
+        if (!doc)
+            st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
+        else
+            found[n++] = (found_doc){i, doc};
+    }
+    qsort(found, n, sizeof *found, cmp_found);
+    if (!st && n == 0 && best_multi && (!best || multi_score(best_multi) >= best->score)) {
+        const char *title = ps_mapping_title(best_multi->m);
+        st = ps_error_set(err, PS_ERR_NO_TEMPLATE, file,
+                          "工作簿与模板 %s%s%s%s 不完全匹配（找到 %zu/%zu 张表），缺少：%s",
+                          best_multi->m->id, *title ? "（" : "", title, *title ? "）" : "",
+                          best_multi->nrequired_found, best_multi->nrequired, best_multi->missing);
     }
     if (!st && n == 0) {
         if (best) {
@@ -843,12 +1153,21 @@ ps_status ps_mapping_extract_workbook(const ps_mapping_set *set, const ps_workbo
         }
     }
     free(det);
+    free(claimed);
+    free(deferred);
+    multi_free(&multi);
+    ps_document **out = st ? NULL : calloc(n ? n : 1, sizeof *out);
+    if (!st && !out)
+        st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
     if (st) {
         for (size_t i = 0; i < n; i++)
-            ps_document_free(out[i]);
-        free(out);
+            ps_document_free(found[i].doc);
+        free(found);
         return st;
     }
+    for (size_t i = 0; i < n; i++)
+        out[i] = found[i].doc;
+    free(found);
     *docs = out;
     *ndocs = n;
     return PS_OK;

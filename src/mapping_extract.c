@@ -18,7 +18,8 @@ typedef struct xctx {
     const map_sheet *ms; /* the sheet's label index, built once per sheet */
     ps_document *doc;
     const char *file, *sheet;
-    int year; /* --year, 0 none */
+    uint16_t sheet_idx; /* the sheet's index in the document (ps_document_add_sheet) */
+    int year;           /* --year, 0 none */
     bool oom;
     bool quiet; /* a filled-down cell read again below its source row: said once, at its first row */
 } xctx;
@@ -133,6 +134,7 @@ static bool convert(xctx *x, const ps_cell *cell, const char *captured, uint32_t
 {
     memset(c, 0, sizeof *c);
     ps_value *v = &c->v;
+    v->sheet = x->sheet_idx;
     v->type = type;
     v->row = row;
     v->col = col;
@@ -680,7 +682,7 @@ static void extract_field(xctx *x, const map_field *f)
         set_value(x, f->key, &c);
     else if (fill_missing(x, f, row, col))
         ;
-    else if (!captured && !ps_document_set_blank_cell(x->doc, f->key, row, col))
+    else if (!captured && !ps_document_set_blank_cell_on(x->doc, f->key, x->sheet_idx, row, col))
         x->oom = true; /* a blank total keeps its cell, for 「…表中为空」 */
     conv_release(&c);
     free(captured);
@@ -844,7 +846,7 @@ static void blank_table_cell(xctx *x, const ps_table *tab, size_t ri, const char
     char k[320];
     if (!key || snprintf(k, sizeof k, "%s[%zu].%s", ps_table_name(tab), ri, key) >= (int)sizeof k)
         return;
-    if (!ps_document_set_blank_cell(x->doc, k, sr, sc))
+    if (!ps_document_set_blank_cell_on(x->doc, k, x->sheet_idx, sr, sc))
         x->oom = true;
 }
 
@@ -878,6 +880,7 @@ static void put_column(xctx *x, ps_table *tab, size_t ri, const map_column *mc, 
             blank_table_cell(x, tab, ri, mc->weight_key, sr, sc);
         if (has_w) {
             ps_value wv = ps_value_number(PS_TYPE_NUMBER, w, sr, sc);
+            wv.sheet = x->sheet_idx;
             wv.raw = c->text;
             wv.decimals = 255;
             if (!ps_table_set(tab, ri, mc->weight_key, &wv))
@@ -1146,16 +1149,74 @@ out:
 
 ps_document *ps_map_extract_indexed(const ps_mapping *m, const map_sheet *ms, const char *file, int year)
 {
-    xctx x = {.m = m, .sh = ms->sh, .ms = ms, .file = file, .sheet = ps_sheet_name(ms->sh), .year = year};
-    x.doc = ps_document_new(m->id, m->path, file, x.sheet);
+    if (m->nparts == 0)
+        return ps_map_extract_parts(m, &ms, file, year);
+    /* a multi-sheet template given one sheet: read as its first part */
+    const map_sheet **sheets = calloc(m->nparts, sizeof *sheets);
+    if (!sheets)
+        return NULL;
+    sheets[0] = ms;
+    ps_document *doc = ps_map_extract_parts(m, sheets, file, year);
+    free(sheets);
+    return doc;
+}
+
+/* Points x at part p's sheet (the document's sheet of that name is added when new). */
+static bool enter_part(xctx *x, const map_sheet *ms)
+{
+    x->sh = ms->sh;
+    x->ms = ms;
+    x->sheet = ps_sheet_name(ms->sh);
+    size_t idx = ps_document_add_sheet(x->doc, x->sheet);
+    if (idx == SIZE_MAX)
+        return false;
+    x->sheet_idx = (uint16_t)idx;
+    return true;
+}
+
+/* The fields (tables: the tables) of every part that has a sheet, in part order. */
+static void read_parts(xctx *x, const map_sheet *const *sheets, size_t first, size_t nparts, bool tables)
+{
+    const ps_mapping *m = x->m;
+    for (size_t p = first; p < nparts && !x->oom; p++) {
+        if (!sheets[p])
+            continue;
+        if (!enter_part(x, sheets[p])) {
+            x->oom = true;
+            break;
+        }
+        if (tables) {
+            for (size_t i = 0; i < m->ntables && !x->oom; i++)
+                if (m->tables[i].part == p)
+                    extract_table(x, &m->tables[i]);
+        } else {
+            for (size_t i = 0; i < m->nfields && !x->oom; i++)
+                if (m->fields[i].part == p)
+                    extract_field(x, &m->fields[i]);
+        }
+    }
+}
+
+ps_document *ps_map_extract_parts(const ps_mapping *m, const map_sheet *const *sheets, const char *file,
+                                  int year)
+{
+    /* a one-sheet template is one part; a part without a sheet (an optional part not found)
+     * gives nothing */
+    size_t nparts = m->nparts ? m->nparts : 1, first = 0;
+    if (m->nparts == 0 && !sheets[0])
+        return NULL;
+    while (first < nparts && !sheets[first])
+        first++;
+    if (first == nparts)
+        return NULL;
+    xctx x = {.m = m, .file = file, .year = year};
+    x.doc = ps_document_new(m->id, m->path, file, ps_sheet_name(sheets[first]->sh));
     if (!x.doc)
         return NULL;
-    for (size_t i = 0; i < m->nfields && !x.oom; i++)
-        extract_field(&x, &m->fields[i]);
+    read_parts(&x, sheets, first, nparts, false);
     if (!x.oom)
         fix_years(&x);
-    for (size_t i = 0; i < m->ntables && !x.oom; i++)
-        extract_table(&x, &m->tables[i]);
+    read_parts(&x, sheets, first, nparts, true);
     if (x.oom) {
         ps_document_free(x.doc);
         return NULL;

@@ -47,6 +47,7 @@ typedef enum take_kind {
 } take_kind;
 
 typedef struct map_field {
+    unsigned part; /* the part (sheet) it is read from: 0 in a one-sheet template */
     const char *key, *label;
     ps_field_type type;
     bool required;
@@ -84,6 +85,7 @@ typedef struct map_section {
 } map_section;
 
 typedef struct map_table {
+    unsigned part;
     const char *name;
     map_matcher header; /* the header row: columns' headers are searched in it */
     map_matcher start;  /* rows start after this anchor (when no header) */
@@ -111,10 +113,20 @@ typedef struct map_table {
 } map_table;
 
 typedef struct map_detect_item {
+    unsigned part;
     map_matcher m;
     const char *name;
     double weight;
 } map_detect_item;
+
+/* One sheet of a multi-sheet template (`parts:`): found by its own detect items
+ * items[items_begin, items_end); its fields and tables carry its index. */
+typedef struct map_part {
+    const char *name;
+    bool optional; /* the document is whole without it */
+    size_t items_begin, items_end;
+    int line, col;
+} map_part;
 
 struct ps_mapping {
     ps_arena arena;
@@ -123,6 +135,8 @@ struct ps_mapping {
     bool detectable;
     map_detect_item *items;
     size_t nitems;
+    map_part *parts; /* `parts:`; NULL (nparts 0) for a one-sheet template */
+    size_t nparts;
     map_field *fields;
     size_t nfields;
     map_table *tables;
@@ -171,6 +185,10 @@ bool ps_map_sheet_init(map_sheet *ms, const ps_sheet *sh);
 /* ps_mapping_extract_sheet on a sheet whose label index is already built; year: --year (0 none)
  * for the year fields no cell, constant or file name gives. */
 ps_document *ps_map_extract_indexed(const ps_mapping *m, const map_sheet *ms, const char *file, int year);
+/* The same for a multi-sheet template: sheets[p] is the indexed sheet of part p (NULL: the part
+ * was not found; only an optional part may be missing). */
+ps_document *ps_map_extract_parts(const ps_mapping *m, const map_sheet *const *sheets, const char *file,
+                                  int year);
 void ps_map_sheet_release(map_sheet *ms);
 /* True when the normalised label matches; captures (if regex) into pm (nmatch entries). */
 bool ps_map_match(const map_matcher *m, const char *label, regmatch_t *pm, size_t nmatch);

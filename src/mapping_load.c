@@ -20,6 +20,7 @@ typedef struct loader {
     ps_mapping *m;
     const char *name;
     ps_error *err;
+    unsigned part; /* the part being read (`parts:`), 0 outside */
 } loader;
 
 /* ---- positions and errors ------------------------------------------------------------ */
@@ -134,14 +135,17 @@ static const struct {
 static ps_status want_take(loader *L, struct fy_node *n, take_kind *out)
 {
     const char *s = scalar(L, n);
-    for (size_t i = 0; s && i < sizeof take_names / sizeof take_names[0]; i++) {
+    if (!s)
+        return fail_at(L, n,
+                       "take 应为一个词（self right right_nonblank below）；偏移写作字段的 offset: [行, 列]，"
+                       "正则分组写作 capture: N");
+    for (size_t i = 0; i < sizeof take_names / sizeof take_names[0]; i++) {
         if (!strcmp(s, take_names[i].name)) {
             *out = take_names[i].take;
             return PS_OK;
         }
     }
-    return fail_at(L, n, "未知的取值方式“%s”（可用：self right right_nonblank below offset capture）",
-                   s ? s : "?");
+    return fail_at(L, n, "未知的取值方式“%s”（可用：self right right_nonblank below offset capture）", s);
 }
 
 static bool key_is(struct fy_node *k, const char *name)
@@ -643,6 +647,7 @@ static ps_status parse_field(loader *L, struct fy_node *n)
     if (!f)
         return nomem(L);
     ps_yaml_node_position(n, &f->line, &f->col);
+    f->part = L->part;
     f->type = PS_TYPE_TEXT;
     f->fallback = TAKE_NONE;
     struct fy_node *seen[NKEYS(field_keys)];
@@ -741,6 +746,7 @@ static ps_status parse_grid(loader *L, struct fy_node *n)
             snprintf(label, llen, "%s（%s）", rn, cn);
             f->key = key;
             f->label = label;
+            f->part = L->part;
             f->type = type;
             f->take = TAKE_NONE;
             ps_yaml_node_position(fy_node_pair_key(rp), &f->line, &f->col);
@@ -1037,11 +1043,15 @@ static ps_status parse_table(loader *L, struct fy_node *n)
     if (!t)
         return nomem(L);
     ps_yaml_node_position(n, &t->line, &t->col);
+    t->part = L->part;
     struct fy_node *name = fy_node_mapping_lookup_by_string(n, "name", (size_t)-1);
     if (!name)
         return fail_at(L, n, "表缺少“name”");
     struct fy_node *seen[NKEYS(table_keys)];
     ps_status st = want_string(L, name, "name", &t->name);
+    for (size_t i = 0; !st && i + 1 < m->ntables; i++)
+        if (!strcmp(m->tables[i].name, t->name))
+            st = fail_at(L, name, "表名“%s”重复定义（第 %d 行已有）", t->name, m->tables[i].line);
     if (!st)
         st = READ_KEYS(L, n, table_keys, t, seen, "表");
     if (st)
@@ -1111,6 +1121,7 @@ static ps_status add_detect(loader *L, struct fy_node *n, match_kind scalar_kind
     map_detect_item *d = PUSH(L, m->items, m->nitems);
     if (!d)
         return nomem(L);
+    d->part = L->part;
     matcher_extras ex;
     ps_status st = parse_matcher(L, n, scalar_kind, EXTRA_NAME | EXTRA_WEIGHT, &d->m, &ex);
     if (st)
@@ -1146,11 +1157,84 @@ static ps_status parse_detect(loader *L, void *obj, struct fy_node *n)
 {
     if (!fy_node_is_mapping(n))
         return fail_at(L, n, "detect 应为映射");
+    size_t before = L->m->nitems;
     ps_status st = READ_KEYS(L, n, detect_keys, obj, NULL, "detect");
-    if (!st && L->m->nitems == 0)
+    if (!st && L->m->nitems == before)
         return fail_at(L, n, "detect 至少需要 title 或 require");
     L->m->detectable = true;
     return st;
+}
+
+/* ---- parts (multi-sheet templates) ---------------------------------------------------- */
+
+enum { PART_NAME, PART_DETECT, PART_FIELDS, PART_TABLES };
+static const key_rule part_keys[] = {
+    [PART_NAME] = {.name = "name", .kind = KEY_STRING, .off = offsetof(map_part, name)},
+    [PART_DETECT] = {.name = "detect", .kind = KEY_NODE},
+    [PART_FIELDS] = {.name = "fields", .kind = KEY_NODE},
+    [PART_TABLES] = {.name = "tables", .kind = KEY_NODE},
+    {.name = "optional", .kind = KEY_BOOL, .off = offsetof(map_part, optional)},
+};
+
+/* - name: 公开03表
+ *   optional: false
+ *   detect: {title: …, require: […]}   -> the sheet this part is read from
+ *   fields: […]
+ *   tables: […] */
+static ps_status parse_part(loader *L, struct fy_node *n)
+{
+    ps_mapping *m = L->m;
+    if (!fy_node_is_mapping(n))
+        return fail_at(L, n, "parts 的每一项应为映射（name、detect、fields、tables）");
+    if (m->nparts >= UINT16_MAX)
+        return fail_at(L, n, "parts 过多");
+    map_part *p = PUSH(L, m->parts, m->nparts);
+    if (!p)
+        return nomem(L);
+    ps_yaml_node_position(n, &p->line, &p->col);
+    L->part = (unsigned)(m->nparts - 1);
+    struct fy_node *seen[NKEYS(part_keys)];
+    ps_status st = READ_KEYS(L, n, part_keys, p, seen, "parts");
+    if (st)
+        return st;
+    if (!seen[PART_NAME])
+        return fail_at(L, n, "parts 的每一项需要 name（如“公开03表”）");
+    for (size_t i = 0; i + 1 < m->nparts; i++)
+        if (!strcmp(m->parts[i].name, p->name))
+            return fail_at(L, seen[PART_NAME], "部分名“%s”重复", p->name);
+    if (!seen[PART_DETECT])
+        return fail_at(L, n, "部分“%s”需要 detect（凭什么认出它所在的工作表）", p->name);
+    if (!seen[PART_FIELDS] && !seen[PART_TABLES])
+        return fail_at(L, n, "部分“%s”至少需要 fields 或 tables", p->name);
+    p->items_begin = m->nitems;
+    if ((st = parse_detect(L, m, seen[PART_DETECT])))
+        return st;
+    m->parts[L->part].items_end = m->nitems; /* p may have moved: parts is not grown above */
+    if (seen[PART_FIELDS] && (st = parse_fields(L, m, seen[PART_FIELDS])))
+        return st;
+    if (seen[PART_TABLES] && (st = parse_tables(L, m, seen[PART_TABLES])))
+        return st;
+    return PS_OK;
+}
+
+static ps_status parse_parts(loader *L, void *obj, struct fy_node *n)
+{
+    (void)obj;
+    if (!fy_node_is_sequence(n) || fy_node_sequence_item_count(n) < 1)
+        return fail_at(L, n, "parts 应为列表，每项是模板的一张工作表");
+    void *it = NULL;
+    struct fy_node *item;
+    ps_status st;
+    while ((item = fy_node_sequence_iterate(n, &it)))
+        if ((st = parse_part(L, item)))
+            return st;
+    L->part = 0;
+    bool required = false;
+    for (size_t i = 0; i < L->m->nparts; i++)
+        required |= !L->m->parts[i].optional;
+    if (!required)
+        return fail_at(L, n, "parts 中至少要有一部分不是 optional");
+    return PS_OK;
 }
 
 /* ---- layout ------------------------------------------------------------------------ */
@@ -1462,16 +1546,17 @@ static ps_status read_aliases(loader *L, void *obj, struct fy_node *v)
 }
 
 /* detect, fields and tables: read into L->m, which is also obj; rules and layout after them */
-enum { FILE_ID, FILE_RULES, FILE_LAYOUT };
+enum { FILE_ID, FILE_RULES, FILE_LAYOUT, FILE_DETECT, FILE_FIELDS, FILE_TABLES, FILE_PARTS };
 static const key_rule file_keys[] = {
     [FILE_ID] = {.name = "id", .kind = KEY_READ, .read = read_id},
     [FILE_RULES] = {.name = "rules", .kind = KEY_NODE},
     [FILE_LAYOUT] = {.name = "layout", .kind = KEY_NODE},
+    [FILE_DETECT] = {.name = "detect", .kind = KEY_NODE},
+    [FILE_FIELDS] = {.name = "fields", .kind = KEY_NODE},
+    [FILE_TABLES] = {.name = "tables", .kind = KEY_NODE},
+    [FILE_PARTS] = {.name = "parts", .kind = KEY_NODE},
     {.name = "title", .kind = KEY_STRING, .off = offsetof(ps_mapping, title)},
     {.name = "version", .kind = KEY_READ, .read = read_version},
-    {.name = "detect", .kind = KEY_READ, .read = parse_detect},
-    {.name = "fields", .kind = KEY_READ, .read = parse_fields},
-    {.name = "tables", .kind = KEY_READ, .read = parse_tables},
     {.name = "aliases", .kind = KEY_READ, .read = read_aliases},
 };
 
@@ -1486,6 +1571,25 @@ static ps_status build(loader *L, struct fy_node *root)
         return st;
     if (!seen[FILE_ID])
         return fail_at(L, root, "映射文件缺少“id”");
+    if (seen[FILE_PARTS]) {
+        /* a multi-sheet template: detect, fields and tables belong to its parts */
+        static const int one_sheet[] = {FILE_DETECT, FILE_FIELDS, FILE_TABLES};
+        for (size_t i = 0; i < sizeof one_sheet / sizeof one_sheet[0]; i++)
+            if (seen[one_sheet[i]])
+                return fail_at(
+                    L, fy_node_mapping_lookup_key_by_string(root, file_keys[one_sheet[i]].name, (size_t)-1),
+                    "有 parts 时，%s 应写在各部分里（parts 的每一项有自己的 detect、fields、tables）",
+                    file_keys[one_sheet[i]].name);
+        if ((st = parse_parts(L, m, seen[FILE_PARTS])))
+            return st;
+    } else {
+        if (seen[FILE_DETECT] && (st = parse_detect(L, m, seen[FILE_DETECT])))
+            return st;
+        if (seen[FILE_FIELDS] && (st = parse_fields(L, m, seen[FILE_FIELDS])))
+            return st;
+        if (seen[FILE_TABLES] && (st = parse_tables(L, m, seen[FILE_TABLES])))
+            return st;
+    }
     if (!m->title)
         m->title = "";
     if (m->detectable && m->nfields == 0 && m->ntables == 0)
@@ -1605,7 +1709,7 @@ ps_status ps_map_load_text(const char *name, const char *text, size_t len, bool 
     ps_mapping *m = calloc(1, sizeof *m);
     if (!m)
         return ps_error_set(err, PS_ERR_NOMEM, name, "内存不足");
-    loader L = {m, name, err};
+    loader L = {m, name, err, 0};
     m->path = ps_arena_strdup(&m->arena, name);
     char *copy = ps_arena_strndup(&m->arena, text, len);
     if (!m->path || !copy) {
@@ -1742,6 +1846,7 @@ void ps_mapping_free(ps_mapping *m)
         free(t->sections);
     }
     free(m->items);
+    free(m->parts);
     free(m->fields);
     free(m->tables);
     free(m->specs);

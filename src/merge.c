@@ -829,7 +829,8 @@ static int summary_index(const ps_merge *m, const char *tpl)
     return -1;
 }
 
-static const ps_value *sum_value(const ps_document *doc, const merge_col *c, uint32_t *row, uint32_t *col);
+static const ps_value *sum_value(const ps_document *doc, const merge_col *c, uint32_t *row, uint32_t *col,
+                                 const char **sheet);
 
 /* What doc adds to its 汇总's totals, widths and used columns as it comes; sign -1 takes a
  * duplicate's figures out of the totals again. */
@@ -845,15 +846,15 @@ static void account(summary *s, const ps_document *doc, const char *file, double
     for (size_t c = 0; c < s->nfields; c++) {
         merge_col *col = &s->fields[c];
         uint32_t r, cc;
-        const ps_value *v = sum_value(doc, col, &r, &cc);
+        const char *vsheet;
+        const ps_value *v = sum_value(doc, col, &r, &cc, &vsheet);
         if (sign > 0) {
             size_t w = value_width(v, col->type);
             if (w > col->width)
                 col->width = w;
             if (!col->used)
-                col->used =
-                    v || (r != PS_NO_CELL && ps_wr_cell_severity(ps_document_findings_const(doc),
-                                                                 ps_document_sheet(doc), r, cc, NULL, 0));
+                col->used = v || (r != PS_NO_CELL && ps_wr_cell_severity(ps_document_findings_const(doc),
+                                                                         vsheet, r, cc, NULL, 0));
         }
         if (col->summed && v && v->has_number && isfinite(v->number)) {
             col->total += sign * v->number;
@@ -1143,14 +1144,18 @@ static void sum_head(ps_merge *m, part *p, lxw_worksheet *ws, size_t index)
 }
 
 /* A 汇总 column's value in doc and the cell it came from (or the blank cell remembered). */
-static const ps_value *sum_value(const ps_document *doc, const merge_col *c, uint32_t *row, uint32_t *col)
+/* *sheet: the name of the cell's sheet (a multi-sheet template reads several). */
+static const ps_value *sum_value(const ps_document *doc, const merge_col *c, uint32_t *row, uint32_t *col,
+                                 const char **sheet)
 {
     const ps_value *v = NULL;
     *row = *col = PS_NO_CELL;
+    *sheet = ps_document_sheet(doc);
     if (!c->table) {
         v = ps_document_get(doc, c->key);
-        if (!v)
-            ps_document_blank_cell(doc, c->key, row, col);
+        size_t si;
+        if (!v && ps_document_blank_cell_on(doc, c->key, &si, row, col) && ps_document_sheet_at(doc, si))
+            *sheet = ps_document_sheet_at(doc, si);
     } else {
         const ps_table *t = ps_document_table(doc, c->table);
         for (size_t r = 0; t && r < ps_table_row_count(t); r++) {
@@ -1164,6 +1169,7 @@ static const ps_value *sum_value(const ps_document *doc, const merge_col *c, uin
     if (v) {
         *row = v->row;
         *col = v->col;
+        *sheet = ps_document_value_sheet(doc, v);
     }
     return v;
 }
@@ -1292,10 +1298,11 @@ static void summary_row(ps_merge *m, summary *s, const ps_document *doc, const m
     const ps_findings *fl = ps_document_findings_const(doc);
     const char *sheet = ps_document_sheet(doc);
     uint32_t sr, sc;
+    const char *vsheet;
     const ps_value *unit = ps_document_get(doc, "unit_name"), *year = ps_document_get(doc, "year");
     unsigned lines = ps_wr_text_lines(ps_document_unit(doc), w[0]);
     for (size_t c = 0; c < s->ncols && c + 2 < p->ncols; c++) {
-        const ps_value *v = sum_value(doc, &s->cols[c], &sr, &sc);
+        const ps_value *v = sum_value(doc, &s->cols[c], &sr, &sc, &vsheet);
         if (v && ps_wr_kind_of(s->cols[c].type) == WR_K_TEXT && w[c + 2] > 0) {
             unsigned n = ps_wr_text_lines(v->text ? v->text : v->raw, w[c + 2]);
             lines = n > lines ? n : lines;
@@ -1303,15 +1310,17 @@ static void summary_row(ps_merge *m, summary *s, const ps_document *doc, const m
     }
     if (lines > 1)
         worksheet_set_row(ws, r, ps_wr_row_height(lines), NULL);
-    sr = unit ? unit->row : PS_NO_CELL, sc = unit ? unit->col : PS_NO_CELL;
-    if (!unit)
-        ps_document_blank_cell(doc, "unit_name", &sr, &sc);
-    write_flagged(m, p, ws, r, 0, unit, PS_TYPE_TEXT, fl, sheet, sr, sc);
-    sr = year ? year->row : PS_NO_CELL, sc = year ? year->col : PS_NO_CELL;
-    write_flagged(m, p, ws, r, 1, year, PS_TYPE_YEAR, fl, sheet, sr, sc);
+    merge_col unit_col = {.key = "unit_name"}, year_col = {.key = "year"};
+    (void)sheet;
+    unit = sum_value(doc, &unit_col, &sr, &sc, &vsheet);
+    write_flagged(m, p, ws, r, 0, unit, PS_TYPE_TEXT, fl, vsheet, sr, sc);
+    year = sum_value(doc, &year_col, &sr, &sc, &vsheet);
+    if (!year)
+        sr = sc = PS_NO_CELL; /* a blank year cell is not flagged here (as before) */
+    write_flagged(m, p, ws, r, 1, year, PS_TYPE_YEAR, fl, vsheet, sr, sc);
     for (size_t c = 0; c < s->ncols && c + 3 < LXW_COL_MAX; c++) {
-        const ps_value *v = sum_value(doc, &s->cols[c], &sr, &sc);
-        write_flagged(m, p, ws, r, (uint16_t)(2 + c), v, s->cols[c].type, fl, sheet, sr, sc);
+        const ps_value *v = sum_value(doc, &s->cols[c], &sr, &sc, &vsheet);
+        write_flagged(m, p, ws, r, (uint16_t)(2 + c), v, s->cols[c].type, fl, vsheet, sr, sc);
     }
     if (s->ncols + 3 <= LXW_COL_MAX)
         note(m, ps_wr_write_string(ws, r, (uint16_t)(2 + s->ncols), m->fl[d->file].path,
@@ -1403,8 +1412,9 @@ static void detail_rows(ps_merge *m, detail *d, const ps_document *doc, const md
         note(m, ps_wr_write_value(ws, row, 1, ps_document_get(doc, "year"), PS_TYPE_YEAR, &m->fm, 0));
         for (size_t c = 0; c < d->ncols && c + 3 < LXW_COL_MAX; c++) {
             const ps_value *v = ps_table_get(t, r, d->cols[c].key);
-            write_flagged(m, p, ws, row, (uint16_t)(2 + c), v, d->cols[c].type, fl, sheet,
-                          v ? v->row : PS_NO_CELL, v ? v->col : PS_NO_CELL);
+            write_flagged(m, p, ws, row, (uint16_t)(2 + c), v, d->cols[c].type, fl,
+                          v ? ps_document_value_sheet(doc, v) : sheet, v ? v->row : PS_NO_CELL,
+                          v ? v->col : PS_NO_CELL);
         }
         if (d->ncols + 3 <= LXW_COL_MAX)
             note(m, ps_wr_write_string(ws, row, (uint16_t)(2 + d->ncols), m->fl[md->file].path, text));
@@ -1428,6 +1438,12 @@ static void findings_head(ps_merge *m, part *p, lxw_worksheet *ws, size_t index)
     (void)p;
 }
 
+/* Whether finding f is about a cell of the sheet named sheet (a finding without a sheet is). */
+static bool same_sheet(const ps_finding *f, const char *sheet)
+{
+    return !f->sheet || !sheet || strcmp(f->sheet, sheet) == 0;
+}
+
 /* Where finding f of doc shows in the workbook: the sheet name and cell (false: nowhere).
  * sum_row: doc's row in its 汇总 part (SIZE_MAX: none); detail_rows[k]: the 明细 part k row of
  * doc's first table row. */
@@ -1438,20 +1454,20 @@ static bool finding_place(const ps_merge *m, const ps_document *doc, const mdoc 
     uint32_t fr, fc;
     if (!f->cell || !ps_cell_ref_parse(f->cell, &fr, &fc))
         return false;
-    if (f->sheet && strcmp(f->sheet, ps_document_sheet(doc)) != 0)
-        return false;
     if (sum_row != SIZE_MAX && md->sum >= 0) {
         const summary *s = &m->sums[md->sum];
         const char *keys[] = {"unit_name", "year"};
         for (size_t c = 0; c < 2 + s->ncols; c++) {
             uint32_t r, cc;
+            const char *vsheet;
             if (c < 2) {
                 merge_col k = {.key = keys[c]};
-                sum_value(doc, &k, &r, &cc);
+                sum_value(doc, &k, &r, &cc, &vsheet);
             } else {
-                sum_value(doc, &s->cols[c - 2], &r, &cc);
+                sum_value(doc, &s->cols[c - 2], &r, &cc, &vsheet);
             }
-            if (r == fr && cc == fc && (*sheet = part_locate(m, &s->p, sum_row, row))) {
+            if (r == fr && cc == fc && same_sheet(f, vsheet) &&
+                (*sheet = part_locate(m, &s->p, sum_row, row))) {
                 *col = (uint16_t)c;
                 return true;
             }
@@ -1463,7 +1479,7 @@ static bool finding_place(const ps_merge *m, const ps_document *doc, const mdoc 
         for (size_t r = 0; t && r < ps_table_row_count(t); r++)
             for (size_t c = 0; c < d->ncols; c++) {
                 const ps_value *v = ps_table_get(t, r, d->cols[c].key);
-                if (v && v->row == fr && v->col == fc &&
+                if (v && v->row == fr && v->col == fc && same_sheet(f, ps_document_value_sheet(doc, v)) &&
                     (*sheet = part_locate(m, &d->p, detail_rows[k] + r, row))) {
                     *col = (uint16_t)(2 + c);
                     return true;

@@ -512,9 +512,12 @@ static void section_html(ps_report *r, ps_buf *b, const char *file, const ps_wor
         html_text(b, m && *ps_mapping_title(m) ? ps_mapping_title(m) : ps_document_template(doc), 0);
         ps_buf_puts(b, "<span class=\"meta\">");
         html_text(b, ps_document_template(doc), 0);
-        ps_buf_puts(b, " · 工作表「");
-        html_text(b, ps_document_sheet(doc), 0);
-        ps_buf_puts(b, "」");
+        ps_buf_puts(b, " · 工作表");
+        for (size_t k = 0; k < ps_document_sheet_count(doc); k++) { /* several: a multi-sheet template */
+            ps_buf_puts(b, k ? "、「" : "「");
+            html_text(b, ps_document_sheet_at(doc, k), 0);
+            ps_buf_puts(b, "」");
+        }
         if (ps_document_year(doc))
             ps_buf_printf(b, " · %d 年度", ps_document_year(doc));
         ps_buf_puts(b, "</span></h3>");

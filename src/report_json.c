@@ -316,7 +316,7 @@ void ps_report_finding_json(ps_buf *b, const ps_finding *f)
 
 static void sources_json(ps_buf *b, const ps_document *d)
 {
-    char ref[16];
+    char ref[320];
     ps_buf_puts(b, ",\"sources\":{");
     bool first = true;
     for (size_t i = 0; i < ps_document_value_count(d); i++) {
@@ -328,7 +328,7 @@ static void sources_json(ps_buf *b, const ps_document *d)
         first = false;
         ps_json_string(b, ps_document_value_key(d, i));
         ps_buf_puts(b, ":");
-        ps_json_string(b, ps_cell_ref(v->row, v->col, ref, sizeof ref));
+        ps_json_string(b, ps_document_value_ref(d, v, ref, sizeof ref));
     }
     ps_buf_puts(b, "}");
 }
@@ -370,6 +370,15 @@ void ps_report_documents_json(ps_buf *b, ps_document *const *docs, size_t n, boo
         const ps_document *d = docs[i];
         ps_buf_puts(b, i ? ",{\"sheet\":" : "{\"sheet\":");
         ps_json_string(b, ps_document_sheet(d));
+        if (ps_document_sheet_count(d) > 1) { /* a multi-sheet template: every sheet, in part order */
+            ps_buf_puts(b, ",\"sheets\":[");
+            for (size_t k = 0; k < ps_document_sheet_count(d); k++) {
+                if (k)
+                    ps_buf_puts(b, ",");
+                ps_json_string(b, ps_document_sheet_at(d, k));
+            }
+            ps_buf_puts(b, "]");
+        }
         ps_buf_puts(b, ",\"template\":");
         ps_json_string(b, ps_document_template(d));
         ps_buf_puts(b, ",\"mapping\":");

@@ -29,6 +29,7 @@ typedef struct rval {
 
 typedef struct rcell {
     int doc;
+    uint16_t sheet; /* in the document (ps_document_sheet_at) */
     uint32_t row, col;
 } rcell;
 
@@ -115,14 +116,15 @@ static void note_cell(rctx *c, int doc, const ps_value *v)
         return;
     if (c->probing && !c->probe_found) {
         c->probe_found = true;
-        c->probe = (rcell){doc, v->row, v->col};
+        c->probe = (rcell){doc, v->sheet, v->row, v->col};
         c->probe_src = v;
     }
     for (size_t i = 0; i < c->ncells; i++)
-        if (c->cells[i].doc == doc && c->cells[i].row == v->row && c->cells[i].col == v->col)
+        if (c->cells[i].doc == doc && c->cells[i].sheet == v->sheet && c->cells[i].row == v->row &&
+            c->cells[i].col == v->col)
             return;
     if (c->ncells < MAX_CELLS)
-        c->cells[c->ncells++] = (rcell){doc, v->row, v->col};
+        c->cells[c->ncells++] = (rcell){doc, v->sheet, v->row, v->col};
 }
 
 static bool blank_text(const char *s)
@@ -198,9 +200,11 @@ static rval eval_field(rctx *c, const rnode *n)
     }
     const ps_value *v = ps_document_get(c->docs[doc], key);
     uint32_t row, col;
-    if (!v && c->probing && !c->probe_found && ps_document_blank_cell(c->docs[doc], key, &row, &col)) {
+    size_t sheet;
+    if (!v && c->probing && !c->probe_found &&
+        ps_document_blank_cell_on(c->docs[doc], key, &sheet, &row, &col)) {
         c->probe_found = true; /* a blank total still has a cell to point at */
-        c->probe = (rcell){doc, row, col};
+        c->probe = (rcell){doc, (uint16_t)sheet, row, col};
         c->probe_src = NULL;
     }
     return from_value(c, doc, v);
@@ -228,11 +232,12 @@ static rval eval_col(rctx *c, const rnode *n)
     /* blank in the row (group): a finding about it points at its cell, kept by the extraction */
     char k[320];
     uint32_t row, cl;
+    size_t sheet;
     if (c->probing && !c->probe_found && c->nrows > 0 &&
         snprintf(k, sizeof k, "%s[%zu].%s", table, c->rows[0], col) < (int)sizeof k &&
-        ps_document_blank_cell(c->docs[0], k, &row, &cl)) {
+        ps_document_blank_cell_on(c->docs[0], k, &sheet, &row, &cl)) {
         c->probe_found = true;
-        c->probe = (rcell){0, row, cl};
+        c->probe = (rcell){0, (uint16_t)sheet, row, cl};
         c->probe_src = NULL;
     }
     return blank();
@@ -1012,18 +1017,28 @@ static ps_status run_once(rctx *c, ps_error *err)
     }
     char a1[16];
     const char *cell = have_cell ? ps_cell_ref(lhs_cell.row, lhs_cell.col, a1, sizeof a1) : NULL;
-    ps_finding *f = ps_findings_add(ps_document_findings(d), r->id, sev, ps_document_file(d),
-                                    ps_document_sheet(d), cell, msg);
+    /* the finding is on the left-hand side's sheet; a cell involved on another sheet of the same
+     * document (a multi-sheet template) is written 公开03表!C7 */
+    size_t fsheet = have_cell ? lhs_cell.sheet : 0;
+    const char *fsheet_name =
+        ps_document_sheet_at(d, fsheet) ? ps_document_sheet_at(d, fsheet) : ps_document_sheet(d);
+    ps_finding *f =
+        ps_findings_add(ps_document_findings(d), r->id, sev, ps_document_file(d), fsheet_name, cell, msg);
     if (!f)
         return ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     if (cell && !ps_finding_add_cell(f, cell))
         st = ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     for (size_t i = 0; st == PS_OK && i < ncells; i++) {
-        if (cells[i].doc != doc ||
-            (have_cell && cells[i].row == lhs_cell.row && cells[i].col == lhs_cell.col))
+        if (cells[i].doc != doc || (have_cell && cells[i].sheet == lhs_cell.sheet &&
+                                    cells[i].row == lhs_cell.row && cells[i].col == lhs_cell.col))
             continue;
-        char ref[16];
-        if (!ps_finding_add_cell(f, ps_cell_ref(cells[i].row, cells[i].col, ref, sizeof ref)))
+        char ref[16], qualified[320];
+        const char *a = ps_cell_ref(cells[i].row, cells[i].col, ref, sizeof ref);
+        if (cells[i].sheet != fsheet && ps_document_sheet_at(d, cells[i].sheet)) {
+            snprintf(qualified, sizeof qualified, "%s!%s", ps_document_sheet_at(d, cells[i].sheet), ref);
+            a = qualified;
+        }
+        if (!ps_finding_add_cell(f, a))
             st = ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
     }
     int places = finding_places(lhs_src ? lhs_src : (c->have_primary ? c->lhs.src : NULL));

@@ -23,6 +23,10 @@ static void detect_json(ps_buf *b, const ps_sink_input *in)
         ps_json_string(b, d->mapping ? ps_mapping_id(d->mapping) : NULL);
         ps_buf_puts(b, ",\"mapping\":");
         ps_json_string(b, d->mapping ? ps_mapping_path(d->mapping) : NULL);
+        if (d->part) {
+            ps_buf_puts(b, ",\"part\":");
+            ps_json_string(b, d->part);
+        }
         ps_buf_puts(b, ",\"score\":");
         ps_json_number(b, d->score, false);
         ps_buf_printf(b, ",\"complete\":%s", d->complete ? "true" : "false");

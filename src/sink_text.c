@@ -26,7 +26,7 @@ static void findings_text(ps_buf *b, const ps_document *d, bool with_info)
 
 static void extract_text(ps_buf *b, const ps_document *d)
 {
-    char ref[16];
+    char ref[320];
     char year[16] = "未知年度"; /* a document without a year has 0 */
     if (ps_document_year(d) != 0)
         snprintf(year, sizeof year, "%d", ps_document_year(d));
@@ -38,7 +38,7 @@ static void extract_text(ps_buf *b, const ps_document *d)
         ps_buf_printf(b, "  %-28s ", ps_document_value_key(d, k));
         ps_report_value_json(b, v);
         if (v->row != PS_NO_CELL)
-            ps_buf_printf(b, "  ← %s", ps_cell_ref(v->row, v->col, ref, sizeof ref));
+            ps_buf_printf(b, "  ← %s", ps_document_value_ref(d, v, ref, sizeof ref));
         ps_buf_puts(b, "\n");
     }
     for (size_t t = 0; t < ps_document_table_count(d); t++) {
@@ -64,8 +64,9 @@ static void detect_text(ps_buf *b, const ps_sink_input *in)
         const ps_detection *d = &in->detections[k];
         const char *name = ps_sheet_name(ps_workbook_sheet(in->workbook, d->sheet));
         if (d->mapping)
-            ps_buf_printf(b, "%s:%s: %s (%s) 匹配度 %.0f%%%s%s\n", in->file, name, ps_mapping_id(d->mapping),
-                          ps_mapping_path(d->mapping), d->score * 100, d->complete ? "" : "，不完整：缺少 ",
+            ps_buf_printf(b, "%s:%s: %s (%s)%s%s 匹配度 %.0f%%%s%s\n", in->file, name,
+                          ps_mapping_id(d->mapping), ps_mapping_path(d->mapping), d->part ? " " : "",
+                          d->part ? d->part : "", d->score * 100, d->complete ? "" : "，不完整：缺少 ",
                           d->complete ? "" : d->missing);
         else
             ps_buf_printf(b, "%s:%s: 未识别的表%s%s\n", in->file, name, d->missing[0] ? "：" : "",

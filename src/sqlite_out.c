@@ -38,7 +38,8 @@ static const char schema[] =
     "  type TEXT NOT NULL,           -- money, fraction, int, text, date, target, ...\n"
     "  number,                       -- the number, when the value has one (a target's too)\n"
     "  raw_text TEXT,                -- the cell's text as typed, when it differs from value\n"
-    "  cell TEXT,                    -- source cell (A1), NULL when derived\n"
+    "  cell TEXT,                    -- source cell (A1; 表!A1 in a multi-sheet document), NULL when "
+    "derived\n"
     "  PRIMARY KEY (document_id, key)) WITHOUT ROWID;\n"
     "CREATE TABLE findings (\n"
     "  finding_id INTEGER PRIMARY KEY,\n"
@@ -330,7 +331,7 @@ static bool prepare_table_insert(ps_sqlite_out *o, out_table *tb)
     return ok;
 }
 
-static bool add_table(ps_sqlite_out *o, const ps_table *t)
+static bool add_table(ps_sqlite_out *o, const ps_document *d, const ps_table *t)
 {
     out_table *tb = table_for(o, ps_table_name(t));
     if (!tb)
@@ -341,7 +342,7 @@ static bool add_table(ps_sqlite_out *o, const ps_table *t)
     for (size_t c = 0; ok && c < ncols; c++)
         ok = (col[c] = key_column(o, tb, ps_table_column(t, c))) >= 0;
     ok = ok && prepare_table_insert(o, tb);
-    char ref[16];
+    char ref[320];
     for (size_t r = 0; ok && r < ps_table_row_count(t); r++) {
         ps_buf cells = {0};
         ps_buf_puts(&cells, "{");
@@ -358,7 +359,7 @@ static bool add_table(ps_sqlite_out *o, const ps_table *t)
                 ps_buf_puts(&cells, ",");
             ps_json_string(&cells, ps_table_column(t, c));
             ps_buf_puts(&cells, ":");
-            ps_json_string(&cells, ps_cell_ref(v->row, v->col, ref, sizeof ref));
+            ps_json_string(&cells, ps_document_value_ref(d, v, ref, sizeof ref));
         }
         ps_buf_puts(&cells, "}");
         sqlite3_bind_text(tb->insert, 3, cells.data, (int)cells.len, SQLITE_TRANSIENT);
@@ -411,7 +412,7 @@ static bool add_document(ps_sqlite_out *o, const ps_document *d)
         sqlite3_bind_int(s, 7, ps_document_year(d));
     if (!step(s))
         return false;
-    char ref[16];
+    char ref[320];
     s = o->ins_value;
     for (size_t k = 0; k < ps_document_value_count(d); k++) {
         const ps_value *v = ps_document_value_at(d, k);
@@ -422,12 +423,12 @@ static bool add_document(ps_sqlite_out *o, const ps_document *d)
         bind_number(s, 5, v);
         const char *shown = value_text(v);
         bind_text(s, 6, v->raw && !(shown && !strcmp(shown, v->raw)) ? v->raw : NULL);
-        bind_text(s, 7, v->row == PS_NO_CELL ? NULL : ps_cell_ref(v->row, v->col, ref, sizeof ref));
+        bind_text(s, 7, v->row == PS_NO_CELL ? NULL : ps_document_value_ref(d, v, ref, sizeof ref));
         if (!step(s))
             return false;
     }
     for (size_t t = 0; t < ps_document_table_count(d); t++)
-        if (!add_table(o, ps_document_table_at(d, t)))
+        if (!add_table(o, d, ps_document_table_at(d, t)))
             return false;
     const ps_findings *fl = ps_document_findings_const(d);
     for (size_t k = 0; k < ps_findings_count(fl); k++)

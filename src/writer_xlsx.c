@@ -31,6 +31,7 @@ typedef struct plan_cell {
     const char *table; /* values of a table row */
     size_t trow;
     const ps_value *v;         /* NULL when blank */
+    const char *src_sheet;     /* the source cell's sheet (a multi-sheet template has several) */
     uint32_t src_row, src_col; /* the source cell: v's, or the blank cell remembered for key;
                                   PS_NO_CELL when none */
     ps_field_type type;
@@ -89,11 +90,16 @@ static void add_value(plan *p, uint32_t row, uint16_t col, const char *key)
     c->v = ps_document_get(p->doc, key);
     c->type = ps_wr_type(p->l, key, NULL, c->v);
     c->src_row = c->src_col = PS_NO_CELL;
+    c->src_sheet = ps_document_sheet(p->doc);
     if (c->v) {
         c->src_row = c->v->row;
         c->src_col = c->v->col;
+        c->src_sheet = ps_document_value_sheet(p->doc, c->v);
     } else {
-        ps_document_blank_cell(p->doc, key, &c->src_row, &c->src_col);
+        size_t sheet;
+        if (ps_document_blank_cell_on(p->doc, key, &sheet, &c->src_row, &c->src_col) &&
+            ps_document_sheet_at(p->doc, sheet))
+            c->src_sheet = ps_document_sheet_at(p->doc, sheet);
     }
 }
 
@@ -155,6 +161,7 @@ static void plan_table(plan *p, const char *name, const wr_item *cols, size_t nc
             pc->type = ps_wr_type(p->l, cols[c].key, name, pc->v);
             pc->src_row = pc->v ? pc->v->row : PS_NO_CELL;
             pc->src_col = pc->v ? pc->v->col : PS_NO_CELL;
+            pc->src_sheet = ps_document_value_sheet(p->doc, pc->v);
         }
         p->row++;
     }
@@ -166,11 +173,10 @@ static const plan_cell *cell_of_finding(const plan *p, const ps_finding *f)
     uint32_t r, c;
     if (!f->cell || !ps_cell_ref_parse(f->cell, &r, &c))
         return NULL;
-    if (f->sheet && strcmp(f->sheet, ps_document_sheet(p->doc)) != 0)
-        return NULL;
     for (size_t i = 0; i < p->n; i++) {
         const plan_cell *pc = &p->cells[i];
-        if (pc->what == P_VALUE && pc->src_row == r && pc->src_col == c)
+        if (pc->what == P_VALUE && pc->src_row == r && pc->src_col == c &&
+            !(f->sheet && pc->src_sheet && strcmp(f->sheet, pc->src_sheet) != 0))
             return pc;
     }
     return NULL;
@@ -191,7 +197,8 @@ static void plan_findings(plan *p)
         if (c->what != P_VALUE || c->src_row == PS_NO_CELL)
             continue;
         msg[0] = '\0';
-        c->sev = ps_wr_cell_severity(fl, sheet, c->src_row, c->src_col, msg, sizeof msg);
+        c->sev = ps_wr_cell_severity(fl, c->src_sheet ? c->src_sheet : sheet, c->src_row, c->src_col, msg,
+                                     sizeof msg);
         ps_wr_sanitize(msg);
         if (c->sev && !(c->comment = strdup(msg)))
             p->nomem = true;

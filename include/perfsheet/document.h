@@ -38,6 +38,8 @@ typedef struct ps_value {
                                text; NULL when it held a number */
     const char *comparator; /* "≥", "≤", ">", "<" before a target's number, else NULL */
     uint32_t row, col;      /* source cell, 0-based; PS_NO_CELL when derived */
+    uint16_t sheet;         /* the source cell's sheet: an index into the document's sheets
+                               (ps_document_sheet_at); 0 for a one-sheet document */
     bool formula;           /* the source cell holds a formula */
     uint8_t decimals;       /* decimals displayed by the source cell (rate tolerance); 255 unknown */
 } ps_value;
@@ -54,7 +56,18 @@ void ps_document_free(ps_document *doc); /* takes NULL */
 const char *ps_document_template(const ps_document *doc);
 const char *ps_document_mapping(const ps_document *doc);
 const char *ps_document_file(const ps_document *doc);
-const char *ps_document_sheet(const ps_document *doc);
+const char *ps_document_sheet(const ps_document *doc); /* the first (for one-sheet templates, the) sheet */
+/* The sheets a document was read from, in its template's part order (docs/mapping.md, parts:):
+ * index 0 is the sheet given to ps_document_new. ps_document_add_sheet appends name (or finds
+ * it) and returns its index, SIZE_MAX on out-of-memory or past UINT16_MAX sheets. */
+size_t ps_document_add_sheet(ps_document *doc, const char *name);
+size_t ps_document_sheet_count(const ps_document *doc);
+const char *ps_document_sheet_at(const ps_document *doc, size_t i); /* NULL when i is too big */
+/* The name of the sheet v's source cell is on (the first sheet when v->sheet is out of range). */
+const char *ps_document_value_sheet(const ps_document *doc, const ps_value *v);
+/* v's source cell as people read it: "C33", or "公开01表!C33" in a document of several sheets;
+ * "" when v has no cell. Returns buf. */
+char *ps_document_value_ref(const ps_document *doc, const ps_value *v, char *buf, size_t size);
 /* unit_name's text and year's number, or NULL / 0 when absent. */
 const char *ps_document_unit(const ps_document *doc);
 int ps_document_year(const ps_document *doc);
@@ -72,8 +85,14 @@ const ps_value *ps_document_value_at(const ps_document *doc, size_t i);
 /* Remembers the cell of key when that cell is blank (so there is no value), so that a rule can
  * point at a missing total (「…表中为空」). false on out-of-memory. */
 bool ps_document_set_blank_cell(ps_document *doc, const char *key, uint32_t row, uint32_t col);
+/* The same on the document's sheet number sheet (ps_document_add_sheet). */
+bool ps_document_set_blank_cell_on(ps_document *doc, const char *key, size_t sheet, uint32_t row,
+                                   uint32_t col);
 /* The cell remembered for key, when key has no value: true and *row, *col set. */
 bool ps_document_blank_cell(const ps_document *doc, const char *key, uint32_t *row, uint32_t *col);
+/* The same with the cell's sheet index (ps_document_sheet_at). */
+bool ps_document_blank_cell_on(const ps_document *doc, const char *key, size_t *sheet, uint32_t *row,
+                               uint32_t *col);
 
 /* The table named name, created (empty) when absent. NULL on out-of-memory. */
 ps_table *ps_document_add_table(ps_document *doc, const char *name);

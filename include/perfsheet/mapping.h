@@ -103,6 +103,8 @@ size_t ps_mapping_field_count(const ps_mapping *m);
 const ps_field_spec *ps_mapping_field(const ps_mapping *m, size_t i); /* NULL when i is too big */
 
 /* Detection per sheet, for `detect`: the best mapping of each sheet with its score in [0, 1]
+ * (for a sheet holding a part of a multi-sheet template: that template, the part's name, and
+ * the share of the template's required parts found in the workbook)
  * (the weighted share of the mapping's detect anchors found), complete when every anchor was
  * found (only then is the sheet extracted), and the names of the missing anchors ("绩效指标")
  * separated by "、". mapping is NULL when no mapping scored above 0 or when two mappings tie
@@ -110,6 +112,7 @@ const ps_field_spec *ps_mapping_field(const ps_mapping *m, size_t i); /* NULL wh
 typedef struct ps_detection {
     size_t sheet;
     const ps_mapping *mapping;
+    const char *part; /* a multi-sheet template's part this sheet holds (its name); else NULL */
     double score;
     bool complete;
     char missing[256];

@@ -2,8 +2,10 @@
  * docs/rules.md (the same format), plus table tests of the caret display and the limits.
  *
  * Case format (one case per paragraph, '#' lines are comments):
- *   line 1  a rule id of mappings/NAME.yaml (zpb.rate) or a rule as a YAML flow mapping
- *           {id: t.sum, check: "a = b + c", message: "…"}
+ *   line 1  a rule id (zpb.rate: every entry of that id in the mapping its prefix names, or in
+ *           every mapping when none has that name), a mapping and a rule id
+ *           (gansu_zhengti/zpb.block_weight: the Gansu mappings check zpb.* too), or a rule as a
+ *           YAML flow mapping {id: t.sum, check: "a = b + c", message: "…"}
  *   line 2  the document as JSON: {"key": value, …, "tables": {"projects": [{…}, …]}}; a value
  *           is a number, a text, or {"n": 0.98, "t": "fraction", "cell": "F6", "dec": 2,
  *           "formula": true, "raw": "100%", "text": "…"}. A cross-table rule takes

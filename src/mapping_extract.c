@@ -796,7 +796,36 @@ typedef struct trow {
     uint32_t row;
     int section;               /* index into t->sections, -1 none */
     uint32_t block_r, block_c; /* source of the `by` cell: rows sharing it form a block */
+    uint32_t block_label;      /* hash of its label without 「（N分）」, 0 none */
 } trow;
+
+/* The hash of a `by` cell's label as a block is named: normalised, 「（N分）」 dropped; 0 none. */
+static uint32_t block_label(const ps_cell *c)
+{
+    if (!c || c->type != PS_CELL_TEXT || !c->text)
+        return 0;
+    size_t n = strlen(c->text) + 1;
+    char *norm = malloc(n), *plain = malloc(n);
+    uint32_t h = 0;
+    if (norm && plain) {
+        ps_clean_label(c->text, norm, n);
+        double w;
+        split_weight(norm, plain, n, &w);
+        if (*plain)
+            h = ps_map_label_hash(plain, strlen(plain)) | 1u;
+    }
+    free(norm);
+    free(plain);
+    return h;
+}
+
+/* Rows i and j are in one block: the same `by` cell, or the same label repeated where a page
+ * break cut the block (「产出指标」 in B13:B20 and again in B21:B29). */
+static bool same_block(const trow *rows, size_t i, size_t j)
+{
+    return (rows[j].block_r == rows[i].block_r && rows[j].block_c == rows[i].block_c) ||
+           (rows[i].block_label && rows[j].block_label == rows[i].block_label);
+}
 
 static int col_index(const map_table *t, const char *key)
 {
@@ -974,7 +1003,8 @@ static void extract_table(xctx *x, const map_table *t)
         goto out;
     }
     int section = -1;
-    const ps_cell *bycarry = NULL;
+    const ps_cell *bycarry = NULL, *bylast = NULL;
+    uint32_t bylabel = 0;
     for (uint32_t r = first; r < last; r++) {
         const ps_cell *sc = ps_sheet_cell(sh, r, seccol);
         if (t->nsections && sc && sc->type == PS_CELL_TEXT && sc->text) {
@@ -1004,12 +1034,18 @@ static void extract_table(xctx *x, const map_table *t)
         tr->row = r;
         tr->section = section;
         tr->block_r = tr->block_c = UINT32_MAX;
+        tr->block_label = 0;
         if (by >= 0 && found[by]) {
             uint32_t sr, scol;
             const ps_cell *bc = table_cell(x, &t->cols[by], cols[by], r, &bycarry, &sr, &scol);
             if (bc) {
                 tr->block_r = sr;
                 tr->block_c = scol;
+                if (bc != bylast) { /* a merged cell labels many rows: its label hashed once */
+                    bylast = bc;
+                    bylabel = block_label(bc);
+                }
+                tr->block_label = bylabel;
             }
         }
     }
@@ -1020,7 +1056,7 @@ static void extract_table(xctx *x, const map_table *t)
     if (t->weights_mode == 0 && wcol >= 0 && found[wcol]) {
         for (size_t i = 0; i < nrows && !per_row;) {
             size_t j = i, filled = 0;
-            while (j < nrows && rows[j].block_r == rows[i].block_r && rows[j].block_c == rows[i].block_c) {
+            while (j < nrows && same_block(rows, i, j)) {
                 if (!cell_blank(ps_sheet_cell(sh, rows[j].row, cols[wcol])))
                     filled++;
                 j++;
@@ -1084,7 +1120,7 @@ static void extract_table(xctx *x, const map_table *t)
         }
         for (size_t i = 0; i < nrows && !x->oom;) {
             size_t j = i;
-            while (j < nrows && rows[j].block_r == rows[i].block_r && rows[j].block_c == rows[i].block_c)
+            while (j < nrows && same_block(rows, i, j))
                 j++;
             size_t bi = ps_table_add_row(bt);
             if (bi == SIZE_MAX) {

@@ -363,6 +363,9 @@ typedef struct cellspec {
     double number;
 } cellspec;
 
+/* Set: example_sheet repeats 「产出指标」 in A8, as a page break cutting the 产出 block does. */
+static bool example_label_again;
+
 /* The worked example's sheet, shifted by (r0, c0). per_block merges 分值/得分 down the first
  * block and leaves its second row blank. */
 static ps_workbook *example_sheet(uint32_t r0, uint32_t c0, bool per_block)
@@ -426,6 +429,11 @@ static ps_workbook *example_sheet(uint32_t r0, uint32_t c0, bool per_block)
         /* per row, and the 一级 cell not merged: fill-down carries it */
         ps_sheet_put(sh, &w2);
         ps_sheet_put(sh, &s2);
+    }
+    if (example_label_again) {
+        ps_cell again = {.row = 7 + r0, .col = 0 + c0, .type = PS_CELL_TEXT, .decimals = 255};
+        again.text = ps_workbook_strndup(wb, "产出指标", strlen("产出指标"));
+        assert_true(ps_sheet_put(sh, &again));
     }
     ps_workbook_finish(wb);
     return wb;
@@ -1224,6 +1232,18 @@ static void test_aliases_sums_count(void **state)
     assert_int_equal(v->row, 6);
     assert_int_equal(v->col, 0);
     expect_number(ps_document_get(d, "indicator_count"), 3, PS_NO_CELL, PS_NO_CELL);
+    ps_document_free(d);
+    ps_workbook_free(wb);
+
+    /* 产出指标 repeated in A8 where a page break cut its block: still one block */
+    example_label_again = true;
+    wb = example_sheet(0, 0, false);
+    example_label_again = false;
+    d = ps_mapping_extract_sheet(m, wb, ps_workbook_sheet(wb, 0), "x.xlsx");
+    b = ps_document_table(d, "blocks");
+    assert_int_equal(ps_table_row_count(b), 2);
+    expect_number(ps_table_get(b, 0, "row_weight_sum"), 60, PS_NO_CELL, PS_NO_CELL);
+    expect_number(ps_table_get(b, 0, "level1_weight"), 60, 6, 0);
     ps_document_free(d);
     ps_workbook_free(wb);
 

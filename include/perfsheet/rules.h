@@ -9,7 +9,10 @@
  * `check` is an expression over canonical fields (arithmetic, comparisons with tolerance,
  * AND/OR/NOT, SUM/COUNT over table columns with WHERE, functions such as PRESENT, MATCHES,
  * DIGITS, IF, COALESCE); `for:` expands a rule over a list of names, `each:` runs it per row or
- * per group of a table. Grammar and every key: docs/rules.md. Cases: the .test files of tests/rules.
+ * per group of a table. `hierarchy:` instead of `check` checks each parent = Σ its children of a
+ * table keyed by 科目编码 (hierarchy.h); `band:` makes a difference up to the band a 尾数误差
+ * warning; `blank: zero` counts blank inputs 0; a mapping's `defaults:` gives every rule its band
+ * and blank. Grammar and every key: docs/rules.md. Cases: the .test files of tests/rules.
  * No rule logic lives in C: jcsj/zpb/cross rules are data in the mapping files (mappings/). */
 #ifndef PERFSHEET_RULES_H
 #define PERFSHEET_RULES_H

@@ -33,12 +33,22 @@ from openpyxl.worksheet.cell_range import CellRange
 ALL = ['insert_rows', 'blank_rows', 'insert_cols', 'respell_labels', 'year_line', 'unit_label',
        'split_label_value', 'rename_sheets', 'reorder_sheets', 'numbers_as_text']
 
+GANSU = [p for p in ALL if p not in ('year_line', 'unit_label', 'split_label_value')]
+
 TEMPLATES = {
     'jcsj': {'samples': ['samples/hengyang-county-2021/jcsj.xls', 'samples/synthetic/*/jcsj.xls'],
              'perturbations': [p for p in ALL if p != 'year_line']},  # its year is in a label
     'zpb': {'samples': ['samples/hengyang-county-2021/zpb.xls', 'samples/synthetic/*/zpb.xls',
                         'samples/hengyang-county-2021/both.xls'],  # with jcsj: two sheets to reorder
             'perturbations': ALL},
+    # Gansu's 自评表s: no 填报单位 line, the year in the title or the file name, and no
+    # 「label：value」 cell among their fields (the 目标 texts are table rows)
+    'gansu_zhengti': {'samples': ['samples/gansu-jiayuguan-2021/jiayuguan-2021-zhengti.xls'],
+                      'perturbations': GANSU},
+    'gansu_xiangmu': {'samples': ['samples/gansu-jiayuguan-2021/jiayuguan-2021-xiangmu-manxingbing.xls'],
+                      'perturbations': GANSU},
+    'gansu_zhuanyi': {'samples': ['samples/gansu-jiayuguan-2021/jiayuguan-2021-zhuanyi-zhifu.xls'],
+                      'perturbations': GANSU},
 }
 
 # ---- a workbook in memory ---------------------------------------------------------------
@@ -398,8 +408,10 @@ def run(perfsheet, cmd, files):
 
 
 def where(sheets, sheet, ref):
-    """The (sheet, cells) the original (sheet, ref) maps to."""
+    """The (sheet, cells) the original (sheet, ref) maps to (no cell for a finding without one)."""
     for s in sheets:
+        if s.orig == sheet and not ref:
+            return s.name, {ref}
         if s.orig == sheet:
             r, c = parse_ref(ref)
             return s.name, {make_ref(*rc) for rc in s.map(r, c)}

@@ -2,9 +2,11 @@
  * docs/rules.md (the same format), plus table tests of the caret display and the limits.
  *
  * Case format (one case per paragraph, '#' lines are comments):
- *   line 1  a rule id of mappings/NAME.yaml (zpb.rate) or a rule as a YAML flow mapping
- *           {id: t.sum, check: "a = b + c", message: "…"}, or a mapping's defaults and rules
- *           {defaults: {blank: zero}, rules: [{…}, …]} (every rule runs)
+ *   line 1  a rule id (zpb.rate: every entry of that id in the mapping its prefix names, or in
+ *           every mapping when none has that name), a mapping and a rule id
+ *           (gansu_zhengti/zpb.block_weight: the Gansu mappings check zpb.* too), a rule as a
+ *           YAML flow mapping {id: t.sum, check: "a = b + c", message: "…"}, or a mapping's
+ *           defaults and rules {defaults: {blank: zero}, rules: [{…}, …]} (every rule runs)
  *   line 2  the document as JSON: {"key": value, …, "tables": {"projects": [{…}, …]}}; a value
  *           is a number, a text, or {"n": 0.98, "t": "fraction", "cell": "F6", "dec": 2,
  *           "formula": true, "raw": "100%", "text": "…"}. A cross-table rule takes
@@ -33,7 +35,25 @@
 #include "perfsheet/workbook.h"
 
 static ps_ruleset *builtin[16];
+static char builtin_name[16][64]; /* the file's stem: zpb, gansu_zhengti … */
 static size_t nbuiltin;
+
+/* Does the rule line "zpb.rate" (the mapping named by the id's prefix, or every mapping when
+ * none has that name) or "gansu_zhengti/zpb.rate" (that mapping) take builtin b? *id is the id. */
+static bool builtin_takes(size_t b, const char *line, const char **id)
+{
+    const char *slash = strchr(line, '/');
+    *id = slash ? slash + 1 : line;
+    size_t n = slash ? (size_t)(slash - line) : strcspn(line, ".");
+    if (strlen(builtin_name[b]) == n && !strncmp(builtin_name[b], line, n))
+        return true;
+    if (slash)
+        return false;
+    for (size_t i = 0; i < nbuiltin; i++)
+        if (strlen(builtin_name[i]) == n && !strncmp(builtin_name[i], line, n))
+            return false;
+    return true;
+}
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -67,9 +87,15 @@ static int load_builtin(void **state)
         char *text = slurp(g.gl_pathv[i], &len);
         ps_error err = {0};
         ps_ruleset *rs = NULL;
-        if (text && ps_ruleset_from_string(text, len, g.gl_pathv[i], &rs, &err) == PS_OK)
+        if (text && ps_ruleset_from_string(text, len, g.gl_pathv[i], &rs, &err) == PS_OK) {
+            const char *base = strrchr(g.gl_pathv[i], '/');
+            snprintf(builtin_name[nbuiltin], sizeof builtin_name[nbuiltin], "%s",
+                     base ? base + 1 : g.gl_pathv[i]);
+            char *dot = strrchr(builtin_name[nbuiltin], '.');
+            if (dot)
+                *dot = '\0';
             builtin[nbuiltin++] = rs;
-        else
+        } else
             fprintf(stderr, "%s:%d:%d: %s\n", err.file, err.line, err.col, err.message);
         free(text);
     }
@@ -85,9 +111,12 @@ static int free_builtin(void **state)
     return 0;
 }
 
-static const ps_rule *find_builtin(const char *id)
+static const ps_rule *find_builtin(const char *line)
 {
     for (size_t i = 0; i < nbuiltin; i++) {
+        const char *id;
+        if (!builtin_takes(i, line, &id))
+            continue;
         const ps_rule *r = ps_ruleset_find(builtin[i], id);
         if (r)
             return r;
@@ -248,10 +277,14 @@ static void run_eval_case(runner *rn, int line, char **lines, size_t n)
             rules[nrules++] = ps_ruleset_at(own_set, i);
     } else {
         /* every entry of that id, in file order (one rule of checks.md may be written in parts) */
-        for (size_t b = 0; b < nbuiltin; b++)
+        for (size_t b = 0; b < nbuiltin; b++) {
+            const char *id;
+            if (!builtin_takes(b, lines[0], &id))
+                continue;
             for (size_t i = 0; i < ps_ruleset_count(builtin[b]) && nrules < 16; i++)
-                if (!strcmp(ps_rule_id(ps_ruleset_at(builtin[b], i)), lines[0]))
+                if (!strcmp(ps_rule_id(ps_ruleset_at(builtin[b], i)), id))
                     rules[nrules++] = ps_ruleset_at(builtin[b], i);
+        }
         if (!nrules) {
             failf(rn, line, "no rule %s in mappings/NAME.yaml", lines[0]);
             return;

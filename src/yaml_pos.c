@@ -1,6 +1,8 @@
 /* yaml_pos.c - positions of YAML nodes; see yaml_pos.h. */
 #include "yaml_pos.h"
 
+#include <string.h>
+
 #include <libfyaml.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,7 +48,7 @@ int ps_yaml_node_span(struct fy_node *n)
  * *budget); depth stops alias cycles. *culprit: the alias written in the file (not one met
  * inside an expansion) whose expansion ran out of budget. */
 static bool expansion_fits(struct fy_node *node, size_t *budget, int depth, bool copied,
-                           struct fy_node **culprit)
+                           struct fy_node **culprit, bool *to_resolve)
 {
     if (!node)
         return true;
@@ -54,8 +56,9 @@ static bool expansion_fits(struct fy_node *node, size_t *budget, int depth, bool
         return false;
     --*budget;
     if (fy_node_is_alias(node)) {
+        *to_resolve = true;
         struct fy_node *target = fy_node_resolve_alias(node);
-        if (!target || expansion_fits(target, budget, depth + 1, true, culprit))
+        if (!target || expansion_fits(target, budget, depth + 1, true, culprit, to_resolve))
             return true;
         if (!copied && !*culprit)
             *culprit = node;
@@ -65,14 +68,20 @@ static bool expansion_fits(struct fy_node *node, size_t *budget, int depth, bool
     if (fy_node_is_sequence(node)) {
         struct fy_node *item;
         while ((item = fy_node_sequence_iterate(node, &it)))
-            if (!expansion_fits(item, budget, depth + 1, copied, culprit))
+            if (!expansion_fits(item, budget, depth + 1, copied, culprit, to_resolve))
                 return false;
     } else if (fy_node_is_mapping(node)) {
         struct fy_node_pair *pair;
-        while ((pair = fy_node_mapping_iterate(node, &it)))
-            if (!expansion_fits(fy_node_pair_key(pair), budget, depth + 1, copied, culprit) ||
-                !expansion_fits(fy_node_pair_value(pair), budget, depth + 1, copied, culprit))
+        while ((pair = fy_node_mapping_iterate(node, &it))) {
+            struct fy_node *key = fy_node_pair_key(pair);
+            size_t klen = 0;
+            const char *k = key && fy_node_is_scalar(key) ? fy_node_get_scalar(key, &klen) : NULL;
+            if (k && klen == 2 && !memcmp(k, "<<", 2))
+                *to_resolve = true; /* a merge key, even of a mapping written in place */
+            if (!expansion_fits(key, budget, depth + 1, copied, culprit, to_resolve) ||
+                !expansion_fits(fy_node_pair_value(pair), budget, depth + 1, copied, culprit, to_resolve))
                 return false;
+        }
     }
     return true;
 }
@@ -83,7 +92,8 @@ int ps_yaml_resolve(struct fy_document *doc, int *line, int *col)
     struct fy_node *culprit = NULL;
     *line = 1;
     *col = 1;
-    if (!expansion_fits(fy_document_root(doc), &budget, 0, false, &culprit)) {
+    bool to_resolve = false;
+    if (!expansion_fits(fy_document_root(doc), &budget, 0, false, &culprit, &to_resolve)) {
         if (culprit)
             ps_yaml_node_position(culprit, line, col);
         if (*line < 1 || *col < 1) {
@@ -92,5 +102,6 @@ int ps_yaml_resolve(struct fy_document *doc, int *line, int *col)
         }
         return 1;
     }
-    return fy_document_resolve(doc) == 0 ? 0 : -1;
+    /* resolving costs as much as parsing again: only when there is an alias or merge key */
+    return !to_resolve || fy_document_resolve(doc) == 0 ? 0 : -1;
 }

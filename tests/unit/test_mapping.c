@@ -341,7 +341,7 @@ static void test_user_dir(void **state)
     assert_true(ps_ruleset_count(rules) > 0);
     assert_true(ps_rule_namespace_count(ps_ruleset_at(rules, 0)) > 0);
     assert_null(ps_mapping_layout(cross));
-    assert_int_equal(ps_mapping_set_count(set), 4);
+    assert_int_equal(ps_mapping_set_count(set), 5); /* jcsj zpb juesuan (built in), xmzp cross */
     ps_mapping_set_free(set);
 
     /* two user files with one id */

@@ -8,12 +8,17 @@ import glob, os, sys, json
 samples, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 truth = json.load(open(os.path.join(samples, 'expected.json'), encoding='utf-8'))
 units = sorted({os.path.dirname(k) for k in truth})
-alphabet = '甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥金木水火土'
+# 1,000 CJK characters from U+5000: the two first characters of unit i are pair number i, so every
+# unit name is distinct up to a million units (the old 30-character alphabet, paired by
+# i // 12, gave the 12 samples' units the same names: 县医疗保障局 is common to them)
+alphabet = [chr(0x5000 + k) for k in range(1000)]
 os.makedirs(out, exist_ok=True)
 for i in range(n):
     u = units[i % len(units)]
-    v = i // len(units)
-    a, b = alphabet[v % len(alphabet)], alphabet[(v // len(alphabet)) % len(alphabet)]
+    v = i
+    if v >= len(alphabet) ** 2:
+        sys.exit('make_units.py: at most %d distinct units' % len(alphabet) ** 2)
+    a, b = alphabet[v % len(alphabet)], alphabet[v // len(alphabet)]
     name = truth[u + '/zpb.xls']['unit']
     new = a + b + name[2:]
     for t in ('jcsj', 'zpb'):

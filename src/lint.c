@@ -658,6 +658,37 @@ static void duplicates(lctx *x)
     free(refs);
 }
 
+/* Two hierarchy: rules of one template over the same table, codes and levels that check a column
+ * both: the second adds nothing (each parent = Σ children is checked twice). */
+static void hierarchy_overlaps(lctx *x)
+{
+    for (size_t i = 0; i < x->ninsts; i++) {
+        const rhier *h = x->insts[i].r->hier;
+        if (!h)
+            continue;
+        for (size_t j = 0; j < i; j++) {
+            const rhier *o = x->insts[j].r->hier;
+            if (!o || strcmp(x->insts[i].mapping_id, x->insts[j].mapping_id) != 0 ||
+                strcmp(h->table, o->table) != 0 || strcmp(h->code, o->code) != 0 ||
+                h->nlevels != o->nlevels ||
+                memcmp(h->levels, o->levels, h->nlevels * sizeof h->levels[0]) != 0)
+                continue;
+            const char *same = NULL;
+            for (size_t a = 0; a < h->ncols && !same; a++)
+                for (size_t b = 0; b < o->ncols && !same; b++)
+                    if (!strcmp(h->cols[a], o->cols[b]))
+                        same = h->cols[a];
+            if (!same)
+                continue;
+            char msg[512];
+            snprintf(msg, sizeof msg, "hierarchy: 与 %s（第 %d 行）都核对表 %s 的列 %s：同一组求和检查了两次",
+                     x->insts[j].r->id, x->insts[j].r->check_line, h->table, same);
+            add_at_check(x, &x->insts[i], PS_LINT_DUPLICATE, PS_SEV_WARNING, msg);
+            break;
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- exact rationals */
 
 typedef struct rat {
@@ -1846,6 +1877,10 @@ static bool make_instances(lctx *x, const ps_mapping_set *set, const ps_ruleset 
                     sb_puts(&c, in->mapping_id);
                     sb_puts(&c, "|");
                 }
+                if (r->hier) { /* compared column by column (hierarchy_overlaps), never as a check */
+                    sb_printf(&c, "hierarchy:%p", (const void *)r);
+                    sb_printf(&t, "hierarchy: %s", r->hier->table);
+                }
                 canon(&c, r->check, in);
                 sb_puts(&c, "|when:");
                 canon(&c, r->when, in);
@@ -1893,12 +1928,18 @@ ps_status ps_lint_run(const ps_lint_options *opt, ps_lint_report **out, ps_error
             x.nomem = true;
         for (size_t i = 0; !x.nomem && i < x.ninsts; i++) {
             inst *in = &x.insts[i];
+            if (in->r->hier) { /* no check: its when: alone */
+                self_compare(&x, in, in->r->when, true);
+                continue;
+            }
             constant_check(&x, in);
             in->said = self_compare(&x, in, in->r->check, false) || !reads_field(in->r->check);
             self_compare(&x, in, in->r->when, true);
         }
         if (!x.nomem)
             duplicates(&x);
+        if (!x.nomem)
+            hierarchy_overlaps(&x);
         if (!x.nomem)
             linear(&x);
         for (size_t i = 0; i < x.ninsts; i++) {

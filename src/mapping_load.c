@@ -1434,7 +1434,7 @@ static ps_status read_version(loader *L, void *obj, struct fy_node *v)
 }
 
 /* detect, fields and tables: read into L->m, which is also obj; rules and layout after them */
-enum { FILE_ID, FILE_RULES, FILE_LAYOUT, FILE_DETECT, FILE_FIELDS, FILE_TABLES, FILE_PARTS };
+enum { FILE_ID, FILE_RULES, FILE_LAYOUT, FILE_DETECT, FILE_FIELDS, FILE_TABLES, FILE_PARTS, FILE_DEFAULTS };
 static const key_rule file_keys[] = {
     [FILE_ID] = {.name = "id", .kind = KEY_READ, .read = read_id},
     [FILE_RULES] = {.name = "rules", .kind = KEY_NODE},
@@ -1443,6 +1443,7 @@ static const key_rule file_keys[] = {
     [FILE_FIELDS] = {.name = "fields", .kind = KEY_NODE},
     [FILE_TABLES] = {.name = "tables", .kind = KEY_NODE},
     [FILE_PARTS] = {.name = "parts", .kind = KEY_NODE},
+    [FILE_DEFAULTS] = {.name = "defaults", .kind = KEY_NODE}, /* band:, blank: of every rule */
     {.name = "title", .kind = KEY_STRING, .off = offsetof(ps_mapping, title)},
     {.name = "version", .kind = KEY_READ, .read = read_version},
 };
@@ -1485,7 +1486,9 @@ static ps_status build(loader *L, struct fy_node *root)
         return nomem(L);
     /* the rules, every name they use resolved against the fields and tables read above
      * (cross-table names: by ps_mapping_set_load) */
-    if ((st = ps_ruleset_from_node(seen[FILE_RULES], m->path, &m->rules, L->err)))
+    ps_rule_defaults defaults;
+    if ((st = ps_rule_defaults_from_node(seen[FILE_DEFAULTS], m->path, &defaults, L->err)) ||
+        (st = ps_ruleset_from_node_defaults(seen[FILE_RULES], &defaults, m->path, &m->rules, L->err)))
         return st;
     for (size_t i = 0; i < m->rules->n; i++)
         if ((st = ps_rule_resolve(m->rules->rules[i], m, NULL, L->err)))

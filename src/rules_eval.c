@@ -2,9 +2,13 @@
  * Values are blank, numbers, texts or truth values. Blank follows the spreadsheet habit:
  * in + and - it counts as nothing (a blank 公车购置 adds 0), elsewhere it makes the result
  * blank, and a comparison with a blank side is skipped - except that a blank left-hand side
- * of `=` with a non-blank right-hand side is reported (「…表中为空」) unless `blank: skip`. */
+ * of `=` with a non-blank right-hand side is reported (「…表中为空」) unless `blank: skip`.
+ * With `blank: zero` a blank input counts 0 wherever a number is used. With a band (尾数误差),
+ * a check that fails only by up to the band is a warning. A `hierarchy:` rule checks each
+ * parent = Σ its children over the code hierarchy of a table (hierarchy.h). */
 #include "rules_int.h"
 
+#include "perfsheet/hierarchy.h"
 #include "perfsheet/workbook.h"
 
 #include <ctype.h>
@@ -25,6 +29,7 @@ typedef struct rval {
     int terms;           /* summed non-blank terms, for the money tolerance */
     const ps_value *src; /* the document value it came from, if it is one */
     int doc;             /* index of the document of src */
+    bool blank0;         /* blank: zero - a blank input read as 0 (still blank to PRESENT, TEXT …) */
 } rval;
 
 typedef struct rcell {
@@ -66,7 +71,15 @@ typedef struct rctx {
     const ps_document *prev;  /* last year's document for previous. keys, or NULL */
     bool prev_exact;          /* prev was found by the exact unit name */
     const ps_value *prev_src; /* the first previous. value the check read (its cell) */
-    rcell cells[MAX_CELLS];   /* last: only the fields above are zeroed per rule */
+    /* band: 0 off, 1 the check with the band as tolerance, 2 again to the cent (a 尾数误差?) */
+    int band_pass;
+    bool band_touched; /* a comparison took the band */
+    bool band_hit;     /* pass 2: a comparison failed; band_diff its difference (cents) */
+    double band_diff;
+    rval difference;      /* {difference} of the finding being written */
+    const char *relation; /* {relation} and {column} of a hierarchy finding */
+    const char *column_label;
+    rcell cells[MAX_CELLS]; /* last: only the fields above are zeroed per rule */
 } rctx;
 
 static rval blank(void)
@@ -82,6 +95,21 @@ static rval num(double d)
     v.num = d;
     return v;
 }
+
+/* A blank input under blank: zero. */
+static rval zero_blank(void)
+{
+    rval v = num(0);
+    v.blank0 = true;
+    return v;
+}
+
+static bool is_blank(rval v)
+{
+    return v.k == V_BLANK || v.blank0;
+}
+
+static double half_up(double d, int places);
 
 static rval boolean(bool b)
 {
@@ -262,8 +290,9 @@ static rval eval_aggregate(rctx *c, const rnode *n)
     char tbuf[256];
     const char *table = resolve(c, col->table, col->has_var, tbuf, sizeof tbuf);
     const ps_table *t = ps_document_table(c->docs[0], table);
+    bool zero = c->r->blank_zero;
     if (!t)
-        return n->fn == F_COUNT ? num(0) : blank();
+        return n->fn == F_COUNT ? num(0) : zero ? zero_blank() : blank();
     char buf[256];
     const char *key = col->str ? resolve(c, col->str, col->has_var, buf, sizeof buf) : NULL;
     /* inside a grouped each: over the same table, only the group's rows */
@@ -301,6 +330,8 @@ static rval eval_aggregate(rctx *c, const rnode *n)
             count += v.k != V_BLANK;
             continue;
         }
+        if (v.k == V_BLANK && zero)
+            v = zero_blank();
         if (v.k != V_NUM)
             continue;
         if (n->fn == F_SUM)
@@ -313,7 +344,7 @@ static rval eval_aggregate(rctx *c, const rnode *n)
     if (n->fn == F_COUNT)
         return num((double)count);
     if (count == 0)
-        return blank();
+        return zero ? zero_blank() : blank();
     rval out = num(acc);
     out.terms = n->fn == F_SUM ? terms : 1;
     return out;
@@ -331,6 +362,8 @@ static char *fmt_number(double d)
 
 static const char *as_text(rctx *c, rval v)
 {
+    if (v.blank0)
+        return NULL;
     if (v.k == V_TEXT)
         return v.text;
     if (v.k == V_NUM)
@@ -397,17 +430,20 @@ static rval eval_call(rctx *c, const rnode *n)
         out.doc = v.doc;
         return out;
     }
-    case F_COALESCE:
+    case F_COALESCE: {
+        rval last = blank();
         for (size_t i = 0; i < n->nargs; i++) {
             rval v = eval(c, n->args[i]);
-            if (v.k != V_BLANK)
+            if (!is_blank(v))
                 return v;
+            last = v;
         }
-        return blank();
+        return last; /* all blank: blank, or 0 under blank: zero */
+    }
     case F_PRESENT:
     case F_BLANK: {
         rval v = eval(c, n->args[0]);
-        return boolean((v.k != V_BLANK) == (n->fn == F_PRESENT));
+        return boolean(!is_blank(v) == (n->fn == F_PRESENT));
     }
     case F_MATCHES: {
         rval v = eval(c, n->args[0]);
@@ -496,6 +532,8 @@ static rval eval_call(rctx *c, const rnode *n)
         return n->nargs % 2 ? eval(c, n->args[n->nargs - 1]) : blank();
     case F_YEAR: {
         rval v = eval(c, n->args[0]);
+        if (v.blank0)
+            return blank();
         if (v.k == V_NUM)
             return num(floor(v.num));
         if (v.k != V_TEXT)
@@ -518,7 +556,7 @@ static rval eval_call(rctx *c, const rnode *n)
     }
     case F_IN: {
         rval v = eval(c, n->args[0]);
-        if (v.k == V_BLANK)
+        if (is_blank(v))
             return blank();
         const char *s = as_text(c, v);
         for (size_t i = 1; i < n->nargs; i++) {
@@ -600,10 +638,37 @@ static const char *trimmed(const char *s, size_t *len)
     return s;
 }
 
+/* Is this comparison one a band applies to: money (the tolerance the rule would use)? */
+static bool money_comparison(const rctx *c, rval l)
+{
+    if (c->r->tol == TOL_MONEY)
+        return true;
+    if (c->r->tol != TOL_AUTO)
+        return false;
+    ps_field_type t = l.src ? l.src->type : PS_TYPE_NUMBER;
+    return t != PS_TYPE_FRACTION && t != PS_TYPE_INT && t != PS_TYPE_YEAR;
+}
+
+/* a op b with the band: the difference to the cent, 0 passes; pass 1 allows up to the band. */
+static rval band_compare(rctx *c, int op, double a, double b)
+{
+    double d = half_up(a - b, 2);
+    double lim = (c->band_pass == 1 ? c->r->band : 0) + 1e-9;
+    bool ok = op == T_EQ ? fabs(d) <= lim : op == T_LE ? d <= lim : d >= -lim;
+    c->band_touched = true;
+    if (c->band_pass == 2 && !ok && !c->band_hit) {
+        c->band_hit = true;
+        c->band_diff = d;
+    }
+    return boolean(ok);
+}
+
 static rval compare(rctx *c, int op, rval l, rval r)
 {
     if (l.k == V_BLANK || r.k == V_BLANK)
         return blank();
+    if ((l.blank0 && r.k == V_TEXT) || (r.blank0 && l.k == V_TEXT))
+        return blank(); /* a blank against a text: no number to count as 0 */
     double a = NAN, b = NAN;
     if (l.k == V_NUM && r.k == V_NUM) {
         a = l.num;
@@ -642,6 +707,8 @@ static rval compare(rctx *c, int op, rval l, rval r)
     }
     if (isnan(a) || isnan(b)) /* a text that is no number against a number */
         return op == T_EQ ? boolean(false) : op == T_NE ? boolean(true) : blank();
+    if (c->band_pass && !c->in_when && (op == T_EQ || op == T_LE || op == T_GE) && money_comparison(c, l))
+        return band_compare(c, op, a, b);
     double tol = tolerance(c, l, r) + 1e-9 * (1 + fabs(a) + fabs(b));
     switch (op) {
     case T_EQ: return boolean(fabs(a - b) <= tol);
@@ -666,6 +733,7 @@ static rval arith(int op, rval l, rval r)
         double a = l.k == V_NUM ? l.num : 0, b = r.k == V_NUM ? r.num : 0;
         rval out = num(op == '+' ? a + b : a - b);
         out.terms = l.terms + r.terms;
+        out.blank0 = l.blank0 && r.blank0;
         return out;
     }
     if (l.k == V_BLANK || r.k == V_BLANK)
@@ -674,6 +742,7 @@ static rval arith(int op, rval l, rval r)
         return blank();
     rval out = num(op == '*' ? l.num * r.num : l.num / r.num);
     out.terms = l.terms > r.terms ? l.terms : r.terms;
+    out.blank0 = l.blank0 && r.blank0;
     return out;
 }
 
@@ -690,8 +759,11 @@ static rval eval(rctx *c, const rnode *n)
             return text_val(pool_add(c, t));
         }
         return text_val(n->str);
-    case N_FIELD: return eval_field(c, n);
-    case N_COL: return eval_col(c, n);
+    case N_FIELD:
+    case N_COL: {
+        rval v = n->kind == N_FIELD ? eval_field(c, n) : eval_col(c, n);
+        return v.k == V_BLANK && c->r->blank_zero ? zero_blank() : v;
+    }
     case N_NEG: {
         rval v = eval(c, n->args[0]);
         if (v.k != V_NUM)
@@ -842,6 +914,9 @@ static void render(rctx *c, const rmsg *m, rval expected, rval actual, const ps_
         case P_EXPECTED: format_value(expected, p->fmt, lhs_src, val, sizeof val); break;
         case P_ACTUAL: format_value(actual, p->fmt, lhs_src, val, sizeof val); break;
         case P_ID: snprintf(val, sizeof val, "%s", c->r->id); break;
+        case P_DIFFERENCE: format_value(c->difference, p->fmt, lhs_src, val, sizeof val); break;
+        case P_RELATION: snprintf(val, sizeof val, "%s", c->relation ? c->relation : ""); break;
+        case P_COLUMN: snprintf(val, sizeof val, "%s", c->column_label ? c->column_label : ""); break;
         case P_VAR:
             snprintf(val, sizeof val, "%s",
                      c->binding < c->r->vars.count ? c->r->vars.values[p->var][c->binding] : "");
@@ -857,7 +932,12 @@ static void render(rctx *c, const rmsg *m, rval expected, rval actual, const ps_
             tmp.ns = p->ns;
             tmp.table = p->table;
             tmp.has_var = p->has_var;
-            rval v = p->kind == P_COL ? eval_col(c, &tmp) : eval_field(c, &tmp);
+            if (p->kind == P_FIELD && c->r->hier && c->each_t && c->nrows == 1 &&
+                (p->hier_col || ps_table_get(c->each_t, c->rows[0], p->text))) {
+                tmp.kind = N_COL; /* a hierarchy rule's {name}: the column of the parent's row */
+                tmp.table = (char *)ps_table_name(c->each_t);
+            }
+            rval v = tmp.kind == N_COL ? eval_col(c, &tmp) : eval_field(c, &tmp);
             c->ncells = ncells; /* a field only named in the message is not an input */
             c->probing = probing;
             format_value(v, p->fmt, NULL, val, sizeof val);
@@ -930,8 +1010,24 @@ static ps_status run_once(rctx *c, ps_error *err)
         }
     }
     c->prev_src = NULL;
-    bool known;
+    c->band_pass = r->has_band ? 1 : 0;
+    c->band_touched = c->band_hit = false;
+    bool known, band_warning = false;
     bool ok = truth(eval(c, r->check), &known);
+    if (known && ok && c->band_touched) {
+        /* it holds within the band: to the cent, is it a 尾数误差? */
+        c->ncells = 0;
+        c->have_primary = false;
+        c->probe_found = false;
+        c->probe_src = NULL;
+        c->prev_src = NULL;
+        c->band_pass = 2;
+        bool known2;
+        bool ok2 = truth(eval(c, r->check), &known2);
+        if (known2 && !ok2 && c->band_hit)
+            ok = false, band_warning = true;
+    }
+    c->band_pass = 0;
     const ps_value *prev_src = c->prev_src;
     if (known) {
         fail = !ok;
@@ -981,7 +1077,7 @@ static ps_status run_once(rctx *c, ps_error *err)
         doc = 0;
     ps_document *d = c->docs[doc];
 
-    ps_severity sev = r->severity;
+    ps_severity sev = band_warning ? PS_SEV_WARNING : r->severity;
     bool stale = r->computed && lhs_src && lhs_src->formula && !blank_lhs;
     const rmsg *tpl = &r->msg;
     if (blank_lhs && r->blank_message)
@@ -992,8 +1088,17 @@ static ps_status run_once(rctx *c, ps_error *err)
             tpl = &r->formula_msg;
     }
     char msg[2048];
+    c->difference = band_warning                               ? num(c->band_diff)
+                    : expected.k == V_NUM && actual.k == V_NUM ? num(actual.num - expected.num)
+                                                               : blank();
     render(c, tpl, expected, actual, lhs_src ? lhs_src : (c->have_primary ? c->lhs.src : NULL), msg,
            sizeof msg);
+    if (band_warning) {
+        char note[96];
+        snprintf(note, sizeof note, "（尾数误差 %.2f）", half_up(c->band_diff, 2));
+        size_t o = strlen(msg);
+        append(msg, sizeof msg, &o, note, strlen(note));
+    }
     if (stale && !r->formula_message) {
         size_t o = strlen(msg);
         append(msg, sizeof msg, &o, "（公式结果未更新）", strlen("（公式结果未更新）"));
@@ -1054,6 +1159,223 @@ done:
     return st;
 }
 
+/* ---------------------------------------------------------------- hierarchy: */
+
+/* The text of a code cell as typed (a number written without decimals). */
+static const char *code_text(const ps_value *v, char *buf, size_t size)
+{
+    if (!v)
+        return NULL;
+    if (v->text && *v->text)
+        return v->text;
+    if (v->raw && *v->raw)
+        return v->raw;
+    if (v->has_number && v->number >= 0 && v->number < 1e15 && v->number == floor(v->number)) {
+        snprintf(buf, size, "%.0f", v->number);
+        return buf;
+    }
+    return NULL;
+}
+
+/* The text without spaces (ASCII, U+3000): 「合  计」 is 合计. */
+static void squeezed(const char *s, char *out, size_t size)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && o + 1 < size;) {
+        if (isspace(*p)) {
+            p++;
+        } else if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) {
+            p += 3;
+        } else {
+            out[o++] = (char)*p++;
+        }
+    }
+    out[o] = '\0';
+}
+
+static const char *level_name(int level)
+{
+    static const char *const names[] = {"合计", "类", "款", "项"};
+    return level >= 0 && level <= 3 ? names[level] : "下级";
+}
+
+/* 「合计 = Σ 类」, 「21015 = Σ 项」: the parent and the level of its children. */
+static void relation_text(const ps_hierarchy *h, const ps_table *t, const char *code_col, size_t p, char *out,
+                          size_t size)
+{
+    char name[128], buf[32];
+    if (ps_hierarchy_level(h, p) == 0)
+        squeezed(code_text(ps_table_get(t, p, code_col), buf, sizeof buf), name, sizeof name);
+    else
+        snprintf(name, sizeof name, "%s", ps_hierarchy_code(h, p));
+    int level = ps_hierarchy_level(h, ps_hierarchy_child(h, p, 0));
+    for (size_t k = 1; k < ps_hierarchy_child_count(h, p); k++)
+        if (ps_hierarchy_level(h, ps_hierarchy_child(h, p, k)) != level)
+            level = -1; /* a missing level: 款 and 项 side by side */
+    snprintf(out, size, "%s = Σ %s", name, level_name(level));
+}
+
+/* The cell of column col on table row i: its value's, or the blank cell the extraction kept. */
+static bool table_cell_at(const ps_document *d, const ps_table *t, size_t i, const char *col, rcell *out)
+{
+    const ps_value *v = ps_table_get(t, i, col);
+    if (v && v->row != PS_NO_CELL && v->col != PS_NO_CELL) {
+        *out = (rcell){0, v->sheet, v->row, v->col};
+        return true;
+    }
+    char k[320];
+    uint32_t row, cl;
+    size_t sheet;
+    if (snprintf(k, sizeof k, "%s[%zu].%s", ps_table_name(t), i, col) < (int)sizeof k &&
+        ps_document_blank_cell_on(d, k, &sheet, &row, &cl)) {
+        *out = (rcell){0, (uint16_t)sheet, row, cl};
+        return true;
+    }
+    return false;
+}
+
+/* One parent whose figure is not the sum of its children's, as a finding. */
+static ps_status hierarchy_finding(rctx *c, const ps_hierarchy *h, const ps_table *t, size_t p, size_t k,
+                                   rval expected, rval actual, double diff, ps_severity sev, ps_error *err)
+{
+    const ps_rule *r = c->r;
+    const rhier *hr = r->hier;
+    const char *col = hr->cols[k];
+    ps_document *d = c->docs[0];
+    char relation[200], msg[2048];
+    relation_text(h, t, hr->code, p, relation, sizeof relation);
+    const ps_value *psrc = ps_table_get(t, p, col), *typesrc = psrc;
+    for (size_t i = 0; !typesrc && i < ps_hierarchy_child_count(h, p); i++)
+        typesrc = ps_table_get(t, ps_hierarchy_child(h, p, i), col);
+    c->relation = relation;
+    c->column_label = hr->labels[k] ? hr->labels[k] : col;
+    c->difference = num(diff);
+    c->each_t = t;
+    c->rows = &p;
+    c->nrows = 1;
+    render(c, &r->msg, expected, actual, typesrc, msg, sizeof msg);
+    c->each_t = NULL;
+    c->rows = NULL;
+    c->nrows = 0;
+    if (sev == PS_SEV_WARNING && fabs(diff) <= r->band + 1e-9) {
+        char note[96];
+        snprintf(note, sizeof note, "（尾数误差 %.2f）", diff);
+        size_t o = strlen(msg);
+        append(msg, sizeof msg, &o, note, strlen(note));
+    }
+    rcell at = {0};
+    char a1[16];
+    const char *cell = table_cell_at(d, t, p, col, &at) ? ps_cell_ref(at.row, at.col, a1, sizeof a1) : NULL;
+    /* on the table's sheet (a part of a multi-sheet template) */
+    const char *sheet =
+        ps_document_sheet_at(d, at.sheet) ? ps_document_sheet_at(d, at.sheet) : ps_document_sheet(d);
+    ps_finding *f =
+        ps_findings_add(ps_document_findings(d), r->id, sev, ps_document_file(d), sheet, cell, msg);
+    if (!f || (cell && !ps_finding_add_cell(f, cell)))
+        return ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+    for (size_t i = 0; i < ps_hierarchy_child_count(h, p); i++) {
+        rcell cc;
+        char ref[16], qualified[320];
+        if (!table_cell_at(d, t, ps_hierarchy_child(h, p, i), col, &cc))
+            continue;
+        const char *a = ps_cell_ref(cc.row, cc.col, ref, sizeof ref);
+        if (cc.sheet != at.sheet && ps_document_sheet_at(d, cc.sheet)) {
+            snprintf(qualified, sizeof qualified, "%s!%s", ps_document_sheet_at(d, cc.sheet), ref);
+            a = qualified;
+        }
+        if (!ps_finding_add_cell(f, a))
+            return ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+    }
+    int places = typesrc ? finding_places(typesrc) : 2;
+    set_scalar(f, expected, true, places);
+    set_scalar(f, actual, false, places);
+    return PS_OK;
+}
+
+/* hierarchy: every parent = Σ its children, per column; a blank child counts nothing (as in +). */
+static ps_status run_hierarchy(rctx *c, ps_error *err)
+{
+    const ps_rule *r = c->r;
+    const rhier *hr = r->hier;
+    ps_rule_tally *tally = c->tally ? &c->tally[0] : NULL;
+    if (r->when) {
+        bool known;
+        c->in_when = true;
+        bool go = truth(eval(c, r->when), &known);
+        c->in_when = false;
+        c->ncells = 0;
+        for (size_t i = 0; i < c->npool; i++)
+            free(c->pool[i]);
+        c->npool = 0;
+        if (!known || !go) {
+            if (tally)
+                tally->skipped_when++;
+            return PS_OK;
+        }
+    }
+    const ps_table *t = ps_document_table(c->docs[0], hr->table);
+    size_t n = t ? ps_table_row_count(t) : 0;
+    if (n == 0) {
+        if (tally)
+            tally->blank++;
+        return PS_OK;
+    }
+    const char **codes = calloc(n, sizeof *codes);
+    char(*nums)[32] = calloc(n, sizeof *nums);
+    ps_hierarchy *h = NULL;
+    ps_status st = PS_OK;
+    if (!codes || !nums)
+        st = ps_error_set(err, PS_ERR_NOMEM, NULL, "内存不足");
+    for (size_t i = 0; st == PS_OK && i < n; i++)
+        codes[i] = code_text(ps_table_get(t, i, hr->code), nums[i], sizeof nums[i]);
+    if (st == PS_OK)
+        st = ps_hierarchy_build(codes, n, hr->levels, hr->nlevels, &h, err);
+    bool zero = r->blank_zero, skip = !r->blank_zero && !r->blank_report;
+    for (size_t k = 0; st == PS_OK && k < hr->ncols; k++) {
+        const char *col = hr->cols[k];
+        for (size_t p = 0; st == PS_OK && p < n; p++) {
+            size_t nch = ps_hierarchy_child_count(h, p);
+            if (nch == 0)
+                continue;
+            const ps_value *pv = ps_table_get(t, p, col);
+            bool parent = pv && pv->has_number;
+            bool any = false;
+            double sum = 0;
+            for (size_t i = 0; i < nch; i++) {
+                const ps_value *cv = ps_table_get(t, ps_hierarchy_child(h, p, i), col);
+                if (cv && cv->has_number) {
+                    sum += cv->number;
+                    any = true;
+                }
+            }
+            /* blank all round; a figure with no figure under it (blank + blank is blank); a blank
+             * parent under blank: skip - nothing to check, unless blanks count 0 */
+            if ((!parent && !any) || (!zero && !any) || (skip && !parent)) {
+                if (tally)
+                    tally->blank++;
+                continue;
+            }
+            double actual = parent ? pv->number : 0;
+            double diff = half_up(actual - sum, 2);
+            if (diff == 0) {
+                if (tally)
+                    tally->passed++;
+                continue;
+            }
+            if (tally)
+                tally->failed++;
+            ps_severity sev = fabs(diff) <= r->band + 1e-9 ? PS_SEV_WARNING : r->severity;
+            rval exp = num(sum), act = parent ? num(actual) : zero ? zero_blank() : blank();
+            act.src = parent ? pv : NULL;
+            st = hierarchy_finding(c, h, t, p, k, exp, act, diff, sev, err);
+        }
+    }
+    ps_hierarchy_free(h);
+    free(codes);
+    free(nums);
+    return st;
+}
+
 typedef struct group_row {
     const char *key;
     size_t row, first;
@@ -1078,6 +1400,8 @@ static int by_first_then_row(const void *a, const void *b)
 static ps_status run_binding(rctx *c, ps_error *err)
 {
     const ps_rule *r = c->r;
+    if (r->hier)
+        return run_hierarchy(c, err);
     if (!r->each_table)
         return run_once(c, err);
     const ps_table *t = ps_document_table(c->docs[0], r->each_table);

@@ -140,13 +140,16 @@ size_t ps_rule_subst(const ps_rule *r, size_t binding, const char *s, char *buf,
 typedef enum rfmt { FMT_AUTO, FMT_MONEY, FMT_PERCENT, FMT_NUM, FMT_INT, FMT_TEXT, FMT_RAW } rfmt;
 
 typedef enum rpart_kind {
-    P_TEXT,     /* literal text */
-    P_EXPECTED, /* {expected} */
-    P_ACTUAL,   /* {actual} */
-    P_ID,       /* {id} */
-    P_VAR,      /* {label}: the value of a for: variable */
-    P_FIELD,    /* {funds.score}, {jcsj:basic_expense.final}, {three_public.{c}} */
-    P_COL,      /* {projects[].name}: the current row (group) of an each: rule */
+    P_TEXT,       /* literal text */
+    P_EXPECTED,   /* {expected} */
+    P_ACTUAL,     /* {actual} */
+    P_ID,         /* {id} */
+    P_VAR,        /* {label}: the value of a for: variable */
+    P_FIELD,      /* {funds.score}, {jcsj:basic_expense.final}, {three_public.{c}} */
+    P_COL,        /* {projects[].name}: the current row (group) of an each: rule */
+    P_DIFFERENCE, /* {difference}: actual - expected (a band warning: the 尾数误差) */
+    P_RELATION,   /* {relation}: a hierarchy rule's 「合计 = Σ 类」 */
+    P_COLUMN,     /* {column}: a hierarchy rule's checked column (its label) */
 } rpart_kind;
 
 typedef struct rpart {
@@ -158,6 +161,7 @@ typedef struct rpart {
     size_t var;  /* P_VAR: index in the rule's for: variables */
     size_t pos;  /* byte offset of the placeholder in the template, for load errors */
     bool has_var;
+    bool hier_col; /* P_FIELD of a hierarchy rule naming a column of its table (set at resolve) */
 } rpart;
 
 typedef struct rmsg {
@@ -175,6 +179,34 @@ typedef struct rbinding {
     size_t count;   /* how many bindings */
 } rbinding;
 
+/* How a rule treats a blank input (`blank:`). */
+typedef enum rblank {
+    BLANK_REPORT = 0, /* blank makes the check blank; a blank left side of = is 「表中为空」 */
+    BLANK_SKIP,       /* blank makes the check blank, never a finding */
+    BLANK_ZERO,       /* a blank input counts 0 wherever a number is used (决算 tables) */
+} rblank;
+
+/* `defaults:` of a mapping: what every rule of the template has unless it says otherwise. */
+typedef struct ps_rule_defaults {
+    bool has_band;
+    double band; /* 尾数误差 band (万元) */
+    bool has_blank;
+    rblank blank;
+} ps_rule_defaults;
+
+#define RULE_MAX_LEVELS 8
+
+/* `hierarchy:`: each parent = Σ its children over columns of a table keyed by codes. */
+typedef struct rhier {
+    char *table, *code;
+    unsigned levels[RULE_MAX_LEVELS];
+    size_t nlevels;
+    char **cols;   /* the money columns checked */
+    char **labels; /* their labels in the mapping (set at resolve; NULL: the key) */
+    size_t ncols;
+    ps_origin table_at, code_at, *cols_at;
+} rhier;
+
 struct ps_rule {
     char *id;
     ps_severity severity;
@@ -191,7 +223,14 @@ struct ps_rule {
     double tol_per_term; /* TOL_MONEY: allowed per summed term (tolerance_per_term:, else 0.01) */
     bool computed;       /* the template computes the left-hand cell by this rule (a formula) */
     bool blank_report;   /* a blank left-hand side with a non-blank right-hand side is a finding */
-    char **ns;           /* namespaces of cross-table fields */
+    bool blank_zero;     /* blank: zero - a blank input counts 0 */
+    bool blank_set;      /* blank: written on the rule (defaults: do not apply) */
+    bool has_band;       /* band: (or defaults:) - 0 < |difference| <= band is a 尾数误差 warning */
+    bool band_set;       /* band: written on the rule */
+    double band;
+    bool tol_set; /* tolerance: or tolerance_per_term: written on the rule */
+    rhier *hier;  /* hierarchy: (no check) or NULL */
+    char **ns;    /* namespaces of cross-table fields */
     size_t nns;
     /* compiled at load: messages in parts, and where each part came from in the file */
     rmsg msg, blank_msg, formula_msg;
@@ -216,6 +255,12 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
 /* Compiles every rule of the YAML sequence node seq (NULL: an empty set). On error returns the
  * first failing rule's status with *err at its line:column; *out is set on success only. */
 ps_status ps_ruleset_from_node(struct fy_node *seq, const char *file, ps_ruleset **out, ps_error *err);
+/* Reads the `defaults:` mapping of a mapping file (band:, blank:) into *out; NULL: none. */
+ps_status ps_rule_defaults_from_node(struct fy_node *n, const char *file, ps_rule_defaults *out,
+                                     ps_error *err);
+/* ps_ruleset_from_node with the mapping's defaults (NULL: none). */
+ps_status ps_ruleset_from_node_defaults(struct fy_node *seq, const ps_rule_defaults *defaults,
+                                        const char *file, ps_ruleset **out, ps_error *err);
 
 /* A field key starting with this reads last year's value of the field (docs/rules.md). */
 #define PS_PREVIOUS_PREFIX "previous."

@@ -623,6 +623,18 @@ void ps_rule_free(ps_rule *r)
     free(r->actual_text);
     free(r->at_text);
     free(r->each_text);
+    if (r->hier) {
+        free(r->hier->table);
+        free(r->hier->code);
+        for (size_t i = 0; i < r->hier->ncols; i++) {
+            free(r->hier->cols[i]);
+            free(r->hier->labels[i]);
+        }
+        free(r->hier->cols);
+        free(r->hier->labels);
+        free(r->hier->cols_at);
+        free(r->hier);
+    }
     free(r);
 }
 
@@ -910,7 +922,17 @@ static ps_status compile_message(ps_rule *r, const char *tpl, rwhere w, rmsg *m,
             p = add_part(m, P_ACTUAL, pos);
         else if (nl == 2 && !strncmp(name, "id", 2))
             p = add_part(m, P_ID, pos);
-        else if (v >= 0) {
+        else if (nl == 10 && !strncmp(name, "difference", 10))
+            p = add_part(m, P_DIFFERENCE, pos);
+        else if (r->hier && nl == 8 && !strncmp(name, "relation", 8)) {
+            if (colon)
+                return where_error(err, w, pos, "%s", "{relation} 是一段文本，不能带格式");
+            p = add_part(m, P_RELATION, pos);
+        } else if (r->hier && nl == 6 && !strncmp(name, "column", 6)) {
+            if (colon)
+                return where_error(err, w, pos, "%s", "{column} 是一段文本，不能带格式");
+            p = add_part(m, P_COLUMN, pos);
+        } else if (v >= 0) {
             if (colon)
                 return where_error(err, w, pos, "for: 的变量 {%.*s} 是一段文本，不能带格式", (int)nl, name);
             if ((p = add_part(m, P_VAR, pos)))
@@ -1329,7 +1351,228 @@ static ps_status compile_expr(ps_rule *r, struct fy_node *v, const char *file, c
     return PS_OK;
 }
 
-ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err)
+/* An unknown key of a rule (what: 规则, hierarchy: …), with the known key it is closest to. */
+static ps_status unknown_key_error(ps_error *err, struct fy_node *k, const char *file, const char *what,
+                                   const char *key, const char *const *known)
+{
+    const char *best = NULL;
+    size_t limit = strlen(key) >= 5 ? 2 : 1, bd = limit + 1;
+    for (size_t i = 0; known[i]; i++) {
+        size_t d = ps_rule_name_distance(key, known[i], limit);
+        if (d < bd) {
+            bd = d;
+            best = known[i];
+        }
+    }
+    char msg[300];
+    int o = snprintf(msg, sizeof msg, "未知的%s键 “%.80s”", what, key);
+    if (best && o > 0 && (size_t)o < sizeof msg)
+        snprintf(msg + o, sizeof msg - (size_t)o, "。您是不是要写 “%s”？", best);
+    return node_error(err, k, file, "%s", msg);
+}
+
+/* band: a non-negative amount of 万元. */
+static ps_status parse_band(struct fy_node *v, const char *file, double *out, ps_error *err)
+{
+    const char *s = v && fy_node_is_scalar(v) ? fy_node_get_scalar0(v) : NULL;
+    char *end = NULL;
+    double d = s ? strtod(s, &end) : -1;
+    if (!s || end == s || *end != '\0' || !(d >= 0) || d >= 1e9)
+        return node_error(err, v, file, "%s",
+                          "band 应为非负数（尾数误差的上限，万元，如 0.01；0 表示不允许）");
+    *out = d;
+    return PS_OK;
+}
+
+/* blank: report | skip | zero. */
+static ps_status parse_blank(struct fy_node *v, const char *file, rblank *out, ps_error *err)
+{
+    int i = word_index(v, (const char *const[]){"report", "skip", "zero", NULL});
+    if (i < 0)
+        return node_error(err, v, file, "%s", "blank 应为 report、skip 或 zero");
+    *out = (rblank)i;
+    return PS_OK;
+}
+
+static void set_blank(ps_rule *r, rblank b)
+{
+    r->blank_report = b == BLANK_REPORT;
+    r->blank_zero = b == BLANK_ZERO;
+}
+
+ps_status ps_rule_defaults_from_node(struct fy_node *n, const char *file, ps_rule_defaults *out,
+                                     ps_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!n)
+        return PS_OK;
+    if (!fy_node_is_mapping(n))
+        return node_error(err, n, file, "%s", "defaults: 应为键值映射（band、blank）");
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    while ((pair = fy_node_mapping_iterate(n, &it))) {
+        struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+        const char *key = k ? fy_node_get_scalar0(k) : NULL;
+        ps_status st;
+        if (!key)
+            return node_error(err, k ? k : n, file, "%s", "defaults: 的键应为文本");
+        if (!strcmp(key, "band")) {
+            st = parse_band(v, file, &out->band, err);
+            out->has_band = true;
+        } else if (!strcmp(key, "blank")) {
+            st = parse_blank(v, file, &out->blank, err);
+            out->has_blank = true;
+        } else {
+            st = unknown_key_error(err, k, file, " defaults: ", key,
+                                   (const char *const[]){"band", "blank", NULL});
+        }
+        if (st != PS_OK)
+            return st;
+    }
+    return PS_OK;
+}
+
+/* A name of a table or column in hierarchy: (a scalar, letters, digits, _ and .). */
+static char *hier_name(struct fy_node *v, const char *file, const char *key, ps_error *err)
+{
+    const char *s = v && fy_node_is_scalar(v) ? fy_node_get_scalar0(v) : NULL;
+    if (!s || !*s || strlen(s) > 200 || !valid_name(s) || strchr(s, '[')) {
+        node_error(err, v, file, "hierarchy: 的 %s 应为一个名称（表名或列名）", key);
+        return NULL;
+    }
+    char *p = strdup(s);
+    if (!p)
+        ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
+    return p;
+}
+
+/* hierarchy: {table: T, code: C, levels: [3, 5, 7], columns: [a, b, …]} */
+static ps_status parse_hierarchy(ps_rule *r, struct fy_node *n, const char *file, ps_error *err)
+{
+    static const char *const keys[] = {"table", "code", "levels", "columns", NULL};
+    if (!n || !fy_node_is_mapping(n))
+        return node_error(err, n, file, "%s", "hierarchy: 应为键值映射（table、code、levels、columns）");
+    if (r->hier)
+        return node_error(err, n, file, "%s", "规则有两个 hierarchy:");
+    rhier *h = r->hier = calloc(1, sizeof *h);
+    if (!h)
+        return ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
+    struct fy_node *seen[4] = {0};
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    while ((pair = fy_node_mapping_iterate(n, &it))) {
+        struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+        const char *key = k ? fy_node_get_scalar0(k) : NULL;
+        int i = key ? word_index(k, keys) : -1;
+        if (i < 0)
+            return key ? unknown_key_error(err, k, file, " hierarchy: ", key, keys)
+                       : node_error(err, k ? k : n, file, "%s", "hierarchy: 的键应为文本");
+        if (!v)
+            return node_error(err, k, file, "hierarchy: 的 %s 没有值", key);
+        seen[i] = v;
+    }
+    for (size_t i = 0; i < 4; i++)
+        if (!seen[i])
+            return node_error(err, n, file, "hierarchy: 缺少 %s", keys[i]);
+    if (!(h->table = hier_name(seen[0], file, "table", err)) ||
+        !(h->code = hier_name(seen[1], file, "code", err)))
+        return err->code;
+    h->table_at = node_origin(seen[0], file);
+    h->code_at = node_origin(seen[1], file);
+    /* levels: code lengths, strictly increasing */
+    struct fy_node *lv = seen[2];
+    if (!fy_node_is_sequence(lv) || fy_node_sequence_item_count(lv) < 1 ||
+        fy_node_sequence_item_count(lv) > RULE_MAX_LEVELS)
+        return node_error(err, lv, file, "hierarchy: 的 levels 应为 1 到 8 个编码长度的列表，如 [3, 5, 7]%s",
+                          "");
+    it = NULL;
+    struct fy_node *item;
+    while ((item = fy_node_sequence_iterate(lv, &it))) {
+        const char *t = fy_node_is_scalar(item) ? fy_node_get_scalar0(item) : NULL;
+        char *end = NULL;
+        long d = t ? strtol(t, &end, 10) : 0;
+        if (!t || end == t || *end || d < 1 || d > 20)
+            return node_error(err, item, file, "%s", "levels 的每一项应为编码长度（1 到 20 位），如 3、5、7");
+        if (h->nlevels > 0 && (unsigned)d <= h->levels[h->nlevels - 1])
+            return node_error(err, item, file, "%s",
+                              "levels 应逐级递增（如 [3, 5, 7]：类 3 位、款 5 位、项 7 位）");
+        h->levels[h->nlevels++] = (unsigned)d;
+    }
+    /* columns: the money columns, each once, not the code column */
+    struct fy_node *cv = seen[3];
+    size_t nc = fy_node_is_sequence(cv) ? (size_t)fy_node_sequence_item_count(cv) : 0;
+    if (nc == 0 || nc > 256)
+        return node_error(err, cv, file, "%s",
+                          "hierarchy: 的 columns 应为要核对的金额列的列表，如 [total, basic]");
+    h->cols = calloc(nc, sizeof *h->cols);
+    h->labels = calloc(nc, sizeof *h->labels);
+    h->cols_at = calloc(nc, sizeof *h->cols_at);
+    if (!h->cols || !h->labels || !h->cols_at)
+        return ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
+    it = NULL;
+    while ((item = fy_node_sequence_iterate(cv, &it))) {
+        char *c = hier_name(item, file, "columns", err);
+        if (!c)
+            return err->code;
+        h->cols[h->ncols] = c;
+        h->cols_at[h->ncols++] = node_origin(item, file);
+        if (!strcmp(c, h->code))
+            return node_error(err, item, file, "columns 中的 “%s” 是编码列（code:），不是金额列", c);
+        for (size_t j = 0; j + 1 < h->ncols; j++)
+            if (!strcmp(h->cols[j], c))
+                return node_error(err, item, file, "columns 中的 “%s” 写了两次", c);
+    }
+    return PS_OK;
+}
+
+/* Does the check compare numbers with =, <= or >= anywhere (what a band applies to)? */
+static bool has_band_comparison(const rnode *n)
+{
+    if (!n)
+        return false;
+    if (n->kind == N_CMP && (n->op == T_EQ || n->op == T_LE || n->op == T_GE))
+        return true;
+    for (size_t i = 0; i < n->nargs; i++)
+        if (has_band_comparison(n->args[i]))
+            return true;
+    return false;
+}
+
+static const char *const rule_keys[] = {"id",
+                                        "severity",
+                                        "check",
+                                        "when",
+                                        "expected",
+                                        "actual",
+                                        "at",
+                                        "message",
+                                        "blank_message",
+                                        "formula_message",
+                                        "for",
+                                        "each",
+                                        "tolerance",
+                                        "tolerance_per_term",
+                                        "computed",
+                                        "blank",
+                                        "band",
+                                        "hierarchy",
+                                        NULL};
+
+/* The keys of a check a hierarchy rule has no use for. */
+static const char *const not_hierarchy_keys[] = {"for",
+                                                 "each",
+                                                 "expected",
+                                                 "actual",
+                                                 "at",
+                                                 "blank_message",
+                                                 "formula_message",
+                                                 "tolerance",
+                                                 "tolerance_per_term",
+                                                 "computed",
+                                                 NULL};
+
+static ps_rule *rule_from_node(struct fy_node *node, const ps_rule_defaults *defaults, const char *file,
+                               ps_error *err)
 {
     if (!node || !fy_node_is_mapping(node)) {
         node_error(err, node, file, "%s", "每条规则应为一个映射（id、check、message …）");
@@ -1351,7 +1594,7 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
     int content_col;
     node_position(node, &r->line, &r->col, &content_col);
     ps_status st = PS_OK;
-    struct fy_node *check_node = NULL, *per_term_node = NULL;
+    struct fy_node *check_node = NULL, *per_term_node = NULL, *band_node = NULL, *hier_node = NULL;
     void *it = NULL;
     struct fy_node_pair *pair;
     /* the order of keys does not matter, but each: must be known before check is validated */
@@ -1456,6 +1699,7 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
             } else {
                 st = node_error(err, v, file, "%s", "tolerance 应为非负数、money、rate 或 exact");
             }
+            r->tol_set = true;
         } else if (strcmp(key, "tolerance_per_term") == 0) {
             const char *s = fy_node_get_scalar0(v);
             char *end = NULL;
@@ -1466,6 +1710,7 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
             else
                 r->tol_per_term = d;
             per_term_node = v;
+            r->tol_set = true;
         } else if (strcmp(key, "computed") == 0) {
             int i = word_index(v, (const char *const[]){"false", "true", NULL});
             if (i < 0)
@@ -1473,19 +1718,64 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
             else
                 r->computed = i;
         } else if (strcmp(key, "blank") == 0) {
-            int i = word_index(v, (const char *const[]){"skip", "report", NULL});
-            if (i < 0)
-                st = node_error(err, v, file, "%s", "blank 应为 report 或 skip");
-            else
-                r->blank_report = i;
+            rblank b = BLANK_REPORT;
+            if ((st = parse_blank(v, file, &b, err)) == PS_OK) {
+                set_blank(r, b);
+                r->blank_set = true;
+            }
+        } else if (strcmp(key, "band") == 0) {
+            band_node = v;
+            if ((st = parse_band(v, file, &r->band, err)) == PS_OK)
+                r->has_band = r->band_set = true;
+        } else if (strcmp(key, "hierarchy") == 0) {
+            hier_node = v;
+            ps_origin o = node_origin(k, file); /* where lint points for the rule's "check" */
+            r->check_line = o.line;
+            r->check_col = o.col;
+            st = parse_hierarchy(r, v, file, err);
         } else {
-            st = node_error(err, k, file, "未知的规则键 “%s”", key);
+            st = unknown_key_error(err, k, file, "规则", key, rule_keys);
         }
+    }
+    /* what the mapping's defaults: give a rule that does not say */
+    if (defaults && defaults->has_blank && !r->blank_set)
+        set_blank(r, defaults->blank);
+    if (defaults && defaults->has_band && !r->band_set && !r->tol_set) {
+        r->has_band = true;
+        r->band = defaults->band;
+    }
+    if (st == PS_OK && band_node && r->tol_set)
+        st = node_error(
+            err, band_node, file, "%s",
+            "band: 取代 tolerance 的 money 误差（差额为 0 通过，不超过 band 为尾数误差警告，超过为错误），"
+            "不能与 tolerance 或 tolerance_per_term 同时写");
+    if (st == PS_OK && r->hier) {
+        if (check_node) {
+            st = node_error(err, check_node, file, "%s",
+                            "hierarchy 规则不写 check：每个上级 = Σ 其下级由 hierarchy: 给出");
+        } else {
+            it = NULL;
+            while (st == PS_OK && (pair = fy_node_mapping_iterate(node, &it))) {
+                struct fy_node *k = fy_node_pair_key(pair);
+                if (word_index(k, not_hierarchy_keys) >= 0)
+                    st = node_error(err, k, file, "hierarchy 规则不能有 %s", fy_node_get_scalar0(k));
+            }
+        }
+        if (!r->has_band) { /* a sum of codes always has its 尾数误差 band */
+            r->has_band = true;
+            r->band = 0.01;
+        }
+        if (st == PS_OK && !r->message &&
+            !(r->message =
+                  strdup("{column}：{relation}，应为 {expected:money}（下级合计），表中为 {actual:money}")))
+            st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
+        if (st == PS_OK && !r->message_at.line)
+            r->message_at = node_origin(hier_node, file);
     }
     if (st == PS_OK && !r->id)
         st = node_error(err, node, file, "%s", "规则缺少 id");
-    if (st == PS_OK && !check_node)
-        st = node_error(err, node, file, "规则 %s 缺少 check", r->id);
+    if (st == PS_OK && !check_node && !r->hier)
+        st = node_error(err, node, file, "规则 %s 缺少 check（或 hierarchy:）", r->id);
     if (st == PS_OK && !r->message)
         st = node_error(err, node, file, "规则 %s 缺少 message", r->id);
     if (st == PS_OK && per_term_node) { /* a per-term tolerance is the money tolerance's */
@@ -1494,13 +1784,22 @@ ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err
         else if (r->tol != TOL_MONEY)
             st = node_error(err, per_term_node, file, "%s", "tolerance_per_term 只用于 tolerance: money");
     }
-    if (st == PS_OK && (st = compile_expr(r, check_node, file, "check", &r->check, err)) == PS_OK)
+    if (st == PS_OK && check_node)
+        st = compile_expr(r, check_node, file, "check", &r->check, err);
+    if (st == PS_OK && band_node && !r->hier && !has_band_comparison(r->check))
+        st = node_error(err, band_node, file, "%s", "band: 只用于 =、<=、>= 的比较，这条规则的 check 中没有");
+    if (st == PS_OK)
         st = finish_rule(r, err);
     if (st != PS_OK) {
         ps_rule_free(r);
         return NULL;
     }
     return r;
+}
+
+ps_rule *ps_rule_from_node(struct fy_node *node, const char *file, ps_error *err)
+{
+    return rule_from_node(node, NULL, file, err);
 }
 
 /* ---------------------------------------------------------------- rule sets */
@@ -1536,6 +1835,12 @@ const ps_rule *ps_ruleset_find(const ps_ruleset *set, const char *id)
  * the rows): they are one rule of checks.md written in parts. */
 ps_status ps_ruleset_from_node(struct fy_node *seq, const char *file, ps_ruleset **out, ps_error *err)
 {
+    return ps_ruleset_from_node_defaults(seq, NULL, file, out, err);
+}
+
+ps_status ps_ruleset_from_node_defaults(struct fy_node *seq, const ps_rule_defaults *defaults,
+                                        const char *file, ps_ruleset **out, ps_error *err)
+{
     ps_ruleset *set = calloc(1, sizeof *set);
     if (!set)
         return ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
@@ -1547,7 +1852,7 @@ ps_status ps_ruleset_from_node(struct fy_node *seq, const char *file, ps_ruleset
     void *it = NULL;
     struct fy_node *item;
     while (seq && (item = fy_node_sequence_iterate(seq, &it))) {
-        ps_rule *r = ps_rule_from_node(item, file, err);
+        ps_rule *r = rule_from_node(item, defaults, file, err);
         if (!r) {
             ps_ruleset_free(set);
             return err->code;
@@ -1599,9 +1904,15 @@ ps_status ps_ruleset_from_string(const char *yaml, size_t len, const char *file,
     if (!d)
         return ps_error_set(err, PS_ERR_MAPPING, file, "%s", "不是有效的 YAML 文本");
     struct fy_node *root = fy_document_root(d);
-    if (root && fy_node_is_mapping(root))
+    ps_rule_defaults defaults = {0};
+    ps_status st = PS_OK;
+    if (root && fy_node_is_mapping(root)) {
+        st = ps_rule_defaults_from_node(fy_node_mapping_lookup_by_string(root, "defaults", FY_NT), file,
+                                        &defaults, err);
         root = fy_node_mapping_lookup_by_string(root, "rules", FY_NT);
-    ps_status st = ps_ruleset_from_node(root, file, out, err);
+    }
+    if (st == PS_OK)
+        st = ps_ruleset_from_node_defaults(root, &defaults, file, out, err);
     fy_document_destroy(d);
     return st;
 }

@@ -273,26 +273,75 @@ static ps_status resolve_message(resolver *R, const rmsg *m, bool first)
             st = resolve_field(R, p->ns, key, p->pos, "消息中的字段");
         } else if (p->kind == P_FIELD && strncmp(key, PS_PREVIOUS_PREFIX, strlen(PS_PREVIOUS_PREFIX)) == 0) {
             st = resolve_field(R, NULL, key, p->pos, "消息中的字段");
+        } else if (p->kind == P_FIELD && R->r->hier && has_key(R->self, R->r->hier->table, key)) {
+            /* a hierarchy rule's {name}: that column of the parent's row (the rule is compiled for
+             * this mapping alone: marking the part is part of resolving it) */
+            ((rpart *)p)->hier_col = true;
         } else if (p->kind == P_FIELD && !has_key(R->self, NULL, key)) {
             /* the names a message may hold besides fields */
             suggestion s = suggest_start(key);
             consider(&s, key, "expected");
             consider(&s, key, "actual");
             consider(&s, key, "id");
+            consider(&s, key, "difference");
+            if (R->r->hier) {
+                consider(&s, key, "relation");
+                consider(&s, key, "column");
+                consider_mapping(&s, key, R->self, R->r->hier->table, false);
+                return fail(
+                    R, p->pos, &s,
+                    "规则 %s：消息中的 “{%s}” 不是表 %s 的列、字段或 expected、actual、difference、relation、"
+                    "column、id",
+                    R->r->id, key, R->r->hier->table);
+            }
             for (size_t v = 0; v < R->r->vars.nvars; v++)
                 consider(&s, key, R->r->vars.names[v]);
             consider_mapping(&s, key, R->self, NULL, false);
-            return fail(R, p->pos, &s, "规则 %s：消息中的 “{%s}” 不是字段、for: 变量或 expected、actual、id",
+            return fail(R, p->pos, &s,
+                        "规则 %s：消息中的 “{%s}” 不是字段、for: 变量或 expected、actual、difference、id",
                         R->r->id, key);
         } else if (p->kind == P_COL) {
             const char *table = subst(R, p->table, p->has_var, b2, sizeof b2);
             if ((st = resolve_column(R, table, key, p->pos)) == PS_OK &&
-                (!R->r->each_table || strcmp(R->r->each_table, table) != 0))
+                (!R->r->each_table || strcmp(R->r->each_table, table) != 0) &&
+                (!R->r->hier || strcmp(R->r->hier->table, table) != 0))
                 st = fail(R, p->pos, NULL, "规则 %s：消息中的表列 {%s[].%s} 只能用在 each: %s 的规则里",
                           R->r->id, table, key, table);
         }
         if (st != PS_OK)
             return st;
+    }
+    return PS_OK;
+}
+
+/* hierarchy: its table, code column and money columns; each column's label for messages. */
+static ps_status resolve_hierarchy(resolver *R)
+{
+    const rhier *h = R->r->hier;
+    R->text = h->table;
+    R->origin = h->table_at;
+    R->in_var = false;
+    if (resolve_table(R, h->table, 0) != PS_OK)
+        return R->err->code;
+    R->text = h->code;
+    R->origin = h->code_at;
+    if (resolve_column(R, h->table, h->code, 0) != PS_OK)
+        return R->err->code;
+    for (size_t i = 0; i < h->ncols; i++) {
+        R->text = h->cols[i];
+        R->origin = h->cols_at[i];
+        if (resolve_column(R, h->table, h->cols[i], 0) != PS_OK)
+            return R->err->code;
+        const char *label = NULL;
+        for (size_t k = 0; k < ps_mapping_field_count(R->self) && !label; k++) {
+            const ps_field_spec *f = ps_mapping_field(R->self, k);
+            if (f->table && !strcmp(f->table, h->table) && !strcmp(f->key, h->cols[i]))
+                label = f->label;
+        }
+        free(h->labels[i]);
+        h->labels[i] = NULL;
+        if (label && !(h->labels[i] = strdup(label)))
+            return ps_error_set(R->err, PS_ERR_NOMEM, NULL, "内存不足");
     }
     return PS_OK;
 }
@@ -326,6 +375,8 @@ ps_status ps_rule_resolve(const ps_rule *r, const ps_mapping *self, const ps_map
                         "规则 %s：each: 的分组列 “%s” 不是表 %s 的列", r->id, r->each_group, r->each_table);
         }
     }
+    if (r->hier && resolve_hierarchy(&R) != PS_OK)
+        return err->code;
     const rnode *exprs[] = {r->check, r->when, r->expected, r->actual, r->at};
     const char *texts[] = {r->check_text, r->when_text, r->expected_text, r->actual_text, r->at_text};
     ps_origin at[] = {r->check_at, r->when_at, r->expected_at, r->actual_at, r->at_at};

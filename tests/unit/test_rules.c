@@ -3,7 +3,8 @@
  *
  * Case format (one case per paragraph, '#' lines are comments):
  *   line 1  a rule id of mappings/NAME.yaml (zpb.rate) or a rule as a YAML flow mapping
- *           {id: t.sum, check: "a = b + c", message: "…"}
+ *           {id: t.sum, check: "a = b + c", message: "…"}, or a mapping's defaults and rules
+ *           {defaults: {blank: zero}, rules: [{…}, …]} (every rule runs)
  *   line 2  the document as JSON: {"key": value, …, "tables": {"projects": [{…}, …]}}; a value
  *           is a number, a text, or {"n": 0.98, "t": "fraction", "cell": "F6", "dec": 2,
  *           "formula": true, "raw": "100%", "text": "…"}. A cross-table rule takes
@@ -232,16 +233,19 @@ static void run_eval_case(runner *rn, int line, char **lines, size_t n)
     size_t nrules = 0;
     ps_error err = {0};
     if (lines[0][0] == '{') {
+        /* {defaults: {…}, rules: [{…}, …]}: rules with a mapping's defaults, all run */
+        bool with_defaults = !strncmp(lines[0], "{defaults:", 10);
         size_t len = strlen(lines[0]) + 3;
         char *yaml = malloc(len);
-        snprintf(yaml, len, "- %s", lines[0]);
+        snprintf(yaml, len, "%s%s", with_defaults ? "" : "- ", lines[0]);
         if (ps_ruleset_from_string(yaml, strlen(yaml), rn->file, &own_set, &err) != PS_OK) {
             failf(rn, line, "rule does not compile: %d:%d: %s", err.line, err.col, err.message);
             free(yaml);
             return;
         }
         free(yaml);
-        rules[nrules++] = ps_ruleset_at(own_set, 0);
+        for (size_t i = 0; i < ps_ruleset_count(own_set) && nrules < 16; i++)
+            rules[nrules++] = ps_ruleset_at(own_set, i);
     } else {
         /* every entry of that id, in file order (one rule of checks.md may be written in parts) */
         for (size_t b = 0; b < nbuiltin; b++)
@@ -879,7 +883,8 @@ static void test_yaml_errors(void **state)
          PS_ERR_RULE_SYNTAX, "“/” 后缺少数值"},
         {"rules:\n  - id: a\n    check: \"a = SUM(b)\"\n    message: x\n", 3, 21, PS_ERR_RULE_SYNTAX,
          "SUM 的参数应为表列，如 projects[].final"},
-        {"rules:\n  - id: a\n    chek: a = b\n    message: x\n", 3, 5, PS_ERR_MAPPING, "未知的规则键 “chek”"},
+        {"rules:\n  - id: a\n    chek: a = b\n    message: x\n", 3, 5, PS_ERR_MAPPING,
+         "未知的规则键 “chek”。您是不是要写 “check”？"},
         {"rules:\n  - id: a\n    check: a = b\n    severity: fatal\n    message: x\n", 4, 15, PS_ERR_MAPPING,
          "severity 应为 error、warning 或 info"},
         {"rules:\n  - id: a\n    check: a = b\n", 2, 5, PS_ERR_MAPPING, "规则 a 缺少 message"},

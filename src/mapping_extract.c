@@ -396,7 +396,8 @@ static row_kind classify_row(const ps_sheet *sh, uint32_t row)
 {
     unsigned seen = 0;
     bool numbering = true, figures = false;
-    for (uint32_t c = 0; c < MAP_MAX_COLS; c++) {
+    uint32_t ncols = ps_sheet_cols(sh) < MAP_MAX_COLS ? ps_sheet_cols(sh) : MAP_MAX_COLS;
+    for (uint32_t c = 0; c < ncols; c++) {
         const ps_cell *cell = ps_sheet_cell(sh, row, c);
         if (cell_blank(cell))
             continue;

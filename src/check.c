@@ -172,7 +172,8 @@ ps_status ps_checker_check_cross(const ps_checker *c, ps_document *const *docs, 
     return st;
 }
 
-/* Copies into dst what src holds of key: its value or the address of its blank cell. */
+/* Copies into dst what src holds of key: its value, the address of its blank cell, or what was
+ * not found for it. */
 static bool copy_key(ps_document *dst, const ps_document *src, const char *key)
 {
     const ps_value *v = ps_document_get(src, key);
@@ -181,7 +182,8 @@ static bool copy_key(ps_document *dst, const ps_document *src, const char *key)
     uint32_t row, col;
     if (ps_document_blank_cell(src, key, &row, &col))
         return ps_document_set_blank_cell(dst, key, row, col);
-    return true;
+    const char *missing = ps_document_missing_label(src, key);
+    return !missing || ps_document_set_missing_label(dst, key, missing);
 }
 
 /* Copies every field of template tpl that node n (and its subtrees) reads. */

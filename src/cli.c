@@ -76,7 +76,7 @@ static void print_error(const ps_error *err)
     char line[1024], caret[2400];
     if ((err->code == PS_ERR_MAPPING || err->code == PS_ERR_RULE_SYNTAX) && err->line > 0 && err->col > 0 &&
         ps_mapping_source_line(err->file, err->line, line, sizeof line)) {
-        ps_rule_caret(line, err->col, 1, caret, sizeof caret);
+        ps_rule_caret(line, err->col, err->span, caret, sizeof caret);
         fprintf(stderr, "%s\n", caret);
     }
 }

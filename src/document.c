@@ -450,12 +450,29 @@ bool ps_document_blank_cell_on(const ps_document *d, const char *key, size_t *sh
                                uint32_t *col)
 {
     keyed_value *kv = list_find(&d->blanks, key);
-    if (!kv || ps_document_get(d, key))
+    if (!kv || kv->value.row == PS_NO_CELL || ps_document_get(d, key))
         return false;
     *sheet = kv->value.sheet;
     *row = kv->value.row;
     *col = kv->value.col;
     return true;
+}
+
+/* kept with the blank cells (and encoded with them): no cell, the text says what is missing */
+bool ps_document_set_missing_label(ps_document *d, const char *key, const char *what)
+{
+    ps_value v = ps_value_number(PS_TYPE_TEXT, 0, PS_NO_CELL, PS_NO_CELL);
+    v.has_number = false;
+    v.text = what;
+    return list_set(&d->blanks, &d->arena, key, &v);
+}
+
+const char *ps_document_missing_label(const ps_document *d, const char *key)
+{
+    keyed_value *kv = list_find(&d->blanks, key);
+    if (!kv || kv->value.row != PS_NO_CELL || ps_document_get(d, key))
+        return NULL;
+    return kv->value.text;
 }
 
 ps_value ps_value_number(ps_field_type type, double number, uint32_t row, uint32_t col)

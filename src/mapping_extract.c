@@ -21,6 +21,7 @@ typedef struct xctx {
     uint16_t sheet_idx; /* the sheet's index in the document (ps_document_add_sheet) */
     int year;           /* --year, 0 none */
     bool oom;
+    bool quiet; /* a filled-down cell read again below its source row: said once, at its first row */
 } xctx;
 
 /* A converted value and the heap text its pointers may borrow. */
@@ -42,6 +43,8 @@ static void note(xctx *x, const char *rule, ps_severity sev, uint32_t row, uint3
     __attribute__((format(printf, 6, 7)));
 static void note(xctx *x, const char *rule, ps_severity sev, uint32_t row, uint32_t col, const char *fmt, ...)
 {
+    if (x->quiet)
+        return;
     char msg[512], ref[16];
     va_list ap;
     va_start(ap, fmt);
@@ -102,6 +105,25 @@ static bool typed_figure(const char *s)
 static bool plausible_serial(double n)
 {
     return n >= 1 && n < 2958466;
+}
+
+/* The canonical text of an alias (`aliases:`) whose key equals text normalised, or NULL. */
+static const char *alias_of(const xctx *x, const char *text)
+{
+    if (!x->m->naliases)
+        return NULL;
+    size_t n = strlen(text) + 1;
+    char buf[512], *norm = n <= sizeof buf ? buf : malloc(n);
+    if (!norm)
+        return NULL;
+    ps_clean_label(text, norm, n);
+    const char *to = NULL;
+    for (size_t i = 0; i < x->m->naliases && !to; i++)
+        if (!strcmp(x->m->alias_from[i], norm))
+            to = x->m->alias_to[i];
+    if (norm != buf)
+        free(norm);
+    return to;
 }
 
 /* Fills c->v from cell (raw text in cell->text) or from text captured out of the cell's label
@@ -167,6 +189,14 @@ static bool convert(xctx *x, const ps_cell *cell, const char *captured, uint32_t
     case PS_TYPE_PHONE:
         if (text) {
             v->text = c->text;
+            /* a known misspelling (可持续影响招标) reads as its label; raw keeps what was typed */
+            const char *canon = type == PS_TYPE_TEXT ? alias_of(x, c->text) : NULL;
+            if (canon) {
+                note(x, "clean.alias", PS_SEV_INFO, row, col, "“%s”按“%s”读取", c->text, canon);
+                if (!v->raw)
+                    v->raw = cell && cell->text ? cell->text : NULL;
+                v->text = canon;
+            }
         } else {
             format_number(number, c->num, sizeof c->num);
             v->text = c->num;
@@ -636,10 +666,45 @@ static char *split_part(xctx *x, const map_field *f, const ps_cell *cell, uint32
     return out;
 }
 
+/* What matcher m looks for, as 「未找到…」 says it: 标签“总分”, 以“年初预期”开头的标签, 与正则“…”
+ *相符的标签 (kind: 标签 or 表头). */
+static void matcher_phrase(const map_matcher *m, const char *kind, char *buf, size_t size)
+{
+    const char *t = m->text ? m->text : "";
+    switch (m->kind) {
+    case MATCH_EXACT: snprintf(buf, size, "%s“%s”", kind, t); break;
+    case MATCH_PREFIX: snprintf(buf, size, "以“%s”开头的%s", t, kind); break;
+    case MATCH_CONTAINS: snprintf(buf, size, "含“%s”的%s", t, kind); break;
+    case MATCH_REGEX: snprintf(buf, size, "与正则“%s”相符的%s", t, kind); break;
+    }
+}
+
+/* f has no cell: its label (or, the row label found, its column header) is not in the sheet.
+ * Said by the findings about f (「未找到标签“总分”」), which point at no cell. */
+static void label_not_found(xctx *x, const map_field *f, const ps_cell *row_label)
+{
+    char what[400], row[200];
+    if (row_label) {
+        matcher_phrase(&f->find, "标签", row, sizeof row);
+        char header[200];
+        matcher_phrase(&f->column, "表头", header, sizeof header);
+        snprintf(what, sizeof what, "%s上方的%s", row, header);
+    } else {
+        matcher_phrase(&f->find, "标签", what, sizeof what);
+    }
+    if (x->m->nparts) { /* a multi-sheet template: say on which sheet it was looked for */
+        char on[sizeof what];
+        snprintf(on, sizeof on, "工作表「%s」中的%s", x->sheet, what);
+        memcpy(what, on, sizeof what);
+    }
+    if (!ps_document_set_missing_label(x->doc, f->key, what))
+        x->oom = true;
+}
+
 static void extract_field(xctx *x, const map_field *f)
 {
     uint32_t row, col;
-    const ps_cell *cell = NULL;
+    const ps_cell *cell = NULL, *lc = NULL;
     char *captured = NULL;
     if (f->value) {
         set_given(x, f, f->value);
@@ -655,17 +720,21 @@ static void extract_field(xctx *x, const map_field *f)
         cell = ps_sheet_cell(x->sh, row, col);
     } else {
         size_t idx = ps_map_find(x->ms, &f->find, 0, UINT32_MAX);
-        if (idx == SIZE_MAX)
+        if (idx == SIZE_MAX) {
+            label_not_found(x, f, NULL);
             goto missing;
-        const ps_cell *lc = label_cell(x, idx);
+        }
+        lc = label_cell(x, idx);
         if (f->column.set) {
             /* the header nearest above the row label, right of it */
             uint32_t lr, lcol;
             after_merge(x->sh, lc, &lr, &lcol);
             size_t h =
                 lc->row ? scoped_header(x, &f->column, lc->row - 1, false, lcol + 1, UINT32_MAX) : SIZE_MAX;
-            if (h == SIZE_MAX)
+            if (h == SIZE_MAX) {
+                label_not_found(x, f, lc);
                 goto missing;
+            }
             row = lc->row;
             col = label_cell(x, h)->col;
             cell = ps_sheet_cell(x->sh, row, col);
@@ -675,16 +744,30 @@ static void extract_field(xctx *x, const map_field *f)
             col = lc->col;
             cell = lc;
             if (!captured) {
+                /* the label found but nothing typed after it, nor where fallback looks: the
+                 * label cell, where the value is written after the label, is the blank one */
                 if (f->fallback == TAKE_NONE || !take_from(x, f->fallback, f, lc, &row, &col))
-                    goto missing;
+                    goto blank_label;
                 cell = ps_sheet_cell(x->sh, row, col);
                 if (f->stop && starts_with_label(cell, f->stop))
-                    goto missing; /* the next label (填报时间：), not a value */
+                    goto blank_label; /* the next label (填报时间：), not a value */
             }
         } else {
-            if (!take_from(x, f->take, f, lc, &row, &col))
+            if (!take_from(x, f->take, f, lc, &row, &col)) {
+                if (f->take == TAKE_RIGHT_NONBLANK)
+                    goto blank_right; /* nothing on the right: the cell next to the label */
                 goto missing;
+            }
             cell = ps_sheet_cell(x->sh, row, col);
+        }
+    }
+    if (f->split && !captured && cell_blank(cell)) {
+        /* 分值 and 得分 typed in one cell merged across both columns (「100   100」 in G34:H34):
+         * the 得分 column's cell is covered by the merge, the figures are in its first cell */
+        const ps_cell *shown = ps_sheet_cell_shown(x->sh, row, col);
+        if (shown && shown->row == row && !cell_blank(shown)) {
+            cell = shown;
+            col = shown->col;
         }
     }
     if (f->split && !captured)
@@ -701,6 +784,18 @@ static void extract_field(xctx *x, const map_field *f)
     return;
 missing:
     fill_missing(x, f, PS_NO_CELL, PS_NO_CELL);
+    return;
+blank_right: /* the label found, its value cell is the blank one just right of it */
+    take_from(x, TAKE_RIGHT, f, lc, &row, &col);
+    goto blank;
+blank_label:
+    row = lc->row;
+    col = lc->col;
+blank:
+    free(captured);
+    if (!fill_missing(x, f, row, col) &&
+        !ps_document_set_blank_cell_on(x->doc, f->key, x->sheet_idx, row, col))
+        x->oom = true;
 }
 
 /* ---- year typo: the intended year -------------------------------------------------- */
@@ -808,7 +903,36 @@ typedef struct trow {
     uint32_t row;
     int section;               /* index into t->sections, -1 none */
     uint32_t block_r, block_c; /* source of the `by` cell: rows sharing it form a block */
+    uint32_t block_label;      /* hash of its label without 「（N分）」, 0 none */
 } trow;
+
+/* The hash of a `by` cell's label as a block is named: normalised, 「（N分）」 dropped; 0 none. */
+static uint32_t block_label(const ps_cell *c)
+{
+    if (!c || c->type != PS_CELL_TEXT || !c->text)
+        return 0;
+    size_t n = strlen(c->text) + 1;
+    char *norm = malloc(n), *plain = malloc(n);
+    uint32_t h = 0;
+    if (norm && plain) {
+        ps_clean_label(c->text, norm, n);
+        double w;
+        split_weight(norm, plain, n, &w);
+        if (*plain)
+            h = ps_map_label_hash(plain, strlen(plain)) | 1u;
+    }
+    free(norm);
+    free(plain);
+    return h;
+}
+
+/* Rows i and j are in one block: the same `by` cell, or the same label repeated where a page
+ * break cut the block (「产出指标」 in B13:B20 and again in B21:B29). */
+static bool same_block(const trow *rows, size_t i, size_t j)
+{
+    return (rows[j].block_r == rows[i].block_r && rows[j].block_c == rows[i].block_c) ||
+           (rows[i].block_label && rows[j].block_label == rows[i].block_label);
+}
 
 static int col_index(const map_table *t, const char *key)
 {
@@ -866,6 +990,7 @@ static void put_column(xctx *x, ps_table *tab, size_t ri, const map_column *mc, 
                        uint32_t sc)
 {
     conv cv;
+    memset(&cv, 0, sizeof cv); /* released on every path, convert() called or not */
     const char *label = mc->label ? mc->label : mc->key;
     if (mc->weight_key && c && c->type == PS_CELL_TEXT && c->text) {
         size_t n = strlen(c->text) + 1;
@@ -899,6 +1024,25 @@ static void put_column(xctx *x, ps_table *tab, size_t ri, const map_column *mc, 
         }
         free(norm);
         free(plain);
+        return;
+    }
+    if (mc->as_label && c && c->type == PS_CELL_TEXT && c->text && !ps_clean_is_blank(c->text)) {
+        /* 「质量\n\n指标\n\n质量\n\n指标」 -> 质量指标, the typed text kept as raw */
+        size_t n = strlen(c->text) + 1;
+        char *norm = malloc(n);
+        if (!norm) {
+            x->oom = true;
+            return;
+        }
+        ps_clean_label(c->text, norm, n);
+        if (!ps_clean_is_blank(norm) && convert(x, c, norm, sr, sc, mc->type, label, &cv)) {
+            if (!ps_table_set(tab, ri, mc->key, &cv.v))
+                x->oom = true;
+        } else {
+            blank_table_cell(x, tab, ri, mc->key, sr, sc);
+        }
+        conv_release(&cv);
+        free(norm);
         return;
     }
     if (convert(x, c, NULL, sr, sc, mc->type, label, &cv)) {
@@ -966,7 +1110,8 @@ static void extract_table(xctx *x, const map_table *t)
         goto out;
     }
     int section = -1;
-    const ps_cell *bycarry = NULL;
+    const ps_cell *bycarry = NULL, *bylast = NULL;
+    uint32_t bylabel = 0;
     for (uint32_t r = first; r < last; r++) {
         const ps_cell *sc = ps_sheet_cell(sh, r, seccol);
         if (t->nsections && sc && sc->type == PS_CELL_TEXT && sc->text) {
@@ -996,12 +1141,18 @@ static void extract_table(xctx *x, const map_table *t)
         tr->row = r;
         tr->section = section;
         tr->block_r = tr->block_c = UINT32_MAX;
+        tr->block_label = 0;
         if (by >= 0 && found[by]) {
             uint32_t sr, scol;
             const ps_cell *bc = table_cell(x, &t->cols[by], cols[by], r, &bycarry, &sr, &scol);
             if (bc) {
                 tr->block_r = sr;
                 tr->block_c = scol;
+                if (bc != bylast) { /* a merged cell labels many rows: its label hashed once */
+                    bylast = bc;
+                    bylabel = block_label(bc);
+                }
+                tr->block_label = bylabel;
             }
         }
     }
@@ -1012,7 +1163,7 @@ static void extract_table(xctx *x, const map_table *t)
     if (t->weights_mode == 0 && wcol >= 0 && found[wcol]) {
         for (size_t i = 0; i < nrows && !per_row;) {
             size_t j = i, filled = 0;
-            while (j < nrows && rows[j].block_r == rows[i].block_r && rows[j].block_c == rows[i].block_c) {
+            while (j < nrows && same_block(rows, i, j)) {
                 if (!cell_blank(ps_sheet_cell(sh, rows[j].row, cols[wcol])))
                     filled++;
                 j++;
@@ -1055,7 +1206,9 @@ static void extract_table(xctx *x, const map_table *t)
             const ps_cell *c = table_cell(x, mc, cols[ci], r, &carry[ci], &sr, &scol);
             if (t->blocks_table && !per_row && is_block_value(t, mc->key))
                 continue;
+            x->quiet = mc->fill_down && c && sr != r;
             put_column(x, tab, ri, mc, c, sr, scol);
+            x->quiet = false;
         }
     }
     if (t->count_key) {
@@ -1074,7 +1227,7 @@ static void extract_table(xctx *x, const map_table *t)
         }
         for (size_t i = 0; i < nrows && !x->oom;) {
             size_t j = i;
-            while (j < nrows && rows[j].block_r == rows[i].block_r && rows[j].block_c == rows[i].block_c)
+            while (j < nrows && same_block(rows, i, j))
                 j++;
             size_t bi = ps_table_add_row(bt);
             if (bi == SIZE_MAX) {
@@ -1087,6 +1240,24 @@ static void extract_table(xctx *x, const map_table *t)
             for (size_t k = 0; k < t->nblocks_keep; k++) {
                 const ps_value *kv = ps_table_get(tab, i, t->blocks_keep[k]);
                 if (kv && !ps_table_set(bt, bi, t->blocks_keep[k], kv))
+                    x->oom = true;
+            }
+            /* `sums:` the rows' figures of a column, added up per block (blank when none has one) */
+            for (size_t k = 0; k < t->nsums; k++) {
+                double sum = 0;
+                size_t n = 0;
+                for (size_t q = i; q < j; q++) {
+                    const ps_value *rv = ps_table_get(tab, q, t->sums_cols[k]);
+                    if (rv && rv->has_number) {
+                        sum += rv->number;
+                        n++;
+                    }
+                }
+                if (!n)
+                    continue;
+                ps_value sv = ps_value_number(PS_TYPE_NUMBER, sum, PS_NO_CELL, PS_NO_CELL);
+                sv.decimals = 255;
+                if (!ps_table_set(bt, bi, t->sums_keys[k], &sv))
                     x->oom = true;
             }
             for (size_t k = 0; !per_row && k < t->nblocks_values; k++) {

@@ -77,6 +77,7 @@ typedef struct map_column {
     bool from_anchor;       /* the column of the table's start anchor */
     bool fill_down;         /* blank (merged) cells take the value above */
     const char *weight_key; /* 「产出指标（50分）」: the (N分) part goes to this key */
+    bool as_label; /* the text read as a label: line breaks and spaces dropped, a doubled label once */
     int line, col;
 } map_column;
 
@@ -99,6 +100,7 @@ typedef struct map_table {
     const char *section_key;
     const char *row_key; /* a row counts when this column is non-blank */
     const char *count_key;
+    const char *count_label; /* `count: {key, label}`; NULL: the key */
     /* grouping into blocks (zpb 一级指标 blocks) */
     const char *blocks_table, *blocks_by;
     const char **blocks_keep;
@@ -106,6 +108,9 @@ typedef struct map_table {
     const char **blocks_values; /* per block when merged down the block, else per row */
     size_t nblocks_values;
     int weights_mode; /* 0 auto, 1 row, 2 block */
+    /* `sums: {weight: row_weight_sum}`: per block row, the sum of a column over its table rows */
+    const char **sums_cols, **sums_keys;
+    size_t nsums;
     int line, col;
 } map_table;
 
@@ -144,6 +149,10 @@ struct ps_mapping {
      * slot holds 1 + the spec's index; built once fields and tables are read */
     uint32_t *key_slots;
     size_t nkey_slots; /* a power of two */
+    /* `aliases: {可持续影响招标: 可持续影响指标}`: text values whose normalised text is a key
+     * read as its value (both normalised like labels) */
+    const char **alias_from, **alias_to;
+    size_t naliases;
     ps_ruleset *rules; /* `rules:`, compiled and resolved (never NULL once loaded) */
     bool has_layout;
     ps_layout layout; /* `layout:`: arrays in the arena */

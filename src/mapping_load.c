@@ -36,7 +36,10 @@ static ps_status fail_at(loader *L, struct fy_node *n, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return ps_error_at_line(L->err, PS_ERR_MAPPING, L->name, line, col, "%s", msg);
+    ps_error_at_line(L->err, PS_ERR_MAPPING, L->name, line, col, "%s", msg);
+    if (L->err)
+        L->err->span = ps_yaml_node_span(n);
+    return PS_ERR_MAPPING;
 }
 
 static ps_status nomem(loader *L)
@@ -834,6 +837,7 @@ static const key_rule column_keys[] = {
     {.name = "from", .kind = KEY_READ, .read = read_from},
     {.name = "fill_down", .kind = KEY_BOOL, .off = offsetof(map_column, fill_down)},
     {.name = "weight_key", .kind = KEY_STRING, .off = offsetof(map_column, weight_key)},
+    {.name = "as_label", .kind = KEY_BOOL, .off = offsetof(map_column, as_label)},
 };
 
 static ps_status parse_column(loader *L, map_table *t, struct fy_node *n)
@@ -913,6 +917,49 @@ static ps_status read_weights(loader *L, void *obj, struct fy_node *v)
     return fail_at(L, v, "“weights”只能是 auto、row 或 block");
 }
 
+/* `sums: {weight: row_weight_sum, score: row_score_sum}`: column -> block key */
+static ps_status read_sums(loader *L, void *obj, struct fy_node *v)
+{
+    map_table *t = obj;
+    if (!fy_node_is_mapping(v))
+        return fail_at(L, v, "sums 应为 {列: 键} 映射，如 {weight: row_weight_sum}");
+    int cnt = fy_node_mapping_item_count(v);
+    size_t size = sizeof(const char *) * (size_t)(cnt > 0 ? cnt : 1);
+    t->sums_cols = ps_arena_alloc(&L->m->arena, size);
+    t->sums_keys = ps_arena_alloc(&L->m->arena, size);
+    if (!t->sums_cols || !t->sums_keys)
+        return nomem(L);
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    while ((pair = fy_node_mapping_iterate(v, &it))) {
+        struct fy_node *k = fy_node_pair_key(pair), *val = fy_node_pair_value(pair);
+        const char *col = NULL, *key = NULL;
+        ps_status st = want_string(L, k, "sums 的列", &col);
+        if (!st)
+            st = want_string(L, val, "sums 的键", &key);
+        if (st)
+            return st;
+        if (!table_has_col(t, col))
+            return fail_at(L, k, "sums 的列“%s”不是本表的列", col);
+        t->sums_cols[t->nsums] = col;
+        t->sums_keys[t->nsums++] = key;
+    }
+    return PS_OK;
+}
+
+/* The block key of a sum: labelled after its column, 「分值合计」. */
+static ps_status add_sum_spec(loader *L, const map_table *t, size_t i, struct fy_node *at)
+{
+    const ps_field_spec *s = table_spec(L, t, t->sums_cols[i]);
+    const char *base = s && s->label ? s->label : t->sums_cols[i];
+    size_t size = strlen(base) + sizeof "合计";
+    char *label = ps_arena_alloc(&L->m->arena, size);
+    if (!label)
+        return nomem(L);
+    snprintf(label, size, "%s合计", base);
+    return add_spec(L, t->sums_keys[i], label, PS_TYPE_NUMBER, t->blocks_table, false, at);
+}
+
 enum { BLOCKS_BY };
 static const key_rule blocks_keys[] = {
     [BLOCKS_BY] = {.name = "by", .kind = KEY_STRING, .off = offsetof(map_table, blocks_by)},
@@ -920,6 +967,7 @@ static const key_rule blocks_keys[] = {
     {.name = "keep", .kind = KEY_READ, .read = read_keep},
     {.name = "values", .kind = KEY_READ, .read = read_values},
     {.name = "weights", .kind = KEY_READ, .read = read_weights},
+    {.name = "sums", .kind = KEY_READ, .read = read_sums},
 };
 
 static ps_status parse_blocks(loader *L, map_table *t, struct fy_node *n)
@@ -943,6 +991,37 @@ static ps_status parse_blocks(loader *L, map_table *t, struct fy_node *n)
     for (size_t i = 0; i < t->nblocks_values; i++)
         if ((st = add_block_spec(L, t, t->blocks_values[i], n)))
             return st;
+    for (size_t i = 0; i < t->nsums; i++)
+        if ((st = add_sum_spec(L, t, i, n)))
+            return st;
+    return PS_OK;
+}
+
+/* `count: indicator_count` or `count: {key: indicator_count, label: 三级指标个数}` */
+static ps_status read_count(loader *L, void *obj, struct fy_node *v)
+{
+    map_table *t = obj;
+    if (fy_node_is_scalar(v))
+        return want_string(L, v, "count", &t->count_key);
+    if (!fy_node_is_mapping(v))
+        return fail_at(L, v, "count 应为键，或 {key: …, label: …}");
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    while ((pair = fy_node_mapping_iterate(v, &it))) {
+        struct fy_node *k = fy_node_pair_key(pair), *val = fy_node_pair_value(pair);
+        const char *name = scalar(L, k);
+        ps_status st;
+        if (name && !strcmp(name, "key"))
+            st = want_string(L, val, "key", &t->count_key);
+        else if (name && !strcmp(name, "label"))
+            st = want_string(L, val, "label", &t->count_label);
+        else
+            st = fail_at(L, k, "count 中未知的键“%s”（可用：key、label）", name ? name : "");
+        if (st)
+            return st;
+    }
+    if (!t->count_key)
+        return fail_at(L, v, "count 缺少“key”");
     return PS_OK;
 }
 
@@ -958,7 +1037,7 @@ static const key_rule table_keys[] = {
     {.name = "end", .kind = KEY_MATCHER, .off = offsetof(map_table, end)},
     {.name = "skip", .kind = KEY_MATCHER, .off = offsetof(map_table, skip)},
     {.name = "section_key", .kind = KEY_STRING, .off = offsetof(map_table, section_key)},
-    {.name = "count", .kind = KEY_STRING, .off = offsetof(map_table, count_key)},
+    {.name = "count", .kind = KEY_READ, .read = read_count},
 };
 
 static ps_status parse_table(loader *L, struct fy_node *n)
@@ -1021,7 +1100,8 @@ static ps_status parse_table(loader *L, struct fy_node *n)
     if (seen[TABLE_BLOCKS] && (st = parse_blocks(L, t, seen[TABLE_BLOCKS])))
         return st;
     if (t->count_key)
-        st = add_spec(L, t->count_key, t->count_key, PS_TYPE_INT, NULL, false, n);
+        st = add_spec(L, t->count_key, t->count_label ? t->count_label : t->count_key, PS_TYPE_INT, NULL,
+                      false, n);
     return st;
 }
 
@@ -1433,6 +1513,44 @@ static ps_status read_version(loader *L, void *obj, struct fy_node *v)
     return want_int(L, v, "version", 0, 1000000, &((ps_mapping *)obj)->version);
 }
 
+/* `aliases: {可持续影响招标: 可持续影响指标}`: keys and values normalised like labels */
+static ps_status read_aliases(loader *L, void *obj, struct fy_node *v)
+{
+    ps_mapping *m = obj;
+    if (!fy_node_is_mapping(v))
+        return fail_at(L, v, "aliases 应为 {所填文本: 标准文本} 映射");
+    int cnt = fy_node_mapping_item_count(v);
+    size_t size = sizeof(const char *) * (size_t)(cnt > 0 ? cnt : 1);
+    m->alias_from = ps_arena_alloc(&m->arena, size);
+    m->alias_to = ps_arena_alloc(&m->arena, size);
+    if (!m->alias_from || !m->alias_to)
+        return nomem(L);
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    while ((pair = fy_node_mapping_iterate(v, &it))) {
+        struct fy_node *k = fy_node_pair_key(pair), *val = fy_node_pair_value(pair);
+        const char *from = NULL, *to = NULL;
+        ps_status st = want_string(L, k, "aliases 的键", &from);
+        if (!st)
+            st = want_string(L, val, "aliases 的值", &to);
+        if (st)
+            return st;
+        const char *nf = normalised(L, from), *nt = normalised(L, to);
+        if (!nf || !nt)
+            return nomem(L);
+        if (!*nf || !*nt)
+            return fail_at(L, *nf ? val : k, "aliases 的键和值不能为空");
+        if (!strcmp(nf, nt))
+            return fail_at(L, k, "别名“%s”与标准文本相同", from);
+        for (size_t i = 0; i < m->naliases; i++)
+            if (!strcmp(m->alias_from[i], nf))
+                return fail_at(L, k, "别名“%s”重复", from);
+        m->alias_from[m->naliases] = nf;
+        m->alias_to[m->naliases++] = nt;
+    }
+    return PS_OK;
+}
+
 /* detect, fields and tables: read into L->m, which is also obj; rules and layout after them */
 enum { FILE_ID, FILE_RULES, FILE_LAYOUT, FILE_DETECT, FILE_FIELDS, FILE_TABLES, FILE_PARTS, FILE_DEFAULTS };
 static const key_rule file_keys[] = {
@@ -1446,6 +1564,7 @@ static const key_rule file_keys[] = {
     [FILE_DEFAULTS] = {.name = "defaults", .kind = KEY_NODE}, /* band:, blank: of every rule */
     {.name = "title", .kind = KEY_STRING, .off = offsetof(ps_mapping, title)},
     {.name = "version", .kind = KEY_READ, .read = read_version},
+    {.name = "aliases", .kind = KEY_READ, .read = read_aliases},
 };
 
 static ps_status build(loader *L, struct fy_node *root)
@@ -1548,43 +1667,6 @@ ps_status ps_mapping_load_text(const char *name, const char *text, size_t len, p
 {
     return ps_map_load_text(name, text, len, false, out, err);
 }
-#define MAX_EXPANDED_NODES 200000
-
-/* Whether node, with every alias below it expanded, has at most *budget nodes (taken from
- * *budget); depth stops alias cycles. *culprit: the alias written in the file (not one met
- * inside an expansion) whose expansion ran out of budget. */
-static bool expansion_fits(struct fy_node *node, size_t *budget, int depth, bool copied,
-                           struct fy_node **culprit)
-{
-    if (!node)
-        return true;
-    if (*budget == 0 || depth > 200)
-        return false;
-    --*budget;
-    if (fy_node_is_alias(node)) {
-        struct fy_node *target = fy_node_resolve_alias(node);
-        if (!target || expansion_fits(target, budget, depth + 1, true, culprit))
-            return true;
-        if (!copied && !*culprit)
-            *culprit = node;
-        return false;
-    }
-    void *it = NULL;
-    if (fy_node_is_sequence(node)) {
-        struct fy_node *item;
-        while ((item = fy_node_sequence_iterate(node, &it)))
-            if (!expansion_fits(item, budget, depth + 1, copied, culprit))
-                return false;
-    } else if (fy_node_is_mapping(node)) {
-        struct fy_node_pair *pair;
-        while ((pair = fy_node_mapping_iterate(node, &it)))
-            if (!expansion_fits(fy_node_pair_key(pair), budget, depth + 1, copied, culprit) ||
-                !expansion_fits(fy_node_pair_value(pair), budget, depth + 1, copied, culprit))
-                return false;
-    }
-    return true;
-}
-
 ps_status ps_map_load_text(const char *name, const char *text, size_t len, bool builtin, ps_mapping **out,
                            ps_error *err)
 {
@@ -1632,23 +1714,17 @@ ps_status ps_map_load_text(const char *name, const char *text, size_t len, bool 
         fy_diag_set_collect_errors(diag, true);
     struct fy_parse_cfg cfg = {.flags = FYPCF_COLLECT_DIAG | FYPCF_JSON_NONE, .diag = diag};
     struct fy_document *doc = diag ? fy_document_build_from_string(&cfg, copy, len) : NULL;
-    /* anchors, aliases and merge keys (<<: *base) are resolved, so a rule template is written
-     * once - unless expanding them would make more than MAX_EXPANDED_NODES nodes (an alias
-     * bomb): that is refused before libfyaml copies anything */
+    /* anchors, aliases and merge keys (<<: *base) are resolved; an alias bomb is refused */
     if (doc) {
-        size_t budget = MAX_EXPANDED_NODES;
-        struct fy_node *culprit = NULL;
-        if (!expansion_fits(fy_document_root(doc), &budget, 0, false, &culprit)) {
-            int line = 1, col = 1;
-            if (culprit)
-                ps_yaml_node_position(culprit, &line, &col);
+        int line = 1, col = 1;
+        int resolved = ps_yaml_resolve(doc, &line, &col);
+        if (resolved == 1) {
             yd->line = line;
             yd->col = col;
-            snprintf(yd->msg, sizeof yd->msg, "锚点与别名展开后超过 %d 个节点", MAX_EXPANDED_NODES);
+            snprintf(yd->msg, sizeof yd->msg, "%s", PS_YAML_TOO_BIG_MESSAGE);
             yd->have = true;
-            fy_document_destroy(doc);
-            doc = NULL;
-        } else if (fy_document_resolve(doc) != 0) {
+        }
+        if (resolved != 0) {
             fy_document_destroy(doc);
             doc = NULL;
         }

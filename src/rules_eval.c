@@ -60,6 +60,12 @@ typedef struct rctx {
     bool probe_found;
     rcell probe;
     const ps_value *probe_src;
+    const char *probe_missing; /* the left-hand side's label not found (ps_document_missing_label) */
+    /* the first field the check read blank: a finding that has no cell is about it - its blank
+     * cell, or what the extraction did not find for it */
+    bool blank_seen, blank_has_cell;
+    rcell blank_cell;
+    const char *blank_missing;
     /* the primary comparison */
     bool have_primary;
     rval lhs, rhs;
@@ -155,6 +161,17 @@ static void note_cell(rctx *c, int doc, const ps_value *v)
         c->cells[c->ncells++] = (rcell){doc, v->sheet, v->row, v->col};
 }
 
+/* The first blank field the check reads (not in when:): at, when has_cell, else missing. */
+static void note_blank(rctx *c, rcell at, bool has_cell, const char *missing)
+{
+    if (c->blank_seen || c->in_when)
+        return;
+    c->blank_seen = true;
+    c->blank_has_cell = has_cell;
+    c->blank_cell = at;
+    c->blank_missing = missing;
+}
+
 static bool blank_text(const char *s)
 {
     for (; s && *s; s++)
@@ -228,12 +245,18 @@ static rval eval_field(rctx *c, const rnode *n)
     }
     const ps_value *v = ps_document_get(c->docs[doc], key);
     uint32_t row, col;
-    size_t sheet;
-    if (!v && c->probing && !c->probe_found &&
-        ps_document_blank_cell_on(c->docs[doc], key, &sheet, &row, &col)) {
-        c->probe_found = true; /* a blank total still has a cell to point at */
-        c->probe = (rcell){doc, (uint16_t)sheet, row, col};
-        c->probe_src = NULL;
+    size_t sheet = 0;
+    if (!v) {
+        bool has_cell = ps_document_blank_cell_on(c->docs[doc], key, &sheet, &row, &col);
+        const char *missing = has_cell ? NULL : ps_document_missing_label(c->docs[doc], key);
+        if (c->probing && !c->probe_found && has_cell) {
+            c->probe_found = true; /* a blank total still has a cell to point at */
+            c->probe = (rcell){doc, (uint16_t)sheet, row, col};
+            c->probe_src = NULL;
+        } else if (c->probing && !c->probe_found && !c->probe_missing) {
+            c->probe_missing = missing; /* no cell: its label is not in the sheet */
+        }
+        note_blank(c, (rcell){doc, (uint16_t)sheet, row, col}, has_cell, missing);
     }
     return from_value(c, doc, v);
 }
@@ -268,6 +291,9 @@ static rval eval_col(rctx *c, const rnode *n)
         c->probe = (rcell){0, (uint16_t)sheet, row, cl};
         c->probe_src = NULL;
     }
+    if (c->nrows > 0 && snprintf(k, sizeof k, "%s[%zu].%s", table, c->rows[0], col) < (int)sizeof k &&
+        ps_document_blank_cell_on(c->docs[0], k, &sheet, &row, &cl))
+        note_blank(c, (rcell){0, (uint16_t)sheet, row, cl}, true, NULL);
     return blank();
 }
 
@@ -993,7 +1019,9 @@ static ps_status run_once(rctx *c, ps_error *err)
     c->have_primary = false;
     c->probe_found = false;
     c->probe_src = NULL;
+    c->probe_missing = NULL;
     c->probing = false;
+    c->blank_seen = false;
     ps_status st = PS_OK;
     bool fail = false, blank_lhs = false;
 
@@ -1010,6 +1038,7 @@ static ps_status run_once(rctx *c, ps_error *err)
         }
     }
     c->prev_src = NULL;
+    c->blank_seen = false;
     c->band_pass = r->has_band ? 1 : 0;
     c->band_touched = c->band_hit = false;
     bool known, band_warning = false;
@@ -1044,6 +1073,10 @@ static ps_status run_once(rctx *c, ps_error *err)
 
     rcell lhs_cell = c->probe;
     bool have_cell = c->probe_found;
+    /* before expected:, actual: and at: read more */
+    const char *probe_missing = c->probe_missing, *blank_missing = c->blank_missing;
+    bool blank_seen = c->blank_seen, blank_has_cell = c->blank_has_cell;
+    rcell blank_at = c->blank_cell;
     const ps_value *lhs_src = c->probe_src;
     rval expected = c->have_primary ? c->rhs : blank();
     rval actual = c->have_primary ? c->lhs : blank();
@@ -1072,6 +1105,16 @@ static ps_status run_once(rctx *c, ps_error *err)
             have_cell = true;
         }
     }
+    /* no cell yet: the first blank field the check read (PRESENT(total.score)) has one, or its
+     * label is not in the sheet - then there is no cell to point at, and the message says why */
+    const char *missing = NULL;
+    if (!have_cell && blank_lhs && probe_missing)
+        missing = probe_missing;
+    else if (!have_cell && blank_seen && blank_has_cell) {
+        lhs_cell = blank_at;
+        have_cell = true;
+    } else if (!have_cell && blank_seen)
+        missing = blank_missing;
     int doc = have_cell ? lhs_cell.doc : (c->have_primary && c->lhs.src ? c->lhs.doc : 0);
     if ((size_t)doc >= c->ndocs || !c->docs[doc])
         doc = 0;
@@ -1102,6 +1145,12 @@ static ps_status run_once(rctx *c, ps_error *err)
     if (stale && !r->formula_message) {
         size_t o = strlen(msg);
         append(msg, sizeof msg, &o, "（公式结果未更新）", strlen("（公式结果未更新）"));
+    }
+    if (missing) {
+        char note[600];
+        size_t o = strlen(msg);
+        snprintf(note, sizeof note, "（未找到%s）", missing);
+        append(msg, sizeof msg, &o, note, strlen(note));
     }
     if (c->prev) { /* where last year's figure came from, and how its unit was matched */
         char note[1024], ref[16];

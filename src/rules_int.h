@@ -64,6 +64,10 @@ void ps_rtok_clear(rtok *tok);
 const char *ps_rtok_name(rtok_kind k); /* "“/”" for error messages */
 /* Line and 1-based character column of byte offset pos in src. */
 void ps_rlex_position(const char *src, size_t pos, int *line, int *col);
+/* Characters of the token at byte pos of src (a name, a table column, a string with its
+ * quotes, a number, an operator; from a `{` to its closing brace), for the caret under an
+ * error (ps_error.span); 1 at the end of src or where no token starts. */
+int ps_rlex_token_chars(const char *src, size_t pos);
 
 /* ---- syntax tree ---- */
 typedef enum rnode_kind {

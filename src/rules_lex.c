@@ -319,31 +319,77 @@ size_t ps_rule_caret(const char *source_line, int col, int width, char *buf, siz
     /* the pad copies tabs so the caret lines up whatever the tab width */
     const unsigned char *u = (const unsigned char *)s;
     int c = 1;
-    for (size_t i = 0; i < line_len && c < col;) {
-        size_t k = utf8_len(u + i, line_len - i);
-        int w = u[i] == '\t' ? 0 : char_width(u + i, line_len - i);
-        if (u[i] == '\t' && npad < sizeof pad)
+    size_t at = 0; /* the byte offset of column col */
+    for (; at < line_len && c < col;) {
+        size_t k = utf8_len(u + at, line_len - at);
+        int w = u[at] == '\t' ? 0 : char_width(u + at, line_len - at);
+        if (u[at] == '\t' && npad < sizeof pad)
             pad[npad++] = '\t';
         for (int j = 0; j < w && npad < sizeof pad; j++)
             pad[npad++] = ' ';
-        i += k;
+        at += k;
         c++;
     }
     if (width < 1)
         width = 1;
     if (width > 200)
         width = 200;
+    /* the culprit's display columns: its characters from col (one column each past the end) */
+    int columns = 0;
+    for (size_t i = at, k = 0; (int)k < width; k++) {
+        if (i < line_len) {
+            columns += u[i] == '\t' ? 1 : char_width(u + i, line_len - i);
+            i += utf8_len(u + i, line_len - i);
+        } else {
+            columns++;
+        }
+    }
     char out_line[4096];
     size_t copy = line_len < sizeof out_line - 1 ? line_len : sizeof out_line - 1;
     memcpy(out_line, s, copy);
     out_line[copy] = '\0';
     need = (size_t)snprintf(buf, size, "%s\n%.*s", out_line, (int)npad, pad);
-    for (int i = 0; i < width; i++) {
+    for (int i = 0; i < columns; i++) {
         if (need + 1 < size) {
-            buf[need] = '^';
+            buf[need] = i ? '~' : '^';
             buf[need + 1] = '\0';
         }
         need++;
     }
     return need;
+}
+
+int ps_rlex_token_chars(const char *src, size_t pos)
+{
+    size_t len = src ? strlen(src) : 0;
+    if (pos >= len)
+        return 1;
+    size_t end = pos;
+    if (src[pos] == '{') {
+        /* a placeholder or a {var}: to its closing brace on the same line */
+        const char *close = strpbrk(src + pos, "}\n");
+        if (!close || *close != '}')
+            return 1;
+        end = (size_t)(close - src) + 1;
+    } else {
+        rlexer lx = {src, len, pos, "", 0};
+        rtok tok = {0};
+        rtok_kind k = ps_rlex_next(&lx, &tok);
+        ps_rtok_clear(&tok);
+        if (k == T_BAD || k == T_END || tok.pos != pos || tok.len == 0)
+            return 1;
+        end = pos + tok.len;
+        /* a name ending a placeholder ({expected:nmu}): not its closing brace */
+        int depth = 0;
+        for (size_t i = pos; i < end; i++)
+            depth += src[i] == '{' ? 1 : src[i] == '}' ? -1 : 0;
+        while (depth < 0 && end > pos + 1 && src[end - 1] == '}') {
+            end--;
+            depth++;
+        }
+    }
+    int n = 0;
+    for (size_t i = pos; i < end && src[i] != '\n'; n++)
+        i += utf8_len((const unsigned char *)src + i, end - i);
+    return n > 0 ? n : 1;
 }

@@ -3,6 +3,7 @@
  * file:line:column of the culprit inside the mapping file. */
 #include "rules_int.h"
 #include "utf8.h"
+#include "yaml_pos.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -49,6 +50,8 @@ static rnode *fail_at(rparser *p, size_t pos, const char *fmt, const char *a)
     char msg[400];
     snprintf(msg, sizeof msg, fmt, a ? a : "");
     ps_error_at_line(p->err, PS_ERR_RULE_SYNTAX, p->origin.file, line, col, "%s", msg);
+    if (p->err)
+        p->err->span = ps_rlex_token_chars(p->lx.src, pos);
     p->failed = true;
     return NULL;
 }
@@ -735,8 +738,11 @@ static ps_status where_error(ps_error *err, rwhere w, size_t pos, const char *fm
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return ps_error_at_line(err, w.expr ? PS_ERR_RULE_SYNTAX : PS_ERR_MAPPING, w.origin.file, line, col, "%s",
-                            msg);
+    ps_status st = ps_error_at_line(err, w.expr ? PS_ERR_RULE_SYNTAX : PS_ERR_MAPPING, w.origin.file, line,
+                                    col, "%s", msg);
+    if (err)
+        err->span = ps_rlex_token_chars(w.text, pos);
+    return st;
 }
 
 static pcre2_code *compile_regex(const char *pattern, rwhere w, size_t pos, ps_error *err)
@@ -1100,7 +1106,10 @@ static ps_status node_error(ps_error *err, struct fy_node *n, const char *file, 
     node_position(n, &line, &col, &ccol);
     char msg[400];
     snprintf(msg, sizeof msg, fmt, a ? a : "");
-    return ps_error_at_line(err, PS_ERR_MAPPING, file, line, col, "%s", msg);
+    ps_error_at_line(err, PS_ERR_MAPPING, file, line, col, "%s", msg);
+    if (err)
+        err->span = ps_yaml_node_span(n);
+    return PS_ERR_MAPPING;
 }
 
 /* A copy of a scalar node's text, or NULL (and *err) when it is not a scalar. */
@@ -1898,11 +1907,33 @@ ps_status ps_ruleset_from_string(const char *yaml, size_t len, const char *file,
     if (!diag)
         return ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
     fy_diag_set_collect_errors(diag, true);
-    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET, .diag = diag};
+    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG, .diag = diag};
     struct fy_document *d = fy_document_build_from_string(&cfg, yaml, len);
-    fy_diag_destroy(diag); /* the document keeps its own reference */
-    if (!d)
+    /* anchors, aliases and merge keys resolved as in mapping files (ps_yaml_resolve) */
+    int line = 0, col = 0;
+    int resolved = d ? ps_yaml_resolve(d, &line, &col) : -1;
+    if (resolved != 0) {
+        char msg[200] = PS_YAML_TOO_BIG_MESSAGE;
+        if (resolved < 0) {
+            /* the first error libfyaml collected says where and why */
+            void *eit = NULL;
+            struct fy_diag_error *e;
+            msg[0] = '\0';
+            while ((e = fy_diag_errors_iterate(diag, &eit)))
+                if (e->type >= FYET_ERROR) {
+                    line = e->line;
+                    col = e->column;
+                    snprintf(msg, sizeof msg, "%s", e->msg ? e->msg : "");
+                    break;
+                }
+        }
+        fy_document_destroy(d);
+        fy_diag_destroy(diag);
+        if (line > 0 && col > 0)
+            return ps_error_at_line(err, PS_ERR_MAPPING, file, line, col, "不是有效的 YAML：%s", msg);
         return ps_error_set(err, PS_ERR_MAPPING, file, "%s", "不是有效的 YAML 文本");
+    }
+    fy_diag_destroy(diag); /* the document keeps its own reference */
     struct fy_node *root = fy_document_root(d);
     ps_rule_defaults defaults = {0};
     ps_status st = PS_OK;

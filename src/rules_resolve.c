@@ -151,7 +151,10 @@ static ps_status fail(resolver *R, size_t pos, const suggestion *s, const char *
                       v + 1 == R->r->vars.nvars ? "）" : "");
     if (s && s->name && o > 0 && (size_t)o < sizeof msg)
         snprintf(msg + o, sizeof msg - (size_t)o, "。您是不是要写 “%s”？", s->name);
-    return ps_error_at_line(R->err, PS_ERR_MAPPING, R->origin.file, line, col, "%s", msg);
+    ps_error_at_line(R->err, PS_ERR_MAPPING, R->origin.file, line, col, "%s", msg);
+    if (R->err)
+        R->err->span = ps_rlex_token_chars(R->text, pos);
+    return PS_ERR_MAPPING;
 }
 
 /* name with the current binding's for: values, into buf. */

@@ -93,6 +93,12 @@ bool ps_document_blank_cell(const ps_document *doc, const char *key, uint32_t *r
 /* The same with the cell's sheet index (ps_document_sheet_at). */
 bool ps_document_blank_cell_on(const ps_document *doc, const char *key, size_t *sheet, uint32_t *row,
                                uint32_t *col);
+/* Remembers that what locates key was not found in the sheet (what: 「标签“总分”」, 「标签“总分”上方的
+ * 表头“得分”」), so there is no cell to point at: a finding about key says 「未找到…」 instead.
+ * false on out-of-memory. */
+bool ps_document_set_missing_label(ps_document *doc, const char *key, const char *what);
+/* What was not found for key (ps_document_set_missing_label) when key has no value, else NULL. */
+const char *ps_document_missing_label(const ps_document *doc, const char *key);
 
 /* The table named name, created (empty) when absent. NULL on out-of-memory. */
 ps_table *ps_document_add_table(ps_document *doc, const char *name);

@@ -26,6 +26,8 @@ typedef struct ps_error {
     char file[512], sheet[64], cell[16]; /* copies: the error outlives the reader */
     int line, col;                       /* 1-based in mapping/rule text, else 0 */
     char message[512];                   /* Chinese: what was expected, what was found */
+    /* characters of the culprit token from col (the caret's length), 0 unknown */
+    int span;
 } ps_error;
 
 /* The JSON code of a status ("corrupt", "no_template", …). Never NULL. */

@@ -9,7 +9,10 @@
  * `check` is an expression over canonical fields (arithmetic, comparisons with tolerance,
  * AND/OR/NOT, SUM/COUNT over table columns with WHERE, functions such as PRESENT, MATCHES,
  * DIGITS, IF, COALESCE); `for:` expands a rule over a list of names, `each:` runs it per row or
- * per group of a table. Grammar and every key: docs/rules.md. Cases: the .test files of tests/rules.
+ * per group of a table. `hierarchy:` instead of `check` checks each parent = Σ its children of a
+ * table keyed by 科目编码 (hierarchy.h); `band:` makes a difference up to the band a 尾数误差
+ * warning; `blank: zero` counts blank inputs 0; a mapping's `defaults:` gives every rule its band
+ * and blank. Grammar and every key: docs/rules.md. Cases: the .test files of tests/rules.
  * No rule logic lives in C: jcsj/zpb/cross rules are data in the mapping files (mappings/). */
 #ifndef PERFSHEET_RULES_H
 #define PERFSHEET_RULES_H
@@ -96,9 +99,10 @@ const ps_rule *ps_ruleset_at(const ps_ruleset *set, size_t i);
 const ps_rule *ps_ruleset_find(const ps_ruleset *set, const char *id); /* NULL when absent */
 
 /* Formats the error display of jq and cmark: the source line (tabs kept), then a line of
- * spaces and `^` under the 1-based character column col, `width` carets long (at least 1),
- * counting CJK and full-width characters as two columns. Writes at most size bytes (always
- * NUL-terminated); returns the length it needed. */
+ * spaces and `^` under the 1-based character column col, followed by `~` under the rest of
+ * the culprit, `width` characters long in all (ps_error.span; 0 or 1 for a lone `^`),
+ * counting CJK and full-width characters as two columns (`年度` → `^~~~`). Writes at most
+ * size bytes (always NUL-terminated); returns the length it needed. */
 size_t ps_rule_caret(const char *source_line, int col, int width, char *buf, size_t size);
 
 #endif

@@ -22,7 +22,16 @@ declare -A where=(
   [placeholder]='21:35:expectd' [format]='21:45:nmu' [for-string]='28:45:{code}'
   [for-name]='20:12:{x}' [layout-field]='32:29:funds.weigt' [layout-column]='34:29:wieght'
   [layout-entry]='33:7:fields、grid、table' [layout-formulas]='31:3:computed: true'
-  [regex]='20:39:正则表达式'
+  [regex]='20:39:正则表达式' [type]='9:44:分数'
+)
+# the caret line under the culprit: `^` at its column, `~` under the rest of it, in display
+# columns (a CJK character is two)
+declare -A caret=(
+  [field]="$(printf '%11s' '')^~~~~~~~~~"          # funds.scor
+  [layout-field]="$(printf '%28s' '')^~~~~~~~~~~"  # funds.weigt (11 characters)
+  [format]="$(printf '%50s' '')^~~"                # nmu, right of 得分 and 超过分值 (12 columns)
+  [regex]="$(printf '%38s' '')^~~~~~~"             # the string "^[0-9"
+  [type]="$(printf '%47s' '')^~~~"                 # 分数, right of 资金分值
 )
 # the suggestions a close name gets
 declare -A hint=(
@@ -48,7 +57,10 @@ for slip in "${!where[@]}"; do
       fail "$cmd -m slips/$slip: want $dir/slip.yaml:$line:$col, got: $(head -1 "$tmp/err")"
     head -1 "$tmp/err" | grep -qF -- "$word" || fail "$cmd -m slips/$slip: message lacks '$word'"
     # the source line, then a caret under the column
-    [ "$(sed -n 3p "$tmp/err" | tr -d ' \t')" = "^" ] || fail "$cmd -m slips/$slip: no caret line"
+    sed -n 3p "$tmp/err" | grep -qE '^[ 	]*\^~*$' || fail "$cmd -m slips/$slip: no caret line"
+    if [ -n "${caret[$slip]:-}" ] && [ "$(sed -n 3p "$tmp/err")" != "${caret[$slip]}" ]; then
+      fail "$cmd -m slips/$slip: caret line '$(sed -n 3p "$tmp/err")', want '${caret[$slip]}'"
+    fi
     grep -q "never-read" "$tmp/err" "$tmp/out" && fail "$cmd -m slips/$slip: an input was read"
     [ -e "$tmp/out-$slip" ] || [ -e "$tmp/m-$slip.xlsx" ] && fail "$cmd -m slips/$slip: wrote output"
     if [ -n "${hint[$slip]:-}" ]; then

@@ -33,6 +33,8 @@ from openpyxl.worksheet.cell_range import CellRange
 ALL = ['insert_rows', 'blank_rows', 'insert_cols', 'respell_labels', 'year_line', 'unit_label',
        'split_label_value', 'rename_sheets', 'reorder_sheets', 'numbers_as_text', 'title_year']
 
+GANSU = [p for p in ALL if p not in ('year_line', 'unit_label', 'split_label_value', 'title_year')]
+
 TEMPLATES = {
     'jcsj': {'samples': ['samples/hengyang-county-2021/jcsj.xls', 'samples/synthetic/*/jcsj.xls'],
              'perturbations': [p for p in ALL if p not in ('year_line', 'title_year')]},  # its year is in a label
@@ -43,6 +45,14 @@ TEMPLATES = {
     # they stand; no year line, no 填报单位 (the unit is 「部门：…」)
     'juesuan': {'samples': ['samples/juesuan/anhua-2021-juesuan.xls'],
                 'perturbations': [p for p in ALL if p not in ('year_line', 'unit_label')]},
+    # Gansu's 自评表s: no 填报单位 line, the year in the title or the file name, and no
+    # 「label：value」 cell among their fields (the 目标 texts are table rows)
+    'gansu_zhengti': {'samples': ['samples/gansu-jiayuguan-2021/jiayuguan-2021-zhengti.xls'],
+                      'perturbations': GANSU},
+    'gansu_xiangmu': {'samples': ['samples/gansu-jiayuguan-2021/jiayuguan-2021-xiangmu-manxingbing.xls'],
+                      'perturbations': GANSU},
+    'gansu_zhuanyi': {'samples': ['samples/gansu-jiayuguan-2021/jiayuguan-2021-zhuanyi-zhifu.xls'],
+                      'perturbations': GANSU},
 }
 
 # ---- a workbook in memory ---------------------------------------------------------------
@@ -423,10 +433,10 @@ def run(perfsheet, cmd, files):
 
 
 def where(sheets, sheet, ref):
-    """The (sheet, cells) the original (sheet, ref) maps to."""
+    """The (sheet, cells) the original (sheet, ref) maps to (no cell for a finding without one)."""
     for s in sheets:
-        if s.orig == sheet and ref is None:  # a finding at no cell (the year from the file name)
-            return s.name, {None}
+        if s.orig == sheet and not ref:
+            return s.name, {ref}
         if s.orig == sheet:
             r, c = parse_ref(ref)
             return s.name, {make_ref(*rc) for rc in s.map(r, c)}

@@ -444,6 +444,93 @@ static void test_mutations_tables(void **state)
     close_file(&pair[1]);
 }
 
+/* The one finding of rule in doc (asserted to be one). */
+static const ps_finding *only_finding(const ps_document *doc, const char *rule)
+{
+    const ps_finding *found = NULL;
+    size_t n = 0;
+    const ps_findings *fs = ps_document_findings_const(doc);
+    for (size_t i = 0; i < ps_findings_count(fs); i++)
+        if (!strcmp(ps_findings_at(fs, i)->rule, rule)) {
+            found = ps_findings_at(fs, i);
+            n++;
+        }
+    print_message("%s: %zu findings%s%s %s\n", rule, n, found && found->cell ? " at " : "",
+                  found && found->cell ? found->cell : "", found ? found->message : "");
+    assert_int_equal(n, 1);
+    return found;
+}
+
+/* Findings point at a cell when there is one (docs/rules.md): a blank value cell whose label was
+ * found is pointed at, by a comparison and by PRESENT() alike, in a table row too; a label that
+ * is not in the sheet leaves no cell, and the message says so instead of naming another one.
+ * Copies of the real 自评表 with one label renamed or two cells emptied (tests/data/xlsx). */
+static void test_findings_without_cell(void **state)
+{
+    (void)state;
+    opened o;
+    open_file("tests/data/xlsx/zpb-blank-cells.xlsx", &o);
+    ps_document *doc = doc_of(&o, "zpb");
+    assert_non_null(doc);
+    assert_null(ps_document_get(doc, "total.score"));
+    const ps_finding *f = only_finding(doc, "zpb.score_total"); /* total.score = … */
+    assert_string_equal(f->cell, "H27");
+    assert_string_equal(f->message, "总分得分应为 97（各项得分合计），表中为空");
+    f = only_finding(doc, "zpb.required"); /* PRESENT(total.score): the blank cell too */
+    assert_string_equal(f->cell, "H27");
+    assert_string_equal(f->message, "缺少总分得分");
+    /* a blank left-hand side in a table row: the row's blank 完成值 (when: keeps the rows whose
+     * 完成值 differs from 指标值 out), and PRESENT() of it */
+    const char *yaml = "- {id: t.actual, each: indicators, when: \"NOT PRESENT(indicators[].actual)\",\n"
+                       "   check: \"indicators[].actual = indicators[].target\", tolerance: exact,\n"
+                       "   message: \"{indicators[].name}完成值应为 {expected}\"}\n"
+                       "- {id: t.present, each: indicators, check: \"PRESENT(indicators[].actual)\",\n"
+                       "   message: \"{indicators[].name}缺少完成值\"}\n";
+    ps_ruleset *rs = NULL;
+    ps_error err;
+    ps_error_clear(&err);
+    assert_int_equal(ps_ruleset_from_string(yaml, strlen(yaml), "t.yaml", &rs, &err), PS_OK);
+    assert_int_equal(ps_rule_eval(ps_ruleset_at(rs, 0), doc, &err), PS_OK);
+    assert_int_equal(ps_rule_eval(ps_ruleset_at(rs, 1), doc, &err), PS_OK);
+    f = only_finding(doc, "t.actual");
+    assert_string_equal(f->cell, "F26");
+    assert_string_equal(f->cells[0], "F26");
+    assert_string_equal(f->message, "参保人员满意度完成值应为 0.98");
+    f = only_finding(doc, "t.present");
+    assert_string_equal(f->cell, "F26");
+    assert_string_equal(f->message, "参保人员满意度缺少完成值");
+    ps_ruleset_free(rs);
+    close_file(&o);
+
+    /* a captured value with nothing after its label (填报单位（盖章）： then 填报时间：) nor right of
+     * it: the label cell, where the name belongs */
+    open_file("tests/data/xlsx/zpb-no-unit.xlsx", &o);
+    doc = doc_of(&o, "zpb");
+    assert_non_null(doc);
+    f = only_finding(doc, "zpb.required");
+    assert_string_equal(f->cell, "A4");
+    assert_string_equal(f->message, "缺少填报单位");
+    close_file(&o);
+
+    open_file("tests/data/xlsx/zpb-missing-labels.xlsx", &o);
+    doc = doc_of(&o, "zpb");
+    assert_non_null(doc);
+    f = only_finding(doc, "zpb.score_total");
+    assert_null(f->cell);
+    assert_string_equal(f->message, "总分得分应为 97（各项得分合计），表中为空（未找到标签“总分”）");
+    assert_int_equal(f->ncells, 4); /* the figures it was computed from are still listed */
+    f = only_finding(doc, "zpb.required");
+    assert_null(f->cell);
+    assert_int_equal(f->ncells, 0);
+    assert_string_equal(f->message, "缺少总分得分（未找到标签“总分”）");
+    /* the row label found, the column header not: no cell either (the row alone is not one) */
+    f = only_finding(doc, "zpb.rate");
+    assert_null(f->cell);
+    assert_string_equal(f->message, "执行率应为 100.00%（全年执行数 1220.03 / 全年预算数 1220.03），表中为空"
+                                    "（未找到标签“年度资金总额”上方的表头“执行率”）");
+    close_file(&o);
+}
+
 /* Runs last: every rule of checks.md fired somewhere above. */
 static void test_every_rule_fired(void **state)
 {
@@ -460,8 +547,11 @@ static void test_every_rule_fired(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_synthetic),        cmocka_unit_test(test_hengyang),
-        cmocka_unit_test(test_mutations),        cmocka_unit_test(test_mutations_tables),
+        cmocka_unit_test(test_synthetic),
+        cmocka_unit_test(test_hengyang),
+        cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_mutations_tables),
+        cmocka_unit_test(test_findings_without_cell),
         cmocka_unit_test(test_every_rule_fired),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "perfsheet/check.h"
 #include "perfsheet/mapping.h"
 #include "perfsheet/reader.h"
 
@@ -115,6 +116,10 @@ static const ps_table *find_table(ps_document **docs, size_t n, const char *name
     return NULL;
 }
 
+/* Set while the Gansu files are compared: their expected tables (blocks with declared_weight,
+ * label_cell, rows) are in their own terms, compared by gansu_blocks(). */
+static bool values_only;
+
 /* Extracts <dir>/<name> and compares it with the entry <name> of <dir>/expected.json.
  * Returns the number of mismatches. */
 static int check_file(ps_mapping_set *set, struct fy_document *truth, const char *dir, const char *name)
@@ -156,7 +161,8 @@ static int check_file(ps_mapping_set *set, struct fy_document *truth, const char
         bad += compare(path, "values", key, fy_node_pair_value(p), find_value(docs, ndocs, key));
         free(key);
     }
-    struct fy_node *tables = fy_node_mapping_lookup_by_string(entry, "tables", (size_t)-1);
+    struct fy_node *tables =
+        values_only ? NULL : fy_node_mapping_lookup_by_string(entry, "tables", (size_t)-1);
     it = NULL;
     while (tables && (p = fy_node_mapping_iterate(tables, &it))) {
         char *tname = scalar_dup(fy_node_pair_key(p));
@@ -374,12 +380,222 @@ static void test_cleaning_findings(void **state)
     ps_mapping_set_free(set);
 }
 
+/* Gansu's three 自评表s (samples/gansu-jiayuguan-2021, real published figures): every value of
+ * expected.json, the 一级 blocks' declared weights and row sums with their label cells, and
+ * after the checks every defect at its cell with its rule and severity - and no other error or
+ * warning. */
+static const char *gansu_files[] = {"jiayuguan-2021-zhengti.xls", "jiayuguan-2021-xiangmu-manxingbing.xls",
+                                    "jiayuguan-2021-zhuanyi-zhifu.xls"};
+
+static int gansu_blocks(const char *name, struct fy_node *entry, ps_document *doc)
+{
+    int bad = 0;
+    struct fy_node *tables = fy_node_mapping_lookup_by_string(entry, "tables", (size_t)-1);
+    struct fy_node *rows = tables ? fy_node_mapping_lookup_by_string(tables, "blocks", (size_t)-1) : NULL;
+    if (!rows)
+        return 0;
+    const ps_table *bt = ps_document_table(doc, "blocks");
+    const ps_table *it = ps_document_table(doc, "indicators");
+    int n = fy_node_sequence_item_count(rows);
+    if (!bt || !it || ps_table_row_count(bt) != (size_t)n) {
+        print_message("MISMATCH %s: %zu blocks, expected %d\n", name, bt ? ps_table_row_count(bt) : 0, n);
+        return 1;
+    }
+    static const char *const keys[][2] = {{"level1", "level1"},
+                                          {"declared_weight", "level1_weight"},
+                                          {"row_weight_sum", "row_weight_sum"},
+                                          {"row_score_sum", "row_score_sum"}};
+    for (int r = 0; r < n; r++) {
+        struct fy_node *row = fy_node_sequence_get_by_index(rows, r);
+        char where[32];
+        snprintf(where, sizeof where, "blocks[%d]", r);
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            bad += compare(name, where, keys[k][1],
+                           fy_node_mapping_lookup_by_string(row, keys[k][0], (size_t)-1),
+                           ps_table_get(bt, (size_t)r, keys[k][1]));
+        /* the block row remembers its label cell (B22), where its findings point */
+        char *cell = scalar_dup(fy_node_mapping_lookup_by_string(row, "label_cell", (size_t)-1));
+        const ps_value *label = ps_table_get(bt, (size_t)r, "level1");
+        char ref[16] = "";
+        if (label)
+            ps_cell_ref(label->row, label->col, ref, sizeof ref);
+        if (strcmp(ref, cell)) {
+            print_message("MISMATCH %s %s label cell %s, expected %s\n", name, where, ref, cell);
+            bad++;
+        }
+        free(cell);
+        /* its rows: the indicators carrying its label */
+        char *want = scalar_dup(fy_node_mapping_lookup_by_string(row, "rows", (size_t)-1));
+        size_t count = 0;
+        for (size_t i = 0; label && i < ps_table_row_count(it); i++) {
+            const ps_value *l1 = ps_table_get(it, i, "level1");
+            count += l1 && l1->row == label->row && l1->col == label->col;
+        }
+        if (count != (size_t)atoi(want)) {
+            print_message("MISMATCH %s %s: %zu rows, expected %s\n", name, where, count, want);
+            bad++;
+        }
+        free(want);
+    }
+    return bad;
+}
+
+static int gansu_defects(const char *name, struct fy_node *entry, ps_document *doc)
+{
+    int bad = 0;
+    const ps_findings *fs = ps_document_findings_const(doc);
+    struct fy_node *defects = fy_node_mapping_lookup_by_string(entry, "defects", (size_t)-1);
+    int n = fy_node_sequence_item_count(defects);
+    bool *claimed = calloc(ps_findings_count(fs) + 1, sizeof *claimed);
+    assert_non_null(claimed);
+    for (int d = 0; d < n; d++) {
+        struct fy_node *def = fy_node_sequence_get_by_index(defects, d);
+        char *cell = scalar_dup(fy_node_mapping_lookup_by_string(def, "cell", (size_t)-1));
+        char *rule = scalar_dup(fy_node_mapping_lookup_by_string(def, "rule", (size_t)-1));
+        char *sev = scalar_dup(fy_node_mapping_lookup_by_string(def, "severity", (size_t)-1));
+        ps_severity want = !strcmp(sev, "error") ? PS_SEV_ERROR : PS_SEV_WARNING;
+        bool found = false;
+        for (size_t i = 0; i < ps_findings_count(fs) && !found; i++) {
+            const ps_finding *f = ps_findings_at(fs, i);
+            if (!claimed[i] && !strcmp(f->rule, rule) && f->severity == want && f->cell &&
+                !strcmp(f->cell, cell))
+                found = claimed[i] = true;
+        }
+        if (!found) {
+            print_message("MISMATCH %s: no %s %s at %s\n", name, sev, rule, cell);
+            bad++;
+        }
+        free(cell);
+        free(rule);
+        free(sev);
+    }
+    for (size_t i = 0; i < ps_findings_count(fs); i++) {
+        const ps_finding *f = ps_findings_at(fs, i);
+        if (!claimed[i] && f->severity != PS_SEV_INFO) {
+            print_message("MISMATCH %s: unexpected [%s] at %s: %s\n", name, f->rule, f->cell ? f->cell : "-",
+                          f->message);
+            bad++;
+        }
+    }
+    free(claimed);
+    return bad;
+}
+
+static void test_gansu(void **state)
+{
+    (void)state;
+    ps_mapping_set *set = builtins();
+    ps_checker *checker = NULL;
+    ps_error err;
+    ps_error_clear(&err);
+    assert_int_equal(ps_checker_new(set, &checker, &err), PS_OK);
+    const char *dir = "samples/gansu-jiayuguan-2021";
+    struct fy_document *truth = load_json("samples/gansu-jiayuguan-2021/expected.json");
+    int bad = 0, defects = 0;
+    for (size_t k = 0; k < sizeof gansu_files / sizeof gansu_files[0]; k++) {
+        const char *name = gansu_files[k];
+        struct fy_node *entry = fy_node_mapping_lookup_by_string(fy_document_root(truth), name, (size_t)-1);
+        assert_non_null(entry);
+        values_only = true;
+        bad += check_file(set, truth, dir, name); /* values (the blocks' keys are Gansu's: below) */
+        values_only = false;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s/%s", repo(), dir, name);
+        ps_workbook *wb = NULL;
+        assert_int_equal(ps_reader_open(path, NULL, &wb, &err), PS_OK);
+        ps_document **docs = NULL;
+        size_t ndocs = 0;
+        assert_int_equal(ps_mapping_extract_workbook(set, wb, path, &docs, &ndocs, &err), PS_OK);
+        assert_int_equal(ndocs, 1);
+        char *tpl = scalar_dup(fy_node_mapping_lookup_by_string(entry, "template", (size_t)-1));
+        assert_string_equal(ps_document_template(docs[0]), tpl);
+        free(tpl);
+        bad += gansu_blocks(name, entry, docs[0]);
+        assert_int_equal(ps_checker_check_document(checker, docs[0], &err), PS_OK);
+        bad += gansu_defects(name, entry, docs[0]);
+        defects +=
+            fy_node_sequence_item_count(fy_node_mapping_lookup_by_string(entry, "defects", (size_t)-1));
+        ps_document_free(docs[0]);
+        free(docs);
+        ps_workbook_free(wb);
+    }
+    assert_int_equal(defects, 6); /* 5 of the 整体 table, 1 of the 项目 table */
+    assert_int_equal(bad, 0);
+    fy_document_destroy(truth);
+    ps_checker_free(checker);
+    ps_mapping_set_free(set);
+}
+
+/* The quirks: 可持续影响招标 read as 可持续影响指标 (raw kept, said), 「质量…质量…」 read once, ≧ as ≥,
+ * 「100   100」 split into 分值 and 得分 */
+static void test_gansu_quirks(void **state)
+{
+    (void)state;
+    ps_mapping_set *set = builtins();
+    ps_workbook *wb = NULL;
+    ps_document *d =
+        extract_one(set, "samples/gansu-jiayuguan-2021/jiayuguan-2021-xiangmu-manxingbing.xls", &wb);
+    const ps_table *t = ps_document_table(d, "indicators");
+    assert_non_null(t);
+    const ps_value *v = ps_table_get(t, 16, "level2"); /* row 31 of the sheet, C30 merged down */
+    assert_non_null(v);
+    assert_string_equal(v->text, "可持续影响指标");
+    assert_string_equal(v->raw, "可持续影响招标");
+    size_t aliases = 0;
+    const ps_findings *fs = ps_document_findings_const(d);
+    for (size_t i = 0; i < ps_findings_count(fs); i++)
+        aliases += !strcmp(ps_findings_at(fs, i)->rule, "clean.alias");
+    assert_int_equal(aliases, 1); /* once, at C30, not once per row of its merge */
+    const ps_finding *f = find_finding(d, "clean.alias", "C30");
+    assert_non_null(f);
+    assert_int_equal(f->severity, PS_SEV_INFO);
+    assert_string_equal(f->message, "“可持续影响招标”按“可持续影响指标”读取");
+    v = ps_table_get(t, 2, "target"); /* E16 '≧80%' */
+    assert_non_null(v);
+    assert_string_equal(v->comparator, "≥");
+    assert_true(fabs(v->number - 0.8) < 1e-12);
+    const ps_value *w = ps_document_get(d, "total.weight"), *s = ps_document_get(d, "total.score");
+    assert_non_null(w);
+    assert_non_null(s);
+    assert_true(w->number == 100 && s->number == 100);
+    assert_string_equal(s->raw, "100   100");
+    ps_document_free(d);
+    ps_workbook_free(wb);
+
+    d = extract_one(set, "samples/gansu-jiayuguan-2021/jiayuguan-2021-zhuanyi-zhifu.xls", &wb);
+    t = ps_document_table(d, "indicators");
+    assert_non_null(t);
+    assert_int_equal(ps_table_row_count(t), 18);
+    v = ps_table_get(t, 8, "level2"); /* C21 「质量\n\n指标\n\n质量\n\n指标」 */
+    assert_non_null(v);
+    assert_string_equal(v->text, "质量指标");
+    assert_string_equal(v->raw, "质量\n\n指标\n\n质量\n\n指标");
+    /* 产出指标 on both sides of the page break (B13 and B21) */
+    assert_string_equal(ps_table_get(t, 0, "level1")->text, "产出指标");
+    assert_string_equal(ps_table_get(t, 8, "level1")->text, "产出指标");
+    ps_document_free(d);
+    ps_workbook_free(wb);
+
+    d = extract_one(set, "samples/gansu-jiayuguan-2021/jiayuguan-2021-zhengti.xls", &wb);
+    t = ps_document_table(d, "indicators");
+    v = ps_table_get(t, 10, "target"); /* E22 '216个' */
+    assert_non_null(v);
+    assert_true(v->has_number && v->number == 216);
+    v = ps_table_get(t, 0, "actual"); /* F12 '91%%': kept as typed (the check says it) */
+    assert_non_null(v);
+    assert_string_equal(v->raw, "91%%");
+    ps_document_free(d);
+    ps_workbook_free(wb);
+    ps_mapping_set_free(set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_synthetic_units),   cmocka_unit_test(test_hengyang),
         cmocka_unit_test(test_xlsx_renamed),      cmocka_unit_test(test_no_indicators_is_no_template),
-        cmocka_unit_test(test_cleaning_findings),
+        cmocka_unit_test(test_cleaning_findings), cmocka_unit_test(test_gansu),
+        cmocka_unit_test(test_gansu_quirks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -221,7 +221,9 @@ static void test_samples_coverage(void **state)
     for (size_t i = 0; i < ps_lint_count(rep); i++) {
         const ps_lint_finding *f = ps_lint_at(rep, i);
         assert_int_equal(f->kind, PS_LINT_COVERAGE); /* the rules are clean, the files readable */
-        if (!strcmp(f->rule, "zpb.rate")) {
+        /* the Gansu mappings check zpb.* too, on their own documents (none here) */
+        bool of_zpb = f->file && strstr(f->file, "zpb.yaml");
+        if (!strcmp(f->rule, "zpb.rate") && of_zpb) {
             /* three zpb documents; u04-shiwan's 执行率 is 100.00% for 97.70% */
             assert_int_equal(f->documents, 3);
             assert_int_equal(f->passed + f->failed, 3);
@@ -233,7 +235,8 @@ static void test_samples_coverage(void **state)
             assert_int_equal(f->passed + f->failed + f->blank, 2);
             cross = true;
         }
-        if (!strcmp(f->rule, "zpb.required") && f->instance && !strcmp(f->instance, "k=year,label=年度")) {
+        if (!strcmp(f->rule, "zpb.required") && of_zpb && f->instance &&
+            !strcmp(f->instance, "k=year,label=年度")) {
             assert_int_equal(f->passed, 3);
             required = true;
         }

@@ -341,7 +341,9 @@ static void test_user_dir(void **state)
     assert_true(ps_ruleset_count(rules) > 0);
     assert_true(ps_rule_namespace_count(ps_ruleset_at(rules, 0)) > 0);
     assert_null(ps_mapping_layout(cross));
-    assert_int_equal(ps_mapping_set_count(set), 5); /* jcsj zpb juesuan (built in), xmzp cross */
+    /* the built-ins jcsj, zpb (replaced), cross, gansu_zhengti, gansu_xiangmu, gansu_zhuanyi,
+     * juesuan, and the user's xmzp */
+    assert_int_equal(ps_mapping_set_count(set), 8);
     ps_mapping_set_free(set);
 
     /* two user files with one id */
@@ -360,6 +362,9 @@ typedef struct cellspec {
     const char *text; /* NULL: number */
     double number;
 } cellspec;
+
+/* Set: example_sheet repeats 「产出指标」 in A8, as a page break cutting the 产出 block does. */
+static bool example_label_again;
 
 /* The worked example's sheet, shifted by (r0, c0). per_block merges 分值/得分 down the first
  * block and leaves its second row blank. */
@@ -424,6 +429,11 @@ static ps_workbook *example_sheet(uint32_t r0, uint32_t c0, bool per_block)
         /* per row, and the 一级 cell not merged: fill-down carries it */
         ps_sheet_put(sh, &w2);
         ps_sheet_put(sh, &s2);
+    }
+    if (example_label_again) {
+        ps_cell again = {.row = 7 + r0, .col = 0 + c0, .type = PS_CELL_TEXT, .decimals = 255};
+        again.text = ps_workbook_strndup(wb, "产出指标", strlen("产出指标"));
+        assert_true(ps_sheet_put(sh, &again));
     }
     ps_workbook_finish(wb);
     return wb;
@@ -1150,6 +1160,130 @@ static void test_labels_broken_or_doubled(void **state)
     ps_mapping_free(m);
 }
 
+/* aliases:, blocks sums: and count: {key, label} (issue 12, the Gansu 自评表s): a typo read as its
+ * label with what was typed kept and said, each block's rows added up, the count labelled. */
+static void test_aliases_sums_count(void **state)
+{
+    static const char text[] =
+        "id: t\n"
+        "aliases: {参保率: 基本医疗保险参保率, 平 衡: 收支平衡}\n"
+        "fields:\n"
+        "  - {key: total.score, type: number, find: 总分, take: right}\n"
+        "tables:\n"
+        "  - name: indicators\n"
+        "    header: 三级指标\n"
+        "    end: {prefix: 总分}\n"
+        "    row_key: name\n"
+        "    count: {key: indicator_count, label: 三级指标个数}\n"
+        "    columns:\n"
+        "      - {key: level1, header: 一级指标, fill_down: true, weight_key: level1_weight}\n"
+        "      - {key: name, header: 三级指标}\n"
+        "      - {key: target, type: target, header: 指标值}\n"
+        "      - {key: weight, type: number, header: 分值}\n"
+        "      - {key: score, type: number, header: 得分}\n"
+        "    blocks: {table: blocks, by: level1, keep: [level1_weight], values: [weight, score],\n"
+        "             sums: {weight: row_weight_sum, score: row_score_sum}}\n";
+    ps_mapping *m = NULL;
+    ps_error err;
+    ps_error_clear(&err);
+    assert_int_equal(ps_mapping_load_text("t.yaml", text, strlen(text), &m, &err), PS_OK);
+    bool labelled = false, summed = false;
+    for (size_t i = 0; ps_mapping_field(m, i); i++) {
+        const ps_field_spec *f = ps_mapping_field(m, i);
+        if (!strcmp(f->key, "indicator_count"))
+            labelled = !strcmp(f->label, "三级指标个数") && f->type == PS_TYPE_INT && !f->table;
+        if (!strcmp(f->key, "row_weight_sum"))
+            summed = f->table && !strcmp(f->table, "blocks") && f->type == PS_TYPE_NUMBER;
+    }
+    assert_true(labelled && summed);
+
+    ps_workbook *wb = example_sheet(0, 0, false);
+    ps_document *d = ps_mapping_extract_sheet(m, wb, ps_workbook_sheet(wb, 0), "x.xlsx");
+    assert_non_null(d);
+    const ps_table *t = ps_document_table(d, "indicators");
+    const ps_value *v = ps_table_get(t, 0, "name");
+    expect_text(v, "基本医疗保险参保率"); /* B7 参保率 */
+    assert_string_equal(v->raw, "参保率");
+    v = ps_table_get(t, 2, "target"); /* D9 平衡: targets are no labels, no alias */
+    expect_text(v, "平衡");
+    const ps_findings *fs = ps_document_findings_const(d);
+    size_t said = 0;
+    for (size_t i = 0; i < ps_findings_count(fs); i++) {
+        const ps_finding *f = ps_findings_at(fs, i);
+        if (strcmp(f->rule, "clean.alias"))
+            continue;
+        said++;
+        assert_int_equal(f->severity, PS_SEV_INFO);
+        assert_string_equal(f->cell, "B7");
+        assert_string_equal(f->message, "“参保率”按“基本医疗保险参保率”读取");
+    }
+    assert_int_equal(said, 1);
+    /* per block: 产出 (60分) rows 30+30 and 28+30, 效益 (40分) 40 and 35; the block row keeps
+     * its label cell (A7) for the findings about it */
+    const ps_table *b = ps_document_table(d, "blocks");
+    assert_int_equal(ps_table_row_count(b), 2);
+    expect_number(ps_table_get(b, 0, "row_weight_sum"), 60, PS_NO_CELL, PS_NO_CELL);
+    expect_number(ps_table_get(b, 0, "row_score_sum"), 58, PS_NO_CELL, PS_NO_CELL);
+    expect_number(ps_table_get(b, 1, "row_weight_sum"), 40, PS_NO_CELL, PS_NO_CELL);
+    expect_number(ps_table_get(b, 1, "row_score_sum"), 35, PS_NO_CELL, PS_NO_CELL);
+    expect_number(ps_table_get(b, 0, "level1_weight"), 60, 6, 0);
+    v = ps_table_get(b, 0, "level1");
+    expect_text(v, "产出指标");
+    assert_int_equal(v->row, 6);
+    assert_int_equal(v->col, 0);
+    expect_number(ps_document_get(d, "indicator_count"), 3, PS_NO_CELL, PS_NO_CELL);
+    ps_document_free(d);
+    ps_workbook_free(wb);
+
+    /* 产出指标 repeated in A8 where a page break cut its block: still one block */
+    example_label_again = true;
+    wb = example_sheet(0, 0, false);
+    example_label_again = false;
+    d = ps_mapping_extract_sheet(m, wb, ps_workbook_sheet(wb, 0), "x.xlsx");
+    b = ps_document_table(d, "blocks");
+    assert_int_equal(ps_table_row_count(b), 2);
+    expect_number(ps_table_get(b, 0, "row_weight_sum"), 60, PS_NO_CELL, PS_NO_CELL);
+    expect_number(ps_table_get(b, 0, "level1_weight"), 60, 6, 0);
+    ps_document_free(d);
+    ps_workbook_free(wb);
+
+    /* per block (分值/得分 merged down the block): the rows carry no figure, no sum */
+    wb = example_sheet(0, 0, true);
+    d = ps_mapping_extract_sheet(m, wb, ps_workbook_sheet(wb, 0), "x.xlsx");
+    b = ps_document_table(d, "blocks");
+    assert_null(ps_table_get(b, 0, "row_weight_sum"));
+    expect_number(ps_table_get(b, 0, "weight"), 60, 6, 3);
+    ps_document_free(d);
+    ps_workbook_free(wb);
+    ps_mapping_free(m);
+
+    /* the slips: located */
+    static const struct {
+        const char *yaml, *where, *what;
+    } bad[] = {
+        {"id: t\naliases: {ab: b, ａb: c}\nfields:\n  - {key: x, at: A1}\n", "2:18", "重复"},
+        {"id: t\naliases: [a]\nfields:\n  - {key: x, at: A1}\n", "2:11", "aliases 应为"},
+        {"id: t\naliases: {甲: 甲}\nfields:\n  - {key: x, at: A1}\n", "2:11", "相同"},
+        {"id: t\ntables:\n  - name: i\n    header: h\n    row_key: n\n    count: {key: c, labl: C}\n"
+         "    columns: [{key: n, header: h}]\n",
+         "6:21", "count 中未知的键“labl”"},
+        {"id: t\ntables:\n  - name: i\n    header: h\n    row_key: n\n    columns: [{key: n, header: h}, "
+         "{key: w, header: w}]\n    blocks: {table: b, by: n, sums: {wieght: ws}}\n",
+         "7:38", "sums 的列“wieght”不是本表的列"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        m = NULL;
+        ps_error_clear(&err);
+        assert_int_equal(ps_mapping_load_text("t.yaml", bad[i].yaml, strlen(bad[i].yaml), &m, &err),
+                         PS_ERR_MAPPING);
+        char where[32];
+        snprintf(where, sizeof where, "%d:%d", err.line, err.col);
+        print_message("slip %zu: %s %s\n", i, where, err.message);
+        assert_string_equal(where, bad[i].where);
+        assert_non_null(strstr(err.message, bad[i].what));
+    }
+}
+
 static void test_docs_show_the_tested_example(void **state)
 {
     FILE *f = fopen("docs/mapping.md", "rb");
@@ -1190,6 +1324,7 @@ int main(void)
         cmocka_unit_test(test_constants_defaults_split),
         cmocka_unit_test(test_year_without_cell),
         cmocka_unit_test(test_labels_broken_or_doubled),
+        cmocka_unit_test(test_aliases_sums_count),
         cmocka_unit_test(test_docs_show_the_tested_example),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,13 +84,15 @@ static void test_anhua_two_parts(void **state)
     assert_int_equal(ps_checker_new(set, &checker, &err), PS_OK);
     assert_int_equal(ps_checker_check_document(checker, d, &err), PS_OK);
     const ps_findings *fl = ps_document_findings_const(d);
-    const ps_finding *cross = NULL, *same = NULL;
+    const ps_finding *cross = NULL, *same = NULL, *absent = NULL;
     for (size_t i = 0; i < ps_findings_count(fl); i++) {
         const ps_finding *f = ps_findings_at(fl, i);
         if (!strcmp(f->rule, "jsmini.across"))
             cross = f;
         else if (!strcmp(f->rule, "jsmini.basic"))
             same = f;
+        else if (!strcmp(f->rule, "jsmini.present"))
+            absent = f;
         else
             assert_string_equal(f->rule, "jsmini.expense (no finding expected)");
     }
@@ -104,6 +106,11 @@ static void test_anhua_two_parts(void **state)
     assert_string_equal(same->sheet, "公开03表");
     assert_string_equal(same->cell, "D7");
     assert_string_equal(same->cells[1], "C7");
+    /* a label not found in its part's sheet: no cell, the message names the sheet it was looked for in */
+    assert_non_null(absent);
+    assert_null(absent->cell);
+    print_message("%s\n", absent->message);
+    assert_non_null(strstr(absent->message, "未找到工作表「公开03表」中的标签“没有这个标签”"));
     ps_checker_free(checker);
     for (size_t i = 0; i < n; i++)
         ps_document_free(docs[i]);

@@ -2,9 +2,11 @@
  * docs/rules.md (the same format), plus table tests of the caret display and the limits.
  *
  * Case format (one case per paragraph, '#' lines are comments):
- *   line 1  a rule id of mappings/NAME.yaml (zpb.rate) or a rule as a YAML flow mapping
- *           {id: t.sum, check: "a = b + c", message: "…"}, or a mapping's defaults and rules
- *           {defaults: {blank: zero}, rules: [{…}, …]} (every rule runs)
+ *   line 1  a rule id (zpb.rate: every entry of that id in the mapping its prefix names, or in
+ *           every mapping when none has that name), a mapping and a rule id
+ *           (gansu_zhengti/zpb.block_weight: the Gansu mappings check zpb.* too), a rule as a
+ *           YAML flow mapping {id: t.sum, check: "a = b + c", message: "…"}, or a mapping's
+ *           defaults and rules {defaults: {blank: zero}, rules: [{…}, …]} (every rule runs)
  *   line 2  the document as JSON: {"key": value, …, "tables": {"projects": [{…}, …]}}; a value
  *           is a number, a text, or {"n": 0.98, "t": "fraction", "cell": "F6", "dec": 2,
  *           "formula": true, "raw": "100%", "text": "…"}. A cross-table rule takes
@@ -33,7 +35,25 @@
 #include "perfsheet/workbook.h"
 
 static ps_ruleset *builtin[16];
+static char builtin_name[16][64]; /* the file's stem: zpb, gansu_zhengti … */
 static size_t nbuiltin;
+
+/* Does the rule line "zpb.rate" (the mapping named by the id's prefix, or every mapping when
+ * none has that name) or "gansu_zhengti/zpb.rate" (that mapping) take builtin b? *id is the id. */
+static bool builtin_takes(size_t b, const char *line, const char **id)
+{
+    const char *slash = strchr(line, '/');
+    *id = slash ? slash + 1 : line;
+    size_t n = slash ? (size_t)(slash - line) : strcspn(line, ".");
+    if (strlen(builtin_name[b]) == n && !strncmp(builtin_name[b], line, n))
+        return true;
+    if (slash)
+        return false;
+    for (size_t i = 0; i < nbuiltin; i++)
+        if (strlen(builtin_name[i]) == n && !strncmp(builtin_name[i], line, n))
+            return false;
+    return true;
+}
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -67,9 +87,15 @@ static int load_builtin(void **state)
         char *text = slurp(g.gl_pathv[i], &len);
         ps_error err = {0};
         ps_ruleset *rs = NULL;
-        if (text && ps_ruleset_from_string(text, len, g.gl_pathv[i], &rs, &err) == PS_OK)
+        if (text && ps_ruleset_from_string(text, len, g.gl_pathv[i], &rs, &err) == PS_OK) {
+            const char *base = strrchr(g.gl_pathv[i], '/');
+            snprintf(builtin_name[nbuiltin], sizeof builtin_name[nbuiltin], "%s",
+                     base ? base + 1 : g.gl_pathv[i]);
+            char *dot = strrchr(builtin_name[nbuiltin], '.');
+            if (dot)
+                *dot = '\0';
             builtin[nbuiltin++] = rs;
-        else
+        } else
             fprintf(stderr, "%s:%d:%d: %s\n", err.file, err.line, err.col, err.message);
         free(text);
     }
@@ -85,9 +111,12 @@ static int free_builtin(void **state)
     return 0;
 }
 
-static const ps_rule *find_builtin(const char *id)
+static const ps_rule *find_builtin(const char *line)
 {
     for (size_t i = 0; i < nbuiltin; i++) {
+        const char *id;
+        if (!builtin_takes(i, line, &id))
+            continue;
         const ps_rule *r = ps_ruleset_find(builtin[i], id);
         if (r)
             return r;
@@ -248,10 +277,14 @@ static void run_eval_case(runner *rn, int line, char **lines, size_t n)
             rules[nrules++] = ps_ruleset_at(own_set, i);
     } else {
         /* every entry of that id, in file order (one rule of checks.md may be written in parts) */
-        for (size_t b = 0; b < nbuiltin; b++)
+        for (size_t b = 0; b < nbuiltin; b++) {
+            const char *id;
+            if (!builtin_takes(b, lines[0], &id))
+                continue;
             for (size_t i = 0; i < ps_ruleset_count(builtin[b]) && nrules < 16; i++)
-                if (!strcmp(ps_rule_id(ps_ruleset_at(builtin[b], i)), lines[0]))
+                if (!strcmp(ps_rule_id(ps_ruleset_at(builtin[b], i)), id))
                     rules[nrules++] = ps_ruleset_at(builtin[b], i);
+        }
         if (!nrules) {
             failf(rn, line, "no rule %s in mappings/NAME.yaml", lines[0]);
             return;
@@ -549,8 +582,12 @@ static void test_caret(void **state)
     } rows[] = {
         {"funds.rate = funds.executed /", 29, 1,
          "funds.rate = funds.executed /\n                            ^"},
-        {"a = b", 1, 3, "a = b\n^^^"},
-        {"年度 = x", 4, 1, "年度 = x\n     ^"}, /* two CJK characters are four columns */
+        {"a = b", 1, 3, "a = b\n^~~"},
+        {"年度 = x", 4, 1, "年度 = x\n     ^"},                     /* two CJK characters are four columns */
+        {"  type: 分数, x", 9, 2, "  type: 分数, x\n        ^~~~"}, /* the culprit's own CJK width */
+        {"f(年度x)", 3, 3, "f(年度x)\n  ^~~~~"},
+        {"ab", 2, 3, "ab\n ^~~"},      /* past the end of the line: one column a character */
+        {"a = b", 3, 0, "a = b\n  ^"}, /* span unknown */
         {"\tx = (", 6, 1, "\tx = (\n\t    ^"},
         {"", 1, 1, "\n^"},
     };
@@ -802,6 +839,72 @@ static void test_rule_anchors(void **state)
     ps_mapping_free(m);
 }
 
+/* A rule list from a string (tests, fuzz_rules) resolves anchors and merge keys as a mapping
+ * file does, with the same alias-bomb limit and a located error; both paths share the code. */
+static void test_ruleset_string_anchors(void **state)
+{
+    (void)state;
+    const char *yaml = "rules:\n"
+                       "  - &base\n"
+                       "    id: t.nonneg\n"
+                       "    check: a >= 0\n"
+                       "    severity: warning\n"
+                       "    message: \"{id} 不应为负\"\n"
+                       "  - <<: *base\n"
+                       "    id: t.nonneg_b\n"
+                       "    check: b >= 0\n";
+    ps_ruleset *rs = NULL;
+    ps_error err = {0};
+    assert_int_equal(ps_ruleset_from_string(yaml, strlen(yaml), "r.yaml", &rs, &err), PS_OK);
+    assert_int_equal(ps_ruleset_count(rs), 2);
+    ps_document *doc = ps_document_new("t", "m", "f.xls", "表");
+    ps_value a = ps_value_number(PS_TYPE_NUMBER, 1, 1, 1), b = ps_value_number(PS_TYPE_NUMBER, -2, 1, 2);
+    ps_document_set(doc, "a", &a);
+    ps_document_set(doc, "b", &b);
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(ps_rule_eval(ps_ruleset_at(rs, i), doc, &err), PS_OK);
+    const ps_findings *fs = ps_document_findings(doc);
+    assert_int_equal(ps_findings_count(fs), 1); /* the merged rule, with the base's severity and message */
+    assert_string_equal(ps_findings_at(fs, 0)->rule, "t.nonneg_b");
+    assert_int_equal(ps_findings_at(fs, 0)->severity, PS_SEV_WARNING);
+    assert_string_equal(ps_findings_at(fs, 0)->cell, "C2");
+    assert_string_equal(ps_findings_at(fs, 0)->message, "t.nonneg_b 不应为负");
+    ps_document_free(doc);
+    ps_ruleset_free(rs);
+
+    /* a billion laughs: 10^7 nodes once expanded, refused at the alias that runs out, the same
+     * way by both entry points (a mapping file and a rule list) */
+    char bomb[2048];
+    size_t o = (size_t)snprintf(bomb, sizeof bomb, "id: t\nx0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n");
+    for (int i = 1; i <= 6; i++)
+        o += (size_t)snprintf(bomb + o, sizeof bomb - o,
+                              "x%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, "
+                              "*a%d, *a%d, *a%d]\n",
+                              i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+    o +=
+        (size_t)snprintf(bomb + o, sizeof bomb - o, "rules:\n  - {id: t.x, check: \"a >= 0\", message: m}\n");
+    rs = NULL;
+    assert_int_equal(ps_ruleset_from_string(bomb, o, "r.yaml", &rs, &err), PS_ERR_MAPPING);
+    assert_null(rs);
+    assert_string_equal(err.file, "r.yaml");
+    assert_string_equal(err.message, "不是有效的 YAML：锚点与别名展开后超过 200000 个节点");
+    assert_int_equal(err.line, 7); /* x5: the level that passes 200,000, at its first alias */
+    assert_int_equal(err.col, 11);
+    ps_mapping *m = NULL;
+    ps_error merr = {0};
+    assert_int_equal(ps_mapping_load_text("r.yaml", bomb, o, &m, &merr), PS_ERR_MAPPING);
+    assert_string_equal(merr.message, err.message);
+    assert_int_equal(merr.line, err.line);
+    assert_int_equal(merr.col, err.col);
+
+    /* a merge key naming no anchor: located too */
+    const char *dangling = "- <<: *nope\n  id: t.x\n  check: a >= 0\n  message: x\n";
+    assert_int_equal(ps_ruleset_from_string(dangling, strlen(dangling), "r.yaml", &rs, &err), PS_ERR_MAPPING);
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.col, 8); /* as a mapping file says it (tests/rules/language.test) */
+    assert_string_equal(err.message, "不是有效的 YAML：invalid merge key value");
+}
+
 /* at: moves the finding's cell; the left-hand cell stays in its cells. */
 static void test_at_cells(void **state)
 {
@@ -940,6 +1043,7 @@ int main(void)
         cmocka_unit_test(test_yaml_errors),
         cmocka_unit_test(test_cells),
         cmocka_unit_test(test_rule_anchors),
+        cmocka_unit_test(test_ruleset_string_anchors),
         cmocka_unit_test(test_at_cells),
         cmocka_unit_test(test_finding_cell_and_precision),
         cmocka_unit_test(test_mutated_rules),

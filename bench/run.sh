@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # perfsheet's benchmarks beside the yardsticks of ../shared/bench, same files, same session.
-#   bench/run.sh [BUILD_DIR] [what...]   what: read extract check convert merge batch report sqlite
-#   (default: all but sqlite; sqlite: merge to .xlsx vs .sqlite on UNITS distinct units, default 5,000)
+#   bench/run.sh [BUILD_DIR] [what...]   what: read extract check convert merge batch report sqlite juesuan
+#   (default: all but sqlite and juesuan; sqlite: merge to .xlsx vs .sqlite on UNITS distinct units,
+#   default 5,000; juesuan: check of 1,000 copies of the nine-sheet 决算 against the read floor)
 # Each figure is the median wall time of RUNS (default 3) runs (whole process) and the peak RSS, one core
 # unless said. Files: copies of the synthetic units under bench/work/ (made once).
 set -uo pipefail
@@ -114,6 +115,21 @@ for w in $what; do
     done
     printf '%-50s %s\n' "sizes: .xlsx, .sqlite" "$(du -h "$work/merged.xlsx" | cut -f1), $(du -h "$work/merged.sqlite" | cut -f1)"
       ;;
+  juesuan)
+    # issue 13: check of 1,000 copies of the Anhua 决算 (nine sheets, one document, 1,000+ rules
+    # run) within 3x the read floor of the same files
+    jfiles=$work/juesuan1000
+    if [ ! -f "$jfiles/.complete" ]; then
+      rm -rf "$jfiles"; mkdir -p "$jfiles"
+      for ((i = 0; i < 1000; i++)); do cp samples/juesuan/anhua-2021-juesuan.xls "$jfiles/$(printf '%04d' "$i")-2021-juesuan.xls"; done
+      touch "$jfiles/.complete"
+    fi
+    jf=("$jfiles"/*.xls)
+    echo "== ${#jf[@]} copies of samples/juesuan/anhua-2021-juesuan.xls, $(du -sh "$jfiles" | cut -f1)"
+    measure "limit - (freexl read floor)" "$limit" - "${jf[@]}"
+    measure "perfsheet check --json -j1" "$bin" check --json -j1 -q "${jf[@]}"
+    measure "perfsheet check --json -j2" "$bin" check --json -j2 -q "${jf[@]}"
+    ;;
   report)
     # the HTML report of 3,000 units (6,000 files): generation, size, and Chromium's time to show it
     make_units

@@ -417,6 +417,45 @@ static bool cell_blank(const ps_cell *c)
            (c->type == PS_CELL_TEXT && (!c->text || ps_clean_is_blank(c->text)));
 }
 
+/* What a row under a header is, for take: below_row. */
+typedef enum row_kind { ROW_BLANK, ROW_NUMBERING, ROW_FIGURES, ROW_TEXT } row_kind;
+
+/* A 栏次 row is labelled 栏次 or holds the column numbers 1, 2, 3 … and nothing else; a row of
+ * figures holds at least one number (typed as text too); a row of text only (注：…) is neither. */
+static row_kind classify_row(const ps_sheet *sh, uint32_t row)
+{
+    unsigned seen = 0;
+    bool numbering = true, figures = false;
+    uint32_t ncols = ps_sheet_cols(sh) < MAP_MAX_COLS ? ps_sheet_cols(sh) : MAP_MAX_COLS;
+    for (uint32_t c = 0; c < ncols; c++) {
+        const ps_cell *cell = ps_sheet_cell(sh, row, c);
+        if (cell_blank(cell))
+            continue;
+        double n = 0;
+        bool number = false;
+        if (cell->type == PS_CELL_NUMBER) {
+            n = cell->number;
+            number = true;
+        } else if (cell->type == PS_CELL_TEXT) {
+            char label[64];
+            ps_clean_label(cell->text, label, sizeof label);
+            if (seen == 0 && !strcmp(label, "栏次"))
+                return ROW_NUMBERING;
+            ps_cleaned v = ps_clean_number(cell->text);
+            number = v.ok && !v.percent;
+            n = v.number;
+        }
+        seen++;
+        figures |= number;
+        numbering &= number && n == (double)seen;
+    }
+    if (!seen)
+        return ROW_BLANK;
+    if (numbering && seen > 1)
+        return ROW_NUMBERING;
+    return figures ? ROW_FIGURES : ROW_TEXT;
+}
+
 static bool take_from(xctx *x, take_kind take, const map_field *f, const ps_cell *lc, uint32_t *row,
                       uint32_t *col)
 {
@@ -452,6 +491,18 @@ static bool take_from(xctx *x, take_kind take, const map_field *f, const ps_cell
         *col = (uint32_t)c;
         return true;
     }
+    case TAKE_BELOW_ROW:
+        for (uint32_t r = lr + 1; r < MAP_MAX_ROWS && r < ps_sheet_rows(x->sh); r++) {
+            row_kind k = classify_row(x->sh, r);
+            if (k == ROW_TEXT)
+                return false; /* the note under the table: the row of figures is not there */
+            if (k == ROW_FIGURES) {
+                *row = r;
+                *col = lc->col;
+                return true;
+            }
+        }
+        return false;
     case TAKE_NONE:
     case TAKE_CAPTURE: break;
     }

@@ -44,6 +44,8 @@ typedef enum take_kind {
     TAKE_BELOW,          /* the cell just under the label (after its merged range) */
     TAKE_OFFSET,         /* label + (dr, dc) */
     TAKE_CAPTURE,        /* a capture group of the label's regex */
+    TAKE_BELOW_ROW,      /* the label's column on the first row of figures under it: blank rows
+                            and a 栏次 row (栏次, or the column numbers 1, 2, 3 …) passed over */
 } take_kind;
 
 typedef struct map_field {

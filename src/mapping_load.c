@@ -131,24 +131,27 @@ static const struct {
     const char *name;
     take_kind take;
 } take_names[] = {
-    {"self", TAKE_SELF},   {"right", TAKE_RIGHT},   {"right_nonblank", TAKE_RIGHT_NONBLANK},
-    {"below", TAKE_BELOW}, {"offset", TAKE_OFFSET}, {"capture", TAKE_CAPTURE},
+    {"self", TAKE_SELF},           {"right", TAKE_RIGHT},   {"right_nonblank", TAKE_RIGHT_NONBLANK},
+    {"below", TAKE_BELOW},         {"offset", TAKE_OFFSET}, {"capture", TAKE_CAPTURE},
+    {"below_row", TAKE_BELOW_ROW},
 };
 
 static ps_status want_take(loader *L, struct fy_node *n, take_kind *out)
 {
     const char *s = scalar(L, n);
     if (!s)
-        return fail_at(L, n,
-                       "take 应为一个词（self right right_nonblank below）；偏移写作字段的 offset: [行, 列]，"
-                       "正则分组写作 capture: N");
+        return fail_at(
+            L, n,
+            "take 应为一个词（self right right_nonblank below below_row）；偏移写作字段的 offset: [行, 列]，"
+            "正则分组写作 capture: N");
     for (size_t i = 0; i < sizeof take_names / sizeof take_names[0]; i++) {
         if (!strcmp(s, take_names[i].name)) {
             *out = take_names[i].take;
             return PS_OK;
         }
     }
-    return fail_at(L, n, "未知的取值方式“%s”（可用：self right right_nonblank below offset capture）", s);
+    return fail_at(L, n,
+                   "未知的取值方式“%s”（可用：self right right_nonblank below below_row offset capture）", s);
 }
 
 static bool key_is(struct fy_node *k, const char *name)

@@ -82,10 +82,10 @@ assert [s['template'] for s in det[0]['sheets']] == ['jcsj', 'zpb'] and all(s['c
 assert det[1]['sheets'][0]['complete'] is False and '绩效指标' in det[1]['sheets'][0]['missing']
 print('extract and detect: ok')
 PY
-# a workbook of another kind (the 部门决算 公开01–09表) is said to hold no known template
+# the 部门决算 公开01–09表 are one document of the built-in juesuan (tests/cli/juesuan.sh checks it)
 set +e; "$bin" check --json samples/juesuan/anhua-2021-juesuan.xls >"$tmp/juesuan.jsonl" 2>/dev/null; rc=$?; set -e
-[ $rc = 2 ] || fail "juesuan: exit $rc, want 2"
-grep -q '"code":"no_template","message":"文件中没有可识别的模板' "$tmp/juesuan.jsonl" || fail "juesuan: $(head -c 300 "$tmp/juesuan.jsonl")"
+[ $rc = 0 ] || fail "juesuan: exit $rc, want 0 (尾数误差 are warnings)"
+grep -q '"template":"juesuan"' "$tmp/juesuan.jsonl" || fail "juesuan: $(head -c 300 "$tmp/juesuan.jsonl")"
 # Gansu's 自评表s (samples/gansu-jiayuguan-2021) are built in: every expected.json defect at its
 # cell, no other error or warning
 set +e; "$bin" check --json -q samples/gansu-jiayuguan-2021 >"$tmp/gansu.jsonl" 2>/dev/null; rc=$?; set -e

@@ -342,8 +342,8 @@ static void test_user_dir(void **state)
     assert_true(ps_rule_namespace_count(ps_ruleset_at(rules, 0)) > 0);
     assert_null(ps_mapping_layout(cross));
     /* the built-ins jcsj, zpb (replaced), cross, gansu_zhengti, gansu_xiangmu, gansu_zhuanyi,
-     * and the user's xmzp */
-    assert_int_equal(ps_mapping_set_count(set), 7);
+     * juesuan, and the user's xmzp */
+    assert_int_equal(ps_mapping_set_count(set), 8);
     ps_mapping_set_free(set);
 
     /* two user files with one id */

@@ -528,6 +528,15 @@ static void test_docs_examples(void **state)
     free(text);
     assert_true(rm.cases >= 3);
     assert_int_equal(rm.failures, 0);
+    /* docs/juesuan.md: the built-in juesuan's hierarchy rule */
+    text = slurp("docs/juesuan.md", &len);
+    assert_non_null(text);
+    runner rj = {"docs/juesuan.md", 0, 0};
+    run_text(&rj, text, true);
+    print_message("docs/juesuan.md: %d cases, %d failures\n", rj.cases, rj.failures);
+    free(text);
+    assert_true(rj.cases >= 1);
+    assert_int_equal(rj.failures, 0);
 }
 
 /* Every rule of spec/checks.md is in the mapping files. */

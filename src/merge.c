@@ -1373,11 +1373,14 @@ static void prepare_detail(ps_merge *m, detail *d)
         w[c + 2] = col_width(text_width(d->cols[c].label) / 2 + 2,
                              ps_wr_kind_of(d->cols[c].type) == WR_K_TEXT ? 22 : 9);
     w[p->ncols - 1] = 36;
-    size_t k = (size_t)(d - m->details), rows = 0;
+    size_t k = (size_t)(d - m->details), rows = 0, docs = 0;
     for (size_t i = 0; i < m->ndocs; i++)
-        if (in_detail(m, &m->docs[i], d))
+        if (in_detail(m, &m->docs[i], d)) {
             rows += m->drows[i * m->ndetails + k];
-    part_open(m, p, rows);
+            docs++;
+        }
+    if (docs) /* no sheet for the tables of templates no input holds (公开03表 beside 自评表s) */
+        part_open(m, p, rows);
 }
 
 /* The rows of doc's table in d. */
@@ -1790,7 +1793,8 @@ ps_status ps_merge_close_spread(ps_merge *m, char *spread, size_t size, ps_error
         if (m->sums[i].p.nsheets)
             part_finish(m, &m->sums[i].p, m->sums[i].w);
     for (size_t i = 0; i < m->ndetails && !m->nomem && !m->failed; i++)
-        part_finish(m, &m->details[i].p, m->details[i].w);
+        if (m->details[i].p.nsheets)
+            part_finish(m, &m->details[i].p, m->details[i].w);
     if (!m->nomem && !m->failed)
         part_finish(m, &m->findings, FINDING_WIDTHS);
     if (!m->nomem && !m->failed)

@@ -27,6 +27,14 @@ if [ -z "$py" ]; then echo "SKIP: no python3 with openpyxl"; exit 77; fi
 
 # ---- the row limit: 12 rows a sheet ----
 "$bin" merge -q -o "$tmp/full.xlsx" samples/synthetic 2>/dev/null
+# sheets only for the templates the inputs hold: no empty 公开03表 beside the 自评表s
+"$py" - "$tmp/full.xlsx" <<'PY' || fail "sheets of templates no input holds"
+import sys, openpyxl
+names = openpyxl.load_workbook(sys.argv[1]).sheetnames
+want = ['汇总-基础数据表', '汇总-自评表', '指标明细', '项目明细', '校验结果', '文件']
+if names != want:
+    print('sheets %s, want %s' % (names, want)); sys.exit(1)
+PY
 PERFSHEET_SHEET_ROW_LIMIT=12 "$bin" merge -o "$tmp/small.xlsx" samples/synthetic > /dev/null 2> "$tmp/small.err"
 grep -q '指标明细 [0-9]* 张工作表（139 行）' "$tmp/small.err" || fail "stderr does not say how 指标明细 was spread: $(cat "$tmp/small.err")"
 grep -q '个文件.*；分表 .*指标明细 [0-9]* 张工作表' "$tmp/small.err" || fail "the summary line does not say it"

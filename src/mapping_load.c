@@ -1,5 +1,6 @@
 /* mapping_load.c - parsing a mapping file (YAML, language in docs/mapping.md) into the structs
  * of mapping_int.h, with every error located at file:line:column. */
+#define _GNU_SOURCE /* memmem */
 #include "mapping_int.h"
 #include "rules_int.h"
 #include "utf8.h"
@@ -1714,8 +1715,10 @@ ps_status ps_map_load_text(const char *name, const char *text, size_t len, bool 
         fy_diag_set_collect_errors(diag, true);
     struct fy_parse_cfg cfg = {.flags = FYPCF_COLLECT_DIAG | FYPCF_JSON_NONE, .diag = diag};
     struct fy_document *doc = diag ? fy_document_build_from_string(&cfg, copy, len) : NULL;
-    /* anchors, aliases and merge keys (<<: *base) are resolved; an alias bomb is refused */
-    if (doc) {
+    /* anchors, aliases and merge keys (<<: *base) are resolved; an alias bomb is refused. A text
+     * with no anchor (&), merge key (<<) or merge tag has nothing to resolve: the walk is skipped
+     * (most mappings; it is a tenth of their loading) */
+    if (doc && (memchr(copy, '&', len) || memmem(copy, len, "<<", 2) || memmem(copy, len, "merge", 5))) {
         int line = 1, col = 1;
         int resolved = ps_yaml_resolve(doc, &line, &col);
         if (resolved == 1) {

@@ -427,6 +427,29 @@ const ps_findings *ps_document_findings_const(const ps_document *d)
     return d->findings;
 }
 
+bool ps_table_cell_key(char *buf, size_t size, const char *table, size_t row, const char *column)
+{
+    char digits[24];
+    size_t nd = 0;
+    do {
+        digits[nd++] = (char)('0' + row % 10);
+        row /= 10;
+    } while (row);
+    size_t nt = strlen(table), nc = strlen(column), need = nt + 1 + nd + 2 + nc + 1;
+    if (need > size)
+        return false;
+    char *p = buf;
+    memcpy(p, table, nt);
+    p += nt;
+    *p++ = '[';
+    while (nd)
+        *p++ = digits[--nd];
+    *p++ = ']';
+    *p++ = '.';
+    memcpy(p, column, nc + 1);
+    return true;
+}
+
 bool ps_document_set_blank_cell(ps_document *d, const char *key, uint32_t row, uint32_t col)
 {
     return ps_document_set_blank_cell_on(d, key, 0, row, col);

@@ -803,10 +803,10 @@ static void multi_score_sheet(multi_set *ms, const map_sheet *sheet, size_t s)
     for (size_t i = 0; i < ms->n; i++) {
         const ps_mapping *m = ms->mm[i].m;
         for (size_t p = 0; p < m->nparts; p++) {
-            bool complete;
-            char missing[8];
-            score_items(m, m->parts[p].items_begin, m->parts[p].items_end, sheet, &complete, missing,
-                        sizeof missing);
+            /* only whether every item is there: stop at the first missing (most often the title) */
+            bool complete = true;
+            for (size_t k = m->parts[p].items_begin; k < m->parts[p].items_end && complete; k++)
+                complete = ps_map_find(sheet, &m->items[k].m, 0, UINT32_MAX) != SIZE_MAX;
             ms->mm[i].cand[p * ms->nsheets + s] = complete;
         }
     }

@@ -975,12 +975,12 @@ static const ps_cell *table_cell(xctx *x, const map_column *mc, uint32_t col, ui
 }
 
 /* A blank cell of a table row keeps its address, as a blank field does, so that a finding about
- * it points at it: key "<table>[<row>].<column>" (ps_rule_blank_table_key). */
+ * it points at it: key "<table>[<row>].<column>" (ps_table_cell_key). */
 static void blank_table_cell(xctx *x, const ps_table *tab, size_t ri, const char *key, uint32_t sr,
                              uint32_t sc)
 {
     char k[320];
-    if (!key || snprintf(k, sizeof k, "%s[%zu].%s", ps_table_name(tab), ri, key) >= (int)sizeof k)
+    if (!key || !ps_table_cell_key(k, sizeof k, ps_table_name(tab), ri, key))
         return;
     if (!ps_document_set_blank_cell_on(x->doc, k, x->sheet_idx, sr, sc))
         x->oom = true;

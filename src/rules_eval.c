@@ -285,13 +285,13 @@ static rval eval_col(rctx *c, const rnode *n)
     uint32_t row, cl;
     size_t sheet;
     if (c->probing && !c->probe_found && c->nrows > 0 &&
-        snprintf(k, sizeof k, "%s[%zu].%s", table, c->rows[0], col) < (int)sizeof k &&
+        ps_table_cell_key(k, sizeof k, table, c->rows[0], col) &&
         ps_document_blank_cell_on(c->docs[0], k, &sheet, &row, &cl)) {
         c->probe_found = true;
         c->probe = (rcell){0, (uint16_t)sheet, row, cl};
         c->probe_src = NULL;
     }
-    if (c->nrows > 0 && snprintf(k, sizeof k, "%s[%zu].%s", table, c->rows[0], col) < (int)sizeof k &&
+    if (c->nrows > 0 && ps_table_cell_key(k, sizeof k, table, c->rows[0], col) &&
         ps_document_blank_cell_on(c->docs[0], k, &sheet, &row, &cl))
         note_blank(c, (rcell){0, (uint16_t)sheet, row, cl}, true, NULL);
     return blank();
@@ -1275,7 +1275,7 @@ static bool table_cell_at(const ps_document *d, const ps_table *t, size_t i, con
     char k[320];
     uint32_t row, cl;
     size_t sheet;
-    if (snprintf(k, sizeof k, "%s[%zu].%s", ps_table_name(t), i, col) < (int)sizeof k &&
+    if (ps_table_cell_key(k, sizeof k, ps_table_name(t), i, col) &&
         ps_document_blank_cell_on(d, k, &sheet, &row, &cl)) {
         *out = (rcell){0, (uint16_t)sheet, row, cl};
         return true;

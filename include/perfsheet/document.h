@@ -100,6 +100,11 @@ bool ps_document_set_missing_label(ps_document *doc, const char *key, const char
 /* What was not found for key (ps_document_set_missing_label) when key has no value, else NULL. */
 const char *ps_document_missing_label(const ps_document *doc, const char *key);
 
+/* The key under which the blank cell of a table row is remembered: "<table>[<row>].<column>"
+ * (ps_document_set_blank_cell), written into buf without printf (it is made for every blank cell
+ * of every table). False when it does not fit in size bytes. */
+bool ps_table_cell_key(char *buf, size_t size, const char *table, size_t row, const char *column);
+
 /* The table named name, created (empty) when absent. NULL on out-of-memory. */
 ps_table *ps_document_add_table(ps_document *doc, const char *name);
 const ps_table *ps_document_table(const ps_document *doc, const char *name); /* NULL when absent */

@@ -1066,14 +1066,16 @@ ps_status ps_mapping_extract_workbook(const ps_mapping_set *set, const ps_workbo
             st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
             break;
         }
-        detect_indexed(set, &ms, &det[i]);
         multi_score_sheet(&multi, &ms, i);
+        if (multi_candidate(&multi, i)) {
+            /* a multi-sheet template may claim it: one-sheet detection waits until that is decided
+             * (below), and is not needed at all when it is claimed */
+            deferred[i] = true;
+            ps_map_sheet_release(&ms);
+            continue;
+        }
+        detect_indexed(set, &ms, &det[i]);
         if (det[i].mapping && det[i].complete) {
-            if (multi_candidate(&multi, i)) { /* a multi-sheet template may claim it: decided below */
-                deferred[i] = true;
-                ps_map_sheet_release(&ms);
-                continue;
-            }
             ps_document *doc = ps_map_extract_indexed(det[i].mapping, &ms, file, set->year);
             ps_map_sheet_release(&ms);
             if (!doc) {
@@ -1115,12 +1117,17 @@ ps_status ps_mapping_extract_workbook(const ps_mapping_set *set, const ps_workbo
             st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
             break;
         }
-        ps_document *doc = ps_map_extract_indexed(det[i].mapping, &ms, file, set->year);
+        detect_indexed(set, &ms, &det[i]);
+        ps_document *doc = det[i].mapping && det[i].complete
+                               ? ps_map_extract_indexed(det[i].mapping, &ms, file, set->year)
+                               : NULL;
         ps_map_sheet_release(&ms);
-        if (!doc)
+        if (det[i].mapping && det[i].complete && !doc)
             st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
-        else
+        else if (doc)
             found[n++] = (found_doc){i, doc};
+        else if (det[i].mapping && (!best || det[i].score > best->score))
+            best = &det[i];
     }
     qsort(found, n, sizeof *found, cmp_found);
     if (!st && n == 0 && best_multi && (!best || multi_score(best_multi) >= best->score)) {

@@ -40,12 +40,14 @@ run: build
 	@echo "== perfsheet convert -> out/units/"
 	@rm -rf out/units
 	@$(call explain_status,$(BUILD)/perfsheet convert -q samples/hengyang-county-2021/zpb.xls \
-	  samples/hengyang-county-2021/jcsj.xls samples/synthetic -o out/units)
+	  samples/hengyang-county-2021/jcsj.xls samples/synthetic samples/juesuan samples/gansu-jiayuguan-2021 -o out/units)
 	@ls out/units | head -5; echo "   … $$(ls out/units | wc -l) files"
 	@echo "== perfsheet merge -> out/汇总.xlsx"
-	@$(call explain_status,$(BUILD)/perfsheet merge samples/hengyang-county-2021 samples/synthetic samples/bad -o out/汇总.xlsx)
+	@$(call explain_status,$(BUILD)/perfsheet merge samples/hengyang-county-2021 samples/synthetic samples/juesuan \
+	  samples/gansu-jiayuguan-2021 samples/bad -o out/汇总.xlsx)
 	@echo "== perfsheet report -> out/report.html  (open it in a browser)"
-	@$(call explain_status,$(BUILD)/perfsheet report -q samples/hengyang-county-2021 samples/synthetic samples/bad -o out/report.html)
+	@$(call explain_status,$(BUILD)/perfsheet report -q samples/hengyang-county-2021 samples/synthetic samples/juesuan \
+	  samples/gansu-jiayuguan-2021 samples/bad -o out/report.html)
 
 test: deps-test build
 	cmake -S . -B $(BUILD) -DPS_REQUIRE_UNIT_TESTS=ON >/dev/null

@@ -1,6 +1,14 @@
 # Turns mappings/*.yaml into a C table { name, text } so the binary carries its mappings.
 file(GLOB files ${DIR}/*.yaml)
 list(SORT files)
+# the Hunan pair the product began with first (its 汇总 sheets lead a consolidated workbook),
+# then every other template in file-name order
+foreach(first zpb jcsj)
+  if(EXISTS ${DIR}/${first}.yaml)
+    list(REMOVE_ITEM files ${DIR}/${first}.yaml)
+    list(INSERT files 0 ${DIR}/${first}.yaml)
+  endif()
+endforeach()
 set(body "/* generated from the mapping files - do not edit */\n#include <stddef.h>\n")
 set(table "const struct ps_builtin_mapping { const char *name; const char *text; size_t size; } ps_builtin_mappings[] = {\n")
 set(i 0)

@@ -31,7 +31,7 @@ if [ -z "$py" ]; then echo "SKIP: no python3 with openpyxl"; exit 77; fi
 "$py" - "$tmp/full.xlsx" <<'PY' || fail "sheets of templates no input holds"
 import sys, openpyxl
 names = openpyxl.load_workbook(sys.argv[1]).sheetnames
-want = ['汇总-基础数据表', '汇总-自评表', '指标明细', '项目明细', '校验结果', '文件']
+want = ['汇总-基础数据表', '汇总-自评表', '项目明细', '指标明细', '校验结果', '文件']
 if names != want:
     print('sheets %s, want %s' % (names, want)); sys.exit(1)
 PY

@@ -735,18 +735,17 @@ int ps_cli_main(int argc, char **argv)
         fputs(usage_text, stderr);
         return EXIT_TROUBLE;
     }
+    for (int i = 2; i < argc; i++) /* perfsheet check --help: the usage, whatever else is there */
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage_text, stdout);
+            return EXIT_CLEAN;
+        }
     options opt;
     if (parse_args(argc, argv, &opt) != 0) {
         fputs(usage_text, stderr);
         ps_inputs_free(&opt.inputs);
         return EXIT_TROUBLE;
     }
-    for (int i = 2; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(usage_text, stdout);
-            ps_inputs_free(&opt.inputs);
-            return EXIT_CLEAN;
-        }
     if (!strcmp(opt.command, "lint")) { /* FILEs are optional: without them, the rules alone */
         int lrc = run_lint(&opt);
         ps_inputs_free(&opt.inputs);

@@ -768,6 +768,14 @@ static void multi_free(multi_set *ms)
     ms->n = 0;
 }
 
+/* Whether x claims sheets before y. */
+static bool multi_before(const multi_match *x, const multi_match *y)
+{
+    if (x->m->builtin != y->m->builtin)
+        return !x->m->builtin;
+    return detect_weight(x->m) > detect_weight(y->m);
+}
+
 static bool multi_init(multi_set *out, const ps_mapping_set *set, size_t nsheets)
 {
     out->mm = NULL;
@@ -793,6 +801,17 @@ static bool multi_init(multi_set *out, const ps_mapping_set *set, size_t nsheets
             multi_free(out);
             return false;
         }
+    }
+    /* the order in which they claim sheets: a -m mapping before the built-in ones (the officer
+     * asked for it), then the more specific (more detect weight) first; stable */
+    for (size_t a = 1; a < out->n; a++) {
+        multi_match t = out->mm[a];
+        size_t b = a;
+        while (b > 0 && multi_before(&t, &out->mm[b - 1])) {
+            out->mm[b] = out->mm[b - 1];
+            b--;
+        }
+        out->mm[b] = t;
     }
     return true;
 }

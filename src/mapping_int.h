@@ -134,6 +134,7 @@ struct ps_mapping {
     ps_arena arena;
     const char *id, *title, *path;
     int version;
+    bool builtin; /* embedded by the build (else a -m file) */
     bool detectable;
     map_detect_item *items;
     size_t nitems;

@@ -1683,6 +1683,7 @@ ps_status ps_map_load_text(const char *name, const char *text, size_t len, bool 
     if (!m)
         return ps_error_set(err, PS_ERR_NOMEM, name, "内存不足");
     loader L = {m, name, err, 0};
+    m->builtin = builtin;
     m->path = ps_arena_strdup(&m->arena, name);
     char *copy = ps_arena_strndup(&m->arena, text, len);
     if (!m->path || !copy) {

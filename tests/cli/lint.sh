@@ -78,4 +78,8 @@ grep -q 'cross.basic: 未运行：没有同一单位、同一年度的 jcsj 与 
 "$bin" lint --bogus >/dev/null 2>&1 && rc=0 || rc=$?
 [ "$rc" = 2 ] || { echo "unknown option: exit $rc, want 2"; exit 1; }
 "$bin" --help | grep -q 'perfsheet lint' || { echo "usage does not name lint"; exit 1; }
+# --help after a command (and its options) is the usage too, exit 0 - not 「未知选项 --help」
+for c in "check --help" "lint -m tests/lint --help" "inspect -h"; do
+  "$bin" $c >"$tmp/help" 2>&1 && grep -q 'perfsheet lint' "$tmp/help" || { echo "perfsheet $c: $(head -2 "$tmp/help")"; exit 1; }
+done
 echo "lint: ok"

@@ -564,6 +564,12 @@ static void lint_line(ps_buf *b, const ps_lint_finding *f, bool json)
                       f->instance ? "]" : "");
     ps_buf_puts(b, f->message);
     ps_buf_puts(b, "\n");
+    char line[1024], caret[2400];
+    if (f->kind == PS_LINT_LOAD && f->line > 0 && f->col > 0 &&
+        ps_mapping_source_line(f->file, f->line, line, sizeof line)) { /* as check shows it */
+        ps_rule_caret(line, f->col, f->span, caret, sizeof caret);
+        ps_buf_printf(b, "%s\n", caret);
+    }
 }
 
 static int run_lint(options *opt)

@@ -131,8 +131,10 @@ static ps_lint_finding *add(ps_lint_report *rep, ps_lint_kind kind, ps_severity 
 
 static void add_error(ps_lint_report *rep, ps_lint_kind kind, const ps_error *err)
 {
-    add(rep, kind, PS_SEV_ERROR, err->file, err->line, err->col, NULL, NULL, "%s%s%s%s", err->message,
-        err->sheet[0] ? "（" : "", err->sheet, err->sheet[0] ? "）" : "");
+    ps_lint_finding *f = add(rep, kind, PS_SEV_ERROR, err->file, err->line, err->col, NULL, NULL, "%s%s%s%s",
+                             err->message, err->sheet[0] ? "（" : "", err->sheet, err->sheet[0] ? "）" : "");
+    if (f)
+        f->span = err->span;
 }
 
 /* ---------------------------------------------------------------- text buffers */

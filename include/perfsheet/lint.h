@@ -31,6 +31,7 @@ typedef struct ps_lint_finding {
     ps_severity severity;
     const char *file;     /* the mapping file (or the FILE for lint.input) */
     int line, col;        /* 1-based; 0 when unknown */
+    int span;             /* lint.load: the culprit's length in characters (0 unknown), for the caret */
     const char *rule;     /* rule id; NULL for lint.load and lint.input */
     const char *instance; /* "c=final" for one instance of a for: rule, else NULL */
     const char *message;  /* Chinese */

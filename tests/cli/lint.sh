@@ -38,6 +38,9 @@ cp tests/lint/load_error.yaml "$tmp/broken/"
 "$bin" lint -m "$tmp/broken" >"$tmp/out" 2>/dev/null && rc=0 || rc=$?
 [ "$rc" = 2 ] || { echo "load error: exit $rc, want 2"; cat "$tmp/out"; exit 1; }
 grep -q "load_error.yaml:13:18: 错误 \[lint.load\] “+” 后缺少数值" "$tmp/out" || { echo "load error: line"; cat "$tmp/out"; exit 1; }
+# and, as check shows it, the source line with a caret under the culprit
+grep -A2 "load_error.yaml:13:18" "$tmp/out" | tail -2 | diff - <(printf '    check: a = b +\n                 ^\n') >/dev/null ||
+  { echo "load error: no caret"; cat "$tmp/out"; exit 1; }
 
 # warnings only: exit 1
 mkdir "$tmp/dup" && cp tests/lint/duplicate.yaml "$tmp/dup/"

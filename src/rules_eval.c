@@ -1012,6 +1012,20 @@ static void set_scalar(ps_finding *f, rval v, bool expected, int places)
 }
 
 /* Runs the rule once in the current context; adds a finding when it fails. */
+/* Whether the rule's when: holds (true when it has none); exact, never within a tolerance. The
+ * cells it read are not the finding's. */
+static bool when_holds(rctx *c)
+{
+    if (!c->r->when)
+        return true;
+    bool known;
+    c->in_when = true;
+    bool go = truth(eval(c, c->r->when), &known);
+    c->in_when = false;
+    c->ncells = 0;
+    return known && go;
+}
+
 static ps_status run_once(rctx *c, ps_error *err)
 {
     const ps_rule *r = c->r;
@@ -1025,17 +1039,10 @@ static ps_status run_once(rctx *c, ps_error *err)
     ps_status st = PS_OK;
     bool fail = false, blank_lhs = false;
 
-    if (r->when) {
-        bool known;
-        c->in_when = true;
-        bool go = truth(eval(c, r->when), &known);
-        c->in_when = false;
-        c->ncells = 0;
-        if (!known || !go) {
-            if (c->tally)
-                c->tally[c->binding].skipped_when++;
-            goto done;
-        }
+    if (!when_holds(c)) {
+        if (c->tally)
+            c->tally[c->binding].skipped_when++;
+        goto done;
     }
     c->prev_src = NULL;
     c->blank_seen = false;
@@ -1348,15 +1355,11 @@ static ps_status run_hierarchy(rctx *c, ps_error *err)
     const rhier *hr = r->hier;
     ps_rule_tally *tally = c->tally ? &c->tally[0] : NULL;
     if (r->when) {
-        bool known;
-        c->in_when = true;
-        bool go = truth(eval(c, r->when), &known);
-        c->in_when = false;
-        c->ncells = 0;
+        bool go = when_holds(c);
         for (size_t i = 0; i < c->npool; i++)
             free(c->pool[i]);
         c->npool = 0;
-        if (!known || !go) {
+        if (!go) {
             if (tally)
                 tally->skipped_when++;
             return PS_OK;

@@ -945,31 +945,24 @@ static double multi_score(const multi_match *mm)
     return mm->nrequired ? (double)mm->nrequired_found / (double)mm->nrequired : 0;
 }
 
-/* Reads the document of a complete multi-sheet template, indexing its sheets again. */
-static ps_document *multi_extract(const multi_match *mm, const ps_workbook *wb, const char *file, int year,
+/* Reads the document of a complete multi-sheet template from the label indexes kept for its
+ * sheets (indexed[s]: sheet s's, built once for detection). */
+static ps_document *multi_extract(const multi_match *mm, const map_sheet *indexed, const char *file, int year,
                                   size_t *first_sheet)
 {
     const ps_mapping *m = mm->m;
-    map_sheet *idx = calloc(m->nparts, sizeof *idx);
     const map_sheet **sheets = calloc(m->nparts, sizeof *sheets);
-    ps_document *doc = NULL;
-    bool ok = idx && sheets;
+    if (!sheets)
+        return NULL;
     *first_sheet = SIZE_MAX;
-    for (size_t p = 0; ok && p < m->nparts; p++) {
+    for (size_t p = 0; p < m->nparts; p++) {
         if (mm->sheet_of[p] == SIZE_MAX)
             continue;
-        if (!(ok = ps_map_sheet_init(&idx[p], ps_workbook_sheet(wb, mm->sheet_of[p]))))
-            break;
-        sheets[p] = &idx[p];
+        sheets[p] = &indexed[mm->sheet_of[p]];
         if (mm->sheet_of[p] < *first_sheet)
             *first_sheet = mm->sheet_of[p];
     }
-    if (ok)
-        doc = ps_map_extract_parts(m, sheets, file, year);
-    for (size_t p = 0; idx && sheets && p < m->nparts; p++)
-        if (sheets[p])
-            ps_map_sheet_release(&idx[p]);
-    free(idx);
+    ps_document *doc = ps_map_extract_parts(m, sheets, file, year);
     free(sheets);
     return doc;
 }
@@ -1066,12 +1059,16 @@ ps_status ps_mapping_extract_workbook(const ps_mapping_set *set, const ps_workbo
     ps_detection *det = calloc(nd ? nd : 1, sizeof *det);
     found_doc *found = calloc(nd ? nd : 1, sizeof *found);
     bool *claimed = calloc(nd ? nd : 1, sizeof *claimed), *deferred = calloc(nd ? nd : 1, sizeof *deferred);
+    /* the label index of each sheet a multi-sheet template may claim, kept until that is decided
+     * (deferred[i]): it serves the template's extraction, or the sheet's own detection */
+    map_sheet *kept = calloc(nd ? nd : 1, sizeof *kept);
     multi_set multi = {0};
-    if (!det || !found || !claimed || !deferred || !multi_init(&multi, set, nd)) {
+    if (!det || !found || !claimed || !deferred || !kept || !multi_init(&multi, set, nd)) {
         free(det);
         free(found);
         free(claimed);
         free(deferred);
+        free(kept);
         return ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
     }
     ps_status st = PS_OK;
@@ -1090,7 +1087,7 @@ ps_status ps_mapping_extract_workbook(const ps_mapping_set *set, const ps_workbo
             /* a multi-sheet template may claim it: one-sheet detection waits until that is decided
              * (below), and is not needed at all when it is claimed */
             deferred[i] = true;
-            ps_map_sheet_release(&ms);
+            kept[i] = ms;
             continue;
         }
         detect_indexed(set, &ms, &det[i]);
@@ -1121,7 +1118,7 @@ ps_status ps_mapping_extract_workbook(const ps_mapping_set *set, const ps_workbo
                 continue;
             }
             size_t first;
-            ps_document *doc = multi_extract(mm, wb, file, set->year, &first);
+            ps_document *doc = multi_extract(mm, kept, file, set->year, &first);
             if (!doc)
                 st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
             else
@@ -1131,16 +1128,10 @@ ps_status ps_mapping_extract_workbook(const ps_mapping_set *set, const ps_workbo
     for (size_t i = 0; i < nd && !st; i++) {
         if (!deferred[i] || claimed[i])
             continue;
-        map_sheet ms;
-        if (!ps_map_sheet_init(&ms, ps_workbook_sheet(wb, i))) {
-            st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
-            break;
-        }
-        detect_indexed(set, &ms, &det[i]);
+        detect_indexed(set, &kept[i], &det[i]);
         ps_document *doc = det[i].mapping && det[i].complete
-                               ? ps_map_extract_indexed(det[i].mapping, &ms, file, set->year)
+                               ? ps_map_extract_indexed(det[i].mapping, &kept[i], file, set->year)
                                : NULL;
-        ps_map_sheet_release(&ms);
         if (det[i].mapping && det[i].complete && !doc)
             st = ps_error_set(err, PS_ERR_NOMEM, file, "内存不足");
         else if (doc)
@@ -1178,6 +1169,10 @@ ps_status ps_mapping_extract_workbook(const ps_mapping_set *set, const ps_workbo
                               "没有工作表与任何模板匹配（未找到模板的标题和标签）");
         }
     }
+    for (size_t i = 0; i < nd; i++)
+        if (deferred[i])
+            ps_map_sheet_release(&kept[i]);
+    free(kept);
     free(det);
     free(claimed);
     free(deferred);

@@ -65,6 +65,8 @@ static const struct {
      "有 column 时不能再指定取值方式"},
     /* unknown take, fallback */
     {"id: x\nfields:\n  - {key: a, find: x, take: left}\n", 3, 29, "未知的取值方式“left”"},
+    /* take is one word: an offset written under it is explained */
+    {"id: x\nfields:\n  - {key: a, find: x, take: {offset: [0, 2]}}\n", 3, 30, "偏移写作字段的 offset: [行, 列]"},
     /* keys are read in the file's order: the first bad one is reported, a later key overrides */
     {"id: x\nfields:\n  - {key: a, at: ZZ, type: moneyy}\n", 3, 18, "单元格地址"},
     {"id: x\nfields:\n  - {key: a, type: moneyy, at: ZZ}\n", 3, 20, "未知的类型“moneyy”"},
